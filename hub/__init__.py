@@ -1,0 +1,1 @@
+"""The hub: network identity, OAuth, shops registry, network value, campaigns, console."""

@@ -1,0 +1,1 @@
+"""The hub's GraphQL API: resolvers parse, authorise, call one service, map the result."""

@@ -1,0 +1,25 @@
+"""The hub's Celery tasks: thin entrypoints calling the same services as the API."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from celery import Task
+
+from hub import heartbeat as heartbeats
+from mallnet.celery_app import app
+from mallnet.config import get_settings
+from mallnet.db import engine_scope
+
+
+async def _beat(worker: str) -> dict[str, Any]:
+    async with engine_scope(get_settings().hub_db_url) as engine:
+        beat = await heartbeats.record(engine, worker)
+    return {"worker": beat.worker, "beats": beat.beats, "beat_at": beat.beat_at.isoformat()}
+
+
+@app.task(name="hub.heartbeat", bind=True)
+def heartbeat(self: Task) -> dict[str, Any]:
+    """Record that this worker is alive (scheduled by beat; visible in hub ``/healthz``)."""
+    return asyncio.run(_beat(self.request.hostname or "unknown"))

@@ -1,0 +1,5 @@
+"""mallnet's thin shared core: configuration, database access, Celery, CLI."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

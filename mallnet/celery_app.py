@@ -1,0 +1,57 @@
+"""The Celery application (``celery -A mallnet.celery_app``, or ``mallnet worker``/``beat``).
+
+Embedded default: a SQLite-backed kombu transport and result store in the data directory —
+real worker processes, no server. Production: Redis by URL (``MALLNET_BROKER_URL``).
+Tasks are idempotent and acknowledged late, so a task whose worker dies runs again on
+another worker rather than being lost.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+
+from mallnet.config import Settings, get_settings
+
+TASK_MODULES = ["hub.tasks"]
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    if settings.embedded_broker:
+        settings.ensure_data_dir()
+    app = Celery("mallnet", include=TASK_MODULES)
+    conf: dict[str, Any] = {
+        "broker_url": settings.celery_broker_url,
+        "result_backend": settings.celery_result_backend,
+        "task_default_queue": settings.celery_queue,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_expires": timedelta(days=1),
+        "enable_utc": True,
+        "timezone": "Asia/Tehran",
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "worker-heartbeat": {
+                "task": "hub.heartbeat",
+                "schedule": timedelta(seconds=settings.heartbeat_interval_s),
+                "options": {"expires": settings.heartbeat_interval_s * 3},
+            },
+        },
+    }
+    if settings.redis_key_prefix:
+        prefix = {"global_keyprefix": settings.redis_key_prefix}
+        conf["broker_transport_options"] = prefix
+        conf["result_backend_transport_options"] = prefix
+    app.conf.update(conf)
+    return app
+
+
+app = create_celery()

@@ -1,0 +1,164 @@
+"""The ``mallnet`` command: run, migrate and inspect the network."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from mallnet.config import check_shop_slug, get_settings
+
+cli = typer.Typer(
+    name="mallnet",
+    help="A mall-wide federated loyalty network: hub, shop nodes, workers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+ShopOption = Annotated[str, typer.Option("--shop", help="The shop's slug, e.g. ketab-sara.")]
+
+
+def _shop(slug: str) -> str:
+    try:
+        return check_shop_slug(slug)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@cli.command()
+def migrate(
+    shops: Annotated[
+        list[str] | None, typer.Option("--shop", help="Also migrate this node (repeatable).")
+    ] = None,
+    hub: Annotated[bool, typer.Option("--hub/--no-hub", help="Migrate the hub database.")] = True,
+) -> None:
+    """Create databases if needed and apply every migration (hub, then each node)."""
+    from mallnet.migrations import upgrade
+    from shop_node.bootstrap import prepare_node
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+
+    async def run() -> None:
+        if hub:
+            revision = await upgrade("hub", settings.hub_db_url)
+            console.print(f"hub: at {revision}")
+        for slug in shops or []:
+            revision = await prepare_node(settings, _shop(slug))
+            console.print(f"node {slug}: at {revision}")
+
+    asyncio.run(run())
+
+
+@cli.command("hub")
+def run_hub(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default MALLNET_HUB_PORT).")] = None,
+) -> None:
+    """Serve the hub (GraphQL at /graphql, health at /healthz)."""
+    from hub.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.hub_port,
+        log_level="info",
+        server_header=False,
+    )
+
+
+@cli.command("node")
+def run_node(
+    shop: ShopOption,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8100,
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+) -> None:
+    """Serve one shop's node (GraphQL at /graphql, health at /healthz)."""
+    from shop_node.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(_shop(shop), settings),
+        host=host or settings.host,
+        port=port,
+        log_level="info",
+        server_header=False,
+    )
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+) -> None:
+    """Run a Celery worker (embedded SQLite broker unless MALLNET_BROKER_URL is set)."""
+    from mallnet.celery_app import app
+
+    settings = get_settings()
+    app.worker_main(
+        [
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency or settings.worker_concurrency}",
+            f"--queues={settings.celery_queue}",
+            "--hostname=mallnet@%h",
+        ]
+    )
+
+
+@cli.command()
+def beat() -> None:
+    """Run Celery beat, the scheduler of periodic tasks (heartbeat, expiries, closes)."""
+    from mallnet.celery_app import app
+
+    settings = get_settings()
+    schedule = settings.ensure_data_dir() / "celerybeat-schedule"
+    app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+
+
+@cli.command("export-schema")
+def export_schema(
+    out_dir: Annotated[Path, typer.Option(help="Where to write the SDL.")] = Path("graphql"),
+    check: Annotated[bool, typer.Option(help="Fail if the files differ; write nothing.")] = False,
+) -> None:
+    """Write graphql/hub.graphql and graphql/node.graphql from the code."""
+    from mallnet.sdl import export_all
+
+    stale = export_all(out_dir, write=not check)
+    if check and stale:
+        console.print(f"[red]out of date:[/red] {', '.join(map(str, stale))}")
+        raise typer.Exit(1)
+    for path in stale:
+        console.print(f"wrote {path}")
+
+
+@cli.command()
+def demo(
+    base_port: Annotated[
+        int, typer.Option(help="Hub on this port, the three nodes on the next three.")
+    ] = 8000,
+) -> None:
+    """Migrate and run the whole network: hub, three shop nodes, worker and beat."""
+    from mallnet.demo import run_demo
+
+    raise typer.Exit(run_demo(get_settings(), base_port))
+
+
+@cli.command("config")
+def show_config() -> None:
+    """Print the effective settings (from MALLNET_* variables and defaults)."""
+    settings = get_settings()
+    for name, value in settings.model_dump().items():
+        console.print(f"{name} = {value}")
+    console.print(f"hub database = {settings.hub_db_url}")
+    console.print(f"node database = {settings.node_database_url or settings.node_db_url('shop')}")
+    console.print(f"celery broker = {settings.celery_broker_url}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,111 @@
+"""Settings from ``MALLNET_*`` environment variables, with embedded defaults.
+
+With nothing set, everything lives under ``./var``: SQLite databases for the hub and each
+node, and a Celery broker and result store in SQLite files, so the network runs without any
+server. Production points the same settings at PostgreSQL and Redis by URL.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SHOP_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+
+
+class InvalidShopSlug(ValueError):
+    """A shop slug is not 3-40 characters of lowercase ASCII letters, digits and hyphens."""
+
+
+def check_shop_slug(slug: str) -> str:
+    if not SHOP_SLUG.fullmatch(slug):
+        raise InvalidShopSlug(
+            f"shop slug {slug!r} is invalid: use 3-40 lowercase letters, digits and hyphens, "
+            "starting with a letter (e.g. 'ketab-sara')"
+        )
+    return slug
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MALLNET_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+
+    # Databases. ``{shop}`` in the node URL is replaced by the shop slug (hyphens become
+    # underscores, so it is a valid PostgreSQL database name too): one database per node.
+    hub_database_url: str | None = None
+    node_database_url: str | None = None
+    database_echo: bool = False
+
+    # Celery. Empty means the embedded broker: SQLite files in the data directory.
+    broker_url: str | None = None
+    result_backend: str | None = None
+    celery_queue: str = "mallnet"
+    # Prefix for every Redis key Celery writes, so several networks (or test runs) can
+    # share one Redis server without seeing each other's messages.
+    redis_key_prefix: str = ""
+    worker_concurrency: int = Field(default=2, ge=1)
+    heartbeat_interval_s: int = Field(default=10, ge=1)
+
+    # Network addresses.
+    host: str = "127.0.0.1"
+    hub_port: int = 8000
+    hub_url: str | None = None
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def sqlite_path(self, name: str) -> Path:
+        return self.data_dir / f"{name}.sqlite"
+
+    @property
+    def hub_db_url(self) -> str:
+        return self.hub_database_url or f"sqlite+aiosqlite:///{self.sqlite_path('hub')}"
+
+    def node_db_url(self, shop: str) -> str:
+        check_shop_slug(shop)
+        template = (
+            self.node_database_url or f"sqlite+aiosqlite:///{self.data_dir}/node-{{shop}}.sqlite"
+        )
+        if "{shop}" not in template:
+            raise ValueError(
+                "MALLNET_NODE_DATABASE_URL must contain '{shop}': every node has its own database"
+            )
+        return template.replace("{shop}", shop.replace("-", "_"))
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{self.sqlite_path('celery-broker')}"
+
+    @property
+    def celery_result_backend(self) -> str:
+        return self.result_backend or f"db+sqlite:///{self.sqlite_path('celery-results')}"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.celery_broker_url.startswith("sqla+sqlite")
+
+    @property
+    def public_hub_url(self) -> str:
+        return self.hub_url or f"http://{self.host}:{self.hub_port}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

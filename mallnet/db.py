@@ -1,0 +1,158 @@
+"""Async SQLAlchemy engines for SQLite (embedded) and PostgreSQL (production).
+
+SQLite needs three things to behave like a database we can trust with value: foreign keys
+on, WAL so readers never block the writer, and ``BEGIN IMMEDIATE`` so that a
+read-modify-write transaction takes the write lock up front (SQLite ignores ``FOR UPDATE``;
+without this, two concurrent spends can both read the old balance).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic can address them on PostgreSQL and in SQLite batches.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> AsyncEngine:
+    """An engine for ``url``; ``pooled=False`` for code that runs one ``asyncio.run`` per
+    call (Celery tasks, CLI), where a pool would outlive its event loop."""
+    kwargs: dict[str, Any] = {"echo": echo}
+    if not pooled:
+        kwargs["poolclass"] = NullPool
+    if is_sqlite(url):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: reading attributes after commit must not lazy-load
+    # (that raises MissingGreenlet under asyncio).
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC timestamps on both backends (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column; use datetime.now(UTC)")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def ensure_database(url: str) -> bool:
+    """Create the PostgreSQL database named in ``url`` if it does not exist yet.
+
+    Returns True when it was created. SQLite files are created on first connect, so this is
+    a no-op there.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return False
+    import asyncpg
+
+    name = parsed.database
+    maintenance = parsed.set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(maintenance.render_as_string(hide_password=False))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        quoted = '"' + name.replace('"', '""') + '"'
+        await conn.execute(f"CREATE DATABASE {quoted}")
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return
+    import asyncpg
+
+    maintenance = parsed.set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(maintenance.render_as_string(hide_password=False))
+    try:
+        quoted = '"' + parsed.database.replace('"', '""') + '"'
+        await conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def engine_scope(url: str, *, echo: bool = False) -> AsyncIterator[AsyncEngine]:
+    """A short-lived unpooled engine, disposed on exit (tasks, CLI commands)."""
+    engine = create_engine(url, echo=echo, pooled=False)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

@@ -1,0 +1,167 @@
+"""``mallnet demo``: the whole network on embedded defaults, in one terminal.
+
+Migrates the hub and three shop nodes, starts hub, nodes, a Celery worker and beat as
+separate processes, waits until every one answers (the worker proves itself by a
+beat-scheduled heartbeat the hub can see), prints the URLs and runs until Ctrl-C, then
+stops every process it started and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from types import FrameType
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from mallnet.config import Settings
+from mallnet.migrations import upgrade
+from mallnet.supervisor import Supervisor
+from shop_node.bootstrap import prepare_node
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    slug: str
+    name_fa: str
+    name_en: str
+
+
+DEMO_SHOPS = (
+    DemoShop("ketab-sara", "کتاب‌سرا", "Ketab Sara bookshop"),
+    DemoShop("kafsh-arya", "کفش آریا", "Arya shoes"),
+    DemoShop("cafe-sepid", "کافه سپید", "Cafe Sepid"),
+)
+
+READY_TIMEOUT_S = 90.0
+
+
+class Stop(Exception):
+    """Ctrl-C or SIGTERM arrived."""
+
+
+def _env(settings: Settings, base_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env["MALLNET_DATA_DIR"] = str(settings.data_dir)
+    env["MALLNET_HUB_PORT"] = str(base_port)
+    env["MALLNET_HUB_URL"] = f"http://{settings.host}:{base_port}"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+async def _migrate(settings: Settings) -> None:
+    await upgrade("hub", settings.hub_db_url)
+    for shop in DEMO_SHOPS:
+        await prepare_node(settings, shop.slug)
+
+
+def _wait_ready(sup: Supervisor, urls: dict[str, str], console: Console) -> None:
+    started = time.monotonic()
+    deadline = started + READY_TIMEOUT_S
+    pending = dict(urls)
+    worker_seen = False
+    with httpx.Client(timeout=2.0) as client:
+        while pending or not worker_seen:
+            if dead := sup.dead():
+                raise RuntimeError(
+                    "\n".join(f"{c.name} exited early:\n{c.log_tail()}" for c in dead)
+                )
+            if time.monotonic() > deadline:
+                waiting = [*pending, *([] if worker_seen else ["worker heartbeat"])]
+                raise RuntimeError(f"not ready after {READY_TIMEOUT_S:.0f}s: {waiting}")
+            for name, url in list(pending.items()):
+                try:
+                    if client.get(f"{url}/healthz").status_code == 200:
+                        console.print(f"  [green]✓[/green] {name} answers at {url}")
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if "hub" not in pending and not worker_seen:
+                worker = client.get(f"{urls['hub']}/healthz").json().get("worker")
+                # Only a beat from this run counts, not one left by an earlier demo.
+                if worker is not None and worker["last_beat_s"] <= time.monotonic() - started:
+                    worker_seen = True
+                    console.print(
+                        f"  [green]✓[/green] worker + beat: heartbeat from {worker['name']}"
+                    )
+            time.sleep(0.3)
+
+
+def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> None:
+    table = Table(title="mallnet demo network", show_lines=False)
+    table.add_column("process")
+    table.add_column("GraphQL")
+    table.add_column("health")
+    for name, url in urls.items():
+        table.add_row(name, f"{url}/graphql", f"{url}/healthz")
+    console.print(table)
+    console.print(f"data and logs: {settings.data_dir}  (logs in {settings.data_dir / 'logs'})")
+    console.print(f"celery broker: {settings.celery_broker_url}")
+
+
+def run_demo(settings: Settings, base_port: int) -> int:
+    console = Console()
+    settings.ensure_data_dir()
+    console.print(f"[bold]mallnet demo[/bold] — data in {settings.data_dir}")
+    asyncio.run(_migrate(settings))
+    console.print(
+        "  [green]✓[/green] migrated hub and nodes: " + ", ".join(s.slug for s in DEMO_SHOPS)
+    )
+
+    stop_requested: list[int] = []
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop_requested.append(signum)
+        raise Stop
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    logs = settings.data_dir / "logs"
+    me = [sys.executable, "-m", "mallnet"]
+    sup = Supervisor(_env(settings, base_port))
+    urls = {"hub": f"http://{settings.host}:{base_port}"}
+    exit_code = 0
+    try:
+        sup.start("hub", [*me, "hub", "--port", str(base_port)], logs / "hub.log")
+        for offset, shop in enumerate(DEMO_SHOPS, start=1):
+            port = base_port + offset
+            urls[shop.slug] = f"http://{settings.host}:{port}"
+            sup.start(
+                shop.slug,
+                [*me, "node", "--shop", shop.slug, "--port", str(port)],
+                logs / f"node-{shop.slug}.log",
+            )
+        sup.start("worker", [*me, "worker"], logs / "worker.log")
+        sup.start("beat", [*me, "beat"], logs / "beat.log")
+        _wait_ready(sup, urls, console)
+        _print_urls(urls, settings, console)
+        console.print("[bold green]ready[/bold green] — press Ctrl-C to stop everything")
+        while True:
+            if dead := sup.dead():
+                for child in dead:
+                    console.print(
+                        f"[red]{child.name} stopped unexpectedly:[/red]\n{child.log_tail()}"
+                    )
+                exit_code = 1
+                break
+            time.sleep(0.5)
+    except Stop:
+        pass
+    except RuntimeError as exc:
+        console.print(f"[red]demo failed:[/red] {exc}")
+        exit_code = 1
+    finally:
+        # A second Ctrl-C during shutdown must not abandon the children.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        console.print("stopping every process…")
+        sup.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.print("stopped" + ("" if exit_code == 0 else f" (exit {exit_code})"))
+    return exit_code

@@ -1,0 +1,1 @@
+"""A shop's node: its club, its members' personal data, its GraphQL API and dashboard."""

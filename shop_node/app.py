@@ -1,0 +1,52 @@
+"""A shop node's ASGI app: ``/healthz`` and ``/graphql`` (more routes arrive later)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mallnet.config import Settings, check_shop_slug, get_settings
+from mallnet.db import create_engine
+from mallnet.web import check_database, common_middleware, graphql_routes, health_response
+from shop_node import identity
+from shop_node.api.schema import schema
+
+
+async def healthz(request: Request) -> JSONResponse:
+    state = request.app.state
+    database = await check_database(state.engine, "node")
+    return health_response(
+        {"role": "node", "shop": state.shop, "database": database.as_dict()}, database.ok
+    )
+
+
+def create_app(shop: str, settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    check_shop_slug(shop)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.shop = shop
+        app.state.engine = create_engine(settings.node_db_url(shop), echo=settings.database_echo)
+        try:
+            if (await check_database(app.state.engine, "node")).ok:
+                # Refuse to start on another shop's database (a mistyped URL).
+                await identity.claim(app.state.engine, shop)
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            *graphql_routes(schema, graphiql=not settings.is_production),
+        ],
+        middleware=common_middleware(verifier=None),
+        lifespan=lifespan,
+    )

@@ -1,0 +1,102 @@
+"""``mallnet demo`` as a newcomer runs it: every process answers, Ctrl-C stops them all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from ..conftest import free_ports
+
+pytestmark = pytest.mark.e2e
+
+
+class Output:
+    """Collects a process's output on a thread, so waiting for a line never blocks."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.text = ""
+        self._thread = threading.Thread(target=self._pump, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.text += line
+
+    def wait_for(self, marker: str, process: subprocess.Popen[str], timeout_s: float) -> str:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if marker in self.text:
+                return self.text
+            if process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"no {marker!r} within {timeout_s}s; output so far:\n{self.text}")
+
+    def close(self) -> None:
+        self._thread.join(timeout=10)
+
+
+def test_demo_starts_the_network_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    base = free_ports(4)[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
+    env |= {"MALLNET_DATA_DIR": str(tmp_path / "var"), "MALLNET_HEARTBEAT_INTERVAL_S": "2"}
+    env |= {"COLUMNS": "200", "TERM": "dumb"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "mallnet", "demo", "--base-port", str(base)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = Output(demo)
+        text = output.wait_for("press Ctrl-C", demo, timeout_s=120)
+        urls = [f"http://127.0.0.1:{base + i}" for i in range(4)]
+        for url in urls:
+            assert f"{url}/graphql" in text
+        assert "worker + beat: heartbeat" in text
+
+        with httpx.Client(timeout=5) as client:
+            roles = []
+            for url in urls:
+                assert client.get(f"{url}/healthz").json()["status"] == "ok"
+                answer = client.post(
+                    f"{url}/graphql", json={"query": "{ __typename serverInfo { role shop } }"}
+                ).json()
+                assert answer["data"]["__typename"] == "Query"
+                roles.append(answer["data"]["serverInfo"])
+            assert roles == [
+                {"role": "hub", "shop": None},
+                {"role": "node", "shop": "ketab-sara"},
+                {"role": "node", "shop": "kafsh-arya"},
+                {"role": "node", "shop": "cafe-sepid"},
+            ]
+            assert client.get(f"{urls[0]}/healthz").json()["worker"]["last_beat_s"] < 30
+
+        family = psutil.Process(demo.pid).children(recursive=True)
+        # hub + 3 nodes + worker + beat, and the worker's pool processes
+        assert len(family) >= 6
+
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=60) == 0
+        output.close()
+        assert output.text.rstrip().endswith("stopped")
+        time.sleep(0.5)
+        survivors = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert survivors == [], f"orphans left behind: {survivors}"
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        if demo.stdout is not None:
+            demo.stdout.close()

@@ -1,0 +1,124 @@
+"""Celery tasks executed by a real worker process: through Redis, and through the embedded
+(serverless) SQLite broker that ``make demo`` uses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub import heartbeat
+from mallnet.celery_app import create_celery
+from mallnet.config import Settings
+from mallnet.db import engine_scope
+from mallnet.migrations import upgrade
+
+from ..conftest import REDIS_URL
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
+    env["MALLNET_DATA_DIR"] = str(settings.data_dir)
+    env["MALLNET_CELERY_QUEUE"] = settings.celery_queue
+    env["MALLNET_HUB_DATABASE_URL"] = settings.hub_db_url
+    for name, value in (
+        ("MALLNET_BROKER_URL", settings.broker_url),
+        ("MALLNET_RESULT_BACKEND", settings.result_backend),
+        ("MALLNET_REDIS_KEY_PREFIX", settings.redis_key_prefix),
+    ):
+        if value:
+            env[name] = value
+    return env
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[object]:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(settings: Settings) -> subprocess.Popen[bytes]:
+        with (tmp_path / "worker.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "mallnet", "worker", "--concurrency", "1"],
+                env=_env(settings),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _run_heartbeat(settings: Settings, worker_log: Path) -> dict[str, object]:
+    client = create_celery(settings)
+    try:
+        result = client.send_task("hub.heartbeat", queue=settings.celery_queue)
+        try:
+            value = result.get(timeout=60)
+        except Exception as exc:
+            raise AssertionError(f"task failed: {exc}\n{worker_log.read_text()}") from exc
+        assert isinstance(value, dict)
+        return value
+    finally:
+        client.close()
+
+
+def _beats_in(url: str) -> int:
+    async def read() -> int:
+        async with engine_scope(url) as engine:
+            beat = await heartbeat.latest(engine)
+        return 0 if beat is None else beat.beats
+
+    return asyncio.run(read())
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_real_worker_runs_a_task_through_redis_into_postgres(
+    tmp_path: Path, pg_url: str, redis_prefix: str, start_worker: object
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        hub_database_url=pg_url,
+        broker_url=REDIS_URL,
+        result_backend=REDIS_URL,
+        redis_key_prefix=redis_prefix,
+        celery_queue=f"q-{uuid.uuid4().hex[:8]}",
+    )
+    asyncio.run(upgrade("hub", pg_url))
+    worker = start_worker(settings)  # type: ignore[operator]
+    value = _run_heartbeat(settings, tmp_path / "worker.log")
+    assert worker.poll() is None
+    assert value["beats"] == 1
+    assert str(value["worker"]).startswith("mallnet@")
+    assert _beats_in(pg_url) == 1
+    # The worker's messages stayed under this test's private key prefix.
+    import redis
+
+    keys = redis.Redis.from_url(REDIS_URL).keys(f"{redis_prefix}*")
+    assert keys, "expected the result to be stored under the test's key prefix"
+
+
+def test_real_worker_runs_a_task_through_the_embedded_broker(
+    settings: Settings, start_worker: object, tmp_path: Path
+) -> None:
+    asyncio.run(upgrade("hub", settings.hub_db_url))
+    start_worker(settings)  # type: ignore[operator]
+    for expected in (1, 2):
+        value = _run_heartbeat(settings, tmp_path / "worker.log")
+        assert value["beats"] == expected
+    assert _beats_in(settings.hub_db_url) == 2
+    assert settings.sqlite_path("celery-broker").exists()
