@@ -81,3 +81,16 @@ def field_rule(extensions: Iterable[FieldExtension]) -> str | None:
         if isinstance(permission, FieldRule)
     ]
     return " & ".join(rules) if rules else None
+
+
+def guard_fields(cls: type, *scopes: Scope) -> type:
+    """Give every field of a strawberry type that declares no rule of its own the rule
+    "needs one of ``scopes``". Use on output types reached only through guarded roots:
+    the check is repeated per field, so a type reused elsewhere stays protected."""
+    definition = getattr(cls, "__strawberry_definition__", None)
+    if definition is None:
+        raise TypeError(f"{cls.__name__} is not a strawberry type")
+    for field in definition.fields:
+        if field_rule(field.extensions) is None:
+            field.extensions.extend(requires(*scopes))
+    return cls

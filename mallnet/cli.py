@@ -149,6 +149,24 @@ def demo(
     raise typer.Exit(run_demo(get_settings(), base_port))
 
 
+@cli.command("dev-token")
+def dev_token(
+    shop: ShopOption,
+    scopes: Annotated[list[str], typer.Option("--scope", help="Scope to grant (repeatable).")],
+    subject: Annotated[str, typer.Option(help="Who the token speaks for.")] = "staff:dev",
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 8 * 3600,
+) -> None:
+    """Print a development access token for a node (development environment only)."""
+    from mallnet.devtokens import issue
+    from mallnet.scopes import Scope
+
+    known = {s.value for s in Scope}
+    unknown = sorted(set(scopes) - known)
+    if unknown:
+        raise typer.BadParameter(f"unknown scopes {unknown}; known: {sorted(known)}")
+    print(issue(get_settings(), audience=_shop(shop), scopes=scopes, subject=subject, ttl_s=ttl))
+
+
 @cli.command("config")
 def show_config() -> None:
     """Print the effective settings (from MALLNET_* variables and defaults)."""

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=2, ge=1)
     heartbeat_interval_s: int = Field(default=10, ge=1)
 
+    # Signs development access tokens (``mallnet dev-token``) until the hub's OAuth server
+    # issues real ones; empty means a random secret kept in the data directory.
+    dev_token_secret: str | None = None
+
     # Network addresses.
     host: str = "127.0.0.1"
     hub_port: int = 8000

@@ -12,9 +12,11 @@ from starlette.routing import Route
 
 from mallnet.config import Settings, check_shop_slug, get_settings
 from mallnet.db import create_engine
+from mallnet.devtokens import DevTokenVerifier
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
 from shop_node import identity
 from shop_node.api.schema import schema
+from shop_node.runtime import NodeRuntime
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -38,6 +40,9 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
             if (await check_database(app.state.engine, "node")).ok:
                 # Refuse to start on another shop's database (a mistyped URL).
                 await identity.claim(app.state.engine, shop)
+                app.state.runtime = await NodeRuntime.start(shop, app.state.engine)
+            else:
+                app.state.runtime = None
             yield
         finally:
             await app.state.engine.dispose()
@@ -47,6 +52,8 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             *graphql_routes(schema, graphiql=not settings.is_production),
         ],
-        middleware=common_middleware(verifier=None),
+        middleware=common_middleware(
+            verifier=None if settings.is_production else DevTokenVerifier(settings, audience=shop)
+        ),
         lifespan=lifespan,
     )

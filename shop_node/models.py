@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mallnet.db import NAMING_CONVENTION, UTCDateTime
@@ -27,3 +40,180 @@ class NodeIdentity(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     shop_slug: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Member(Base):
+    """A club member: the shop's own customer record (personal data stays on the node)."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint(
+            "membership_type IN ('individual', 'company', 'employee')", name="membership_type"
+        ),
+        CheckConstraint(
+            "(membership_type = 'employee') = (company_id IS NOT NULL)", name="employee_company"
+        ),
+        CheckConstraint("joined_via IN ('purchase', 'staff', 'partner')", name="joined_via"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    card_code: Mapped[str] = mapped_column(String(16), unique=True)
+    phone: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    birthday: Mapped[dt.date | None] = mapped_column(Date)
+    membership_type: Mapped[str] = mapped_column(String(16), default="individual")
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=True)
+    consent_promotional: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_partner_sharing: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    joined_via: Mapped[str] = mapped_column(String(16))
+
+
+class PolicyVersion(Base):
+    """Insert-only history of the club policy; the highest version is in force."""
+
+    __tablename__ = "policy_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class Account(Base):
+    """A ledger account. Member accounts cache their balance (checked never negative and
+    rebuilt from postings by ``verify_balances``); system accounts are derived only, so
+    concurrent purchases never queue on one hot row."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("asset IN ('points', 'rial')", name="asset"),
+        CheckConstraint("balance IS NULL OR balance >= 0", name="balance_not_negative"),
+        CheckConstraint("(member_id IS NULL) = (balance IS NULL)", name="member_balance"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    asset: Mapped[str] = mapped_column(String(8))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    balance: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LedgerTransaction(Base):
+    """One balanced change of value, with why it happened and what it refers to."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (
+        CheckConstraint(
+            "reason IN ('welcome', 'purchase', 'frequency', 'spend', 'refund', 'expiry', "
+            "'adjustment')",
+            name="reason",
+        ),
+        Index("ix_ledger_transactions_member_id_id", "member_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(160))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    memo: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(120))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Lot(Base):
+    """One grant of points or credit to a member, with its own expiry. What is left of it
+    is derived from the postings that name it; spending takes the soonest-expiring first."""
+
+    __tablename__ = "lots"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+
+
+class Posting(Base):
+    """One leg of a transaction: signed amount on one account (and lot, for member
+    accounts). The legs of a transaction sum to zero per asset."""
+
+    __tablename__ = "postings"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        Index("ix_postings_account_id_lot_id", "account_id", "lot_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
+    asset: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class Purchase(Base):
+    __tablename__ = "purchases"
+    __table_args__ = (
+        CheckConstraint("total_rial > 0", name="total_positive"),
+        CheckConstraint("credit_spent_rial >= 0 AND credit_spent_rial <= total_rial", name="spent"),
+        Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    receipt_id: Mapped[str] = mapped_column(String(64), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    total_rial: Mapped[int] = mapped_column(BigInteger)
+    credit_spent_rial: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    policy_version: Mapped[int] = mapped_column(ForeignKey("policy_versions.version"))
+    tier_code: Mapped[str] = mapped_column(String(40))
+    visit_number: Mapped[int] = mapped_column(Integer)
+    earned_points: Mapped[int] = mapped_column(BigInteger)
+    earned_credit_rial: Mapped[int] = mapped_column(BigInteger)
+    frequency_points: Mapped[int] = mapped_column(BigInteger)
+    frequency_credit_rial: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+    actor: Mapped[str] = mapped_column(String(120))
+
+
+class PurchaseLine(Base):
+    __tablename__ = "purchase_lines"
+    __table_args__ = (
+        CheckConstraint("amount_rial > 0", name="amount_positive"),
+        UniqueConstraint("purchase_id", "line_no"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    product_group: Mapped[str] = mapped_column(String(40))
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount_rial > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    refund_key: Mapped[str] = mapped_column(String(64), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), index=True)
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    reversed_points: Mapped[int] = mapped_column(BigInteger)
+    reversed_credit_rial: Mapped[int] = mapped_column(BigInteger)
+    returned_credit_rial: Mapped[int] = mapped_column(BigInteger)
+    # Value already spent by the member that could not be taken back (written off).
+    shortfall_points: Mapped[int] = mapped_column(BigInteger)
+    shortfall_credit_rial: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(120))

@@ -158,3 +158,33 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def node_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for a node on each backend: embedded SQLite, and real PostgreSQL."""
+    if request.param == "sqlite":
+        return Settings(data_dir=tmp_path / "var")
+    if service_problem("postgres") is not None:
+        return Settings(data_dir=tmp_path / "var")  # the marker skips (or fails) the test
+    template: str = request.getfixturevalue("pg_node_url_template")
+    return Settings(data_dir=tmp_path / "var", node_database_url=template)
+
+
+@pytest.fixture
+def node(node_settings: Settings) -> Iterator[object]:
+    """A migrated node for shop ketab-sara with the test policy, driven over HTTP as a
+    manager (tests ask for narrower tokens where scopes matter)."""
+    from starlette.testclient import TestClient
+
+    from shop_node.app import create_app
+    from shop_node.bootstrap import prepare_node
+
+    from .node_client import TEST_POLICY, NodeClient
+
+    asyncio.run(prepare_node(node_settings, "ketab-sara"))
+    with TestClient(create_app("ketab-sara", node_settings)) as http:
+        client = NodeClient(http, node_settings, "ketab-sara", ["shop:manage"])
+        result = client.op("UpdateClubPolicy", document=TEST_POLICY)
+        assert result["updateClubPolicy"]["__typename"] == "PolicyUpdated", result
+        yield client

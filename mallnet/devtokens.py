@@ -1,0 +1,84 @@
+"""Development access tokens: a stand-in for the hub's OAuth server, behind the same
+``TokenVerifier`` interface, so every GraphQL field already checks real scopes.
+
+HS256 JWTs signed with a secret kept in the data directory (or
+``MALLNET_DEV_TOKEN_SECRET``). Refused outright in production: there, only tokens issued
+by the hub are accepted.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+from starlette.authentication import AuthenticationError
+
+from mallnet.auth import Principal
+from mallnet.config import Settings
+
+ISSUER = "mallnet-dev"
+
+
+def dev_secret(settings: Settings) -> str:
+    if settings.is_production:
+        raise RuntimeError("development tokens are disabled in production")
+    if settings.dev_token_secret:
+        return settings.dev_token_secret
+    path = settings.ensure_data_dir() / "dev-token-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def issue(
+    settings: Settings,
+    *,
+    audience: str,
+    scopes: Iterable[str],
+    subject: str,
+    ttl_s: int = 8 * 3600,
+) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "sub": subject,
+        "aud": audience,
+        "client_id": "mallnet-dev",
+        "scope": " ".join(sorted(set(scopes))),
+        "iat": now,
+        "exp": now + ttl_s,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(dev_secret(settings)))
+
+
+class DevTokenVerifier:
+    def __init__(self, settings: Settings, audience: str) -> None:
+        self.key = OctKey.import_key(dev_secret(settings))
+        self.audience = audience
+        self.registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": ISSUER},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            decoded = jwt.decode(token, self.key, algorithms=["HS256"])
+            self.registry.validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise AuthenticationError(f"invalid access token: {exc}") from exc
+        claims = decoded.claims
+        return Principal(
+            subject=str(claims["sub"]),
+            client_id=str(claims.get("client_id", "")),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            shop=self.audience,
+        )

@@ -1,0 +1,108 @@
+"""Dates as Iranians write them: Jalali (Solar Hijri) in, Gregorian ``date`` stored.
+
+Members give birthdays and staff pick campaign dates in the Jalali calendar
+(``1370/05/12``), sometimes in Gregorian, often with Persian digits. The database and all
+logic use Gregorian :class:`datetime.date`; this module converts at the edges so no other
+code needs to know about the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import jdatetime
+
+from mallnet.phone import normalize_digits
+
+__all__ = [
+    "JALALI_YEAR_LIMIT",
+    "MAX_INPUT_LENGTH",
+    "InvalidDate",
+    "parse_date",
+    "to_jalali_str",
+    "to_persian_digits",
+]
+
+MAX_INPUT_LENGTH = 20
+JALALI_YEAR_LIMIT = 1700
+"""A year below this is read as Jalali, otherwise as Gregorian."""
+
+_EXPECTED_SHAPE = "a date like 1370/05/12 (Jalali) or 1991-08-03 (Gregorian)"
+_DATE = re.compile(r"(?P<y>[0-9]{4})(?P<sep>[/-])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})")
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+class InvalidDate(ValueError):
+    """The text is not a valid Jalali or Gregorian date, or a date cannot be shown."""
+
+
+def to_persian_digits(text: str) -> str:
+    """Replace ASCII digits with Persian digits (U+06F0..U+06F9); keep everything else."""
+    return text.translate(_PERSIAN_DIGITS)
+
+
+def _describe(raw: object) -> str:
+    if not isinstance(raw, str):
+        return f"a {type(raw).__name__}"
+    if len(raw) > MAX_INPUT_LENGTH:
+        return f"{len(raw)} characters starting {raw[:MAX_INPUT_LENGTH]!r}"
+    return repr(raw)
+
+
+def parse_date(raw: str) -> datetime.date:
+    """Parse ``YYYY/MM/DD`` or ``YYYY-MM-DD`` into a Gregorian date.
+
+    A year below 1700 is Jalali (``1370/05/12``), otherwise Gregorian (``1991-08-03``).
+    Persian and Arabic-Indic digits are accepted, and month and day may omit the leading
+    zero. Raises :class:`InvalidDate` for anything else or for a day that does not exist,
+    such as 30 Esfand in a common Jalali year.
+    """
+    if not isinstance(raw, str):
+        raise InvalidDate(f"date must be text: got {_describe(raw)}, expected {_EXPECTED_SHAPE}")
+    if len(raw) > MAX_INPUT_LENGTH:
+        raise InvalidDate(
+            f"date is longer than {MAX_INPUT_LENGTH} characters: got {_describe(raw)}, "
+            f"expected {_EXPECTED_SHAPE}"
+        )
+    text = normalize_digits(raw.strip())
+    if not text:
+        raise InvalidDate(f"date is empty: expected {_EXPECTED_SHAPE}")
+    match = _DATE.fullmatch(text)
+    if match is None:
+        raise InvalidDate(f"unrecognised date {_describe(raw)}: expected {_EXPECTED_SHAPE}")
+    year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
+    if year < JALALI_YEAR_LIMIT:
+        try:
+            gregorian: datetime.date = jdatetime.date(year, month, day).togregorian()
+        except ValueError as exc:
+            raise InvalidDate(
+                f"{_describe(raw)} is not a valid Jalali date ({exc}); "
+                f"years below {JALALI_YEAR_LIMIT} are read as Jalali"
+            ) from exc
+        return gregorian
+    try:
+        return datetime.date(year, month, day)
+    except ValueError as exc:
+        raise InvalidDate(
+            f"{_describe(raw)} is not a valid Gregorian date ({exc}); "
+            f"years from {JALALI_YEAR_LIMIT} on are read as Gregorian"
+        ) from exc
+
+
+def to_jalali_str(d: datetime.date, persian_digits: bool = False) -> str:
+    """Format a Gregorian date as a Jalali ``YYYY/MM/DD`` string, zero padded.
+
+    Only dates whose Jalali year is below 1700 (Gregorian up to March 2321) read back as
+    Jalali through :func:`parse_date`.
+    """
+    if isinstance(d, datetime.datetime):
+        d = d.date()
+    if not isinstance(d, datetime.date):
+        raise InvalidDate(f"expected a datetime.date, got a {type(d).__name__}")
+    try:
+        jalali = jdatetime.date.fromgregorian(date=d)
+    except ValueError as exc:
+        raise InvalidDate(f"{d.isoformat()} has no Jalali equivalent ({exc})") from exc
+    text = f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}"
+    return to_persian_digits(text) if persian_digits else text

@@ -1,0 +1,117 @@
+"""Iranian mobile numbers: one canonical form for storage, lookups and display.
+
+Members identify themselves at shop counters by mobile number, typed by cashiers in many
+shapes (``0912 123 4567``, ``+98 912-123-4567``, Persian or Arabic-Indic digits from a
+Persian keyboard). Everything that stores or compares a number goes through
+:func:`normalize_mobile`, so one member is always one E.164 string (``+989121234567``).
+Staff screens show :func:`mask` instead of the full number.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+__all__ = [
+    "MAX_INPUT_LENGTH",
+    "InvalidPhone",
+    "local_format",
+    "mask",
+    "normalize_digits",
+    "normalize_mobile",
+]
+
+MAX_INPUT_LENGTH = 32
+"""Longer input is rejected before parsing: no real phone number needs more."""
+
+_EXPECTED_SHAPE = "an Iranian mobile number such as 09121234567 or +989121234567"
+
+# Persian (U+06F0..U+06F9) and Arabic-Indic (U+0660..U+0669) digits to ASCII.
+_DIGITS = str.maketrans(
+    "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩",
+    "01234567890123456789",
+)
+
+# Separators people type inside numbers: spaces (also no-break), dashes, parentheses.
+_SEPARATORS = re.compile(r"[ \t\u00a0\-()]")
+# What must remain after removing separators: an optional "+" and ASCII digits only.
+# Letters (vanity numbers), extensions and other scripts' digits are refused here, before
+# phonenumbers would interpret them.
+_DIGITS_ONLY = re.compile(r"\+?[0-9]+")
+_E164_MOBILE = re.compile(r"\+989[0-9]{9}")
+
+_MOBILE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+class InvalidPhone(ValueError):
+    """The text is not a valid Iranian mobile number (or not a normalised one)."""
+
+
+def normalize_digits(text: str) -> str:
+    """Replace Persian and Arabic-Indic digits with ASCII digits; keep everything else."""
+    return text.translate(_DIGITS)
+
+
+def _describe(raw: object) -> str:
+    if not isinstance(raw, str):
+        return f"a {type(raw).__name__}"
+    if len(raw) > MAX_INPUT_LENGTH:
+        return f"{len(raw)} characters starting {raw[:MAX_INPUT_LENGTH]!r}"
+    return repr(raw)
+
+
+def _invalid(raw: object, reason: str) -> InvalidPhone:
+    return InvalidPhone(f"{reason}: got {_describe(raw)}, expected {_EXPECTED_SHAPE}")
+
+
+def normalize_mobile(raw: str) -> str:
+    """Return the E.164 form (``+989xxxxxxxxx``) of an Iranian mobile number.
+
+    Accepts national (``09121234567``), bare (``9121234567``) and international
+    (``+989121234567``, ``00989121234567``, ``989121234567``) forms, with spaces, dashes
+    and parentheses, in ASCII, Persian or Arabic-Indic digits. Raises :class:`InvalidPhone`
+    for landlines, numbers of other countries and anything that is not a phone number.
+    """
+    if not isinstance(raw, str):
+        raise _invalid(raw, "phone number must be text")
+    if len(raw) > MAX_INPUT_LENGTH:
+        raise _invalid(raw, f"phone number is longer than {MAX_INPUT_LENGTH} characters")
+    compact = _SEPARATORS.sub("", normalize_digits(raw.strip()))
+    if not compact:
+        raise _invalid(raw, "phone number is empty")
+    if not _DIGITS_ONLY.fullmatch(compact):
+        raise _invalid(raw, "phone number may only contain digits, spaces, dashes, parentheses")
+    try:
+        number = phonenumbers.parse(compact, "IR")
+    except phonenumbers.NumberParseException as exc:
+        raise _invalid(raw, "not a phone number") from exc
+    if number.country_code != 98 or not phonenumbers.is_valid_number_for_region(number, "IR"):
+        raise _invalid(raw, "not a valid Iranian phone number")
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise _invalid(raw, "not a mobile number (landlines cannot be used)")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not _E164_MOBILE.fullmatch(e164):  # defensive: metadata updates must not widen this
+        raise _invalid(raw, "not a valid Iranian mobile number")
+    return e164
+
+
+def _check_e164(e164: str) -> str:
+    if not isinstance(e164, str) or not _E164_MOBILE.fullmatch(e164):
+        raise InvalidPhone(
+            f"expected a normalised mobile number like +989121234567, got {_describe(e164)}"
+        )
+    return e164
+
+
+def local_format(e164: str) -> str:
+    """``+989121234567`` -> ``09121234567``, the form Iranians write and read."""
+    return "0" + _check_e164(e164)[3:]
+
+
+def mask(e164: str) -> str:
+    """``+989121234567`` -> ``0912***4567``, for staff who must not see full numbers."""
+    local = local_format(e164)
+    return f"{local[:4]}***{local[-4:]}"

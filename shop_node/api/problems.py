@@ -1,0 +1,121 @@
+"""Expected failures as typed GraphQL results, each with a stable code."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+
+from mallnet.authz import guard_fields
+from shop_node.api.access import STAFF
+from shop_node.domain import errors
+
+ProblemCode = errors.ProblemCode
+strawberry.enum(
+    errors.ProblemCode, description="Stable codes of expected failures; clients branch on these."
+)
+
+
+@strawberry.interface(description="An expected failure: what went wrong and what to do.")
+class Problem:
+    code: ProblemCode
+    message: str
+
+
+@strawberry.type
+class FieldProblem:
+    field: str
+    message: str
+
+
+@strawberry.type
+class InvalidInput(Problem):
+    problems: list[FieldProblem]
+
+
+@strawberry.type
+class NotFound(Problem):
+    pass
+
+
+@strawberry.type
+class IdempotencyConflict(Problem):
+    pass
+
+
+@strawberry.type
+class MemberExists(Problem):
+    member_id: strawberry.ID
+
+
+@strawberry.type
+class InsufficientBalance(Problem):
+    asset: str
+    available: int
+    requested: int
+
+
+@strawberry.type
+class RefundExceedsPurchase(Problem):
+    refundable_rial: int
+    requested_rial: int
+
+
+for _type in (
+    Problem,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    IdempotencyConflict,
+    MemberExists,
+    InsufficientBalance,
+    RefundExceedsPurchase,
+):
+    guard_fields(_type, *STAFF)
+
+
+def as_problem(exc: errors.NodeError) -> Problem:
+    code = exc.code
+    match exc:
+        case errors.InvalidInput():
+            return InvalidInput(
+                code=code,
+                message=exc.message,
+                problems=[FieldProblem(field=p.field, message=p.message) for p in exc.problems],
+            )
+        case errors.MemberNotFound() | errors.PurchaseNotFound():
+            return NotFound(code=code, message=exc.message)
+        case errors.IdempotencyConflict():
+            return IdempotencyConflict(code=code, message=exc.message)
+        case errors.MemberExists():
+            return MemberExists(
+                code=code, message=exc.message, member_id=strawberry.ID(str(exc.member_id))
+            )
+        case errors.InsufficientBalance():
+            return InsufficientBalance(
+                code=code,
+                message=exc.message,
+                asset=exc.asset,
+                available=exc.available,
+                requested=exc.requested,
+            )
+        case errors.RefundExceedsPurchase():
+            return RefundExceedsPurchase(
+                code=code,
+                message=exc.message,
+                refundable_rial=exc.refundable_rial,
+                requested_rial=exc.requested_rial,
+            )
+    raise TypeError(f"no GraphQL problem type for {type(exc).__name__}")
+
+
+T = TypeVar("T")
+
+
+async def attempt(call: Callable[[], Awaitable[T]]) -> T | Any:
+    """Run a use case; turn its expected failures into problem results."""
+    try:
+        return await call()
+    except errors.NodeError as exc:
+        return as_problem(exc)

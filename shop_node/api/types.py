@@ -1,0 +1,376 @@
+"""The node's GraphQL output types, mapped from the domain's rows and outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from mallnet.authz import guard_fields
+from mallnet.gql import JSONDocument, Points, Rial
+from mallnet.jalali import to_jalali_str
+from mallnet.phone import local_format
+from shop_node import models
+from shop_node.api.access import STAFF, runtime
+from shop_node.ledger import member_accounts
+from shop_node.services import members as member_service
+from shop_node.services import purchases as purchase_service
+from shop_node.services.policy import current_policy
+
+
+@strawberry.enum
+class MembershipType(Enum):
+    INDIVIDUAL = "individual"
+    COMPANY = "company"
+    EMPLOYEE = "employee"
+
+
+@strawberry.enum
+class LedgerReason(Enum):
+    WELCOME = "welcome"
+    PURCHASE = "purchase"
+    FREQUENCY = "frequency"
+    SPEND = "spend"
+    REFUND = "refund"
+    EXPIRY = "expiry"
+    ADJUSTMENT = "adjustment"
+
+
+@strawberry.type
+class Consents:
+    sms: bool
+    promotional: bool
+    partner_sharing: bool = strawberry.field(
+        description="May the hub share this member's contact with partner shops?"
+    )
+
+
+@strawberry.type
+class Balances:
+    points: Points
+    credit_rial: Rial
+
+
+@strawberry.type
+class Tier:
+    code: str
+    name_fa: str
+    name_en: str
+    threshold: int
+    multiplier_bp: int = strawberry.field(description="10000 = x1, 15000 = x1.5.")
+
+
+@strawberry.type
+class TierStatus:
+    current: Tier
+    basis: str = strawberry.field(description="earned_points or spend_12m.")
+    metric: int = strawberry.field(description="Earned points, or Rial spent in 12 months.")
+    next: Tier | None
+    to_next: int | None = strawberry.field(description="How much more metric reaches next.")
+
+
+@strawberry.type
+class HistoryEntry:
+    id: strawberry.ID
+    at: dt.datetime
+    at_jalali: str
+    reason: LedgerReason
+    reference: str
+    memo: str | None
+    actor: str
+    points_delta: Points
+    credit_delta_rial: Rial
+
+
+def tier_of(value: Any) -> Tier:
+    return Tier(
+        code=value.code,
+        name_fa=value.name_fa,
+        name_en=value.name_en,
+        threshold=value.threshold,
+        multiplier_bp=value.multiplier_bp,
+    )
+
+
+@strawberry.type
+class Member:
+    row: strawberry.Private[models.Member]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field
+    def card_code(self) -> str:
+        return self.row.card_code
+
+    @strawberry.field(description="E.164, e.g. +989121234567.")
+    def phone(self) -> str:
+        return self.row.phone
+
+    @strawberry.field(description="As Iranians write it, e.g. 09121234567.")
+    def phone_local(self) -> str:
+        return local_format(self.row.phone)
+
+    @strawberry.field
+    def name(self) -> str | None:
+        return self.row.name
+
+    @strawberry.field
+    def birthday(self) -> dt.date | None:
+        return self.row.birthday
+
+    @strawberry.field
+    def birthday_jalali(self) -> str | None:
+        return None if self.row.birthday is None else to_jalali_str(self.row.birthday)
+
+    @strawberry.field
+    def membership_type(self) -> MembershipType:
+        return MembershipType(self.row.membership_type)
+
+    @strawberry.field
+    async def company(
+        self, info: strawberry.Info
+    ) -> Annotated[Member, strawberry.lazy("shop_node.api.types")] | None:
+        if self.row.company_id is None:
+            return None
+        company = await runtime(info).read(lambda s: s.get_one(models.Member, self.row.company_id))
+        return Member(row=company)
+
+    @strawberry.field
+    def consents(self) -> Consents:
+        return Consents(
+            sms=self.row.consent_sms,
+            promotional=self.row.consent_promotional,
+            partner_sharing=self.row.consent_partner_sharing,
+        )
+
+    @strawberry.field
+    def tags(self) -> list[str]:
+        return list(self.row.tags)
+
+    @strawberry.field
+    def joined_at(self) -> dt.datetime:
+        return self.row.joined_at
+
+    @strawberry.field
+    def joined_at_jalali(self) -> str:
+        return to_jalali_str(self.row.joined_at.date())
+
+    @strawberry.field(description="purchase (auto-enrolled at the till), staff or partner.")
+    def joined_via(self) -> str:
+        return self.row.joined_via
+
+    @strawberry.field
+    async def balances(self, info: strawberry.Info) -> Balances:
+        accounts = await runtime(info).read(lambda s: member_accounts(s, self.row.id))
+        return Balances(points=Points(accounts.points), credit_rial=Rial(accounts.rial))
+
+    @strawberry.field
+    async def tier(self, info: strawberry.Info) -> TierStatus:
+        node = runtime(info)
+
+        async def work(session: Any) -> TierStatus:
+            _version, policy = await current_policy(session, node.shop)
+            current, metric = await purchase_service.current_tier(
+                session, policy, self.row.id, node.clock()
+            )
+            following = policy.next_tier(current)
+            return TierStatus(
+                current=tier_of(current),
+                basis=policy.tier_basis,
+                metric=metric,
+                next=None if following is None else tier_of(following),
+                to_next=None if following is None else following.threshold - metric,
+            )
+
+        return await node.read(work)
+
+    @strawberry.field(description="Every change of points and credit, newest first.")
+    async def history(
+        self, info: strawberry.Info, first: int = 20, before: strawberry.ID | None = None
+    ) -> list[HistoryEntry]:
+        first = max(1, min(first, 200))
+        entries = await runtime(info).read(
+            lambda s: member_service.member_history(
+                s, self.row.id, first=first, before=None if before is None else int(before)
+            )
+        )
+        return [
+            HistoryEntry(
+                id=strawberry.ID(str(e.transaction_id)),
+                at=e.created_at,
+                at_jalali=to_jalali_str(e.created_at.date()),
+                reason=LedgerReason(e.reason),
+                reference=e.reference,
+                memo=e.memo,
+                actor=e.actor,
+                points_delta=Points(e.points_delta),
+                credit_delta_rial=Rial(e.credit_delta_rial),
+            )
+            for e in entries
+        ]
+
+
+@strawberry.type
+class PurchaseLine:
+    product_group: str
+    amount_rial: Rial
+
+
+@strawberry.type
+class Purchase:
+    id: strawberry.ID
+    receipt_id: str
+    total_rial: Rial
+    credit_spent_rial: Rial
+    occurred_at: dt.datetime
+    tier_code: str
+    visit_number: int
+    earned_points: Points
+    earned_credit_rial: Rial
+    frequency_points: Points
+    frequency_credit_rial: Rial
+    policy_version: int
+    lines: list[PurchaseLine]
+
+    @classmethod
+    def of(cls, row: models.Purchase, lines: list[models.PurchaseLine]) -> Purchase:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            receipt_id=row.receipt_id,
+            total_rial=Rial(row.total_rial),
+            credit_spent_rial=Rial(row.credit_spent_rial),
+            occurred_at=row.occurred_at,
+            tier_code=row.tier_code,
+            visit_number=row.visit_number,
+            earned_points=Points(row.earned_points),
+            earned_credit_rial=Rial(row.earned_credit_rial),
+            frequency_points=Points(row.frequency_points),
+            frequency_credit_rial=Rial(row.frequency_credit_rial),
+            policy_version=row.policy_version,
+            lines=[
+                PurchaseLine(product_group=x.product_group, amount_rial=Rial(x.amount_rial))
+                for x in lines
+            ],
+        )
+
+
+@strawberry.type
+class PurchaseRecorded:
+    purchase: Purchase
+    member: Member
+    balances: Balances
+    enrolled: bool = strawberry.field(description="This purchase enrolled the shopper.")
+    replayed: bool = strawberry.field(
+        description="The receipt was already recorded; nothing changed."
+    )
+
+
+@strawberry.type
+class Refund:
+    id: strawberry.ID
+    refund_id: str
+    receipt_id: str
+    amount_rial: Rial
+    reversed_points: Points
+    reversed_credit_rial: Rial
+    returned_credit_rial: Rial
+    shortfall_points: Points = strawberry.field(description="Already spent; written off.")
+    shortfall_credit_rial: Rial = strawberry.field(description="Already spent; written off.")
+
+
+@strawberry.type
+class RefundRecorded:
+    refund: Refund
+    member: Member
+    balances: Balances
+    replayed: bool
+
+
+@strawberry.type
+class CreditQuote:
+    member: Member
+    available_credit_rial: Rial
+    spendable_rial: Rial = strawberry.field(description="What may pay for this purchase.")
+    points: Points
+    tier: Tier
+
+
+@strawberry.type
+class MemberPage:
+    items: list[Member]
+    end_cursor: str | None
+    has_next_page: bool
+    total_count: int
+
+
+@strawberry.type
+class AdjustmentRecorded:
+    transaction_id: strawberry.ID
+    member: Member
+    balances: Balances
+    replayed: bool
+
+
+@strawberry.type
+class ProductGroup:
+    code: str
+    name_fa: str
+    name_en: str
+    margin_bp: int
+
+
+@strawberry.type
+class ClubPolicy:
+    version: int
+    open_club: bool
+    product_groups: list[ProductGroup]
+    tiers: list[Tier]
+    document: JSONDocument = strawberry.field(description="The whole policy, as edited.")
+
+
+@strawberry.type
+class PolicyUpdated:
+    policy: ClubPolicy
+
+
+def policy_view(version: int, policy: Any) -> ClubPolicy:
+    return ClubPolicy(
+        version=version,
+        open_club=policy.open_club,
+        product_groups=[
+            ProductGroup(code=g.code, name_fa=g.name_fa, name_en=g.name_en, margin_bp=g.margin_bp)
+            for g in policy.product_groups
+        ],
+        tiers=[tier_of(t) for t in policy.tiers],
+        document=JSONDocument(policy.model_dump(mode="json")),
+    )
+
+
+def balances(points: int, rial: int) -> Balances:
+    return Balances(points=Points(points), credit_rial=Rial(rial))
+
+
+for _type in (
+    Consents,
+    Balances,
+    Tier,
+    TierStatus,
+    HistoryEntry,
+    Member,
+    PurchaseLine,
+    Purchase,
+    PurchaseRecorded,
+    Refund,
+    RefundRecorded,
+    CreditQuote,
+    MemberPage,
+    AdjustmentRecorded,
+    ProductGroup,
+    ClubPolicy,
+    PolicyUpdated,
+):
+    guard_fields(_type, *STAFF)

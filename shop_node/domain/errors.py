@@ -1,0 +1,91 @@
+"""Expected failures of the node's use cases, each with a stable code.
+
+The GraphQL layer maps each to a typed result; nothing here knows about GraphQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ProblemCode(StrEnum):
+    INVALID_INPUT = "INVALID_INPUT"
+    MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
+    MEMBER_EXISTS = "MEMBER_EXISTS"
+    PURCHASE_NOT_FOUND = "PURCHASE_NOT_FOUND"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+    REFUND_EXCEEDS_PURCHASE = "REFUND_EXCEEDS_PURCHASE"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+class NodeError(Exception):
+    code: ProblemCode
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(NodeError):
+    code = ProblemCode.INVALID_INPUT
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        if not problems:
+            raise ValueError("InvalidInput needs at least one problem")
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+    @classmethod
+    def one(cls, field: str, message: str) -> InvalidInput:
+        return cls([FieldProblem(field, message)])
+
+
+class MemberNotFound(NodeError):
+    code = ProblemCode.MEMBER_NOT_FOUND
+
+
+class MemberExists(NodeError):
+    code = ProblemCode.MEMBER_EXISTS
+
+    def __init__(self, message: str, member_id: int) -> None:
+        super().__init__(message)
+        self.member_id = member_id
+
+
+class PurchaseNotFound(NodeError):
+    code = ProblemCode.PURCHASE_NOT_FOUND
+
+
+class IdempotencyConflict(NodeError):
+    """The same idempotency key (receipt id, refund id...) came with different content."""
+
+    code = ProblemCode.IDEMPOTENCY_CONFLICT
+
+
+class InsufficientBalance(NodeError):
+    code = ProblemCode.INSUFFICIENT_BALANCE
+
+    def __init__(self, asset: str, available: int, requested: int) -> None:
+        super().__init__(f"not enough {asset}: {requested} requested, {available} available")
+        self.asset = asset
+        self.available = available
+        self.requested = requested
+
+
+class RefundExceedsPurchase(NodeError):
+    code = ProblemCode.REFUND_EXCEEDS_PURCHASE
+
+    def __init__(self, refundable_rial: int, requested_rial: int) -> None:
+        super().__init__(
+            f"refund of {requested_rial} Rial exceeds the {refundable_rial} Rial "
+            "still refundable on this purchase"
+        )
+        self.refundable_rial = refundable_rial
+        self.requested_rial = requested_rial

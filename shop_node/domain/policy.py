@@ -1,0 +1,145 @@
+"""A shop's club policy: every rule the shop manager sets, validated as one document.
+
+Policies are versioned (each edit is a new version; purchases record the version they
+were computed with), so "why did I get 120 points?" always has an answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shop_node.domain.errors import FieldProblem, InvalidInput
+
+BP = Annotated[int, Field(ge=0, le=10_000, strict=True)]
+Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+Name = Annotated[str, Field(min_length=1, max_length=80)]
+NonNegative = Annotated[int, Field(ge=0, le=10**15, strict=True)]
+Days = Annotated[int, Field(ge=1, le=3650, strict=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ProductGroup(_Model):
+    code: Code
+    name_fa: Name
+    name_en: Name
+    # Gross profit margin of the group; offers are checked against it before going live.
+    margin_bp: BP = 3000
+
+
+class EarningRule(_Model):
+    """Credit as a share of the paid amount, and ``points`` for every ``per_rial`` paid."""
+
+    credit_bp: BP = 0
+    points: NonNegative = 0
+    per_rial: Annotated[int, Field(ge=1, le=10**12, strict=True)] = 10_000
+
+
+class Tier(_Model):
+    code: Code
+    name_fa: Name
+    name_en: Name
+    threshold: NonNegative
+    # Applied to points and credit earned by purchases: 10_000 = x1, 15_000 = x1.5.
+    multiplier_bp: Annotated[int, Field(ge=0, le=100_000, strict=True)] = 10_000
+
+
+class FrequencyRule(_Model):
+    """Punch card: a reward on every ``every_visits``-th purchase."""
+
+    every_visits: Annotated[int, Field(ge=2, le=1000, strict=True)]
+    reward_points: NonNegative = 0
+    reward_credit_rial: NonNegative = 0
+
+
+class ClubPolicy(_Model):
+    open_club: bool = True
+    welcome_points: NonNegative = 0
+    welcome_credit_rial: NonNegative = 0
+    product_groups: Annotated[list[ProductGroup], Field(min_length=1, max_length=200)]
+    earning: EarningRule = EarningRule()
+    earning_by_group: dict[str, EarningRule] = Field(default_factory=dict)
+    max_points_per_purchase: NonNegative | None = None
+    max_credit_per_purchase_rial: NonNegative | None = None
+    # How much of one purchase may be paid with credit (10_000 = all of it).
+    max_credit_spend_bp: BP = 10_000
+    tier_basis: Literal["earned_points", "spend_12m"] = "earned_points"
+    tiers: Annotated[list[Tier], Field(min_length=1, max_length=20)]
+    frequency: FrequencyRule | None = None
+    points_valid_days: Days | None = None
+    credit_valid_days: Days | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        codes = [g.code for g in self.product_groups]
+        if len(set(codes)) != len(codes):
+            raise ValueError("product group codes must be unique")
+        unknown = sorted(set(self.earning_by_group) - set(codes))
+        if unknown:
+            raise ValueError(f"earning_by_group names unknown product groups: {unknown}")
+        if len({t.code for t in self.tiers}) != len(self.tiers):
+            raise ValueError("tier codes must be unique")
+        if self.tiers[0].threshold != 0:
+            raise ValueError("the first tier is the base tier: its threshold must be 0")
+        thresholds = [t.threshold for t in self.tiers]
+        if thresholds != sorted(set(thresholds)):
+            raise ValueError("tier thresholds must strictly increase")
+        return self
+
+    @property
+    def group_codes(self) -> frozenset[str]:
+        return frozenset(g.code for g in self.product_groups)
+
+    def rule_for(self, group: str) -> EarningRule:
+        return self.earning_by_group.get(group, self.earning)
+
+    def tier_for(self, metric: int) -> Tier:
+        """The highest tier whose threshold ``metric`` reaches."""
+        reached = self.tiers[0]
+        for tier in self.tiers:
+            if metric >= tier.threshold:
+                reached = tier
+        return reached
+
+    def next_tier(self, current: Tier) -> Tier | None:
+        index = [t.code for t in self.tiers].index(current.code)
+        return self.tiers[index + 1] if index + 1 < len(self.tiers) else None
+
+
+def parse_policy(document: object) -> ClubPolicy:
+    """Validate a policy document; every problem is reported at once, with its path."""
+    try:
+        return ClubPolicy.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    "policy"
+                    + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in e["loc"]),
+                    e["msg"],
+                )
+                for e in exc.errors()
+            ]
+        ) from None
+
+
+DEFAULT_POLICY = ClubPolicy(
+    open_club=True,
+    welcome_points=50,
+    product_groups=[ProductGroup(code="general", name_fa="عمومی", name_en="General")],
+    earning=EarningRule(credit_bp=500, points=1, per_rial=10_000),
+    tiers=[
+        Tier(code="bronze", name_fa="برنزی", name_en="Bronze", threshold=0),
+        Tier(
+            code="silver", name_fa="نقره‌ای", name_en="Silver", threshold=500, multiplier_bp=12_500
+        ),
+        Tier(code="gold", name_fa="طلایی", name_en="Gold", threshold=2_000, multiplier_bp=15_000),
+    ],
+    frequency=FrequencyRule(every_visits=10, reward_points=100),
+    points_valid_days=365,
+    credit_valid_days=90,
+)

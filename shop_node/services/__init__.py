@@ -1,0 +1,1 @@
+"""The node's use cases: one function each, called alike by GraphQL resolvers and tasks."""

@@ -1,0 +1,551 @@
+"""Recording purchases and refunds at the POS, and quoting spendable credit.
+
+A purchase is idempotent on its receipt id: the same receipt sent again (a POS retry)
+returns the original result; the same receipt with other content is a conflict. All of a
+purchase — enrolment, spending, earning — is one database transaction: an error writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop_node.domain.earning import Line, compute_earning, max_credit_spend, proportional_share
+from shop_node.domain.errors import (
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidInput,
+    MemberNotFound,
+    PurchaseNotFound,
+    RefundExceedsPurchase,
+)
+from shop_node.domain.lots import allocate
+from shop_node.domain.policy import ClubPolicy, Tier
+from shop_node.ledger import Ledger, Leg, member_accounts
+from shop_node.models import Lot, Member, Posting, Purchase, PurchaseLine, Refund
+from shop_node.runtime import NodeRuntime
+from shop_node.services.members import (
+    MemberRef,
+    create_member,
+    find_member,
+    grant_legs,
+    phone_or_problem,
+    valid_card_code,
+)
+from shop_node.services.policy import current_policy
+
+MAX_RIAL = 10**15  # a trillion toman: far above any purchase, far below BIGINT
+MAX_LINES = 200
+KEY_PATTERN_HELP = "1-64 visible ASCII characters"
+
+
+def _check_key(value: str, field_name: str, problems: list[FieldProblem]) -> None:
+    if not (
+        1 <= len(value) <= 64 and value.isascii() and value.isprintable() and value.strip() == value
+    ):
+        problems.append(FieldProblem(field_name, KEY_PATTERN_HELP))
+
+
+def _check_amount(
+    value: int, field_name: str, problems: list[FieldProblem], *, zero: bool = False
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.append(FieldProblem(field_name, "an integer amount in Rial"))
+    elif value < 0 or (value == 0 and not zero):
+        problems.append(
+            FieldProblem(field_name, "must be positive" if not zero else "must not be negative")
+        )
+    elif value > MAX_RIAL:
+        problems.append(FieldProblem(field_name, f"at most {MAX_RIAL} Rial"))
+
+
+def request_hash(payload: dict[str, object]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PurchaseInput:
+    receipt_id: str
+    total_rial: int
+    lines: Sequence[Line]
+    phone: str | None = None
+    card_code: str | None = None
+    credit_to_spend_rial: int = 0
+    occurred_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseOutcome:
+    purchase: Purchase
+    lines: list[PurchaseLine]
+    member: Member
+    points_balance: int
+    credit_balance_rial: int
+    enrolled: bool
+    replayed: bool
+
+
+def _validate_purchase(data: PurchaseInput) -> tuple[str | None, str]:
+    """Checks needing no database; returns (normalised phone, request hash)."""
+    problems: list[FieldProblem] = []
+    _check_key(data.receipt_id, "receiptId", problems)
+    _check_amount(data.total_rial, "totalRial", problems)
+    _check_amount(data.credit_to_spend_rial, "creditToSpendRial", problems, zero=True)
+    phone = None
+    if (data.phone is None) == (data.card_code is None):
+        problems.append(FieldProblem("member", "give exactly one of phone or cardCode"))
+    elif data.phone is not None:
+        phone = phone_or_problem(data.phone, "phone", problems)
+    elif data.card_code is not None and not valid_card_code(data.card_code):
+        problems.append(FieldProblem("cardCode", "not a valid card code (10 digits)"))
+    if not data.lines:
+        problems.append(FieldProblem("lines", "at least one line"))
+    if len(data.lines) > MAX_LINES:
+        problems.append(FieldProblem("lines", f"at most {MAX_LINES} lines"))
+    for index, line in enumerate(data.lines):
+        _check_amount(line.amount_rial, f"lines[{index}].amountRial", problems)
+        if not (1 <= len(line.group) <= 40):
+            problems.append(FieldProblem(f"lines[{index}].productGroup", "1-40 characters"))
+    if not problems:
+        if sum(line.amount_rial for line in data.lines) != data.total_rial:
+            problems.append(FieldProblem("lines", "line amounts must add up to totalRial"))
+        if data.credit_to_spend_rial > data.total_rial:
+            problems.append(FieldProblem("creditToSpendRial", "cannot exceed totalRial"))
+    if data.occurred_at is not None and data.occurred_at.tzinfo is None:
+        problems.append(FieldProblem("occurredAt", "needs a timezone offset"))
+    if problems:
+        raise InvalidInput(problems)
+    digest = request_hash(
+        {
+            "receipt": data.receipt_id,
+            "phone": phone,
+            "card": data.card_code,
+            "total": data.total_rial,
+            "lines": [[line.group, line.amount_rial] for line in data.lines],
+            "credit": data.credit_to_spend_rial,
+            "occurred_at": None if data.occurred_at is None else data.occurred_at.isoformat(),
+        }
+    )
+    return phone, digest
+
+
+async def tier_metric(
+    session: AsyncSession, policy: ClubPolicy, member_id: int, now: dt.datetime
+) -> int:
+    """Earned points (never the current balance) or the rolling 12-month net spend."""
+    refunds = (
+        select(
+            Refund.purchase_id,
+            func.sum(Refund.amount_rial).label("amount"),
+            func.sum(Refund.reversed_points).label("points"),
+        )
+        .group_by(Refund.purchase_id)
+        .subquery()
+    )
+    if policy.tier_basis == "earned_points":
+        earned = func.coalesce(func.sum(Purchase.earned_points + Purchase.frequency_points), 0)
+        reversed_ = func.coalesce(func.sum(refunds.c.points), 0)
+        query = select(earned - reversed_).outerjoin(refunds, refunds.c.purchase_id == Purchase.id)
+        query = query.where(Purchase.member_id == member_id)
+    else:
+        spend = func.coalesce(func.sum(Purchase.total_rial), 0) - func.coalesce(
+            func.sum(refunds.c.amount), 0
+        )
+        query = (
+            select(spend)
+            .outerjoin(refunds, refunds.c.purchase_id == Purchase.id)
+            .where(
+                Purchase.member_id == member_id, Purchase.occurred_at > now - dt.timedelta(days=365)
+            )
+        )
+    return int(await session.scalar(query) or 0)
+
+
+async def current_tier(
+    session: AsyncSession, policy: ClubPolicy, member_id: int, now: dt.datetime
+) -> tuple[Tier, int]:
+    metric = await tier_metric(session, policy, member_id, now)
+    return policy.tier_for(metric), metric
+
+
+async def _replay(session: AsyncSession, purchase: Purchase, digest: str) -> PurchaseOutcome:
+    if purchase.request_hash != digest:
+        raise IdempotencyConflict(
+            f"receipt {purchase.receipt_id!r} was already recorded with different content"
+        )
+    member = await session.get_one(Member, purchase.member_id)
+    ledger_accounts = await member_accounts(session, member.id)
+    lines = list(
+        (
+            await session.scalars(
+                select(PurchaseLine)
+                .where(PurchaseLine.purchase_id == purchase.id)
+                .order_by(PurchaseLine.line_no)
+            )
+        ).all()
+    )
+    return PurchaseOutcome(
+        purchase, lines, member, ledger_accounts.points, ledger_accounts.rial, False, True
+    )
+
+
+async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str) -> PurchaseOutcome:
+    phone, digest = _validate_purchase(data)
+
+    async def work(session: AsyncSession) -> PurchaseOutcome:
+        existing = await session.scalar(
+            select(Purchase).where(Purchase.receipt_id == data.receipt_id)
+        )
+        if existing is not None:
+            return await _replay(session, existing, digest)
+        version, policy = await current_policy(session, runtime.shop)
+        unknown = sorted({line.group for line in data.lines} - policy.group_codes)
+        if unknown:
+            raise InvalidInput.one(
+                "lines", f"unknown product groups {unknown}; known: {sorted(policy.group_codes)}"
+            )
+        ledger = Ledger(session, runtime.system_accounts, runtime.clock())
+        now = ledger.now
+        member = await find_member(
+            session, MemberRef(phone=phone) if phone else MemberRef(card_code=data.card_code)
+        )
+        enrolled = member is None
+        if member is None:
+            if phone is None:
+                raise MemberNotFound(
+                    "no member with that card code; record the purchase by phone to enrol"
+                )
+            member, accounts = await create_member(
+                session, ledger, phone=phone, via="purchase", actor=actor, policy=policy, now=now
+            )
+        else:
+            accounts = await ledger.lock_member(member.id)
+        tier, _metric = await current_tier(session, policy, member.id, now)
+        legs: list[Leg] = []
+        spend = data.credit_to_spend_rial
+        if spend:
+            allowed = data.total_rial * policy.max_credit_spend_bp // 10_000
+            if spend > allowed:
+                raise InvalidInput.one(
+                    "creditToSpendRial",
+                    f"at most {allowed} Rial of this purchase may be paid with credit",
+                )
+            lots = await ledger.open_lots(accounts.rial_id)
+            for lot_id, take in allocate(lots, spend, "credit"):
+                legs.append(Leg(accounts.rial_id, "rial", -take, lot_id=lot_id))
+            legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", spend))
+        visits = (
+            await session.scalar(
+                select(func.count(Purchase.id)).where(Purchase.member_id == member.id)
+            )
+            or 0
+        )
+        earning = compute_earning(
+            policy, data.lines, credit_spent_rial=spend, tier=tier, visit_number=visits + 1
+        )
+        legs += grant_legs(ledger, accounts, "points", earning.total_points, policy, now)
+        legs += grant_legs(ledger, accounts, "rial", earning.total_credit_rial, policy, now)
+        memo = _purchase_memo(
+            tier,
+            earning.points,
+            earning.credit_rial,
+            spend,
+            earning.frequency_points,
+            earning.frequency_credit_rial,
+            visits + 1,
+        )
+        # A purchase that earned nothing (a tiny basket) still gets its transaction, so
+        # the purchase row always points at one and the history shows the visit.
+        transaction_id = await ledger.record(
+            key=f"purchase:{data.receipt_id}",
+            reason="purchase",
+            reference=f"receipt:{data.receipt_id}",
+            member_id=member.id,
+            actor=actor,
+            legs=legs,
+            memo=memo,
+            allow_empty=True,
+        )
+        purchase = Purchase(
+            receipt_id=data.receipt_id,
+            request_hash=digest,
+            member_id=member.id,
+            total_rial=data.total_rial,
+            credit_spent_rial=spend,
+            occurred_at=data.occurred_at or now,
+            recorded_at=now,
+            policy_version=version,
+            tier_code=tier.code,
+            visit_number=visits + 1,
+            earned_points=earning.points,
+            earned_credit_rial=earning.credit_rial,
+            frequency_points=earning.frequency_points,
+            frequency_credit_rial=earning.frequency_credit_rial,
+            transaction_id=transaction_id,
+            actor=actor,
+        )
+        session.add(purchase)
+        await session.flush()
+        await session.execute(
+            insert(PurchaseLine),
+            [
+                {
+                    "purchase_id": purchase.id,
+                    "line_no": i,
+                    "product_group": line.group,
+                    "amount_rial": line.amount_rial,
+                }
+                for i, line in enumerate(data.lines)
+            ],
+        )
+        after = await member_accounts(session, member.id)
+        lines = [
+            PurchaseLine(
+                purchase_id=purchase.id,
+                line_no=i,
+                product_group=line.group,
+                amount_rial=line.amount_rial,
+            )
+            for i, line in enumerate(data.lines)
+        ]
+        return PurchaseOutcome(purchase, lines, member, after.points, after.rial, enrolled, False)
+
+    return await runtime.transaction(work)
+
+
+def _purchase_memo(
+    tier: Tier, points: int, credit: int, spent: int, freq_points: int, freq_credit: int, visit: int
+) -> str:
+    whole, fraction = divmod(tier.multiplier_bp, 10_000)
+    factor = f"{whole}.{fraction:04d}".rstrip("0").rstrip(".")
+    parts = [f"earned {points} points and {credit} Rial credit at tier {tier.code} (x{factor})"]
+    if spent:
+        parts.append(f"paid {spent} Rial with credit")
+    if freq_points or freq_credit:
+        parts.append(
+            f"punch-card reward on visit {visit}: {freq_points} points, {freq_credit} Rial credit"
+        )
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class RefundInput:
+    refund_key: str
+    receipt_id: str
+    amount_rial: int | None = None  # None: everything still refundable
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    refund: Refund
+    purchase: Purchase
+    member: Member
+    points_balance: int
+    credit_balance_rial: int
+    replayed: bool
+
+
+def window(parts: Sequence[tuple[int, int]], start: int, length: int) -> list[tuple[int, int]]:
+    """The slice ``[start, start + length)`` of amounts laid end to end, per part id."""
+    out: list[tuple[int, int]] = []
+    offset = 0
+    for part_id, amount in parts:
+        lo, hi = max(start, offset), min(start + length, offset + amount)
+        if hi > lo:
+            out.append((part_id, hi - lo))
+        offset += amount
+    return out
+
+
+async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -> RefundOutcome:
+    problems: list[FieldProblem] = []
+    _check_key(data.refund_key, "refundId", problems)
+    _check_key(data.receipt_id, "receiptId", problems)
+    if data.amount_rial is not None:
+        _check_amount(data.amount_rial, "amountRial", problems)
+    if data.reason is not None and len(data.reason) > 500:
+        problems.append(FieldProblem("reason", "at most 500 characters"))
+    if problems:
+        raise InvalidInput(problems)
+    digest = request_hash(
+        {
+            "refund": data.refund_key,
+            "receipt": data.receipt_id,
+            "amount": data.amount_rial,
+            "reason": data.reason,
+        }
+    )
+
+    async def work(session: AsyncSession) -> RefundOutcome:
+        existing = await session.scalar(select(Refund).where(Refund.refund_key == data.refund_key))
+        if existing is not None:
+            if existing.request_hash != digest:
+                raise IdempotencyConflict(
+                    f"refund {data.refund_key!r} was already recorded with different content"
+                )
+            original = await session.get_one(Purchase, existing.purchase_id)
+            owner = await session.get_one(Member, original.member_id)
+            balances = await member_accounts(session, owner.id)
+            return RefundOutcome(existing, original, owner, balances.points, balances.rial, True)
+        purchase = await session.scalar(
+            select(Purchase).where(Purchase.receipt_id == data.receipt_id)
+        )
+        if purchase is None:
+            raise PurchaseNotFound(f"no purchase with receipt {data.receipt_id!r} in this shop")
+        ledger = Ledger(session, runtime.system_accounts, runtime.clock())
+        accounts = await ledger.lock_member(purchase.member_id)
+        # Read refunds only under the member lock: two refunds of one purchase serialise.
+        before = int(
+            await session.scalar(
+                select(func.coalesce(func.sum(Refund.amount_rial), 0)).where(
+                    Refund.purchase_id == purchase.id
+                )
+            )
+            or 0
+        )
+        refundable = purchase.total_rial - before
+        amount = refundable if data.amount_rial is None else data.amount_rial
+        if refundable == 0 or amount > refundable:
+            raise RefundExceedsPurchase(refundable, amount)
+        total = purchase.total_rial
+        rev_points = proportional_share(
+            purchase.earned_points + purchase.frequency_points, total, before, amount
+        )
+        rev_credit = proportional_share(
+            purchase.earned_credit_rial + purchase.frequency_credit_rial, total, before, amount
+        )
+        ret_credit = proportional_share(purchase.credit_spent_rial, total, before, amount)
+        own_lots = set(
+            (
+                await session.scalars(
+                    select(Lot.id).where(Lot.transaction_id == purchase.transaction_id)
+                )
+            ).all()
+        )
+        legs: list[Leg] = []
+        shortfall = {"points": 0, "rial": 0}
+        for asset, wanted in (("points", rev_points), ("rial", rev_credit)):
+            if not wanted:
+                continue
+            account = accounts.account(asset)  # type: ignore[arg-type]
+            lots = await ledger.open_lots(account, include_expired=True)
+            # Take back from the lots this purchase granted first, then soonest-expiring.
+            lots.sort(key=lambda lot: lot.lot_id not in own_lots)
+            recoverable = min(wanted, sum(lot.remaining for lot in lots))
+            shortfall[asset] = wanted - recoverable
+            if recoverable:
+                taken = allocate(lots, recoverable, asset, keep_order=True)
+                legs += [Leg(account, asset, -take, lot_id=lot_id) for lot_id, take in taken]  # type: ignore[arg-type]
+                legs.append(Leg(ledger.sys("issued", asset), asset, recoverable))  # type: ignore[arg-type]
+        # Credit the member paid with comes back, less any earned credit they had already
+        # spent and so could not give back.
+        offset = min(shortfall["rial"], ret_credit)
+        shortfall["rial"] -= offset
+        returned = ret_credit - offset
+        if offset:
+            legs += [
+                Leg(ledger.sys("redeemed", "rial"), "rial", -offset),
+                Leg(ledger.sys("issued", "rial"), "rial", offset),
+            ]
+        if returned:
+            spent = (
+                await session.execute(
+                    select(Posting.lot_id, -Posting.amount)
+                    .where(
+                        Posting.transaction_id == purchase.transaction_id,
+                        Posting.account_id == accounts.rial_id,
+                        Posting.amount < 0,
+                    )
+                    .order_by(Posting.id)
+                )
+            ).all()
+            returned_before = purchase.credit_spent_rial * before // total
+            for lot_id, back in window(
+                [(int(lot or 0), int(a)) for lot, a in spent], returned_before, returned
+            ):
+                legs.append(Leg(accounts.rial_id, "rial", back, lot_id=lot_id))
+            legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", -returned))
+        memo = (
+            f"refund of {amount} Rial: reversed {rev_points} points and {rev_credit} Rial"
+            f" earned credit (could not take back {shortfall['points']} points,"
+            f" {shortfall['rial']} Rial already spent); returned {returned} Rial of the credit paid"
+        )
+        transaction_id = await ledger.record(
+            key=f"refund:{data.refund_key}",
+            reason="refund",
+            reference=f"receipt:{purchase.receipt_id}",
+            member_id=purchase.member_id,
+            actor=actor,
+            legs=legs,
+            memo=memo + (f" — {data.reason}" if data.reason else ""),
+            reverses_id=purchase.transaction_id,
+            allow_empty=True,
+        )
+        refund = Refund(
+            refund_key=data.refund_key,
+            request_hash=digest,
+            purchase_id=purchase.id,
+            amount_rial=amount,
+            reason=data.reason,
+            reversed_points=rev_points,
+            reversed_credit_rial=rev_credit,
+            returned_credit_rial=returned,
+            shortfall_points=shortfall["points"],
+            shortfall_credit_rial=shortfall["rial"],
+            transaction_id=transaction_id,
+            created_at=ledger.now,
+            actor=actor,
+        )
+        session.add(refund)
+        await session.flush()
+        member = await session.get_one(Member, purchase.member_id)
+        balances = await member_accounts(session, member.id)
+        return RefundOutcome(refund, purchase, member, balances.points, balances.rial, False)
+
+    return await runtime.transaction(work)
+
+
+@dataclass(frozen=True)
+class CreditQuote:
+    member: Member
+    available_credit_rial: int
+    spendable_rial: int
+    points_balance: int
+    tier: Tier
+    tier_metric: int
+
+
+async def quote_credit(runtime: NodeRuntime, ref: MemberRef, total_rial: int) -> CreditQuote:
+    problems: list[FieldProblem] = []
+    _check_amount(total_rial, "totalRial", problems)
+    if problems:
+        raise InvalidInput(problems)
+
+    async def work(session: AsyncSession) -> CreditQuote:
+        member = await find_member(session, ref)
+        if member is None:
+            raise MemberNotFound("no member with that phone or card code in this shop's club")
+        _version, policy = await current_policy(session, runtime.shop)
+        ledger = Ledger(session, runtime.system_accounts, runtime.clock())
+        accounts = await member_accounts(session, member.id)
+        available = sum(lot.remaining for lot in await ledger.open_lots(accounts.rial_id))
+        tier, metric = await current_tier(session, policy, member.id, ledger.now)
+        return CreditQuote(
+            member,
+            available,
+            max_credit_spend(policy, total_rial, available),
+            accounts.points,
+            tier,
+            metric,
+        )
+
+    return await runtime.read(work)
