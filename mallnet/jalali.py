@@ -13,7 +13,7 @@ import re
 
 import jdatetime
 
-from mallnet.phone import normalize_digits
+from mallnet.phone import describe_input, normalize_digits
 
 __all__ = [
     "JALALI_YEAR_LIMIT",
@@ -37,17 +37,13 @@ class InvalidDate(ValueError):
     """The text is not a valid Jalali or Gregorian date, or a date cannot be shown."""
 
 
+def _shown(raw: object) -> str:
+    return describe_input(raw, MAX_INPUT_LENGTH)
+
+
 def to_persian_digits(text: str) -> str:
     """Replace ASCII digits with Persian digits (U+06F0..U+06F9); keep everything else."""
     return text.translate(_PERSIAN_DIGITS)
-
-
-def _describe(raw: object) -> str:
-    if not isinstance(raw, str):
-        return f"a {type(raw).__name__}"
-    if len(raw) > MAX_INPUT_LENGTH:
-        return f"{len(raw)} characters starting {raw[:MAX_INPUT_LENGTH]!r}"
-    return repr(raw)
 
 
 def parse_date(raw: str) -> datetime.date:
@@ -59,10 +55,10 @@ def parse_date(raw: str) -> datetime.date:
     such as 30 Esfand in a common Jalali year.
     """
     if not isinstance(raw, str):
-        raise InvalidDate(f"date must be text: got {_describe(raw)}, expected {_EXPECTED_SHAPE}")
+        raise InvalidDate(f"date must be text: got {_shown(raw)}, expected {_EXPECTED_SHAPE}")
     if len(raw) > MAX_INPUT_LENGTH:
         raise InvalidDate(
-            f"date is longer than {MAX_INPUT_LENGTH} characters: got {_describe(raw)}, "
+            f"date is longer than {MAX_INPUT_LENGTH} characters: got {_shown(raw)}, "
             f"expected {_EXPECTED_SHAPE}"
         )
     text = normalize_digits(raw.strip())
@@ -70,14 +66,14 @@ def parse_date(raw: str) -> datetime.date:
         raise InvalidDate(f"date is empty: expected {_EXPECTED_SHAPE}")
     match = _DATE.fullmatch(text)
     if match is None:
-        raise InvalidDate(f"unrecognised date {_describe(raw)}: expected {_EXPECTED_SHAPE}")
+        raise InvalidDate(f"unrecognised date {_shown(raw)}: expected {_EXPECTED_SHAPE}")
     year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
     if year < JALALI_YEAR_LIMIT:
         try:
             gregorian: datetime.date = jdatetime.date(year, month, day).togregorian()
         except ValueError as exc:
             raise InvalidDate(
-                f"{_describe(raw)} is not a valid Jalali date ({exc}); "
+                f"{_shown(raw)} is not a valid Jalali date ({exc}); "
                 f"years below {JALALI_YEAR_LIMIT} are read as Jalali"
             ) from exc
         return gregorian
@@ -85,7 +81,7 @@ def parse_date(raw: str) -> datetime.date:
         return datetime.date(year, month, day)
     except ValueError as exc:
         raise InvalidDate(
-            f"{_describe(raw)} is not a valid Gregorian date ({exc}); "
+            f"{_shown(raw)} is not a valid Gregorian date ({exc}); "
             f"years from {JALALI_YEAR_LIMIT} on are read as Gregorian"
         ) from exc
 

@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,6 +30,23 @@ def alembic_config(component: Component) -> Config:
     config.set_main_option("script_location", str(location))
     config.set_main_option("path_separator", "os")
     return config
+
+
+def run_environment(metadata: MetaData) -> None:
+    """The body of both ``env.py`` files: migrate on the connection ``upgrade`` opened."""
+    from alembic import context
+
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through 'mallnet migrate', which opens the connection")
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 def head_revision(component: Component) -> str:

@@ -55,16 +55,17 @@ def normalize_digits(text: str) -> str:
     return text.translate(_DIGITS)
 
 
-def _describe(raw: object) -> str:
+def describe_input(raw: object, limit: int = MAX_INPUT_LENGTH) -> str:
+    """What the user sent, for an error message: never echo an unbounded string."""
     if not isinstance(raw, str):
         return f"a {type(raw).__name__}"
-    if len(raw) > MAX_INPUT_LENGTH:
-        return f"{len(raw)} characters starting {raw[:MAX_INPUT_LENGTH]!r}"
+    if len(raw) > limit:
+        return f"{len(raw)} characters starting {raw[:limit]!r}"
     return repr(raw)
 
 
 def _invalid(raw: object, reason: str) -> InvalidPhone:
-    return InvalidPhone(f"{reason}: got {_describe(raw)}, expected {_EXPECTED_SHAPE}")
+    return InvalidPhone(f"{reason}: got {describe_input(raw)}, expected {_EXPECTED_SHAPE}")
 
 
 def normalize_mobile(raw: str) -> str:
@@ -101,7 +102,7 @@ def normalize_mobile(raw: str) -> str:
 def _check_e164(e164: str) -> str:
     if not isinstance(e164, str) or not _E164_MOBILE.fullmatch(e164):
         raise InvalidPhone(
-            f"expected a normalised mobile number like +989121234567, got {_describe(e164)}"
+            f"expected a normalised mobile number like +989121234567, got {describe_input(e164)}"
         )
     return e164
 
