@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -78,18 +79,25 @@ def run_node(
     shop: ShopOption,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8100,
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[int, typer.Option(help="Server processes (use the cores).")] = 1,
 ) -> None:
     """Serve one shop's node (GraphQL at /graphql, health at /healthz)."""
+    settings = get_settings()
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": log_level in ("debug", "info"),
+        "server_header": False,
+    }
+    if workers > 1:
+        os.environ["MALLNET_SHOP"] = _shop(shop)
+        uvicorn.run("shop_node.app:app_from_env", factory=True, workers=workers, **options)
+        return
     from shop_node.app import create_app
 
-    settings = get_settings()
-    uvicorn.run(
-        create_app(_shop(shop), settings),
-        host=host or settings.host,
-        port=port,
-        log_level="info",
-        server_header=False,
-    )
+    uvicorn.run(create_app(_shop(shop), settings), **options)
 
 
 @cli.command()
@@ -165,6 +173,31 @@ def dev_token(
     if unknown:
         raise typer.BadParameter(f"unknown scopes {unknown}; known: {sorted(known)}")
     print(issue(get_settings(), audience=_shop(shop), scopes=scopes, subject=subject, ttl_s=ttl))
+
+
+bench = typer.Typer(help="Benchmarks: JSON results, with the bare database rate beside them.")
+cli.add_typer(bench, name="bench")
+
+
+@bench.command("purchase")
+def bench_purchase(
+    count: Annotated[int, typer.Option("--count", "-n", help="Purchases to record.")] = 3000,
+    clients: Annotated[int, typer.Option("--clients", "-c", help="Concurrent clients.")] = 32,
+    shoppers: Annotated[int, typer.Option(help="Distinct shoppers (phones).")] = 2000,
+    server_workers: Annotated[int, typer.Option(help="Node server processes.")] = 1,
+    postgres: Annotated[
+        str, typer.Option(help="PostgreSQL server (a scratch database is made and dropped).")
+    ] = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+) -> None:
+    """Purchases/s and latency through a node's GraphQL on PostgreSQL, vs bare asyncpg."""
+    from mallnet.bench import main_purchase
+
+    settings = get_settings()
+    print(
+        main_purchase(
+            postgres, count, clients, shoppers, server_workers, settings.data_dir / "bench"
+        )
+    )
 
 
 @cli.command("config")

@@ -54,7 +54,10 @@ def create_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Async
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every checkout, i.e. on every request. Stale
+    # connections are recycled instead, and a failed request is retried by its client.
+    if pooled:
+        kwargs.update(pool_size=20, max_overflow=10, pool_recycle=1800)
     return create_async_engine(url, **kwargs)
 
 

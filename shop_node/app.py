@@ -57,3 +57,11 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
         ),
         lifespan=lifespan,
     )
+
+
+def app_from_env() -> Starlette:
+    """Factory for multi-process serving (``uvicorn --factory``): the shop comes from
+    ``MALLNET_SHOP``, the rest of the settings from the environment as usual."""
+    import os
+
+    return create_app(os.environ["MALLNET_SHOP"])

@@ -16,7 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop_node.domain.lots import OpenLot
@@ -24,6 +34,41 @@ from shop_node.models import Account, LedgerTransaction, Lot, Posting
 
 Asset = Literal["points", "rial"]
 ASSETS: tuple[Asset, ...] = ("points", "rial")
+TRANSACTIONS: Table = LedgerTransaction.__table__  # type: ignore[assignment]
+LOTS: Table = Lot.__table__  # type: ignore[assignment]
+POSTINGS: Table = Posting.__table__  # type: ignore[assignment]
+ACCOUNTS: Table = Account.__table__  # type: ignore[assignment]
+# Statements of the purchase path, built once: constructing a statement costs about as
+# much as the database round trip it makes (measured: 384 vs 199 us per select here).
+INSERT_TRANSACTION = insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
+INSERT_LOTS = insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True)
+INSERT_POSTINGS = insert(POSTINGS)
+_MEMBER_ACCOUNTS = (
+    select(ACCOUNTS.c.id, ACCOUNTS.c.asset, ACCOUNTS.c.balance)
+    .where(ACCOUNTS.c.member_id == bindparam("member_id"))
+    .order_by(ACCOUNTS.c.id)
+)
+LOCK_MEMBER_ACCOUNTS = _MEMBER_ACCOUNTS.with_for_update()
+_ONE: BindParameter[int] = bindparam("a1", type_=BigInteger())
+_TWO: BindParameter[int] = bindparam("a2", type_=BigInteger())
+ADD_TO_BALANCE = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == _ONE)
+    .values(balance=ACCOUNTS.c.balance + bindparam("d1", type_=BigInteger()))
+    .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance)
+)
+ADD_TO_BALANCES = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id.in_([_ONE, _TWO]))
+    .values(
+        balance=ACCOUNTS.c.balance
+        + case(
+            (ACCOUNTS.c.id == _ONE, bindparam("d1", type_=BigInteger())),
+            else_=bindparam("d2", type_=BigInteger()),
+        )
+    )
+    .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance)
+)
 SYSTEM_ACCOUNTS = ("issued", "redeemed", "expired", "adjustment", "writeoff")
 
 
@@ -145,40 +190,43 @@ class Ledger:
         memo: str | None = None,
         reverses_id: int | None = None,
         allow_empty: bool = False,
-    ) -> int:
-        """Write one balanced transaction; return its id."""
+    ) -> Recorded:
+        """Write one balanced transaction; return its id and the new member balances.
+
+        Core statements on the session's connection: this is the hot path of every
+        purchase, and each round trip and ORM unit-of-work step shows in the POS latency.
+        """
         legs = [leg for leg in legs if leg.amount != 0]
         totals: dict[str, int] = defaultdict(int)
         for leg in legs:
             totals[leg.asset] += leg.amount
         if (not legs and not allow_empty) or any(totals.values()):
             raise UnbalancedTransaction(f"{key}: legs {legs} do not balance: {dict(totals)}")
+        if any(leg.new_lot and leg.amount <= 0 for leg in legs):
+            raise UnbalancedTransaction("a new lot needs a positive amount")
+        conn = await self.session.connection()
         transaction_id = (
-            await self.session.execute(
-                insert(LedgerTransaction).returning(LedgerTransaction.id),
-                [
-                    {
-                        "idempotency_key": key,
-                        "reason": reason,
-                        "reference": reference,
-                        "member_id": member_id,
-                        "memo": None if memo is None else memo[:500],
-                        "actor": actor,
-                        "reverses_id": reverses_id,
-                        "created_at": self.now,
-                    }
-                ],
+            await conn.execute(
+                INSERT_TRANSACTION,
+                {
+                    "idempotency_key": key,
+                    "reason": reason,
+                    "reference": reference,
+                    "member_id": member_id,
+                    "memo": None if memo is None else memo[:500],
+                    "actor": actor,
+                    "reverses_id": reverses_id,
+                    "created_at": self.now,
+                },
             )
         ).scalar_one()
         grants = [leg for leg in legs if leg.new_lot]
         lot_ids: list[int] = []
         if grants:
-            if any(leg.amount <= 0 for leg in grants):
-                raise UnbalancedTransaction("a new lot needs a positive amount")
             lot_ids = list(
                 (
-                    await self.session.execute(
-                        insert(Lot).returning(Lot.id, sort_by_parameter_order=True),
+                    await conn.execute(
+                        INSERT_LOTS,
                         [
                             {
                                 "account_id": leg.account_id,
@@ -192,10 +240,10 @@ class Ledger:
                 ).scalars()
             )
         if not legs:
-            return transaction_id
+            return Recorded(transaction_id, {})
         new_lots = iter(lot_ids)
-        await self.session.execute(
-            insert(Posting),
+        await conn.execute(
+            INSERT_POSTINGS,
             [
                 {
                     "transaction_id": transaction_id,
@@ -207,36 +255,52 @@ class Ledger:
                 for leg in legs
             ],
         )
-        await self._apply_to_member_balances(legs)
-        return transaction_id
+        return Recorded(transaction_id, await self._apply_to_member_balances(legs))
 
-    async def _apply_to_member_balances(self, legs: Sequence[Leg]) -> None:
+    async def _apply_to_member_balances(self, legs: Sequence[Leg]) -> dict[int, int]:
         system_ids = set(self.system.values())
         deltas: dict[int, int] = defaultdict(int)
         for leg in legs:
             if leg.account_id not in system_ids:
                 deltas[leg.account_id] += leg.amount
-        for account_id in sorted(deltas):
-            if deltas[account_id]:
-                # The CHECK (balance >= 0) refuses a negative result even if a caller
-                # forgot to lock: the database is the last line of defence.
-                await self.session.execute(
-                    update(Account)
-                    .where(Account.id == account_id)
-                    .values(balance=Account.balance + deltas[account_id])
-                )
+        deltas = {account: delta for account, delta in deltas.items() if delta}
+        if not deltas:
+            return {}
+        # One statement for all of the member's accounts. The CHECK (balance >= 0) refuses
+        # a negative result even if a caller forgot to lock: the last line of defence.
+        conn = await self.session.connection()
+        (a1, d1), *rest = sorted(deltas.items())
+        if not rest:
+            rows = await conn.execute(ADD_TO_BALANCE, {"a1": a1, "d1": d1})
+        elif len(rest) == 1:
+            (a2, d2) = rest[0]
+            rows = await conn.execute(ADD_TO_BALANCES, {"a1": a1, "d1": d1, "a2": a2, "d2": d2})
+        else:
+            raise UnbalancedTransaction("a transaction touches at most one member's two accounts")
+        return {account_id: int(balance) for account_id, balance in rows.all()}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    transaction_id: int
+    balances: dict[int, int]  # account id -> new balance, for member accounts it touched
+
+    def after(self, accounts: MemberAccounts) -> MemberAccounts:
+        """The member's balances once this transaction is applied."""
+        return MemberAccounts(
+            accounts.points_id,
+            accounts.rial_id,
+            self.balances.get(accounts.points_id, accounts.points),
+            self.balances.get(accounts.rial_id, accounts.rial),
+        )
 
 
 async def member_accounts(
     session: AsyncSession, member_id: int, *, lock: bool = False
 ) -> MemberAccounts:
     """The member's two accounts and cached balances; ``lock`` takes their row locks."""
-    query = (
-        select(Account.id, Account.asset, Account.balance)
-        .where(Account.member_id == member_id)
-        .order_by(Account.id)
-    )
-    rows = (await session.execute(query.with_for_update() if lock else query)).all()
+    query = LOCK_MEMBER_ACCOUNTS if lock else _MEMBER_ACCOUNTS
+    rows = (await session.execute(query, {"member_id": member_id})).all()
     by_asset = {asset: (id_, balance or 0) for id_, asset, balance in rows}
     if set(by_asset) != set(ASSETS):
         raise LookupError(f"member {member_id} has no ledger accounts")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -11,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mallnet.db import session_factory, utcnow
+from shop_node.domain.policy import ClubPolicy
 from shop_node.ledger import ensure_system_accounts
 
 T = TypeVar("T")
@@ -21,12 +23,38 @@ RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
 @dataclass
+class PolicyCache:
+    """Parsed club policies by version — a version never changes once written — and which
+    version is current, asked again after ``fresh_s`` seconds: every purchase would
+    otherwise pay a round trip for a policy that changes a few times a year. An edit made
+    through this process is seen at once; other processes see it within ``fresh_s``, and
+    each purchase records the version it was computed with."""
+
+    fresh_s: float = 5.0
+    parsed: dict[int, ClubPolicy] = field(default_factory=dict)
+    _current: tuple[float, int] | None = None
+
+    def fresh_version(self) -> int | None:
+        if self._current is None or time.monotonic() - self._current[0] >= self.fresh_s:
+            return None
+        return self._current[1]
+
+    def saw_version(self, version: int) -> int:
+        self._current = (time.monotonic(), version)
+        return version
+
+    def forget_version(self) -> None:
+        self._current = None
+
+
+@dataclass
 class NodeRuntime:
     shop: str
     engine: AsyncEngine
     system_accounts: dict[str, int]
     clock: Callable[[], dt.datetime] = utcnow
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    policies: PolicyCache = field(default_factory=PolicyCache)
 
     def __post_init__(self) -> None:
         self.sessions = session_factory(self.engine)

@@ -202,7 +202,7 @@ class Query:
     @strawberry.field(extensions=requires(*STAFF), description="The club policy in force.")
     async def club_policy(self, info: strawberry.Info) -> t.ClubPolicy:
         node = runtime(info)
-        version, current = await node.read(lambda s: policy.current_policy(s, node.shop))
+        version, current = await node.read(lambda s: policy.current_policy(s, node))
         return t.policy_view(version, current)
 
 

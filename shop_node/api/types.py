@@ -173,7 +173,7 @@ class Member:
         node = runtime(info)
 
         async def work(session: Any) -> TierStatus:
-            _version, policy = await current_policy(session, node.shop)
+            _version, policy = await current_policy(session, node)
             current, metric = await purchase_service.current_tier(
                 session, policy, self.row.id, node.clock()
             )

@@ -67,7 +67,7 @@ async def adjust_balance(
             return AdjustmentOutcome(done.id, member, balances.points, balances.rial, True)
         ledger = Ledger(session, runtime.system_accounts, runtime.clock())
         accounts = await ledger.lock_member(member.id)
-        _version, policy = await current_policy(session, runtime.shop)
+        _version, policy = await current_policy(session, runtime)
         asset = data.asset
         if data.amount > 0:
             legs = grant_legs(
@@ -80,7 +80,7 @@ async def adjust_balance(
                 for lot_id, take in allocate(lots, -data.amount, asset)
             ]
             legs.append(Leg(ledger.sys("adjustment", asset), asset, -data.amount))
-        transaction_id = await ledger.record(
+        recorded = await ledger.record(
             key=f"adjust:{key}",
             reason="adjustment",
             reference=f"member:{member.card_code}",
@@ -89,8 +89,8 @@ async def adjust_balance(
             legs=legs,
             memo=memo,
         )
-        balances = await member_accounts(session, member.id)
-        return AdjustmentOutcome(transaction_id, member, balances.points, balances.rial, False)
+        after = recorded.after(accounts)
+        return AdjustmentOutcome(recorded.transaction_id, member, after.points, after.rial, False)
 
     return await runtime.transaction(work)
 

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.jalali import InvalidDate, parse_date
@@ -21,6 +21,8 @@ from shop_node.services.policy import current_policy
 
 MembershipType = Literal["individual", "company", "employee"]
 MAX_TAGS = 20
+MEMBER_BY_PHONE = select(Member).where(Member.phone == bindparam("phone"))
+MEMBER_BY_CARD = select(Member).where(Member.card_code == bindparam("card_code"))
 
 
 @dataclass(frozen=True)
@@ -124,12 +126,12 @@ async def find_member(session: AsyncSession, ref: MemberRef) -> Member | None:
         phone = phone_or_problem(ref.phone, "phone", problems)
         if phone is None:
             raise InvalidInput(problems)
-        return await session.scalar(select(Member).where(Member.phone == phone))
+        return await session.scalar(MEMBER_BY_PHONE, {"phone": phone})
     if ref.card_code is not None:
         code = ref.card_code.strip()
         if not valid_card_code(code):
             raise InvalidInput.one("cardCode", "not a valid card code (10 digits)")
-        return await session.scalar(select(Member).where(Member.card_code == code))
+        return await session.scalar(MEMBER_BY_CARD, {"card_code": code})
     return await session.get(Member, ref.member_id)
 
 
@@ -175,7 +177,7 @@ async def create_member(
     await session.flush()
     accounts = await ledger.open_member_accounts(member.id)
     if policy.open_club and (policy.welcome_points or policy.welcome_credit_rial):
-        await ledger.record(
+        recorded = await ledger.record(
             key=f"welcome:{member.id}",
             reason="welcome",
             reference=f"member:{member.card_code}",
@@ -187,7 +189,7 @@ async def create_member(
             ],
             memo="welcome reward (open club)",
         )
-        accounts = await ledger.lock_member(member.id)
+        accounts = recorded.after(accounts)
     return member, accounts
 
 
@@ -238,7 +240,7 @@ async def enrol_member(runtime: NodeRuntime, data: MemberInput, actor: str) -> M
             if company is None or company.membership_type != "company":
                 raise InvalidInput.one("companyCardCode", "no company member with that card code")
             company_id = company.id
-        _version, policy = await current_policy(session, runtime.shop)
+        _version, policy = await current_policy(session, runtime)
         ledger = Ledger(session, runtime.system_accounts, runtime.clock())
         member, _ = await create_member(
             session,

@@ -12,22 +12,25 @@ from shop_node.domain.policy import DEFAULT_POLICY, ClubPolicy, parse_policy
 from shop_node.models import PolicyVersion
 from shop_node.runtime import NodeRuntime
 
-# Parsed policies by version: a version never changes once written, so this never goes
-# stale; only the "which version is current" question goes to the database each time.
-_parsed: dict[tuple[str, int], ClubPolicy] = {}
+LATEST_VERSION = select(func.max(PolicyVersion.version))
 
 
-async def current_policy(session: AsyncSession, shop: str) -> tuple[int, ClubPolicy]:
-    version = await session.scalar(select(func.max(PolicyVersion.version)))
+async def current_policy(session: AsyncSession, runtime: NodeRuntime) -> tuple[int, ClubPolicy]:
+    """The policy in force, through the runtime's cache (see ``PolicyCache``)."""
+    cache = runtime.policies
+    version = cache.fresh_version()
     if version is None:
-        raise LookupError("this node has no club policy yet: run 'mallnet migrate --shop ...'")
-    key = (shop, version)
-    if key not in _parsed:
+        found = await session.scalar(LATEST_VERSION)
+        if found is None:
+            raise LookupError("this node has no club policy: run 'mallnet migrate --shop ...'")
+        version = cache.saw_version(found)
+    parsed = cache.parsed.get(version)
+    if parsed is None:
         document = await session.scalar(
             select(PolicyVersion.document).where(PolicyVersion.version == version)
         )
-        _parsed[key] = ClubPolicy.model_validate(document)
-    return version, _parsed[key]
+        parsed = cache.parsed[version] = ClubPolicy.model_validate(document)
+    return version, parsed
 
 
 async def ensure_policy(session: AsyncSession, actor: str = "system") -> int:
@@ -65,4 +68,6 @@ async def update_policy(
         await session.flush()
         return latest + 1, policy
 
-    return await runtime.transaction(work)
+    result = await runtime.transaction(work)
+    runtime.policies.forget_version()
+    return result

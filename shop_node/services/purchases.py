@@ -13,10 +13,12 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mallnet.db import UTCDateTime
 from shop_node.domain.earning import Line, compute_earning, max_credit_spend, proportional_share
 from shop_node.domain.errors import (
     FieldProblem,
@@ -41,6 +43,8 @@ from shop_node.services.members import (
 )
 from shop_node.services.policy import current_policy
 
+PURCHASES: Table = Purchase.__table__  # type: ignore[assignment]
+PURCHASE_LINES: Table = PurchaseLine.__table__  # type: ignore[assignment]
 MAX_RIAL = 10**15  # a trillion toman: far above any purchase, far below BIGINT
 MAX_LINES = 200
 KEY_PATTERN_HELP = "1-64 visible ASCII characters"
@@ -137,42 +141,69 @@ def _validate_purchase(data: PurchaseInput) -> tuple[str | None, str]:
     return phone, digest
 
 
-async def tier_metric(
-    session: AsyncSession, policy: ClubPolicy, member_id: int, now: dt.datetime
-) -> int:
-    """Earned points (never the current balance) or the rolling 12-month net spend."""
-    refunds = (
+@dataclass(frozen=True)
+class Standing:
+    """A member's record before a purchase: how many visits, and their tier metric."""
+
+    visits: int
+    metric: int
+
+
+def _standing_query() -> Select[Any, Any, Any, Any, Any]:
+    since = bindparam("since", type_=UTCDateTime())
+    own = Purchase.member_id == bindparam("member_id")
+    refunded = (
         select(
-            Refund.purchase_id,
-            func.sum(Refund.amount_rial).label("amount"),
-            func.sum(Refund.reversed_points).label("points"),
+            func.coalesce(func.sum(Refund.reversed_points), 0).label("points"),
+            func.coalesce(
+                func.sum(Refund.amount_rial).filter(Purchase.occurred_at > since), 0
+            ).label("amount"),
         )
-        .group_by(Refund.purchase_id)
+        .join(Purchase, Purchase.id == Refund.purchase_id)
+        .where(own)
         .subquery()
     )
-    if policy.tier_basis == "earned_points":
-        earned = func.coalesce(func.sum(Purchase.earned_points + Purchase.frequency_points), 0)
-        reversed_ = func.coalesce(func.sum(refunds.c.points), 0)
-        query = select(earned - reversed_).outerjoin(refunds, refunds.c.purchase_id == Purchase.id)
-        query = query.where(Purchase.member_id == member_id)
-    else:
-        spend = func.coalesce(func.sum(Purchase.total_rial), 0) - func.coalesce(
-            func.sum(refunds.c.amount), 0
+    return (
+        select(
+            func.count(Purchase.id),
+            func.coalesce(func.sum(Purchase.earned_points + Purchase.frequency_points), 0),
+            func.max(refunded.c.points),
+            func.coalesce(func.sum(Purchase.total_rial).filter(Purchase.occurred_at > since), 0),
+            func.max(refunded.c.amount),
         )
-        query = (
-            select(spend)
-            .outerjoin(refunds, refunds.c.purchase_id == Purchase.id)
-            .where(
-                Purchase.member_id == member_id, Purchase.occurred_at > now - dt.timedelta(days=365)
-            )
+        .select_from(Purchase)
+        .join(refunded, true())
+        .where(own)
+    )
+
+
+STANDING = _standing_query()
+RECEIPT_SEEN = select(Purchase.id).where(Purchase.receipt_id == bindparam("receipt_id"))
+INSERT_PURCHASE = insert(PURCHASES).returning(PURCHASES.c.id)
+INSERT_LINES = insert(PURCHASE_LINES)
+
+
+async def standing(
+    session: AsyncSession, policy: ClubPolicy, member_id: int, now: dt.datetime
+) -> Standing:
+    """One query: visits so far, and the tier metric — earned points (never the current
+    balance) or the rolling 12-month net spend, refunds deducted."""
+    row = (
+        await session.execute(
+            STANDING, {"member_id": member_id, "since": now - dt.timedelta(days=365)}
         )
-    return int(await session.scalar(query) or 0)
+    ).one()
+    visits, earned, reversed_points, spent, refunded_rial = (int(v or 0) for v in row)
+    metric = (
+        earned - reversed_points if policy.tier_basis == "earned_points" else spent - refunded_rial
+    )
+    return Standing(visits, metric)
 
 
 async def current_tier(
     session: AsyncSession, policy: ClubPolicy, member_id: int, now: dt.datetime
 ) -> tuple[Tier, int]:
-    metric = await tier_metric(session, policy, member_id, now)
+    metric = (await standing(session, policy, member_id, now)).metric
     return policy.tier_for(metric), metric
 
 
@@ -201,12 +232,10 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
     phone, digest = _validate_purchase(data)
 
     async def work(session: AsyncSession) -> PurchaseOutcome:
-        existing = await session.scalar(
-            select(Purchase).where(Purchase.receipt_id == data.receipt_id)
-        )
-        if existing is not None:
-            return await _replay(session, existing, digest)
-        version, policy = await current_policy(session, runtime.shop)
+        seen = await session.scalar(RECEIPT_SEEN, {"receipt_id": data.receipt_id})
+        if seen is not None:
+            return await _replay(session, await session.get_one(Purchase, seen), digest)
+        version, policy = await current_policy(session, runtime)
         unknown = sorted({line.group for line in data.lines} - policy.group_codes)
         if unknown:
             raise InvalidInput.one(
@@ -228,7 +257,9 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
             )
         else:
             accounts = await ledger.lock_member(member.id)
-        tier, _metric = await current_tier(session, policy, member.id, now)
+        before = Standing(0, 0) if enrolled else await standing(session, policy, member.id, now)
+        tier = policy.tier_for(before.metric)
+        visit = before.visits + 1
         legs: list[Leg] = []
         spend = data.credit_to_spend_rial
         if spend:
@@ -242,14 +273,8 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
             for lot_id, take in allocate(lots, spend, "credit"):
                 legs.append(Leg(accounts.rial_id, "rial", -take, lot_id=lot_id))
             legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", spend))
-        visits = (
-            await session.scalar(
-                select(func.count(Purchase.id)).where(Purchase.member_id == member.id)
-            )
-            or 0
-        )
         earning = compute_earning(
-            policy, data.lines, credit_spent_rial=spend, tier=tier, visit_number=visits + 1
+            policy, data.lines, credit_spent_rial=spend, tier=tier, visit_number=visit
         )
         legs += grant_legs(ledger, accounts, "points", earning.total_points, policy, now)
         legs += grant_legs(ledger, accounts, "rial", earning.total_credit_rial, policy, now)
@@ -260,11 +285,11 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
             spend,
             earning.frequency_points,
             earning.frequency_credit_rial,
-            visits + 1,
+            visit,
         )
         # A purchase that earned nothing (a tiny basket) still gets its transaction, so
         # the purchase row always points at one and the history shows the visit.
-        transaction_id = await ledger.record(
+        recorded = await ledger.record(
             key=f"purchase:{data.receipt_id}",
             reason="purchase",
             reference=f"receipt:{data.receipt_id}",
@@ -274,49 +299,47 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
             memo=memo,
             allow_empty=True,
         )
-        purchase = Purchase(
-            receipt_id=data.receipt_id,
-            request_hash=digest,
-            member_id=member.id,
-            total_rial=data.total_rial,
-            credit_spent_rial=spend,
-            occurred_at=data.occurred_at or now,
-            recorded_at=now,
-            policy_version=version,
-            tier_code=tier.code,
-            visit_number=visits + 1,
-            earned_points=earning.points,
-            earned_credit_rial=earning.credit_rial,
-            frequency_points=earning.frequency_points,
-            frequency_credit_rial=earning.frequency_credit_rial,
-            transaction_id=transaction_id,
-            actor=actor,
-        )
-        session.add(purchase)
-        await session.flush()
-        await session.execute(
-            insert(PurchaseLine),
-            [
-                {
-                    "purchase_id": purchase.id,
-                    "line_no": i,
-                    "product_group": line.group,
-                    "amount_rial": line.amount_rial,
-                }
-                for i, line in enumerate(data.lines)
-            ],
-        )
-        after = await member_accounts(session, member.id)
+        row = {
+            "receipt_id": data.receipt_id,
+            "request_hash": digest,
+            "member_id": member.id,
+            "total_rial": data.total_rial,
+            "credit_spent_rial": spend,
+            "occurred_at": data.occurred_at or now,
+            "recorded_at": now,
+            "policy_version": version,
+            "tier_code": tier.code,
+            "visit_number": visit,
+            "earned_points": earning.points,
+            "earned_credit_rial": earning.credit_rial,
+            "frequency_points": earning.frequency_points,
+            "frequency_credit_rial": earning.frequency_credit_rial,
+            "transaction_id": recorded.transaction_id,
+            "actor": actor,
+        }
+        # Core inserts (no unit-of-work): this is the hottest path of the node.
+        conn = await session.connection()
+        purchase_id = (await conn.execute(INSERT_PURCHASE, row)).scalar_one()
         lines = [
-            PurchaseLine(
-                purchase_id=purchase.id,
-                line_no=i,
-                product_group=line.group,
-                amount_rial=line.amount_rial,
-            )
+            {
+                "purchase_id": purchase_id,
+                "line_no": i,
+                "product_group": line.group,
+                "amount_rial": line.amount_rial,
+            }
             for i, line in enumerate(data.lines)
         ]
-        return PurchaseOutcome(purchase, lines, member, after.points, after.rial, enrolled, False)
+        await conn.execute(INSERT_LINES, lines)
+        after = recorded.after(accounts)
+        return PurchaseOutcome(
+            Purchase(id=purchase_id, **row),
+            [PurchaseLine(**line) for line in lines],
+            member,
+            after.points,
+            after.rial,
+            enrolled,
+            False,
+        )
 
     return await runtime.transaction(work)
 
@@ -479,7 +502,7 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
             f" earned credit (could not take back {shortfall['points']} points,"
             f" {shortfall['rial']} Rial already spent); returned {returned} Rial of the credit paid"
         )
-        transaction_id = await ledger.record(
+        recorded = await ledger.record(
             key=f"refund:{data.refund_key}",
             reason="refund",
             reference=f"receipt:{purchase.receipt_id}",
@@ -501,15 +524,15 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
             returned_credit_rial=returned,
             shortfall_points=shortfall["points"],
             shortfall_credit_rial=shortfall["rial"],
-            transaction_id=transaction_id,
+            transaction_id=recorded.transaction_id,
             created_at=ledger.now,
             actor=actor,
         )
         session.add(refund)
         await session.flush()
         member = await session.get_one(Member, purchase.member_id)
-        balances = await member_accounts(session, member.id)
-        return RefundOutcome(refund, purchase, member, balances.points, balances.rial, False)
+        after = recorded.after(accounts)
+        return RefundOutcome(refund, purchase, member, after.points, after.rial, False)
 
     return await runtime.transaction(work)
 
@@ -534,7 +557,7 @@ async def quote_credit(runtime: NodeRuntime, ref: MemberRef, total_rial: int) ->
         member = await find_member(session, ref)
         if member is None:
             raise MemberNotFound("no member with that phone or card code in this shop's club")
-        _version, policy = await current_policy(session, runtime.shop)
+        _version, policy = await current_policy(session, runtime)
         ledger = Ledger(session, runtime.system_accounts, runtime.clock())
         accounts = await member_accounts(session, member.id)
         available = sum(lot.remaining for lot in await ledger.open_lots(accounts.rial_id))
