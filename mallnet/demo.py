@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -21,9 +22,13 @@ from rich.console import Console
 from rich.table import Table
 
 from mallnet.config import Settings
+from mallnet.db import create_engine
+from mallnet.devtokens import issue
 from mallnet.migrations import upgrade
 from mallnet.supervisor import Supervisor
 from shop_node.bootstrap import prepare_node
+from shop_node.runtime import NodeRuntime
+from shop_node.seed import seed_demo_club
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,28 @@ def _env(settings: Settings, base_port: int) -> dict[str, str]:
     return env
 
 
-async def _migrate(settings: Settings) -> None:
+async def _migrate_and_seed(settings: Settings) -> dict[str, int]:
     await upgrade("hub", settings.hub_db_url)
+    seeded = {}
     for shop in DEMO_SHOPS:
         await prepare_node(settings, shop.slug)
+        engine = create_engine(settings.node_db_url(shop.slug), pooled=False)
+        try:
+            runtime = await NodeRuntime.start(shop.slug, engine)
+            seeded[shop.slug] = await seed_demo_club(runtime, shop.slug)
+        finally:
+            await engine.dispose()
+    return seeded
+
+
+def _write_tokens(settings: Settings, path: Path) -> None:
+    """Development tokens for the demo's staff, so GraphiQL can be tried at once."""
+    lines = []
+    for shop in DEMO_SHOPS:
+        for role, scopes in (("manager", ["shop:manage"]), ("pos", ["shop:operate"])):
+            token = issue(settings, audience=shop.slug, scopes=scopes, subject=f"demo:{role}")
+            lines.append(f"{shop.slug} {role}: {token}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _wait_ready(sup: Supervisor, urls: dict[str, str], console: Console) -> None:
@@ -103,16 +126,22 @@ def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> N
     console.print(table)
     console.print(f"data and logs: {settings.data_dir}  (logs in {settings.data_dir / 'logs'})")
     console.print(f"celery broker: {settings.celery_broker_url}")
+    console.print(
+        f"staff tokens for GraphiQL (header 'Authorization: Bearer …'): "
+        f"{settings.data_dir / 'demo-tokens.txt'}"
+    )
 
 
 def run_demo(settings: Settings, base_port: int) -> int:
     console = Console()
     settings.ensure_data_dir()
     console.print(f"[bold]mallnet demo[/bold] — data in {settings.data_dir}")
-    asyncio.run(_migrate(settings))
+    seeded = asyncio.run(_migrate_and_seed(settings))
     console.print(
-        "  [green]✓[/green] migrated hub and nodes: " + ", ".join(s.slug for s in DEMO_SHOPS)
+        "  [green]✓[/green] migrated hub and nodes; demo clubs ready: "
+        + ", ".join(f"{slug} ({n} purchases)" for slug, n in seeded.items())
     )
+    _write_tokens(settings, settings.data_dir / "demo-tokens.txt")
 
     stop_requested: list[int] = []
 

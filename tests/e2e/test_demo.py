@@ -82,6 +82,17 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(tmp_path: Path) -> 
                 {"role": "node", "shop": "cafe-sepid"},
             ]
             assert client.get(f"{urls[0]}/healthz").json()["worker"]["last_beat_s"] < 30
+            tokens = dict(
+                line.split(": ", 1)
+                for line in (tmp_path / "var/demo-tokens.txt").read_text().splitlines()
+            )
+            members = client.post(
+                f"{urls[1]}/graphql",
+                json={"query": "{ members { totalCount items { balances { points } } } }"},
+                headers={"Authorization": f"Bearer {tokens['ketab-sara manager']}"},
+            ).json()["data"]["members"]
+            assert members["totalCount"] >= 3  # the seeded story is there
+            assert all(m["balances"]["points"] > 0 for m in members["items"])
 
         family = psutil.Process(demo.pid).children(recursive=True)
         # hub + 3 nodes + worker + beat, and the worker's pool processes
