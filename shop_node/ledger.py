@@ -43,6 +43,9 @@ ACCOUNTS: Table = Account.__table__  # type: ignore[assignment]
 INSERT_TRANSACTION = insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
 INSERT_LOTS = insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True)
 INSERT_POSTINGS = insert(POSTINGS)
+OPEN_ACCOUNTS = insert(ACCOUNTS).returning(
+    ACCOUNTS.c.id, ACCOUNTS.c.asset, sort_by_parameter_order=True
+)
 _MEMBER_ACCOUNTS = (
     select(ACCOUNTS.c.id, ACCOUNTS.c.asset, ACCOUNTS.c.balance)
     .where(ACCOUNTS.c.member_id == bindparam("member_id"))
@@ -142,9 +145,10 @@ class Ledger:
         return self.system[system_code(name, asset)]
 
     async def open_member_accounts(self, member_id: int) -> MemberAccounts:
+        conn = await self.session.connection()
         rows = (
-            await self.session.execute(
-                insert(Account).returning(Account.id, Account.asset),
+            await conn.execute(
+                OPEN_ACCOUNTS,
                 [
                     {
                         "code": f"member:{member_id}:{asset}",

@@ -111,7 +111,8 @@ class ClubPolicy(_Model):
 
 
 def parse_policy(document: object) -> ClubPolicy:
-    """Validate a policy document; every problem is reported at once, with its path."""
+    """Validate a policy document. Field problems are reported together, each with its
+    path; checks across fields (unknown groups, tier order) run once the fields are valid."""
     try:
         return ClubPolicy.model_validate(document)
     except ValidationError as exc:

@@ -7,15 +7,15 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.jalali import InvalidDate, parse_date
 from mallnet.phone import InvalidPhone, normalize_mobile
 from shop_node.domain.errors import FieldProblem, InvalidInput, MemberExists, MemberNotFound
 from shop_node.domain.policy import ClubPolicy
-from shop_node.ledger import Ledger, Leg, MemberAccounts
-from shop_node.models import Account, LedgerTransaction, Member, Posting
+from shop_node.ledger import ACCOUNTS, Ledger, Leg, MemberAccounts
+from shop_node.models import Account, LedgerTransaction, Member, Posting, Purchase
 from shop_node.runtime import NodeRuntime
 from shop_node.services.policy import current_policy
 
@@ -23,6 +23,59 @@ MembershipType = Literal["individual", "company", "employee"]
 MAX_TAGS = 20
 MEMBER_BY_PHONE = select(Member).where(Member.phone == bindparam("phone"))
 MEMBER_BY_CARD = select(Member).where(Member.card_code == bindparam("card_code"))
+MEMBERS: Table = Member.__table__  # type: ignore[assignment]
+MEMBER_COLUMNS = [c.key for c in MEMBERS.c]
+
+
+def _member_at_till(where: ColumnElement[bool]) -> Select[Any]:
+    """The member, their two accounts locked, and whether the receipt is already recorded:
+    three questions of every POS purchase in one round trip."""
+    seen = select(Purchase.id).where(Purchase.receipt_id == bindparam("receipt_id"))
+    return (
+        select(
+            MEMBERS,
+            ACCOUNTS.c.id.label("account_id"),
+            ACCOUNTS.c.asset.label("account_asset"),
+            ACCOUNTS.c.balance.label("account_balance"),
+            seen.scalar_subquery().label("seen_purchase_id"),
+        )
+        .join(ACCOUNTS, ACCOUNTS.c.member_id == MEMBERS.c.id)
+        .where(where)
+        .order_by(ACCOUNTS.c.id)
+        .with_for_update(of=ACCOUNTS)
+    )
+
+
+INSERT_MEMBER = insert(MEMBERS).returning(MEMBERS.c.id)
+AT_TILL_BY_PHONE = _member_at_till(MEMBERS.c.phone == bindparam("phone"))
+AT_TILL_BY_CARD = _member_at_till(MEMBERS.c.card_code == bindparam("card_code"))
+
+
+@dataclass(frozen=True)
+class AtTill:
+    member: Member | None
+    accounts: MemberAccounts | None
+    seen_purchase_id: int | None
+
+
+async def member_at_till(
+    session: AsyncSession, *, phone: str | None, card_code: str | None, receipt_id: str
+) -> AtTill:
+    """Find and lock the member a purchase is for; say if its receipt was recorded."""
+    if phone is not None:
+        query, params = AT_TILL_BY_PHONE, {"phone": phone or ""}
+    else:
+        query, params = AT_TILL_BY_CARD, {"card_code": card_code or ""}
+    rows = (await session.execute(query, {**params, "receipt_id": receipt_id})).all()
+    if not rows:
+        return AtTill(None, None, None)
+    first = rows[0]._mapping
+    member = Member(**{key: first[key] for key in MEMBER_COLUMNS})
+    by_asset = {r.account_asset: (r.account_id, r.account_balance or 0) for r in rows}
+    accounts = MemberAccounts(
+        by_asset["points"][0], by_asset["rial"][0], by_asset["points"][1], by_asset["rial"][1]
+    )
+    return AtTill(member, accounts, first["seen_purchase_id"])
 
 
 @dataclass(frozen=True)
@@ -159,22 +212,23 @@ async def create_member(
     tags: list[str] | None = None,
 ) -> tuple[Member, MemberAccounts]:
     """Insert a member, open their accounts, and give the welcome reward of an open club."""
-    member = Member(
-        card_code=new_card_code(),
-        phone=phone,
-        name=name,
-        birthday=birthday,
-        membership_type=membership_type,
-        company_id=company_id,
-        consent_sms=consents[0],
-        consent_promotional=consents[1],
-        consent_partner_sharing=consents[2],
-        tags=tags or [],
-        joined_at=now,
-        joined_via=via,
-    )
-    session.add(member)
-    await session.flush()
+    values = {
+        "card_code": new_card_code(),
+        "phone": phone,
+        "name": name,
+        "birthday": birthday,
+        "membership_type": membership_type,
+        "company_id": company_id,
+        "consent_sms": consents[0],
+        "consent_promotional": consents[1],
+        "consent_partner_sharing": consents[2],
+        "tags": tags or [],
+        "joined_at": now,
+        "joined_via": via,
+    }
+    # A Core insert: enrolment happens inside a POS purchase, where every ORM step shows.
+    conn = await session.connection()
+    member = Member(id=(await conn.execute(INSERT_MEMBER, values)).scalar_one(), **values)
     accounts = await ledger.open_member_accounts(member.id)
     if policy.open_club and (policy.welcome_points or policy.welcome_credit_rial):
         recorded = await ledger.record(

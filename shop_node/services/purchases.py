@@ -38,6 +38,7 @@ from shop_node.services.members import (
     create_member,
     find_member,
     grant_legs,
+    member_at_till,
     phone_or_problem,
     valid_card_code,
 )
@@ -232,9 +233,15 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
     phone, digest = _validate_purchase(data)
 
     async def work(session: AsyncSession) -> PurchaseOutcome:
-        seen = await session.scalar(RECEIPT_SEEN, {"receipt_id": data.receipt_id})
-        if seen is not None:
-            return await _replay(session, await session.get_one(Purchase, seen), digest)
+        # The receipt is checked with the member; a purchase whose shopper is not a member
+        # yet cannot have been recorded (it would have enrolled them).
+        till = await member_at_till(
+            session, phone=phone, card_code=data.card_code, receipt_id=data.receipt_id
+        )
+        if till.seen_purchase_id is not None:
+            return await _replay(
+                session, await session.get_one(Purchase, till.seen_purchase_id), digest
+            )
         version, policy = await current_policy(session, runtime)
         unknown = sorted({line.group for line in data.lines} - policy.group_codes)
         if unknown:
@@ -243,11 +250,8 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
             )
         ledger = Ledger(session, runtime.system_accounts, runtime.clock())
         now = ledger.now
-        member = await find_member(
-            session, MemberRef(phone=phone) if phone else MemberRef(card_code=data.card_code)
-        )
-        enrolled = member is None
-        if member is None:
+        enrolled = till.member is None
+        if till.member is None or till.accounts is None:
             if phone is None:
                 raise MemberNotFound(
                     "no member with that card code; record the purchase by phone to enrol"
@@ -256,7 +260,7 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
                 session, ledger, phone=phone, via="purchase", actor=actor, policy=policy, now=now
             )
         else:
-            accounts = await ledger.lock_member(member.id)
+            member, accounts = till.member, till.accounts
         before = Standing(0, 0) if enrolled else await standing(session, policy, member.id, now)
         tier = policy.tier_for(before.metric)
         visit = before.visits + 1
