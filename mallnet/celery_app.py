@@ -15,7 +15,7 @@ from celery import Celery
 
 from mallnet.config import Settings, get_settings
 
-TASK_MODULES = ["hub.tasks"]
+TASK_MODULES = ["hub.tasks", "shop_node.tasks"]
 
 
 def create_celery(settings: Settings | None = None) -> Celery:
@@ -43,6 +43,15 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "task": "hub.heartbeat",
                 "schedule": timedelta(seconds=settings.heartbeat_interval_s),
                 "options": {"expires": settings.heartbeat_interval_s * 3},
+            },
+            **{
+                f"expire-lots-{shop}": {
+                    "task": "node.expire_lots",
+                    "schedule": timedelta(seconds=settings.expiry_interval_s),
+                    "args": [shop],
+                    "options": {"expires": settings.expiry_interval_s},
+                }
+                for shop in settings.shop_list
             },
         },
     }

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # share one Redis server without seeing each other's messages.
     redis_key_prefix: str = ""
     worker_concurrency: int = Field(default=2, ge=1)
+    # The shops whose periodic work (expiry of points and credit) beat schedules,
+    # comma-separated; each node's database is found through MALLNET_NODE_DATABASE_URL.
+    shops: str = ""
+    expiry_interval_s: int = Field(default=3600, ge=10)
     heartbeat_interval_s: int = Field(default=10, ge=1)
 
     # Signs development access tokens (``mallnet dev-token``) until the hub's OAuth server
@@ -66,6 +70,10 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @property
+    def shop_list(self) -> list[str]:
+        return [check_shop_slug(s.strip()) for s in self.shops.split(",") if s.strip()]
 
     @property
     def is_production(self) -> bool:

@@ -56,6 +56,7 @@ def _env(settings: Settings, base_port: int) -> dict[str, str]:
     env["MALLNET_DATA_DIR"] = str(settings.data_dir)
     env["MALLNET_HUB_PORT"] = str(base_port)
     env["MALLNET_HUB_URL"] = f"http://{settings.host}:{base_port}"
+    env["MALLNET_SHOPS"] = ",".join(shop.slug for shop in DEMO_SHOPS)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

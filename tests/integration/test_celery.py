@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -16,8 +17,12 @@ import pytest
 from hub import heartbeat
 from mallnet.celery_app import create_celery
 from mallnet.config import Settings
-from mallnet.db import engine_scope
+from mallnet.db import create_engine, engine_scope, utcnow
 from mallnet.migrations import upgrade
+from shop_node.bootstrap import prepare_node
+from shop_node.domain.earning import Line
+from shop_node.runtime import NodeRuntime
+from shop_node.services.purchases import PurchaseInput, record_purchase
 
 from ..conftest import REDIS_URL
 
@@ -62,18 +67,22 @@ def start_worker(tmp_path: Path) -> Iterator[object]:
             process.wait()
 
 
-def _run_heartbeat(settings: Settings, worker_log: Path) -> dict[str, object]:
+def _run_task(settings: Settings, worker_log: Path, name: str, *args: object) -> object:
     client = create_celery(settings)
     try:
-        result = client.send_task("hub.heartbeat", queue=settings.celery_queue)
+        result = client.send_task(name, args=args, queue=settings.celery_queue)
         try:
-            value = result.get(timeout=60)
+            return result.get(timeout=60)
         except Exception as exc:
             raise AssertionError(f"task failed: {exc}\n{worker_log.read_text()}") from exc
-        assert isinstance(value, dict)
-        return value
     finally:
         client.close()
+
+
+def _run_heartbeat(settings: Settings, worker_log: Path) -> dict[str, object]:
+    value = _run_task(settings, worker_log, "hub.heartbeat")
+    assert isinstance(value, dict)
+    return value
 
 
 def _beats_in(url: str) -> int:
@@ -122,3 +131,26 @@ def test_real_worker_runs_a_task_through_the_embedded_broker(
         assert value["beats"] == expected
     assert _beats_in(settings.hub_db_url) == 2
     assert settings.sqlite_path("celery-broker").exists()
+
+
+def test_a_worker_expires_a_shops_lapsed_credit(
+    settings: Settings, start_worker: object, tmp_path: Path
+) -> None:
+    """node.expire_lots, as beat schedules it for every shop, through a real worker."""
+
+    async def buy_long_ago() -> None:
+        await prepare_node(settings, "ketab-sara")
+        engine = create_engine(settings.node_db_url("ketab-sara"))
+        try:
+            runtime = await NodeRuntime.start("ketab-sara", engine)
+            runtime.clock = lambda: utcnow() - dt.timedelta(days=100)
+            data = PurchaseInput("R-1", 1_000_000, [Line("general", 1_000_000)], "09121234567")
+            await record_purchase(runtime, data, "pos")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(buy_long_ago())
+    start_worker(settings)  # type: ignore[operator]
+    # The credit (valid 90 days) has lapsed; points (a year) and the welcome gift have not.
+    assert _run_task(settings, tmp_path / "worker.log", "node.expire_lots", "ketab-sara") == 1
+    assert _run_task(settings, tmp_path / "worker.log", "node.expire_lots", "ketab-sara") == 0

@@ -1,0 +1,24 @@
+"""The node's Celery tasks: thin entrypoints calling the same services as the API."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mallnet.celery_app import app
+from mallnet.config import check_shop_slug, get_settings
+from mallnet.db import engine_scope
+from shop_node.runtime import NodeRuntime
+from shop_node.services.adjustments import expire_due
+
+
+async def _expire(shop: str) -> int:
+    async with engine_scope(get_settings().node_db_url(shop)) as engine:
+        runtime = await NodeRuntime.start(shop, engine)
+        return await expire_due(runtime)
+
+
+@app.task(name="node.expire_lots")
+def expire_lots(shop: str) -> int:
+    """Expire what is left of the shop's lots past their date (idempotent; scheduled by
+    beat for every shop in MALLNET_SHOPS). Returns how many lots expired."""
+    return asyncio.run(_expire(check_shop_slug(shop)))
