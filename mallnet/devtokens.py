@@ -12,6 +12,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -70,15 +71,25 @@ class DevTokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
+        # A token's content never changes, so its signature is checked once; expiry is
+        # checked on every use.
+        principal, expires_at = self._decode(token)
+        if expires_at <= time.time():
+            raise AuthenticationError("invalid access token: expired")
+        return principal
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one verifier per app, living as long as it
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             decoded = jwt.decode(token, self.key, algorithms=["HS256"])
             self.registry.validate(decoded.claims)
         except (JoseError, ValueError) as exc:
             raise AuthenticationError(f"invalid access token: {exc}") from exc
         claims = decoded.claims
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             client_id=str(claims.get("client_id", "")),
             scopes=frozenset(str(claims.get("scope", "")).split()),
             shop=self.audience,
         )
+        return principal, float(claims["exp"])
