@@ -90,6 +90,7 @@ def _parse_integer(value: object, name: str) -> int:
 # NewTypes for mypy; the GraphQL side of each is declared once in SCALARS.
 Rial = NewType("Rial", int)
 Points = NewType("Points", int)
+Amount = NewType("Amount", int)
 JSONDocument = NewType("JSONDocument", object)
 
 SCALARS: dict[object, ScalarDefinition] = {
@@ -107,6 +108,15 @@ SCALARS: dict[object, ScalarDefinition] = {
         description="A whole number of loyalty points, as a JSON integer up to 2^53-1.",
         serialize=int,
         parse_value=lambda v: _parse_integer(v, "Points"),
+    ),
+    Amount: strawberry.scalar(
+        name="Amount",
+        description=(
+            "A whole quantity that may be points or Rial (as the field says), as a JSON "
+            "integer up to 2^53-1."
+        ),
+        serialize=int,
+        parse_value=lambda v: _parse_integer(v, "Amount"),
     ),
     JSONDocument: strawberry.scalar(
         name="JSON",

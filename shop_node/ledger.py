@@ -194,6 +194,7 @@ class Ledger:
         memo: str | None = None,
         reverses_id: int | None = None,
         allow_empty: bool = False,
+        request_hash: str | None = None,
     ) -> Recorded:
         """Write one balanced transaction; return its id and the new member balances.
 
@@ -220,6 +221,7 @@ class Ledger:
                     "memo": None if memo is None else memo[:500],
                     "actor": actor,
                     "reverses_id": reverses_id,
+                    "request_hash": request_hash,
                     "created_at": self.now,
                 },
             )

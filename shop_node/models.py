@@ -116,6 +116,9 @@ class LedgerTransaction(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    # What the request that made it looked like (SHA-256), for use cases whose replay
+    # check cannot rely on another table (manual adjustments).
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str] = mapped_column(String(160))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
@@ -214,6 +217,9 @@ class Refund(Base):
     # Value already spent by the member that could not be taken back (written off).
     shortfall_points: Mapped[int] = mapped_column(BigInteger)
     shortfall_credit_rial: Mapped[int] = mapped_column(BigInteger)
+    # Value of this purchase that had already expired, so there was nothing to take back.
+    lapsed_points: Mapped[int] = mapped_column(BigInteger)
+    lapsed_credit_rial: Mapped[int] = mapped_column(BigInteger)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(120))

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from mallnet.authz import guard_fields
+from mallnet.gql import Amount, Rial
 from shop_node.api.access import STAFF
 from shop_node.domain import errors
 
@@ -52,14 +53,14 @@ class MemberExists(Problem):
 @strawberry.type
 class InsufficientBalance(Problem):
     asset: str
-    available: int
-    requested: int
+    available: Amount
+    requested: Amount
 
 
 @strawberry.type
 class RefundExceedsPurchase(Problem):
-    refundable_rial: int
-    requested_rial: int
+    refundable_rial: Rial
+    requested_rial: Rial
 
 
 for _type in (
@@ -97,15 +98,15 @@ def as_problem(exc: errors.NodeError) -> Problem:
                 code=code,
                 message=exc.message,
                 asset=exc.asset,
-                available=exc.available,
-                requested=exc.requested,
+                available=Amount(exc.available),
+                requested=Amount(exc.requested),
             )
         case errors.RefundExceedsPurchase():
             return RefundExceedsPurchase(
                 code=code,
                 message=exc.message,
-                refundable_rial=exc.refundable_rial,
-                requested_rial=exc.requested_rial,
+                refundable_rial=Rial(exc.refundable_rial),
+                requested_rial=Rial(exc.requested_rial),
             )
     raise TypeError(f"no GraphQL problem type for {type(exc).__name__}")
 

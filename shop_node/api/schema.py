@@ -254,6 +254,8 @@ class Mutation:
                     returned_credit_rial=Rial(r.returned_credit_rial),
                     shortfall_points=Points(r.shortfall_points),
                     shortfall_credit_rial=Rial(r.shortfall_credit_rial),
+                    lapsed_points=Points(r.lapsed_points),
+                    lapsed_credit_rial=Rial(r.lapsed_credit_rial),
                 ),
                 member=t.Member(row=o.member),
                 balances=t.balances(o.points_balance, o.credit_balance_rial),

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 import strawberry
 
+from graphql import GraphQLError
 from mallnet.authz import guard_fields
-from mallnet.gql import JSONDocument, Points, Rial
+from mallnet.gql import Amount, JSONDocument, Points, Rial
 from mallnet.jalali import to_jalali_str
 from mallnet.phone import local_format
 from shop_node import models
@@ -58,7 +59,7 @@ class Tier:
     code: str
     name_fa: str
     name_en: str
-    threshold: int
+    threshold: Amount = strawberry.field(description="Earned points, or Rial of 12-month spend.")
     multiplier_bp: int = strawberry.field(description="10000 = x1, 15000 = x1.5.")
 
 
@@ -66,9 +67,9 @@ class Tier:
 class TierStatus:
     current: Tier
     basis: str = strawberry.field(description="earned_points or spend_12m.")
-    metric: int = strawberry.field(description="Earned points, or Rial spent in 12 months.")
+    metric: Amount = strawberry.field(description="Earned points, or Rial spent in 12 months.")
     next: Tier | None
-    to_next: int | None = strawberry.field(description="How much more metric reaches next.")
+    to_next: Amount | None = strawberry.field(description="How much more metric reaches next.")
 
 
 @strawberry.type
@@ -89,7 +90,7 @@ def tier_of(value: Any) -> Tier:
         code=value.code,
         name_fa=value.name_fa,
         name_en=value.name_en,
-        threshold=value.threshold,
+        threshold=Amount(value.threshold),
         multiplier_bp=value.multiplier_bp,
     )
 
@@ -181,9 +182,9 @@ class Member:
             return TierStatus(
                 current=tier_of(current),
                 basis=policy.tier_basis,
-                metric=metric,
+                metric=Amount(metric),
                 next=None if following is None else tier_of(following),
-                to_next=None if following is None else following.threshold - metric,
+                to_next=None if following is None else Amount(following.threshold - metric),
             )
 
         return await node.read(work)
@@ -193,6 +194,11 @@ class Member:
         self, info: strawberry.Info, first: int = 20, before: strawberry.ID | None = None
     ) -> list[HistoryEntry]:
         first = max(1, min(first, 200))
+        if before is not None and not str(before).isdigit():
+            raise GraphQLError(
+                "history(before:) takes the id of a history entry",
+                extensions={"code": "INVALID_INPUT"},
+            )
         entries = await runtime(info).read(
             lambda s: member_service.member_history(
                 s, self.row.id, first=first, before=None if before is None else int(before)
@@ -280,6 +286,8 @@ class Refund:
     returned_credit_rial: Rial
     shortfall_points: Points = strawberry.field(description="Already spent; written off.")
     shortfall_credit_rial: Rial = strawberry.field(description="Already spent; written off.")
+    lapsed_points: Points = strawberry.field(description="Had expired; nothing to take back.")
+    lapsed_credit_rial: Rial = strawberry.field(description="Had expired; nothing to take back.")
 
 
 @strawberry.type

@@ -15,6 +15,7 @@ from shop_node.models import Account, LedgerTransaction, Lot, Member, Posting
 from shop_node.runtime import NodeRuntime
 from shop_node.services.members import MemberRef, get_member, grant_legs
 from shop_node.services.policy import current_policy
+from shop_node.services.purchases import request_hash
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,14 @@ async def adjust_balance(
 
     async def work(session: AsyncSession) -> AdjustmentOutcome:
         member = await get_member(session, data.member)
+        digest = request_hash(
+            {"member": member.id, "asset": data.asset, "amount": data.amount, "reason": reason}
+        )
         done = await session.scalar(
             select(LedgerTransaction).where(LedgerTransaction.idempotency_key == f"adjust:{key}")
         )
         if done is not None:
-            if done.member_id != member.id or done.memo != memo:
+            if done.member_id != member.id or done.request_hash != digest:
                 raise IdempotencyConflict(f"adjustment {key!r} was already used for another change")
             balances = await member_accounts(session, member.id)
             return AdjustmentOutcome(done.id, member, balances.points, balances.rial, True)
@@ -88,6 +92,7 @@ async def adjust_balance(
             actor=actor,
             legs=legs,
             memo=memo,
+            request_hash=digest,
         )
         after = recorded.after(accounts)
         return AdjustmentOutcome(recorded.transaction_id, member, after.points, after.rial, False)

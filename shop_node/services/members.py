@@ -417,11 +417,14 @@ async def member_history(
             func.coalesce(points, 0),
             func.coalesce(rial, 0),
         )
-        .join(Posting, Posting.transaction_id == LedgerTransaction.id)
-        .where(
-            LedgerTransaction.member_id == member_id,
-            Posting.account_id.in_(member_accounts.scalar_subquery()),
+        # An outer join: a purchase that moved no value (nothing earned) is a visit the
+        # history still shows.
+        .outerjoin(
+            Posting,
+            (Posting.transaction_id == LedgerTransaction.id)
+            & Posting.account_id.in_(member_accounts.scalar_subquery()),
         )
+        .where(LedgerTransaction.member_id == member_id)
         .group_by(LedgerTransaction.id)
         .order_by(LedgerTransaction.id.desc())
         .limit(first)

@@ -28,10 +28,18 @@ from shop_node.domain.errors import (
     PurchaseNotFound,
     RefundExceedsPurchase,
 )
-from shop_node.domain.lots import allocate
+from shop_node.domain.lots import allocate, spending_order
 from shop_node.domain.policy import ClubPolicy, Tier
-from shop_node.ledger import Ledger, Leg, member_accounts
-from shop_node.models import Lot, Member, Posting, Purchase, PurchaseLine, Refund
+from shop_node.ledger import Ledger, Leg, MemberAccounts, member_accounts
+from shop_node.models import (
+    LedgerTransaction,
+    Lot,
+    Member,
+    Posting,
+    Purchase,
+    PurchaseLine,
+    Refund,
+)
 from shop_node.runtime import NodeRuntime
 from shop_node.services.members import (
     MemberRef,
@@ -233,15 +241,17 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
     phone, digest = _validate_purchase(data)
 
     async def work(session: AsyncSession) -> PurchaseOutcome:
-        # The receipt is checked with the member; a purchase whose shopper is not a member
-        # yet cannot have been recorded (it would have enrolled them).
+        # The receipt is checked in the same round trip as the member; only when the
+        # member is unknown (the receipt may then come with another phone) is it a query
+        # of its own.
         till = await member_at_till(
             session, phone=phone, card_code=data.card_code, receipt_id=data.receipt_id
         )
-        if till.seen_purchase_id is not None:
-            return await _replay(
-                session, await session.get_one(Purchase, till.seen_purchase_id), digest
-            )
+        seen = till.seen_purchase_id
+        if till.member is None:
+            seen = await session.scalar(RECEIPT_SEEN, {"receipt_id": data.receipt_id})
+        if seen is not None:
+            return await _replay(session, await session.get_one(Purchase, seen), digest)
         version, policy = await current_policy(session, runtime)
         unknown = sorted({line.group for line in data.lines} - policy.group_codes)
         if unknown:
@@ -458,15 +468,34 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
                 )
             ).all()
         )
+        lapsed_before = await session.execute(
+            select(
+                func.coalesce(func.sum(Refund.lapsed_points), 0),
+                func.coalesce(func.sum(Refund.lapsed_credit_rial), 0),
+            ).where(Refund.purchase_id == purchase.id)
+        )
+        lapsed_used = dict(
+            zip(("points", "rial"), (int(v) for v in lapsed_before.one()), strict=True)
+        )
+        expired_own = await _expired_from(session, own_lots, accounts)
         legs: list[Leg] = []
         shortfall = {"points": 0, "rial": 0}
+        lapsed = {"points": 0, "rial": 0}
         for asset, wanted in (("points", rev_points), ("rial", rev_credit)):
             if not wanted:
                 continue
+            # What this purchase granted and has since expired already left the member:
+            # taking it back again would charge them twice.
+            lapsed[asset] = max(0, min(wanted, expired_own[asset] - lapsed_used[asset]))
+            wanted -= lapsed[asset]
+            if not wanted:
+                continue
             account = accounts.account(asset)  # type: ignore[arg-type]
-            lots = await ledger.open_lots(account, include_expired=True)
+            open_ = await ledger.open_lots(account, include_expired=True)
             # Take back from the lots this purchase granted first, then soonest-expiring.
-            lots.sort(key=lambda lot: lot.lot_id not in own_lots)
+            lots = [lot for lot in open_ if lot.lot_id in own_lots] + spending_order(
+                [lot for lot in open_ if lot.lot_id not in own_lots]
+            )
             recoverable = min(wanted, sum(lot.remaining for lot in lots))
             shortfall[asset] = wanted - recoverable
             if recoverable:
@@ -503,8 +532,9 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
             legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", -returned))
         memo = (
             f"refund of {amount} Rial: reversed {rev_points} points and {rev_credit} Rial"
-            f" earned credit (could not take back {shortfall['points']} points,"
-            f" {shortfall['rial']} Rial already spent); returned {returned} Rial of the credit paid"
+            f" earned credit ({lapsed['points']} points and {lapsed['rial']} Rial had expired;"
+            f" could not take back {shortfall['points']} points, {shortfall['rial']} Rial"
+            f" already spent); returned {returned} Rial of the credit paid"
         )
         recorded = await ledger.record(
             key=f"refund:{data.refund_key}",
@@ -528,6 +558,8 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
             returned_credit_rial=returned,
             shortfall_points=shortfall["points"],
             shortfall_credit_rial=shortfall["rial"],
+            lapsed_points=lapsed["points"],
+            lapsed_credit_rial=lapsed["rial"],
             transaction_id=recorded.transaction_id,
             created_at=ledger.now,
             actor=actor,
@@ -539,6 +571,28 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
         return RefundOutcome(refund, purchase, member, after.points, after.rial, False)
 
     return await runtime.transaction(work)
+
+
+async def _expired_from(
+    session: AsyncSession, lots: set[int], accounts: MemberAccounts
+) -> dict[str, int]:
+    """How much of ``lots`` has left the member by expiry, per asset."""
+    if not lots:
+        return {"points": 0, "rial": 0}
+    rows = await session.execute(
+        select(Posting.asset, func.coalesce(-func.sum(Posting.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+        .where(
+            Posting.lot_id.in_(lots),
+            Posting.account_id.in_([accounts.points_id, accounts.rial_id]),
+            LedgerTransaction.reason == "expiry",
+        )
+        .group_by(Posting.asset)
+    )
+    expired = {"points": 0, "rial": 0}
+    for asset, amount in rows.all():
+        expired[asset] = int(amount)
+    return expired
 
 
 @dataclass(frozen=True)

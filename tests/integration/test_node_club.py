@@ -347,3 +347,92 @@ def test_scopes_are_checked_on_every_operation(node: NodeClient) -> None:
     other_shop = node.token_for(["shop:manage"], shop="kafsh-arya")
     assert node.raw("LookupMember", token=other_shop, ref={"phone": PHONE})["status"] == 401
     assert node.raw("LookupMember", token="not-a-jwt", ref={"phone": PHONE})["status"] == 401
+
+
+def test_a_reused_receipt_with_another_new_phone_is_a_conflict(node: NodeClient) -> None:
+    record(node, purchase("R-1", [("books", 100_000)]))
+    before = counts(node)
+    result = record(node, {**purchase("R-1", [("books", 100_000)]), "phone": "09351112233"})
+    assert result["__typename"] == "IdempotencyConflict", result
+    assert counts(node) == before
+
+
+def test_refund_after_the_credit_expired_does_not_take_it_twice(node: NodeClient) -> None:
+    record(node, purchase("R-1", [("books", 100_000)]))  # 10,000 credit + 10,000 welcome
+    runtime = node.runtime
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+    runtime.clock = lambda: later
+    assert node.call(expire_due, runtime) == 2
+    second = record(node, purchase("R-2", [("books", 200_000)]))
+    assert second["balances"]["creditRial"] == 20_000
+    refund = node.op("RefundPurchase", input={"refundId": "F-1", "receiptId": "R-1"})
+    result = refund["refundPurchase"]
+    assert result["refund"]["reversedCreditRial"] == 10_000
+    assert result["refund"]["lapsedCreditRial"] == 10_000
+    assert result["refund"]["shortfallCreditRial"] == 0
+    assert result["balances"]["creditRial"] == 20_000  # R-2's credit is untouched
+    assert result["balances"]["points"] == second["balances"]["points"] - 10
+    assert ledger_problems(node) == []
+
+
+def test_amounts_beyond_32_bits_come_back_as_typed_results(node: NodeClient) -> None:
+    big = 3_000_000_000
+    card = record(node, purchase("R-1", [("books", 100_000)]))["member"]["cardCode"]
+    short = record(node, purchase("R-2", [("books", big)], cardCode=card, creditToSpendRial=big))
+    assert short["__typename"] == "InsufficientBalance"
+    assert short["requested"] == big
+    document = node.op("ClubPolicy")["clubPolicy"]["document"]
+    spend_tiers = {
+        **document,
+        "tier_basis": "spend_12m",
+        "tiers": [
+            {"code": "base", "name_fa": "پایه", "name_en": "Base", "threshold": 0},
+            {"code": "vip", "name_fa": "ویژه", "name_en": "VIP", "threshold": 50_000_000_000},
+        ],
+    }
+    assert node.op("UpdateClubPolicy", document=spend_tiers)["updateClubPolicy"]["policy"]
+    tiers = node.op("ClubPolicy")["clubPolicy"]["tiers"]
+    assert tiers[1]["threshold"] == 50_000_000_000
+    record(node, purchase("R-3", [("books", big)], cardCode=card))
+    member = node.op("LookupMember", ref={"cardCode": card})["member"]
+    assert member["tier"]["metric"] == big + 100_000
+    assert member["tier"]["toNext"] == 50_000_000_000 - big - 100_000
+
+
+def test_an_identical_adjustment_with_a_long_reason_replays(node: NodeClient) -> None:
+    record(node, purchase("R-1", [("books", 100_000)]))
+    data = {
+        "member": {"phone": PHONE},
+        "asset": "POINTS",
+        "amount": 100,
+        "reason": "x" * 500,
+        "idempotencyKey": "A-long",
+    }
+    first = node.op("AdjustBalance", input=data)["adjustBalance"]
+    again = node.op("AdjustBalance", input=data)["adjustBalance"]
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    assert again["balances"] == first["balances"]
+    other = node.op("AdjustBalance", input={**data, "reason": "x" * 499 + "y"})["adjustBalance"]
+    assert other["code"] == "IDEMPOTENCY_CONFLICT"
+
+
+def test_a_purchase_that_earned_nothing_is_still_in_the_history(node: NodeClient) -> None:
+    record(node, purchase("R-1", [("books", 100_000)]))
+    tiny = record(node, purchase("R-2", [("stationery", 10)]))
+    assert tiny["purchase"]["earnedPoints"] == 0
+    assert tiny["purchase"]["earnedCreditRial"] == 0
+    history = node.op("MemberDetail", ref={"phone": PHONE})["member"]["history"]
+    assert [h["reference"] for h in history[:2]] == ["receipt:R-2", "receipt:R-1"]
+    assert (history[0]["pointsDelta"], history[0]["creditDeltaRial"]) == (0, 0)
+
+
+def test_a_bad_history_cursor_is_an_input_error(node: NodeClient) -> None:
+    record(node, purchase("R-1", [("books", 100_000)]))
+    query = (
+        '{ member(ref: {phone: "09121234567"}) '
+        '{ ... on Member { history(before: "abc") { id } } } }'
+    )
+    body = node.http.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {node.token}"}
+    ).json()
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"

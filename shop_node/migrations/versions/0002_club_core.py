@@ -86,6 +86,7 @@ def upgrade() -> None:
         "ledger_transactions",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("idempotency_key", sa.String(length=160), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=True),
         sa.Column("reason", sa.String(length=16), nullable=False),
         sa.Column("reference", sa.String(length=160), nullable=False),
         sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
@@ -252,6 +253,8 @@ def upgrade() -> None:
         sa.Column("returned_credit_rial", sa.BigInteger(), nullable=False),
         sa.Column("shortfall_points", sa.BigInteger(), nullable=False),
         sa.Column("shortfall_credit_rial", sa.BigInteger(), nullable=False),
+        sa.Column("lapsed_points", sa.BigInteger(), nullable=False),
+        sa.Column("lapsed_credit_rial", sa.BigInteger(), nullable=False),
         sa.Column(
             "transaction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
