@@ -1,7 +1,8 @@
-"""The hub's ASGI app: ``/healthz`` and ``/graphql`` (more routes arrive with later issues)."""
+"""The hub's ASGI app: health, the OAuth authorisation server, GraphQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,8 +13,19 @@ from starlette.routing import Route
 
 from hub import heartbeat
 from hub.api.schema import schema
+from hub.auth import HubVerifier, local_jwks
+from hub.oauth import (
+    HUB_AUDIENCE,
+    Bridge,
+    HubAuthorizationServer,
+    KeyCache,
+    jwks_endpoint,
+    metadata_endpoint,
+    token_endpoint,
+)
 from mallnet.config import Settings, get_settings
-from mallnet.db import create_engine
+from mallnet.db import create_engine, session_factory
+from mallnet.hubtokens import HubTokenVerifier
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
 
 
@@ -29,21 +41,38 @@ async def healthz(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    issuer = settings.public_hub_url.rstrip("/")
+    engine = create_engine(settings.hub_db_url, echo=settings.database_echo)
+    sessions = session_factory(engine)
+    key_cache = KeyCache(sessions)
+    oauth = HubAuthorizationServer(sessions, issuer, key_cache)
+    tokens = HubTokenVerifier(local_jwks(sessions), issuer=issuer, audience=HUB_AUDIENCE)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.engine = create_engine(settings.hub_db_url, echo=settings.database_echo)
+        app.state.engine = engine
+        app.state.sessions = sessions
+        app.state.issuer = issuer
+        app.state.oauth = oauth
+        app.state.key_cache = key_cache
+        # Authlib's hooks run in worker threads and reach the database through this loop.
+        oauth.bridge = Bridge(asyncio.get_running_loop())
+        if (await check_database(engine, "hub")).ok:
+            await key_cache.get()  # the first signing key exists before the first request
         try:
             yield
         finally:
-            await app.state.engine.dispose()
+            await engine.dispose()
 
     return Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/oauth/token", token_endpoint, methods=["POST"]),
+            Route("/.well-known/oauth-authorization-server", metadata_endpoint),
+            Route("/.well-known/jwks.json", jwks_endpoint),
             *graphql_routes(schema, graphiql=not settings.is_production),
         ],
-        middleware=common_middleware(verifier=None),
+        middleware=common_middleware(verifier=HubVerifier(tokens, sessions)),
         lifespan=lifespan,
     )

@@ -57,7 +57,11 @@ class BearerAuthBackend(AuthenticationBackend):
         if not header:
             return AuthCredentials([]), UnauthenticatedUser()
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        if scheme.lower() != "bearer":
+            # Another scheme (HTTP Basic client authentication at /oauth/token) is for the
+            # endpoint itself to check; it grants no scopes here.
+            return AuthCredentials([]), UnauthenticatedUser()
+        if not token.strip():
             raise AuthenticationError("expected 'Authorization: Bearer <access token>'")
         if self.verifier is None:
             raise AuthenticationError("this server does not accept access tokens yet")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.config import check_shop_slug, get_settings
 
@@ -20,6 +22,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 console = Console()
+T = TypeVar("T")
 
 ShopOption = Annotated[str, typer.Option("--shop", help="The shop's slug, e.g. ketab-sara.")]
 
@@ -173,6 +176,80 @@ def dev_token(
     if unknown:
         raise typer.BadParameter(f"unknown scopes {unknown}; known: {sorted(known)}")
     print(issue(get_settings(), audience=_shop(shop), scopes=scopes, subject=subject, ttl_s=ttl))
+
+
+shops_cli = typer.Typer(help="The hub's shops registry (mall management).")
+clients_cli = typer.Typer(help="The hub's OAuth clients.")
+keys_cli = typer.Typer(help="The hub's token-signing keys.")
+cli.add_typer(shops_cli, name="shops")
+cli.add_typer(clients_cli, name="clients")
+cli.add_typer(keys_cli, name="keys")
+
+
+def _on_hub(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction on the hub database."""
+    from mallnet.db import engine_scope, session_factory
+
+    async def run() -> T:
+        async with (
+            engine_scope(get_settings().hub_db_url) as engine,
+            session_factory(engine)() as session,
+            session.begin(),
+        ):
+            return await work(session)
+
+    return asyncio.run(run())
+
+
+@shops_cli.command("register")
+def register_shop(
+    slug: Annotated[str, typer.Option(help="e.g. ketab-sara")],
+    name_fa: Annotated[str, typer.Option(help="Persian name.")],
+    name_en: Annotated[str, typer.Option(help="English name.")],
+    category: Annotated[str, typer.Option(help="fashion, books, cafe, ...")],
+    floor: Annotated[str | None, typer.Option()] = None,
+    unit: Annotated[str | None, typer.Option()] = None,
+    node_url: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Register a shop and print its node's client credentials (shown once)."""
+    from hub import registry
+
+    data = registry.ShopInput(slug, name_fa, name_en, category, floor, unit, node_url)
+    try:
+        _shop, credentials = _on_hub(lambda s: registry.register_shop(s, data))
+    except registry.RegistryError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.field) from None
+    print(f"client_id={credentials.client_id}")
+    print(f"client_secret={credentials.client_secret}")
+
+
+@clients_cli.command("create")
+def create_client(
+    name: Annotated[str, typer.Option(help="Who uses it, e.g. 'mall console'.")],
+    scopes: Annotated[list[str], typer.Option("--scope", help="Scope to allow (repeatable).")],
+    kind: Annotated[str, typer.Option(help="console or service.")] = "console",
+) -> None:
+    """Create a confidential client_credentials client; print its secret (shown once)."""
+    from hub import registry
+    from mallnet.scopes import Scope
+
+    try:
+        allowed = [Scope(s) for s in scopes]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scope") from None
+    if kind not in ("console", "service"):
+        raise typer.BadParameter("console or service", param_hint="--kind")
+    credentials = _on_hub(lambda s: registry.create_client(s, kind=kind, name=name, scopes=allowed))
+    print(f"client_id={credentials.client_id}")
+    print(f"client_secret={credentials.client_secret}")
+
+
+@keys_cli.command("rotate")
+def rotate_keys() -> None:
+    """Sign new tokens with a fresh key; old keys stay published until their tokens expire."""
+    from hub import keys
+
+    print(f"signing with {_on_hub(keys.rotate)}")
 
 
 bench = typer.Typer(help="Benchmarks: JSON results, with the bare database rate beside them.")

@@ -1,12 +1,108 @@
-"""The hub GraphQL schema (exported to ``graphql/hub.graphql``)."""
+"""The hub GraphQL schema (exported to ``graphql/hub.graphql``).
+
+Resolvers parse, authorise (each field names its scopes), call one service and map the
+result; expected failures come back as typed problems.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Annotated
+
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import mallnet
-from mallnet.authz import public
+from hub import models, registry
+from mallnet.auth import Principal
+from mallnet.authz import guard_fields, public, requires
 from mallnet.gql import ServerInfo, build_schema
+from mallnet.scopes import Scope
+
+MALL = (Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS, Scope.MALL_SETTLEMENT)
+# Nodes read the registry too (shop names for partnerships and statements).
+SHOP_READERS = (*MALL, Scope.NODE_FEDERATE)
+ANY_CLIENT = (*SHOP_READERS, Scope.SHOPPER_READ)
+
+
+def _sessions(info: strawberry.Info) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = info.context["state"].sessions
+    return sessions
+
+
+@strawberry.type(description="A shop of the network.")
+class Shop:
+    slug: str
+    name_fa: str
+    name_en: str
+    category: str
+    floor: str | None
+    unit: str | None
+    node_url: str | None
+    status: str = strawberry.field(description="active or suspended.")
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: models.Shop) -> Shop:
+        return cls(
+            slug=row.slug,
+            name_fa=row.name_fa,
+            name_en=row.name_en,
+            category=row.category,
+            floor=row.floor,
+            unit=row.unit,
+            node_url=row.node_url,
+            status=row.status,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="A registered shop and its node's credentials, shown once.")
+class ShopRegistered:
+    shop: Shop
+    client_id: str
+    client_secret: str = strawberry.field(
+        description="Store it in the node's configuration now: the hub keeps only a hash."
+    )
+
+
+@strawberry.type(description="An expected failure, with a stable code.")
+class HubProblem:
+    code: str
+    message: str
+    field: str | None
+
+
+@strawberry.type(description="Who the token speaks for.")
+class Viewer:
+    subject: str
+    client_id: str
+    scopes: list[str]
+    shop: str | None
+
+
+guard_fields(Shop, *SHOP_READERS)
+guard_fields(ShopRegistered, Scope.MALL_ADMIN)
+guard_fields(HubProblem, *ANY_CLIENT)
+guard_fields(Viewer, *ANY_CLIENT)
+
+RegisterShopResult = Annotated[ShopRegistered | HubProblem, strawberry.union("RegisterShopResult")]
+ShopResult = Annotated[Shop | HubProblem, strawberry.union("ShopResult")]
+
+
+@strawberry.input
+class RegisterShopInput:
+    slug: str
+    name_fa: str
+    name_en: str
+    category: str = strawberry.field(description=", ".join(registry.CATEGORIES))
+    floor: str | None = None
+    unit: str | None = None
+    node_url: str | None = None
+
+
+def _problem(exc: registry.RegistryError) -> HubProblem:
+    return HubProblem(code=exc.code, message=exc.message, field=exc.field)
 
 
 @strawberry.type
@@ -15,5 +111,70 @@ class Query:
     def server_info(self) -> ServerInfo:
         return ServerInfo(role="hub", version=mallnet.__version__, shop=None)
 
+    @strawberry.field(extensions=requires(*ANY_CLIENT), description="The caller's identity.")
+    def viewer(self, info: strawberry.Info) -> Viewer:
+        user = info.context["request"].user
+        assert isinstance(user, Principal)
+        return Viewer(
+            subject=user.subject,
+            client_id=user.client_id,
+            scopes=sorted(user.scopes),
+            shop=user.shop,
+        )
 
-schema = build_schema(Query)
+    @strawberry.field(extensions=requires(*SHOP_READERS), description="The shops registry.")
+    async def shops(self, info: strawberry.Info) -> list[Shop]:
+        async with _sessions(info)() as session:
+            return [Shop.of(row) for row in await registry.list_shops(session)]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_ADMIN),
+        description="Register a shop; returns its node's client credentials once.",
+    )
+    async def register_shop(
+        self, info: strawberry.Info, input: RegisterShopInput
+    ) -> RegisterShopResult:
+        data = registry.ShopInput(
+            slug=input.slug,
+            name_fa=input.name_fa,
+            name_en=input.name_en,
+            category=input.category,
+            floor=input.floor,
+            unit=input.unit,
+            node_url=input.node_url,
+        )
+        try:
+            async with _sessions(info)() as session, session.begin():
+                shop, credentials = await registry.register_shop(session, data)
+        except registry.RegistryError as exc:
+            return _problem(exc)
+        return ShopRegistered(
+            shop=Shop.of(shop),
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+        )
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_ADMIN),
+        description="Suspend a shop: its node gets no tokens and its tokens stop working.",
+    )
+    async def suspend_shop(self, info: strawberry.Info, slug: str) -> ShopResult:
+        return await _set_status(info, slug, "suspended")
+
+    @strawberry.mutation(extensions=requires(Scope.MALL_ADMIN), description="Undo a suspension.")
+    async def reactivate_shop(self, info: strawberry.Info, slug: str) -> ShopResult:
+        return await _set_status(info, slug, "active")
+
+
+async def _set_status(info: strawberry.Info, slug: str, status: str) -> Shop | HubProblem:
+    try:
+        async with _sessions(info)() as session, session.begin():
+            return Shop.of(await registry.set_shop_status(session, slug, status))
+    except registry.RegistryError as exc:
+        return _problem(exc)
+
+
+schema = build_schema(Query, Mutation)

@@ -1,0 +1,132 @@
+"""Verifying access tokens the hub signed (RFC 9068 JWTs), offline, against its JWKS.
+
+Nodes fetch the hub's public keys once, keep them (also on disk, so a node restarted while
+the hub is down still verifies tokens), and refetch only when a token names a key id they
+do not know — at most once per ``REFRESH_MIN_S``. Only RS256 is accepted: ``alg: none``
+and HMAC-signed lookalikes are refused before any signature check.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from starlette.authentication import AuthenticationError
+
+from mallnet.auth import Principal
+
+ALGORITHMS = ["RS256"]
+REFRESH_MIN_S = 30.0
+LEEWAY_S = 30
+logger = logging.getLogger("mallnet.tokens")
+
+KeyLoader = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class JWKSCache:
+    """The hub's public keys, loaded by ``load`` and kept between refreshes."""
+
+    def __init__(self, load: KeyLoader, cache_file: Path | None = None) -> None:
+        self.load = load
+        self.cache_file = cache_file
+        self.keys: KeySet | None = None
+        self.loaded_at = 0.0
+        if cache_file is not None and cache_file.exists():
+            self.keys = KeySet.import_key_set(cast(Any, json.loads(cache_file.read_text())))
+
+    async def get(self, kid: str | None) -> KeySet:
+        known = self.keys is not None and any(k.kid == kid for k in self.keys.keys)
+        if not known and time.monotonic() - self.loaded_at >= REFRESH_MIN_S:
+            await self.refresh()
+        if self.keys is None:
+            raise AuthenticationError("the hub's signing keys are not available yet")
+        return self.keys
+
+    async def refresh(self) -> None:
+        self.loaded_at = time.monotonic()
+        try:
+            data = await self.load()
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            # Keep verifying with the keys we have: the hub may be briefly away.
+            logger.warning("could not refresh the hub's JWKS: %s", exc)
+            return
+        try:
+            self.keys = KeySet.import_key_set(cast(Any, data))
+        except JoseError as exc:
+            logger.warning("the hub's JWKS is unusable: %s", exc)
+            return
+        if self.cache_file is not None:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            self.cache_file.write_text(json.dumps(data))
+
+
+def remote_jwks(hub_url: str, timeout_s: float = 5.0) -> KeyLoader:
+    async def load() -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=timeout_s) as client:
+            response = await client.get(f"{hub_url.rstrip('/')}/.well-known/jwks.json")
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+            return data
+
+    return load
+
+
+class HubTokenVerifier:
+    """Verifies hub-signed access tokens meant for ``audience``."""
+
+    def __init__(self, cache: JWKSCache, *, issuer: str, audience: str) -> None:
+        self.cache = cache
+        self.issuer = issuer
+        self.audience = audience
+        self.registry = jwt.JWTClaimsRegistry(
+            leeway=LEEWAY_S,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            iat={"essential": True},
+            sub={"essential": True},
+            client_id={"essential": True},
+        )
+        self._keys: KeySet | None = None
+        self._decode = lru_cache(maxsize=8192)(self._check)
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jws.extract_compact(token.encode()).protected
+        except (JoseError, ValueError) as exc:
+            raise AuthenticationError(f"invalid access token: {exc}") from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise AuthenticationError(f"invalid access token: algorithm {header.get('alg')!r}")
+        self._keys = await self.cache.get(header.get("kid"))
+        principal, expires_at = self._decode(token)
+        if expires_at + LEEWAY_S <= time.time():
+            raise AuthenticationError("invalid access token: expired")
+        return principal
+
+    def _check(self, token: str) -> tuple[Principal, float]:
+        """Signature and claims, checked once per token (its content never changes)."""
+        try:
+            assert self._keys is not None
+            decoded = jwt.decode(token, self._keys, algorithms=ALGORITHMS)
+            self.registry.validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise AuthenticationError(f"invalid access token: {exc}") from exc
+        claims = decoded.claims
+        return (
+            Principal(
+                subject=str(claims["sub"]),
+                client_id=str(claims["client_id"]),
+                scopes=frozenset(str(claims.get("scope") or "").split()),
+                shop=claims.get("shop"),
+            ),
+            float(claims["exp"]),
+        )
