@@ -21,10 +21,12 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from hub import registry
 from mallnet.config import Settings
-from mallnet.db import create_engine
+from mallnet.db import create_engine, engine_scope, session_factory
 from mallnet.devtokens import issue
 from mallnet.migrations import upgrade
+from mallnet.scopes import Scope
 from mallnet.supervisor import Supervisor
 from shop_node.bootstrap import prepare_node
 from shop_node.runtime import NodeRuntime
@@ -36,12 +38,15 @@ class DemoShop:
     slug: str
     name_fa: str
     name_en: str
+    category: str
+    floor: str
+    unit: str
 
 
 DEMO_SHOPS = (
-    DemoShop("ketab-sara", "کتاب‌سرا", "Ketab Sara bookshop"),
-    DemoShop("kafsh-arya", "کفش آریا", "Arya shoes"),
-    DemoShop("cafe-sepid", "کافه سپید", "Cafe Sepid"),
+    DemoShop("ketab-sara", "کتاب‌سرا", "Ketab Sara bookshop", "books", "1", "104"),
+    DemoShop("kafsh-arya", "کفش آریا", "Arya shoes", "shoes", "2", "212"),
+    DemoShop("cafe-sepid", "کافه سپید", "Cafe Sepid", "cafe", "3", "F-07"),
 )
 
 READY_TIMEOUT_S = 90.0
@@ -59,6 +64,43 @@ def _env(settings: Settings, base_port: int) -> dict[str, str]:
     env["MALLNET_SHOPS"] = ",".join(shop.slug for shop in DEMO_SHOPS)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+async def _register_network(settings: Settings, base_port: int, with_console: bool) -> list[str]:
+    """The mall registers the demo's shops at the hub (and makes a console client): the
+    credentials of what was new, to keep, as the hub shows secrets only once."""
+    lines: list[str] = []
+    async with (
+        engine_scope(settings.hub_db_url) as engine,
+        session_factory(engine)() as session,
+        session.begin(),
+    ):
+        registered = {shop.slug for shop in await registry.list_shops(session)}
+        for offset, shop in enumerate(DEMO_SHOPS, start=1):
+            if shop.slug in registered:
+                continue
+            node_url = f"http://{settings.host}:{base_port + offset}"
+            data = registry.ShopInput(
+                shop.slug,
+                shop.name_fa,
+                shop.name_en,
+                shop.category,
+                shop.floor,
+                shop.unit,
+                node_url,
+            )
+            _shop, node = await registry.register_shop(session, data)
+            lines.append(f"{shop.slug} node client: {node.client_id} {node.client_secret}")
+        if with_console:
+            mall_scopes = [Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS]
+            console = await registry.create_client(
+                session,
+                kind="console",
+                name="demo mall console",
+                scopes=[*mall_scopes, Scope.MALL_SETTLEMENT],
+            )
+            lines.append(f"mall console client: {console.client_id} {console.client_secret}")
+    return lines
 
 
 async def _migrate_and_seed(settings: Settings) -> dict[str, int]:
@@ -131,6 +173,10 @@ def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> N
         f"staff tokens for GraphiQL (header 'Authorization: Bearer …'): "
         f"{settings.data_dir / 'demo-tokens.txt'}"
     )
+    console.print(
+        f"OAuth clients (client_credentials at {urls['hub']}/oauth/token): "
+        f"{settings.data_dir / 'demo-clients.txt'}"
+    )
 
 
 def run_demo(settings: Settings, base_port: int) -> int:
@@ -138,6 +184,11 @@ def run_demo(settings: Settings, base_port: int) -> int:
     settings.ensure_data_dir()
     console.print(f"[bold]mallnet demo[/bold] — data in {settings.data_dir}")
     seeded = asyncio.run(_migrate_and_seed(settings))
+    clients = settings.data_dir / "demo-clients.txt"
+    if new := asyncio.run(_register_network(settings, base_port, not clients.exists())):
+        with clients.open("a", encoding="utf-8") as out:
+            out.write("\n".join(new) + "\n")
+        clients.chmod(0o600)
     console.print(
         "  [green]✓[/green] migrated hub and nodes; demo clubs ready: "
         + ", ".join(f"{slug} ({n} purchases)" for slug, n in seeded.items())

@@ -22,7 +22,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from starlette.authentication import AuthenticationError
 
-from mallnet.auth import Principal
+from mallnet.auth import Principal, TokenVerifier
+from mallnet.config import Settings
 
 ALGORITHMS = ["RS256"]
 REFRESH_MIN_S = 30.0
@@ -130,3 +131,34 @@ class HubTokenVerifier:
             ),
             float(claims["exp"]),
         )
+
+
+class ByAlgorithm:
+    """Routes a token to the verifier for its signing algorithm (development nodes accept
+    both their local HS256 staff tokens and the hub's RS256 tokens)."""
+
+    def __init__(self, verifiers: dict[str, TokenVerifier]) -> None:
+        self.verifiers = verifiers
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            alg = jws.extract_compact(token.encode()).protected.get("alg")
+        except (JoseError, ValueError) as exc:
+            raise AuthenticationError(f"invalid access token: {exc}") from exc
+        verifier = self.verifiers.get(str(alg))
+        if verifier is None:
+            raise AuthenticationError(f"invalid access token: algorithm {alg!r}")
+        return await verifier.verify(token)
+
+
+def node_verifier(settings: Settings, shop: str) -> TokenVerifier:
+    """What a node accepts: tokens the hub signed for this shop; in development also the
+    local development tokens (``mallnet dev-token``)."""
+    hub_url = settings.public_hub_url.rstrip("/")
+    cache = JWKSCache(remote_jwks(hub_url), cache_file=settings.data_dir / f"hub-jwks-{shop}.json")
+    hub = HubTokenVerifier(cache, issuer=hub_url, audience=shop)
+    if settings.is_production:
+        return hub
+    from mallnet.devtokens import DevTokenVerifier
+
+    return ByAlgorithm({"RS256": hub, "HS256": DevTokenVerifier(settings, audience=shop)})

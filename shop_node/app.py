@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from mallnet.config import Settings, check_shop_slug, get_settings
 from mallnet.db import create_engine
-from mallnet.devtokens import DevTokenVerifier
+from mallnet.hubtokens import node_verifier
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
 from shop_node import identity
 from shop_node.api.schema import schema
@@ -52,9 +52,7 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             *graphql_routes(schema, graphiql=not settings.is_production),
         ],
-        middleware=common_middleware(
-            verifier=None if settings.is_production else DevTokenVerifier(settings, audience=shop)
-        ),
+        middleware=common_middleware(verifier=node_verifier(settings, shop)),
         lifespan=lifespan,
     )
 

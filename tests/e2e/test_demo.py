@@ -94,6 +94,32 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(tmp_path: Path) -> 
             assert members["totalCount"] >= 3  # the seeded story is there
             assert all(m["balances"]["points"] > 0 for m in members["items"])
 
+            # The shops are registered at the hub, and a node's client gets a token there.
+            clients = {
+                name: value.split()
+                for name, value in (
+                    line.split(": ", 1)
+                    for line in (tmp_path / "var/demo-clients.txt").read_text().splitlines()
+                )
+            }
+            client_id, secret = clients["ketab-sara node client"]
+            token = client.post(
+                f"{urls[0]}/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, secret),
+            ).json()["access_token"]
+            viewer = client.post(
+                f"{urls[0]}/graphql",
+                json={"query": "{ viewer { shop scopes } shops { slug } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()["data"]
+            assert viewer["viewer"] == {"shop": "ketab-sara", "scopes": ["node:federate"]}
+            assert [s["slug"] for s in viewer["shops"]] == [
+                "cafe-sepid",
+                "kafsh-arya",
+                "ketab-sara",
+            ]
+
         family = psutil.Process(demo.pid).children(recursive=True)
         # hub + 3 nodes + worker + beat, and the worker's pool processes
         assert len(family) >= 6

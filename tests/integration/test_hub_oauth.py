@@ -25,6 +25,8 @@ from mallnet.db import engine_scope, session_factory
 from mallnet.hubtokens import HubTokenVerifier, JWKSCache, remote_jwks
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
+from shop_node.app import create_app as create_node_app
+from shop_node.bootstrap import prepare_node
 
 from ..conftest import free_ports
 from ..live_server import LiveServer
@@ -283,3 +285,38 @@ async def _forge(hub: Hub, genuine: str, forgery: str) -> str:
     if forgery == "wrong-issuer":
         return await _sign_with_hub_key(hub, {"iss": "https://evil.example"})
     raise AssertionError(forgery)
+
+
+async def test_staff_tokens_from_the_hub_work_only_on_their_own_shops_node(
+    hub: Hub, tmp_path: Any
+) -> None:
+    node_settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url)
+    await prepare_node(node_settings, "ketab-sara")
+    own = await _sign_with_hub_key(hub, {"aud": "ketab-sara", "scope": "shop:operate"})
+    other = await _sign_with_hub_key(hub, {"aud": "kafsh-arya", "scope": "shop:operate"})
+    purchase = {
+        "query": "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { __typename } }",
+        "variables": {
+            "i": {
+                "receiptId": "R-1",
+                "phone": "09121234567",
+                "totalRial": 10_000,
+                "lines": [{"productGroup": "general", "amountRial": 10_000}],
+            }
+        },
+    }
+    app = create_node_app("ketab-sara", node_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://node") as node:
+            ok = await node.post("/graphql", json=purchase, headers=_bearer(own))
+            assert ok.json()["data"]["recordPurchase"]["__typename"] == "PurchaseRecorded"
+            refused = await node.post("/graphql", json=purchase, headers=_bearer(other))
+            assert refused.status_code == 401
+            assert "aud" in refused.json()["error_description"]
+    # The node kept the hub's keys on disk: it verifies offline after a restart.
+    assert (node_settings.data_dir / "hub-jwks-ketab-sara.json").exists()
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
