@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hub import heartbeat
+from hub import heartbeat, signin
 from hub.api.schema import schema
 from hub.auth import HubVerifier, local_jwks
 from hub.oauth import (
@@ -21,6 +21,7 @@ from hub.oauth import (
     KeyCache,
     jwks_endpoint,
     metadata_endpoint,
+    revocation_endpoint,
     token_endpoint,
 )
 from mallnet.config import Settings, get_settings
@@ -69,6 +70,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/oauth/token", token_endpoint, methods=["POST"]),
+            Route("/oauth/authorize", signin.authorize, methods=["GET", "POST"]),
+            Route("/oauth/otp", signin.send_code, methods=["POST"]),
+            Route("/oauth/revoke", revocation_endpoint, methods=["POST"]),
             Route("/.well-known/oauth-authorization-server", metadata_endpoint),
             Route("/.well-known/jwks.json", jwks_endpoint),
             *graphql_routes(schema, graphiql=not settings.is_production),

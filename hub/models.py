@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mallnet.db import NAMING_CONVENTION, UTCDateTime
@@ -84,3 +93,93 @@ class OAuthClient(Base):
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    """A person who signs in at the hub with a password: shop staff (their role on their
+    shop's node) or mall management (the console)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('manager', 'operator', 'auditor', 'mall_admin', 'mall_marketing', "
+            "'mall_finance')",
+            name="role",
+        ),
+        CheckConstraint("(shop_id IS NULL) = (role LIKE 'mall_%')", name="staff_have_a_shop"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Shopper(Base):
+    """A shopper's network identity: a pseudonym any node can compute from the phone.
+    The phone itself is kept only for shoppers who signed in (or consented to sharing)."""
+
+    __tablename__ = "shoppers"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class OneTimeCode(Base):
+    """A sign-in code sent by SMS: hashed, short-lived, single-use, few attempts."""
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (
+        Index("ix_one_time_codes_phone_created_at", "phone", "created_at"),
+        Index("ix_one_time_codes_ip_created_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(100))
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuthorizationCode(Base):
+    __tablename__ = "authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(100), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.client_id"))
+    subject: Mapped[str] = mapped_column(String(120))
+    audience: Mapped[str] = mapped_column(String(60))
+    shop: Mapped[str | None] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(500))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class RefreshToken(Base):
+    """Rotated on every use; a token used twice revokes its whole family (a stolen copy
+    and the real one cannot both live)."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(100), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(40), index=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.client_id"))
+    subject: Mapped[str] = mapped_column(String(120))
+    audience: Mapped[str] = mapped_column(String(60))
+    shop: Mapped[str | None] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

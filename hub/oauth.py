@@ -11,6 +11,9 @@ Authlib's, not ours.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -18,26 +21,35 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
-from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.grants import (
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    RefreshTokenGrant,
+)
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jwk import KeySet, RSAKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from hub import keys
-from hub.models import OAuthClient, Shop
+from hub.models import AuthorizationCode, OAuthClient, RefreshToken, Shop
+from hub.people import HUB_AUDIENCE, Person
 from hub.registry import secret_matches
+from mallnet.db import utcnow
 from mallnet.scopes import Scope
 
 T = TypeVar("T")
 MACHINE_TOKEN_LIFETIME_S = 600
-HUB_AUDIENCE = "mallnet-hub"
+USER_TOKEN_LIFETIME_S = 900
+CODE_LIFETIME = dt.timedelta(minutes=2)
+REFRESH_LIFETIME = dt.timedelta(days=30)
 
 
 class Bridge:
@@ -123,7 +135,11 @@ class TokenGenerator(JWTBearerTokenGenerator):
     """RFC 9068 JWT access tokens signed with the hub's current key."""
 
     def __init__(self, issuer: str, signing_key: Callable[[], keys.ActiveKey]) -> None:
-        super().__init__(issuer=issuer, alg=keys.ALGORITHM)
+        super().__init__(
+            issuer=issuer,
+            alg=keys.ALGORITHM,
+            refresh_token_generator=lambda *args, **kwargs: secrets.token_urlsafe(32),
+        )
         self.signing_key = signing_key
 
     def get_jwks(self) -> KeySet:
@@ -131,16 +147,237 @@ class TokenGenerator(JWTBearerTokenGenerator):
         private = {**active.key.as_dict(private=True), "kid": active.kid}
         return KeySet([RSAKey.import_key(private)])
 
-    def get_audiences(self, client: HubClient, user: Any, scope: str) -> str:
-        return HUB_AUDIENCE
+    def get_audiences(self, client: HubClient, user: Person | None, scope: str) -> str:
+        # Staff tokens are for their shop's node; everything else is for the hub.
+        return user.audience if user is not None else HUB_AUDIENCE
 
     def get_extra_claims(
-        self, client: HubClient, grant_type: str, user: Any, scope: str
+        self, client: HubClient, grant_type: str, user: Person | None, scope: str
     ) -> dict[str, Any]:
-        return {"shop": client.shop_slug} if client.shop_slug else {}
+        shop = user.shop if user is not None else client.shop_slug
+        return {"shop": shop} if shop else {}
 
     def _get_expires_in(self, client: HubClient, grant_type: str) -> int:
-        return MACHINE_TOKEN_LIFETIME_S
+        if grant_type == "client_credentials":
+            return MACHINE_TOKEN_LIFETIME_S
+        return USER_TOKEN_LIFETIME_S
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class S256Only(CodeChallenge):
+    """PKCE with S256 only (``plain`` protects nothing against a leaked request)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 - Authlib's class attribute
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """An authorization code as Authlib reads it back at the token endpoint."""
+
+    client_id: str
+    person: Person
+    scope: str
+    redirect_uri: str
+    code_challenge: str
+    code_challenge_method: str
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+@dataclass(frozen=True)
+class IssuedRefresh:
+    token_hash: str
+    family_id: str
+    client_id: str
+    person: Person
+    scope: str
+    expires_at: dt.datetime
+
+    def check_client(self, client: HubClient) -> bool:
+        return client.client_id == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return int((self.expires_at - utcnow()).total_seconds())
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+    def is_revoked(self) -> bool:
+        return False  # used or revoked tokens are never loaded
+
+
+class CodeGrant(AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # noqa: RUF012
+
+    @property
+    def hub(self) -> HubAuthorizationServer:
+        server: HubAuthorizationServer = self.server
+        return server
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        person: Person = request.user
+        data = request.payload.data
+        row = AuthorizationCode(
+            code_hash=digest(code),
+            client_id=request.client.client_id,
+            subject=person.subject,
+            audience=person.audience,
+            shop=person.shop,
+            scope=request.payload.scope or "",
+            redirect_uri=data.get("redirect_uri") or "",
+            code_challenge=data["code_challenge"],
+            code_challenge_method=data.get("code_challenge_method", "S256"),
+            created_at=utcnow(),
+            expires_at=utcnow() + CODE_LIFETIME,
+        )
+        self.hub.bridge_run(lambda: _insert(self.hub.sessions, row))
+
+    def query_authorization_code(self, code: str, client: HubClient) -> IssuedCode | None:
+        return self.hub.bridge_run(lambda: _claim_code(self.hub.sessions, digest(code), client))
+
+    def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
+        return None  # claimed (marked used) when it was read: single use even under races
+
+    def authenticate_user(self, authorization_code: IssuedCode) -> Person:
+        return authorization_code.person
+
+
+class RefreshGrant(RefreshTokenGrant):
+    INCLUDE_NEW_REFRESH_TOKEN = True
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # noqa: RUF012
+
+    @property
+    def hub(self) -> HubAuthorizationServer:
+        server: HubAuthorizationServer = self.server
+        return server
+
+    def authenticate_refresh_token(self, refresh_token: str) -> IssuedRefresh | None:
+        return self.hub.bridge_run(lambda: _use_refresh(self.hub.sessions, digest(refresh_token)))
+
+    def authenticate_user(self, refresh_token: IssuedRefresh) -> Person:
+        return refresh_token.person
+
+    def revoke_old_credential(self, refresh_token: IssuedRefresh) -> None:
+        return None  # marked used when it was read
+
+
+async def _insert(sessions: async_sessionmaker[AsyncSession], row: Any) -> None:
+    async with sessions() as session, session.begin():
+        session.add(row)
+
+
+def _person(subject: str, audience: str, shop: str | None, scope: str) -> Person:
+    return Person(subject, audience, frozenset(scope.split()), shop)
+
+
+async def _claim_code(
+    sessions: async_sessionmaker[AsyncSession], code_hash: str, client: HubClient
+) -> IssuedCode | None:
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        claimed = (
+            await session.execute(
+                update(AuthorizationCode)
+                .where(
+                    AuthorizationCode.code_hash == code_hash,
+                    AuthorizationCode.client_id == client.client_id,
+                    AuthorizationCode.used_at.is_(None),
+                    AuthorizationCode.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(AuthorizationCode)
+            )
+        ).scalar_one_or_none()
+    if claimed is None:
+        return None
+    return IssuedCode(
+        client_id=claimed.client_id,
+        person=_person(claimed.subject, claimed.audience, claimed.shop, claimed.scope),
+        scope=claimed.scope,
+        redirect_uri=claimed.redirect_uri,
+        code_challenge=claimed.code_challenge,
+        code_challenge_method=claimed.code_challenge_method,
+    )
+
+
+async def _use_refresh(
+    sessions: async_sessionmaker[AsyncSession], token_hash: str
+) -> IssuedRefresh | None:
+    """Mark a refresh token used; a token used twice revokes its whole family."""
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        row = await session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+        )
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            return None
+        if row.used_at is not None:
+            await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            return None
+        row.used_at = now
+        return IssuedRefresh(
+            token_hash=row.token_hash,
+            family_id=row.family_id,
+            client_id=row.client_id,
+            person=_person(row.subject, row.audience, row.shop, row.scope),
+            scope=row.scope,
+            expires_at=row.expires_at,
+        )
+
+
+async def _save_refresh(
+    sessions: async_sessionmaker[AsyncSession],
+    token: dict[str, Any],
+    client_id: str,
+    person: Person,
+    family_id: str,
+) -> None:
+    now = utcnow()
+    row = RefreshToken(
+        token_hash=digest(token["refresh_token"]),
+        family_id=family_id,
+        client_id=client_id,
+        subject=person.subject,
+        audience=person.audience,
+        shop=person.shop,
+        scope=token.get("scope") or "",
+        created_at=now,
+        expires_at=now + REFRESH_LIFETIME,
+    )
+    await _insert(sessions, row)
+
+
+async def revoke_refresh(
+    sessions: async_sessionmaker[AsyncSession], token: str, client_id: str
+) -> None:
+    """RFC 7009: revoke the token's family if the token is the client's; say nothing either
+    way (the answer must not reveal whether a token exists)."""
+    async with sessions() as session, session.begin():
+        row = await session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == digest(token))
+        )
+        if row is None or row.client_id != client_id:
+            return
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
 
 
 @dataclass
@@ -172,6 +409,8 @@ class HubAuthorizationServer(AuthorizationServer):
         self.key_cache = key_cache
         self.bridge: Bridge | None = None
         self.register_grant(ClientCredentialsGrant)
+        self.register_grant(CodeGrant, [S256Only(required=True)])
+        self.register_grant(RefreshGrant)
         self.register_token_generator(
             "default", TokenGenerator(issuer, lambda: self._bridge().run(self.key_cache.get))
         )
@@ -181,12 +420,22 @@ class HubAuthorizationServer(AuthorizationServer):
             raise RuntimeError("the OAuth server runs only inside the hub app")
         return self.bridge
 
+    def bridge_run(self, make: Callable[[], Awaitable[T]]) -> T:
+        return self._bridge().run(make)
+
     def query_client(self, client_id: str) -> HubClient | None:
         return self._bridge().run(lambda: load_client(self.sessions, client_id))
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        # Access tokens are self-contained JWTs: nothing to store.
-        return None
+        # Access tokens are self-contained JWTs: only refresh tokens are stored (hashed).
+        if "refresh_token" not in token or request.user is None:
+            return
+        previous = request.refresh_token
+        family = previous.family_id if previous is not None else secrets.token_hex(16)
+        client_id = request.client.client_id
+        self.bridge_run(
+            lambda: _save_refresh(self.sessions, token, client_id, request.user, family)
+        )
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None
@@ -245,18 +494,50 @@ async def token_endpoint(request: Request) -> JSONResponse:
     return _response(status, body, headers)
 
 
+async def revocation_endpoint(request: Request) -> JSONResponse:
+    """RFC 7009. The client authenticates as at the token endpoint (public clients by
+    client_id); the answer is 200 whether or not the token existed."""
+    server: HubAuthorizationServer = request.app.state.oauth
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    oauth_request = StarletteOAuthRequest(request, form)
+    try:
+        client: HubClient = await run_in_threadpool(
+            server.authenticate_client,
+            oauth_request,
+            ["client_secret_basic", "client_secret_post", "none"],
+            "revocation",
+        )
+    except OAuth2Error as exc:
+        return JSONResponse(dict(exc.get_body()), status_code=exc.status_code)
+    if token := form.get("token"):
+        await revoke_refresh(request.app.state.sessions, token, client.client_id)
+    return JSONResponse({})
+
+
 async def metadata_endpoint(request: Request) -> JSONResponse:
     """RFC 8414 authorisation server metadata."""
     issuer: str = request.app.state.issuer
     return JSONResponse(
         {
             "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/oauth/authorize",
             "token_endpoint": f"{issuer}/oauth/token",
+            "revocation_endpoint": f"{issuer}/oauth/revoke",
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
-            "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "revocation_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
             "scopes_supported": [s.value for s in Scope],
-            "response_types_supported": [],
         }
     )
 

@@ -157,6 +157,36 @@ async def create_client(
     return IssuedCredentials(client_id, secret)
 
 
+async def create_app_client(
+    session: AsyncSession,
+    *,
+    kind: str,
+    name: str,
+    scopes: list[Scope],
+    redirect_uris: list[str],
+    public: bool,
+) -> IssuedCredentials:
+    """A client people sign in through (authorization code + PKCE, refresh tokens): the
+    shopper app is public (no secret on a phone); a console may hold a secret."""
+    if not redirect_uris or any(not _URL.match(uri) for uri in redirect_uris):
+        raise RegistryError("INVALID_INPUT", "give http(s) redirect URIs", "redirectUris")
+    grants = ["authorization_code", "refresh_token"]
+    credentials = await create_client(
+        session,
+        kind=kind,
+        name=name,
+        scopes=scopes,
+        grant_types=grants,
+        redirect_uris=redirect_uris,
+    )
+    if public:
+        client = await session.get(OAuthClient, credentials.client_id)
+        assert client is not None
+        client.secret_hash = None
+        return IssuedCredentials(credentials.client_id, "")
+    return credentials
+
+
 async def set_shop_status(session: AsyncSession, slug: str, status: str) -> Shop:
     shop = await session.scalar(select(Shop).where(Shop.slug == slug).with_for_update())
     if shop is None:

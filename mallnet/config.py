@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # issues real ones; empty means a random secret kept in the data directory.
     dev_token_secret: str | None = None
 
+    # The network's secret for shopper pseudonyms: HMAC-SHA256(key, E.164 phone). Shared
+    # by the hub and every node; empty means a random key kept in the data directory.
+    network_key: str | None = None
+    # Where SMS go until a provider is configured: a JSON-lines file in the data directory.
+    sms_outbox: Path | None = None
+
     # Network addresses.
     host: str = "127.0.0.1"
     hub_port: int = 8000

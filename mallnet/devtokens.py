@@ -8,7 +8,6 @@ by the hub are accepted.
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from starlette.authentication import AuthenticationError
 
 from mallnet.auth import Principal
 from mallnet.config import Settings
+from mallnet.secrets_store import local_secret
 
 ISSUER = "mallnet-dev"
 
@@ -28,13 +28,7 @@ ISSUER = "mallnet-dev"
 def dev_secret(settings: Settings) -> str:
     if settings.is_production:
         raise RuntimeError("development tokens are disabled in production")
-    if settings.dev_token_secret:
-        return settings.dev_token_secret
-    path = settings.ensure_data_dir() / "dev-token-secret"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    return local_secret(settings, "dev-token-secret", settings.dev_token_secret)
 
 
 def issue(

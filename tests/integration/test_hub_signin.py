@@ -1,0 +1,261 @@
+"""People signing in at the hub over real HTTP: shoppers by phone and one-time code,
+staff by password; authorization code + PKCE with a standard client (Authlib's), refresh
+token rotation and revocation."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+
+from hub import people, registry
+from hub.app import create_app
+from mallnet.config import Settings
+from mallnet.db import engine_scope, session_factory
+from mallnet.migrations import upgrade
+from mallnet.scopes import Scope
+
+from ..conftest import free_ports
+from ..live_server import LiveServer
+
+REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
+PHONE = "09121234567"
+
+
+class Site:
+    def __init__(self, url: str, settings: Settings, clients: dict[str, Any]) -> None:
+        self.url = url
+        self.settings = settings
+        self.clients = clients
+        self.http = httpx.Client(base_url=url, follow_redirects=False, timeout=10)
+
+    def oauth(self, who: str) -> AsyncOAuth2Client:
+        creds = self.clients[who]
+        return AsyncOAuth2Client(
+            creds.client_id,
+            creds.client_secret or None,
+            redirect_uri=REDIRECT,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="client_secret_basic" if creds.client_secret else "none",
+        )
+
+    def authorize_params(self, who: str, verifier: str, **extra: str) -> dict[str, str]:
+        client = self.oauth(who)
+        url, _state = client.create_authorization_url(
+            f"{self.url}/oauth/authorize", code_verifier=verifier, state="xyz", **extra
+        )
+        return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+    def last_code(self) -> str:
+        outbox = self.settings.data_dir / "sms-outbox.jsonl"
+        text = json.loads(outbox.read_text().splitlines()[-1])["text"]
+        found = re.search(r"(\d{6})$", text)
+        assert found is not None, text
+        return found.group(1)
+
+    def shopper_code(self, who: str = "app", phone: str = PHONE) -> tuple[str, str]:
+        """Sign a shopper in; return (authorization code, verifier)."""
+        verifier = generate_token(48)
+        params = self.authorize_params(who, verifier)
+        assert self.http.get("/oauth/authorize", params=params).status_code == 200
+        sent = self.http.post("/oauth/otp", data={**params, "phone": phone})
+        assert sent.status_code == 200, sent.text
+        done = self.http.post(
+            "/oauth/authorize", data={**params, "phone": phone, "code": self.last_code()}
+        )
+        assert done.status_code == 302, done.text
+        query = parse_qs(urlparse(done.headers["location"]).query)
+        assert query["state"] == ["xyz"]
+        return query["code"][0], verifier
+
+    async def exchange(self, who: str, code: str, verifier: str) -> dict[str, Any]:
+        async with self.oauth(who) as client:
+            token: dict[str, Any] = await client.fetch_token(
+                f"{self.url}/oauth/token",
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=verifier,
+            )
+        return token
+
+
+def _db(settings: Settings, work: Any) -> Any:
+    async def go() -> Any:
+        async with (
+            engine_scope(settings.hub_db_url) as engine,
+            session_factory(engine)() as session,
+            session.begin(),
+        ):
+            return await work(session)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    port = free_ports(1)[0]
+    settings = Settings(data_dir=tmp_path / "var", hub_url=f"http://127.0.0.1:{port}")
+    asyncio.run(upgrade("hub", settings.hub_db_url))
+    shop = registry.ShopInput("ketab-sara", "کتاب‌سرا", "Ketab Sara", "books")
+    _db(settings, lambda s: registry.register_shop(s, shop))
+    app = _db(
+        settings,
+        lambda s: registry.create_app_client(
+            s,
+            kind="shopper_app",
+            name="shopper app",
+            scopes=[Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT],
+            redirect_uris=[REDIRECT],
+            public=True,
+        ),
+    )
+    staff = _db(
+        settings,
+        lambda s: registry.create_app_client(
+            s,
+            kind="console",
+            name="staff dashboard",
+            scopes=[Scope.SHOP_MANAGE, Scope.SHOP_OPERATE, Scope.SHOP_READ],
+            redirect_uris=[REDIRECT],
+            public=False,
+        ),
+    )
+    _db(
+        settings,
+        lambda s: people.create_user(s, "ali", "correct horse battery", "manager", "ketab-sara"),
+    )
+    with LiveServer(create_app(settings), port) as server:
+        site = Site(server.url, settings, {"app": app, "staff": staff})
+        try:
+            yield site
+        finally:
+            site.http.close()
+
+
+def _claims(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return data
+
+
+async def test_a_shopper_signs_in_with_phone_and_code_through_pkce(site: Site) -> None:
+    code, verifier = site.shopper_code()
+    token = await site.exchange("app", code, verifier)
+    claims = _claims(token["access_token"])
+    assert claims["sub"] == "shopper:" + people.pseudonym(
+        site.settings.data_dir.joinpath("network-key").read_text().encode(), "+989121234567"
+    )
+    assert claims["aud"] == "mallnet-hub"
+    assert set(token["scope"].split()) == {"shopper:read", "shopper:consent"}
+    assert token["refresh_token"]
+    # The code works once.
+    with pytest.raises(OAuthError, match="invalid_grant"):
+        await site.exchange("app", code, verifier)
+
+
+async def test_a_wrong_verifier_gets_no_token(site: Site) -> None:
+    code, _verifier = site.shopper_code()
+    with pytest.raises(OAuthError, match="invalid_grant"):
+        await site.exchange("app", code, generate_token(48))
+
+
+def test_pkce_is_required_at_the_authorization_endpoint(site: Site) -> None:
+    params = site.authorize_params("app", generate_token(48))
+    for missing in ({"code_challenge"}, {"code_challenge_method"}):
+        partial = {k: v for k, v in params.items() if k not in missing}
+        assert site.http.get("/oauth/authorize", params=partial).status_code == 400
+    plain = {**params, "code_challenge_method": "plain"}
+    assert site.http.get("/oauth/authorize", params=plain).status_code == 400
+    wrong_redirect = {**params, "redirect_uri": "https://evil.example/cb"}
+    assert site.http.get("/oauth/authorize", params=wrong_redirect).status_code == 400
+
+
+def test_guessing_a_code_is_stopped_after_five_tries(site: Site) -> None:
+    verifier = generate_token(48)
+    params = site.authorize_params("app", verifier)
+    site.http.post("/oauth/otp", data={**params, "phone": PHONE})
+    real = site.last_code()
+    wrong = f"{(int(real) + 1) % 10**6:06d}"
+    for _ in range(5):
+        attempt = site.http.post("/oauth/authorize", data={**params, "phone": PHONE, "code": wrong})
+        assert attempt.status_code == 400
+    late = site.http.post("/oauth/authorize", data={**params, "phone": PHONE, "code": real})
+    assert late.status_code == 400  # the right code no longer helps
+    assert "location" not in late.headers
+
+
+def test_codes_are_rate_limited_per_phone(site: Site) -> None:
+    params = site.authorize_params("app", generate_token(48))
+    statuses = [
+        site.http.post("/oauth/otp", data={**params, "phone": PHONE}).status_code for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    other = site.http.post("/oauth/otp", data={**params, "phone": "09351112233"})
+    assert other.status_code == 200
+
+
+async def test_refresh_tokens_rotate_and_a_reused_one_revokes_the_family(site: Site) -> None:
+    code, verifier = site.shopper_code()
+    first = await site.exchange("app", code, verifier)
+    async with site.oauth("app") as client:
+        second = await client.refresh_token(
+            f"{site.url}/oauth/token", refresh_token=first["refresh_token"]
+        )
+        assert second["refresh_token"] != first["refresh_token"]
+        assert _claims(second["access_token"])["sub"] == _claims(first["access_token"])["sub"]
+        # Someone replays the first refresh token: the whole family dies.
+        with pytest.raises(OAuthError, match="invalid_grant"):
+            await client.refresh_token(
+                f"{site.url}/oauth/token", refresh_token=first["refresh_token"]
+            )
+        with pytest.raises(OAuthError, match="invalid_grant"):
+            await client.refresh_token(
+                f"{site.url}/oauth/token", refresh_token=second["refresh_token"]
+            )
+
+
+async def test_a_revoked_refresh_token_fails(site: Site) -> None:
+    code, verifier = site.shopper_code()
+    token = await site.exchange("app", code, verifier)
+    revoked = site.http.post(
+        "/oauth/revoke",
+        data={"token": token["refresh_token"], "client_id": site.clients["app"].client_id},
+    )
+    assert revoked.status_code == 200
+    async with site.oauth("app") as client:
+        with pytest.raises(OAuthError, match="invalid_grant"):
+            await client.refresh_token(
+                f"{site.url}/oauth/token", refresh_token=token["refresh_token"]
+            )
+
+
+async def test_staff_sign_in_gets_a_token_for_their_own_shop_only(site: Site) -> None:
+    verifier = generate_token(48)
+    params = site.authorize_params("staff", verifier)
+    page = site.http.get("/oauth/authorize", params=params)
+    assert page.status_code == 200
+    assert 'name="password"' in page.text
+    bad = site.http.post("/oauth/authorize", data={**params, "username": "ali", "password": "nope"})
+    assert bad.status_code == 400
+    ok = site.http.post(
+        "/oauth/authorize", data={**params, "username": "ali", "password": "correct horse battery"}
+    )
+    assert ok.status_code == 302
+    code = parse_qs(urlparse(ok.headers["location"]).query)["code"][0]
+    token = await site.exchange("staff", code, verifier)
+    claims = _claims(token["access_token"])
+    assert claims["aud"] == "ketab-sara"
+    assert claims["shop"] == "ketab-sara"
+    # A manager gets shop:manage, not more, though the dashboard could hold more.
+    assert claims["scope"] == "shop:manage"
+    assert claims["exp"] - claims["iat"] == 900
