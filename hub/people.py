@@ -211,3 +211,12 @@ async def sign_in_shopper(
         shopper.last_sign_in_at = now
     await session.flush()
     return Person(f"shopper:{identity}", HUB_AUDIENCE, SHOPPER_SCOPES)
+
+
+async def get_shopper(session: AsyncSession, identity: str) -> Shopper | None:
+    return await session.get(Shopper, identity)
+
+
+async def list_shoppers(session: AsyncSession, first: int) -> list[Shopper]:
+    rows = await session.scalars(select(Shopper).order_by(Shopper.created_at.desc()).limit(first))
+    return list(rows.all())

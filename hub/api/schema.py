@@ -13,10 +13,11 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import mallnet
-from hub import models, registry
+from hub import models, people, registry
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, public, requires
 from mallnet.gql import ServerInfo, build_schema
+from mallnet.phone import mask
 from mallnet.scopes import Scope
 
 MALL = (Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS, Scope.MALL_SETTLEMENT)
@@ -81,7 +82,27 @@ class Viewer:
     shop: str | None
 
 
+@strawberry.type(description="A shopper as the network knows them: a pseudonym.")
+class NetworkShopper:
+    pseudonym: str
+    phone_masked: str | None = strawberry.field(
+        description="Only for shoppers who signed in to the app; masked even then."
+    )
+    created_at: dt.datetime
+    last_sign_in_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: models.Shopper) -> NetworkShopper:
+        return cls(
+            pseudonym=row.pseudonym,
+            phone_masked=None if row.phone is None else mask(row.phone),
+            created_at=row.created_at,
+            last_sign_in_at=row.last_sign_in_at,
+        )
+
+
 guard_fields(Shop, *SHOP_READERS)
+guard_fields(NetworkShopper, Scope.SHOPPER_READ, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 guard_fields(ShopRegistered, Scope.MALL_ADMIN)
 guard_fields(HubProblem, *ANY_CLIENT)
 guard_fields(Viewer, *ANY_CLIENT)
@@ -121,6 +142,28 @@ class Query:
             scopes=sorted(user.scopes),
             shop=user.shop,
         )
+
+    @strawberry.field(
+        extensions=requires(Scope.SHOPPER_READ),
+        description="The signed-in shopper's own network identity (and, later, balances).",
+    )
+    async def me(self, info: strawberry.Info) -> NetworkShopper | None:
+        user = info.context["request"].user
+        if not isinstance(user, Principal) or not user.subject.startswith("shopper:"):
+            return None
+        identity = user.subject.removeprefix("shopper:")
+        async with _sessions(info)() as session:
+            row = await people.get_shopper(session, identity)
+        return None if row is None else NetworkShopper.of(row)
+
+    @strawberry.field(
+        extensions=requires(Scope.MALL_ADMIN, Scope.MALL_REPORTS),
+        description="Shoppers of the network, pseudonymous, newest first.",
+    )
+    async def shoppers(self, info: strawberry.Info, first: int = 50) -> list[NetworkShopper]:
+        async with _sessions(info)() as session:
+            rows = await people.list_shoppers(session, max(1, min(first, 200)))
+        return [NetworkShopper.of(row) for row in rows]
 
     @strawberry.field(extensions=requires(*SHOP_READERS), description="The shops registry.")
     async def shops(self, info: strawberry.Info) -> list[Shop]:

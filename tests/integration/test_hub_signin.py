@@ -259,3 +259,23 @@ async def test_staff_sign_in_gets_a_token_for_their_own_shop_only(site: Site) ->
     # A manager gets shop:manage, not more, though the dashboard could hold more.
     assert claims["scope"] == "shop:manage"
     assert claims["exp"] - claims["iat"] == 900
+
+
+async def test_a_shopper_reads_only_their_own_identity(site: Site) -> None:
+    code, verifier = site.shopper_code(phone="09121234567")
+    sara = (await site.exchange("app", code, verifier))["access_token"]
+    code, verifier = site.shopper_code(phone="09351112233")
+    ali = (await site.exchange("app", code, verifier))["access_token"]
+    query = {"query": "{ me { pseudonym phoneMasked } }"}
+    mine = site.http.post("/graphql", json=query, headers={"Authorization": f"Bearer {sara}"})
+    theirs = site.http.post("/graphql", json=query, headers={"Authorization": f"Bearer {ali}"})
+    assert mine.json()["data"]["me"]["phoneMasked"] == "0912***4567"
+    assert theirs.json()["data"]["me"]["phoneMasked"] == "0935***2233"
+    assert mine.json()["data"]["me"]["pseudonym"] != theirs.json()["data"]["me"]["pseudonym"]
+    # There is no way to ask for another shopper: the list is mall management's.
+    listing = site.http.post(
+        "/graphql",
+        json={"query": "{ shoppers { pseudonym } }"},
+        headers={"Authorization": f"Bearer {sara}"},
+    )
+    assert listing.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
