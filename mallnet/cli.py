@@ -244,6 +244,58 @@ def create_client(
     print(f"client_secret={credentials.client_secret}")
 
 
+@clients_cli.command("create-app")
+def create_app_client(
+    name: Annotated[str, typer.Option(help="e.g. 'shopper app'.")],
+    scopes: Annotated[list[str], typer.Option("--scope", help="Scope to allow (repeatable).")],
+    redirect_uris: Annotated[list[str], typer.Option("--redirect-uri", help="Repeatable.")],
+    kind: Annotated[str, typer.Option(help="shopper_app or console.")] = "console",
+    public: Annotated[bool, typer.Option(help="No secret (apps on phones, SPAs).")] = False,
+) -> None:
+    """A client people sign in through (authorization code + PKCE, refresh tokens)."""
+    from hub import registry
+    from mallnet.scopes import Scope
+
+    try:
+        allowed = [Scope(s) for s in scopes]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scope") from None
+    try:
+        credentials = _on_hub(
+            lambda s: registry.create_app_client(
+                s, kind=kind, name=name, scopes=allowed, redirect_uris=redirect_uris, public=public
+            )
+        )
+    except registry.RegistryError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.field) from None
+    print(f"client_id={credentials.client_id}")
+    if credentials.client_secret:
+        print(f"client_secret={credentials.client_secret}")
+
+
+users_cli = typer.Typer(help="People who sign in at the hub with a password.")
+cli.add_typer(users_cli, name="users")
+
+
+@users_cli.command("create")
+def create_user(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="manager, operator, auditor, mall_admin, ...")],
+    shop: Annotated[str | None, typer.Option(help="The staff member's shop.")] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a staff or mall-management account."""
+    from hub import people
+
+    try:
+        _on_hub(lambda s: people.create_user(s, username, password, role, shop))
+    except people.SignInError as exc:
+        raise typer.BadParameter(exc.message) from None
+    print(f"created {username} ({role}{', ' + shop if shop else ''})")
+
+
 @keys_cli.command("rotate")
 def rotate_keys() -> None:
     """Sign new tokens with a fresh key; old keys stay published until their tokens expire."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import sys
 import time
@@ -21,7 +22,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from hub import registry
+from hub import people, registry
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory
 from mallnet.devtokens import issue
@@ -100,6 +101,22 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
                 scopes=[*mall_scopes, Scope.MALL_SETTLEMENT],
             )
             lines.append(f"mall console client: {console.client_id} {console.client_secret}")
+            hub_url = f"http://{settings.host}:{base_port}"
+            app = await registry.create_app_client(
+                session,
+                kind="shopper_app",
+                name="demo shopper app",
+                scopes=[Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT],
+                redirect_uris=[f"{hub_url}/app/callback"],
+                public=True,
+            )
+            lines.append(f"shopper app client (public, PKCE): {app.client_id}")
+            for shop in DEMO_SHOPS:
+                password = secrets.token_urlsafe(9)
+                await people.create_user(
+                    session, f"{shop.slug}-manager", password, "manager", shop.slug
+                )
+                lines.append(f"{shop.slug} manager sign-in: {shop.slug}-manager {password}")
     return lines
 
 
