@@ -305,15 +305,18 @@ async def test_staff_tokens_from_the_hub_work_only_on_their_own_shops_node(
             }
         },
     }
-    app = create_node_app("ketab-sara", node_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://node") as node:
-            ok = await node.post("/graphql", json=purchase, headers=_bearer(own))
+    machine = await hub.token("node")  # node-ketab-sara's own token, meant for the hub
+    with LiveServer(create_node_app("ketab-sara", node_settings)) as node:
+        async with httpx.AsyncClient(base_url=node.url) as client:
+            ok = await client.post("/graphql", json=purchase, headers=_bearer(own))
             assert ok.json()["data"]["recordPurchase"]["__typename"] == "PurchaseRecorded"
-            refused = await node.post("/graphql", json=purchase, headers=_bearer(other))
+            refused = await client.post("/graphql", json=purchase, headers=_bearer(other))
             assert refused.status_code == 401
             assert "aud" in refused.json()["error_description"]
+            # A node's machine token is for the hub: no node accepts it, not even its own.
+            assert (
+                await client.post("/graphql", json=purchase, headers=_bearer(machine))
+            ).status_code == 401
     # The node kept the hub's keys on disk: it verifies offline after a restart.
     assert (node_settings.data_dir / "hub-jwks-ketab-sara.json").exists()
 

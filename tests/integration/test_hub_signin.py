@@ -204,6 +204,15 @@ def test_codes_are_rate_limited_per_phone(site: Site) -> None:
     assert other.status_code == 200
 
 
+def test_codes_are_rate_limited_per_ip(site: Site) -> None:
+    params = site.authorize_params("app", generate_token(48))
+    phones = [f"0912000{i:04d}" for i in range(11)]
+    statuses = [
+        site.http.post("/oauth/otp", data={**params, "phone": p}).status_code for p in phones
+    ]
+    assert statuses == [200] * 10 + [429]
+
+
 async def test_refresh_tokens_rotate_and_a_reused_one_revokes_the_family(site: Site) -> None:
     code, verifier = site.shopper_code()
     first = await site.exchange("app", code, verifier)
