@@ -7,6 +7,7 @@ refused at ``/oauth/authorize``, not only later at ``/oauth/token``.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
@@ -20,9 +21,7 @@ from hub.oauth import HubAuthorizationServer, HubClient, StarletteOAuthRequest
 from mallnet.messaging import sender_for
 from mallnet.secrets_store import network_key
 
-templates = Jinja2Templates(
-    directory=str(__import__("pathlib").Path(__file__).parent / "templates")
-)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 AUTHORIZE_PARAMS = (
     "response_type",
     "client_id",
@@ -78,12 +77,8 @@ def _page(
 def _error_page(exc: OAuth2Error) -> Response:
     text = f"{exc.error}: {exc.description or ''}"
     return HTMLResponse(
-        f"<!doctype html><title>mallnet</title><p>{_escape(text)}</p>", status_code=400
+        f"<!doctype html><title>mallnet</title><p>{html.escape(text)}</p>", status_code=400
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 async def authorize(request: Request) -> Response:

@@ -13,7 +13,9 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.registry import IssuedCredentials
 from mallnet.config import check_shop_slug, get_settings
+from mallnet.scopes import Scope
 
 cli = typer.Typer(
     name="mallnet",
@@ -169,7 +171,6 @@ def dev_token(
 ) -> None:
     """Print a development access token for a node (development environment only)."""
     from mallnet.devtokens import issue
-    from mallnet.scopes import Scope
 
     known = {s.value for s in Scope}
     unknown = sorted(set(scopes) - known)
@@ -201,6 +202,19 @@ def _on_hub(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+def _scopes(names: list[str]) -> list[Scope]:
+    try:
+        return [Scope(name) for name in names]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scope") from None
+
+
+def _print_credentials(credentials: IssuedCredentials) -> None:
+    print(f"client_id={credentials.client_id}")
+    if credentials.client_secret:  # public clients have none
+        print(f"client_secret={credentials.client_secret}")
+
+
 @shops_cli.command("register")
 def register_shop(
     slug: Annotated[str, typer.Option(help="e.g. ketab-sara")],
@@ -219,8 +233,7 @@ def register_shop(
         _shop, credentials = _on_hub(lambda s: registry.register_shop(s, data))
     except registry.RegistryError as exc:
         raise typer.BadParameter(exc.message, param_hint=exc.field) from None
-    print(f"client_id={credentials.client_id}")
-    print(f"client_secret={credentials.client_secret}")
+    _print_credentials(credentials)
 
 
 @clients_cli.command("create")
@@ -231,17 +244,13 @@ def create_client(
 ) -> None:
     """Create a confidential client_credentials client; print its secret (shown once)."""
     from hub import registry
-    from mallnet.scopes import Scope
 
-    try:
-        allowed = [Scope(s) for s in scopes]
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--scope") from None
+    allowed = _scopes(scopes)
     if kind not in ("console", "service"):
         raise typer.BadParameter("console or service", param_hint="--kind")
-    credentials = _on_hub(lambda s: registry.create_client(s, kind=kind, name=name, scopes=allowed))
-    print(f"client_id={credentials.client_id}")
-    print(f"client_secret={credentials.client_secret}")
+    _print_credentials(
+        _on_hub(lambda s: registry.create_client(s, kind=kind, name=name, scopes=allowed))
+    )
 
 
 @clients_cli.command("create-app")
@@ -254,12 +263,8 @@ def create_app_client(
 ) -> None:
     """A client people sign in through (authorization code + PKCE, refresh tokens)."""
     from hub import registry
-    from mallnet.scopes import Scope
 
-    try:
-        allowed = [Scope(s) for s in scopes]
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--scope") from None
+    allowed = _scopes(scopes)
     try:
         credentials = _on_hub(
             lambda s: registry.create_app_client(
@@ -268,9 +273,7 @@ def create_app_client(
         )
     except registry.RegistryError as exc:
         raise typer.BadParameter(exc.message, param_hint=exc.field) from None
-    print(f"client_id={credentials.client_id}")
-    if credentials.client_secret:
-        print(f"client_secret={credentials.client_secret}")
+    _print_credentials(credentials)
 
 
 users_cli = typer.Typer(help="People who sign in at the hub with a password.")
