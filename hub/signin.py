@@ -8,6 +8,7 @@ refused at ``/oauth/authorize``, not only later at ``/oauth/token``.
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
