@@ -1,0 +1,209 @@
+"""The node↔hub message envelope and its typed payloads (schema version 1).
+
+Every message that crosses between a node and the hub is an ``Envelope``: who sent it,
+its place in the sender's sequence, when it happened, and a payload whose shape its type
+fixes. A receiver rejects — whole, before applying anything — an envelope it cannot read:
+an unknown type, a schema version newer than it knows, a payload that does not match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from federation.ids import EVENT_ID
+
+SCHEMA_VERSION = 1
+MAX_BATCH_EVENTS = 500
+MAX_BATCH_BYTES = 1_000_000
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")]
+Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Rial = Annotated[int, Field(ge=0, le=10**15, strict=True)]
+Receipt = Annotated[str, Field(min_length=1, max_length=64)]
+E164 = Annotated[str, Field(pattern=r"^\+989[0-9]{9}$")]
+
+
+class EventType(StrEnum):
+    # node → hub
+    MEMBER_ENROLLED = "member.enrolled"
+    MEMBER_CONSENT_CHANGED = "member.consent_changed"
+    PURCHASE_RECORDED = "purchase.recorded"
+    PURCHASE_REFUNDED = "purchase.refunded"
+    BALANCE_CHANGED = "balance.changed"
+    # hub → node
+    ENROL_MEMBER = "command.enrol_member"
+
+
+class InvalidEnvelope(ValueError):
+    """An envelope that cannot be applied; nothing of it was."""
+
+
+class UnsupportedVersion(InvalidEnvelope):
+    pass
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MemberEnrolled(_Payload):
+    pseudonym: Pseudonym
+    joined_via: Annotated[str, Field(pattern=r"^(purchase|staff|partner)$")]
+    partner_sharing: bool
+    # Only with the shopper's consent to sharing with partner shops.
+    phone: E164 | None = None
+
+
+class MemberConsentChanged(_Payload):
+    pseudonym: Pseudonym
+    partner_sharing: bool
+    promotional: bool
+    phone: E164 | None = None
+
+
+class Line(_Payload):
+    group: Annotated[str, Field(min_length=1, max_length=40)]
+    amount_rial: Rial
+
+
+class PurchaseRecorded(_Payload):
+    receipt_id: Receipt
+    pseudonym: Pseudonym
+    total_rial: Rial
+    credit_spent_rial: Rial
+    lines: Annotated[list[Line], Field(min_length=1, max_length=200)]
+    visit_number: Annotated[int, Field(ge=1, strict=True)]
+
+
+class PurchaseRefunded(_Payload):
+    receipt_id: Receipt
+    refund_id: Receipt
+    pseudonym: Pseudonym
+    amount_rial: Rial
+
+
+class BalanceChanged(_Payload):
+    """The shopper's local balances at this shop, for the app's aggregated view."""
+
+    pseudonym: Pseudonym
+    points: Annotated[int, Field(ge=0, strict=True)]
+    credit_rial: Rial
+
+
+class EnrolMember(_Payload):
+    pseudonym: Pseudonym
+    origin_shop: Slug
+    agreement_id: Annotated[str, Field(min_length=1, max_length=64)]
+    welcome_points: Annotated[int, Field(ge=0, strict=True)] = 0
+    welcome_credit_rial: Rial = 0
+    phone: E164 | None = None
+
+
+PAYLOADS: dict[EventType, type[_Payload]] = {
+    EventType.MEMBER_ENROLLED: MemberEnrolled,
+    EventType.MEMBER_CONSENT_CHANGED: MemberConsentChanged,
+    EventType.PURCHASE_RECORDED: PurchaseRecorded,
+    EventType.PURCHASE_REFUNDED: PurchaseRefunded,
+    EventType.BALANCE_CHANGED: BalanceChanged,
+    EventType.ENROL_MEMBER: EnrolMember,
+}
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: Annotated[str, Field(pattern=EVENT_ID.pattern)]
+    type: EventType
+    schema_version: Annotated[int, Field(ge=1, strict=True)]
+    node: Slug
+    seq: Annotated[int, Field(ge=1, strict=True)]
+    occurred_at: dt.datetime
+    payload: dict[str, Any]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("occurred_at needs a timezone offset")
+        return value.astimezone(dt.UTC)
+
+    def typed(self) -> _Payload:
+        """The payload as its type's model (validated when the envelope was parsed)."""
+        return PAYLOADS[self.type].model_validate(self.payload)
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON: the same event id with another digest is a
+        conflict, never a second effect."""
+        canonical = json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def make_envelope(
+    *, event_id: str, node: str, seq: int, occurred_at: dt.datetime, payload: _Payload
+) -> Envelope:
+    kind = next(t for t, model in PAYLOADS.items() if isinstance(payload, model))
+    return Envelope(
+        event_id=event_id,
+        type=kind,
+        schema_version=SCHEMA_VERSION,
+        node=node,
+        seq=seq,
+        occurred_at=occurred_at,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def parse_envelope(data: object) -> Envelope:
+    """Validate an envelope and its payload; raise ``InvalidEnvelope`` with every problem."""
+    if isinstance(data, dict):
+        version = data.get("schema_version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+            raise UnsupportedVersion(
+                f"schema version {version} is newer than this receiver knows ({SCHEMA_VERSION}):"
+                " upgrade it before sending such events"
+            )
+    try:
+        envelope = Envelope.model_validate(data)
+        envelope.typed()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'envelope'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidEnvelope(problems) from None
+    return envelope
+
+
+def parse_batch(raw: bytes | str, node: str) -> list[Envelope]:
+    """A node's batch: at most ``MAX_BATCH_EVENTS`` envelopes, ``MAX_BATCH_BYTES`` bytes,
+    all from ``node`` (the sender's authenticated shop). All or nothing."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_BATCH_BYTES:
+        raise InvalidEnvelope(f"batch of {size} bytes exceeds {MAX_BATCH_BYTES}")
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidEnvelope(f"batch is not JSON: {exc}") from None
+    if not isinstance(items, list) or not items:
+        raise InvalidEnvelope("a batch is a non-empty JSON array of envelopes")
+    if len(items) > MAX_BATCH_EVENTS:
+        raise InvalidEnvelope(f"batch of {len(items)} events exceeds {MAX_BATCH_EVENTS}")
+    envelopes = []
+    for index, item in enumerate(items):
+        try:
+            envelope = parse_envelope(item)
+        except InvalidEnvelope as exc:
+            raise type(exc)(f"event {index}: {exc}") from None
+        if envelope.node != node:
+            raise InvalidEnvelope(
+                f"event {index} claims node {envelope.node!r} but was sent by {node!r}"
+            )
+        envelopes.append(envelope)
+    return envelopes
