@@ -29,7 +29,7 @@ from authlib.oauth2.rfc6749.grants import (
     RefreshTokenGrant,
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select, update
@@ -40,7 +40,7 @@ from starlette.responses import JSONResponse
 
 from hub import keys
 from hub.models import AuthorizationCode, OAuthClient, RefreshToken, Shop
-from hub.people import HUB_AUDIENCE, Person
+from hub.people import HUB_AUDIENCE, Person, current_person
 from hub.registry import secret_matches
 from mallnet.db import utcnow
 from mallnet.scopes import Scope
@@ -178,6 +178,7 @@ class S256Only(CodeChallenge):
 class IssuedCode:
     """An authorization code as Authlib reads it back at the token endpoint."""
 
+    code_hash: str
     client_id: str
     person: Person
     scope: str
@@ -200,6 +201,7 @@ class IssuedRefresh:
     person: Person
     scope: str
     expires_at: dt.datetime
+    origin_code_hash: str | None
 
     def check_client(self, client: HubClient) -> bool:
         return client.client_id == self.client_id
@@ -244,7 +246,14 @@ class CodeGrant(AuthorizationCodeGrant):
         self.hub.bridge_run(lambda: _insert(self.hub.sessions, row))
 
     def query_authorization_code(self, code: str, client: HubClient) -> IssuedCode | None:
-        return self.hub.bridge_run(lambda: _claim_code(self.hub.sessions, digest(code), client))
+        # PKCE and the redirect URI are checked *before* the code is claimed: a wrong
+        # verifier from someone who intercepted the code must not burn it.
+        form = self.request.form
+        challenge = create_s256_code_challenge(form.get("code_verifier") or "")
+        redirect_uri = form.get("redirect_uri") or ""
+        return self.hub.bridge_run(
+            lambda: _claim_code(self.hub.sessions, digest(code), client, challenge, redirect_uri)
+        )
 
     def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
         return None  # claimed (marked used) when it was read: single use even under races
@@ -263,7 +272,11 @@ class RefreshGrant(RefreshTokenGrant):
         return server
 
     def authenticate_refresh_token(self, refresh_token: str) -> IssuedRefresh | None:
-        return self.hub.bridge_run(lambda: _use_refresh(self.hub.sessions, digest(refresh_token)))
+        client: HubClient = self.request.client
+        requested = self.request.payload.scope
+        return self.hub.bridge_run(
+            lambda: _use_refresh(self.hub.sessions, digest(refresh_token), client, requested)
+        )
 
     def authenticate_user(self, refresh_token: IssuedRefresh) -> Person:
         return refresh_token.person
@@ -277,66 +290,105 @@ async def _insert(sessions: async_sessionmaker[AsyncSession], row: Any) -> None:
         session.add(row)
 
 
+async def _revoke_families(session: AsyncSession, *conditions: Any) -> None:
+    families = select(RefreshToken.family_id).where(*conditions).scalar_subquery()
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id.in_(families), RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def _claim_code(
+    sessions: async_sessionmaker[AsyncSession],
+    code_hash: str,
+    client: HubClient,
+    challenge: str,
+    redirect_uri: str,
+) -> IssuedCode | None:
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        row = await session.scalar(
+            select(AuthorizationCode)
+            .where(AuthorizationCode.code_hash == code_hash)
+            .with_for_update()
+        )
+        if row is None or row.client_id != client.client_id:
+            return None
+        if row.used_at is not None:
+            # A replayed code: revoke what it already issued (RFC 6749 section 4.1.2).
+            await _revoke_families(session, RefreshToken.origin_code_hash == code_hash)
+            return None
+        valid = (
+            row.expires_at > now
+            and secrets.compare_digest(row.code_challenge, challenge)
+            and row.redirect_uri == redirect_uri
+        )
+        if not valid:
+            return None
+        person = await current_person(
+            session, _person(row.subject, row.audience, row.shop, row.scope)
+        )
+        if person is None:
+            return None
+        row.used_at = now
+        scope = " ".join(sorted(set(row.scope.split()) & person.scopes))
+    return IssuedCode(
+        code_hash=code_hash,
+        client_id=row.client_id,
+        person=person,
+        scope=scope,
+        redirect_uri=row.redirect_uri,
+        code_challenge=row.code_challenge,
+        code_challenge_method=row.code_challenge_method,
+    )
+
+
 def _person(subject: str, audience: str, shop: str | None, scope: str) -> Person:
     return Person(subject, audience, frozenset(scope.split()), shop)
 
 
-async def _claim_code(
-    sessions: async_sessionmaker[AsyncSession], code_hash: str, client: HubClient
-) -> IssuedCode | None:
-    now = utcnow()
-    async with sessions() as session, session.begin():
-        claimed = (
-            await session.execute(
-                update(AuthorizationCode)
-                .where(
-                    AuthorizationCode.code_hash == code_hash,
-                    AuthorizationCode.client_id == client.client_id,
-                    AuthorizationCode.used_at.is_(None),
-                    AuthorizationCode.expires_at > now,
-                )
-                .values(used_at=now)
-                .returning(AuthorizationCode)
-            )
-        ).scalar_one_or_none()
-    if claimed is None:
-        return None
-    return IssuedCode(
-        client_id=claimed.client_id,
-        person=_person(claimed.subject, claimed.audience, claimed.shop, claimed.scope),
-        scope=claimed.scope,
-        redirect_uri=claimed.redirect_uri,
-        code_challenge=claimed.code_challenge,
-        code_challenge_method=claimed.code_challenge_method,
-    )
-
-
 async def _use_refresh(
-    sessions: async_sessionmaker[AsyncSession], token_hash: str
+    sessions: async_sessionmaker[AsyncSession],
+    token_hash: str,
+    client: HubClient,
+    requested: str | None,
 ) -> IssuedRefresh | None:
-    """Mark a refresh token used; a token used twice revokes its whole family."""
+    """Claim a refresh token for rotation. Checks that cost nothing to retry (the client,
+    the scope asked for) come first; a token presented again after its use revokes its
+    whole family; what the token grants is re-read from the account as it is now."""
     now = utcnow()
     async with sessions() as session, session.begin():
         row = await session.scalar(
             select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
         )
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
+        if row is None or row.client_id != client.client_id:
+            return None
+        if requested and not set(requested.split()) <= set(row.scope.split()):
+            return None
+        if row.revoked_at is not None or row.expires_at <= now:
             return None
         if row.used_at is not None:
-            await session.execute(
-                update(RefreshToken)
-                .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+            await _revoke_families(session, RefreshToken.family_id == row.family_id)
+            return None
+        person = await current_person(
+            session, _person(row.subject, row.audience, row.shop, row.scope)
+        )
+        scope = "" if person is None else " ".join(sorted(set(row.scope.split()) & person.scopes))
+        if person is None or not scope:
+            # A disabled account, a suspended shop, or a role that no longer allows what
+            # was granted: the family ends here.
+            await _revoke_families(session, RefreshToken.family_id == row.family_id)
             return None
         row.used_at = now
         return IssuedRefresh(
             token_hash=row.token_hash,
             family_id=row.family_id,
             client_id=row.client_id,
-            person=_person(row.subject, row.audience, row.shop, row.scope),
-            scope=row.scope,
+            person=person,
+            scope=scope,
             expires_at=row.expires_at,
+            origin_code_hash=row.origin_code_hash,
         )
 
 
@@ -345,21 +397,38 @@ async def _save_refresh(
     token: dict[str, Any],
     client_id: str,
     person: Person,
-    family_id: str,
+    previous: IssuedRefresh | None,
+    code_hash: str | None,
 ) -> None:
+    """Store a new refresh token. A rotated one keeps its family's end date (a session
+    does not slide forever) and is born revoked if the family was revoked meanwhile."""
     now = utcnow()
-    row = RefreshToken(
-        token_hash=digest(token["refresh_token"]),
-        family_id=family_id,
-        client_id=client_id,
-        subject=person.subject,
-        audience=person.audience,
-        shop=person.shop,
-        scope=token.get("scope") or "",
-        created_at=now,
-        expires_at=now + REFRESH_LIFETIME,
-    )
-    await _insert(sessions, row)
+    family = previous.family_id if previous is not None else secrets.token_hex(16)
+    async with sessions() as session, session.begin():
+        revoked = None
+        if previous is not None:
+            # Lock the family: a concurrent replay that revokes it waits for us, or we see it.
+            states = await session.scalars(
+                select(RefreshToken.revoked_at)
+                .where(RefreshToken.family_id == family)
+                .with_for_update()
+            )
+            revoked = now if any(state is not None for state in states) else None
+        session.add(
+            RefreshToken(
+                token_hash=digest(token["refresh_token"]),
+                family_id=family,
+                client_id=client_id,
+                subject=person.subject,
+                audience=person.audience,
+                shop=person.shop,
+                scope=token.get("scope") or "",
+                created_at=now,
+                expires_at=previous.expires_at if previous is not None else now + REFRESH_LIFETIME,
+                revoked_at=revoked,
+                origin_code_hash=previous.origin_code_hash if previous is not None else code_hash,
+            )
+        )
 
 
 async def revoke_refresh(
@@ -430,11 +499,14 @@ class HubAuthorizationServer(AuthorizationServer):
         # Access tokens are self-contained JWTs: only refresh tokens are stored (hashed).
         if "refresh_token" not in token or request.user is None:
             return
-        previous = request.refresh_token
-        family = previous.family_id if previous is not None else secrets.token_hex(16)
+        previous: IssuedRefresh | None = request.refresh_token
+        code: IssuedCode | None = request.authorization_code
         client_id = request.client.client_id
+        code_hash = code.code_hash if code is not None else None
         self.bridge_run(
-            lambda: _save_refresh(self.sessions, token, client_id, request.user, family)
+            lambda: _save_refresh(
+                self.sessions, token, client_id, request.user, previous, code_hash
+            )
         )
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.models import OneTimeCode, Shop, Shopper, User
+from hub.models import OneTimeCode, Shop, Shopper, SignInFailure, User
 from mallnet.db import utcnow
 from mallnet.messaging import Sender
 from mallnet.phone import InvalidPhone, normalize_mobile
@@ -99,23 +99,87 @@ async def create_user(
     return user
 
 
-async def sign_in_user(session: AsyncSession, username: str, password: str) -> Person:
+FAILURES_PER_USERNAME = 10  # per FAILURE_WINDOW
+FAILURES_PER_IP = 30
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+
+
+async def sign_in_user(
+    session: AsyncSession, username: str, password: str, ip: str, now: dt.datetime | None = None
+) -> Person | None:
+    """A password sign-in. A wrong password (or a disabled account: the answer must not
+    tell which) returns None after recording the failure, so the caller commits it;
+    too many recent failures for the username or the address are refused up front."""
+    now = now or utcnow()
+    name = username.strip().lower()[:60]
+    since = now - FAILURE_WINDOW
+    await _serialise(session, f"sign-in:{name}", f"sign-in-ip:{ip}")
+    by_name = await session.scalar(
+        select(func.count()).where(SignInFailure.username == name, SignInFailure.at > since)
+    )
+    by_ip = await session.scalar(
+        select(func.count()).where(SignInFailure.ip == ip, SignInFailure.at > since)
+    )
+    if (by_name or 0) >= FAILURES_PER_USERNAME or (by_ip or 0) >= FAILURES_PER_IP:
+        raise SignInError(
+            "RATE_LIMITED",
+            "too many failed sign-ins; try again later",
+            int(FAILURE_WINDOW.total_seconds()),
+        )
     row = (
         await session.execute(
             select(User, Shop.slug, Shop.status)
             .outerjoin(Shop, Shop.id == User.shop_id)
-            .where(User.username == username.strip().lower())
+            .where(User.username == name)
         )
     ).first()
-    # The same answer, and about the same work, whether or not the user exists.
+    # The same work whether or not the user exists.
     stored = row[0].password_hash if row is not None else _DUMMY_HASH
-    if not password_matches(password, stored) or row is None:
-        raise SignInError("BAD_CREDENTIALS", "wrong username or password")
-    user, slug, status = row
-    if user.disabled_at is not None or (slug is not None and status != "active"):
-        raise SignInError("ACCOUNT_DISABLED", "this account or its shop is suspended")
+    matches = password_matches(password, stored)
+    if row is None or not matches or _inactive(row[0], row[2]):
+        session.add(SignInFailure(username=name, ip=ip, at=now))
+        await session.flush()
+        return None
+    user, slug, _status = row
+    return _staff_person(user, slug)
+
+
+def _inactive(user: User, shop_status: str | None) -> bool:
+    return user.disabled_at is not None or (shop_status is not None and shop_status != "active")
+
+
+def _staff_person(user: User, slug: str | None) -> Person:
     subject = f"mall:{user.id}" if slug is None else f"staff:{user.id}"
     return Person(subject, slug or HUB_AUDIENCE, ROLE_SCOPES[user.role], slug)
+
+
+async def current_person(session: AsyncSession, person: Person) -> Person | None:
+    """Who ``person`` is now: None if the account was disabled or its shop suspended;
+    otherwise with the scopes their role allows today (a demotion takes effect at once)."""
+    kind, _, key = person.subject.partition(":")
+    if kind == "shopper":
+        exists = await session.get(Shopper, key)
+        return None if exists is None else Person(person.subject, HUB_AUDIENCE, SHOPPER_SCOPES)
+    if kind not in ("staff", "mall") or not key.isdigit():
+        return None
+    row = (
+        await session.execute(
+            select(User, Shop.slug, Shop.status)
+            .outerjoin(Shop, Shop.id == User.shop_id)
+            .where(User.id == int(key))
+        )
+    ).first()
+    if row is None or _inactive(row[0], row[2]):
+        return None
+    return _staff_person(row[0], row[1])
+
+
+async def _serialise(session: AsyncSession, *keys: str) -> None:
+    """Make concurrent checks-then-inserts for the same keys wait for each other. SQLite
+    already runs one writer at a time (BEGIN IMMEDIATE); PostgreSQL needs a lock."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        for key in sorted(keys):
+            await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
 
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
@@ -143,6 +207,7 @@ async def send_code(
     except InvalidPhone as exc:
         raise SignInError("INVALID_PHONE", str(exc)) from None
     since = now - RATE_WINDOW
+    await _serialise(session, f"otp:{phone}", f"otp-ip:{ip}")
     by_phone = await session.scalar(
         select(func.count()).where(OneTimeCode.phone == phone, OneTimeCode.created_at > since)
     )

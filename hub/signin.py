@@ -101,9 +101,11 @@ async def authorize(request: Request) -> Response:
                 )
             else:
                 person = await people.sign_in_user(
-                    session, form.get("username", ""), form.get("password", "")
+                    session, form.get("username", ""), form.get("password", ""), _ip(request)
                 )
     except people.SignInError as exc:
+        if exc.code == "RATE_LIMITED":
+            return _page(request, client, params, 429, error=exc.message)
         return _page(
             request,
             client,
@@ -113,6 +115,8 @@ async def authorize(request: Request) -> Response:
             phone=form.get("phone", ""),
             code_sent=exc.code not in ("CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "INVALID_PHONE"),
         )
+    if person is None and client.kind != "shopper_app":
+        return _page(request, client, params, 400, error="نام کاربری یا گذرواژه نادرست است")
     if person is None:
         return _page(
             request,
@@ -151,7 +155,7 @@ async def send_code(request: Request) -> Response:
     except OAuth2Error as exc:
         return _error_page(exc)
     params = _params(form)
-    ip = request.client.host if request.client else "unknown"
+    ip = _ip(request)
     sender = sender_for(request.app.state.settings)
     try:
         async with request.app.state.sessions() as session, session.begin():
@@ -165,3 +169,7 @@ async def send_code(request: Request) -> Response:
             response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
     return _page(request, client, params, phone=phone, code_sent=True)
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -27,6 +27,9 @@ from mallnet.config import Settings
 
 ALGORITHMS = ["RS256"]
 REFRESH_MIN_S = 30.0
+# Keys are re-read at least this often, so a key the hub stopped publishing stops being
+# trusted within MAX_AGE_S (the hub's JWKS says Cache-Control: max-age=300).
+MAX_AGE_S = 300.0
 LEEWAY_S = 30
 logger = logging.getLogger("mallnet.tokens")
 
@@ -41,12 +44,15 @@ class JWKSCache:
         self.cache_file = cache_file
         self.keys: KeySet | None = None
         self.loaded_at = 0.0
+        # Bumped whenever the key set changes: verified tokens are cached per generation.
+        self.generation = 0
         if cache_file is not None and cache_file.exists():
             self.keys = KeySet.import_key_set(cast(Any, json.loads(cache_file.read_text())))
 
     async def get(self, kid: str | None) -> KeySet:
         known = self.keys is not None and any(k.kid == kid for k in self.keys.keys)
-        if not known and time.monotonic() - self.loaded_at >= REFRESH_MIN_S:
+        age = time.monotonic() - self.loaded_at
+        if age >= MAX_AGE_S or (not known and age >= REFRESH_MIN_S):
             await self.refresh()
         if self.keys is None:
             raise AuthenticationError("the hub's signing keys are not available yet")
@@ -61,13 +67,20 @@ class JWKSCache:
             logger.warning("could not refresh the hub's JWKS: %s", exc)
             return
         try:
-            self.keys = KeySet.import_key_set(cast(Any, data))
+            keys = KeySet.import_key_set(cast(Any, data))
         except JoseError as exc:
             logger.warning("the hub's JWKS is unusable: %s", exc)
             return
+        if self.keys is None or _kids(keys) != _kids(self.keys):
+            self.generation += 1
+        self.keys = keys
         if self.cache_file is not None:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
             self.cache_file.write_text(json.dumps(data))
+
+
+def _kids(keys: KeySet) -> frozenset[str | None]:
+    return frozenset(key.kid for key in keys.keys)
 
 
 def remote_jwks(hub_url: str, timeout_s: float = 5.0) -> KeyLoader:
@@ -108,12 +121,12 @@ class HubTokenVerifier:
         if header.get("alg") not in ALGORITHMS:
             raise AuthenticationError(f"invalid access token: algorithm {header.get('alg')!r}")
         self._keys = await self.cache.get(header.get("kid"))
-        principal, expires_at = self._decode(token)
+        principal, expires_at = self._decode(token, self.cache.generation)
         if expires_at + LEEWAY_S <= time.time():
             raise AuthenticationError("invalid access token: expired")
         return principal
 
-    def _check(self, token: str) -> tuple[Principal, float]:
+    def _check(self, token: str, generation: int) -> tuple[Principal, float]:
         """Signature and claims, checked once per token (its content never changes)."""
         try:
             assert self._keys is not None

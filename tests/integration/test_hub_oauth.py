@@ -16,13 +16,15 @@ import pytest
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from sqlalchemy import update
 
 from hub import keys, registry
 from hub.app import create_app
+from hub.models import SigningKey
 from hub.oauth import HUB_AUDIENCE
 from mallnet.config import Settings
-from mallnet.db import engine_scope, session_factory
-from mallnet.hubtokens import HubTokenVerifier, JWKSCache, remote_jwks
+from mallnet.db import engine_scope, session_factory, utcnow
+from mallnet.hubtokens import MAX_AGE_S, HubTokenVerifier, JWKSCache, remote_jwks
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from shop_node.app import create_app as create_node_app
@@ -216,6 +218,40 @@ async def test_a_node_verifies_hub_tokens_offline_and_across_a_key_rotation(hub:
     assert (await for_ketab.verify(rotated)).scopes == {"shop:read"}
     # The old key stays published until its tokens expire.
     assert (await for_ketab.verify(staff)).subject == "staff:1"
+
+    # Once the hub stops publishing it, nodes stop trusting it within the JWKS max age.
+    async def unpublish(session: Any) -> None:
+        await session.execute(
+            update(SigningKey)
+            .where(SigningKey.kid == _header(staff)["kid"])
+            .values(published_until=utcnow())
+        )
+
+    await hub.session().arun(unpublish)
+    node_cache.loaded_at = time.monotonic() - MAX_AGE_S
+    forged_late = await _sign_with_old_key(hub, _header(staff)["kid"])
+    with pytest.raises(Exception, match="invalid access token"):
+        await for_ketab.verify(forged_late)
+
+
+async def _sign_with_old_key(hub: Hub, kid: str) -> str:
+    """A token signed with a retired key (as someone who stole it would make)."""
+
+    async def load(session: Any) -> Any:
+        return await session.get(SigningKey, kid)
+
+    row = await hub.session().arun(load)
+    now = int(time.time())
+    claims = {
+        "iss": hub.url,
+        "aud": "ketab-sara",
+        "sub": "x",
+        "client_id": "x",
+        "iat": now,
+        "exp": now + 300,
+        "scope": "shop:manage",
+    }
+    return jwt.encode({"alg": "RS256", "kid": kid}, claims, RSAKey.import_key(row.private_jwk))
 
 
 def _shop(slug: str) -> dict[str, str]:

@@ -17,11 +17,13 @@ import httpx
 import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from sqlalchemy import update
 
 from hub import people, registry
 from hub.app import create_app
+from hub.models import User
 from mallnet.config import Settings
-from mallnet.db import engine_scope, session_factory
+from mallnet.db import engine_scope, session_factory, utcnow
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 
@@ -87,6 +89,15 @@ class Site:
                 code_verifier=verifier,
             )
         return token
+
+
+async def _adb(settings: Settings, work: Any) -> Any:
+    async with (
+        engine_scope(settings.hub_db_url) as engine,
+        session_factory(engine)() as session,
+        session.begin(),
+    ):
+        return await work(session)
 
 
 def _db(settings: Settings, work: Any) -> Any:
@@ -163,10 +174,80 @@ async def test_a_shopper_signs_in_with_phone_and_code_through_pkce(site: Site) -
         await site.exchange("app", code, verifier)
 
 
-async def test_a_wrong_verifier_gets_no_token(site: Site) -> None:
-    code, _verifier = site.shopper_code()
+async def test_a_wrong_verifier_gets_no_token_and_does_not_burn_the_code(site: Site) -> None:
+    code, verifier = site.shopper_code()
     with pytest.raises(OAuthError, match="invalid_grant"):
         await site.exchange("app", code, generate_token(48))
+    assert (await site.exchange("app", code, verifier))["access_token"]
+
+
+async def test_a_replayed_code_revokes_what_it_issued(site: Site) -> None:
+    code, verifier = site.shopper_code()
+    token = await site.exchange("app", code, verifier)
+    with pytest.raises(OAuthError, match="invalid_grant"):
+        await site.exchange("app", code, verifier)
+    async with site.oauth("app") as client:
+        with pytest.raises(OAuthError, match="invalid_grant"):
+            await client.refresh_token(
+                f"{site.url}/oauth/token", refresh_token=token["refresh_token"]
+            )
+
+
+async def test_concurrent_replays_of_a_refresh_token_leave_no_live_token(site: Site) -> None:
+    code, verifier = site.shopper_code()
+    first = await site.exchange("app", code, verifier)
+
+    async def refresh(token: str) -> dict[str, Any] | None:
+        async with site.oauth("app") as client:
+            try:
+                result: dict[str, Any] = await client.refresh_token(
+                    f"{site.url}/oauth/token", refresh_token=token
+                )
+            except OAuthError:
+                return None
+            return result
+
+    results = await asyncio.gather(*(refresh(first["refresh_token"]) for _ in range(4)))
+    winners = [r for r in results if r is not None]
+    assert len(winners) <= 1
+    for winner in winners:  # the theft was detected: the winner's new token is dead too
+        assert await refresh(winner["refresh_token"]) is None
+
+
+async def test_a_disabled_account_cannot_refresh(site: Site) -> None:
+    verifier = generate_token(48)
+    params = site.authorize_params("staff", verifier)
+    ok = site.http.post(
+        "/oauth/authorize", data={**params, "username": "ali", "password": "correct horse battery"}
+    )
+    code = parse_qs(urlparse(ok.headers["location"]).query)["code"][0]
+    token = await site.exchange("staff", code, verifier)
+
+    async def disable(session: Any) -> None:
+        await session.execute(
+            update(User).where(User.username == "ali").values(disabled_at=utcnow())
+        )
+
+    await _adb(site.settings, disable)
+    async with site.oauth("staff") as client:
+        with pytest.raises(OAuthError, match="invalid_grant"):
+            await client.refresh_token(
+                f"{site.url}/oauth/token", refresh_token=token["refresh_token"]
+            )
+
+
+def test_password_guessing_is_limited(site: Site) -> None:
+    params = site.authorize_params("staff", generate_token(48))
+    for _ in range(10):
+        wrong = site.http.post(
+            "/oauth/authorize", data={**params, "username": "ali", "password": "guess"}
+        )
+        assert wrong.status_code == 400
+    right = site.http.post(
+        "/oauth/authorize", data={**params, "username": "ali", "password": "correct horse battery"}
+    )
+    assert right.status_code == 429
+    assert "location" not in right.headers
 
 
 def test_pkce_is_required_at_the_authorization_endpoint(site: Site) -> None:
