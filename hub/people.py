@@ -18,6 +18,7 @@ from mallnet.db import utcnow
 from mallnet.messaging import Sender
 from mallnet.phone import InvalidPhone, normalize_mobile
 from mallnet.scopes import Scope
+from mallnet.secrets_store import pseudonym
 
 HUB_AUDIENCE = "mallnet-hub"
 ROLE_SCOPES: dict[str, frozenset[str]] = {
@@ -186,11 +187,6 @@ _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 # --- shoppers ------------------------------------------------------------------------------
-
-
-def pseudonym(key: bytes, phone_e164: str) -> str:
-    """The shopper's network identity: any node with the network key can compute it."""
-    return hmac.new(key, phone_e164.encode(), hashlib.sha256).hexdigest()
 
 
 def _code_hash(phone: str, code: str) -> str:

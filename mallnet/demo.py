@@ -127,7 +127,7 @@ async def _migrate_and_seed(settings: Settings) -> dict[str, int]:
         await prepare_node(settings, shop.slug)
         engine = create_engine(settings.node_db_url(shop.slug), pooled=False)
         try:
-            runtime = await NodeRuntime.start(shop.slug, engine)
+            runtime = await NodeRuntime.start(shop.slug, engine, settings)
             seeded[shop.slug] = await seed_demo_club(runtime, shop.slug)
         finally:
             await engine.dispose()

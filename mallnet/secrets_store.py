@@ -3,6 +3,8 @@ the data directory (so every process of one demo shares them)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 
 from mallnet.config import Settings
@@ -22,3 +24,9 @@ def local_secret(settings: Settings, name: str, configured: str | None) -> str:
 
 def network_key(settings: Settings) -> bytes:
     return local_secret(settings, "network-key", settings.network_key).encode()
+
+
+def pseudonym(key: bytes, phone_e164: str) -> str:
+    """A shopper's network identity: HMAC-SHA256(network key, E.164 phone). The hub and
+    every node compute the same value; no one can reverse it without the key."""
+    return hmac.new(key, phone_e164.encode(), hashlib.sha256).hexdigest()

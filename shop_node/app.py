@@ -40,7 +40,7 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
             if (await check_database(app.state.engine, "node")).ok:
                 # Refuse to start on another shop's database (a mistyped URL).
                 await identity.claim(app.state.engine, shop)
-                app.state.runtime = await NodeRuntime.start(shop, app.state.engine)
+                app.state.runtime = await NodeRuntime.start(shop, app.state.engine, settings)
             else:
                 app.state.runtime = None
             yield

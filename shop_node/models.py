@@ -223,3 +223,34 @@ class Refund(Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(120))
+
+
+class OutboxEvent(Base):
+    """Events for the hub, written in the same transaction as the change they report.
+    The relay numbers them (``seq``) in id order when it first sends them, and marks them
+    delivered once the hub has acknowledged them."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_undelivered", "delivered_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(26), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class HubCredentials(Base):
+    """This node's OAuth client at the hub (one row), set by ``mallnet node connect``."""
+
+    __tablename__ = "hub_credentials"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    client_secret: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

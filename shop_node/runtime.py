@@ -11,7 +11,9 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from mallnet.config import Settings
 from mallnet.db import session_factory, utcnow
+from mallnet.secrets_store import network_key
 from shop_node.domain.policy import ClubPolicy
 from shop_node.ledger import ensure_system_accounts
 
@@ -52,6 +54,8 @@ class NodeRuntime:
     shop: str
     engine: AsyncEngine
     system_accounts: dict[str, int]
+    # The network's key for shopper pseudonyms (events to the hub name shoppers by them).
+    network_key: bytes
     clock: Callable[[], dt.datetime] = utcnow
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     policies: PolicyCache = field(default_factory=PolicyCache)
@@ -60,10 +64,12 @@ class NodeRuntime:
         self.sessions = session_factory(self.engine)
 
     @classmethod
-    async def start(cls, shop: str, engine: AsyncEngine) -> NodeRuntime:
+    async def start(cls, shop: str, engine: AsyncEngine, settings: Settings) -> NodeRuntime:
         async with session_factory(engine)() as session, session.begin():
             system = await ensure_system_accounts(session)
-        return cls(shop=shop, engine=engine, system_accounts=system)
+        return cls(
+            shop=shop, engine=engine, system_accounts=system, network_key=network_key(settings)
+        )
 
     async def transaction(
         self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 4

@@ -13,7 +13,7 @@ from shop_node.services.adjustments import expire_due
 
 async def _expire(shop: str) -> int:
     async with engine_scope(get_settings().node_db_url(shop)) as engine:
-        runtime = await NodeRuntime.start(shop, engine)
+        runtime = await NodeRuntime.start(shop, engine, get_settings())
         return await expire_due(runtime)
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop_node import outbox
 from shop_node.domain.errors import FieldProblem, IdempotencyConflict, InvalidInput
 from shop_node.domain.lots import allocate
 from shop_node.ledger import Asset, Ledger, Leg, member_accounts
@@ -95,6 +96,8 @@ async def adjust_balance(
             request_hash=digest,
         )
         after = recorded.after(accounts)
+        balance = outbox.balance(runtime.network_key, member, after.points, after.rial)
+        await outbox.emit(session, ledger.now, [balance])
         return AdjustmentOutcome(recorded.transaction_id, member, after.points, after.rial, False)
 
     return await runtime.transaction(work)
@@ -130,7 +133,7 @@ async def expire_due(runtime: NodeRuntime, *, limit: int = 500) -> int:
             session: AsyncSession, lot_id: int = lot_id, member_id: int = member_id
         ) -> int:
             ledger = Ledger(session, runtime.system_accounts, now)
-            await ledger.lock_member(member_id)
+            accounts = await ledger.lock_member(member_id)
             lot = await session.get_one(Lot, lot_id)
             left, last = (
                 await session.execute(
@@ -143,7 +146,7 @@ async def expire_due(runtime: NodeRuntime, *, limit: int = 500) -> int:
                 return 0
             stored = await session.scalar(select(Account.asset).where(Account.id == lot.account_id))
             asset: Asset = "points" if stored == "points" else "rial"
-            await ledger.record(
+            recorded = await ledger.record(
                 key=f"expiry:{lot_id}:{last}",
                 reason="expiry",
                 reference=f"lot:{lot_id}",
@@ -155,6 +158,10 @@ async def expire_due(runtime: NodeRuntime, *, limit: int = 500) -> int:
                 ],
                 memo=f"{left} {'points' if asset == 'points' else 'Rial credit'} expired",
             )
+            member = await session.get_one(Member, member_id)
+            after = recorded.after(accounts)
+            balance = outbox.balance(runtime.network_key, member, after.points, after.rial)
+            await outbox.emit(session, now, [balance])
             return 1
 
         expired += await runtime.transaction(expire)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.jalali import InvalidDate, parse_date
 from mallnet.phone import InvalidPhone, normalize_mobile
+from shop_node import outbox
 from shop_node.domain.errors import FieldProblem, InvalidInput, MemberExists, MemberNotFound
 from shop_node.domain.policy import ClubPolicy
 from shop_node.ledger import ACCOUNTS, Ledger, Leg, MemberAccounts
@@ -296,7 +297,7 @@ async def enrol_member(runtime: NodeRuntime, data: MemberInput, actor: str) -> M
             company_id = company.id
         _version, policy = await current_policy(session, runtime)
         ledger = Ledger(session, runtime.system_accounts, runtime.clock())
-        member, _ = await create_member(
+        member, accounts = await create_member(
             session,
             ledger,
             phone=phone,
@@ -310,6 +311,15 @@ async def enrol_member(runtime: NodeRuntime, data: MemberInput, actor: str) -> M
             company_id=company_id,
             consents=(data.consent_sms, data.consent_promotional, data.consent_partner_sharing),
             tags=tags,
+        )
+        key = runtime.network_key
+        await outbox.emit(
+            session,
+            ledger.now,
+            [
+                outbox.enrolled(key, member),
+                outbox.balance(key, member, accounts.points, accounts.rial),
+            ],
         )
         return member
 
@@ -332,10 +342,15 @@ async def update_member(
             member.name = name
         if changes.birthday is not None:
             member.birthday = birthday
+        before = (member.consent_promotional, member.consent_partner_sharing)
         for consent in ("consent_sms", "consent_promotional", "consent_partner_sharing"):
             value = getattr(changes, consent)
             if value is not None:
                 setattr(member, consent, value)
+        if (member.consent_promotional, member.consent_partner_sharing) != before:
+            await outbox.emit(
+                session, runtime.clock(), [outbox.consent_changed(runtime.network_key, member)]
+            )
         if tags is not None:
             member.tags = tags
         await session.flush()

@@ -18,7 +18,10 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, func, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.envelope import Line as EventLine
+from federation.envelope import PurchaseRecorded, PurchaseRefunded
 from mallnet.db import UTCDateTime
+from shop_node import outbox
 from shop_node.domain.earning import Line, compute_earning, max_credit_spend, proportional_share
 from shop_node.domain.errors import (
     FieldProblem,
@@ -345,6 +348,22 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
         ]
         await conn.execute(INSERT_LINES, lines)
         after = recorded.after(accounts)
+        key = runtime.network_key
+        events: list[object] = []
+        if enrolled:
+            events.append(outbox.enrolled(key, member))
+        events.append(
+            PurchaseRecorded(
+                receipt_id=data.receipt_id,
+                pseudonym=outbox.shopper(key, member),
+                total_rial=data.total_rial,
+                credit_spent_rial=spend,
+                lines=[EventLine(group=x.group, amount_rial=x.amount_rial) for x in data.lines],
+                visit_number=visit,
+            )
+        )
+        events.append(outbox.balance(key, member, after.points, after.rial))
+        await outbox.emit(session, now, events)
         return PurchaseOutcome(
             Purchase(id=purchase_id, **row),
             [PurchaseLine(**line) for line in lines],
@@ -568,6 +587,20 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
         await session.flush()
         member = await session.get_one(Member, purchase.member_id)
         after = recorded.after(accounts)
+        key = runtime.network_key
+        await outbox.emit(
+            session,
+            ledger.now,
+            [
+                PurchaseRefunded(
+                    receipt_id=purchase.receipt_id,
+                    refund_id=data.refund_key,
+                    pseudonym=outbox.shopper(key, member),
+                    amount_rial=amount,
+                ),
+                outbox.balance(key, member, after.points, after.rial),
+            ],
+        )
         return RefundOutcome(refund, purchase, member, after.points, after.rial, False)
 
     return await runtime.transaction(work)

@@ -142,7 +142,7 @@ def test_a_worker_expires_a_shops_lapsed_credit(
         await prepare_node(settings, "ketab-sara")
         engine = create_engine(settings.node_db_url("ketab-sara"))
         try:
-            runtime = await NodeRuntime.start("ketab-sara", engine)
+            runtime = await NodeRuntime.start("ketab-sara", engine, settings)
             runtime.clock = lambda: utcnow() - dt.timedelta(days=100)
             data = PurchaseInput("R-1", 1_000_000, [Line("general", 1_000_000)], "09121234567")
             await record_purchase(runtime, data, "pos")

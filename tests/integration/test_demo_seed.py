@@ -30,7 +30,7 @@ async def test_each_demo_shop_is_seeded_once(settings: Settings) -> None:
         await prepare_node(settings, shop)
         engine = create_engine(settings.node_db_url(shop))
         try:
-            runtime = await NodeRuntime.start(shop, engine)
+            runtime = await NodeRuntime.start(shop, engine, settings)
             assert await seed_demo_club(runtime, shop) > 0
             first = await _counts(runtime)
             assert first["purchases"] > 0

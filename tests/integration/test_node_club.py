@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from mallnet.secrets_store import pseudonym
 from shop_node.ledger import verify_balances
-from shop_node.models import LedgerTransaction, Member, Purchase, Refund
+from shop_node.models import LedgerTransaction, Member, OutboxEvent, Purchase, Refund
 from shop_node.services.adjustments import expire_due
 from shop_node.services.members import luhn_digit
 
@@ -33,7 +34,7 @@ def counts(node: NodeClient) -> dict[str, int]:
     async def read(session: Any) -> dict[str, int]:
         return {
             model.__tablename__: await session.scalar(select(func.count()).select_from(model))
-            for model in (Member, Purchase, Refund, LedgerTransaction)
+            for model in (Member, Purchase, Refund, LedgerTransaction, OutboxEvent)
         }
 
     return node.call(node.runtime.read, read)
@@ -436,3 +437,33 @@ def test_a_bad_history_cursor_is_an_input_error(node: NodeClient) -> None:
         "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {node.token}"}
     ).json()
     assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+def test_changes_leave_events_for_the_hub_in_the_same_transaction(node: NodeClient) -> None:
+    record(node, purchase("R-1", [("books", 200_000)]))
+    node.op(
+        "UpdateMember",
+        input={"member": {"phone": PHONE}, "consentPartnerSharing": True},
+    )
+    node.op("RefundPurchase", input={"refundId": "F-1", "receiptId": "R-1", "amountRial": 50_000})
+
+    async def read(session: Any) -> list[OutboxEvent]:
+        rows = await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id))
+        return list(rows.all())
+
+    events = node.call(node.runtime.read, read)
+    assert [e.type for e in events] == [
+        "member.enrolled",
+        "purchase.recorded",
+        "balance.changed",
+        "member.consent_changed",
+        "purchase.refunded",
+        "balance.changed",
+    ]
+    shopper = pseudonym(node.runtime.network_key, E164)
+    assert {e.payload["pseudonym"] for e in events} == {shopper}
+    assert events[0].payload["phone"] is None  # no consent to share yet
+    assert events[3].payload["phone"] == E164  # now there is
+    assert events[1].payload["lines"] == [{"group": "books", "amount_rial": 200_000}]
+    assert events[-1].payload == {"pseudonym": shopper, "points": 35, "credit_rial": 25_000}
+    assert all(e.seq is None and e.delivered_at is None for e in events)

@@ -31,7 +31,7 @@ CLIENTS = 40
 async def runtime(node_settings: Settings) -> AsyncIterator[NodeRuntime]:
     await prepare_node(node_settings, "ketab-sara")
     engine = create_engine(node_settings.node_db_url("ketab-sara"))
-    node = await NodeRuntime.start("ketab-sara", engine)
+    node = await NodeRuntime.start("ketab-sara", engine, node_settings)
     await update_policy(node, TEST_POLICY, "test")
     try:
         yield node
