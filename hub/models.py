@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -200,3 +201,66 @@ class SignInFailure(Base):
     username: Mapped[str] = mapped_column(String(60))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class FederationEvent(Base):
+    """Every event a node delivered, once: the idempotency record of the intake."""
+
+    __tablename__ = "federation_events"
+    __table_args__ = (UniqueConstraint("node", "seq"),)
+
+    event_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    node: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(40))
+    digest: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class FederationConflict(Base):
+    """An event id (or sequence number) that came again with different content."""
+
+    __tablename__ = "federation_conflicts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(26), index=True)
+    node: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    digest: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class NodeStream(Base):
+    """How far each node's event stream has arrived: contiguous up to, highest seen."""
+
+    __tablename__ = "node_streams"
+
+    node: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contiguous_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    highest_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_contact_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Membership(Base):
+    """The memberships index: which shops a shopper belongs to (no member data)."""
+
+    __tablename__ = "memberships"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop: Mapped[str] = mapped_column(String(40), primary_key=True)
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LocalBalance(Base):
+    """A shopper's points and credit at one shop, as the shop last reported (for the app)."""
+
+    __tablename__ = "local_balances"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop: Mapped[str] = mapped_column(String(40), primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    credit_rial: Mapped[int] = mapped_column(BigInteger)
+    as_of_seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -7,16 +7,19 @@ result; expected failures come back as typed problems.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import mallnet
-from hub import models, people, registry
+from federation.envelope import Envelope, InvalidEnvelope, parse_batch
+from hub import intake, models, people, registry
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, public, requires
-from mallnet.gql import ServerInfo, build_schema
+from mallnet.gql import JSONDocument, ServerInfo, build_schema
 from mallnet.phone import mask
 from mallnet.scopes import Scope
 
@@ -91,6 +94,11 @@ class NetworkShopper:
     created_at: dt.datetime
     last_sign_in_at: dt.datetime | None
 
+    @strawberry.field(description="The shops whose clubs this shopper belongs to.")
+    async def memberships(self, info: strawberry.Info) -> list[str]:
+        async with _sessions(info)() as session:
+            return [m.shop for m in await intake.memberships(session, self.pseudonym)]
+
     @classmethod
     def of(cls, row: models.Shopper) -> NetworkShopper:
         return cls(
@@ -101,12 +109,37 @@ class NetworkShopper:
         )
 
 
+@strawberry.type(description="What the hub did with a node's batch.")
+class IngestResult:
+    accepted: int
+    duplicates: int
+    conflicts: list[str] = strawberry.field(description="Event ids that came with new content.")
+    acknowledged: list[str] = strawberry.field(
+        description="Event ids the node may mark delivered (accepted or duplicate)."
+    )
+    contiguous_seq: int
+    highest_seq: int
+    gaps: list[int]
+
+
+@strawberry.type(description="How far a node's event stream has arrived at the hub.")
+class NodeStreamStatus:
+    node: str
+    contiguous_seq: int
+    highest_seq: int
+    events: int
+    last_contact_at: dt.datetime
+
+
+guard_fields(IngestResult, Scope.NODE_FEDERATE)
+guard_fields(NodeStreamStatus, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 guard_fields(Shop, *SHOP_READERS)
 guard_fields(NetworkShopper, Scope.SHOPPER_READ, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 guard_fields(ShopRegistered, Scope.MALL_ADMIN)
 guard_fields(HubProblem, *ANY_CLIENT)
 guard_fields(Viewer, *ANY_CLIENT)
 
+IngestEventsResult = Annotated[IngestResult | HubProblem, strawberry.union("IngestEventsResult")]
 RegisterShopResult = Annotated[ShopRegistered | HubProblem, strawberry.union("RegisterShopResult")]
 ShopResult = Annotated[Shop | HubProblem, strawberry.union("ShopResult")]
 
@@ -165,6 +198,24 @@ class Query:
             rows = await people.list_shoppers(session, max(1, min(first, 200)))
         return [NetworkShopper.of(row) for row in rows]
 
+    @strawberry.field(
+        extensions=requires(Scope.MALL_ADMIN, Scope.MALL_REPORTS),
+        description="Each node's event stream: how far it has arrived, gaps, last contact.",
+    )
+    async def federation_status(self, info: strawberry.Info) -> list[NodeStreamStatus]:
+        async with _sessions(info)() as session:
+            rows = await intake.streams(session)
+        return [
+            NodeStreamStatus(
+                node=r.node,
+                contiguous_seq=r.contiguous_seq,
+                highest_seq=r.highest_seq,
+                events=r.events,
+                last_contact_at=r.last_contact_at,
+            )
+            for r in rows
+        ]
+
     @strawberry.field(extensions=requires(*SHOP_READERS), description="The shops registry.")
     async def shops(self, info: strawberry.Info) -> list[Shop]:
         async with _sessions(info)() as session:
@@ -173,6 +224,33 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="A node delivers a batch of events (at most 500): idempotent per event.",
+    )
+    async def ingest_events(
+        self, info: strawberry.Info, events: JSONDocument
+    ) -> IngestEventsResult:
+        user = info.context["request"].user
+        if not isinstance(user, Principal) or user.shop is None:
+            return HubProblem(
+                code="NOT_A_NODE", message="only a node's client delivers events", field=None
+            )
+        try:
+            batch = parse_batch(json.dumps(events), user.shop)
+        except InvalidEnvelope as exc:
+            return HubProblem(code="INVALID_BATCH", message=str(exc), field="events")
+        report = await _ingest(_sessions(info), user.shop, batch)
+        return IngestResult(
+            accepted=len(report.accepted),
+            duplicates=len(report.duplicates),
+            conflicts=report.conflicts,
+            acknowledged=[*report.accepted, *report.duplicates],
+            contiguous_seq=report.contiguous_seq,
+            highest_seq=report.highest_seq,
+            gaps=report.gaps,
+        )
+
     @strawberry.mutation(
         extensions=requires(Scope.MALL_ADMIN),
         description="Register a shop; returns its node's client credentials once.",
@@ -210,6 +288,21 @@ class Mutation:
     @strawberry.mutation(extensions=requires(Scope.MALL_ADMIN), description="Undo a suspension.")
     async def reactivate_shop(self, info: strawberry.Info, slug: str) -> ShopResult:
         return await _set_status(info, slug, "active")
+
+
+async def _ingest(
+    sessions: async_sessionmaker[AsyncSession], node: str, batch: list[Envelope]
+) -> intake.IngestReport:
+    # Two deliveries of one batch at once collide on the event ids; the retry sees the
+    # winner's rows and answers with duplicates.
+    for attempt in range(3):
+        try:
+            async with sessions() as session, session.begin():
+                return await intake.ingest(session, node, batch)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def _set_status(info: strawberry.Info, slug: str, status: str) -> Shop | HubProblem:

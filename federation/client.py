@@ -1,0 +1,75 @@
+"""The typed client a node uses to talk to the hub: a client_credentials token (reused
+until shortly before it expires) and the GraphQL operations of the protocol."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+INGEST = """
+mutation Ingest($events: JSON!) {
+  ingestEvents(events: $events) {
+    __typename
+    ... on IngestResult { accepted duplicates conflicts acknowledged contiguousSeq highestSeq gaps }
+    ... on HubProblem { code message }
+  }
+}
+"""
+
+
+class HubUnavailable(Exception):
+    """The hub could not be reached or refused the node's credentials; retry later."""
+
+
+class HubRefused(Exception):
+    """The hub answered that the batch itself is wrong (it will not pass on retry)."""
+
+
+@dataclass
+class HubConnection:
+    hub_url: str
+    client_id: str
+    client_secret: str
+    timeout_s: float = 10.0
+    _token: tuple[str, float] | None = field(default=None, init=False, repr=False)
+
+    async def _access_token(self, client: httpx.AsyncClient) -> str:
+        if self._token is not None and self._token[1] - 30 > time.time():
+            return self._token[0]
+        response = await client.post(
+            f"{self.hub_url}/oauth/token",
+            data={"grant_type": "client_credentials", "scope": "node:federate"},
+            auth=(self.client_id, self.client_secret),
+        )
+        if response.status_code != 200:
+            raise HubUnavailable(f"token refused ({response.status_code}): {response.text[:200]}")
+        body = response.json()
+        self._token = (body["access_token"], time.time() + float(body.get("expires_in", 60)))
+        return str(body["access_token"])
+
+    async def ingest(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+                token = await self._access_token(client)
+                response = await client.post(
+                    f"{self.hub_url}/graphql",
+                    json={"query": INGEST, "variables": {"events": events}},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+        except httpx.HTTPError as exc:
+            raise HubUnavailable(f"hub unreachable: {exc}") from exc
+        if response.status_code == 401:
+            self._token = None
+            raise HubUnavailable("the hub refused the node's token")
+        if response.status_code != 200:
+            raise HubUnavailable(f"hub answered {response.status_code}")
+        body = response.json()
+        if body.get("errors"):
+            raise HubUnavailable(f"hub error: {body['errors'][0].get('message')}")
+        result: dict[str, Any] = body["data"]["ingestEvents"]
+        if result["__typename"] == "HubProblem":
+            raise HubRefused(f"{result['code']}: {result['message']}")
+        return result

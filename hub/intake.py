@@ -1,0 +1,227 @@
+"""The hub's intake of node events: each event has one effect however often it arrives.
+
+An event id seen before with the same content is a duplicate (acknowledged, nothing
+applied); with other content it is a conflict (recorded, reported, nothing applied).
+Batches may arrive out of order: the stream records how far it is contiguous and which
+sequence numbers are still missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.envelope import (
+    BalanceChanged,
+    Envelope,
+    MemberConsentChanged,
+    MemberEnrolled,
+    PurchaseRecorded,
+)
+from hub.models import (
+    FederationConflict,
+    FederationEvent,
+    LocalBalance,
+    Membership,
+    NodeStream,
+    Shopper,
+)
+from mallnet.db import utcnow
+
+MAX_GAPS_REPORTED = 50
+
+
+@dataclass
+class IngestReport:
+    accepted: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    contiguous_seq: int = 0
+    highest_seq: int = 0
+    gaps: list[int] = field(default_factory=list)
+
+
+async def ingest(session: AsyncSession, node: str, envelopes: list[Envelope]) -> IngestReport:
+    """Apply a node's batch (already parsed and checked to come from ``node``)."""
+    now = utcnow()
+    report = IngestReport()
+    stream = await session.get(NodeStream, node, with_for_update=True)
+    if stream is None:
+        stream = NodeStream(
+            node=node, contiguous_seq=0, highest_seq=0, events=0, last_contact_at=now
+        )
+        session.add(stream)
+        await session.flush()
+    ids = [e.event_id for e in envelopes]
+    known = dict(
+        (
+            await session.execute(
+                select(FederationEvent.event_id, FederationEvent.digest).where(
+                    FederationEvent.event_id.in_(ids)
+                )
+            )
+        ).all()
+    )
+    taken = set(
+        (
+            await session.scalars(
+                select(FederationEvent.seq).where(
+                    FederationEvent.node == node,
+                    FederationEvent.seq.in_([e.seq for e in envelopes]),
+                )
+            )
+        ).all()
+    )
+    for envelope in sorted(envelopes, key=lambda e: e.seq):
+        digest = envelope.digest()
+        if envelope.event_id in known:
+            target = report.duplicates if known[envelope.event_id] == digest else report.conflicts
+            target.append(envelope.event_id)
+            if target is report.conflicts:
+                _conflict(session, envelope, digest, now)
+            continue
+        if envelope.seq in taken:  # another event already holds this sequence number
+            report.conflicts.append(envelope.event_id)
+            _conflict(session, envelope, digest, now)
+            continue
+        session.add(
+            FederationEvent(
+                event_id=envelope.event_id,
+                node=node,
+                seq=envelope.seq,
+                type=envelope.type.value,
+                digest=digest,
+                occurred_at=envelope.occurred_at,
+                received_at=now,
+            )
+        )
+        known[envelope.event_id] = digest
+        taken.add(envelope.seq)
+        await _apply(session, node, envelope, now)
+        report.accepted.append(envelope.event_id)
+    await session.flush()
+    stream.events += len(report.accepted)
+    stream.highest_seq = max([stream.highest_seq, *taken])
+    stream.last_contact_at = now
+    await _advance(session, stream)
+    report.contiguous_seq = stream.contiguous_seq
+    report.highest_seq = stream.highest_seq
+    report.gaps = await _gaps(session, stream)
+    return report
+
+
+def _conflict(session: AsyncSession, envelope: Envelope, digest: str, now: dt.datetime) -> None:
+    session.add(
+        FederationConflict(
+            event_id=envelope.event_id,
+            node=envelope.node,
+            seq=envelope.seq,
+            digest=digest,
+            received_at=now,
+        )
+    )
+
+
+async def _advance(session: AsyncSession, stream: NodeStream) -> None:
+    seqs = (
+        await session.scalars(
+            select(FederationEvent.seq)
+            .where(FederationEvent.node == stream.node, FederationEvent.seq > stream.contiguous_seq)
+            .order_by(FederationEvent.seq)
+        )
+    ).all()
+    for seq in seqs:
+        if seq != stream.contiguous_seq + 1:
+            break
+        stream.contiguous_seq = seq
+
+
+async def _gaps(session: AsyncSession, stream: NodeStream) -> list[int]:
+    if stream.highest_seq <= stream.contiguous_seq:
+        return []
+    present = set(
+        (
+            await session.scalars(
+                select(FederationEvent.seq).where(
+                    FederationEvent.node == stream.node,
+                    FederationEvent.seq > stream.contiguous_seq,
+                )
+            )
+        ).all()
+    )
+    missing = (
+        seq for seq in range(stream.contiguous_seq + 1, stream.highest_seq) if seq not in present
+    )
+    return [seq for _, seq in zip(range(MAX_GAPS_REPORTED), missing, strict=False)]
+
+
+async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.datetime) -> None:
+    payload = envelope.typed()
+    if isinstance(payload, MemberEnrolled | PurchaseRecorded):
+        await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
+        if isinstance(payload, MemberEnrolled) and payload.phone and payload.partner_sharing:
+            await _remember_contact(session, payload.pseudonym, payload.phone, now)
+    elif isinstance(payload, MemberConsentChanged):
+        await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
+        if payload.partner_sharing and payload.phone:
+            await _remember_contact(session, payload.pseudonym, payload.phone, now)
+        else:
+            await _forget_contact(session, payload.pseudonym)
+    elif isinstance(payload, BalanceChanged):
+        balance = await session.get(LocalBalance, (payload.pseudonym, node), with_for_update=True)
+        if balance is None:
+            session.add(
+                LocalBalance(
+                    pseudonym=payload.pseudonym,
+                    shop=node,
+                    points=payload.points,
+                    credit_rial=payload.credit_rial,
+                    as_of_seq=envelope.seq,
+                    updated_at=now,
+                )
+            )
+        elif envelope.seq > balance.as_of_seq:  # an older report arriving late changes nothing
+            balance.points = payload.points
+            balance.credit_rial = payload.credit_rial
+            balance.as_of_seq = envelope.seq
+            balance.updated_at = now
+
+
+async def _member_of(
+    session: AsyncSession, identity: str, shop: str, joined_at: dt.datetime, now: dt.datetime
+) -> None:
+    if await session.get(Shopper, identity) is None:
+        session.add(Shopper(pseudonym=identity, phone=None, created_at=now))
+    if await session.get(Membership, (identity, shop)) is None:
+        session.add(Membership(pseudonym=identity, shop=shop, joined_at=joined_at))
+    await session.flush()
+
+
+async def _remember_contact(
+    session: AsyncSession, identity: str, phone: str, now: dt.datetime
+) -> None:
+    shopper = await session.get(Shopper, identity)
+    if shopper is not None:
+        shopper.phone = phone
+
+
+async def _forget_contact(session: AsyncSession, identity: str) -> None:
+    """Consent withdrawn: the hub forgets the contact, unless the shopper signs in to the
+    app themselves (then the phone is theirs to keep there)."""
+    shopper = await session.get(Shopper, identity)
+    if shopper is not None and shopper.last_sign_in_at is None:
+        shopper.phone = None
+
+
+async def memberships(session: AsyncSession, identity: str) -> list[Membership]:
+    rows = await session.scalars(
+        select(Membership).where(Membership.pseudonym == identity).order_by(Membership.joined_at)
+    )
+    return list(rows.all())
+
+
+async def streams(session: AsyncSession) -> list[NodeStream]:
+    return list((await session.scalars(select(NodeStream).order_by(NodeStream.node))).all())

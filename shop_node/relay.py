@@ -1,0 +1,147 @@
+"""The outbox relay: numbers undelivered events, sends them to the hub in batches, and
+marks what the hub acknowledged. A crash between sending and marking only means the
+batch is sent again — the hub answers duplicates, and nothing happens twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.client import HubConnection, HubRefused, HubUnavailable
+from federation.envelope import SCHEMA_VERSION
+from mallnet.db import utcnow
+from shop_node.models import HubCredentials, OutboxEvent
+from shop_node.runtime import NodeRuntime
+
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class RelayReport:
+    sent: int
+    acknowledged: int
+    conflicts: int
+    pending: int
+    error: str | None = None
+
+
+async def relay_once(runtime: NodeRuntime, hub: HubConnection, batch: int = BATCH) -> RelayReport:
+    envelopes = await runtime.transaction(lambda s: _next_batch(s, runtime.shop, batch))
+    if not envelopes:
+        return RelayReport(0, 0, 0, 0)
+    ids = [e["event_id"] for e in envelopes]
+    try:
+        result = await hub.ingest(envelopes)
+    except (HubUnavailable, HubRefused) as exc:
+        message = str(exc)[:500]
+
+        async def failed(session: AsyncSession) -> None:
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.event_id.in_(ids))
+                .values(attempts=OutboxEvent.attempts + 1, last_error=message)
+            )
+
+        await runtime.transaction(failed)
+        return RelayReport(len(ids), 0, 0, await _pending(runtime), message)
+    acknowledged = set(result["acknowledged"])
+
+    async def delivered(session: AsyncSession) -> None:
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.event_id.in_(acknowledged), OutboxEvent.delivered_at.is_(None))
+            .values(delivered_at=utcnow(), last_error=None)
+        )
+
+    await runtime.transaction(delivered)
+    return RelayReport(
+        len(ids), len(acknowledged), len(result["conflicts"]), await _pending(runtime)
+    )
+
+
+async def relay_all(runtime: NodeRuntime, hub: HubConnection, max_batches: int = 50) -> int:
+    """Send until the outbox is empty or the hub fails; returns events acknowledged."""
+    total = 0
+    for _ in range(max_batches):
+        report = await relay_once(runtime, hub)
+        total += report.acknowledged
+        if report.error or report.sent == 0 or report.acknowledged == 0:
+            break
+    return total
+
+
+async def _next_batch(session: AsyncSession, shop: str, batch: int) -> list[dict[str, object]]:
+    rows = list(
+        (
+            await session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.delivered_at.is_(None))
+                .order_by(OutboxEvent.id)
+                .limit(batch)
+                .with_for_update()
+            )
+        ).all()
+    )
+    # Sequence numbers are given in id order, once, by the relay: an event keeps its
+    # number across retries, so the hub can tell a re-send from a new event.
+    next_seq = (await session.scalar(select(func.max(OutboxEvent.seq)))) or 0
+    for row in rows:
+        if row.seq is None:
+            next_seq += 1
+            row.seq = next_seq
+    await session.flush()
+    return [
+        {
+            "event_id": row.event_id,
+            "type": row.type,
+            "schema_version": SCHEMA_VERSION,
+            "node": shop,
+            "seq": row.seq,
+            "occurred_at": row.occurred_at.isoformat(),
+            "payload": row.payload,
+        }
+        for row in sorted(rows, key=lambda r: r.seq or 0)
+    ]
+
+
+async def _pending(runtime: NodeRuntime) -> int:
+    async def count(session: AsyncSession) -> int:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.delivered_at.is_(None))
+            )
+            or 0
+        )
+
+    return await runtime.read(count)
+
+
+async def hub_connection(runtime: NodeRuntime, hub_url: str) -> HubConnection | None:
+    """The node's credentials at the hub, if it has been connected (``mallnet node-connect``)."""
+
+    async def load(session: AsyncSession) -> HubCredentials | None:
+        return await session.get(HubCredentials, 1)
+
+    row = await runtime.read(load)
+    if row is None:
+        return None
+    return HubConnection(hub_url.rstrip("/"), row.client_id, row.client_secret)
+
+
+async def connect(runtime: NodeRuntime, client_id: str, client_secret: str) -> None:
+    async def save(session: AsyncSession) -> None:
+        row = await session.get(HubCredentials, 1)
+        if row is None:
+            session.add(
+                HubCredentials(
+                    id=1, client_id=client_id, client_secret=client_secret, updated_at=utcnow()
+                )
+            )
+        else:
+            row.client_id, row.client_secret, row.updated_at = client_id, client_secret, utcnow()
+
+    await runtime.transaction(save)

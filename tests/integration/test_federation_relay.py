@@ -1,0 +1,196 @@
+"""Node events reach the hub exactly once: through outages, repeated deliveries and
+forged or malformed batches (the hub a real server over HTTP, the node a real database)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from federation.client import HubConnection
+from hub import registry
+from hub.app import create_app as create_hub
+from hub.models import FederationEvent, LocalBalance, Membership
+from mallnet.config import Settings
+from mallnet.db import create_engine, engine_scope, session_factory
+from mallnet.migrations import upgrade
+from mallnet.secrets_store import pseudonym
+from shop_node.bootstrap import prepare_node
+from shop_node.domain.earning import Line
+from shop_node.models import OutboxEvent
+from shop_node.relay import relay_all, relay_once
+from shop_node.runtime import NodeRuntime
+from shop_node.services.purchases import PurchaseInput, record_purchase
+
+from ..conftest import free_ports
+from ..live_server import LiveServer
+
+
+def _hub_db(settings: Settings, work: Any) -> Any:
+    async def go() -> Any:
+        async with (
+            engine_scope(settings.hub_db_url) as engine,
+            session_factory(engine)() as session,
+            session.begin(),
+        ):
+            return await work(session)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> tuple[Settings, dict[str, Any]]:
+    port = free_ports(1)[0]
+    settings = Settings(data_dir=tmp_path / "var", hub_url=f"http://127.0.0.1:{port}")
+    asyncio.run(upgrade("hub", settings.hub_db_url))
+    creds = {}
+    for slug in ("ketab-sara", "kafsh-arya"):
+        data = registry.ShopInput(slug, slug, slug, "books")
+        creds[slug] = _hub_db(settings, lambda s, d=data: registry.register_shop(s, d))[1]
+    return settings, {"port": port, "creds": creds}
+
+
+@pytest.fixture
+async def node(network: tuple[Settings, dict[str, Any]]) -> AsyncIterator[NodeRuntime]:
+    settings, _ = network
+    await prepare_node(settings, "ketab-sara")
+    engine = create_engine(settings.node_db_url("ketab-sara"))
+    try:
+        yield await NodeRuntime.start("ketab-sara", engine, settings)
+    finally:
+        await engine.dispose()
+
+
+def _connection(
+    network: tuple[Settings, dict[str, Any]], slug: str = "ketab-sara"
+) -> HubConnection:
+    settings, info = network
+    creds = info["creds"][slug]
+    return HubConnection(settings.public_hub_url, creds.client_id, creds.client_secret)
+
+
+async def _buy(node: NodeRuntime, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        data = PurchaseInput(f"R-{i}", 100_000, [Line("general", 100_000)], f"0912{i % 7:07d}")
+        await record_purchase(node, data, "pos")
+
+
+async def _hub_counts(settings: Settings) -> dict[str, int]:
+    async with engine_scope(settings.hub_db_url) as engine, session_factory(engine)() as session:
+        return {
+            model.__tablename__: int(
+                await session.scalar(select(func.count()).select_from(model)) or 0
+            )
+            for model in (FederationEvent, Membership, LocalBalance)
+        }
+
+
+async def test_events_recorded_while_the_hub_is_down_arrive_once_when_it_returns(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    settings, info = network
+    hub = _connection(network)
+    await _buy(node, 60)
+    # The hub is not running: the node keeps selling, the relay reports and keeps the events.
+    down = await relay_once(node, hub)
+    assert down.error is not None
+    assert "unreachable" in down.error
+    assert down.pending > 0
+    with LiveServer(create_hub(settings), info["port"]):
+        delivered = await relay_all(node, hub)
+        again = await relay_once(node, hub)
+    assert again.sent == 0  # nothing left
+
+    async def outbox_total(session: Any) -> int:
+        return int(await session.scalar(select(func.count()).select_from(OutboxEvent)) or 0)
+
+    total = await node.read(outbox_total)
+    assert delivered == total
+    counts = await _hub_counts(settings)
+    assert counts["federation_events"] == total
+    assert counts["memberships"] == 7  # seven distinct shoppers bought at ketab-sara
+    assert counts["local_balances"] == 7
+    balance = await _balance_of(settings, pseudonym(node.network_key, "+989120000000"))
+    assert balance is not None
+    assert balance.points > 0
+
+
+async def test_the_same_batch_three_times_has_one_effect(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    settings, info = network
+    await _buy(node, 5)
+    from shop_node.relay import _next_batch
+
+    batch = await node.transaction(lambda s: _next_batch(s, "ketab-sara", 200))
+    hub = _connection(network)
+    with LiveServer(create_hub(settings), info["port"]):
+        results = [await hub.ingest(batch) for _ in range(3)]
+    assert [r["accepted"] for r in results] == [len(batch), 0, 0]
+    assert [r["duplicates"] for r in results] == [0, len(batch), len(batch)]
+    assert results[-1]["contiguousSeq"] == len(batch)
+    assert (await _hub_counts(settings))["federation_events"] == len(batch)
+
+
+async def test_forged_malformed_and_conflicting_batches_apply_nothing(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    settings, info = network
+    await _buy(node, 2)
+    from shop_node.relay import _next_batch
+
+    batch = await node.transaction(lambda s: _next_batch(s, "ketab-sara", 200))
+    with LiveServer(create_hub(settings), info["port"]):
+        # Node kafsh-arya's credentials cannot deliver ketab-sara's events.
+        forged = await _raw_ingest(network, "kafsh-arya", batch)
+        assert forged["code"] == "INVALID_BATCH"
+        assert "claims node 'ketab-sara'" in forged["message"]
+        broken = [*batch, {**batch[0], "event_id": "x", "seq": 99}]
+        malformed = await _raw_ingest(network, "ketab-sara", broken)
+        assert malformed["code"] == "INVALID_BATCH"
+        assert (await _hub_counts(settings))["federation_events"] == 0
+        first = await _raw_ingest(network, "ketab-sara", batch)
+        assert first["accepted"] == len(batch)
+        balance = next(e for e in batch if e["type"] == "balance.changed")
+        changed = [{**balance, "payload": {**balance["payload"], "points": 999_999}}]
+        conflict = await _raw_ingest(network, "ketab-sara", changed)
+        assert conflict["conflicts"] == [balance["event_id"]]
+        assert conflict["accepted"] == 0
+        gap = [{**batch[0], "event_id": _new_id(), "seq": len(batch) + 3}]
+        reported = await _raw_ingest(network, "ketab-sara", gap)
+        assert reported["gaps"] == [len(batch) + 1, len(batch) + 2]
+        assert reported["contiguousSeq"] == len(batch)
+
+
+def _new_id() -> str:
+    from federation.ids import new_event_id
+
+    return new_event_id()
+
+
+async def _raw_ingest(
+    network: tuple[Settings, dict[str, Any]], slug: str, events: list[dict[str, Any]]
+) -> dict[str, Any]:
+    hub = _connection(network, slug)
+    async with httpx.AsyncClient() as client:
+        token = await hub._access_token(client)
+        from federation.client import INGEST
+
+        response = await client.post(
+            f"{hub.hub_url}/graphql",
+            json={"query": INGEST, "variables": {"events": json.loads(json.dumps(events))}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    data: dict[str, Any] = response.json()["data"]["ingestEvents"]
+    return data
+
+
+async def _balance_of(settings: Settings, identity: str) -> LocalBalance | None:
+    async with engine_scope(settings.hub_db_url) as engine, session_factory(engine)() as session:
+        return await session.scalar(select(LocalBalance).where(LocalBalance.pseudonym == identity))
