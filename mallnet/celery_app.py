@@ -53,6 +53,15 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 }
                 for shop in settings.shop_list
             },
+            **{
+                f"relay-outbox-{shop}": {
+                    "task": "node.relay_outbox",
+                    "schedule": timedelta(seconds=settings.relay_interval_s),
+                    "args": [shop],
+                    "options": {"expires": settings.relay_interval_s * 2},
+                }
+                for shop in settings.shop_list
+            },
         },
     }
     if settings.redis_key_prefix:

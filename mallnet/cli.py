@@ -105,6 +105,28 @@ def run_node(
     uvicorn.run(create_app(_shop(shop), settings), **options)
 
 
+@cli.command("node-connect")
+def node_connect(
+    shop: ShopOption,
+    client_id: Annotated[str, typer.Option(help="From 'mallnet shops register'.")],
+    client_secret: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+) -> None:
+    """Give a node its client credentials at the hub (kept in the node's database)."""
+    from mallnet.db import engine_scope
+    from shop_node.relay import connect
+    from shop_node.runtime import NodeRuntime
+
+    settings = get_settings()
+
+    async def run() -> None:
+        async with engine_scope(settings.node_db_url(_shop(shop))) as engine:
+            runtime = await NodeRuntime.start(shop, engine, settings)
+            await connect(runtime, client_id, client_secret)
+
+    asyncio.run(run())
+    print(f"{shop} will deliver its events to {settings.public_hub_url}")
+
+
 @cli.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,

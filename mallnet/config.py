@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     # comma-separated; each node's database is found through MALLNET_NODE_DATABASE_URL.
     shops: str = ""
     expiry_interval_s: int = Field(default=3600, ge=10)
+    relay_interval_s: int = Field(default=5, ge=1)
     heartbeat_interval_s: int = Field(default=10, ge=1)
 
     # Signs development access tokens (``mallnet dev-token``) until the hub's OAuth server

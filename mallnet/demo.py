@@ -30,6 +30,7 @@ from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from mallnet.supervisor import Supervisor
 from shop_node.bootstrap import prepare_node
+from shop_node.relay import connect
 from shop_node.runtime import NodeRuntime
 from shop_node.seed import seed_demo_club
 
@@ -63,14 +64,17 @@ def _env(settings: Settings, base_port: int) -> dict[str, str]:
     env["MALLNET_HUB_PORT"] = str(base_port)
     env["MALLNET_HUB_URL"] = f"http://{settings.host}:{base_port}"
     env["MALLNET_SHOPS"] = ",".join(shop.slug for shop in DEMO_SHOPS)
+    env["MALLNET_RELAY_INTERVAL_S"] = env.get("MALLNET_RELAY_INTERVAL_S", "3")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
 async def _register_network(settings: Settings, base_port: int, with_console: bool) -> list[str]:
     """The mall registers the demo's shops at the hub (and makes a console client): the
-    credentials of what was new, to keep, as the hub shows secrets only once."""
+    credentials of what was new, to keep, as the hub shows secrets only once. Each new
+    shop's node is connected to the hub with its credentials."""
     lines: list[str] = []
+    connections: dict[str, registry.IssuedCredentials] = {}
     async with (
         engine_scope(settings.hub_db_url) as engine,
         session_factory(engine)() as session,
@@ -92,6 +96,7 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
             )
             _shop, node = await registry.register_shop(session, data)
             lines.append(f"{shop.slug} node client: {node.client_id} {node.client_secret}")
+            connections[shop.slug] = node
         if with_console:
             mall_scopes = [Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS]
             console = await registry.create_client(
@@ -117,6 +122,13 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
                     session, f"{shop.slug}-manager", password, "manager", shop.slug
                 )
                 lines.append(f"{shop.slug} manager sign-in: {shop.slug}-manager {password}")
+    for slug, credentials in connections.items():
+        node_engine = create_engine(settings.node_db_url(slug), pooled=False)
+        try:
+            runtime = await NodeRuntime.start(slug, node_engine, settings)
+            await connect(runtime, credentials.client_id, credentials.client_secret)
+        finally:
+            await node_engine.dispose()
     return lines
 
 

@@ -7,6 +7,7 @@ import asyncio
 from mallnet.celery_app import app
 from mallnet.config import check_shop_slug, get_settings
 from mallnet.db import engine_scope
+from shop_node.relay import hub_connection, relay_all
 from shop_node.runtime import NodeRuntime
 from shop_node.services.adjustments import expire_due
 
@@ -22,3 +23,20 @@ def expire_lots(shop: str) -> int:
     """Expire what is left of the shop's lots past their date (idempotent; scheduled by
     beat for every shop in MALLNET_SHOPS). Returns how many lots expired."""
     return asyncio.run(_expire(check_shop_slug(shop)))
+
+
+async def _relay(shop: str) -> dict[str, int]:
+    settings = get_settings()
+    async with engine_scope(settings.node_db_url(shop)) as engine:
+        runtime = await NodeRuntime.start(shop, engine, settings)
+        hub = await hub_connection(runtime, settings.public_hub_url)
+        if hub is None:
+            return {"acknowledged": 0, "not_connected": 1}
+        return {"acknowledged": await relay_all(runtime, hub)}
+
+
+@app.task(name="node.relay_outbox")
+def relay_outbox(shop: str) -> dict[str, int]:
+    """Deliver the shop's outbox to the hub (scheduled by beat every few seconds for each
+    shop in MALLNET_SHOPS; safe to run twice at once: the hub keeps one effect)."""
+    return asyncio.run(_relay(check_shop_slug(shop)))

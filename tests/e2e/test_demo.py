@@ -50,6 +50,7 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(tmp_path: Path) -> 
     base = free_ports(4)[0]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
     env |= {"MALLNET_DATA_DIR": str(tmp_path / "var"), "MALLNET_HEARTBEAT_INTERVAL_S": "2"}
+    env |= {"MALLNET_RELAY_INTERVAL_S": "2"}
     env |= {"COLUMNS": "200", "TERM": "dumb"}
     demo = subprocess.Popen(
         [sys.executable, "-m", "mallnet", "demo", "--base-port", str(base)],
@@ -114,6 +115,27 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(tmp_path: Path) -> 
                 headers={"Authorization": f"Bearer {token}"},
             ).json()["data"]
             assert viewer["viewer"] == {"shop": "ketab-sara", "scopes": ["node:federate"]}
+
+            # The worker relays each node's outbox: the hub learns who shops where.
+            console_id, console_secret = clients["mall console client"]
+            console = client.post(
+                f"{urls[0]}/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(console_id, console_secret),
+            ).json()["access_token"]
+            deadline = time.monotonic() + 90
+            while True:
+                shoppers = client.post(
+                    f"{urls[0]}/graphql",
+                    json={"query": "{ shoppers { memberships } federationStatus { node } }"},
+                    headers={"Authorization": f"Bearer {console}"},
+                ).json()["data"]
+                shops_per_shopper = sorted(len(s["memberships"]) for s in shoppers["shoppers"])
+                if shops_per_shopper and shops_per_shopper[-1] == 3:
+                    break
+                assert time.monotonic() < deadline, shoppers
+                time.sleep(1)
+            assert len(shoppers["federationStatus"]) == 3
             assert [s["slug"] for s in viewer["shops"]] == [
                 "cafe-sepid",
                 "kafsh-arya",
