@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 INGEST = """
-mutation Ingest($events: JSON!) {
-  ingestEvents(events: $events) {
+mutation Ingest($events: JSON!, $backlog: BacklogInput) {
+  ingestEvents(events: $events, backlog: $backlog) {
     __typename
     ... on IngestResult { accepted duplicates conflicts acknowledged contiguousSeq highestSeq gaps }
     ... on HubProblem { code message }
@@ -50,13 +50,15 @@ class HubConnection:
         self._token = (body["access_token"], time.time() + float(body.get("expires_in", 60)))
         return str(body["access_token"])
 
-    async def ingest(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+    async def ingest(
+        self, events: list[dict[str, Any]], backlog: dict[str, int] | None = None
+    ) -> dict[str, Any]:
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s) as client:
                 token = await self._access_token(client)
                 response = await client.post(
                     f"{self.hub_url}/graphql",
-                    json={"query": INGEST, "variables": {"events": events}},
+                    json={"query": INGEST, "variables": {"events": events, "backlog": backlog}},
                     headers={"Authorization": f"Bearer {token}"},
                 )
         except httpx.HTTPError as exc:

@@ -44,7 +44,17 @@ class IngestReport:
     gaps: list[int] = field(default_factory=list)
 
 
-async def ingest(session: AsyncSession, node: str, envelopes: list[Envelope]) -> IngestReport:
+@dataclass(frozen=True)
+class Backlog:
+    """What the node reported of its outbox when it sent the batch."""
+
+    pending_events: int = 0
+    oldest_pending_s: int = 0
+
+
+async def ingest(
+    session: AsyncSession, node: str, envelopes: list[Envelope], backlog: Backlog | None = None
+) -> IngestReport:
     """Apply a node's batch (already parsed and checked to come from ``node``)."""
     now = utcnow()
     report = IngestReport()
@@ -106,6 +116,9 @@ async def ingest(session: AsyncSession, node: str, envelopes: list[Envelope]) ->
     stream.events += len(report.accepted)
     stream.highest_seq = max([stream.highest_seq, *taken])
     stream.last_contact_at = now
+    if backlog is not None:
+        stream.pending_events = backlog.pending_events
+        stream.oldest_pending_s = backlog.oldest_pending_s
     await _advance(session, stream)
     report.contiguous_seq = stream.contiguous_seq
     report.highest_seq = stream.highest_seq

@@ -241,6 +241,10 @@ class NodeStream(Base):
     highest_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     events: Mapped[int] = mapped_column(BigInteger, default=0)
     last_contact_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # As the node reported with its last batch: its outbox depth and how old its oldest
+    # undelivered event was (the node's lag).
+    pending_events: Mapped[int] = mapped_column(BigInteger, default=0)
+    oldest_pending_s: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Membership(Base):

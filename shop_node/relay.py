@@ -31,9 +31,9 @@ async def relay_once(runtime: NodeRuntime, hub: HubConnection, batch: int = BATC
     envelopes = await runtime.transaction(lambda s: _next_batch(s, runtime.shop, batch))
     if not envelopes:
         return RelayReport(0, 0, 0, 0)
-    ids = [e["event_id"] for e in envelopes]
+    ids = [str(e["event_id"]) for e in envelopes]
     try:
-        result = await hub.ingest(envelopes)
+        result = await hub.ingest(envelopes, await _backlog(runtime, ids))
     except (HubUnavailable, HubRefused) as exc:
         message = str(exc)[:500]
 
@@ -104,6 +104,24 @@ async def _next_batch(session: AsyncSession, shop: str, batch: int) -> list[dict
         }
         for row in sorted(rows, key=lambda r: r.seq or 0)
     ]
+
+
+async def _backlog(runtime: NodeRuntime, sending: list[str]) -> dict[str, int]:
+    """What stays undelivered besides the batch being sent, and the age of its oldest
+    event: the node's lag, as the hub shows it to mall management."""
+
+    async def read(session: AsyncSession) -> dict[str, int]:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(OutboxEvent.occurred_at)).where(
+                    OutboxEvent.delivered_at.is_(None), OutboxEvent.event_id.not_in(sending)
+                )
+            )
+        ).one()
+        age = 0 if oldest is None else int((utcnow() - oldest).total_seconds())
+        return {"pendingEvents": int(count), "oldestPendingS": max(0, age)}
+
+    return await runtime.read(read)
 
 
 async def _pending(runtime: NodeRuntime) -> int:

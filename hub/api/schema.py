@@ -129,6 +129,16 @@ class NodeStreamStatus:
     highest_seq: int
     events: int
     last_contact_at: dt.datetime
+    pending_events: int = strawberry.field(description="The node's outbox depth, as last reported.")
+    oldest_pending_s: int = strawberry.field(
+        description="Age of the node's oldest undelivered event, as last reported: its lag."
+    )
+
+
+@strawberry.input(description="The sender's outbox after this batch: its lag, for monitoring.")
+class BacklogInput:
+    pending_events: int
+    oldest_pending_s: int
 
 
 guard_fields(IngestResult, Scope.NODE_FEDERATE)
@@ -212,6 +222,8 @@ class Query:
                 highest_seq=r.highest_seq,
                 events=r.events,
                 last_contact_at=r.last_contact_at,
+                pending_events=r.pending_events,
+                oldest_pending_s=r.oldest_pending_s,
             )
             for r in rows
         ]
@@ -229,7 +241,7 @@ class Mutation:
         description="A node delivers a batch of events (at most 500): idempotent per event.",
     )
     async def ingest_events(
-        self, info: strawberry.Info, events: JSONDocument
+        self, info: strawberry.Info, events: JSONDocument, backlog: BacklogInput | None = None
     ) -> IngestEventsResult:
         user = info.context["request"].user
         if not isinstance(user, Principal) or user.shop is None:
@@ -240,7 +252,12 @@ class Mutation:
             batch = parse_batch(json.dumps(events), user.shop)
         except InvalidEnvelope as exc:
             return HubProblem(code="INVALID_BATCH", message=str(exc), field="events")
-        report = await _ingest(_sessions(info), user.shop, batch)
+        reported = (
+            None
+            if backlog is None
+            else intake.Backlog(max(0, backlog.pending_events), max(0, backlog.oldest_pending_s))
+        )
+        report = await _ingest(_sessions(info), user.shop, batch, reported)
         return IngestResult(
             accepted=len(report.accepted),
             duplicates=len(report.duplicates),
@@ -291,14 +308,17 @@ class Mutation:
 
 
 async def _ingest(
-    sessions: async_sessionmaker[AsyncSession], node: str, batch: list[Envelope]
+    sessions: async_sessionmaker[AsyncSession],
+    node: str,
+    batch: list[Envelope],
+    backlog: intake.Backlog | None,
 ) -> intake.IngestReport:
     # Two deliveries of one batch at once collide on the event ids; the retry sees the
     # winner's rows and answers with duplicates.
     for attempt in range(3):
         try:
             async with sessions() as session, session.begin():
-                return await intake.ingest(session, node, batch)
+                return await intake.ingest(session, node, batch, backlog)
         except IntegrityError:
             if attempt == 2:
                 raise

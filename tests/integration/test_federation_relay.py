@@ -20,6 +20,7 @@ from hub.models import FederationEvent, LocalBalance, Membership
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory
 from mallnet.migrations import upgrade
+from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym
 from shop_node.bootstrap import prepare_node
 from shop_node.domain.earning import Line
@@ -105,7 +106,12 @@ async def test_events_recorded_while_the_hub_is_down_arrive_once_when_it_returns
     with LiveServer(create_hub(settings), info["port"]):
         delivered = await relay_all(node, hub)
         again = await relay_once(node, hub)
+        status = await _federation_status(network)
     assert again.sent == 0  # nothing left
+    # The node reported its backlog with each batch; the last batch left nothing behind.
+    assert status["node"] == "ketab-sara"
+    assert status["pendingEvents"] == 0
+    assert status["contiguousSeq"] == status["highestSeq"] > 0
 
     async def outbox_total(session: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(OutboxEvent)) or 0)
@@ -194,3 +200,32 @@ async def _raw_ingest(
 async def _balance_of(settings: Settings, identity: str) -> LocalBalance | None:
     async with engine_scope(settings.hub_db_url) as engine, session_factory(engine)() as session:
         return await session.scalar(select(LocalBalance).where(LocalBalance.pseudonym == identity))
+
+
+async def _federation_status(network: tuple[Settings, dict[str, Any]]) -> dict[str, Any]:
+    settings, _ = network
+    admin = await asyncio.to_thread(
+        _hub_db,
+        settings,
+        lambda s: registry.create_client(
+            s, kind="console", name="ops", scopes=[Scope.MALL_REPORTS]
+        ),
+    )
+    async with httpx.AsyncClient(base_url=settings.public_hub_url) as client:
+        token = (
+            await client.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(admin.client_id, admin.client_secret),
+            )
+        ).json()["access_token"]
+        query = (
+            "{ federationStatus { node contiguousSeq highestSeq pendingEvents oldestPendingS } }"
+        )
+        body = (
+            await client.post(
+                "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()
+    status: dict[str, Any] = body["data"]["federationStatus"][0]
+    return status
