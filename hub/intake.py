@@ -176,11 +176,11 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
     if isinstance(payload, MemberEnrolled | PurchaseRecorded):
         await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
         if isinstance(payload, MemberEnrolled) and payload.phone and payload.partner_sharing:
-            await _remember_contact(session, payload.pseudonym, payload.phone, now)
+            await _remember_contact(session, payload.pseudonym, payload.phone)
     elif isinstance(payload, MemberConsentChanged):
         await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
         if payload.partner_sharing and payload.phone:
-            await _remember_contact(session, payload.pseudonym, payload.phone, now)
+            await _remember_contact(session, payload.pseudonym, payload.phone)
         else:
             await _forget_contact(session, payload.pseudonym)
     elif isinstance(payload, BalanceChanged):
@@ -213,9 +213,7 @@ async def _member_of(
     await session.flush()
 
 
-async def _remember_contact(
-    session: AsyncSession, identity: str, phone: str, now: dt.datetime
-) -> None:
+async def _remember_contact(session: AsyncSession, identity: str, phone: str) -> None:
     shopper = await session.get(Shopper, identity)
     if shopper is not None:
         shopper.phone = phone
