@@ -32,6 +32,9 @@ from hub.models import (
 from mallnet.db import utcnow
 
 MAX_GAPS_REPORTED = 50
+# How far past the contiguous point one request looks: bounded work per batch even after
+# a permanent gap.
+SEQ_WINDOW = 2_000
 
 
 @dataclass
@@ -91,11 +94,11 @@ async def ingest(
             target = report.duplicates if known[envelope.event_id] == digest else report.conflicts
             target.append(envelope.event_id)
             if target is report.conflicts:
-                _conflict(session, envelope, digest, now)
+                await _conflict(session, envelope, digest, now)
             continue
         if envelope.seq in taken:  # another event already holds this sequence number
             report.conflicts.append(envelope.event_id)
-            _conflict(session, envelope, digest, now)
+            await _conflict(session, envelope, digest, now)
             continue
         session.add(
             FederationEvent(
@@ -126,16 +129,25 @@ async def ingest(
     return report
 
 
-def _conflict(session: AsyncSession, envelope: Envelope, digest: str, now: dt.datetime) -> None:
-    session.add(
-        FederationConflict(
-            event_id=envelope.event_id,
-            node=envelope.node,
-            seq=envelope.seq,
-            digest=digest,
-            received_at=now,
+async def _conflict(
+    session: AsyncSession, envelope: Envelope, digest: str, now: dt.datetime
+) -> None:
+    """Record a conflict once per content (a node resending it adds nothing)."""
+    seen = await session.scalar(
+        select(FederationConflict.id).where(
+            FederationConflict.event_id == envelope.event_id, FederationConflict.digest == digest
         )
     )
+    if seen is None:
+        session.add(
+            FederationConflict(
+                event_id=envelope.event_id,
+                node=envelope.node,
+                seq=envelope.seq,
+                digest=digest,
+                received_at=now,
+            )
+        )
 
 
 async def _advance(session: AsyncSession, stream: NodeStream) -> None:
@@ -144,6 +156,7 @@ async def _advance(session: AsyncSession, stream: NodeStream) -> None:
             select(FederationEvent.seq)
             .where(FederationEvent.node == stream.node, FederationEvent.seq > stream.contiguous_seq)
             .order_by(FederationEvent.seq)
+            .limit(SEQ_WINDOW)
         )
     ).all()
     for seq in seqs:
@@ -173,16 +186,17 @@ async def _gaps(session: AsyncSession, stream: NodeStream) -> list[int]:
 
 async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.datetime) -> None:
     payload = envelope.typed()
-    if isinstance(payload, MemberEnrolled | PurchaseRecorded):
+    if isinstance(payload, PurchaseRecorded):
         await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
-        if isinstance(payload, MemberEnrolled) and payload.phone and payload.partner_sharing:
-            await _remember_contact(session, payload.pseudonym, payload.phone)
-    elif isinstance(payload, MemberConsentChanged):
-        await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
-        if payload.partner_sharing and payload.phone:
-            await _remember_contact(session, payload.pseudonym, payload.phone)
-        else:
-            await _forget_contact(session, payload.pseudonym)
+    elif isinstance(payload, MemberEnrolled | MemberConsentChanged):
+        membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
+        # Consent reports apply in the node's order, whatever order they arrive in.
+        if envelope.seq > membership.consent_seq:
+            membership.consent_seq = envelope.seq
+            if payload.partner_sharing and payload.phone:
+                await _remember_contact(session, payload.pseudonym, payload.phone)
+            elif isinstance(payload, MemberConsentChanged):
+                await _forget_contact(session, payload.pseudonym)
     elif isinstance(payload, BalanceChanged):
         balance = await session.get(LocalBalance, (payload.pseudonym, node), with_for_update=True)
         if balance is None:
@@ -205,12 +219,15 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
 
 async def _member_of(
     session: AsyncSession, identity: str, shop: str, joined_at: dt.datetime, now: dt.datetime
-) -> None:
+) -> Membership:
     if await session.get(Shopper, identity) is None:
         session.add(Shopper(pseudonym=identity, phone=None, created_at=now))
-    if await session.get(Membership, (identity, shop)) is None:
-        session.add(Membership(pseudonym=identity, shop=shop, joined_at=joined_at))
+    membership = await session.get(Membership, (identity, shop))
+    if membership is None:
+        membership = Membership(pseudonym=identity, shop=shop, joined_at=joined_at, consent_seq=0)
+        session.add(membership)
     await session.flush()
+    return membership
 
 
 async def _remember_contact(session: AsyncSession, identity: str, phone: str) -> None:

@@ -222,6 +222,7 @@ class FederationConflict(Base):
     """An event id (or sequence number) that came again with different content."""
 
     __tablename__ = "federation_conflicts"
+    __table_args__ = (UniqueConstraint("event_id", "digest"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(26), index=True)
@@ -243,8 +244,8 @@ class NodeStream(Base):
     last_contact_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # As the node reported with its last batch: its outbox depth and how old its oldest
     # undelivered event was (the node's lag).
-    pending_events: Mapped[int] = mapped_column(BigInteger, default=0)
-    oldest_pending_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending_events: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    oldest_pending_s: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Membership(Base):
@@ -255,6 +256,9 @@ class Membership(Base):
     pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
     shop: Mapped[str] = mapped_column(String(40), primary_key=True)
     joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The sequence number of the shop's latest consent report for this shopper: an older
+    # report arriving late must not bring back a contact the shopper withdrew.
+    consent_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LocalBalance(Base):

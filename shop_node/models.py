@@ -242,6 +242,9 @@ class OutboxEvent(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # The hub's final "no" (a conflict, or an event it cannot read): set aside, so one bad
+    # event never holds up the ones behind it. last_error says why.
+    rejected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class HubCredentials(Base):

@@ -4,13 +4,14 @@ batch is sent again — the hub answers duplicates, and nothing happens twice.""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.client import HubConnection, HubRefused, HubUnavailable
-from federation.envelope import SCHEMA_VERSION
+from federation.envelope import MAX_BATCH_BYTES, SCHEMA_VERSION
 from mallnet.db import utcnow
 from shop_node.models import HubCredentials, OutboxEvent
 from shop_node.runtime import NodeRuntime
@@ -22,7 +23,7 @@ BATCH = 200
 class RelayReport:
     sent: int
     acknowledged: int
-    conflicts: int
+    rejected: int
     pending: int
     error: str | None = None
 
@@ -31,11 +32,13 @@ async def relay_once(runtime: NodeRuntime, hub: HubConnection, batch: int = BATC
     envelopes = await runtime.transaction(lambda s: _next_batch(s, runtime.shop, batch))
     if not envelopes:
         return RelayReport(0, 0, 0, 0)
-    ids = [str(e["event_id"]) for e in envelopes]
+    acknowledged: list[str] = []
+    rejected: dict[str, str] = {}
     try:
-        result = await hub.ingest(envelopes, await _backlog(runtime, ids))
-    except (HubUnavailable, HubRefused) as exc:
+        await _send(runtime, hub, envelopes, acknowledged, rejected)
+    except HubUnavailable as exc:
         message = str(exc)[:500]
+        ids = [str(e["event_id"]) for e in envelopes]
 
         async def failed(session: AsyncSession) -> None:
             await session.execute(
@@ -46,19 +49,51 @@ async def relay_once(runtime: NodeRuntime, hub: HubConnection, batch: int = BATC
 
         await runtime.transaction(failed)
         return RelayReport(len(ids), 0, 0, await _pending(runtime), message)
-    acknowledged = set(result["acknowledged"])
+    finally:
+        if acknowledged or rejected:
+            await runtime.transaction(lambda s: _settle(s, acknowledged, rejected))
+    return RelayReport(len(envelopes), len(acknowledged), len(rejected), await _pending(runtime))
 
-    async def delivered(session: AsyncSession) -> None:
+
+async def _send(
+    runtime: NodeRuntime,
+    hub: HubConnection,
+    envelopes: list[dict[str, object]],
+    acknowledged: list[str],
+    rejected: dict[str, str],
+) -> None:
+    """Send; if the hub refuses the batch as such, halve it until the refused event is
+    alone, and set that one aside. Conflicts are final answers too."""
+    ids = [str(e["event_id"]) for e in envelopes]
+    try:
+        result = await hub.ingest(envelopes, await _backlog(runtime, ids))
+    except HubRefused as exc:
+        if len(envelopes) == 1:
+            rejected[ids[0]] = f"refused by the hub: {exc}"[:500]
+            return
+        middle = len(envelopes) // 2
+        await _send(runtime, hub, envelopes[:middle], acknowledged, rejected)
+        await _send(runtime, hub, envelopes[middle:], acknowledged, rejected)
+        return
+    acknowledged.extend(result["acknowledged"])
+    for event_id in result["conflicts"]:
+        rejected[event_id] = "conflict: the hub already holds this event id with other content"
+
+
+async def _settle(session: AsyncSession, acknowledged: list[str], rejected: dict[str, str]) -> None:
+    now = utcnow()
+    if acknowledged:
         await session.execute(
             update(OutboxEvent)
             .where(OutboxEvent.event_id.in_(acknowledged), OutboxEvent.delivered_at.is_(None))
-            .values(delivered_at=utcnow(), last_error=None)
+            .values(delivered_at=now, last_error=None)
         )
-
-    await runtime.transaction(delivered)
-    return RelayReport(
-        len(ids), len(acknowledged), len(result["conflicts"]), await _pending(runtime)
-    )
+    for event_id, reason in rejected.items():
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.event_id == event_id)
+            .values(rejected_at=now, last_error=reason)
+        )
 
 
 async def relay_all(runtime: NodeRuntime, hub: HubConnection, max_batches: int = 50) -> int:
@@ -67,7 +102,7 @@ async def relay_all(runtime: NodeRuntime, hub: HubConnection, max_batches: int =
     for _ in range(max_batches):
         report = await relay_once(runtime, hub)
         total += report.acknowledged
-        if report.error or report.sent == 0 or report.acknowledged == 0:
+        if report.error or report.sent == 0:
             break
     return total
 
@@ -77,7 +112,7 @@ async def _next_batch(session: AsyncSession, shop: str, batch: int) -> list[dict
         (
             await session.scalars(
                 select(OutboxEvent)
-                .where(OutboxEvent.delivered_at.is_(None))
+                .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.rejected_at.is_(None))
                 .order_by(OutboxEvent.id)
                 .limit(batch)
                 .with_for_update()
@@ -92,8 +127,10 @@ async def _next_batch(session: AsyncSession, shop: str, batch: int) -> list[dict
             next_seq += 1
             row.seq = next_seq
     await session.flush()
-    return [
-        {
+    envelopes: list[dict[str, object]] = []
+    size = 2
+    for row in sorted(rows, key=lambda r: r.seq or 0):
+        envelope: dict[str, object] = {
             "event_id": row.event_id,
             "type": row.type,
             "schema_version": SCHEMA_VERSION,
@@ -102,8 +139,13 @@ async def _next_batch(session: AsyncSession, shop: str, batch: int) -> list[dict
             "occurred_at": row.occurred_at.isoformat(),
             "payload": row.payload,
         }
-        for row in sorted(rows, key=lambda r: r.seq or 0)
-    ]
+        size += len(json.dumps(envelope)) + 1
+        # Stay well under the hub's limit (the rest goes in the next batch); a single
+        # event too large on its own is sent alone and set aside if refused.
+        if envelopes and size > MAX_BATCH_BYTES // 2:
+            break
+        envelopes.append(envelope)
+    return envelopes
 
 
 async def _backlog(runtime: NodeRuntime, sending: list[str]) -> dict[str, int]:
@@ -114,7 +156,9 @@ async def _backlog(runtime: NodeRuntime, sending: list[str]) -> dict[str, int]:
         count, oldest = (
             await session.execute(
                 select(func.count(), func.min(OutboxEvent.occurred_at)).where(
-                    OutboxEvent.delivered_at.is_(None), OutboxEvent.event_id.not_in(sending)
+                    OutboxEvent.delivered_at.is_(None),
+                    OutboxEvent.rejected_at.is_(None),
+                    OutboxEvent.event_id.not_in(sending),
                 )
             )
         ).one()

@@ -338,6 +338,8 @@ async def update_member(
 
     async def work(session: AsyncSession) -> Member:
         member = await get_member(session, ref)
+        # Locked and re-read: two consent edits at once must not report a stale state.
+        await session.refresh(member, with_for_update=True)
         if changes.name is not None:
             member.name = name
         if changes.birthday is not None:

@@ -11,14 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from federation.client import HubConnection
 from hub import registry
 from hub.app import create_app as create_hub
-from hub.models import FederationEvent, LocalBalance, Membership
+from hub.models import FederationConflict, FederationEvent, LocalBalance, Membership, Shopper
 from mallnet.config import Settings
-from mallnet.db import create_engine, engine_scope, session_factory
+from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym
@@ -229,3 +229,122 @@ async def _federation_status(network: tuple[Settings, dict[str, Any]]) -> dict[s
         ).json()
     status: dict[str, Any] = body["data"]["federationStatus"][0]
     return status
+
+
+async def test_large_purchases_are_split_into_batches_the_hub_accepts(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    settings, info = network
+    lines = [Line("general", 1_000)] * 200  # the most lines a purchase may have
+    for i in range(100):
+        await record_purchase(node, PurchaseInput(f"BIG-{i}", 200_000, lines, "09121234567"), "pos")
+    with LiveServer(create_hub(settings), info["port"]):
+        delivered = await relay_all(node, _connection(network))
+    assert delivered == (await _hub_counts(settings))["federation_events"]
+    assert await _outbox_state(node) == {"pending": 0, "rejected": 0}
+
+
+async def test_an_event_the_hub_refuses_is_set_aside_and_the_rest_go_through(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    settings, info = network
+    await _buy(node, 10)
+
+    async def corrupt(session: Any) -> None:
+        row = await session.scalar(
+            select(OutboxEvent).where(OutboxEvent.type == "purchase.recorded").limit(1)
+        )
+        row.payload = {**row.payload, "total_rial": -1}
+
+    await node.transaction(corrupt)
+    with LiveServer(create_hub(settings), info["port"]):
+        report = await relay_once(node, _connection(network))
+        again = await relay_once(node, _connection(network))
+    assert report.rejected == 1
+    assert report.acknowledged == report.sent - 1
+    assert again.sent == 0  # the refused event is not sent again
+    assert await _outbox_state(node) == {"pending": 0, "rejected": 1}
+
+
+async def test_conflicts_are_final_and_recorded_once(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    settings, info = network
+    await _buy(node, 3)
+    hub = _connection(network)
+    with LiveServer(create_hub(settings), info["port"]):
+        await relay_all(node, hub)
+
+        # As after a restore that went wrong: the node sends everything again, and one
+        # event now says something else under the same id.
+        async def restore(session: Any) -> None:
+            await session.execute(update(OutboxEvent).values(delivered_at=None))
+            row = await session.scalar(
+                select(OutboxEvent).where(OutboxEvent.type == "balance.changed").limit(1)
+            )
+            row.payload = {**row.payload, "points": row.payload["points"] + 1}
+
+        await node.transaction(restore)
+        first = await relay_once(node, hub)
+        second = await relay_once(node, hub)
+    assert (first.rejected, first.acknowledged) == (1, first.sent - 1)
+    assert second.sent == 0  # a conflict is a final answer: not sent again
+    assert await _count_conflicts(settings) == 1
+
+
+async def _outbox_state(node: NodeRuntime) -> dict[str, int]:
+    async def read(session: Any) -> dict[str, int]:
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.rejected_at.is_(None))
+        )
+        rejected = await session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.rejected_at.is_not(None))
+        )
+        return {"pending": int(pending or 0), "rejected": int(rejected or 0)}
+
+    return await node.read(read)
+
+
+async def _count_conflicts(settings: Settings) -> int:
+    async with engine_scope(settings.hub_db_url) as engine, session_factory(engine)() as session:
+        return int(await session.scalar(select(func.count()).select_from(FederationConflict)) or 0)
+
+
+async def test_a_late_older_consent_report_does_not_bring_a_withdrawn_phone_back(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    settings, info = network
+    from federation.envelope import MemberConsentChanged, make_envelope
+
+    identity = pseudonym(node.network_key, "+989121234567")
+    when = utcnow()
+
+    def consent(seq: int, sharing: bool) -> dict[str, Any]:
+        payload = MemberConsentChanged(
+            pseudonym=identity,
+            partner_sharing=sharing,
+            promotional=False,
+            phone="+989121234567" if sharing else None,
+        )
+        envelope = make_envelope(
+            event_id=_new_id(), node="ketab-sara", seq=seq, occurred_at=when, payload=payload
+        )
+        return envelope.model_dump(mode="json")
+
+    with LiveServer(create_hub(settings), info["port"]):
+        await _raw_ingest(network, "ketab-sara", [consent(1, True)])
+        assert await _hub_phone(settings, identity) == "+989121234567"
+        await _raw_ingest(network, "ketab-sara", [consent(3, False)])  # withdrawn
+        assert await _hub_phone(settings, identity) is None
+        await _raw_ingest(network, "ketab-sara", [consent(2, True)])  # an older report, late
+        assert await _hub_phone(settings, identity) is None
+
+
+async def _hub_phone(settings: Settings, identity: str) -> str | None:
+    async with engine_scope(settings.hub_db_url) as engine, session_factory(engine)() as session:
+        shopper = await session.get(Shopper, identity)
+        return None if shopper is None else shopper.phone

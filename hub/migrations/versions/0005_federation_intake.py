@@ -66,8 +66,6 @@ def upgrade() -> None:
         sa.Column("highest_seq", sa.BigInteger(), nullable=False),
         sa.Column("events", sa.BigInteger(), nullable=False),
         sa.Column("last_contact_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("pending_events", sa.BigInteger(), nullable=False),
-        sa.Column("oldest_pending_s", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("node", name=op.f("pk_node_streams")),
     )
 
