@@ -20,6 +20,10 @@ mutation Ingest($events: JSON!, $backlog: BacklogInput) {
 """
 
 
+INBOX = "query Inbox($limit: Int!) { inbox(limit: $limit) { cursor envelope } }"
+ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"
+
+
 class HubUnavailable(Exception):
     """The hub could not be reached or refused the node's credentials; retry later."""
 
@@ -50,15 +54,13 @@ class HubConnection:
         self._token = (body["access_token"], time.time() + float(body.get("expires_in", 60)))
         return str(body["access_token"])
 
-    async def ingest(
-        self, events: list[dict[str, Any]], backlog: dict[str, int] | None = None
-    ) -> dict[str, Any]:
+    async def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s) as client:
                 token = await self._access_token(client)
                 response = await client.post(
                     f"{self.hub_url}/graphql",
-                    json={"query": INGEST, "variables": {"events": events, "backlog": backlog}},
+                    json={"query": query, "variables": variables},
                     headers={"Authorization": f"Bearer {token}"},
                 )
         except httpx.HTTPError as exc:
@@ -71,7 +73,21 @@ class HubConnection:
         body = response.json()
         if body.get("errors"):
             raise HubUnavailable(f"hub error: {body['errors'][0].get('message')}")
-        result: dict[str, Any] = body["data"]["ingestEvents"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def inbox(self, limit: int = 100) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = (await self._graphql(INBOX, {"limit": limit}))["inbox"]
+        return items
+
+    async def ack(self, up_to: int) -> int:
+        return int((await self._graphql(ACK, {"upTo": up_to}))["ackInbox"])
+
+    async def ingest(
+        self, events: list[dict[str, Any]], backlog: dict[str, int] | None = None
+    ) -> dict[str, Any]:
+        data = await self._graphql(INGEST, {"events": events, "backlog": backlog})
+        result: dict[str, Any] = data["ingestEvents"]
         if result["__typename"] == "HubProblem":
             raise HubRefused(f"{result['code']}: {result['message']}")
         return result

@@ -272,3 +272,28 @@ class LocalBalance(Base):
     credit_rial: Mapped[int] = mapped_column(BigInteger)
     as_of_seq: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class InboxCommand(Base):
+    """A command for one node, waiting until the node pulls it and acknowledges it by
+    cursor (nodes may sit behind NAT: the hub never calls them)."""
+
+    __tablename__ = "inbox_commands"
+    __table_args__ = (Index("ix_inbox_commands_node_id", "node", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    node: Mapped[str] = mapped_column(String(40))
+    command_id: Mapped[str] = mapped_column(String(26), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class NodeCursor(Base):
+    """How far each node has acknowledged its inbox."""
+
+    __tablename__ = "node_cursors"
+
+    node: Mapped[str] = mapped_column(String(40), primary_key=True)
+    acked_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    acked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -257,3 +257,14 @@ class HubCredentials(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     client_secret: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class AppliedCommand(Base):
+    """Every hub command this node has applied, once: the inbox's idempotency record."""
+
+    __tablename__ = "applied_commands"
+
+    command_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(200))
+    applied_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

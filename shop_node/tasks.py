@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from federation.client import HubUnavailable
 from mallnet.celery_app import app
 from mallnet.config import check_shop_slug, get_settings
 from mallnet.db import engine_scope
+from shop_node.inbox import pull_and_apply
 from shop_node.relay import hub_connection, relay_all
 from shop_node.runtime import NodeRuntime
 from shop_node.services.adjustments import expire_due
@@ -32,7 +34,13 @@ async def _relay(shop: str) -> dict[str, int]:
         hub = await hub_connection(runtime, settings.public_hub_url)
         if hub is None:
             return {"acknowledged": 0, "not_connected": 1}
-        return {"acknowledged": await relay_all(runtime, hub)}
+        # One exchange with the hub: deliver our events, then apply its commands.
+        acknowledged = await relay_all(runtime, hub)
+        try:
+            applied = await pull_and_apply(runtime, hub)
+        except HubUnavailable:
+            applied = 0
+        return {"acknowledged": acknowledged, "commands_applied": applied}
 
 
 @app.task(name="node.relay_outbox")

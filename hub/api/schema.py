@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import mallnet
 from federation.envelope import Envelope, InvalidEnvelope, parse_batch
+from graphql import GraphQLError
+from hub import inbox as hub_inbox
 from hub import intake, models, people, registry
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, public, requires
@@ -27,6 +29,13 @@ MALL = (Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS, Scope.MALL_S
 # Nodes read the registry too (shop names for partnerships and statements).
 SHOP_READERS = (*MALL, Scope.NODE_FEDERATE)
 ANY_CLIENT = (*SHOP_READERS, Scope.SHOPPER_READ)
+
+
+def _node_of(info: strawberry.Info) -> str:
+    user = info.context["request"].user
+    if not isinstance(user, Principal) or user.shop is None:
+        raise GraphQLError("only a node's client has an inbox", extensions={"code": "FORBIDDEN"})
+    return user.shop
 
 
 def _sessions(info: strawberry.Info) -> async_sessionmaker[AsyncSession]:
@@ -141,6 +150,13 @@ class BacklogInput:
     oldest_pending_s: int
 
 
+@strawberry.type(description="A command waiting in a node's inbox.")
+class InboxItem:
+    cursor: int = strawberry.field(description="Acknowledge up to this to remove it.")
+    envelope: JSONDocument
+
+
+guard_fields(InboxItem, Scope.NODE_FEDERATE)
 guard_fields(IngestResult, Scope.NODE_FEDERATE)
 guard_fields(NodeStreamStatus, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 guard_fields(Shop, *SHOP_READERS)
@@ -209,6 +225,16 @@ class Query:
         return [NetworkShopper.of(row) for row in rows]
 
     @strawberry.field(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling node's commands after its acknowledged cursor, oldest first.",
+    )
+    async def inbox(self, info: strawberry.Info, limit: int = 100) -> list[InboxItem]:
+        node = _node_of(info)
+        async with _sessions(info)() as session:
+            items = await hub_inbox.pull(session, node, limit)
+        return [InboxItem(cursor=int(str(e["seq"])), envelope=JSONDocument(e)) for e in items]
+
+    @strawberry.field(
         extensions=requires(Scope.MALL_ADMIN, Scope.MALL_REPORTS),
         description="Each node's event stream: how far it has arrived, gaps, last contact.",
     )
@@ -236,6 +262,15 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling node has applied its commands up to this cursor.",
+    )
+    async def ack_inbox(self, info: strawberry.Info, up_to: int) -> int:
+        node = _node_of(info)
+        async with _sessions(info)() as session, session.begin():
+            return await hub_inbox.ack(session, node, up_to)
+
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
         description="A node delivers a batch of events (at most 500): idempotent per event.",

@@ -6,20 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from federation.client import HubConnection
 from hub import registry
 from hub.app import create_app as create_hub
 from hub.models import FederationConflict, FederationEvent, LocalBalance, Membership, Shopper
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
-from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym
 from shop_node.bootstrap import prepare_node
@@ -29,32 +26,8 @@ from shop_node.relay import relay_all, relay_once
 from shop_node.runtime import NodeRuntime
 from shop_node.services.purchases import PurchaseInput, record_purchase
 
-from ..conftest import free_ports
 from ..live_server import LiveServer
-
-
-def _hub_db(settings: Settings, work: Any) -> Any:
-    async def go() -> Any:
-        async with (
-            engine_scope(settings.hub_db_url) as engine,
-            session_factory(engine)() as session,
-            session.begin(),
-        ):
-            return await work(session)
-
-    return asyncio.run(go())
-
-
-@pytest.fixture
-def network(tmp_path: Path) -> tuple[Settings, dict[str, Any]]:
-    port = free_ports(1)[0]
-    settings = Settings(data_dir=tmp_path / "var", hub_url=f"http://127.0.0.1:{port}")
-    asyncio.run(upgrade("hub", settings.hub_db_url))
-    creds = {}
-    for slug in ("ketab-sara", "kafsh-arya"):
-        data = registry.ShopInput(slug, slug, slug, "books")
-        creds[slug] = _hub_db(settings, lambda s, d=data: registry.register_shop(s, d))[1]
-    return settings, {"port": port, "creds": creds}
+from .conftest import _connection, _hub_db
 
 
 @pytest.fixture
@@ -66,14 +39,6 @@ async def node(network: tuple[Settings, dict[str, Any]]) -> AsyncIterator[NodeRu
         yield await NodeRuntime.start("ketab-sara", engine, settings)
     finally:
         await engine.dispose()
-
-
-def _connection(
-    network: tuple[Settings, dict[str, Any]], slug: str = "ketab-sara"
-) -> HubConnection:
-    settings, info = network
-    creds = info["creds"][slug]
-    return HubConnection(settings.public_hub_url, creds.client_id, creds.client_secret)
 
 
 async def _buy(node: NodeRuntime, count: int, start: int = 0) -> None:

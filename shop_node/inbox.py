@@ -1,0 +1,100 @@
+"""Applying the hub's commands on a node: each exactly once (by command id), in order."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.client import HubConnection
+from federation.envelope import EnrolMember, InvalidEnvelope, parse_envelope
+from shop_node import outbox
+from shop_node.ledger import Ledger
+from shop_node.models import AppliedCommand
+from shop_node.runtime import NodeRuntime
+from shop_node.services.members import MEMBER_BY_PHONE, create_member, grant_legs
+from shop_node.services.policy import current_policy
+
+
+async def apply_command(runtime: NodeRuntime, data: object) -> str:
+    """Apply one command envelope; returns what happened (also when it already had)."""
+    try:
+        envelope = parse_envelope(data)
+    except InvalidEnvelope as exc:
+        return f"unreadable: {exc}"[:200]
+    if envelope.node != runtime.shop:
+        return "not for this shop"
+    command = envelope.typed()
+
+    async def work(session: AsyncSession) -> str:
+        done = await session.get(AppliedCommand, envelope.event_id)
+        if done is not None:
+            return done.outcome
+        outcome = "ignored: unknown command"
+        if isinstance(command, EnrolMember):
+            outcome = await _enrol(session, runtime, envelope.event_id, command)
+        session.add(
+            AppliedCommand(
+                command_id=envelope.event_id,
+                type=envelope.type.value,
+                outcome=outcome,
+                applied_at=runtime.clock(),
+            )
+        )
+        return outcome
+
+    return await runtime.transaction(work)
+
+
+async def _enrol(
+    session: AsyncSession, runtime: NodeRuntime, command_id: str, command: EnrolMember
+) -> str:
+    if command.phone is None:
+        return "skipped: no contact (the shopper has not consented to sharing)"
+    if await session.scalar(MEMBER_BY_PHONE, {"phone": command.phone}) is not None:
+        return "already a member"
+    _version, policy = await current_policy(session, runtime)
+    ledger = Ledger(session, runtime.system_accounts, runtime.clock())
+    # Enrolled by a partnership: the agreement's welcome, not the open-club one.
+    closed = policy.model_copy(update={"welcome_points": 0, "welcome_credit_rial": 0})
+    member, accounts = await create_member(
+        session,
+        ledger,
+        phone=command.phone,
+        via="partner",
+        actor=f"hub:{command.origin_shop}",
+        policy=closed,
+        now=ledger.now,
+        consents=(True, False, True),
+    )
+    legs = [
+        *grant_legs(ledger, accounts, "points", command.welcome_points, policy, ledger.now),
+        *grant_legs(ledger, accounts, "rial", command.welcome_credit_rial, policy, ledger.now),
+    ]
+    if legs:
+        recorded = await ledger.record(
+            key=f"partner-welcome:{command_id}",
+            reason="welcome",
+            reference=f"agreement:{command.agreement_id}",
+            member_id=member.id,
+            actor=f"hub:{command.origin_shop}",
+            legs=legs,
+            memo=f"welcome through the partnership with {command.origin_shop}",
+        )
+        accounts = recorded.after(accounts)
+    key = runtime.network_key
+    await outbox.emit(
+        session,
+        ledger.now,
+        [outbox.enrolled(key, member), outbox.balance(key, member, accounts.points, accounts.rial)],
+    )
+    return f"enrolled member {member.card_code}"
+
+
+async def pull_and_apply(runtime: NodeRuntime, hub: HubConnection) -> int:
+    """Apply every waiting command in order, acknowledging as far as applied."""
+    applied = 0
+    while items := await hub.inbox():
+        for item in items:
+            await apply_command(runtime, item["envelope"])
+            applied += 1
+        await hub.ack(int(items[-1]["cursor"]))
+    return applied

@@ -1,0 +1,110 @@
+"""Hub commands reach a node through its inbox and are applied once, whatever happens to
+the acknowledgements (the hub a real server, the node a real database)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from federation.envelope import EnrolMember
+from hub import inbox as hub_inbox
+from hub.app import create_app as create_hub
+from hub.models import NodeCursor
+from mallnet.config import Settings
+from mallnet.db import create_engine, engine_scope, session_factory
+from mallnet.secrets_store import pseudonym
+from shop_node.bootstrap import prepare_node
+from shop_node.inbox import pull_and_apply
+from shop_node.ledger import member_accounts
+from shop_node.models import AppliedCommand, Member, OutboxEvent
+from shop_node.runtime import NodeRuntime
+
+from ..live_server import LiveServer
+from .conftest import _connection
+
+PHONE = "+989121234567"
+
+
+@pytest.fixture
+async def node(network: tuple[Settings, dict[str, Any]]) -> AsyncIterator[NodeRuntime]:
+    settings, _ = network
+    await prepare_node(settings, "ketab-sara")
+    engine = create_engine(settings.node_db_url("ketab-sara"))
+    try:
+        yield await NodeRuntime.start("ketab-sara", engine, settings)
+    finally:
+        await engine.dispose()
+
+
+async def _hub(settings: Settings, work: Any) -> Any:
+    async with (
+        engine_scope(settings.hub_db_url) as engine,
+        session_factory(engine)() as session,
+        session.begin(),
+    ):
+        return await work(session)
+
+
+def _enrol(node: NodeRuntime, phone: str | None) -> EnrolMember:
+    return EnrolMember(
+        pseudonym=pseudonym(node.network_key, phone or "+989350000000"),
+        origin_shop="kafsh-arya",
+        agreement_id="AG-1",
+        welcome_points=30,
+        welcome_credit_rial=50_000,
+        phone=phone,
+    )
+
+
+async def _count(node: NodeRuntime, model: Any) -> int:
+    async def read(session: Any) -> int:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+    return await node.read(read)
+
+
+async def test_a_command_enrols_the_shopper_once_with_the_agreements_welcome(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    settings, info = network
+    await _hub(settings, lambda s: hub_inbox.enqueue(s, "ketab-sara", _enrol(node, PHONE)))
+    await _hub(settings, lambda s: hub_inbox.enqueue(s, "ketab-sara", _enrol(node, None)))
+    await _hub(settings, lambda s: hub_inbox.enqueue(s, "kafsh-arya", _enrol(node, PHONE)))
+    hub = _connection(network)
+    with LiveServer(create_hub(settings), info["port"]):
+        assert await pull_and_apply(node, hub) == 2  # only ketab-sara's own commands
+        assert await pull_and_apply(node, hub) == 0  # acknowledged: nothing waits
+
+        # The acknowledgement was lost: the hub sends both again.
+        async def rewind(session: Any) -> None:
+            await session.execute(update(NodeCursor).values(acked_id=0))
+
+        await _hub(settings, rewind)
+        assert await pull_and_apply(node, hub) == 2
+    assert await _count(node, Member) == 1  # one enrolment, the contact-less one skipped
+
+    async def member(session: Any) -> tuple[Member, Any]:
+        row = await session.scalar(select(Member).where(Member.phone == PHONE))
+        return row, await member_accounts(session, row.id)
+
+    row, accounts = await node.read(member)
+    assert row.joined_via == "partner"
+    assert row.consent_partner_sharing is True
+    assert (accounts.points, accounts.rial) == (30, 50_000)  # the agreement's welcome only
+
+    async def outcomes(session: Any) -> list[str]:
+        return list((await session.scalars(select(AppliedCommand.outcome))).all())
+
+    assert sorted(await node.read(outcomes)) == [
+        f"enrolled member {row.card_code}",
+        "skipped: no contact (the shopper has not consented to sharing)",
+    ]
+
+    # The hub hears of the new member like any other.
+    async def types(session: Any) -> list[str]:
+        return list((await session.scalars(select(OutboxEvent.type))).all())
+
+    assert await node.read(types) == ["member.enrolled", "balance.changed"]
