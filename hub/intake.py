@@ -21,6 +21,7 @@ from federation.envelope import (
     MemberEnrolled,
     PurchaseRecorded,
 )
+from hub import partnerships
 from hub.models import (
     FederationConflict,
     FederationEvent,
@@ -188,11 +189,13 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
     payload = envelope.typed()
     if isinstance(payload, PurchaseRecorded):
         await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
+        await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
     elif isinstance(payload, MemberEnrolled | MemberConsentChanged):
         membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
         # Consent reports apply in the node's order, whatever order they arrive in.
         if envelope.seq > membership.consent_seq:
             membership.consent_seq = envelope.seq
+            membership.partner_sharing = payload.partner_sharing
             if payload.partner_sharing and payload.phone:
                 await _remember_contact(session, payload.pseudonym, payload.phone)
             elif isinstance(payload, MemberConsentChanged):
@@ -224,7 +227,9 @@ async def _member_of(
         session.add(Shopper(pseudonym=identity, phone=None, created_at=now))
     membership = await session.get(Membership, (identity, shop))
     if membership is None:
-        membership = Membership(pseudonym=identity, shop=shop, joined_at=joined_at, consent_seq=0)
+        membership = Membership(
+            pseudonym=identity, shop=shop, joined_at=joined_at, consent_seq=0, partner_sharing=False
+        )
         session.add(membership)
     await session.flush()
     return membership

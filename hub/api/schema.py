@@ -18,10 +18,10 @@ import mallnet
 from federation.envelope import Envelope, InvalidEnvelope, parse_batch
 from graphql import GraphQLError
 from hub import inbox as hub_inbox
-from hub import intake, models, people, registry
+from hub import intake, models, partnerships, people, registry
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, public, requires
-from mallnet.gql import JSONDocument, ServerInfo, build_schema
+from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
 from mallnet.phone import mask
 from mallnet.scopes import Scope
 
@@ -156,6 +156,50 @@ class InboxItem:
     envelope: JSONDocument
 
 
+@strawberry.type(description="Shop B's offer to welcome customers of other shops.")
+class PartnerOffer:
+    id: str
+    host_shop: str
+    origin_shops: list[str]
+    origin_category: str | None
+    min_purchase_rial: Rial
+    origin_groups: list[str]
+    first_purchase_only: bool
+    monthly_cap: int | None
+    welcome_points: Points
+    welcome_credit_rial: Rial
+    status: str
+
+    @classmethod
+    def of(cls, row: models.PartnerOffer) -> PartnerOffer:
+        return cls(
+            id=row.id,
+            host_shop=row.host_shop,
+            origin_shops=list(row.origin_shops),
+            origin_category=row.origin_category,
+            min_purchase_rial=Rial(row.min_purchase_rial),
+            origin_groups=list(row.origin_groups),
+            first_purchase_only=row.first_purchase_only,
+            monthly_cap=row.monthly_cap,
+            welcome_points=Points(row.welcome_points),
+            welcome_credit_rial=Rial(row.welcome_credit_rial),
+            status=row.status,
+        )
+
+
+@strawberry.input
+class PartnerOfferInput:
+    origin_shops: list[str] = strawberry.field(default_factory=list)
+    origin_category: str | None = None
+    min_purchase_rial: Rial = Rial(0)
+    origin_groups: list[str] = strawberry.field(default_factory=list)
+    first_purchase_only: bool = False
+    monthly_cap: int | None = None
+    welcome_points: Points = Points(0)
+    welcome_credit_rial: Rial = Rial(0)
+
+
+guard_fields(PartnerOffer, Scope.NODE_FEDERATE, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 guard_fields(InboxItem, Scope.NODE_FEDERATE)
 guard_fields(IngestResult, Scope.NODE_FEDERATE)
 guard_fields(NodeStreamStatus, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
@@ -166,6 +210,7 @@ guard_fields(HubProblem, *ANY_CLIENT)
 guard_fields(Viewer, *ANY_CLIENT)
 
 IngestEventsResult = Annotated[IngestResult | HubProblem, strawberry.union("IngestEventsResult")]
+PartnerOfferResult = Annotated[PartnerOffer | HubProblem, strawberry.union("PartnerOfferResult")]
 RegisterShopResult = Annotated[ShopRegistered | HubProblem, strawberry.union("RegisterShopResult")]
 ShopResult = Annotated[Shop | HubProblem, strawberry.union("ShopResult")]
 
@@ -225,6 +270,14 @@ class Query:
         return [NetworkShopper.of(row) for row in rows]
 
     @strawberry.field(
+        extensions=requires(Scope.NODE_FEDERATE, Scope.MALL_ADMIN, Scope.MALL_REPORTS),
+        description="Every partnership offer of the network (mall management sees all).",
+    )
+    async def partner_offers(self, info: strawberry.Info) -> list[PartnerOffer]:
+        async with _sessions(info)() as session:
+            return [PartnerOffer.of(row) for row in await partnerships.offers(session)]
+
+    @strawberry.field(
         extensions=requires(Scope.NODE_FEDERATE),
         description="The calling node's commands after its acknowledged cursor, oldest first.",
     )
@@ -262,6 +315,47 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling shop offers to welcome customers of other shops.",
+    )
+    async def publish_partner_offer(
+        self, info: strawberry.Info, input: PartnerOfferInput
+    ) -> PartnerOfferResult:
+        host = _node_of(info)
+        data = partnerships.OfferInput(
+            origin_shops=input.origin_shops,
+            origin_category=input.origin_category,
+            min_purchase_rial=input.min_purchase_rial,
+            origin_groups=input.origin_groups,
+            first_purchase_only=input.first_purchase_only,
+            monthly_cap=input.monthly_cap,
+            welcome_points=input.welcome_points,
+            welcome_credit_rial=input.welcome_credit_rial,
+        )
+        try:
+            async with _sessions(info)() as session, session.begin():
+                return PartnerOffer.of(await partnerships.publish_offer(session, host, data))
+        except partnerships.PartnershipError as exc:
+            return HubProblem(code=exc.code, message=exc.message, field=exc.field)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling shop agrees to refer its customers to an offer.",
+    )
+    async def opt_in_to_partner_offer(
+        self, info: strawberry.Info, offer_id: str
+    ) -> PartnerOfferResult:
+        origin = _node_of(info)
+        try:
+            async with _sessions(info)() as session, session.begin():
+                await partnerships.opt_in(session, origin, offer_id)
+                offer = await session.get(models.PartnerOffer, offer_id)
+                assert offer is not None
+                return PartnerOffer.of(offer)
+        except partnerships.PartnershipError as exc:
+            return HubProblem(code=exc.code, message=exc.message, field=exc.field)
+
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
         description="The calling node has applied its commands up to this cursor.",
