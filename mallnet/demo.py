@@ -22,7 +22,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from hub import people, registry
+from hub import partnerships, people, registry
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory
 from mallnet.devtokens import issue
@@ -116,6 +116,20 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
                 public=True,
             )
             lines.append(f"shopper app client (public, PKCE): {app.client_id}")
+            # The café welcomes the bookshop's customers who spend at least 100,000
+            # toman there: a free coffee's worth of credit. The bookshop agrees.
+            offer = await partnerships.publish_offer(
+                session,
+                "cafe-sepid",
+                partnerships.OfferInput(
+                    origin_shops=["ketab-sara"],
+                    min_purchase_rial=1_000_000,
+                    monthly_cap=100,
+                    welcome_credit_rial=500_000,
+                ),
+            )
+            await partnerships.opt_in(session, "ketab-sara", offer.id)
+            lines.append(f"partnership: cafe-sepid welcomes ketab-sara's customers ({offer.id})")
             for shop in DEMO_SHOPS:
                 password = secrets.token_urlsafe(9)
                 await people.create_user(

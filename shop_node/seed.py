@@ -112,6 +112,13 @@ SHOPPERS = [
     Shopper("09901231234", "رضا محمدی"),
 ]
 
+# Shoppers a single shop enrols (with their consents) before their first purchase there.
+ENROLLED_AT: dict[str, list[Shopper]] = {
+    # Reza agrees at the bookshop to be introduced to partner shops: the café's partnership
+    # with the bookshop will enrol him there.
+    "ketab-sara": [Shopper("09901231234", "رضا محمدی", partner_sharing=True)],
+}
+
 PURCHASES: dict[str, list[tuple[str, str, list[tuple[str, int]], int]]] = {
     # receipt, phone, lines (group, Rial), credit to spend
     "ketab-sara": [
@@ -119,6 +126,7 @@ PURCHASES: dict[str, list[tuple[str, str, list[tuple[str, int]], int]]] = {
         ("KS-1002", "09351112233", [("books", 1_150_000)], 0),
         ("KS-1003", "09121234567", [("books", 3_800_000)], 150_000),
         ("KS-1004", "09189876543", [("stationery", 620_000)], 0),
+        ("KS-1005", "09901231234", [("books", 1_400_000)], 0),
     ],
     "kafsh-arya": [
         ("KA-2001", "09121234567", [("shoes", 38_000_000)], 0),
@@ -140,7 +148,7 @@ async def seed_demo_club(runtime: NodeRuntime, shop: str) -> int:
     wanted = policy.parse_policy(POLICIES[shop])
     if current != wanted:
         await policy.update_policy(runtime, POLICIES[shop], ACTOR)
-    for shopper in SHOPPERS[:2]:
+    for shopper in [*SHOPPERS[:2], *ENROLLED_AT.get(shop, [])]:
         with contextlib.suppress(MemberExists):  # seeded on an earlier run
             await members.enrol_member(
                 runtime,

@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from ..conftest import free_ports
+from ..conftest import REDIS_URL, free_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -46,11 +46,23 @@ class Output:
         self._thread.join(timeout=10)
 
 
-def test_demo_starts_the_network_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+@pytest.mark.parametrize("broker", ["embedded", pytest.param("redis", marks=pytest.mark.redis)])
+def test_demo_starts_the_network_and_ctrl_c_stops_everything(
+    tmp_path: Path, broker: str, request: pytest.FixtureRequest
+) -> None:
     base = free_ports(4)[0]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
     env |= {"MALLNET_DATA_DIR": str(tmp_path / "var"), "MALLNET_HEARTBEAT_INTERVAL_S": "2"}
     env |= {"MALLNET_RELAY_INTERVAL_S": "2"}
+    if broker == "redis":
+        # Hub, three nodes and a real Celery worker on Redis, isolated by key prefix/queue.
+        prefix = request.getfixturevalue("redis_prefix")
+        env |= {
+            "MALLNET_BROKER_URL": REDIS_URL,
+            "MALLNET_RESULT_BACKEND": REDIS_URL,
+            "MALLNET_REDIS_KEY_PREFIX": prefix,
+            "MALLNET_CELERY_QUEUE": f"demo-{prefix}",
+        }
     env |= {"COLUMNS": "200", "TERM": "dumb"}
     demo = subprocess.Popen(
         [sys.executable, "-m", "mallnet", "demo", "--base-port", str(base)],
@@ -66,6 +78,7 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(tmp_path: Path) -> 
         for url in urls:
             assert f"{url}/graphql" in text
         assert "worker + beat: heartbeat" in text
+        assert f"celery broker: {'redis://' if broker == 'redis' else 'sqla+sqlite'}" in text
 
         with httpx.Client(timeout=5) as client:
             roles = []
@@ -136,6 +149,23 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(tmp_path: Path) -> 
                 assert time.monotonic() < deadline, shoppers
                 time.sleep(1)
             assert len(shoppers["federationStatus"]) == 3
+
+            # The café's partnership with the bookshop: Reza, who consented at the bookshop
+            # and spent enough there, is enrolled at the café by the hub's command.
+            cafe = {"Authorization": f"Bearer {tokens['cafe-sepid manager']}"}
+            query = (
+                '{ members(search: "09901231234") { items { joinedVia balances { creditRial } } } }'
+            )
+            deadline = time.monotonic() + 90
+            while True:
+                found = client.post(f"{urls[3]}/graphql", json={"query": query}, headers=cafe)
+                items = found.json()["data"]["members"]["items"]
+                if items:
+                    break
+                assert time.monotonic() < deadline, "no partner enrolment at the café"
+                time.sleep(1)
+            assert items[0]["joinedVia"] == "partner"
+            assert items[0]["balances"]["creditRial"] == 500_000
             assert [s["slug"] for s in viewer["shops"]] == [
                 "cafe-sepid",
                 "kafsh-arya",
