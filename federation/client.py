@@ -20,6 +20,13 @@ mutation Ingest($events: JSON!, $backlog: BacklogInput) {
 """
 
 
+OFFER_FIELDS = """id hostShop originShops originCategory minPurchaseRial originGroups
+  firstPurchaseOnly monthlyCap welcomePoints welcomeCreditRial status"""
+OFFERS = f"query Offers {{ partnerOffers {{ {OFFER_FIELDS} }} }}"
+PUBLISH = f"""mutation Publish($input: PartnerOfferInput!) {{ publishPartnerOffer(input: $input) {{
+  __typename ... on PartnerOffer {{ {OFFER_FIELDS} }} ... on HubProblem {{ code message }} }} }}"""
+OPT_IN = f"""mutation OptIn($id: String!) {{ optInToPartnerOffer(offerId: $id) {{
+  __typename ... on PartnerOffer {{ {OFFER_FIELDS} }} ... on HubProblem {{ code message }} }} }}"""
 INBOX = "query Inbox($limit: Int!) { inbox(limit: $limit) { cursor envelope } }"
 ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"
 
@@ -75,6 +82,22 @@ class HubConnection:
             raise HubUnavailable(f"hub error: {body['errors'][0].get('message')}")
         data: dict[str, Any] = body["data"]
         return data
+
+    async def partner_offers(self) -> list[dict[str, Any]]:
+        offers: list[dict[str, Any]] = (await self._graphql(OFFERS, {}))["partnerOffers"]
+        return offers
+
+    async def publish_offer(self, offer: dict[str, Any]) -> dict[str, Any]:
+        return self._answer((await self._graphql(PUBLISH, {"input": offer}))["publishPartnerOffer"])
+
+    async def opt_in(self, offer_id: str) -> dict[str, Any]:
+        return self._answer((await self._graphql(OPT_IN, {"id": offer_id}))["optInToPartnerOffer"])
+
+    @staticmethod
+    def _answer(result: dict[str, Any]) -> dict[str, Any]:
+        if result["__typename"] == "HubProblem":
+            raise HubRefused(f"{result['code']}: {result['message']}")
+        return result
 
     async def inbox(self, limit: int = 100) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = (await self._graphql(INBOX, {"limit": limit}))["inbox"]

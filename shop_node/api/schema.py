@@ -17,6 +17,7 @@ from mallnet.authz import public, requires
 from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
 from shop_node.api import types as t
 from shop_node.api.access import MANAGE, OPERATE, STAFF, actor, runtime
+from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
 from shop_node.api.problems import (
     IdempotencyConflict,
     InsufficientBalance,
@@ -146,7 +147,7 @@ class AdjustBalanceInput:
 
 
 @strawberry.type
-class Query:
+class Query(PartnershipQuery):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self, info: strawberry.Info) -> ServerInfo:
         shop: str = info.context["state"].shop
@@ -207,7 +208,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(PartnershipMutation):
     @strawberry.mutation(
         extensions=requires(*OPERATE),
         description="Record a POS purchase (idempotent on receiptId); enrols new shoppers.",

@@ -15,12 +15,14 @@ from hub import registry
 from hub.app import create_app as create_hub
 from mallnet.config import Settings
 from mallnet.db import create_engine
+from mallnet.devtokens import issue
+from shop_node.app import create_app as create_node_app
 from shop_node.bootstrap import prepare_node
 from shop_node.domain.earning import Line
 from shop_node.inbox import pull_and_apply
 from shop_node.ledger import member_accounts
 from shop_node.models import Member
-from shop_node.relay import relay_all
+from shop_node.relay import connect, relay_all
 from shop_node.runtime import NodeRuntime
 from shop_node.services.members import MemberInput, enrol_member
 from shop_node.services.purchases import PurchaseInput, record_purchase
@@ -133,3 +135,45 @@ async def test_a_purchase_at_a_enrols_a_consenting_shopper_at_partner_b_once(
     finally:
         await engine_a.dispose()
         await engine_b.dispose()
+
+
+async def test_a_manager_manages_partnerships_from_the_shops_own_dashboard(
+    network: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, info = network
+    creds = info["creds"]["kafsh-arya"]
+    node, engine = await _node(settings, "kafsh-arya")
+    await connect(node, creds.client_id, creds.client_secret)
+    await engine.dispose()
+    publish = {
+        "query": """mutation($input: PartnerOfferInput!) { publishPartnerOffer(input: $input) {
+          __typename ... on PartnerOffer { hostShop originShops welcomePoints }
+          ... on HubAnswer { code } } }""",
+        "variables": {"input": {"originShops": ["ketab-sara"], "welcomePoints": 25}},
+    }
+    manager = issue(settings, audience="kafsh-arya", scopes=["shop:manage"], subject="m")
+    operator = issue(settings, audience="kafsh-arya", scopes=["shop:operate"], subject="o")
+    app = create_node_app("kafsh-arya", settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
+
+            async def ask(token: str) -> Any:
+                response = await client.post(
+                    "/graphql", json=publish, headers={"Authorization": f"Bearer {token}"}
+                )
+                return response.json()
+
+            # The hub is down: a clear answer, nothing else breaks.
+            down = await ask(manager)
+            assert down["data"]["publishPartnerOffer"]["code"] == "HUB_UNAVAILABLE"
+            with LiveServer(create_hub(settings), info["port"]):
+                made = await ask(manager)
+                assert made["data"]["publishPartnerOffer"] == {
+                    "__typename": "PartnerOffer",
+                    "hostShop": "kafsh-arya",
+                    "originShops": ["ketab-sara"],
+                    "welcomePoints": 25,
+                }
+                refused = await ask(operator)
+                assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
