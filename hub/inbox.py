@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import SCHEMA_VERSION, EnrolMember, EventType
@@ -72,8 +72,6 @@ async def ack(session: AsyncSession, node: str, up_to: int) -> int:
 
 
 async def depth(session: AsyncSession, node: str) -> int:
-    from sqlalchemy import func
-
     acked = await session.scalar(select(NodeCursor.acked_id).where(NodeCursor.node == node)) or 0
     return int(
         await session.scalar(

@@ -142,6 +142,7 @@ class NodeStreamStatus:
     oldest_pending_s: int = strawberry.field(
         description="Age of the node's oldest undelivered event, as last reported: its lag."
     )
+    inbox_depth: int = strawberry.field(description="Commands waiting for the node to pull.")
 
 
 @strawberry.input(description="The sender's outbox after this batch: its lag, for monitoring.")
@@ -294,6 +295,7 @@ class Query:
     async def federation_status(self, info: strawberry.Info) -> list[NodeStreamStatus]:
         async with _sessions(info)() as session:
             rows = await intake.streams(session)
+            depths = {r.node: await hub_inbox.depth(session, r.node) for r in rows}
         return [
             NodeStreamStatus(
                 node=r.node,
@@ -303,6 +305,7 @@ class Query:
                 last_contact_at=r.last_contact_at,
                 pending_events=r.pending_events,
                 oldest_pending_s=r.oldest_pending_s,
+                inbox_depth=depths[r.node],
             )
             for r in rows
         ]

@@ -166,6 +166,15 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
                 time.sleep(1)
             assert items[0]["joinedVia"] == "partner"
             assert items[0]["balances"]["creditRial"] == 500_000
+            # The shoe shop has no agreement with the bookshop: nobody was sent there.
+            shoes = {"Authorization": f"Bearer {tokens['kafsh-arya manager']}"}
+            everyone = client.post(
+                f"{urls[2]}/graphql",
+                json={"query": "{ members(first: 200) { items { joinedVia } } }"},
+                headers=shoes,
+            ).json()["data"]["members"]["items"]
+            assert everyone
+            assert all(m["joinedVia"] != "partner" for m in everyone)
             assert [s["slug"] for s in viewer["shops"]] == [
                 "cafe-sepid",
                 "kafsh-arya",

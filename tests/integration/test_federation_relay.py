@@ -62,7 +62,7 @@ async def test_events_recorded_while_the_hub_is_down_arrive_once_when_it_returns
 ) -> None:
     settings, info = network
     hub = _connection(network)
-    await _buy(node, 60)
+    await _buy(node, 500)
     # The hub is not running: the node keeps selling, the relay reports and keeps the events.
     down = await relay_once(node, hub)
     assert down.error is not None
@@ -76,6 +76,7 @@ async def test_events_recorded_while_the_hub_is_down_arrive_once_when_it_returns
     # The node reported its backlog with each batch; the last batch left nothing behind.
     assert status["node"] == "ketab-sara"
     assert status["pendingEvents"] == 0
+    assert status["inboxDepth"] == 0
     assert status["contiguousSeq"] == status["highestSeq"] > 0
 
     async def outbox_total(session: Any) -> int:
@@ -313,3 +314,23 @@ async def _hub_phone(settings: Settings, identity: str) -> str | None:
     async with engine_scope(settings.hub_db_url) as engine, session_factory(engine)() as session:
         shopper = await session.get(Shopper, identity)
         return None if shopper is None else shopper.phone
+
+
+async def test_a_relay_that_dies_after_sending_loses_nothing_and_doubles_nothing(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    """The relay's steps up to the worst moment to die — events numbered, sent, applied by
+    the hub — but never marked delivered; then a new relay run."""
+    settings, info = network
+    await _buy(node, 20)
+    from shop_node.relay import _next_batch
+
+    hub = _connection(network)
+    with LiveServer(create_hub(settings), info["port"]):
+        batch = await node.transaction(lambda s: _next_batch(s, "ketab-sara", 200))
+        first = await hub.ingest(batch)  # ... and here the process is killed
+        assert first["accepted"] == len(batch)
+        delivered = await relay_all(node, hub)
+    assert delivered == len(batch)  # acknowledged again, as duplicates
+    assert (await _hub_counts(settings))["federation_events"] == len(batch)
+    assert await _outbox_state(node) == {"pending": 0, "rejected": 0}
