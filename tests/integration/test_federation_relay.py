@@ -186,7 +186,8 @@ async def _federation_status(network: tuple[Settings, dict[str, Any]]) -> dict[s
             )
         ).json()["access_token"]
         query = (
-            "{ federationStatus { node contiguousSeq highestSeq pendingEvents oldestPendingS } }"
+            "{ federationStatus { node contiguousSeq highestSeq pendingEvents oldestPendingS"
+            " inboxDepth } }"
         )
         body = (
             await client.post(
