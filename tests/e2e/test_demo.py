@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -194,7 +195,17 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
         assert survivors == [], f"orphans left behind: {survivors}"
     finally:
         if demo.poll() is None:
-            demo.kill()
-            demo.wait()
+            # A failed assertion must not leave the network running: stop it the way a
+            # person would, and make sure of every process it started.
+            leftovers = psutil.Process(demo.pid).children(recursive=True)
+            demo.send_signal(signal.SIGINT)
+            try:
+                demo.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                demo.kill()
+                demo.wait()
+            for process in leftovers:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
         if demo.stdout is not None:
             demo.stdout.close()
