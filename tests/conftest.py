@@ -14,12 +14,13 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from mallnet.config import Settings
-from mallnet.db import drop_database, ensure_database
+from mallnet.db import drop_database, engine_scope, ensure_database, session_factory
 
 POSTGRES_URL = os.environ.get(
     "MALLNET_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -131,6 +132,21 @@ def redis_prefix() -> Iterator[str]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+async def in_transaction(url: str, work: Any) -> Any:
+    """Run ``work(session)`` in one transaction on the database at ``url``."""
+    async with (
+        engine_scope(url) as engine,
+        session_factory(engine)() as session,
+        session.begin(),
+    ):
+        return await work(session)
+
+
+def in_transaction_sync(url: str, work: Any) -> Any:
+    """``in_transaction`` for synchronous tests and fixtures (no running event loop)."""
+    return asyncio.run(in_transaction(url, work))
 
 
 @pytest.fixture

@@ -11,22 +11,13 @@ import pytest
 from federation.client import HubConnection
 from hub import registry
 from mallnet.config import Settings
-from mallnet.db import engine_scope, session_factory
 from mallnet.migrations import upgrade
 
-from ..conftest import free_ports
+from ..conftest import free_ports, in_transaction_sync
 
 
 def _hub_db(settings: Settings, work: Any) -> Any:
-    async def go() -> Any:
-        async with (
-            engine_scope(settings.hub_db_url) as engine,
-            session_factory(engine)() as session,
-            session.begin(),
-        ):
-            return await work(session)
-
-    return asyncio.run(go())
+    return in_transaction_sync(settings.hub_db_url, work)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from hub import inbox as hub_inbox
 from hub.app import create_app as create_hub
 from hub.models import NodeCursor
 from mallnet.config import Settings
-from mallnet.db import create_engine, engine_scope, session_factory
+from mallnet.db import create_engine
 from mallnet.secrets_store import pseudonym
 from shop_node.bootstrap import prepare_node
 from shop_node.inbox import pull_and_apply
@@ -22,6 +22,7 @@ from shop_node.ledger import member_accounts
 from shop_node.models import AppliedCommand, Member, OutboxEvent
 from shop_node.runtime import NodeRuntime
 
+from ..conftest import in_transaction
 from ..live_server import LiveServer
 from .conftest import _connection
 
@@ -40,12 +41,7 @@ async def node(network: tuple[Settings, dict[str, Any]]) -> AsyncIterator[NodeRu
 
 
 async def _hub(settings: Settings, work: Any) -> Any:
-    async with (
-        engine_scope(settings.hub_db_url) as engine,
-        session_factory(engine)() as session,
-        session.begin(),
-    ):
-        return await work(session)
+    return await in_transaction(settings.hub_db_url, work)
 
 
 def _enrol(node: NodeRuntime, phone: str | None) -> EnrolMember:

@@ -23,14 +23,14 @@ from hub.app import create_app
 from hub.models import SigningKey
 from hub.oauth import HUB_AUDIENCE
 from mallnet.config import Settings
-from mallnet.db import engine_scope, session_factory, utcnow
+from mallnet.db import utcnow
 from mallnet.hubtokens import MAX_AGE_S, HubTokenVerifier, JWKSCache, remote_jwks
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from shop_node.app import create_app as create_node_app
 from shop_node.bootstrap import prepare_node
 
-from ..conftest import free_ports
+from ..conftest import free_ports, in_transaction, in_transaction_sync
 from ..live_server import LiveServer
 
 VIEWER = {"query": "{ viewer { subject clientId scopes shop } }"}
@@ -68,15 +68,10 @@ class _HubSession:
         self.url = url
 
     def run(self, work: Any) -> Any:
-        return asyncio.run(self.arun(work))
+        return in_transaction_sync(self.url, work)
 
     async def arun(self, work: Any) -> Any:
-        async with (
-            engine_scope(self.url) as engine,
-            session_factory(engine)() as session,
-            session.begin(),
-        ):
-            return await work(session)
+        return await in_transaction(self.url, work)
 
 
 @pytest.fixture

@@ -23,11 +23,11 @@ from hub import people, registry
 from hub.app import create_app
 from hub.models import User
 from mallnet.config import Settings
-from mallnet.db import engine_scope, session_factory, utcnow
+from mallnet.db import utcnow
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 
-from ..conftest import free_ports
+from ..conftest import free_ports, in_transaction, in_transaction_sync
 from ..live_server import LiveServer
 
 REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
@@ -92,24 +92,11 @@ class Site:
 
 
 async def _adb(settings: Settings, work: Any) -> Any:
-    async with (
-        engine_scope(settings.hub_db_url) as engine,
-        session_factory(engine)() as session,
-        session.begin(),
-    ):
-        return await work(session)
+    return await in_transaction(settings.hub_db_url, work)
 
 
 def _db(settings: Settings, work: Any) -> Any:
-    async def go() -> Any:
-        async with (
-            engine_scope(settings.hub_db_url) as engine,
-            session_factory(engine)() as session,
-            session.begin(),
-        ):
-            return await work(session)
-
-    return asyncio.run(go())
+    return in_transaction_sync(settings.hub_db_url, work)
 
 
 @pytest.fixture
