@@ -18,14 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.envelope import EnrolMember, PurchaseRecorded
 from federation.ids import new_event_id
 from hub import inbox
+from hub.errors import HubError
 from hub.models import Membership, PartnerOffer, PartnerOptIn, Referral, Shop, Shopper
 from mallnet.db import utcnow
 
 
-class PartnershipError(Exception):
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+class PartnershipError(HubError):
+    """An expected failure of a partnership use case."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.errors import HubError
 from hub.models import OAuthClient, Shop
 from mallnet.config import InvalidShopSlug, check_shop_slug
 from mallnet.db import utcnow
@@ -41,12 +42,8 @@ CATEGORIES = (
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 
 
-class RegistryError(Exception):
+class RegistryError(HubError):
     """An expected failure of a registry use case (bad input, unknown or duplicate shop)."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from federation.envelope import Envelope, InvalidEnvelope, parse_batch
 from graphql import GraphQLError
 from hub import inbox as hub_inbox
 from hub import intake, models, partnerships, people, registry
+from hub.errors import HubError
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, public, requires
 from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
@@ -227,7 +228,7 @@ class RegisterShopInput:
     node_url: str | None = None
 
 
-def _problem(exc: registry.RegistryError) -> HubProblem:
+def _problem(exc: HubError) -> HubProblem:
     return HubProblem(code=exc.code, message=exc.message, field=exc.field)
 
 
@@ -340,7 +341,7 @@ class Mutation:
             async with _sessions(info)() as session, session.begin():
                 return PartnerOffer.of(await partnerships.publish_offer(session, host, data))
         except partnerships.PartnershipError as exc:
-            return HubProblem(code=exc.code, message=exc.message, field=exc.field)
+            return _problem(exc)
 
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
@@ -357,7 +358,7 @@ class Mutation:
                 assert offer is not None
                 return PartnerOffer.of(offer)
         except partnerships.PartnershipError as exc:
-            return HubProblem(code=exc.code, message=exc.message, field=exc.field)
+            return _problem(exc)
 
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
