@@ -191,7 +191,15 @@ async def hub_connection(runtime: NodeRuntime, hub_url: str) -> HubConnection | 
     row = await runtime.read(load)
     if row is None:
         return None
-    return HubConnection(hub_url.rstrip("/"), row.client_id, row.client_secret)
+    # Kept per process: its access token lives ten minutes, and the relay runs every few
+    # seconds — asking the hub for a new token each time would double the traffic.
+    key = (hub_url.rstrip("/"), row.client_id, row.client_secret)
+    if key not in _connections:
+        _connections[key] = HubConnection(*key)
+    return _connections[key]
+
+
+_connections: dict[tuple[str, str, str], HubConnection] = {}
 
 
 async def connect(runtime: NodeRuntime, client_id: str, client_secret: str) -> None:
