@@ -27,6 +27,7 @@ Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Rial = Annotated[int, Field(ge=0, le=10**15, strict=True)]
 Receipt = Annotated[str, Field(min_length=1, max_length=64)]
 E164 = Annotated[str, Field(pattern=r"^\+989[0-9]{9}$")]
+HoldId = Annotated[str, Field(pattern=EVENT_ID.pattern)]
 
 
 class EventType(StrEnum):
@@ -79,6 +80,11 @@ class PurchaseRecorded(_Payload):
     credit_spent_rial: Rial
     lines: Annotated[list[Line], Field(min_length=1, max_length=200)]
     visit_number: Annotated[int, Field(ge=1, strict=True)]
+    # What the shop's club awarded (the base of its pooled-points share at the hub).
+    points_earned: Annotated[int, Field(ge=0, strict=True)] = 0
+    # Paid with network value: the hold the hub captured for this purchase.
+    network_paid_rial: Rial = 0
+    network_hold_id: HoldId | None = None
 
 
 class PurchaseRefunded(_Payload):
@@ -86,6 +92,13 @@ class PurchaseRefunded(_Payload):
     refund_id: Receipt
     pseudonym: Pseudonym
     amount_rial: Rial
+    # The purchase's total and what of it was refunded before: the hub takes back the same
+    # share of the network value the purchase issued.
+    purchase_total_rial: Rial = 0
+    refunded_before_rial: Rial = 0
+    # The part of the refund that goes back to the shopper's network value.
+    network_hold_id: HoldId | None = None
+    network_returned_rial: Rial = 0
 
 
 class BalanceChanged(_Payload):

@@ -20,8 +20,9 @@ from federation.envelope import (
     MemberConsentChanged,
     MemberEnrolled,
     PurchaseRecorded,
+    PurchaseRefunded,
 )
-from hub import partnerships
+from hub import partnerships, value
 from hub.models import (
     FederationConflict,
     FederationEvent,
@@ -190,6 +191,31 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
     if isinstance(payload, PurchaseRecorded):
         await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
         await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
+        await value.issue_for_purchase(
+            session,
+            node,
+            envelope.event_id,
+            payload.receipt_id,
+            payload.pseudonym,
+            value.PurchaseFacts(
+                total_rial=payload.total_rial,
+                paid_with_value_rial=payload.credit_spent_rial + payload.network_paid_rial,
+                points_earned=payload.points_earned,
+                lines=[(line.group, line.amount_rial) for line in payload.lines],
+            ),
+            envelope.occurred_at,
+        )
+    elif isinstance(payload, PurchaseRefunded):
+        await value.clawback_for_refund(session, node, payload, now)
+        if payload.network_hold_id is not None and payload.network_returned_rial > 0:
+            await value.refund(
+                session,
+                node,
+                payload.network_hold_id,
+                payload.network_returned_rial,
+                f"{node}:{payload.refund_id}",
+                now,
+            )
     elif isinstance(payload, MemberEnrolled | MemberConsentChanged):
         membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
         # Consent reports apply in the node's order, whatever order they arrive in.

@@ -9,12 +9,13 @@ without this, two concurrent spends can both read the old balance).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -105,6 +106,34 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+T = TypeVar("T")
+# PostgreSQL: serialization_failure, deadlock_detected. A unique violation is retried too:
+# the next attempt sees the row that won the race (e.g. the same receipt sent twice at
+# once) and answers as a replay or a conflict.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+async def transaction(
+    sessions: async_sessionmaker[AsyncSession],
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    attempts: int = 4,
+) -> T:
+    """Run ``work`` in one database transaction, retrying races the database detected."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with sessions() as session, session.begin():
+                return await work(session)
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+        except DBAPIError as exc:
+            sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+            if sqlstate not in RETRYABLE_SQLSTATES or attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def utcnow() -> dt.datetime:

@@ -8,20 +8,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mallnet.config import Settings
-from mallnet.db import session_factory, utcnow
+from mallnet.db import session_factory, transaction, utcnow
 from mallnet.secrets_store import network_key
 from shop_node.domain.policy import ClubPolicy
 from shop_node.ledger import ensure_system_accounts
 
 T = TypeVar("T")
-# PostgreSQL: serialization_failure, deadlock_detected. A unique violation is retried too:
-# the next attempt sees the row that won the race (e.g. the same receipt sent twice at
-# once) and answers as a replay or a conflict.
-RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
 @dataclass
@@ -75,18 +70,7 @@ class NodeRuntime:
         self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 4
     ) -> T:
         """Run ``work`` in one database transaction, retrying races the database detected."""
-        for attempt in range(1, attempts + 1):
-            try:
-                async with self.sessions() as session, session.begin():
-                    return await work(session)
-            except IntegrityError:
-                if attempt == attempts:
-                    raise
-            except DBAPIError as exc:
-                sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-                if sqlstate not in RETRYABLE_SQLSTATES or attempt == attempts:
-                    raise
-        raise AssertionError("unreachable")
+        return await transaction(self.sessions, work, attempts=attempts)
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async with self.sessions() as session:
