@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -405,8 +406,8 @@ class ValueLot(Base):
         Index(
             "ix_value_lots_expiring",
             "expires_at",
-            postgresql_where="remaining > held",
-            sqlite_where="remaining > held",
+            postgresql_where=text("remaining > held"),
+            sqlite_where=text("remaining > held"),
         ),
     )
 
@@ -493,8 +494,8 @@ class ValueHold(Base):
         Index(
             "ix_value_holds_open_expires_at",
             "expires_at",
-            postgresql_where="status = 'open'",
-            sqlite_where="status = 'open'",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
         ),
         Index("ix_value_holds_shop_purchase_ref", "shop", "purchase_ref"),
     )

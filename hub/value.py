@@ -62,6 +62,7 @@ from mallnet.db import utcnow
 DEFAULT_RIAL_PER_POINT = 1_000
 DEFAULT_HOLD_TTL_S = 15 * 60
 MIN_HOLD_TTL_S, MAX_HOLD_TTL_S = 30, 24 * 3600
+ALL_KINDS: tuple[str, ...] = (POOLED, GENERAL, TARGETED)
 REFUND_LOT_DAYS = 30  # a returned lot that had expired meanwhile lives this long at least
 
 POSTINGS: Table = ValuePosting.__table__  # type: ignore[assignment]
@@ -427,7 +428,7 @@ class HoldInput:
     purchase_ref: str
     idempotency_key: str
     partial: bool = False
-    kinds: Sequence[str] = (POOLED, GENERAL, TARGETED)
+    kinds: Sequence[str] = ALL_KINDS
     ttl_s: int = DEFAULT_HOLD_TTL_S
 
 

@@ -16,32 +16,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import mallnet
 from federation.envelope import Envelope, InvalidEnvelope, parse_batch
-from graphql import GraphQLError
 from hub import inbox as hub_inbox
 from hub import intake, models, partnerships, people, registry
-from hub.errors import HubError
+from hub.api.common import (
+    ANY_CLIENT,
+    SHOP_READERS,
+    HubProblem,
+    node_of,
+    problem,
+    sessions,
+)
+from hub.api.value import (
+    NetworkValueEntry,
+    NetworkWallet,
+    ValueMutation,
+    ValueQuery,
+    value_history,
+    wallet,
+)
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, public, requires
 from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
 from mallnet.phone import mask
 from mallnet.scopes import Scope
-
-MALL = (Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS, Scope.MALL_SETTLEMENT)
-# Nodes read the registry too (shop names for partnerships and statements).
-SHOP_READERS = (*MALL, Scope.NODE_FEDERATE)
-ANY_CLIENT = (*SHOP_READERS, Scope.SHOPPER_READ)
-
-
-def _node_of(info: strawberry.Info) -> str:
-    user = info.context["request"].user
-    if not isinstance(user, Principal) or user.shop is None:
-        raise GraphQLError("only a node's client has an inbox", extensions={"code": "FORBIDDEN"})
-    return user.shop
-
-
-def _sessions(info: strawberry.Info) -> async_sessionmaker[AsyncSession]:
-    sessions: async_sessionmaker[AsyncSession] = info.context["state"].sessions
-    return sessions
 
 
 @strawberry.type(description="A shop of the network.")
@@ -80,13 +77,6 @@ class ShopRegistered:
     )
 
 
-@strawberry.type(description="An expected failure, with a stable code.")
-class HubProblem:
-    code: str
-    message: str
-    field: str | None
-
-
 @strawberry.type(description="Who the token speaks for.")
 class Viewer:
     subject: str
@@ -104,9 +94,21 @@ class NetworkShopper:
     created_at: dt.datetime
     last_sign_in_at: dt.datetime | None
 
+    @strawberry.field(description="Pooled points, network credit and club balances.")
+    async def wallet(self, info: strawberry.Info) -> NetworkWallet:
+        async with sessions(info)() as session:
+            return await wallet(session, self.pseudonym)
+
+    @strawberry.field(description="Every change of network value, newest first, with shops.")
+    async def value_history(
+        self, info: strawberry.Info, first: int = 50, before: int | None = None
+    ) -> list[NetworkValueEntry]:
+        async with sessions(info)() as session:
+            return await value_history(session, self.pseudonym, first, before)
+
     @strawberry.field(description="The shops whose clubs this shopper belongs to.")
     async def memberships(self, info: strawberry.Info) -> list[str]:
-        async with _sessions(info)() as session:
+        async with sessions(info)() as session:
             return [m.shop for m in await intake.memberships(session, self.pseudonym)]
 
     @classmethod
@@ -208,7 +210,6 @@ guard_fields(NodeStreamStatus, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 guard_fields(Shop, *SHOP_READERS)
 guard_fields(NetworkShopper, Scope.SHOPPER_READ, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 guard_fields(ShopRegistered, Scope.MALL_ADMIN)
-guard_fields(HubProblem, *ANY_CLIENT)
 guard_fields(Viewer, *ANY_CLIENT)
 
 IngestEventsResult = Annotated[IngestResult | HubProblem, strawberry.union("IngestEventsResult")]
@@ -228,12 +229,8 @@ class RegisterShopInput:
     node_url: str | None = None
 
 
-def _problem(exc: HubError) -> HubProblem:
-    return HubProblem(code=exc.code, message=exc.message, field=exc.field)
-
-
 @strawberry.type
-class Query:
+class Query(ValueQuery):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self) -> ServerInfo:
         return ServerInfo(role="hub", version=mallnet.__version__, shop=None)
@@ -258,7 +255,7 @@ class Query:
         if not isinstance(user, Principal) or not user.subject.startswith("shopper:"):
             return None
         identity = user.subject.removeprefix("shopper:")
-        async with _sessions(info)() as session:
+        async with sessions(info)() as session:
             row = await people.get_shopper(session, identity)
         return None if row is None else NetworkShopper.of(row)
 
@@ -267,7 +264,7 @@ class Query:
         description="Shoppers of the network, pseudonymous, newest first.",
     )
     async def shoppers(self, info: strawberry.Info, first: int = 50) -> list[NetworkShopper]:
-        async with _sessions(info)() as session:
+        async with sessions(info)() as session:
             rows = await people.list_shoppers(session, max(1, min(first, 200)))
         return [NetworkShopper.of(row) for row in rows]
 
@@ -276,7 +273,7 @@ class Query:
         description="Every partnership offer of the network (mall management sees all).",
     )
     async def partner_offers(self, info: strawberry.Info) -> list[PartnerOffer]:
-        async with _sessions(info)() as session:
+        async with sessions(info)() as session:
             return [PartnerOffer.of(row) for row in await partnerships.offers(session)]
 
     @strawberry.field(
@@ -284,8 +281,8 @@ class Query:
         description="The calling node's commands after its acknowledged cursor, oldest first.",
     )
     async def inbox(self, info: strawberry.Info, limit: int = 100) -> list[InboxItem]:
-        node = _node_of(info)
-        async with _sessions(info)() as session:
+        node = node_of(info)
+        async with sessions(info)() as session:
             items = await hub_inbox.pull(session, node, limit)
         return [InboxItem(cursor=int(str(e["seq"])), envelope=JSONDocument(e)) for e in items]
 
@@ -294,7 +291,7 @@ class Query:
         description="Each node's event stream: how far it has arrived, gaps, last contact.",
     )
     async def federation_status(self, info: strawberry.Info) -> list[NodeStreamStatus]:
-        async with _sessions(info)() as session:
+        async with sessions(info)() as session:
             rows = await intake.streams(session)
             depths = {r.node: await hub_inbox.depth(session, r.node) for r in rows}
         return [
@@ -313,12 +310,12 @@ class Query:
 
     @strawberry.field(extensions=requires(*SHOP_READERS), description="The shops registry.")
     async def shops(self, info: strawberry.Info) -> list[Shop]:
-        async with _sessions(info)() as session:
+        async with sessions(info)() as session:
             return [Shop.of(row) for row in await registry.list_shops(session)]
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ValueMutation):
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
         description="The calling shop offers to welcome customers of other shops.",
@@ -326,7 +323,7 @@ class Mutation:
     async def publish_partner_offer(
         self, info: strawberry.Info, input: PartnerOfferInput
     ) -> PartnerOfferResult:
-        host = _node_of(info)
+        host = node_of(info)
         data = partnerships.OfferInput(
             origin_shops=input.origin_shops,
             origin_category=input.origin_category,
@@ -338,10 +335,10 @@ class Mutation:
             welcome_credit_rial=input.welcome_credit_rial,
         )
         try:
-            async with _sessions(info)() as session, session.begin():
+            async with sessions(info)() as session, session.begin():
                 return PartnerOffer.of(await partnerships.publish_offer(session, host, data))
         except partnerships.PartnershipError as exc:
-            return _problem(exc)
+            return problem(exc)
 
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
@@ -350,23 +347,23 @@ class Mutation:
     async def opt_in_to_partner_offer(
         self, info: strawberry.Info, offer_id: str
     ) -> PartnerOfferResult:
-        origin = _node_of(info)
+        origin = node_of(info)
         try:
-            async with _sessions(info)() as session, session.begin():
+            async with sessions(info)() as session, session.begin():
                 await partnerships.opt_in(session, origin, offer_id)
                 offer = await session.get(models.PartnerOffer, offer_id)
                 assert offer is not None
                 return PartnerOffer.of(offer)
         except partnerships.PartnershipError as exc:
-            return _problem(exc)
+            return problem(exc)
 
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
         description="The calling node has applied its commands up to this cursor.",
     )
     async def ack_inbox(self, info: strawberry.Info, up_to: int) -> int:
-        node = _node_of(info)
-        async with _sessions(info)() as session, session.begin():
+        node = node_of(info)
+        async with sessions(info)() as session, session.begin():
             return await hub_inbox.ack(session, node, up_to)
 
     @strawberry.mutation(
@@ -390,7 +387,7 @@ class Mutation:
             if backlog is None
             else intake.Backlog(max(0, backlog.pending_events), max(0, backlog.oldest_pending_s))
         )
-        report = await _ingest(_sessions(info), user.shop, batch, reported)
+        report = await _ingest(sessions(info), user.shop, batch, reported)
         return IngestResult(
             accepted=len(report.accepted),
             duplicates=len(report.duplicates),
@@ -418,10 +415,10 @@ class Mutation:
             node_url=input.node_url,
         )
         try:
-            async with _sessions(info)() as session, session.begin():
+            async with sessions(info)() as session, session.begin():
                 shop, credentials = await registry.register_shop(session, data)
         except registry.RegistryError as exc:
-            return _problem(exc)
+            return problem(exc)
         return ShopRegistered(
             shop=Shop.of(shop),
             client_id=credentials.client_id,
@@ -460,10 +457,10 @@ async def _ingest(
 
 async def _set_status(info: strawberry.Info, slug: str, status: str) -> Shop | HubProblem:
     try:
-        async with _sessions(info)() as session, session.begin():
+        async with sessions(info)() as session, session.begin():
             return Shop.of(await registry.set_shop_status(session, slug, status))
     except registry.RegistryError as exc:
-        return _problem(exc)
+        return problem(exc)
 
 
 schema = build_schema(Query, Mutation)

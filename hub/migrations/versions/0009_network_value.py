@@ -80,8 +80,8 @@ def upgrade() -> None:
         "value_holds",
         ["expires_at"],
         unique=False,
-        postgresql_where="status = 'open'",
-        sqlite_where="status = 'open'",
+        postgresql_where=sa.text("status = 'open'"),
+        sqlite_where=sa.text("status = 'open'"),
     )
     op.create_index(
         "ix_value_holds_shop_purchase_ref", "value_holds", ["shop", "purchase_ref"], unique=False
@@ -123,8 +123,8 @@ def upgrade() -> None:
         "value_lots",
         ["expires_at"],
         unique=False,
-        postgresql_where="remaining > held",
-        sqlite_where="remaining > held",
+        postgresql_where=sa.text("remaining > held"),
+        sqlite_where=sa.text("remaining > held"),
     )
     op.create_index(
         "ix_value_lots_pseudonym_expires_at",
@@ -254,16 +254,16 @@ def downgrade() -> None:
     op.drop_index(
         "ix_value_lots_expiring",
         table_name="value_lots",
-        postgresql_where="remaining > held",
-        sqlite_where="remaining > held",
+        postgresql_where=sa.text("remaining > held"),
+        sqlite_where=sa.text("remaining > held"),
     )
     op.drop_table("value_lots")
     op.drop_index("ix_value_holds_shop_purchase_ref", table_name="value_holds")
     op.drop_index(
         "ix_value_holds_open_expires_at",
         table_name="value_holds",
-        postgresql_where="status = 'open'",
-        sqlite_where="status = 'open'",
+        postgresql_where=sa.text("status = 'open'"),
+        sqlite_where=sa.text("status = 'open'"),
     )
     op.drop_table("value_holds")
     op.drop_index(op.f("ix_point_values_effective_from"), table_name="point_values")

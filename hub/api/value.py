@@ -1,0 +1,454 @@
+"""Network value over GraphQL: the shopper's wallet (``me``), a shop's issuance policy,
+the pooled point's value, and two-phase redemption for nodes (hold → capture or void)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import models, value
+from hub.api.common import MALL, HubProblem, node_of, problem, sessions
+from mallnet.auth import Principal
+from mallnet.authz import guard_fields, requires
+from mallnet.db import transaction
+from mallnet.gql import JSONDocument, Points, Rial
+from mallnet.jalali import to_jalali_str
+from mallnet.scopes import Scope
+
+T = TypeVar("T")
+TEHRAN = ZoneInfo("Asia/Tehran")
+WALLET_READERS = (Scope.SHOPPER_READ, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
+POLICY_READERS = (Scope.NODE_FEDERATE, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
+
+
+def jalali(at: dt.datetime) -> str:
+    """The Jalali date of a moment, in Tehran."""
+    return to_jalali_str(at.astimezone(TEHRAN).date())
+
+
+@strawberry.enum(description="The kinds of network value.")
+class NetworkValueKind(Enum):
+    POOLED_POINTS = "pooled_points"
+    GENERAL_CREDIT = "general_credit"
+    TARGETED_CREDIT = "targeted_credit"
+
+
+@strawberry.type(description="A shop, by name.")
+class ShopRef:
+    slug: str
+    name_fa: str
+    name_en: str
+
+
+Names = dict[str, tuple[str, str]]
+
+
+def shop_ref(names: Names, slug: str | None) -> ShopRef | None:
+    if slug is None:
+        return None
+    fa, en = names.get(slug, (slug, slug))
+    return ShopRef(slug=slug, name_fa=fa, name_en=en)
+
+
+@strawberry.type(description="Network credit spendable in the same places.")
+class NetworkCredit:
+    kind: NetworkValueKind
+    available_rial: Rial
+    held_rial: Rial = strawberry.field(description="Reserved by holds not yet captured.")
+    everywhere: bool
+    spendable_at: list[ShopRef] = strawberry.field(description="When not everywhere.")
+    accepted_category: str | None = strawberry.field(
+        description="Spendable at every shop of this category."
+    )
+
+
+@strawberry.type(description="A shop's own club balance, as the shop last reported it.")
+class LocalClubBalance:
+    shop: ShopRef
+    points: Points
+    credit_rial: Rial
+    updated_at: dt.datetime
+
+
+@strawberry.type(description="Value that expires soon if not spent.")
+class ExpiringValue:
+    kind: NetworkValueKind
+    issuer: ShopRef
+    amount: Points = strawberry.field(description="Points, or Rial for credit.")
+    value_rial: Rial
+    expires_at: dt.datetime
+    expires_on_jalali: str
+
+
+@strawberry.type(description="A shopper's network value and club balances.")
+class NetworkWallet:
+    pooled_points: Points = strawberry.field(description="Spendable pooled points.")
+    pooled_points_held: Points
+    pooled_value_rial: Rial = strawberry.field(description="What the spendable points are worth.")
+    point_value_rial: Rial = strawberry.field(description="A new pooled point's value now.")
+    credit: list[NetworkCredit]
+    credit_rial: Rial = strawberry.field(description="All spendable network credit.")
+    total_value_rial: Rial = strawberry.field(description="Pooled points' worth plus credit.")
+    local_balances: list[LocalClubBalance]
+    expiring: list[ExpiringValue] = strawberry.field(description="Within the next 30 days.")
+
+
+@strawberry.type(description="One change of a shopper's network value.")
+class NetworkValueEntry:
+    id: strawberry.ID
+    kind: str = strawberry.field(
+        description="issue, hold, capture, release, expire, refund or clawback."
+    )
+    shop: ShopRef | None
+    reason: str
+    points: Points
+    credit_rial: Rial
+    value_rial: Rial
+    hold_id: str | None
+    at: dt.datetime
+    on_jalali: str
+
+
+async def wallet(session: AsyncSession, pseudonym: str) -> NetworkWallet:
+    now = dt.datetime.now(dt.UTC)
+    summary = await value.summary(session, pseudonym, now)
+    names = await value.shop_names(session)
+    rate = await value.point_value_at(session, now)
+    credit = [
+        NetworkCredit(
+            kind=NetworkValueKind(b.kind),
+            available_rial=Rial(b.available),
+            held_rial=Rial(b.held),
+            everywhere=not b.accepted_shops and b.accepted_category is None,
+            spendable_at=[r for s in b.accepted_shops if (r := shop_ref(names, s))],
+            accepted_category=b.accepted_category,
+        )
+        for b in summary.credit
+    ]
+    credit_total = sum(b.available for b in summary.credit)
+    return NetworkWallet(
+        pooled_points=Points(summary.pooled.available),
+        pooled_points_held=Points(summary.pooled.held),
+        pooled_value_rial=Rial(summary.pooled.value_rial),
+        point_value_rial=Rial(rate),
+        credit=credit,
+        credit_rial=Rial(credit_total),
+        total_value_rial=Rial(summary.pooled.value_rial + credit_total),
+        local_balances=[
+            LocalClubBalance(
+                shop=shop_ref(names, row.shop) or ShopRef(slug=row.shop, name_fa="", name_en=""),
+                points=Points(row.points),
+                credit_rial=Rial(row.credit_rial),
+                updated_at=row.updated_at,
+            )
+            for row in summary.local
+        ],
+        expiring=[
+            ExpiringValue(
+                kind=NetworkValueKind(e.kind),
+                issuer=shop_ref(names, e.issuer) or ShopRef(slug=e.issuer, name_fa="", name_en=""),
+                amount=Points(e.available),
+                value_rial=Rial(e.value_rial),
+                expires_at=e.expires_at,
+                expires_on_jalali=jalali(e.expires_at),
+            )
+            for e in summary.expiring
+        ],
+    )
+
+
+async def value_history(
+    session: AsyncSession, pseudonym: str, first: int, before: int | None
+) -> list[NetworkValueEntry]:
+    rows = await value.history(session, pseudonym, max(1, min(first, 200)), before)
+    names = await value.shop_names(session) if rows else {}
+    return [
+        NetworkValueEntry(
+            id=strawberry.ID(str(row.id)),
+            kind=row.kind,
+            shop=shop_ref(names, row.shop),
+            reason=row.reason,
+            points=Points(row.points),
+            credit_rial=Rial(row.credit_rial),
+            value_rial=Rial(row.value_rial),
+            hold_id=row.hold_id,
+            at=row.created_at,
+            on_jalali=jalali(row.created_at),
+        )
+        for row in rows
+    ]
+
+
+@strawberry.type(description="Part of a hold, from one lot.")
+class HoldPortion:
+    kind: NetworkValueKind
+    issuer_shop: str
+    units: Points = strawberry.field(description="Points, or Rial for credit.")
+    rial_per_unit: Rial
+    captured_units: Points
+    refunded_units: Points
+
+
+@strawberry.type(description="A reservation of network value for one purchase.")
+class NetworkHold:
+    id: str
+    pseudonym: str
+    purchase_ref: str
+    requested_rial: Rial
+    held_rial: Rial
+    captured_rial: Rial
+    refunded_rial: Rial
+    status: str = strawberry.field(description="open, captured, voided or expired.")
+    expires_at: dt.datetime
+    replayed: bool = strawberry.field(description="This answer repeats an earlier one.")
+    portions: list[HoldPortion]
+
+
+async def _hold_view(session: AsyncSession, outcome: value.HoldOutcome) -> NetworkHold:
+    row = outcome.hold
+    lots = {p.lot_id: await session.get_one(models.ValueLot, p.lot_id) for p in outcome.portions}
+    return NetworkHold(
+        id=row.id,
+        pseudonym=row.pseudonym,
+        purchase_ref=row.purchase_ref,
+        requested_rial=Rial(row.requested_rial),
+        held_rial=Rial(row.held_rial),
+        captured_rial=Rial(row.captured_rial),
+        refunded_rial=Rial(row.refunded_rial),
+        status=row.status,
+        expires_at=row.expires_at,
+        replayed=outcome.replayed,
+        portions=[
+            HoldPortion(
+                kind=NetworkValueKind(lots[p.lot_id].kind),
+                issuer_shop=lots[p.lot_id].issuer_shop,
+                units=Points(p.units),
+                rial_per_unit=Rial(lots[p.lot_id].rial_per_point),
+                captured_units=Points(p.captured_units),
+                refunded_units=Points(p.refunded_units),
+            )
+            for p in outcome.portions
+        ],
+    )
+
+
+@strawberry.type(description="What a shopper can spend at the calling shop now.")
+class SpendableValue:
+    pooled_points: Points
+    credit_rial: Rial
+    worth_rial: Rial = strawberry.field(description="Points at their lots' value, plus credit.")
+
+
+@strawberry.input
+class HoldInput:
+    pseudonym: str
+    amount_rial: Rial
+    purchase_ref: str = strawberry.field(description="The receipt id the purchase will carry.")
+    idempotency_key: str
+    partial: bool = strawberry.field(
+        default=False, description="Hold what there is when it covers less than asked."
+    )
+    kinds: list[NetworkValueKind] | None = strawberry.field(
+        default=None, description="Which kinds to use (all by default)."
+    )
+    ttl_seconds: int = value.DEFAULT_HOLD_TTL_S
+
+
+@strawberry.type(description="A shop's issuance policy for network value.")
+class IssuancePolicy:
+    shop: str
+    version: int
+    policy: JSONDocument
+    effective_from: dt.datetime
+
+
+@strawberry.type(description="The value of a pooled point (new lots use the latest).")
+class PointValue:
+    rial_per_point: Rial
+    effective_from: dt.datetime
+    set_by: str
+
+
+guard_fields(ShopRef, *WALLET_READERS, Scope.NODE_FEDERATE)
+for wallet_part in (
+    NetworkCredit,
+    LocalClubBalance,
+    ExpiringValue,
+    NetworkWallet,
+    NetworkValueEntry,
+):
+    guard_fields(wallet_part, *WALLET_READERS)
+for hold_part in (HoldPortion, NetworkHold, SpendableValue):
+    guard_fields(hold_part, Scope.NODE_FEDERATE)
+guard_fields(IssuancePolicy, *POLICY_READERS)
+guard_fields(PointValue, *MALL, Scope.NODE_FEDERATE, Scope.SHOPPER_READ)
+
+HoldResult = Annotated[NetworkHold | HubProblem, strawberry.union("NetworkHoldResult")]
+PolicyResult = Annotated[IssuancePolicy | HubProblem, strawberry.union("IssuancePolicyResult")]
+PointValueResult = Annotated[PointValue | HubProblem, strawberry.union("PointValueResult")]
+
+
+def _policy(row: models.IssuancePolicy) -> IssuancePolicy:
+    return IssuancePolicy(
+        shop=row.shop,
+        version=row.version,
+        policy=JSONDocument(row.document),
+        effective_from=row.effective_from,
+    )
+
+
+def _actor(info: strawberry.Info) -> str:
+    user = info.context["request"].user
+    return user.subject if isinstance(user, Principal) else "unknown"
+
+
+@strawberry.type
+class ValueQuery:
+    @strawberry.field(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="What a shopper can spend at the calling shop now (no hold is made).",
+    )
+    async def spendable_network_value(
+        self, info: strawberry.Info, pseudonym: str
+    ) -> SpendableValue:
+        shop = node_of(info)
+        async with sessions(info)() as session:
+            points, credit, worth = await value.spendable_at(session, pseudonym, shop)
+        return SpendableValue(
+            pooled_points=Points(points), credit_rial=Rial(credit), worth_rial=Rial(worth)
+        )
+
+    @strawberry.field(
+        extensions=requires(*POLICY_READERS),
+        description="A shop's current issuance policy (a node reads its own by default).",
+    )
+    async def issuance_policy(
+        self, info: strawberry.Info, shop: str | None = None
+    ) -> IssuancePolicy | None:
+        user = info.context["request"].user
+        own = user.shop if isinstance(user, Principal) else None
+        slug = shop or own
+        if slug is None:
+            return None
+        async with sessions(info)() as session:
+            row = await value.issuance_policy(session, slug)
+        return None if row is None else _policy(row)
+
+    @strawberry.field(
+        extensions=requires(*MALL, Scope.NODE_FEDERATE, Scope.SHOPPER_READ),
+        description="The pooled point's value: the current one first, then its history.",
+    )
+    async def point_values(self, info: strawberry.Info) -> list[PointValue]:
+        async with sessions(info)() as session:
+            rows = await value.point_values(session)
+        return [
+            PointValue(
+                rial_per_point=Rial(r.rial_per_point),
+                effective_from=r.effective_from,
+                set_by=r.set_by,
+            )
+            for r in rows
+        ]
+
+
+@strawberry.type
+class ValueMutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="Reserve a shopper's network value acceptable at the calling shop, "
+        "soonest-expiring first. Idempotent on idempotencyKey.",
+    )
+    async def hold_network_value(self, info: strawberry.Info, input: HoldInput) -> HoldResult:
+        shop = node_of(info)
+        data = value.HoldInput(
+            pseudonym=input.pseudonym,
+            amount_rial=input.amount_rial,
+            purchase_ref=input.purchase_ref,
+            idempotency_key=input.idempotency_key,
+            partial=input.partial,
+            kinds=[k.value for k in input.kinds] if input.kinds is not None else value.ALL_KINDS,
+            ttl_s=input.ttl_seconds,
+        )
+
+        async def work(session: AsyncSession) -> NetworkHold:
+            return await _hold_view(session, await value.hold(session, shop, data))
+
+        return await _run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="Capture an open hold, fully (no amount) or partly; the rest is released.",
+    )
+    async def capture_network_hold(
+        self, info: strawberry.Info, hold_id: str, amount_rial: Rial | None = None
+    ) -> HoldResult:
+        shop = node_of(info)
+
+        async def work(session: AsyncSession) -> NetworkHold:
+            return await _hold_view(
+                session, await value.capture(session, shop, hold_id, amount_rial)
+            )
+
+        return await _run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="Release an open hold (the sale was cancelled). Idempotent.",
+    )
+    async def void_network_hold(self, info: strawberry.Info, hold_id: str) -> HoldResult:
+        shop = node_of(info)
+
+        async def work(session: AsyncSession) -> NetworkHold:
+            return await _hold_view(session, await value.void(session, shop, hold_id))
+
+        return await _run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="Set the calling shop's issuance policy (a new version, for purchases "
+        "from now on): pooledShareBp, pooledValidDays, creditRules[].",
+    )
+    async def set_issuance_policy(
+        self, info: strawberry.Info, policy: JSONDocument
+    ) -> PolicyResult:
+        shop = node_of(info)
+        actor = _actor(info)
+
+        async def work(session: AsyncSession) -> IssuancePolicy:
+            return _policy(await value.set_issuance_policy(session, shop, policy, actor))
+
+        return await _run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_ADMIN),
+        description="Set the pooled point's value in Rial: lots issued from now on carry it.",
+    )
+    async def set_point_value(
+        self, info: strawberry.Info, rial_per_point: Rial
+    ) -> PointValueResult:
+        actor = _actor(info)
+
+        async def work(session: AsyncSession) -> PointValue:
+            row = await value.set_point_value(session, rial_per_point, actor)
+            return PointValue(
+                rial_per_point=Rial(row.rial_per_point),
+                effective_from=row.effective_from,
+                set_by=row.set_by,
+            )
+
+        return await _run(info, work)
+
+
+async def _run(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T | HubProblem:
+    try:
+        return await transaction(sessions(info), work)
+    except value.NetworkValueError as exc:
+        return problem(exc)
