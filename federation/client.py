@@ -27,6 +27,21 @@ PUBLISH = f"""mutation Publish($input: PartnerOfferInput!) {{ publishPartnerOffe
   __typename ... on PartnerOffer {{ {OFFER_FIELDS} }} ... on HubProblem {{ code message }} }} }}"""
 OPT_IN = f"""mutation OptIn($id: String!) {{ optInToPartnerOffer(offerId: $id) {{
   __typename ... on PartnerOffer {{ {OFFER_FIELDS} }} ... on HubProblem {{ code message }} }} }}"""
+HOLD_FIELDS = """id pseudonym purchaseRef requestedRial heldRial capturedRial refundedRial status
+  expiresAt replayed portions { kind issuerShop units rialPerUnit capturedUnits refundedUnits }"""
+_HOLD_RESULT = f"""__typename ... on NetworkHold {{ {HOLD_FIELDS} }}
+  ... on HubProblem {{ code message }}"""
+HOLD = f"""mutation Hold($input: HoldInput!) {{
+  holdNetworkValue(input: $input) {{ {_HOLD_RESULT} }} }}"""
+CAPTURE = f"""mutation Capture($id: String!, $amount: Rial) {{
+  captureNetworkHold(holdId: $id, amountRial: $amount) {{ {_HOLD_RESULT} }} }}"""
+VOID = f"""mutation Void($id: String!) {{ voidNetworkHold(holdId: $id) {{ {_HOLD_RESULT} }} }}"""
+SPENDABLE = """query Spendable($pseudonym: String!) {
+  spendableNetworkValue(pseudonym: $pseudonym) { pooledPoints creditRial worthRial } }"""
+POLICY_FIELDS = "shop version policy effectiveFrom"
+POLICY = f"query Policy {{ issuancePolicy {{ {POLICY_FIELDS} }} }}"
+SET_POLICY = f"""mutation SetPolicy($policy: JSON!) {{ setIssuancePolicy(policy: $policy) {{
+  __typename ... on IssuancePolicy {{ {POLICY_FIELDS} }} ... on HubProblem {{ code message }} }} }}"""
 INBOX = "query Inbox($limit: Int!) { inbox(limit: $limit) { cursor envelope } }"
 ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"
 
@@ -98,6 +113,30 @@ class HubConnection:
         if result["__typename"] == "HubProblem":
             raise HubRefused(f"{result['code']}: {result['message']}")
         return result
+
+    async def hold(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Reserve network value (keys of the hub's HoldInput, camelCase)."""
+        return self._answer((await self._graphql(HOLD, {"input": request}))["holdNetworkValue"])
+
+    async def capture(self, hold_id: str, amount_rial: int | None = None) -> dict[str, Any]:
+        data = await self._graphql(CAPTURE, {"id": hold_id, "amount": amount_rial})
+        return self._answer(data["captureNetworkHold"])
+
+    async def void(self, hold_id: str) -> dict[str, Any]:
+        return self._answer((await self._graphql(VOID, {"id": hold_id}))["voidNetworkHold"])
+
+    async def spendable(self, pseudonym: str) -> dict[str, Any]:
+        data = await self._graphql(SPENDABLE, {"pseudonym": pseudonym})
+        result: dict[str, Any] = data["spendableNetworkValue"]
+        return result
+
+    async def issuance_policy(self) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = (await self._graphql(POLICY, {}))["issuancePolicy"]
+        return result
+
+    async def set_issuance_policy(self, policy: dict[str, Any]) -> dict[str, Any]:
+        data = await self._graphql(SET_POLICY, {"policy": policy})
+        return self._answer(data["setIssuancePolicy"])
 
     async def inbox(self, limit: int = 100) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = (await self._graphql(INBOX, {"limit": limit}))["inbox"]

@@ -125,3 +125,15 @@ SCALARS: dict[object, ScalarDefinition] = {
         parse_value=lambda v: json.loads(v) if isinstance(v, str) else v,
     ),
 }
+
+
+def snake_keys(document: Any) -> Any:
+    """A JSON document's keys in snake_case: JSON inputs accept GraphQL's camelCase."""
+    if isinstance(document, dict):
+        return {
+            "".join("_" + c.lower() if c.isupper() else c for c in str(k)): snake_keys(v)
+            for k, v in document.items()
+        }
+    if isinstance(document, list):
+        return [snake_keys(v) for v in document]
+    return document

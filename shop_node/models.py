@@ -185,6 +185,9 @@ class Purchase(Base):
     frequency_credit_rial: Mapped[int] = mapped_column(BigInteger)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
     actor: Mapped[str] = mapped_column(String(120))
+    # Paid with network value: what the hub captured of the hold (the hub holds that value).
+    network_paid_rial: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    network_hold_id: Mapped[str | None] = mapped_column(String(26))
 
 
 class PurchaseLine(Base):
@@ -220,6 +223,8 @@ class Refund(Base):
     # Value of this purchase that had already expired, so there was nothing to take back.
     lapsed_points: Mapped[int] = mapped_column(BigInteger)
     lapsed_credit_rial: Mapped[int] = mapped_column(BigInteger)
+    # The share of the network value the purchase was paid with that goes back to it.
+    network_returned_rial: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(120))

@@ -17,7 +17,7 @@ from hub.api.common import MALL, HubProblem, node_of, problem, sessions
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.db import transaction
-from mallnet.gql import JSONDocument, Points, Rial
+from mallnet.gql import JSONDocument, Points, Rial, snake_keys
 from mallnet.jalali import to_jalali_str
 from mallnet.scopes import Scope
 
@@ -421,7 +421,9 @@ class ValueMutation:
         actor = _actor(info)
 
         async def work(session: AsyncSession) -> IssuancePolicy:
-            return _policy(await value.set_issuance_policy(session, shop, policy, actor))
+            return _policy(
+                await value.set_issuance_policy(session, shop, snake_keys(policy), actor)
+            )
 
         return await _run(info, work)
 

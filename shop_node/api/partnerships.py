@@ -68,7 +68,7 @@ guard_fields(HubAnswer, *STAFF)
 OfferResult = Annotated[PartnerOffer | HubAnswer, strawberry.union("PartnerOfferResult")]
 
 
-async def _hub(info: strawberry.Info) -> HubConnection | HubAnswer:
+async def hub_of(info: strawberry.Info) -> HubConnection | HubAnswer:
     node = runtime(info)
     hub = await hub_connection(node, info.context["state"].settings.public_hub_url)
     if hub is None:
@@ -76,14 +76,18 @@ async def _hub(info: strawberry.Info) -> HubConnection | HubAnswer:
     return hub
 
 
-async def _ask(info: strawberry.Info, call: Any) -> Any:
-    hub = await _hub(info)
+async def ask(info: strawberry.Info, call: Any, *, unavailable: str | None = None) -> Any:
+    """Ask the hub; an unreachable hub or its refusal comes back as a ``HubAnswer``."""
+    hub = await hub_of(info)
     if isinstance(hub, HubAnswer):
         return hub
     try:
         return await call(hub)
     except HubUnavailable as exc:
-        return HubAnswer(code="HUB_UNAVAILABLE", message=f"the hub is not reachable now: {exc}")
+        return HubAnswer(
+            code="HUB_UNAVAILABLE",
+            message=f"{unavailable or 'the hub is not reachable now'}: {exc}",
+        )
     except HubRefused as exc:
         code, _, message = str(exc).partition(": ")
         return HubAnswer(code=code, message=message)
@@ -93,7 +97,7 @@ async def _ask(info: strawberry.Info, call: Any) -> Any:
 class PartnershipQuery:
     @strawberry.field(extensions=requires(*STAFF), description="Partnership offers of the mall.")
     async def partner_offers(self, info: strawberry.Info) -> list[PartnerOffer]:
-        answer = await _ask(info, lambda hub: hub.partner_offers())
+        answer = await ask(info, lambda hub: hub.partner_offers())
         return [] if isinstance(answer, HubAnswer) else [PartnerOffer.of(o) for o in answer]
 
 
@@ -116,7 +120,7 @@ class PartnershipMutation:
             "welcomePoints": input.welcome_points,
             "welcomeCreditRial": input.welcome_credit_rial,
         }
-        answer = await _ask(info, lambda hub: hub.publish_offer(offer))
+        answer = await ask(info, lambda hub: hub.publish_offer(offer))
         return answer if isinstance(answer, HubAnswer) else PartnerOffer.of(answer)
 
     @strawberry.mutation(
@@ -124,5 +128,5 @@ class PartnershipMutation:
         description="Agree to refer this shop's customers to an offer.",
     )
     async def opt_in_to_partner_offer(self, info: strawberry.Info, offer_id: str) -> OfferResult:
-        answer = await _ask(info, lambda hub: hub.opt_in(offer_id))
+        answer = await ask(info, lambda hub: hub.opt_in(offer_id))
         return answer if isinstance(answer, HubAnswer) else PartnerOffer.of(answer)

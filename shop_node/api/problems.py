@@ -63,6 +63,16 @@ class RefundExceedsPurchase(Problem):
     requested_rial: Rial
 
 
+@strawberry.type(description="Network value could not be used: pay the rest otherwise.")
+class NetworkValueProblem(Problem):
+    hub_code: str | None = strawberry.field(
+        description="The hub's reason when it refused (HOLD_EXPIRED, HOLD_CLOSED...)."
+    )
+    local_value_only: bool = strawberry.field(
+        description="The hub is unreachable: local points and credit still work."
+    )
+
+
 for _type in (
     Problem,
     FieldProblem,
@@ -72,6 +82,7 @@ for _type in (
     MemberExists,
     InsufficientBalance,
     RefundExceedsPurchase,
+    NetworkValueProblem,
 ):
     guard_fields(_type, *STAFF)
 
@@ -107,6 +118,14 @@ def as_problem(exc: errors.NodeError) -> Problem:
                 message=exc.message,
                 refundable_rial=Rial(exc.refundable_rial),
                 requested_rial=Rial(exc.requested_rial),
+            )
+        case errors.NetworkValueUnavailable():
+            return NetworkValueProblem(
+                code=code, message=exc.message, hub_code=None, local_value_only=True
+            )
+        case errors.NetworkValueRefused():
+            return NetworkValueProblem(
+                code=code, message=exc.message, hub_code=exc.hub_code, local_value_only=False
             )
     raise TypeError(f"no GraphQL problem type for {type(exc).__name__}")
 

@@ -17,21 +17,29 @@ from mallnet.authz import public, requires
 from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
 from shop_node.api import types as t
 from shop_node.api.access import MANAGE, OPERATE, STAFF, actor, runtime
+from shop_node.api.network import NetworkMutation, NetworkQuery
 from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
 from shop_node.api.problems import (
     IdempotencyConflict,
     InsufficientBalance,
     InvalidInput,
     MemberExists,
+    NetworkValueProblem,
     NotFound,
     RefundExceedsPurchase,
     attempt,
 )
 from shop_node.domain.earning import Line
-from shop_node.services import adjustments, members, policy, purchases
+from shop_node.relay import hub_connection
+from shop_node.services import adjustments, members, network, policy, purchases
 
 RecordPurchaseResult = Annotated[
-    t.PurchaseRecorded | InvalidInput | NotFound | IdempotencyConflict | InsufficientBalance,
+    t.PurchaseRecorded
+    | InvalidInput
+    | NotFound
+    | IdempotencyConflict
+    | InsufficientBalance
+    | NetworkValueProblem,
     strawberry.union("RecordPurchaseResult"),
 ]
 RefundPurchaseResult = Annotated[
@@ -82,6 +90,12 @@ class RecordPurchaseInput:
     card_code: str | None = None
     credit_to_spend_rial: Rial = Rial(0)
     occurred_at: dt.datetime | None = None
+    network_hold_id: str | None = strawberry.field(
+        default=None, description="Pay part with network value held by holdNetworkValue."
+    )
+    network_rial: Rial | None = strawberry.field(
+        default=None, description="How much of the hold to capture (all of it by default)."
+    )
 
     def to_domain(self) -> purchases.PurchaseInput:
         return purchases.PurchaseInput(
@@ -92,6 +106,8 @@ class RecordPurchaseInput:
             card_code=self.card_code,
             credit_to_spend_rial=self.credit_to_spend_rial,
             occurred_at=self.occurred_at,
+            network_hold_id=self.network_hold_id,
+            network_rial=self.network_rial,
         )
 
 
@@ -147,7 +163,7 @@ class AdjustBalanceInput:
 
 
 @strawberry.type
-class Query(PartnershipQuery):
+class Query(PartnershipQuery, NetworkQuery):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self, info: strawberry.Info) -> ServerInfo:
         shop: str = info.context["state"].shop
@@ -208,7 +224,7 @@ class Query(PartnershipQuery):
 
 
 @strawberry.type
-class Mutation(PartnershipMutation):
+class Mutation(PartnershipMutation, NetworkMutation):
     @strawberry.mutation(
         extensions=requires(*OPERATE),
         description="Record a POS purchase (idempotent on receiptId); enrols new shoppers.",
@@ -217,7 +233,12 @@ class Mutation(PartnershipMutation):
         self, info: strawberry.Info, input: RecordPurchaseInput
     ) -> RecordPurchaseResult:
         async def record() -> t.PurchaseRecorded:
-            o = await purchases.record_purchase(runtime(info), input.to_domain(), actor(info))
+            node = runtime(info)
+            capture = None
+            if input.network_hold_id is not None:
+                hub = await hub_connection(node, info.context["state"].settings.public_hub_url)
+                capture = network.capture_at(hub)
+            o = await purchases.record_purchase(node, input.to_domain(), actor(info), capture)
             return t.PurchaseRecorded(
                 purchase=t.Purchase.of(o.purchase, o.lines),
                 member=t.Member(row=o.member),

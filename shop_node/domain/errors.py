@@ -17,6 +17,8 @@ class ProblemCode(StrEnum):
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
     REFUND_EXCEEDS_PURCHASE = "REFUND_EXCEEDS_PURCHASE"
+    NETWORK_VALUE_UNAVAILABLE = "NETWORK_VALUE_UNAVAILABLE"
+    NETWORK_VALUE_REFUSED = "NETWORK_VALUE_REFUSED"
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,22 @@ class RefundExceedsPurchase(NodeError):
         )
         self.refundable_rial = refundable_rial
         self.requested_rial = requested_rial
+
+
+class NetworkValueUnavailable(NodeError):
+    """The hub cannot be asked now: network value is unavailable, local value still works."""
+
+    code = ProblemCode.NETWORK_VALUE_UNAVAILABLE
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"network value unavailable, local credit only ({why})")
+
+
+class NetworkValueRefused(NodeError):
+    """The hub said no (the hold expired, was voided, is worth less...)."""
+
+    code = ProblemCode.NETWORK_VALUE_REFUSED
+
+    def __init__(self, hub_code: str, message: str) -> None:
+        super().__init__(f"{hub_code}: {message}")
+        self.hub_code = hub_code

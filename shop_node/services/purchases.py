@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import Line as EventLine
 from federation.envelope import PurchaseRecorded, PurchaseRefunded
+from federation.ids import EVENT_ID
 from mallnet.db import UTCDateTime
 from shop_node import outbox
 from shop_node.domain.earning import Line, compute_earning, max_credit_spend, proportional_share
@@ -28,6 +29,7 @@ from shop_node.domain.errors import (
     IdempotencyConflict,
     InvalidInput,
     MemberNotFound,
+    NetworkValueUnavailable,
     PurchaseNotFound,
     RefundExceedsPurchase,
 )
@@ -96,6 +98,15 @@ class PurchaseInput:
     card_code: str | None = None
     credit_to_spend_rial: int = 0
     occurred_at: dt.datetime | None = None
+    # Pay part with network value: a hold the hub made for this receipt, and how much of
+    # it to capture (all of it when None).
+    network_hold_id: str | None = None
+    network_rial: int | None = None
+
+
+# Captures a hold at the hub: (hold id, Rial or None for all) -> Rial captured. Raises
+# NetworkValueUnavailable when the hub cannot be asked, NetworkValueRefused when it says no.
+Capture = Callable[[str, int | None], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,12 @@ def _validate_purchase(data: PurchaseInput) -> tuple[str | None, str]:
     _check_key(data.receipt_id, "receiptId", problems)
     _check_amount(data.total_rial, "totalRial", problems)
     _check_amount(data.credit_to_spend_rial, "creditToSpendRial", problems, zero=True)
+    if data.network_rial is not None:
+        _check_amount(data.network_rial, "networkRial", problems)
+        if data.network_hold_id is None:
+            problems.append(FieldProblem("networkHoldId", "networkRial needs the hold to use"))
+    if data.network_hold_id is not None and not EVENT_ID.fullmatch(data.network_hold_id):
+        problems.append(FieldProblem("networkHoldId", "not a hold id"))
     phone = None
     if (data.phone is None) == (data.card_code is None):
         problems.append(FieldProblem("member", "give exactly one of phone or cardCode"))
@@ -135,22 +152,26 @@ def _validate_purchase(data: PurchaseInput) -> tuple[str | None, str]:
             problems.append(FieldProblem("lines", "line amounts must add up to totalRial"))
         if data.credit_to_spend_rial > data.total_rial:
             problems.append(FieldProblem("creditToSpendRial", "cannot exceed totalRial"))
+        elif data.credit_to_spend_rial + (data.network_rial or 0) > data.total_rial:
+            problems.append(
+                FieldProblem("networkRial", "credit and network value cannot exceed totalRial")
+            )
     if data.occurred_at is not None and data.occurred_at.tzinfo is None:
         problems.append(FieldProblem("occurredAt", "needs a timezone offset"))
     if problems:
         raise InvalidInput(problems)
-    digest = request_hash(
-        {
-            "receipt": data.receipt_id,
-            "phone": phone,
-            "card": data.card_code,
-            "total": data.total_rial,
-            "lines": [[line.group, line.amount_rial] for line in data.lines],
-            "credit": data.credit_to_spend_rial,
-            "occurred_at": None if data.occurred_at is None else data.occurred_at.isoformat(),
-        }
-    )
-    return phone, digest
+    request: dict[str, object] = {
+        "receipt": data.receipt_id,
+        "phone": phone,
+        "card": data.card_code,
+        "total": data.total_rial,
+        "lines": [[line.group, line.amount_rial] for line in data.lines],
+        "credit": data.credit_to_spend_rial,
+        "occurred_at": None if data.occurred_at is None else data.occurred_at.isoformat(),
+    }
+    if data.network_hold_id is not None:  # only then: earlier receipts keep their hashes
+        request["network"] = [data.network_hold_id, data.network_rial]
+    return phone, request_hash(request)
 
 
 @dataclass(frozen=True)
@@ -240,8 +261,12 @@ async def _replay(session: AsyncSession, purchase: Purchase, digest: str) -> Pur
     )
 
 
-async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str) -> PurchaseOutcome:
+async def record_purchase(
+    runtime: NodeRuntime, data: PurchaseInput, actor: str, capture: Capture | None = None
+) -> PurchaseOutcome:
     phone, digest = _validate_purchase(data)
+    if data.network_hold_id is not None and capture is None:
+        raise NetworkValueUnavailable("this node is not connected to the hub")
 
     async def work(session: AsyncSession) -> PurchaseOutcome:
         # The receipt is checked in the same round trip as the member; only when the
@@ -290,8 +315,21 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
             for lot_id, take in allocate(lots, spend, "credit"):
                 legs.append(Leg(accounts.rial_id, "rial", -take, lot_id=lot_id))
             legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", spend))
+        network_paid = 0
+        if data.network_hold_id is not None and capture is not None:
+            # Last, once everything local is known to be right: the hub takes the value
+            # only for a purchase this transaction will record (a failure after this
+            # point is retried with the same receipt, and the hub answers the capture
+            # again as a replay).
+            network_paid = await capture(data.network_hold_id, data.network_rial)
+            if spend + network_paid > data.total_rial:
+                raise InvalidInput.one("networkRial", "the hold is worth more than is left to pay")
         earning = compute_earning(
-            policy, data.lines, credit_spent_rial=spend, tier=tier, visit_number=visit
+            policy,
+            data.lines,
+            credit_spent_rial=spend + network_paid,
+            tier=tier,
+            visit_number=visit,
         )
         legs += grant_legs(ledger, accounts, "points", earning.total_points, policy, now)
         legs += grant_legs(ledger, accounts, "rial", earning.total_credit_rial, policy, now)
@@ -333,6 +371,8 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
             "frequency_credit_rial": earning.frequency_credit_rial,
             "transaction_id": recorded.transaction_id,
             "actor": actor,
+            "network_paid_rial": network_paid,
+            "network_hold_id": data.network_hold_id,
         }
         # Core inserts (no unit-of-work): this is the hottest path of the node.
         conn = await session.connection()
@@ -360,6 +400,9 @@ async def record_purchase(runtime: NodeRuntime, data: PurchaseInput, actor: str)
                 credit_spent_rial=spend,
                 lines=[EventLine(group=x.group, amount_rial=x.amount_rial) for x in data.lines],
                 visit_number=visit,
+                points_earned=earning.total_points,
+                network_paid_rial=network_paid,
+                network_hold_id=data.network_hold_id,
             )
         )
         events.append(outbox.balance(key, member, after.points, after.rial))
@@ -480,6 +523,8 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
             purchase.earned_credit_rial + purchase.frequency_credit_rial, total, before, amount
         )
         ret_credit = proportional_share(purchase.credit_spent_rial, total, before, amount)
+        # The hub returns this much to the network value the purchase was paid with.
+        ret_network = proportional_share(purchase.network_paid_rial, total, before, amount)
         own_lots = set(
             (
                 await session.scalars(
@@ -554,6 +599,7 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
             f" earned credit ({lapsed['points']} points and {lapsed['rial']} Rial had expired;"
             f" could not take back {shortfall['points']} points, {shortfall['rial']} Rial"
             f" already spent); returned {returned} Rial of the credit paid"
+            + (f"; {ret_network} Rial goes back to network value" if ret_network else "")
         )
         recorded = await ledger.record(
             key=f"refund:{data.refund_key}",
@@ -579,6 +625,7 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
             shortfall_credit_rial=shortfall["rial"],
             lapsed_points=lapsed["points"],
             lapsed_credit_rial=lapsed["rial"],
+            network_returned_rial=ret_network,
             transaction_id=recorded.transaction_id,
             created_at=ledger.now,
             actor=actor,
@@ -597,6 +644,10 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
                     refund_id=data.refund_key,
                     pseudonym=outbox.shopper(key, member),
                     amount_rial=amount,
+                    purchase_total_rial=total,
+                    refunded_before_rial=before,
+                    network_hold_id=purchase.network_hold_id,
+                    network_returned_rial=ret_network,
                 ),
                 outbox.balance(key, member, after.points, after.rial),
             ],
