@@ -8,9 +8,10 @@ from typing import Any
 from celery import Task
 
 from hub import heartbeat as heartbeats
+from hub import value
 from mallnet.celery_app import app
 from mallnet.config import get_settings
-from mallnet.db import engine_scope
+from mallnet.db import engine_scope, session_factory, transaction
 
 
 async def _beat(worker: str) -> dict[str, Any]:
@@ -23,3 +24,18 @@ async def _beat(worker: str) -> dict[str, Any]:
 def heartbeat(self: Task) -> dict[str, Any]:
     """Record that this worker is alive (scheduled by beat; visible in hub ``/healthz``)."""
     return asyncio.run(_beat(self.request.hostname or "unknown"))
+
+
+async def _expire_value() -> dict[str, int]:
+    async with engine_scope(get_settings().hub_db_url) as engine:
+        sessions = session_factory(engine)
+        holds = await transaction(sessions, value.expire_holds)
+        lots = await transaction(sessions, value.expire_lots)
+    return {"holds": holds, "lots": lots}
+
+
+@app.task(name="hub.expire_value")
+def expire_value() -> dict[str, int]:
+    """Release holds past their expiry, then expire lots past theirs (beat-scheduled);
+    each run does a bounded batch, and a repeat finds nothing left to do."""
+    return asyncio.run(_expire_value())

@@ -44,6 +44,11 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "schedule": timedelta(seconds=settings.heartbeat_interval_s),
                 "options": {"expires": settings.heartbeat_interval_s * 3},
             },
+            "expire-network-value": {
+                "task": "hub.expire_value",
+                "schedule": timedelta(seconds=settings.value_sweep_interval_s),
+                "options": {"expires": settings.value_sweep_interval_s},
+            },
             **{
                 f"expire-lots-{shop}": {
                     "task": "node.expire_lots",

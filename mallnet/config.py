@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     shops: str = ""
     expiry_interval_s: int = Field(default=3600, ge=10)
     relay_interval_s: int = Field(default=5, ge=1)
+    # How often the hub releases expired holds of network value and expires its lots.
+    value_sweep_interval_s: int = Field(default=60, ge=5)
     heartbeat_interval_s: int = Field(default=10, ge=1)
 
     # Signs development access tokens (``mallnet dev-token``) until the hub's OAuth server

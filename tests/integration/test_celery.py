@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
-from hub import heartbeat
+from hub import heartbeat, registry
+from hub import value as network_value
+from hub.models import ValueHold, ValueLot
 from mallnet.celery_app import create_celery
 from mallnet.config import Settings
-from mallnet.db import create_engine, engine_scope, utcnow
+from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.migrations import upgrade
 from shop_node.bootstrap import prepare_node
 from shop_node.domain.earning import Line
@@ -154,3 +157,74 @@ def test_a_worker_expires_a_shops_lapsed_credit(
     # The credit (valid 90 days) has lapsed; points (a year) and the welcome gift have not.
     assert _run_task(settings, tmp_path / "worker.log", "node.expire_lots", "ketab-sara") == 1
     assert _run_task(settings, tmp_path / "worker.log", "node.expire_lots", "ketab-sara") == 0
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_a_worker_releases_expired_holds_and_expires_network_value(
+    tmp_path: Path, pg_url: str, redis_prefix: str, start_worker: object
+) -> None:
+    """hub.expire_value, as beat schedules it, through a real worker on Redis and PostgreSQL:
+    an expired hold goes back to its lot, then the lapsed lot expires — once."""
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        hub_database_url=pg_url,
+        broker_url=REDIS_URL,
+        result_backend=REDIS_URL,
+        redis_key_prefix=redis_prefix,
+        celery_queue=f"q-{uuid.uuid4().hex[:8]}",
+    )
+    shopper = "ab" * 32
+
+    async def prepare() -> None:
+        await upgrade("hub", pg_url)
+        async with engine_scope(pg_url) as engine, session_factory(engine)() as session:
+            async with session.begin():
+                await registry.register_shop(session, registry.ShopInput("cafe", "c", "c", "food"))
+                lot = await network_value.issue(
+                    session,
+                    network_value.IssueInput(
+                        pseudonym=shopper,
+                        kind="general_credit",
+                        issuer="cafe",
+                        amount=50_000,
+                        expires_at=utcnow() + dt.timedelta(hours=1),
+                        reason="test",
+                        origin="test",
+                        key="lot-1",
+                    ),
+                )
+                await network_value.hold(
+                    session, "cafe", network_value.HoldInput(shopper, 20_000, "R-1", "hold-1")
+                )
+            async with session.begin():  # both lapse: the hold, then the lot
+                await session.execute(update(ValueHold).values(expires_at=utcnow()))
+                await session.execute(
+                    update(ValueLot)
+                    .where(ValueLot.id == lot.id)
+                    .values(expires_at=utcnow() - dt.timedelta(seconds=1))
+                )
+
+    async def audit() -> tuple[list[str], network_value.Totals, str]:
+        async with engine_scope(pg_url) as engine, session_factory(engine)() as session:
+            hold = await session.scalar(select(ValueHold.status))
+            return (
+                await network_value.verify(session),
+                await network_value.totals(session, "rial"),
+                str(hold),
+            )
+
+    asyncio.run(prepare())
+    start_worker(settings)  # type: ignore[operator]
+    log = tmp_path / "worker.log"
+    assert _run_task(settings, log, "hub.expire_value") == {"holds": 1, "lots": 1}
+    assert _run_task(settings, log, "hub.expire_value") == {"holds": 0, "lots": 0}
+    problems, totals, status = asyncio.run(audit())
+    assert problems == []
+    assert status == "expired"
+    assert (totals.issued, totals.remaining, totals.expired, totals.captured) == (
+        50_000,
+        0,
+        50_000,
+        0,
+    )
