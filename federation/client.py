@@ -33,15 +33,17 @@ _HOLD_RESULT = f"""__typename ... on NetworkHold {{ {HOLD_FIELDS} }}
   ... on HubProblem {{ code message }}"""
 HOLD = f"""mutation Hold($input: HoldInput!) {{
   holdNetworkValue(input: $input) {{ {_HOLD_RESULT} }} }}"""
-CAPTURE = f"""mutation Capture($id: String!, $amount: Rial) {{
-  captureNetworkHold(holdId: $id, amountRial: $amount) {{ {_HOLD_RESULT} }} }}"""
+CAPTURE = f"""mutation Capture($id: String!, $amount: Rial, $ref: String) {{
+  captureNetworkHold(holdId: $id, amountRial: $amount, purchaseRef: $ref) {{
+    {_HOLD_RESULT} }} }}"""
 VOID = f"""mutation Void($id: String!) {{ voidNetworkHold(holdId: $id) {{ {_HOLD_RESULT} }} }}"""
 SPENDABLE = """query Spendable($pseudonym: String!) {
   spendableNetworkValue(pseudonym: $pseudonym) { pooledPoints creditRial worthRial } }"""
 POLICY_FIELDS = "shop version policy effectiveFrom"
 POLICY = f"query Policy {{ issuancePolicy {{ {POLICY_FIELDS} }} }}"
 SET_POLICY = f"""mutation SetPolicy($policy: JSON!) {{ setIssuancePolicy(policy: $policy) {{
-  __typename ... on IssuancePolicy {{ {POLICY_FIELDS} }} ... on HubProblem {{ code message }} }} }}"""
+  __typename ... on IssuancePolicy {{ {POLICY_FIELDS} }}
+  ... on HubProblem {{ code message }} }} }}"""
 INBOX = "query Inbox($limit: Int!) { inbox(limit: $limit) { cursor envelope } }"
 ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"
 
@@ -118,8 +120,11 @@ class HubConnection:
         """Reserve network value (keys of the hub's HoldInput, camelCase)."""
         return self._answer((await self._graphql(HOLD, {"input": request}))["holdNetworkValue"])
 
-    async def capture(self, hold_id: str, amount_rial: int | None = None) -> dict[str, Any]:
-        data = await self._graphql(CAPTURE, {"id": hold_id, "amount": amount_rial})
+    async def capture(
+        self, hold_id: str, amount_rial: int | None = None, purchase_ref: str | None = None
+    ) -> dict[str, Any]:
+        variables = {"id": hold_id, "amount": amount_rial, "ref": purchase_ref}
+        data = await self._graphql(CAPTURE, variables)
         return self._answer(data["captureNetworkHold"])
 
     async def void(self, hold_id: str) -> dict[str, Any]:

@@ -653,14 +653,22 @@ async def _release(
 
 
 async def capture(
-    session: AsyncSession, shop: str, hold_id: str, amount_rial: int | None = None
+    session: AsyncSession,
+    shop: str,
+    hold_id: str,
+    amount_rial: int | None = None,
+    purchase_ref: str | None = None,
 ) -> HoldOutcome:
-    """Capture ``amount_rial`` of an open hold (all of it when None); the rest is released.
-    The same capture again is answered as a replay; anything else on a closed hold is
-    refused."""
+    """Capture ``amount_rial`` of an open hold (all of it when None) for the purchase it
+    was made for; the rest is released. The same capture again is answered as a replay;
+    anything else on a closed hold is refused."""
     if amount_rial is not None and (isinstance(amount_rial, bool) or amount_rial <= 0):
         raise NetworkValueError("INVALID_INPUT", "a positive amount in Rial", "amountRial")
     row = await _own_hold(session, shop, hold_id)
+    if purchase_ref is not None and purchase_ref != row.purchase_ref:
+        raise NetworkValueError(
+            "HOLD_MISMATCH", f"this hold is for purchase {row.purchase_ref!r}", "purchaseRef"
+        )
     digest = _digest({"capture": amount_rial})
     if row.status == "captured" and row.capture_hash == digest:
         return HoldOutcome(row, True, await _portions(session, row.id))

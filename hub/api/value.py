@@ -386,14 +386,20 @@ class ValueMutation:
         description="Capture an open hold, fully (no amount) or partly; the rest is released.",
     )
     async def capture_network_hold(
-        self, info: strawberry.Info, hold_id: str, amount_rial: Rial | None = None
+        self,
+        info: strawberry.Info,
+        hold_id: str,
+        amount_rial: Rial | None = None,
+        purchase_ref: Annotated[
+            str | None,
+            strawberry.argument(description="The receipt: refused unless the hold is for it."),
+        ] = None,
     ) -> HoldResult:
         shop = node_of(info)
 
         async def work(session: AsyncSession) -> NetworkHold:
-            return await _hold_view(
-                session, await value.capture(session, shop, hold_id, amount_rial)
-            )
+            captured = await value.capture(session, shop, hold_id, amount_rial, purchase_ref)
+            return await _hold_view(session, captured)
 
         return await _run(info, work)
 

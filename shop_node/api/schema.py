@@ -278,6 +278,7 @@ class Mutation(PartnershipMutation, NetworkMutation):
                     shortfall_credit_rial=Rial(r.shortfall_credit_rial),
                     lapsed_points=Points(r.lapsed_points),
                     lapsed_credit_rial=Rial(r.lapsed_credit_rial),
+                    network_returned_rial=Rial(r.network_returned_rial),
                 ),
                 member=t.Member(row=o.member),
                 balances=t.balances(o.points_balance, o.credit_balance_rial),

@@ -241,6 +241,8 @@ class Purchase:
     frequency_credit_rial: Rial
     policy_version: int
     lines: list[PurchaseLine]
+    network_paid_rial: Rial = strawberry.field(description="Paid with network value.")
+    network_hold_id: str | None
 
     @classmethod
     def of(cls, row: models.Purchase, lines: list[models.PurchaseLine]) -> Purchase:
@@ -257,6 +259,8 @@ class Purchase:
             frequency_points=Points(row.frequency_points),
             frequency_credit_rial=Rial(row.frequency_credit_rial),
             policy_version=row.policy_version,
+            network_paid_rial=Rial(row.network_paid_rial or 0),
+            network_hold_id=row.network_hold_id,
             lines=[
                 PurchaseLine(product_group=x.product_group, amount_rial=Rial(x.amount_rial))
                 for x in lines
@@ -288,6 +292,9 @@ class Refund:
     shortfall_credit_rial: Rial = strawberry.field(description="Already spent; written off.")
     lapsed_points: Points = strawberry.field(description="Had expired; nothing to take back.")
     lapsed_credit_rial: Rial = strawberry.field(description="Had expired; nothing to take back.")
+    network_returned_rial: Rial = strawberry.field(
+        description="Goes back to the shopper's network value (the hub returns it)."
+    )
 
 
 @strawberry.type

@@ -41,11 +41,11 @@ async def shopper_of(runtime: NodeRuntime, ref: MemberRef) -> str:
 def capture_at(hub: HubConnection | None) -> Capture:
     """The capture a purchase makes through ``hub``; failures as the node's own errors."""
 
-    async def capture(hold_id: str, amount_rial: int | None) -> int:
+    async def capture(hold_id: str, amount_rial: int | None, receipt_id: str) -> int:
         if hub is None:
             raise NetworkValueUnavailable("this node is not connected to the hub")
         try:
-            result = await hub.capture(hold_id, amount_rial)
+            result = await hub.capture(hold_id, amount_rial, receipt_id)
         except HubUnavailable as exc:
             raise NetworkValueUnavailable(str(exc)) from exc
         except HubRefused as exc:

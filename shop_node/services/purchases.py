@@ -104,9 +104,10 @@ class PurchaseInput:
     network_rial: int | None = None
 
 
-# Captures a hold at the hub: (hold id, Rial or None for all) -> Rial captured. Raises
-# NetworkValueUnavailable when the hub cannot be asked, NetworkValueRefused when it says no.
-Capture = Callable[[str, int | None], Awaitable[int]]
+# Captures a hold at the hub: (hold id, Rial or None for all, receipt) -> Rial captured.
+# Raises NetworkValueUnavailable when the hub cannot be asked, NetworkValueRefused when it
+# says no.
+Capture = Callable[[str, int | None, str], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -321,7 +322,7 @@ async def record_purchase(
             # only for a purchase this transaction will record (a failure after this
             # point is retried with the same receipt, and the hub answers the capture
             # again as a replay).
-            network_paid = await capture(data.network_hold_id, data.network_rial)
+            network_paid = await capture(data.network_hold_id, data.network_rial, data.receipt_id)
             if spend + network_paid > data.total_rial:
                 raise InvalidInput.one("networkRial", "the hold is worth more than is left to pay")
         earning = compute_earning(

@@ -1,0 +1,219 @@
+"""Network value across shops, end to end through the real pieces: nodes record purchases,
+relay them, the hub issues pooled points and targeted credit by each shop's policy, a third
+shop holds and captures them with a purchase, a refund returns them — and with the hub
+unreachable the till gets a clear answer while local value keeps working."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from federation.client import HubRefused, HubUnavailable
+from hub import registry, value
+from hub.app import create_app as create_hub
+from mallnet.config import Settings
+from mallnet.db import create_engine
+from mallnet.secrets_store import network_key, pseudonym
+from shop_node.bootstrap import prepare_node
+from shop_node.domain.earning import Line
+from shop_node.domain.errors import NetworkValueRefused, NetworkValueUnavailable
+from shop_node.relay import relay_all
+from shop_node.runtime import NodeRuntime
+from shop_node.services.network import capture_at
+from shop_node.services.purchases import (
+    PurchaseInput,
+    RefundInput,
+    record_purchase,
+    refund_purchase,
+)
+
+from ..live_server import LiveServer
+from ..node_client import NodeClient
+from .conftest import _connection, _hub_db
+
+PHONE = "09121234567"
+
+
+async def _node(settings: Settings, slug: str) -> tuple[NodeRuntime, Any]:
+    await prepare_node(settings, slug)
+    engine = create_engine(settings.node_db_url(slug))
+    return await NodeRuntime.start(slug, engine, settings), engine
+
+
+def _buy(receipt: str, amount: int, **extra: Any) -> PurchaseInput:
+    return PurchaseInput(receipt, amount, [Line("general", amount)], PHONE, **extra)
+
+
+async def test_value_earned_at_two_shops_is_spent_at_a_third_and_refunded(
+    network: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, info = network
+    cafe = registry.ShopInput("cafe-sepid", "کافه سپید", "Cafe Sepid", "cafe")
+    info["creds"]["cafe-sepid"] = (
+        await asyncio.to_thread(_hub_db, settings, lambda s: registry.register_shop(s, cafe))
+    )[1]
+    shopper = pseudonym(network_key(settings), "+989121234567")
+    books, e1 = await _node(settings, "ketab-sara")
+    shoes, e2 = await _node(settings, "kafsh-arya")
+    cafe_node, e3 = await _node(settings, "cafe-sepid")
+    hubs = {slug: _connection(network, slug) for slug in info["creds"]}
+    try:
+        with LiveServer(create_hub(settings), info["port"]):
+            # Books: half of what its club awards goes to the pool. Shoes: 10% of a purchase
+            # of 1,000,000 Rial or more as credit at the café only, for 30 days.
+            await hubs["ketab-sara"].set_issuance_policy({"pooledShareBp": 5000})
+            await hubs["kafsh-arya"].set_issuance_policy(
+                {
+                    "creditRules": [
+                        {
+                            "minPurchaseRial": 1_000_000,
+                            "creditBp": 1000,
+                            "acceptedShops": ["cafe-sepid"],
+                            "validDays": 30,
+                        }
+                    ]
+                }
+            )
+            bad = hubs["kafsh-arya"].set_issuance_policy({"creditRules": [{"creditBp": 0}]})
+            with pytest.raises(HubRefused, match="INVALID_INPUT"):
+                await bad
+            book = await record_purchase(books, _buy("B-1", 2_000_000), "pos")
+            await record_purchase(shoes, _buy("S-1", 1_500_000), "pos")
+            await record_purchase(shoes, _buy("S-2", 900_000), "pos")  # below the minimum
+            for node in (books, shoes):
+                await relay_all(node, hubs[node.shop])
+
+            spendable = await hubs["cafe-sepid"].spendable(shopper)
+            pooled = int(spendable["pooledPoints"])
+            assert pooled > 0
+            assert pooled == book.purchase.earned_points * 5000 // 10_000
+            assert int(spendable["creditRial"]) == 150_000
+            # At the shoe shop only the pooled points count: the credit is the café's.
+            at_shoes = await hubs["kafsh-arya"].spendable(shopper)
+            assert int(at_shoes["creditRial"]) == 0
+            with pytest.raises(HubRefused, match="INSUFFICIENT_VALUE"):
+                await hubs["kafsh-arya"].hold(
+                    {
+                        "pseudonym": shopper,
+                        "amountRial": 150_000,
+                        "purchaseRef": "S-3",
+                        "idempotencyKey": "S-3",
+                        "kinds": ["TARGETED_CREDIT"],
+                    }
+                )
+
+            # The café: hold everything, the purchase captures it, a refund returns half.
+            worth = int(spendable["worthRial"])
+            hold = await hubs["cafe-sepid"].hold(
+                {
+                    "pseudonym": shopper,
+                    "amountRial": worth,
+                    "purchaseRef": "C-1",
+                    "idempotencyKey": "C-1",
+                }
+            )
+            assert int(hold["heldRial"]) == worth
+            again = await hubs["cafe-sepid"].hold(
+                {
+                    "pseudonym": shopper,
+                    "amountRial": worth,
+                    "purchaseRef": "C-1",
+                    "idempotencyKey": "C-1",
+                }
+            )
+            assert again["id"] == hold["id"]
+            assert again["replayed"] is True
+            capture = capture_at(hubs["cafe-sepid"])
+            paid = await record_purchase(
+                cafe_node,
+                _buy("C-1", 1_000_000, network_hold_id=hold["id"]),
+                "pos",
+                capture,
+            )
+            assert paid.purchase.network_paid_rial == worth
+            # The POS retries: the receipt replays, nothing is captured twice.
+            replay = await record_purchase(
+                cafe_node, _buy("C-1", 1_000_000, network_hold_id=hold["id"]), "pos", capture
+            )
+            assert replay.replayed
+            with pytest.raises(NetworkValueRefused, match="HOLD_MISMATCH"):
+                await record_purchase(
+                    cafe_node, _buy("C-2", 500_000, network_hold_id=hold["id"]), "pos", capture
+                )
+            refund = await refund_purchase(cafe_node, RefundInput("RF-1", "C-1", 500_000), "pos")
+            assert refund.refund.network_returned_rial == worth // 2
+            await relay_all(cafe_node, hubs["cafe-sepid"])
+
+        def audit(session: Any) -> Any:
+            async def run() -> Any:
+                summary = await value.summary(session, shopper)
+                history = await value.history(session, shopper, 50)
+                return summary, [row.kind for row in history], await value.verify(session)
+
+            return run()
+
+        summary, kinds, problems = await asyncio.to_thread(_hub_db, settings, audit)
+        assert problems == []
+        assert summary.pooled.value_rial + sum(c.value_rial for c in summary.credit) >= worth // 2
+        assert sorted(set(kinds)) == ["capture", "hold", "issue", "refund"]
+        assert {b.shop for b in summary.local} == {"ketab-sara", "kafsh-arya", "cafe-sepid"}
+    finally:
+        for engine in (e1, e2, e3):
+            await engine.dispose()
+
+
+async def test_with_the_hub_unreachable_the_till_is_told_and_local_value_still_works(
+    network: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, _info = network
+    node, engine = await _node(settings, "ketab-sara")
+    hub = _connection(network)  # nothing listens on its port
+    try:
+        with pytest.raises(HubUnavailable):
+            await hub.spendable("ab" * 32)
+        with pytest.raises(NetworkValueUnavailable, match="local credit only"):
+            await record_purchase(
+                node,
+                _buy("R-1", 100_000, network_hold_id="01J0000000000000000000000A"),
+                "pos",
+                capture_at(hub),
+            )
+        done = await record_purchase(node, _buy("R-1", 100_000), "pos")
+        assert done.purchase.network_paid_rial == 0
+        assert not done.replayed
+    finally:
+        await engine.dispose()
+
+
+def test_the_pos_gets_typed_answers_when_the_node_is_not_connected(node: NodeClient) -> None:
+    held = node.op(
+        "HoldNetworkValue", input={"phone": PHONE, "amountRial": "5000", "receiptId": "R-9"}
+    )
+    assert held["holdNetworkValue"]["code"] == "NOT_CONNECTED"
+    recorded = node.op(
+        "RecordPurchase",
+        input={
+            "receiptId": "R-9",
+            "totalRial": "100000",
+            "phone": PHONE,
+            "lines": [{"productGroup": "books", "amountRial": "100000"}],
+            "networkHoldId": "01J0000000000000000000000A",
+        },
+    )["recordPurchase"]
+    assert recorded["__typename"] == "NetworkValueProblem"
+    assert recorded["code"] == "NETWORK_VALUE_UNAVAILABLE"
+    assert recorded["localValueOnly"] is True
+    # Nothing was written: the same receipt without network value records normally.
+    plain = node.op(
+        "RecordPurchase",
+        input={
+            "receiptId": "R-9",
+            "totalRial": "100000",
+            "phone": PHONE,
+            "lines": [{"productGroup": "books", "amountRial": "100000"}],
+        },
+    )["recordPurchase"]
+    assert plain["__typename"] == "PurchaseRecorded"
+    assert plain["replayed"] is False
