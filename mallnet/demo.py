@@ -13,18 +13,22 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import partnerships, people, registry
+from hub import partnerships, people, registry, value
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory
+from mallnet.demo_story import spend_at_cafe
 from mallnet.devtokens import issue
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
@@ -130,6 +134,7 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
             )
             await partnerships.opt_in(session, "ketab-sara", offer.id)
             lines.append(f"partnership: cafe-sepid welcomes ketab-sara's customers ({offer.id})")
+            await _network_value_rules(session)
             for shop in DEMO_SHOPS:
                 password = secrets.token_urlsafe(9)
                 await people.create_user(
@@ -146,11 +151,39 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
     return lines
 
 
-async def _migrate_and_seed(settings: Settings) -> dict[str, int]:
+async def _network_value_rules(session: AsyncSession) -> None:
+    """The mall values a pooled point at 100 toman. The bookshop gives half of what its
+    club awards again as pooled points, the café a fifth; the shoe shop gives 5% of a
+    purchase of 500,000 toman or more as credit at the café, valid 30 days."""
+    await value.set_point_value(session, 1_000, "demo:mall-admin")
+    policies: dict[str, dict[str, Any]] = {
+        "ketab-sara": {"pooled_share_bp": 5_000},
+        "cafe-sepid": {"pooled_share_bp": 2_000},
+        "kafsh-arya": {
+            "credit_rules": [
+                {
+                    "min_purchase_rial": 5_000_000,
+                    "credit_bp": 500,
+                    "accepted_shops": ["cafe-sepid"],
+                    "valid_days": 30,
+                }
+            ]
+        },
+    }
+    for shop, policy in policies.items():
+        await value.set_issuance_policy(session, shop, policy, f"demo:{shop}-manager")
+
+
+async def _migrate(settings: Settings) -> None:
     await upgrade("hub", settings.hub_db_url)
-    seeded = {}
     for shop in DEMO_SHOPS:
         await prepare_node(settings, shop.slug)
+
+
+async def _seed(settings: Settings) -> dict[str, int]:
+    """Each club's story (after the network's rules exist: purchases issue by them)."""
+    seeded = {}
+    for shop in DEMO_SHOPS:
         engine = create_engine(settings.node_db_url(shop.slug), pooled=False)
         try:
             runtime = await NodeRuntime.start(shop.slug, engine, settings)
@@ -202,6 +235,20 @@ def _wait_ready(sup: Supervisor, urls: dict[str, str], console: Console) -> None
             time.sleep(0.3)
 
 
+def _tell_network_story(cafe_url: str, settings: Settings, console: Console) -> None:
+    """Spend network value at the café through the till's API, in the background (it
+    waits for the relay to carry the seeded purchases to the hub)."""
+    token = issue(settings, audience="cafe-sepid", scopes=["shop:operate"], subject="demo:pos")
+
+    def tell() -> None:
+        try:
+            console.print(f"  [green]✓[/green] {spend_at_cafe(cafe_url, token)}")
+        except (httpx.HTTPError, RuntimeError) as exc:
+            console.print(f"  [yellow]network value story failed:[/yellow] {exc}")
+
+    threading.Thread(target=tell, name="network-story", daemon=True).start()
+
+
 def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> None:
     table = Table(title="mallnet demo network", show_lines=False)
     table.add_column("process")
@@ -226,12 +273,13 @@ def run_demo(settings: Settings, base_port: int) -> int:
     console = Console()
     settings.ensure_data_dir()
     console.print(f"[bold]mallnet demo[/bold] — data in {settings.data_dir}")
-    seeded = asyncio.run(_migrate_and_seed(settings))
+    asyncio.run(_migrate(settings))
     clients = settings.data_dir / "demo-clients.txt"
     if new := asyncio.run(_register_network(settings, base_port, not clients.exists())):
         with clients.open("a", encoding="utf-8") as out:
             out.write("\n".join(new) + "\n")
         clients.chmod(0o600)
+    seeded = asyncio.run(_seed(settings))
     console.print(
         "  [green]✓[/green] migrated hub and nodes; demo clubs ready: "
         + ", ".join(f"{slug} ({n} purchases)" for slug, n in seeded.items())
@@ -264,6 +312,7 @@ def run_demo(settings: Settings, base_port: int) -> int:
         sup.start("beat", [*me, "beat"], logs / "beat.log")
         _wait_ready(sup, urls, console)
         _print_urls(urls, settings, console)
+        _tell_network_story(urls["cafe-sepid"], settings, console)
         console.print("[bold green]ready[/bold green] — press Ctrl-C to stop everything")
         while True:
             if dead := sup.dead():

@@ -32,3 +32,12 @@ def export_all(out_dir: Path, *, write: bool = True) -> list[Path]:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(sdl, encoding="utf-8")
     return stale
+
+
+GRAPHQL_DIR = Path(__file__).resolve().parents[1] / "graphql"
+
+
+def operations(kind: str) -> str:
+    """The operation documents clients of the ``kind`` schema send (one document)."""
+    files = sorted((GRAPHQL_DIR / "operations" / kind).glob("*.graphql"))
+    return "\n".join(p.read_text(encoding="utf-8") for p in files)

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from starlette.testclient import TestClient
 
 from mallnet.config import Settings
 from mallnet.devtokens import issue
+from mallnet.sdl import operations
 
 T = TypeVar("T")
 
-OPERATIONS = "\n".join(
-    p.read_text(encoding="utf-8")
-    for p in sorted(
-        (Path(__file__).resolve().parents[1] / "graphql/operations/node").glob("*.graphql")
-    )
-)
+OPERATIONS = operations("node")
 
 TEST_POLICY: dict[str, Any] = {
     "open_club": True,

@@ -10,12 +10,18 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
+from authlib.common.security import generate_token
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from mallnet.sdl import operations
 
 from ..conftest import REDIS_URL, free_ports
+from ..oauth_flow import shopper_code
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +51,125 @@ class Output:
 
     def close(self) -> None:
         self._thread.join(timeout=10)
+
+
+REZA = "09901231234"
+WALLET = """{ me { wallet { pooledPoints pooledValueRial creditRial
+  credit { kind availableRial spendableAt { slug } } localBalances { shop { slug } } }
+  valueHistory(first: 100) { kind shop { slug nameFa } reason valueRial } } }"""
+
+
+def _node_op(client: httpx.Client, url: str, token: str, name: str, **variables: Any) -> Any:
+    body = client.post(
+        f"{url}/graphql",
+        json={"query": operations("node"), "operationName": name, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _network_value_story(
+    client: httpx.Client,
+    urls: list[str],
+    data_dir: Path,
+    clients: dict[str, list[str]],
+    tokens: dict[str, str],
+) -> None:
+    """Reza earned pooled points at the bookshop and credit at the shoe shop that only the
+    café accepts. She signs in to the app (code + PKCE, one-time code by SMS) and sees
+    both; the bookshop cannot take the credit; the café's till holds and captures all of
+    it with a purchase; her history shows every step with the shops' names."""
+    hub, books, cafe = urls[0], urls[1], urls[3]
+    app_id = clients["shopper app client (public, PKCE)"][0]
+    verifier = generate_token(48)
+    redirect = f"{hub}/app/callback"
+    params = {
+        "response_type": "code",
+        "client_id": app_id,
+        "redirect_uri": redirect,
+        "scope": "shopper:read",
+        "state": "e2e",
+        "code_challenge": create_s256_code_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    with httpx.Client(base_url=hub, timeout=10) as pages:
+        code = shopper_code(pages, params, REZA, data_dir / "sms-outbox.jsonl")
+    token = client.post(
+        f"{hub}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "client_id": app_id,
+            "code_verifier": verifier,
+        },
+    ).json()["access_token"]
+    shopper = {"Authorization": f"Bearer {token}"}
+    deadline = time.monotonic() + 90
+    while True:
+        me = client.post(f"{hub}/graphql", json={"query": WALLET}, headers=shopper).json()
+        wallet = me["data"]["me"]["wallet"]
+        if int(wallet["pooledPoints"]) > 0 and int(wallet["creditRial"]) > 0:
+            break
+        assert time.monotonic() < deadline, me
+        time.sleep(1)
+    [credit] = wallet["credit"]
+    assert credit["kind"] == "TARGETED_CREDIT"
+    assert [s["slug"] for s in credit["spendableAt"]] == ["cafe-sepid"]
+    assert {b["shop"]["slug"] for b in wallet["localBalances"]} >= {"ketab-sara", "kafsh-arya"}
+    issuers = {e["shop"]["slug"] for e in me["data"]["me"]["valueHistory"] if e["kind"] == "issue"}
+    assert {"ketab-sara", "kafsh-arya"} <= issuers
+
+    # The bookshop's till sees only the pooled points: the credit is the café's to take.
+    at_books = _node_op(client, books, tokens["ketab-sara pos"], "NetworkValue", phone=REZA)
+    assert int(at_books["networkValue"]["creditRial"]) == 0
+    everything = int(wallet["pooledValueRial"]) + int(wallet["creditRial"])
+    refused = _node_op(
+        client,
+        books,
+        tokens["ketab-sara pos"],
+        "HoldNetworkValue",
+        input={"phone": REZA, "amountRial": str(everything), "receiptId": "E2E-B1"},
+    )["holdNetworkValue"]
+    assert refused["code"] == "INSUFFICIENT_VALUE"
+
+    # The café holds all of it and the purchase captures it.
+    pos = tokens["cafe-sepid pos"]
+    at_cafe_now = _node_op(client, cafe, pos, "NetworkValue", phone=REZA)["networkValue"]
+    worth = int(at_cafe_now["worthRial"])
+    assert worth >= everything
+    hold = _node_op(
+        client,
+        cafe,
+        pos,
+        "HoldNetworkValue",
+        input={"phone": REZA, "amountRial": str(worth), "receiptId": "E2E-C1"},
+    )["holdNetworkValue"]
+    assert hold["__typename"] == "NetworkHold"
+    assert int(hold["heldRial"]) == worth
+    total = worth + 200_000
+    paid = _node_op(
+        client,
+        cafe,
+        pos,
+        "RecordPurchase",
+        input={
+            "receiptId": "E2E-C1",
+            "totalRial": str(total),
+            "phone": REZA,
+            "lines": [{"productGroup": "coffee", "amountRial": str(total)}],
+            "networkHoldId": hold["id"],
+        },
+    )["recordPurchase"]
+    assert paid["__typename"] == "PurchaseRecorded", paid
+    assert int(paid["purchase"]["networkPaidRial"]) == worth
+    history = client.post(f"{hub}/graphql", json={"query": WALLET}, headers=shopper).json()
+    steps = history["data"]["me"]["valueHistory"]
+    at_cafe = [(e["kind"], int(e["valueRial"])) for e in steps if e["shop"]["slug"] == "cafe-sepid"]
+    assert ("hold", worth) in at_cafe
+    assert ("capture", worth) in at_cafe
+    assert all(e["shop"]["nameFa"] for e in steps)
 
 
 @pytest.mark.parametrize("broker", ["embedded", pytest.param("redis", marks=pytest.mark.redis)])
@@ -145,11 +270,12 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
                     headers={"Authorization": f"Bearer {console}"},
                 ).json()["data"]
                 shops_per_shopper = sorted(len(s["memberships"]) for s in shoppers["shoppers"])
-                if shops_per_shopper and shops_per_shopper[-1] == 3:
+                # Both fields are read in their own transactions: wait until both agree.
+                streams = len(shoppers["federationStatus"])
+                if shops_per_shopper and shops_per_shopper[-1] == 3 and streams == 3:
                     break
                 assert time.monotonic() < deadline, shoppers
                 time.sleep(1)
-            assert len(shoppers["federationStatus"]) == 3
 
             # The café's partnership with the bookshop: Reza, who consented at the bookshop
             # and spent enough there, is enrolled at the café by the hub's command.
@@ -181,6 +307,7 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
                 "kafsh-arya",
                 "ketab-sara",
             ]
+            _network_value_story(client, urls, tmp_path / "var", clients, tokens)
 
         family = psutil.Process(demo.pid).children(recursive=True)
         # hub + 3 nodes + worker + beat, and the worker's pool processes

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from mallnet.scopes import Scope
 
 from ..conftest import free_ports, in_transaction, in_transaction_sync
 from ..live_server import LiveServer
+from ..oauth_flow import last_code, shopper_code
 
 REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
 PHONE = "09121234567"
@@ -59,26 +59,14 @@ class Site:
         return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
 
     def last_code(self) -> str:
-        outbox = self.settings.data_dir / "sms-outbox.jsonl"
-        text = json.loads(outbox.read_text().splitlines()[-1])["text"]
-        found = re.search(r"(\d{6})$", text)
-        assert found is not None, text
-        return found.group(1)
+        return last_code(self.settings.data_dir / "sms-outbox.jsonl")
 
     def shopper_code(self, who: str = "app", phone: str = PHONE) -> tuple[str, str]:
         """Sign a shopper in; return (authorization code, verifier)."""
         verifier = generate_token(48)
         params = self.authorize_params(who, verifier)
-        assert self.http.get("/oauth/authorize", params=params).status_code == 200
-        sent = self.http.post("/oauth/otp", data={**params, "phone": phone})
-        assert sent.status_code == 200, sent.text
-        done = self.http.post(
-            "/oauth/authorize", data={**params, "phone": phone, "code": self.last_code()}
-        )
-        assert done.status_code == 302, done.text
-        query = parse_qs(urlparse(done.headers["location"]).query)
-        assert query["state"] == ["xyz"]
-        return query["code"][0], verifier
+        outbox = self.settings.data_dir / "sms-outbox.jsonl"
+        return shopper_code(self.http, params, phone, outbox), verifier
 
     async def exchange(self, who: str, code: str, verifier: str) -> dict[str, Any]:
         async with self.oauth(who) as client:
