@@ -248,7 +248,7 @@ class Query(ValueQuery):
 
     @strawberry.field(
         extensions=requires(Scope.SHOPPER_READ),
-        description="The signed-in shopper's own network identity (and, later, balances).",
+        description="The signed-in shopper's own network identity, wallet and history.",
     )
     async def me(self, info: strawberry.Info) -> NetworkShopper | None:
         user = info.context["request"].user
