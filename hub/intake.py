@@ -9,6 +9,7 @@ sequence numbers are still missing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from hub.models import (
 )
 from mallnet.db import utcnow
 
+log = logging.getLogger(__name__)
 MAX_GAPS_REPORTED = 50
 # How far past the contiguous point one request looks: bounded work per batch even after
 # a permanent gap.
@@ -208,14 +210,19 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
     elif isinstance(payload, PurchaseRefunded):
         await value.clawback_for_refund(session, node, payload, now)
         if payload.network_hold_id is not None and payload.network_returned_rial > 0:
-            await value.refund(
-                session,
-                node,
-                payload.network_hold_id,
-                payload.network_returned_rial,
-                f"{node}:{payload.refund_id}",
-                now,
-            )
+            try:
+                await value.refund(
+                    session,
+                    node,
+                    payload.network_hold_id,
+                    payload.network_returned_rial,
+                    f"{node}:{payload.refund_id}",
+                    now,
+                )
+            except value.NetworkValueError as exc:
+                # Not a hold this node captured: retrying cannot help, and one bad event
+                # must not hold up the stream. Kept in the log for the operators.
+                log.warning("refund %s from %s not applied: %s", payload.refund_id, node, exc)
     elif isinstance(payload, MemberEnrolled | MemberConsentChanged):
         membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
         # Consent reports apply in the node's order, whatever order they arrive in.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ from mallnet.db import utcnow
 # Until mall management sets one: 1,000 Rial (100 toman) a pooled point.
 DEFAULT_RIAL_PER_POINT = 1_000
 DEFAULT_HOLD_TTL_S = 15 * 60
+PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 MIN_HOLD_TTL_S, MAX_HOLD_TTL_S = 30, 24 * 3600
 ALL_KINDS: tuple[str, ...] = (POOLED, GENERAL, TARGETED)
 REFUND_LOT_DAYS = 30  # a returned lot that had expired meanwhile lives this long at least
@@ -487,6 +489,8 @@ async def _spendable(
 async def hold(session: AsyncSession, shop: str, data: HoldInput) -> HoldOutcome:
     _check_key(data.idempotency_key, "idempotencyKey")
     _check_key(data.purchase_ref, "purchaseRef")
+    if not PSEUDONYM.fullmatch(data.pseudonym):
+        raise NetworkValueError("INVALID_INPUT", "a shopper's pseudonym (64 hex)", "pseudonym")
     if isinstance(data.amount_rial, bool) or not 0 < data.amount_rial <= MAX_RIAL:
         raise NetworkValueError("INVALID_INPUT", "a positive amount in Rial", "amountRial")
     if not MIN_HOLD_TTL_S <= data.ttl_s <= MAX_HOLD_TTL_S:
