@@ -131,6 +131,8 @@ async def _record(
     session.add(txn)
     await session.flush()
     conn = await session.connection()
+    if not legs:
+        return txn.id
     await conn.execute(
         insert(POSTINGS),
         [
@@ -613,6 +615,61 @@ async def _lots_of(session: AsyncSession, portions: Sequence[ValueHoldLot]) -> d
     return {lot.id: lot for lot in rows}
 
 
+@dataclass
+class _Moves:
+    """What one hold-related transaction moves, lot by lot: its legs, the totals the
+    shopper's history shows, and the settlement rows (issuer → redeeming shop)."""
+
+    row: ValueHold
+    legs: list[Leg] = field(default_factory=list)
+    points: int = 0
+    credit: int = 0
+    value: int = 0
+    redemptions: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, lot: ValueLot, units: int, *legs: Leg) -> None:
+        self.legs += legs
+        if _unit(lot.kind) == "point":
+            self.points += units
+        else:
+            self.credit += units
+        self.value += units * lot.rial_per_point
+
+    def redeemed(self, lot: ValueLot, units: int, now: dt.datetime) -> None:
+        self.redemptions.append(
+            {
+                "hold_id": self.row.id,
+                "lot_id": lot.id,
+                "kind": lot.kind,
+                "issuer_shop": lot.issuer_shop,
+                "redeemer_shop": self.row.shop,
+                "units": units,
+                "amount_rial": units * lot.rial_per_point,
+                "created_at": now,
+            }
+        )
+
+    async def record(
+        self, session: AsyncSession, kind: str, key: str, reason: str, now: dt.datetime
+    ) -> None:
+        entry = Entry(
+            kind=kind,
+            pseudonym=self.row.pseudonym,
+            key=key,
+            reason=reason,
+            shop=self.row.shop,
+            hold_id=self.row.id,
+            points=self.points,
+            credit_rial=self.credit,
+            value_rial=self.value,
+        )
+        txn = await _record(session, entry, self.legs, now)
+        if self.redemptions:
+            conn = await session.connection()
+            rows = [{**r, "transaction_id": txn} for r in self.redemptions]
+            await conn.execute(insert(REDEMPTIONS), rows)
+
+
 async def _release(
     session: AsyncSession,
     row: ValueHold,
@@ -622,38 +679,21 @@ async def _release(
     now: dt.datetime,
 ) -> None:
     """Give back what a hold reserved and did not capture."""
-    legs: list[Leg] = []
-    points = credit = value = 0
+    moves = _Moves(row)
     for p in portions:
         back = p.units - p.captured_units
-        if back <= 0:
-            continue
-        lot = lots[p.lot_id]
-        unit = _unit(lot.kind)
-        legs += [
-            Leg("held", unit, -back, lot_id=lot.id),
-            Leg("available", unit, back, lot_id=lot.id),
-        ]
-        points += back if unit == "point" else 0
-        credit += 0 if unit == "point" else back
-        value += back * lot.rial_per_point
-    if legs:
-        await _record(
-            session,
-            Entry(
-                kind="release",
-                pseudonym=row.pseudonym,
-                key=f"release:{row.id}",
-                reason=f"hold for purchase {row.purchase_ref} {why}",
-                shop=row.shop,
-                hold_id=row.id,
-                points=points,
-                credit_rial=credit,
-                value_rial=value,
-            ),
-            legs,
-            now,
-        )
+        if back > 0:
+            lot = lots[p.lot_id]
+            unit = _unit(lot.kind)
+            moves.add(
+                lot,
+                back,
+                Leg("held", unit, -back, lot_id=lot.id),
+                Leg("available", unit, back, lot_id=lot.id),
+            )
+    if moves.legs:
+        reason = f"hold for purchase {row.purchase_ref} {why}"
+        await moves.record(session, "release", f"release:{row.id}", reason, now)
 
 
 async def capture(
@@ -697,48 +737,22 @@ async def capture(
         raise NetworkValueError(
             "INVALID_INPUT", "less than one point's worth: nothing to capture", "amountRial"
         )
-    legs: list[Leg] = []
-    redemptions = []
-    points = credit = 0
+    moves = _Moves(row)
     for p, take in zip(portions, units, strict=True):
         if take == 0:
             continue
         lot = lots[p.lot_id]
         unit = _unit(lot.kind)
         p.captured_units = take
-        legs += [Leg("held", unit, -take, lot_id=lot.id), Leg("redeemed", unit, take, shop=shop)]
-        points += take if unit == "point" else 0
-        credit += 0 if unit == "point" else take
-        redemptions.append(
-            {
-                "hold_id": row.id,
-                "lot_id": lot.id,
-                "kind": lot.kind,
-                "issuer_shop": lot.issuer_shop,
-                "redeemer_shop": shop,
-                "units": take,
-                "amount_rial": take * lot.rial_per_point,
-                "created_at": now,
-            }
+        moves.add(
+            lot,
+            take,
+            Leg("held", unit, -take, lot_id=lot.id),
+            Leg("redeemed", unit, take, shop=shop),
         )
-    txn = await _record(
-        session,
-        Entry(
-            kind="capture",
-            pseudonym=row.pseudonym,
-            key=f"capture:{row.id}",
-            reason=f"spent on purchase {row.purchase_ref}",
-            shop=shop,
-            hold_id=row.id,
-            points=points,
-            credit_rial=credit,
-            value_rial=captured,
-        ),
-        legs,
-        now,
-    )
-    conn = await session.connection()
-    await conn.execute(insert(REDEMPTIONS), [{**r, "transaction_id": txn} for r in redemptions])
+        moves.redeemed(lot, take, now)
+    reason = f"spent on purchase {row.purchase_ref}"
+    await moves.record(session, "capture", f"capture:{row.id}", reason, now)
     await _release(session, row, portions, lots, "released after capture", now)
     row.status, row.captured_rial, row.capture_hash, row.resolved_at = (
         "captured",
@@ -845,9 +859,7 @@ async def refund(
         [(p.captured_units, lots[p.lot_id].rial_per_point) for p in portions],
         row.refunded_rial + amount,
     )
-    legs: list[Leg] = []
-    reversals = []
-    points = credit = value = 0
+    moves = _Moves(row)
     for p, target in zip(portions, targets, strict=True):
         back = target - p.refunded_units
         if back <= 0:
@@ -856,49 +868,22 @@ async def refund(
         unit = _unit(lot.kind)
         into = lot.id
         if lot.expires_at <= now:
-            fresh = await _refund_lot(session, lot, back, f"{key}:{lot.id}", now)
-            into = fresh.id
-        legs += [Leg("redeemed", unit, -back, shop=shop), Leg("available", unit, back, lot_id=into)]
-        p.refunded_units = target
-        points += back if unit == "point" else 0
-        credit += 0 if unit == "point" else back
-        value += back * lot.rial_per_point
-        reversals.append(
-            {
-                "hold_id": row.id,
-                "lot_id": lot.id,
-                "kind": lot.kind,
-                "issuer_shop": lot.issuer_shop,
-                "redeemer_shop": shop,
-                "units": -back,
-                "amount_rial": -back * lot.rial_per_point,
-                "created_at": now,
-            }
+            into = (await _refund_lot(session, lot, back, f"{key}:{lot.id}", now)).id
+        moves.add(
+            lot,
+            back,
+            Leg("redeemed", unit, -back, shop=shop),
+            Leg("available", unit, back, lot_id=into),
         )
+        moves.redeemed(lot, -back, now)
+        p.refunded_units = target
     row.refunded_rial += amount
-    if not legs:
-        await session.flush()
-        return 0
-    txn = await _record(
-        session,
-        Entry(
-            kind="refund",
-            pseudonym=row.pseudonym,
-            key=f"refund:{key}",
-            reason=f"returned: refund of purchase {row.purchase_ref}",
-            shop=shop,
-            hold_id=row.id,
-            points=points,
-            credit_rial=credit,
-            value_rial=value,
-        ),
-        legs,
-        now,
-    )
-    conn = await session.connection()
-    await conn.execute(insert(REDEMPTIONS), [{**r, "transaction_id": txn} for r in reversals])
+    # Recorded even when rounding returned it all before (no legs): the key must be seen,
+    # or a replay would count the refund twice.
+    reason = f"returned: refund of purchase {row.purchase_ref}"
+    await moves.record(session, "refund", f"refund:{key}", reason, now)
     await session.flush()
-    return value
+    return moves.value
 
 
 async def _refund_lot(

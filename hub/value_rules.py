@@ -133,32 +133,41 @@ def spending_order(lots: Sequence[LotView]) -> list[LotView]:
     return sorted(lots, key=lambda lot: (lot.expires_at, lot.id))
 
 
+def _fill(items: Sequence[tuple[int, int]], amount_rial: int) -> tuple[list[int], int]:
+    """Whole units from ``items`` ((units, Rial per unit), in order of preference) worth
+    as much of ``amount_rial`` as possible without exceeding it: units per item, and the
+    Rial covered. Taken in order first; when whole points leave part uncovered, points
+    first and then credit (credit is divisible to the Rial) is tried too and kept if it
+    covers more — 500 Rial of credit and 2 points of 1,000 do pay 2,000 Rial."""
+
+    def greedy(order: Sequence[int]) -> tuple[list[int], int]:
+        takes = [0] * len(items)
+        left = amount_rial
+        for i in order:
+            units, rate = items[i]
+            takes[i] = min(units, left // rate)
+            left -= takes[i] * rate
+        return takes, amount_rial - left
+
+    natural = greedy(range(len(items)))
+    if natural[1] == amount_rial:
+        return natural
+    points_first = greedy(sorted(range(len(items)), key=lambda i: items[i][1] == 1))
+    return points_first if points_first[1] > natural[1] else natural
+
+
 def reserve(lots: Sequence[LotView], amount_rial: int) -> tuple[list[tuple[int, int]], int]:
-    """Take up to ``amount_rial`` from ``lots`` in the order given: (lot id, units) and the
-    Rial covered. Points are whole, so a points lot covers a multiple of its point value."""
-    taken: list[tuple[int, int]] = []
-    left = amount_rial
-    for lot in lots:
-        if left <= 0:
-            break
-        units = min(lot.available, left // lot.rial_per_point)
-        if units > 0:
-            taken.append((lot.id, units))
-            left -= units * lot.rial_per_point
-    return taken, amount_rial - left
+    """Take up to ``amount_rial`` from ``lots`` (in order of preference: the caller sorts
+    them soonest-expiring first): (lot id, units) and the Rial covered."""
+    takes, covered = _fill([(lot.available, lot.rial_per_point) for lot in lots], amount_rial)
+    return [(lot.id, take) for lot, take in zip(lots, takes, strict=True) if take > 0], covered
 
 
 def split_capture(portions: Sequence[tuple[int, int]], amount_rial: int) -> tuple[list[int], int]:
     """A capture of ``amount_rial`` over a hold's portions ((units, rial per unit), in
     the hold's order): units captured per portion and the Rial captured (never more than
     asked; whole points only)."""
-    out: list[int] = []
-    left = amount_rial
-    for units, rate in portions:
-        take = min(units, left // rate)
-        out.append(take)
-        left -= take * rate
-    return out, amount_rial - left
+    return _fill(portions, amount_rial)
 
 
 def refund_targets(portions: Sequence[tuple[int, int]], refunded_rial: int) -> list[int]:
