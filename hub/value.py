@@ -609,9 +609,14 @@ async def _own_hold(session: AsyncSession, shop: str, hold_id: str) -> ValueHold
     return row
 
 
-async def _lots_of(session: AsyncSession, portions: Sequence[ValueHoldLot]) -> dict[int, ValueLot]:
+async def _lots_of(
+    session: AsyncSession, portions: Sequence[ValueHoldLot], *, lock: bool = False
+) -> dict[int, ValueLot]:
     ids = sorted({p.lot_id for p in portions})
-    rows = (await session.scalars(select(ValueLot).where(ValueLot.id.in_(ids)))).all()
+    query = select(ValueLot).where(ValueLot.id.in_(ids)).order_by(ValueLot.id)
+    if lock:
+        query = query.with_for_update()
+    rows = (await session.scalars(query)).all()
     return {lot.id: lot for lot in rows}
 
 
@@ -713,7 +718,8 @@ async def capture(
         raise NetworkValueError(
             "HOLD_MISMATCH", f"this hold is for purchase {row.purchase_ref!r}", "purchaseRef"
         )
-    digest = _digest({"capture": amount_rial})
+    # "All of it" and the held amount named explicitly are the same capture.
+    digest = _digest({"capture": row.held_rial if amount_rial is None else amount_rial})
     if row.status == "captured" and row.capture_hash == digest:
         return HoldOutcome(row, True, await _portions(session, row.id))
     now = utcnow()
@@ -826,7 +832,10 @@ async def expire_lots(
             Entry(
                 kind="expire",
                 pseudonym=lot.pseudonym,
-                key=f"expire:{lot.id}:{lot.remaining}.{lot.held}",
+                # Unique per sweep: value can come back into a swept lot (a refund racing
+                # the sweep), and its next expiry is another change. The row lock and the
+                # "something available" filter keep a sweep from acting twice.
+                key=f"expire:{lot.id}:{new_event_id()}",
                 reason=f"{lot.kind.replace('_', ' ')} from {lot.issuer_shop} expired",
                 shop=lot.issuer_shop,
                 points=gone if unit == "point" else 0,
@@ -854,7 +863,10 @@ async def refund(
     if amount <= 0:
         return 0
     portions = [p for p in await _portions(session, row.id) if p.captured_units > 0]
-    lots = await _lots_of(session, portions)
+    lots = await _lots_of(session, portions, lock=True)
+    # The caller's clock may have started before an expiry sweep that already ran: value
+    # never goes back into a lot past its expiry (a new lot of the same issuer takes it).
+    now = max(now, utcnow())
     targets = refund_targets(
         [(p.captured_units, lots[p.lot_id].rial_per_point) for p in portions],
         row.refunded_rial + amount,

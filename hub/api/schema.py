@@ -11,7 +11,6 @@ import json
 from typing import Annotated
 
 import strawberry
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import mallnet
@@ -36,6 +35,7 @@ from hub.api.value import (
 )
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, public, requires
+from mallnet.db import transaction
 from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
 from mallnet.phone import mask
 from mallnet.scopes import Scope
@@ -444,15 +444,10 @@ async def _ingest(
     backlog: intake.Backlog | None,
 ) -> intake.IngestReport:
     # Two deliveries of one batch at once collide on the event ids; the retry sees the
-    # winner's rows and answers with duplicates.
-    for attempt in range(3):
-        try:
-            async with sessions() as session, session.begin():
-                return await intake.ingest(session, node, batch, backlog)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    # winner's rows and answers with duplicates. Deadlocks with holds are retried too.
+    return await transaction(
+        sessions, lambda session: intake.ingest(session, node, batch, backlog), attempts=3
+    )
 
 
 async def _set_status(info: strawberry.Info, slug: str, status: str) -> Shop | HubProblem:
