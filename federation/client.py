@@ -33,8 +33,8 @@ _HOLD_RESULT = f"""__typename ... on NetworkHold {{ {HOLD_FIELDS} }}
   ... on HubProblem {{ code message }}"""
 HOLD = f"""mutation Hold($input: HoldInput!) {{
   holdNetworkValue(input: $input) {{ {_HOLD_RESULT} }} }}"""
-CAPTURE = f"""mutation Capture($id: String!, $amount: Rial, $ref: String) {{
-  captureNetworkHold(holdId: $id, amountRial: $amount, purchaseRef: $ref) {{
+CAPTURE = f"""mutation Capture($id: String!, $amount: Rial, $ref: String, $upTo: Rial) {{
+  captureNetworkHold(holdId: $id, amountRial: $amount, purchaseRef: $ref, upToRial: $upTo) {{
     {_HOLD_RESULT} }} }}"""
 VOID = f"""mutation Void($id: String!) {{ voidNetworkHold(holdId: $id) {{ {_HOLD_RESULT} }} }}"""
 SPENDABLE = """query Spendable($pseudonym: String!) {
@@ -50,6 +50,11 @@ ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"
 
 class HubUnavailable(Exception):
     """The hub could not be reached or refused the node's credentials; retry later."""
+
+
+class HubUncertain(HubUnavailable):
+    """The request may have reached the hub and taken effect, but no answer came back (a
+    timeout, a 5xx): retry the same idempotent request to learn its outcome."""
 
 
 class HubRefused(Exception):
@@ -79,19 +84,26 @@ class HubConnection:
         return str(body["access_token"])
 
     async def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+            try:
                 token = await self._access_token(client)
+            except httpx.HTTPError as exc:
+                raise HubUnavailable(f"hub unreachable: {exc!r}") from exc
+            try:
                 response = await client.post(
                     f"{self.hub_url}/graphql",
                     json={"query": query, "variables": variables},
                     headers={"Authorization": f"Bearer {token}"},
                 )
-        except httpx.HTTPError as exc:
-            raise HubUnavailable(f"hub unreachable: {exc}") from exc
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                raise HubUnavailable(f"hub unreachable: {exc!r}") from exc
+            except httpx.HTTPError as exc:  # sent, but no answer: it may have been applied
+                raise HubUncertain(f"no answer from the hub: {exc!r}") from exc
         if response.status_code == 401:
             self._token = None
             raise HubUnavailable("the hub refused the node's token")
+        if response.status_code >= 500:
+            raise HubUncertain(f"hub answered {response.status_code}")
         if response.status_code != 200:
             raise HubUnavailable(f"hub answered {response.status_code}")
         body = response.json()
@@ -121,9 +133,13 @@ class HubConnection:
         return self._answer((await self._graphql(HOLD, {"input": request}))["holdNetworkValue"])
 
     async def capture(
-        self, hold_id: str, amount_rial: int | None = None, purchase_ref: str | None = None
+        self,
+        hold_id: str,
+        amount_rial: int | None = None,
+        purchase_ref: str | None = None,
+        up_to_rial: int | None = None,
     ) -> dict[str, Any]:
-        variables = {"id": hold_id, "amount": amount_rial, "ref": purchase_ref}
+        variables = {"id": hold_id, "amount": amount_rial, "ref": purchase_ref, "upTo": up_to_rial}
         data = await self._graphql(CAPTURE, variables)
         return self._answer(data["captureNetworkHold"])
 

@@ -512,12 +512,20 @@ async def hold(session: AsyncSession, shop: str, data: HoldInput) -> HoldOutcome
             "ttl": data.ttl_s,
         }
     )
+    now = utcnow()
     existing = await session.scalar(
-        select(ValueHold).where(
-            ValueHold.shop == shop, ValueHold.idempotency_key == data.idempotency_key
-        )
+        select(ValueHold)
+        .where(ValueHold.shop == shop, ValueHold.idempotency_key == data.idempotency_key)
+        .with_for_update()
     )
-    if existing is not None:
+    if existing is not None and existing.status == "open" and existing.expires_at <= now:
+        await _expire(session, existing, now)  # the sweep has not come by yet
+    if existing is not None and existing.status in ("voided", "expired"):
+        # That hold is over; asking again (the POS's natural retry, or "ask for a new
+        # one") gets a new hold. The old one keeps its id and history; its key is freed.
+        existing.idempotency_key = f"retired:{existing.id}"
+        await session.flush()
+    elif existing is not None:
         if existing.request_hash != digest:
             raise NetworkValueError(
                 "IDEMPOTENCY_CONFLICT",
@@ -525,7 +533,6 @@ async def hold(session: AsyncSession, shop: str, data: HoldInput) -> HoldOutcome
                 "idempotencyKey",
             )
         return HoldOutcome(existing, True, await _portions(session, existing.id))
-    now = utcnow()
     lots = [
         lot
         for lot in await _spendable(session, data.pseudonym, shop, now, lock=True)
@@ -707,19 +714,25 @@ async def capture(
     hold_id: str,
     amount_rial: int | None = None,
     purchase_ref: str | None = None,
+    up_to_rial: int | None = None,
 ) -> HoldOutcome:
-    """Capture ``amount_rial`` of an open hold (all of it when None) for the purchase it
-    was made for; the rest is released. The same capture again is answered as a replay;
-    anything else on a closed hold is refused."""
-    if amount_rial is not None and (isinstance(amount_rial, bool) or amount_rial <= 0):
-        raise NetworkValueError("INVALID_INPUT", "a positive amount in Rial", "amountRial")
+    """Capture ``amount_rial`` of an open hold — or, without it, all of it but at most
+    ``up_to_rial`` (what is left to pay) — for the purchase it was made for; the rest is
+    released. The same capture again is answered as a replay; anything else on a closed
+    hold is refused."""
+    for name, given in (("amountRial", amount_rial), ("upToRial", up_to_rial)):
+        if given is not None and (isinstance(given, bool) or given <= 0):
+            raise NetworkValueError("INVALID_INPUT", "a positive amount in Rial", name)
     row = await _own_hold(session, shop, hold_id)
     if purchase_ref is not None and purchase_ref != row.purchase_ref:
         raise NetworkValueError(
             "HOLD_MISMATCH", f"this hold is for purchase {row.purchase_ref!r}", "purchaseRef"
         )
-    # "All of it" and the held amount named explicitly are the same capture.
-    digest = _digest({"capture": row.held_rial if amount_rial is None else amount_rial})
+    wanted = amount_rial
+    if wanted is None:
+        wanted = row.held_rial if up_to_rial is None else min(row.held_rial, up_to_rial)
+    # "All of it" and the same amount named explicitly are the same capture.
+    digest = _digest({"capture": wanted})
     if row.status == "captured" and row.capture_hash == digest:
         return HoldOutcome(row, True, await _portions(session, row.id))
     now = utcnow()
@@ -729,7 +742,6 @@ async def capture(
         raise NetworkValueError(
             "HOLD_EXPIRED", "this hold has expired; ask for a new one", "holdId"
         )
-    wanted = row.held_rial if amount_rial is None else amount_rial
     if wanted > row.held_rial:
         raise NetworkValueError(
             "INVALID_INPUT", f"at most the {row.held_rial} Rial held can be captured", "amountRial"
@@ -802,11 +814,15 @@ async def expire_holds(
         )
     ).all()
     for row in rows:
-        portions = await _portions(session, row.id)
-        await _release(session, row, portions, await _lots_of(session, portions), "expired", now)
-        row.status, row.resolved_at = "expired", now
-    await session.flush()
+        await _expire(session, row, now)
     return len(rows)
+
+
+async def _expire(session: AsyncSession, row: ValueHold, now: dt.datetime) -> None:
+    portions = await _portions(session, row.id)
+    await _release(session, row, portions, await _lots_of(session, portions), "expired", now)
+    row.status, row.resolved_at = "expired", now
+    await session.flush()
 
 
 async def expire_lots(

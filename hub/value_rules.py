@@ -171,15 +171,16 @@ def split_capture(portions: Sequence[tuple[int, int]], amount_rial: int) -> tupl
 
 
 def refund_targets(portions: Sequence[tuple[int, int]], refunded_rial: int) -> list[int]:
-    """Units per portion ((captured units, rial per unit), in capture order) to have been
-    returned once ``refunded_rial`` of the capture is refunded in all: the portions laid
-    end to end by value, a point partly covered counts whole (the shopper's favour), so a
-    full refund returns exactly what was captured."""
-    out: list[int] = []
+    """Units per portion ((captured units, rial per unit)) to have been returned once
+    ``refunded_rial`` of the capture is refunded in all: credit first (it divides to the
+    Rial), then points, laid end to end by value and rounded down — a refund never returns
+    more than its share, and a full refund returns exactly what was captured."""
+    out = [0] * len(portions)
     offset = 0
-    for units, rate in portions:
+    for i in sorted(range(len(portions)), key=lambda i: portions[i][1] != 1):
+        units, rate = portions[i]
         worth = units * rate
         covered = max(0, min(refunded_rial - offset, worth))
-        out.append(min(units, -(-covered // rate)))
+        out[i] = covered // rate
         offset += worth
     return out

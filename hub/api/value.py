@@ -394,11 +394,17 @@ class ValueMutation:
             str | None,
             strawberry.argument(description="The receipt: refused unless the hold is for it."),
         ] = None,
+        up_to_rial: Annotated[
+            Rial | None,
+            strawberry.argument(description="Without amountRial: all of the hold, at most this."),
+        ] = None,
     ) -> HoldResult:
         shop = node_of(info)
 
         async def work(session: AsyncSession) -> NetworkHold:
-            captured = await value.capture(session, shop, hold_id, amount_rial, purchase_ref)
+            captured = await value.capture(
+                session, shop, hold_id, amount_rial, purchase_ref, up_to_rial
+            )
             return await _hold_view(session, captured)
 
         return await _run(info, work)

@@ -123,6 +123,10 @@ def as_problem(exc: errors.NodeError) -> Problem:
             return NetworkValueProblem(
                 code=code, message=exc.message, hub_code=None, local_value_only=True
             )
+        case errors.NetworkValueUncertain():
+            return NetworkValueProblem(
+                code=code, message=exc.message, hub_code=None, local_value_only=False
+            )
         case errors.NetworkValueRefused():
             return NetworkValueProblem(
                 code=code, message=exc.message, hub_code=exc.hub_code, local_value_only=False

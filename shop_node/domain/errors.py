@@ -19,6 +19,7 @@ class ProblemCode(StrEnum):
     REFUND_EXCEEDS_PURCHASE = "REFUND_EXCEEDS_PURCHASE"
     NETWORK_VALUE_UNAVAILABLE = "NETWORK_VALUE_UNAVAILABLE"
     NETWORK_VALUE_REFUSED = "NETWORK_VALUE_REFUSED"
+    NETWORK_VALUE_UNCERTAIN = "NETWORK_VALUE_UNCERTAIN"
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,16 @@ class NetworkValueRefused(NodeError):
     def __init__(self, hub_code: str, message: str) -> None:
         super().__init__(f"{hub_code}: {message}")
         self.hub_code = hub_code
+
+
+class NetworkValueUncertain(NodeError):
+    """The capture reached the hub but its answer did not come back: the value may be
+    taken. Only the same purchase again (same receipt and hold) learns the outcome."""
+
+    code = ProblemCode.NETWORK_VALUE_UNCERTAIN
+
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            "the hub may already have taken the network value for this receipt: send the"
+            f" same purchase again, with the same receipt and hold — not without it ({why})"
+        )

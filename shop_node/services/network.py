@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.client import HubConnection, HubRefused, HubUnavailable
+from federation.client import HubConnection, HubRefused, HubUnavailable, HubUncertain
 from mallnet.secrets_store import pseudonym
 from shop_node.domain.errors import (
     FieldProblem,
@@ -13,6 +13,7 @@ from shop_node.domain.errors import (
     MemberNotFound,
     NetworkValueRefused,
     NetworkValueUnavailable,
+    NetworkValueUncertain,
 )
 from shop_node.runtime import NodeRuntime
 from shop_node.services.members import MemberRef, find_member, phone_or_problem
@@ -41,11 +42,13 @@ async def shopper_of(runtime: NodeRuntime, ref: MemberRef) -> str:
 def capture_at(hub: HubConnection | None) -> Capture:
     """The capture a purchase makes through ``hub``; failures as the node's own errors."""
 
-    async def capture(hold_id: str, amount_rial: int | None, receipt_id: str) -> int:
+    async def capture(hold_id: str, amount_rial: int | None, receipt_id: str, left: int) -> int:
         if hub is None:
             raise NetworkValueUnavailable("this node is not connected to the hub")
         try:
-            result = await hub.capture(hold_id, amount_rial, receipt_id)
+            result = await hub.capture(hold_id, amount_rial, receipt_id, left)
+        except HubUncertain as exc:
+            raise NetworkValueUncertain(str(exc)) from exc
         except HubUnavailable as exc:
             raise NetworkValueUnavailable(str(exc)) from exc
         except HubRefused as exc:

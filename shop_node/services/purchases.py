@@ -104,10 +104,10 @@ class PurchaseInput:
     network_rial: int | None = None
 
 
-# Captures a hold at the hub: (hold id, Rial or None for all, receipt) -> Rial captured.
-# Raises NetworkValueUnavailable when the hub cannot be asked, NetworkValueRefused when it
-# says no.
-Capture = Callable[[str, int | None, str], Awaitable[int]]
+# Captures a hold at the hub: (hold id, Rial or None for all, receipt, at most this) ->
+# Rial captured. Raises NetworkValueUnavailable when the hub was not reached,
+# NetworkValueUncertain when it may have been, NetworkValueRefused when it said no.
+Capture = Callable[[str, int | None, str, int], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -322,7 +322,10 @@ async def record_purchase(
             # only for a purchase this transaction will record (a failure after this
             # point is retried with the same receipt, and the hub answers the capture
             # again as a replay).
-            network_paid = await capture(data.network_hold_id, data.network_rial, data.receipt_id)
+            left = data.total_rial - spend
+            network_paid = await capture(
+                data.network_hold_id, data.network_rial, data.receipt_id, left
+            )
             if spend + network_paid > data.total_rial:
                 raise InvalidInput.one("networkRial", "the hold is worth more than is left to pay")
         earning = compute_earning(

@@ -6,19 +6,28 @@ unreachable the till gets a clear answer while local value keeps working."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from federation.client import HubRefused, HubUnavailable
+from federation.client import HubConnection, HubRefused, HubUnavailable, HubUncertain
 from hub import registry, value
 from hub.app import create_app as create_hub
 from mallnet.config import Settings
-from mallnet.db import create_engine
+from mallnet.db import create_engine, utcnow
 from mallnet.secrets_store import network_key, pseudonym
 from shop_node.bootstrap import prepare_node
 from shop_node.domain.earning import Line
-from shop_node.domain.errors import NetworkValueRefused, NetworkValueUnavailable
+from shop_node.domain.errors import (
+    NetworkValueRefused,
+    NetworkValueUnavailable,
+    NetworkValueUncertain,
+)
 from shop_node.relay import relay_all
 from shop_node.runtime import NodeRuntime
 from shop_node.services.network import capture_at
@@ -217,3 +226,74 @@ def test_the_pos_gets_typed_answers_when_the_node_is_not_connected(node: NodeCli
     )["recordPurchase"]
     assert plain["__typename"] == "PurchaseRecorded"
     assert plain["replayed"] is False
+
+
+async def test_a_hold_worth_more_than_the_bill_captures_only_what_is_left_to_pay(
+    network: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, info = network
+    shopper = pseudonym(network_key(settings), "+989121234567")
+
+    async def give(session: Any) -> Any:
+        return await value.issue(
+            session,
+            value.IssueInput(
+                pseudonym=shopper,
+                kind="general_credit",
+                issuer="kafsh-arya",
+                amount=300_000,
+                expires_at=utcnow() + dt.timedelta(days=30),
+                reason="test",
+                origin="test",
+                key="lot-1",
+            ),
+        )
+
+    await asyncio.to_thread(_hub_db, settings, give)
+    node, engine = await _node(settings, "ketab-sara")
+    hub = _connection(network)
+    try:
+        with LiveServer(create_hub(settings), info["port"]):
+            hold = await hub.hold(
+                {
+                    "pseudonym": shopper,
+                    "amountRial": 100_000,
+                    "purchaseRef": "R-1",
+                    "idempotencyKey": "R-1",
+                }
+            )
+            paid = await record_purchase(
+                node, _buy("R-1", 50_000, network_hold_id=hold["id"]), "pos", capture_at(hub)
+            )
+            assert paid.purchase.network_paid_rial == 50_000
+            left = await hub.spendable(shopper)
+            assert int(left["creditRial"]) == 250_000  # the other 50,000 was released
+    finally:
+        await engine.dispose()
+
+
+async def test_a_capture_whose_answer_is_lost_is_not_turned_into_local_credit_only(
+    tmp_path: Any, free_port: int
+) -> None:
+    """A hub that takes the request but does not answer in time: the till must retry the
+    same purchase, not fall back to local credit (the value may already be taken)."""
+
+    async def token(_request: Request) -> JSONResponse:
+        return JSONResponse({"access_token": "t", "token_type": "Bearer", "expires_in": 600})
+
+    async def slow(_request: Request) -> JSONResponse:
+        await asyncio.sleep(2)
+        return JSONResponse({"data": None})
+
+    app = Starlette(
+        routes=[
+            Route("/oauth/token", token, methods=["POST"]),
+            Route("/graphql", slow, methods=["POST"]),
+        ]
+    )
+    hub = HubConnection(f"http://127.0.0.1:{free_port}", "node", "secret", timeout_s=0.5)
+    with LiveServer(app, free_port):
+        with pytest.raises(HubUncertain):
+            await hub.capture("01J0000000000000000000000A", None, "R-1", 1_000)
+        with pytest.raises(NetworkValueUncertain, match="same receipt and hold"):
+            await capture_at(hub)("01J0000000000000000000000A", None, "R-1", 1_000)

@@ -451,14 +451,14 @@ def test_split_capture_is_bounded_by_the_portions_and_the_amount(
 # --- Refunds --------------------------------------------------------------------------------
 
 
-def test_refund_targets_a_partly_covered_point_counts_whole() -> None:
+def test_refund_targets_return_credit_first_and_round_points_down() -> None:
     portions = [(3, 1_000), (500, 1)]
     assert refund_targets(portions, 0) == [0, 0]
-    assert refund_targets(portions, 1) == [1, 0]
-    assert refund_targets(portions, 1_000) == [1, 0]
-    assert refund_targets(portions, 1_001) == [2, 0]
-    assert refund_targets(portions, 3_000) == [3, 0]
-    assert refund_targets(portions, 3_001) == [3, 1]
+    assert refund_targets(portions, 1) == [0, 1]
+    assert refund_targets(portions, 500) == [0, 500]
+    assert refund_targets(portions, 1_499) == [0, 500]
+    assert refund_targets(portions, 1_500) == [1, 500]
+    assert refund_targets(portions, 3_499) == [2, 500]
     assert refund_targets(portions, 3_500) == [3, 500]
 
 
@@ -488,7 +488,7 @@ def test_refund_targets_are_monotone_and_a_full_refund_returns_exactly_what_was_
         assert all(p <= t for p, t in zip(previous, targets, strict=True))
         assert all(0 <= t <= units for t, (units, _) in zip(targets, portions, strict=True))
         value = sum(t * rate for t, (_, rate) in zip(targets, portions, strict=True))
-        # In the shopper's favour, by less than one point.
-        assert refunded <= value < refunded + max_rate
+        # Never more than the refund's share, short of it by less than one point.
+        assert refunded - max_rate < value <= refunded
         previous = targets
     assert refund_targets(portions, worth) == [units for units, _ in portions]
