@@ -402,6 +402,7 @@ class ValueLot(Base):
         CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining_bounds"),
         CheckConstraint("held >= 0 AND held <= remaining", name="held_bounds"),
         CheckConstraint("rial_per_point > 0", name="rate_positive"),
+        CheckConstraint("clawback_due >= 0", name="clawback_due"),
         Index("ix_value_lots_pseudonym_expires_at", "pseudonym", "expires_at"),
         Index(
             "ix_value_lots_expiring",
@@ -429,6 +430,9 @@ class ValueLot(Base):
     origin: Mapped[str] = mapped_column(String(120))
     issue_key: Mapped[str] = mapped_column(String(160), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Owed back to the issuer: the share of a refunded purchase's value that was held or
+    # spent when the refund came. Taken as soon as value comes back into the lot.
+    clawback_due: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ValueTransaction(Base):

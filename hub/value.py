@@ -374,8 +374,10 @@ def _grant_reason(grant: Grant, receipt_id: str, version: int) -> str:
 async def clawback_for_refund(
     session: AsyncSession, shop: str, refund: PurchaseRefunded, now: dt.datetime
 ) -> int:
-    """A purchase refunded at its own shop takes back, pro rata, the value it issued —
-    what is still available of it (value already spent or expired stays spent/expired)."""
+    """A purchase refunded at its own shop takes back, pro rata, the value it issued. What
+    is available goes now; what is held or spent becomes a due, taken as soon as value
+    comes back into the lot (a void, an expired hold, a refund where it was spent). Value
+    that expired stays expired. Returns what was taken now."""
     total, before, amount = (
         refund.purchase_total_rial,
         refund.refunded_before_rial,
@@ -393,33 +395,63 @@ async def clawback_for_refund(
     ).all()
     taken = 0
     for lot in lots:
+        key = f"clawback:{shop}:{refund.refund_id}:{lot.id}"
+        if await _seen(session, key):
+            continue
         # Cumulative rounding, as the node's own reversal: all refunds take back it all.
         wanted = lot.amount * (before + amount) // total - lot.amount * before // total
         take = min(wanted, lot.remaining - lot.held)
-        key = f"clawback:{shop}:{refund.refund_id}:{lot.id}"
-        if take <= 0 or await _seen(session, key):
-            continue
-        unit = _unit(lot.kind)
-        await _record(
-            session,
-            Entry(
-                kind="clawback",
-                pseudonym=lot.pseudonym,
-                key=key,
-                reason=f"purchase refunded at {shop}: its {lot.kind.replace('_', ' ')} taken back",
-                shop=shop,
-                points=take if unit == "point" else 0,
-                credit_rial=0 if unit == "point" else take,
-                value_rial=take * lot.rial_per_point,
-            ),
-            [
-                Leg("available", unit, -take, lot_id=lot.id),
-                Leg("issuer", unit, take, shop=lot.issuer_shop),
-            ],
-            now,
-        )
+        lot.clawback_due += wanted - take
+        # Recorded even when nothing is available now: the key makes a replay a no-op.
+        await _clawback(session, lot, take, key, f"purchase refunded at {shop}", now)
         taken += take
+    await session.flush()
     return taken
+
+
+async def _clawback(
+    session: AsyncSession, lot: ValueLot, take: int, key: str, why: str, now: dt.datetime
+) -> None:
+    unit = _unit(lot.kind)
+    await _record(
+        session,
+        Entry(
+            kind="clawback",
+            pseudonym=lot.pseudonym,
+            key=key,
+            reason=f"{why}: its {lot.kind.replace('_', ' ')} taken back",
+            shop=lot.issuer_shop,
+            points=take if unit == "point" else 0,
+            credit_rial=0 if unit == "point" else take,
+            value_rial=take * lot.rial_per_point,
+        ),
+        [
+            Leg("available", unit, -take, lot_id=lot.id),
+            Leg("issuer", unit, take, shop=lot.issuer_shop),
+        ]
+        if take
+        else [],
+        now,
+    )
+
+
+async def _collect_dues(session: AsyncSession, lot_ids: Sequence[int], now: dt.datetime) -> None:
+    """Value came back into these lots: take what their issuers are still owed."""
+    lots = (
+        await session.scalars(
+            select(ValueLot)
+            .where(ValueLot.id.in_(sorted(set(lot_ids))), ValueLot.clawback_due > 0)
+            .order_by(ValueLot.id)
+            .with_for_update()
+        )
+    ).all()
+    for lot in lots:
+        take = min(lot.clawback_due, lot.remaining - lot.held)
+        if take > 0:
+            lot.clawback_due -= take
+            key = f"clawback-due:{lot.id}:{new_event_id()}"
+            await _clawback(session, lot, take, key, "owed since its purchase was refunded", now)
+    await session.flush()
 
 
 # --- Two-phase redemption -------------------------------------------------------------------
@@ -706,6 +738,7 @@ async def _release(
     if moves.legs:
         reason = f"hold for purchase {row.purchase_ref} {why}"
         await moves.record(session, "release", f"release:{row.id}", reason, now)
+        await _collect_dues(session, [p.lot_id for p in portions], now)
 
 
 async def capture(
@@ -910,6 +943,7 @@ async def refund(
     # or a replay would count the refund twice.
     reason = f"returned: refund of purchase {row.purchase_ref}"
     await moves.record(session, "refund", f"refund:{key}", reason, now)
+    await _collect_dues(session, [p.lot_id for p in portions], now)
     await session.flush()
     return moves.value
 

@@ -177,6 +177,19 @@ class Hub:
 
         return await self.run(work)
 
+    async def clawed(self, who: str) -> Counter[str]:
+        """What clawbacks took back from ``who``, per unit, as the ledger says."""
+
+        async def work(session: AsyncSession) -> Counter[str]:
+            query = select(
+                func.coalesce(func.sum(ValueTransaction.points), 0),
+                func.coalesce(func.sum(ValueTransaction.credit_rial), 0),
+            ).where(ValueTransaction.pseudonym == who, ValueTransaction.kind == "clawback")
+            points, rial = (await session.execute(query)).one()
+            return Counter({"point": int(points), "rial": int(rial)})
+
+        return await self.run(work)
+
     async def count_transactions(self, who: str) -> int:
         async def work(session: AsyncSession) -> int:
             query = select(func.count()).where(ValueTransaction.pseudonym == who)
@@ -597,7 +610,8 @@ async def clawback(hub: Hub, model: Model, index: int, asked: int) -> None:
     again = await hub.run(lambda s: value.clawback_for_refund(s, issuer, refunded, model.clock))
     assert again == 0  # the same refund event again takes nothing more
     model.receipts[origin][3] = before + amount
-    model.clawed[unit] += taken
+    # Held or spent value is owed and taken when it comes back: at most what was wanted.
+    model.clawed[unit] += wanted
     event("clawback took value" if taken else "clawback took nothing")
 
 
@@ -643,7 +657,9 @@ async def check_invariants(hub: Hub, model: Model) -> None:
     for u in ("point", "rial"):
         t = await hub.totals(u, model.who)
         assert t.issued == t.remaining + t.captured + t.expired, t
-        assert t.issued == model.issued[u] - model.clawed[u], (u, t, model.issued, model.clawed)
+        clawed = (await hub.clawed(model.who))[u]
+        assert clawed <= model.clawed[u], (u, clawed, model.clawed)
+        assert t.issued == model.issued[u] - clawed, (u, t, model.issued, clawed)
         assert t.remaining == sum(lot.remaining for lot in lots if unit[lot.id] == u)
         assert t.held == sum(lot.held for lot in lots if unit[lot.id] == u) == held[u]
         assert t.captured == captured[u]
@@ -1445,6 +1461,33 @@ async def test_a_clawback_leaves_spent_and_held_value_alone(hub: Hub) -> None:
     assert (after.remaining, after.held) == (3_000, 3_000)
     assert (await hub.capture("kafsh-arya", held.hold.id)).hold.captured_rial == 3_000
     assert await hub.totals("rial", who) == value.Totals(9_000, 0, 0, 9_000, 0)
+
+
+async def test_value_of_a_refunded_purchase_is_taken_back_when_it_comes_back(hub: Hub) -> None:
+    """The purchase that issued the value is refunded while the value is held or spent:
+    the issuer is owed it, and takes it as soon as a void or a refund brings it back —
+    the shopper never spends value from a refunded purchase."""
+    who = new_pseudonym()
+    lot = await hub.issue(who, GENERAL, 10_000, origin="receipt:ketab-sara:R-8")
+    spent = await hub.hold("kafsh-arya", who, 6_000)
+    await hub.capture("kafsh-arya", spent.hold.id)
+    held = await hub.hold("kafe-gol", who, 4_000)
+    now = utcnow()
+    refund = refunded(who, "R-8", "F-2", 1_000_000, 0)
+    assert await hub.run(lambda s: value.clawback_for_refund(s, "ketab-sara", refund, now)) == 0
+    assert (await hub.lot(lot.id)).clawback_due == 10_000
+    again = await hub.run(lambda s: value.clawback_for_refund(s, "ketab-sara", refund, now))
+    assert again == 0
+    assert (await hub.lot(lot.id)).clawback_due == 10_000  # a replay owes nothing more
+    await hub.void("kafe-gol", held.hold.id)
+    after = await hub.lot(lot.id)
+    assert (after.remaining, after.held, after.clawback_due) == (0, 0, 6_000)
+    assert await hub.run(lambda s: value.spendable_at(s, who, "kafe-gol")) == (0, 0, 0)
+    await hub.refund("kafsh-arya", spent.hold.id, 6_000, "refund-8")
+    after = await hub.lot(lot.id)
+    assert (after.remaining, after.clawback_due) == (0, 0)
+    assert await hub.totals("rial", who) == value.Totals(0, 0, 0, 0, 0)
+    assert await hub.verify(who) == []
 
 
 async def test_a_clawback_only_touches_the_refunding_shops_purchase(hub: Hub) -> None:

@@ -103,10 +103,12 @@ def upgrade() -> None:
         sa.Column("origin", sa.String(length=120), nullable=False),
         sa.Column("issue_key", sa.String(length=160), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("clawback_due", sa.BigInteger(), server_default="0", nullable=False),
         sa.CheckConstraint(
             "kind IN ('pooled_points', 'general_credit', 'targeted_credit')",
             name=op.f("ck_value_lots_kind"),
         ),
+        sa.CheckConstraint("clawback_due >= 0", name=op.f("ck_value_lots_clawback_due")),
         sa.CheckConstraint("amount > 0", name=op.f("ck_value_lots_amount_positive")),
         sa.CheckConstraint(
             "held >= 0 AND held <= remaining", name=op.f("ck_value_lots_held_bounds")
