@@ -81,7 +81,7 @@ class PurchaseRecorded(_Payload):
     lines: Annotated[list[Line], Field(min_length=1, max_length=200)]
     visit_number: Annotated[int, Field(ge=1, strict=True)]
     # What the shop's club awarded (the base of its pooled-points share at the hub).
-    points_earned: Annotated[int, Field(ge=0, strict=True)] = 0
+    points_earned: Annotated[int, Field(ge=0, le=10**9, strict=True)] = 0
     # Paid with network value: the hold the hub captured for this purchase.
     network_paid_rial: Rial = 0
     network_hold_id: HoldId | None = None

@@ -28,6 +28,7 @@ from sqlalchemy.orm.util import identity_key
 
 from federation.envelope import PurchaseRefunded
 from federation.ids import new_event_id
+from hub import registry
 from hub.errors import HubError
 from hub.models import (
     IssuancePolicy,
@@ -61,6 +62,8 @@ from mallnet.db import utcnow
 
 # Until mall management sets one: 1,000 Rial (100 toman) a pooled point.
 DEFAULT_RIAL_PER_POINT = 1_000
+# A million toman a point is far beyond any mall; it keeps points × value inside BIGINT.
+MAX_RIAL_PER_POINT = 10**7
 DEFAULT_HOLD_TTL_S = 15 * 60
 PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 MIN_HOLD_TTL_S, MAX_HOLD_TTL_S = 30, 24 * 3600
@@ -201,8 +204,10 @@ async def point_values(session: AsyncSession) -> list[PointValue]:
 
 
 async def set_point_value(session: AsyncSession, rial_per_point: int, actor: str) -> PointValue:
-    if isinstance(rial_per_point, bool) or not 1 <= rial_per_point <= 10**9:
-        raise NetworkValueError("INVALID_INPUT", "between 1 and 10^9 Rial a point", "rialPerPoint")
+    if isinstance(rial_per_point, bool) or not 1 <= rial_per_point <= MAX_RIAL_PER_POINT:
+        raise NetworkValueError(
+            "INVALID_INPUT", f"between 1 and {MAX_RIAL_PER_POINT} Rial a point", "rialPerPoint"
+        )
     now = utcnow()
     row = PointValue(
         rial_per_point=rial_per_point, effective_from=now, set_by=actor, created_at=now
@@ -225,6 +230,12 @@ async def set_issuance_policy(
     session: AsyncSession, shop: str, document: object, actor: str
 ) -> IssuancePolicy:
     rules = parse_rules(document)
+    categories = {r.accepted_category for r in rules.credit_rules if r.accepted_category}
+    unknown = categories - set(registry.CATEGORIES)
+    if unknown:
+        raise NetworkValueError(
+            "INVALID_INPUT", f"unknown categories {sorted(unknown)}; known: {registry.CATEGORIES}"
+        )
     named = {s for rule in rules.credit_rules for s in rule.accepted_shops}
     known = set((await session.scalars(select(Shop.slug).where(Shop.slug.in_(named)))).all())
     if named - known:

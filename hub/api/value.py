@@ -333,6 +333,8 @@ class ValueQuery:
     ) -> IssuancePolicy | None:
         user = info.context["request"].user
         own = user.shop if isinstance(user, Principal) else None
+        if own is not None and shop not in (None, own):
+            return None  # a node reads its own policy; mall management reads any
         slug = shop or own
         if slug is None:
             return None
