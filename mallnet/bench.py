@@ -100,14 +100,19 @@ class RawClient:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post_json(self, path: str, payload: dict[str, Any]) -> tuple[int, Any]:
+    async def post_json(
+        self, path: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """POST ``payload``; ``headers`` are sent with this request only."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         body = json.dumps(payload).encode()
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n{self.extra}\r\n"
+            f"Content-Length: {len(body)}\r\n{self.extra}"
+            + "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+            + "\r\n"
         )
         self.writer.write(head.encode() + body)
         status_line = await self.reader.readline()
@@ -236,7 +241,7 @@ async def bench_purchase(
     return result
 
 
-async def _wait_healthy(base: str, data_dir: Path) -> None:
+async def _wait_healthy(base: str, data_dir: Path, log_name: str = "bench-node.log") -> None:
     async with httpx.AsyncClient(base_url=base, timeout=5) as client:
         for _ in range(300):
             try:
@@ -245,7 +250,7 @@ async def _wait_healthy(base: str, data_dir: Path) -> None:
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.1)
-    raise RuntimeError(f"bench node did not start; see {data_dir / 'bench-node.log'}")
+    raise RuntimeError(f"bench server did not start; see {data_dir / log_name}")
 
 
 async def _bare_purchase_rate(db_url: str, count: int, clients: int, shoppers: int) -> Run:

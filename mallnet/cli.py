@@ -354,6 +354,36 @@ def bench_purchase(
     )
 
 
+@bench.command("network")
+def bench_network(
+    count: Annotated[int, typer.Option("--count", "-n", help="Hold + capture pairs.")] = 3000,
+    me_count: Annotated[int, typer.Option(help="'me' wallet + history queries.")] = 3000,
+    clients: Annotated[int, typer.Option("--clients", "-c", help="Concurrent clients.")] = 32,
+    shoppers: Annotated[int, typer.Option(help="Shoppers to load.")] = 100_000,
+    entries: Annotated[int, typer.Option(help="Ledger postings to load.")] = 5_000_000,
+    server_workers: Annotated[int, typer.Option(help="Hub server processes.")] = 1,
+    keep: Annotated[bool, typer.Option(help="Keep the loaded database afterwards.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the loaded data.")] = 7,
+    postgres: Annotated[
+        str, typer.Option(help="PostgreSQL server (a scratch database is made and dropped).")
+    ] = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+) -> None:
+    """Hold + capture pairs/s and 'me' latency through the hub's GraphQL, vs bare asyncpg."""
+    from mallnet.bench_network import NetworkParams, main_network
+
+    params = NetworkParams(
+        shoppers=shoppers,
+        entries=entries,
+        count=count,
+        me_count=me_count,
+        clients=clients,
+        server_workers=server_workers,
+        keep=keep,
+        seed=seed,
+    )
+    print(main_network(postgres, params, get_settings().data_dir / "bench"))
+
+
 @cli.command("config")
 def show_config() -> None:
     """Print the effective settings (from MALLNET_* variables and defaults)."""
