@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -484,6 +485,8 @@ class HoldOutcome:
     hold: ValueHold
     replayed: bool
     portions: list[ValueHoldLot] = field(default_factory=list)
+    # The portions' lots, when the use case had them at hand (saves reading them again).
+    lots: dict[int, ValueLot] = field(default_factory=dict)
 
 
 def _digest(payload: dict[str, object]) -> str:
@@ -642,7 +645,7 @@ async def hold(session: AsyncSession, shop: str, data: HoldInput) -> HoldOutcome
         legs,
         now,
     )
-    return HoldOutcome(row, False, portions)
+    return HoldOutcome(row, False, portions, by_id)
 
 
 async def _portions(session: AsyncSession, hold_id: str) -> list[ValueHoldLot]:
@@ -823,7 +826,7 @@ async def capture(
         now,
     )
     await session.flush()
-    return HoldOutcome(row, False, portions)
+    return HoldOutcome(row, False, portions, lots)
 
 
 async def void(session: AsyncSession, shop: str, hold_id: str) -> HoldOutcome:
@@ -837,10 +840,11 @@ async def void(session: AsyncSession, shop: str, hold_id: str) -> HoldOutcome:
             "HOLD_CLOSED", "this hold was captured; refund the purchase", "holdId"
         )
     now = utcnow()
-    await _release(session, row, portions, await _lots_of(session, portions), "voided", now)
+    lots = await _lots_of(session, portions)
+    await _release(session, row, portions, lots, "voided", now)
     row.status, row.resolved_at = "voided", now
     await session.flush()
-    return HoldOutcome(row, False, portions)
+    return HoldOutcome(row, False, portions, lots)
 
 
 async def expire_holds(
@@ -1095,9 +1099,21 @@ async def history(
     return list(rows.all())
 
 
+_NAMES: dict[str, tuple[float, dict[str, tuple[str, str]]]] = {}
+NAMES_FRESH_S = 30.0
+
+
 async def shop_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
+    """Shop names for the shopper's views: read at most every ``NAMES_FRESH_S`` seconds
+    per process and database (a renamed or new shop shows within that)."""
+    database = str(session.bind.engine.url) if session.bind is not None else ""
+    cached = _NAMES.get(database)
+    if cached is not None and time.monotonic() - cached[0] < NAMES_FRESH_S:
+        return cached[1]
     rows = await session.execute(select(Shop.slug, Shop.name_fa, Shop.name_en))
-    return {slug: (fa, en) for slug, fa, en in rows.all()}
+    names = {slug: (fa, en) for slug, fa, en in rows.all()}
+    _NAMES[database] = (time.monotonic(), names)
+    return names
 
 
 # --- Audit ----------------------------------------------------------------------------------

@@ -212,7 +212,10 @@ class NetworkHold:
 
 async def _hold_view(session: AsyncSession, outcome: value.HoldOutcome) -> NetworkHold:
     row = outcome.hold
-    lots = {p.lot_id: await session.get_one(models.ValueLot, p.lot_id) for p in outcome.portions}
+    lots = dict(outcome.lots)
+    for p in outcome.portions:
+        if p.lot_id not in lots:  # a replay: the use case did not read them
+            lots[p.lot_id] = await session.get_one(models.ValueLot, p.lot_id)
     return NetworkHold(
         id=row.id,
         pseudonym=row.pseudonym,
