@@ -55,7 +55,18 @@ async def active_key(session: AsyncSession) -> ActiveKey:
         row = _new_key(utcnow())
         session.add(row)
         await session.flush()
-    return ActiveKey(row.kid, RSAKey.import_key(row.private_jwk))
+    return ActiveKey(row.kid, _imported(row.kid, row.private_jwk))
+
+
+_IMPORTED: dict[str, RSAKey] = {}
+
+
+def _imported(kid: str, private_jwk: dict[str, Any]) -> RSAKey:
+    """Importing an RSA private key costs ~40 ms of CPU: once per key and process."""
+    key = _IMPORTED.get(kid)
+    if key is None:
+        key = _IMPORTED[kid] = RSAKey.import_key(private_jwk)
+    return key
 
 
 async def rotate(session: AsyncSession, now: dt.datetime | None = None) -> str:

@@ -141,11 +141,15 @@ class TokenGenerator(JWTBearerTokenGenerator):
             refresh_token_generator=lambda *args, **kwargs: secrets.token_urlsafe(32),
         )
         self.signing_key = signing_key
+        self._keyset: tuple[str, KeySet] | None = None
 
     def get_jwks(self) -> KeySet:
+        # Built once per signing key: importing an RSA private key costs ~40 ms of CPU.
         active = self.signing_key()
-        private = {**active.key.as_dict(private=True), "kid": active.kid}
-        return KeySet([RSAKey.import_key(private)])
+        if self._keyset is None or self._keyset[0] != active.kid:
+            private = {**active.key.as_dict(private=True), "kid": active.kid}
+            self._keyset = (active.kid, KeySet([RSAKey.import_key(private)]))
+        return self._keyset[1]
 
     def get_audiences(self, client: HubClient, user: Person | None, scope: str) -> str:
         # Staff tokens are for their shop's node; everything else is for the hub.
