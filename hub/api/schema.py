@@ -12,6 +12,7 @@ from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types.nodes import SelectedField
 
 import mallnet
 from federation.envelope import Envelope, InvalidEnvelope, parse_batch
@@ -93,9 +94,16 @@ class NetworkShopper:
     )
     created_at: dt.datetime
     last_sign_in_at: dt.datetime | None
+    # What ``me`` already read in its own session (one round of the database, not three).
+    prefetched_wallet: strawberry.Private[NetworkWallet | None] = None
+    prefetched_history: strawberry.Private[
+        tuple[int, int | None, list[NetworkValueEntry]] | None
+    ] = None
 
     @strawberry.field(description="Pooled points, network credit and club balances.")
     async def wallet(self, info: strawberry.Info) -> NetworkWallet:
+        if self.prefetched_wallet is not None:
+            return self.prefetched_wallet
         async with sessions(info)() as session:
             return await wallet(session, self.pseudonym)
 
@@ -103,6 +111,8 @@ class NetworkShopper:
     async def value_history(
         self, info: strawberry.Info, first: int = 50, before: int | None = None
     ) -> list[NetworkValueEntry]:
+        if self.prefetched_history is not None and self.prefetched_history[:2] == (first, before):
+            return self.prefetched_history[2]
         async with sessions(info)() as session:
             return await value_history(session, self.pseudonym, first, before)
 
@@ -255,9 +265,24 @@ class Query(ValueQuery):
         if not isinstance(user, Principal) or not user.subject.startswith("shopper:"):
             return None
         identity = user.subject.removeprefix("shopper:")
+        wanted = {
+            f.name: f for f in info.selected_fields[0].selections if isinstance(f, SelectedField)
+        }
         async with sessions(info)() as session:
             row = await people.get_shopper(session, identity)
-        return None if row is None else NetworkShopper.of(row)
+            if row is None:
+                return None
+            shopper = NetworkShopper.of(row)
+            # The app asks for its wallet and history together: read them in this session
+            # (the field resolvers would each open their own, concurrently).
+            if "wallet" in wanted:
+                shopper.prefetched_wallet = await wallet(session, identity)
+            if "valueHistory" in wanted:
+                args = wanted["valueHistory"].arguments
+                first, before = int(args.get("first", 50)), args.get("before")
+                history = await value_history(session, identity, first, before)
+                shopper.prefetched_history = (first, before, history)
+        return shopper
 
     @strawberry.field(
         extensions=requires(Scope.MALL_ADMIN, Scope.MALL_REPORTS),
