@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -327,6 +328,34 @@ def rotate_keys() -> None:
     from hub import keys
 
     print(f"signing with {_on_hub(keys.rotate)}")
+
+
+value_cli = typer.Typer(help="The hub's network value (pooled points, network credit).")
+cli.add_typer(value_cli, name="value")
+
+
+@value_cli.command("verify")
+def verify_value(
+    shopper: Annotated[
+        str | None, typer.Option(help="Only this shopper's pseudonym (64 hex).")
+    ] = None,
+) -> None:
+    """Audit the network-value ledger: every transaction balanced, every lot's cached
+    balances equal to its postings, issued = remaining + captured + expired. Prints JSON;
+    exits 1 when anything is wrong."""
+    from hub import value
+
+    async def audit(session: AsyncSession) -> dict[str, object]:
+        problems = await value.verify(session, shopper)
+        totals = {
+            unit: vars(await value.totals(session, unit, shopper)) for unit in ("point", "rial")
+        }
+        return {"shopper": shopper, "problems": problems, "totals": totals}
+
+    report = _on_hub(audit)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    if report["problems"]:
+        raise typer.Exit(1)
 
 
 bench = typer.Typer(help="Benchmarks: JSON results, with the bare database rate beside them.")
