@@ -13,8 +13,6 @@ of settlement.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 import time
 from collections import defaultdict
@@ -58,8 +56,10 @@ from hub.value_rules import (
     reserve,
     spending_order,
     split_capture,
+    unit_of,
 )
 from mallnet.db import utcnow
+from mallnet.digest import request_digest
 
 # Until mall management sets one: 1,000 Rial (100 toman) a pooled point.
 DEFAULT_RIAL_PER_POINT = 1_000
@@ -78,10 +78,6 @@ LOTS: Table = ValueLot.__table__  # type: ignore[assignment]
 
 class NetworkValueError(HubError):
     """An expected failure of a network value use case (nothing was written)."""
-
-
-def _unit(kind: str) -> str:
-    return "point" if kind == POOLED else "rial"
 
 
 # --- The ledger ---------------------------------------------------------------------------
@@ -295,7 +291,7 @@ async def issue(
         return existing
     if not 0 < data.amount <= MAX_RIAL:
         raise NetworkValueError("INVALID_INPUT", "amount must be positive", "amount")
-    unit = _unit(data.kind)
+    unit = unit_of(data.kind)
     lot = ValueLot(
         pseudonym=data.pseudonym,
         kind=data.kind,
@@ -362,8 +358,8 @@ async def issue_for_purchase(
                     issuer=shop,
                     amount=grant.amount,
                     expires_at=occurred_at + dt.timedelta(days=grant.valid_days),
-                    reason=_grant_reason(grant, receipt_id, policy.version),
-                    origin=_purchase_origin(shop, receipt_id),
+                    reason=grant_reason(grant, receipt_id, policy.version),
+                    origin=purchase_origin(shop, receipt_id),
                     key=f"purchase:{event_id}:{index}",
                     rial_per_point=rate,
                     accepted_shops=grant.accepted_shops,
@@ -374,11 +370,11 @@ async def issue_for_purchase(
     return lots
 
 
-def _purchase_origin(shop: str, receipt_id: str) -> str:
+def purchase_origin(shop: str, receipt_id: str) -> str:
     return f"receipt:{shop}:{receipt_id}"
 
 
-def _grant_reason(grant: Grant, receipt_id: str, version: int) -> str:
+def grant_reason(grant: Grant, receipt_id: str, version: int) -> str:
     what = {POOLED: "pooled points", GENERAL: "network credit", TARGETED: "targeted credit"}
     return f"{what[grant.kind]} for purchase {receipt_id} ({grant.rule}, policy v{version})"
 
@@ -400,7 +396,7 @@ async def clawback_for_refund(
     lots = (
         await session.scalars(
             select(ValueLot)
-            .where(ValueLot.origin == _purchase_origin(shop, refund.receipt_id))
+            .where(ValueLot.origin == purchase_origin(shop, refund.receipt_id))
             .order_by(ValueLot.id)
             .with_for_update()
         )
@@ -424,7 +420,7 @@ async def clawback_for_refund(
 async def _clawback(
     session: AsyncSession, lot: ValueLot, take: int, key: str, why: str, now: dt.datetime
 ) -> None:
-    unit = _unit(lot.kind)
+    unit = unit_of(lot.kind)
     await _record(
         session,
         Entry(
@@ -489,11 +485,6 @@ class HoldOutcome:
     lots: dict[int, ValueLot] = field(default_factory=dict)
 
 
-def _digest(payload: dict[str, object]) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _check_key(value: str, name: str) -> None:
     if not (1 <= len(value) <= 64 and value.isascii() and value.isprintable()):
         raise NetworkValueError("INVALID_INPUT", "1-64 visible ASCII characters", name)
@@ -548,7 +539,7 @@ async def hold(session: AsyncSession, shop: str, data: HoldInput) -> HoldOutcome
     kinds = sorted(set(data.kinds))
     if not kinds or not set(kinds) <= {POOLED, GENERAL, TARGETED}:
         raise NetworkValueError("INVALID_INPUT", "choose among the kinds of network value", "kinds")
-    digest = _digest(
+    digest = request_digest(
         {
             "pseudonym": data.pseudonym,
             "amount": data.amount_rial,
@@ -623,7 +614,7 @@ async def hold(session: AsyncSession, shop: str, data: HoldInput) -> HoldOutcome
     await session.flush()
     legs: list[Leg] = []
     for lot_id, units in taken:
-        unit = _unit(by_id[lot_id].kind)
+        unit = unit_of(by_id[lot_id].kind)
         legs += [
             Leg("available", unit, -units, lot_id=lot_id),
             Leg("held", unit, units, lot_id=lot_id),
@@ -687,7 +678,7 @@ class _Moves:
 
     def add(self, lot: ValueLot, units: int, *legs: Leg) -> None:
         self.legs += legs
-        if _unit(lot.kind) == "point":
+        if unit_of(lot.kind) == "point":
             self.points += units
         else:
             self.credit += units
@@ -742,7 +733,7 @@ async def _release(
         back = p.units - p.captured_units
         if back > 0:
             lot = lots[p.lot_id]
-            unit = _unit(lot.kind)
+            unit = unit_of(lot.kind)
             moves.add(
                 lot,
                 back,
@@ -779,7 +770,7 @@ async def capture(
     if wanted is None:
         wanted = row.held_rial if up_to_rial is None else min(row.held_rial, up_to_rial)
     # "All of it" and the same amount named explicitly are the same capture.
-    digest = _digest({"capture": wanted})
+    digest = request_digest({"capture": wanted})
     if row.status == "captured" and row.capture_hash == digest:
         return HoldOutcome(row, True, await _portions(session, row.id))
     now = utcnow()
@@ -807,7 +798,7 @@ async def capture(
         if take == 0:
             continue
         lot = lots[p.lot_id]
-        unit = _unit(lot.kind)
+        unit = unit_of(lot.kind)
         p.captured_units = take
         moves.add(
             lot,
@@ -890,7 +881,7 @@ async def expire_lots(
     ).all()
     for lot in lots:
         gone = lot.remaining - lot.held
-        unit = _unit(lot.kind)
+        unit = unit_of(lot.kind)
         await _record(
             session,
             Entry(
@@ -941,7 +932,7 @@ async def refund(
         if back <= 0:
             continue
         lot = lots[p.lot_id]
-        unit = _unit(lot.kind)
+        unit = unit_of(lot.kind)
         into = lot.id
         if lot.expires_at <= now:
             into = (await _refund_lot(session, lot, back, f"{key}:{lot.id}", now)).id

@@ -109,6 +109,11 @@ def issuance(rules: IssuanceRules, facts: PurchaseFacts) -> list[Grant]:
     return grants
 
 
+def unit_of(kind: str) -> str:
+    """Pooled points count whole points; credit counts Rial."""
+    return "point" if kind == POOLED else "rial"
+
+
 @dataclass(frozen=True)
 class LotView:
     id: int

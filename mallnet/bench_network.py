@@ -55,6 +55,7 @@ from hub.value_rules import (
 )
 from mallnet.bench import RawClient, Run, _drive, _free_port, _machine, _wait_healthy
 from mallnet.db import create_engine, drop_database, ensure_database, session_factory, utcnow
+from mallnet.digest import request_digest
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym as make_pseudonym
@@ -332,7 +333,7 @@ class _History:
         for lot in due:
             gone = lot.available
             if gone > 0:
-                unit = value._unit(lot.kind)
+                unit = value.unit_of(lot.kind)
                 self.record(
                     s,
                     "expire",
@@ -389,14 +390,14 @@ class _History:
             category=category,
             expires=expires,
             created=t,
-            reason=value._grant_reason(grant, receipt, 1)[:200],
-            origin=value._purchase_origin(issuer, receipt),
+            reason=value.grant_reason(grant, receipt, 1)[:200],
+            origin=value.purchase_origin(issuer, receipt),
             issue_key=issue_key,
             remaining=amount,
         )
         self.lots.append(lot)
         s.lots.append(lot)
-        unit = value._unit(kind)
+        unit = value.unit_of(kind)
         self.record(
             s,
             "issue",
@@ -448,7 +449,7 @@ class _History:
         ref = f"R{self.receipts:08d}"
         hold_id = new_event_id(int(t * 1000))
         kinds = sorted(value.ALL_KINDS)
-        request_hash = value._digest(
+        request_hash = request_digest(
             {
                 "pseudonym": s.pseudonym,
                 "amount": amount,
@@ -461,8 +462,8 @@ class _History:
         legs: list[_Leg] = []
         for lot, units in portions:
             legs += [
-                ("available", value._unit(lot.kind), -units, lot.id, None),
-                ("held", value._unit(lot.kind), units, lot.id, None),
+                ("available", value.unit_of(lot.kind), -units, lot.id, None),
+                ("held", value.unit_of(lot.kind), units, lot.id, None),
             ]
             lot.held += units
         self.record(
@@ -482,8 +483,8 @@ class _History:
             for (lot, _units), take in zip(portions, takes, strict=True):
                 if take:
                     legs += [
-                        ("held", value._unit(lot.kind), -take, lot.id, None),
-                        ("redeemed", value._unit(lot.kind), take, None, shop),
+                        ("held", value.unit_of(lot.kind), -take, lot.id, None),
+                        ("redeemed", value.unit_of(lot.kind), take, None, shop),
                     ]
                     lot.held -= take
                     lot.remaining -= take
@@ -520,8 +521,8 @@ class _History:
             for (lot, units), take in zip(portions, takes, strict=True):
                 if units > take:
                     legs += [
-                        ("held", value._unit(lot.kind), -(units - take), lot.id, None),
-                        ("available", value._unit(lot.kind), units - take, lot.id, None),
+                        ("held", value.unit_of(lot.kind), -(units - take), lot.id, None),
+                        ("available", value.unit_of(lot.kind), units - take, lot.id, None),
                     ]
                     lot.held -= units - take
             if legs:
@@ -542,7 +543,7 @@ class _History:
                 )
         capture_hash = None
         if outcome == "captured":
-            capture_hash = value._digest({"capture": wanted})
+            capture_hash = request_digest({"capture": wanted})
         self.out["value_holds"].append(
             (
                 hold_id,
@@ -1122,7 +1123,7 @@ async def _bare_hold(conn: Any, shop: str, pseudonym: str, amount: int, ref: str
         if covered < amount:
             raise _Insufficient
         hold_id = new_event_id()
-        digest = value._digest(
+        digest = request_digest(
             {
                 "pseudonym": pseudonym,
                 "amount": amount,
@@ -1171,7 +1172,7 @@ async def _bare_hold(conn: Any, shop: str, pseudonym: str, amount: int, ref: str
         )
         legs = []
         for lot_id, units in taken:
-            unit = value._unit(kinds[lot_id])
+            unit = value.unit_of(kinds[lot_id])
             legs += [
                 (txn, "available", lot_id, None, unit, -units),
                 (txn, "held", lot_id, None, unit, units),
@@ -1219,7 +1220,7 @@ async def _bare_capture(conn: Any, shop: str, hold_id: str) -> None:
         legs, redemptions = [], []
         for p, take in zip(portions, takes, strict=True):
             lot = lots[p["lot_id"]]
-            unit = value._unit(lot["kind"])
+            unit = value.unit_of(lot["kind"])
             legs += [
                 (txn, "held", lot["id"], None, unit, -take),
                 (txn, "redeemed", None, shop, unit, take),
@@ -1241,7 +1242,7 @@ async def _bare_capture(conn: Any, shop: str, hold_id: str) -> None:
         for p, take in sorted(zip(portions, takes, strict=True), key=lambda x: x[0]["lot_id"]):
             await conn.fetchrow(UPDATE_LOT, -take, -take, p["lot_id"])
         await conn.executemany(INSERT_REDEMPTION, redemptions)
-        digest = value._digest({"capture": hold["held_rial"]})
+        digest = request_digest({"capture": hold["held_rial"]})
         await conn.execute(CLOSE_HOLD, captured, "captured", digest, now, hold_id)
 
 

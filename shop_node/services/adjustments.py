@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mallnet.digest import request_digest
 from shop_node import outbox
 from shop_node.domain.errors import FieldProblem, IdempotencyConflict, InvalidInput
 from shop_node.domain.lots import allocate
@@ -16,7 +17,6 @@ from shop_node.models import Account, LedgerTransaction, Lot, Member, Posting
 from shop_node.runtime import NodeRuntime
 from shop_node.services.members import MemberRef, get_member, grant_legs
 from shop_node.services.policy import current_policy
-from shop_node.services.purchases import request_hash
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ async def adjust_balance(
 
     async def work(session: AsyncSession) -> AdjustmentOutcome:
         member = await get_member(session, data.member)
-        digest = request_hash(
+        digest = request_digest(
             {"member": member.id, "asset": data.asset, "amount": data.amount, "reason": reason}
         )
         done = await session.scalar(

@@ -9,8 +9,6 @@ nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +20,7 @@ from federation.envelope import Line as EventLine
 from federation.envelope import PurchaseRecorded, PurchaseRefunded
 from federation.ids import EVENT_ID
 from mallnet.db import UTCDateTime
+from mallnet.digest import request_digest
 from shop_node import outbox
 from shop_node.domain.earning import Line, compute_earning, max_credit_spend, proportional_share
 from shop_node.domain.errors import (
@@ -82,11 +81,6 @@ def _check_amount(
         )
     elif value > MAX_RIAL:
         problems.append(FieldProblem(field_name, f"at most {MAX_RIAL} Rial"))
-
-
-def request_hash(payload: dict[str, object]) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -172,7 +166,7 @@ def _validate_purchase(data: PurchaseInput) -> tuple[str | None, str]:
     }
     if data.network_hold_id is not None:  # only then: earlier receipts keep their hashes
         request["network"] = [data.network_hold_id, data.network_rial]
-    return phone, request_hash(request)
+    return phone, request_digest(request)
 
 
 @dataclass(frozen=True)
@@ -479,7 +473,7 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
         problems.append(FieldProblem("reason", "at most 500 characters"))
     if problems:
         raise InvalidInput(problems)
-    digest = request_hash(
+    digest = request_digest(
         {
             "refund": data.refund_key,
             "receipt": data.receipt_id,

@@ -25,7 +25,7 @@ from federation.envelope import PurchaseRefunded
 from hub import registry, value
 from hub.models import ValueHold, ValueHoldLot, ValueLot, ValueRedemption, ValueTransaction
 from hub.value import HoldInput, HoldOutcome, IssueInput, NetworkValueError
-from hub.value_rules import GENERAL, POOLED, TARGETED, accepted_at, split_capture
+from hub.value_rules import GENERAL, POOLED, TARGETED, accepted_at, split_capture, unit_of
 from mallnet.db import create_engine, engine_scope, session_factory, transaction, utcnow
 from mallnet.migrations import upgrade
 
@@ -38,10 +38,6 @@ ALL_KINDS = (POOLED, GENERAL, TARGETED)
 
 def new_pseudonym() -> str:
     return secrets.token_hex(32)
-
-
-def unit_of(kind: str) -> str:
-    return "point" if kind == POOLED else "rial"
 
 
 async def prepare_hub(url: str) -> None:
