@@ -18,6 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from pydantic import ValidationError
 from sqlalchemy import Table, func, insert, select, update
@@ -175,6 +176,23 @@ async def _record(
     return txn.id
 
 
+class Shown(TypedDict):
+    points: int
+    credit_rial: int
+    value_rial: int
+
+
+def _shown(lot: ValueLot, units: int) -> Shown:
+    """What moving ``units`` of ``lot`` shows in the shopper's history (points or credit,
+    and its worth): kept on the transaction so the history reads one table."""
+    point = unit_of(lot.kind) == "point"
+    return Shown(
+        points=units if point else 0,
+        credit_rial=0 if point else units,
+        value_rial=units * lot.rial_per_point,
+    )
+
+
 async def _seen(session: AsyncSession, key: str) -> bool:
     found = await session.scalar(
         select(ValueTransaction.id).where(ValueTransaction.idempotency_key == key)
@@ -310,7 +328,6 @@ async def issue(
     )
     session.add(lot)
     await session.flush()
-    points = data.amount if unit == "point" else 0
     await _record(
         session,
         Entry(
@@ -319,9 +336,7 @@ async def issue(
             key=f"issue:{data.key}",
             reason=data.reason,
             shop=data.issuer,
-            points=points,
-            credit_rial=0 if points else data.amount,
-            value_rial=data.amount * lot.rial_per_point,
+            **_shown(lot, data.amount),
         ),
         [
             Leg("issuer", unit, -data.amount, shop=data.issuer),
@@ -429,9 +444,7 @@ async def _clawback(
             key=key,
             reason=f"{why}: its {lot.kind.replace('_', ' ')} taken back",
             shop=lot.issuer_shop,
-            points=take if unit == "point" else 0,
-            credit_rial=0 if unit == "point" else take,
-            value_rial=take * lot.rial_per_point,
+            **_shown(lot, take),
         ),
         [
             Leg("available", unit, -take, lot_id=lot.id),
@@ -678,11 +691,10 @@ class _Moves:
 
     def add(self, lot: ValueLot, units: int, *legs: Leg) -> None:
         self.legs += legs
-        if unit_of(lot.kind) == "point":
-            self.points += units
-        else:
-            self.credit += units
-        self.value += units * lot.rial_per_point
+        shown = _shown(lot, units)
+        self.points += shown["points"]
+        self.credit += shown["credit_rial"]
+        self.value += shown["value_rial"]
 
     def redeemed(self, lot: ValueLot, units: int, now: dt.datetime) -> None:
         self.redemptions.append(
@@ -893,9 +905,7 @@ async def expire_lots(
                 key=f"expire:{lot.id}:{new_event_id()}",
                 reason=f"{lot.kind.replace('_', ' ')} from {lot.issuer_shop} expired",
                 shop=lot.issuer_shop,
-                points=gone if unit == "point" else 0,
-                credit_rial=0 if unit == "point" else gone,
-                value_rial=gone * lot.rial_per_point,
+                **_shown(lot, gone),
             ),
             [Leg("available", unit, -gone, lot_id=lot.id), Leg("expired", unit, gone)],
             now,
