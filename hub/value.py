@@ -504,7 +504,8 @@ def _check_key(value: str, name: str) -> None:
 
 
 async def _shop_category(session: AsyncSession, shop: str) -> str | None:
-    return await session.scalar(select(Shop.category).where(Shop.slug == shop))
+    info = (await shop_directory(session, need=shop)).get(shop)
+    return None if info is None else info.category
 
 
 def _view(lot: ValueLot) -> LotView:
@@ -1100,21 +1101,35 @@ async def history(
     return list(rows.all())
 
 
-_NAMES: dict[str, tuple[float, dict[str, tuple[str, str]]]] = {}
-NAMES_FRESH_S = 30.0
+@dataclass(frozen=True)
+class ShopInfo:
+    name_fa: str
+    name_en: str
+    category: str
+
+
+_SHOPS: dict[str, tuple[float, dict[str, ShopInfo]]] = {}
+SHOPS_FRESH_S = 30.0
+
+
+async def shop_directory(session: AsyncSession, *, need: str | None = None) -> dict[str, ShopInfo]:
+    """Every shop's names and category, read at most every ``SHOPS_FRESH_S`` seconds per
+    process and database (shops change a few times a year; a renamed shop shows within
+    that). A shop ``need``-ed but not in the cached copy is read again at once."""
+    database = str(session.bind.engine.url) if session.bind is not None else ""
+    cached = _SHOPS.get(database)
+    fresh = cached is not None and time.monotonic() - cached[0] < SHOPS_FRESH_S
+    if cached is not None and fresh and (need is None or need in cached[1]):
+        return cached[1]
+    rows = await session.execute(select(Shop.slug, Shop.name_fa, Shop.name_en, Shop.category))
+    shops = {slug: ShopInfo(fa, en, category) for slug, fa, en, category in rows.all()}
+    _SHOPS[database] = (time.monotonic(), shops)
+    return shops
 
 
 async def shop_names(session: AsyncSession) -> dict[str, tuple[str, str]]:
-    """Shop names for the shopper's views: read at most every ``NAMES_FRESH_S`` seconds
-    per process and database (a renamed or new shop shows within that)."""
-    database = str(session.bind.engine.url) if session.bind is not None else ""
-    cached = _NAMES.get(database)
-    if cached is not None and time.monotonic() - cached[0] < NAMES_FRESH_S:
-        return cached[1]
-    rows = await session.execute(select(Shop.slug, Shop.name_fa, Shop.name_en))
-    names = {slug: (fa, en) for slug, fa, en in rows.all()}
-    _NAMES[database] = (time.monotonic(), names)
-    return names
+    """Shop names for the shopper's views."""
+    return {slug: (s.name_fa, s.name_en) for slug, s in (await shop_directory(session)).items()}
 
 
 # --- Audit ----------------------------------------------------------------------------------
