@@ -160,19 +160,21 @@ async def _record(
     for lot_id, (remaining, held) in sorted(moves.items()):
         if not (remaining or held):
             continue
-        now_remaining, now_held = (
+        now_remaining, now_held, now_due = (
             await conn.execute(
                 update(LOTS)
                 .where(LOTS.c.id == lot_id)
                 .values(remaining=LOTS.c.remaining + remaining, held=LOTS.c.held + held)
-                .returning(LOTS.c.remaining, LOTS.c.held)
+                .returning(LOTS.c.remaining, LOTS.c.held, LOTS.c.clawback_due)
             )
         ).one()
-        # A lot this session already loaded sees the new cache without a reload.
+        # A lot this session already loaded sees its row as it is now (the update holds
+        # the row lock) without a reload.
         loaded = session.identity_map.get(identity_key(ValueLot, lot_id))
         if loaded is not None:
             set_committed_value(loaded, "remaining", now_remaining)
             set_committed_value(loaded, "held", now_held)
+            set_committed_value(loaded, "clawback_due", now_due)
     return txn.id
 
 
@@ -456,16 +458,14 @@ async def _clawback(
     )
 
 
-async def _collect_dues(session: AsyncSession, lot_ids: Sequence[int], now: dt.datetime) -> None:
-    """Value came back into these lots: take what their issuers are still owed."""
-    lots = (
-        await session.scalars(
-            select(ValueLot)
-            .where(ValueLot.id.in_(sorted(set(lot_ids))), ValueLot.clawback_due > 0)
-            .order_by(ValueLot.id)
-            .with_for_update()
-        )
-    ).all()
+async def _collect_dues(
+    session: AsyncSession, touched: Sequence[ValueLot], now: dt.datetime
+) -> None:
+    """Value came back into these lots (their rows as ``_record`` just returned them,
+    under its row lock): take what their issuers are still owed."""
+    lots = sorted(
+        {lot.id: lot for lot in touched if lot.clawback_due > 0}.values(), key=lambda x: x.id
+    )
     for lot in lots:
         take = min(lot.clawback_due, lot.remaining - lot.held)
         if take > 0:
@@ -756,7 +756,8 @@ async def _release(
     if moves.legs:
         reason = f"hold for purchase {row.purchase_ref} {why}"
         await moves.record(session, "release", f"release:{row.id}", reason, now)
-        await _collect_dues(session, [p.lot_id for p in portions], now)
+        returned = [lots[p.lot_id] for p in portions if p.units > p.captured_units]
+        await _collect_dues(session, returned, now)
 
 
 async def capture(
@@ -938,6 +939,7 @@ async def refund(
         row.refunded_rial + amount,
     )
     moves = _Moves(row)
+    returned: list[ValueLot] = []
     for p, target in zip(portions, targets, strict=True):
         back = target - p.refunded_units
         if back <= 0:
@@ -947,6 +949,8 @@ async def refund(
         into = lot.id
         if lot.expires_at <= now:
             into = (await _refund_lot(session, lot, back, f"{key}:{lot.id}", now)).id
+        else:
+            returned.append(lot)
         moves.add(
             lot,
             back,
@@ -960,7 +964,7 @@ async def refund(
     # or a replay would count the refund twice.
     reason = f"returned: refund of purchase {row.purchase_ref}"
     await moves.record(session, "refund", f"refund:{key}", reason, now)
-    await _collect_dues(session, [p.lot_id for p in portions], now)
+    await _collect_dues(session, returned, now)
     await session.flush()
     return moves.value
 
