@@ -23,7 +23,7 @@ from federation.envelope import (
     PurchaseRecorded,
     PurchaseRefunded,
 )
-from hub import partnerships, value
+from hub import partnerships, sales, value
 from hub.models import (
     FederationConflict,
     FederationEvent,
@@ -192,6 +192,7 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
     payload = envelope.typed()
     if isinstance(payload, PurchaseRecorded):
         await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
+        await sales.record(session, node, envelope.occurred_at, payload.total_rial, 1)
         await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
         await value.issue_for_purchase(
             session,
@@ -208,6 +209,7 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
             envelope.occurred_at,
         )
     elif isinstance(payload, PurchaseRefunded):
+        await sales.record(session, node, envelope.occurred_at, -payload.amount_rial, 0)
         await value.clawback_for_refund(session, node, payload, now)
         if payload.network_hold_id is not None and payload.network_returned_rial > 0:
             try:

@@ -13,6 +13,7 @@ of settlement.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import time
 from collections import defaultdict
@@ -28,7 +29,7 @@ from sqlalchemy.orm.util import identity_key
 
 from federation.envelope import PurchaseRefunded
 from federation.ids import new_event_id
-from hub import registry
+from hub import prepaid, registry
 from hub.errors import HubError
 from hub.models import (
     IssuancePolicy,
@@ -71,6 +72,8 @@ PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 MIN_HOLD_TTL_S, MAX_HOLD_TTL_S = 30, 24 * 3600
 ALL_KINDS: tuple[str, ...] = (POOLED, GENERAL, TARGETED)
 REFUND_LOT_DAYS = 30  # a returned lot that had expired meanwhile lives this long at least
+
+log = logging.getLogger(__name__)
 
 POSTINGS: Table = ValuePosting.__table__  # type: ignore[assignment]
 REDEMPTIONS: Table = ValueRedemption.__table__  # type: ignore[assignment]
@@ -312,6 +315,9 @@ async def issue(
     if not 0 < data.amount <= MAX_RIAL:
         raise NetworkValueError("INVALID_INPUT", "amount must be positive", "amount")
     unit = unit_of(data.kind)
+    if ":" not in data.issuer:  # a shop (a campaign's value is paid for by its sharing rule)
+        worth = data.amount * (data.rial_per_point if unit == "point" else 1)
+        await prepaid.draw_for_issue(session, data.issuer, worth, data.key)
     lot = ValueLot(
         pseudonym=data.pseudonym,
         kind=data.kind,
@@ -366,8 +372,8 @@ async def issue_for_purchase(
     lots = []
     rate = await point_value_at(session, occurred_at) if grants else DEFAULT_RIAL_PER_POINT
     for index, grant in enumerate(grants):
-        lots.append(
-            await issue(
+        try:
+            lot = await issue(
                 session,
                 IssueInput(
                     pseudonym=pseudonym,
@@ -383,7 +389,12 @@ async def issue_for_purchase(
                     accepted_category=grant.accepted_category,
                 ),
             )
-        )
+        except prepaid.PrepaidExhausted as exc:
+            # Recorded as a refused issuance on the shop's prepaid account; the purchase
+            # itself stands (it happened at the shop), only its network value is not issued.
+            log.warning("purchase %s at %s issued no network value: %s", receipt_id, shop, exc)
+            continue
+        lots.append(lot)
     return lots
 
 
@@ -456,6 +467,9 @@ async def _clawback(
         else [],
         now,
     )
+    if take and ":" not in lot.issuer_shop:
+        worth = take * lot.rial_per_point
+        await prepaid.give_back(session, lot.issuer_shop, "clawback", worth, key, why)
 
 
 async def _collect_dues(

@@ -3,21 +3,38 @@
 When value issued by shop A is spent at shop B, B gave goods for A's promise: A owes B.
 Each such redemption (a capture, or a refund's negative line) becomes an obligation at the
 agreement's settlement rate (face value, or face less a fee in basis points kept by the
-fund; the redeemer's share rounds down, the fee takes the remainder). Every shop then has
-one multilateral net position against the fund — what it receives, or pays — and the
-positions of a period always sum to zero. The journal records the same thing as balanced
-double entries, so the statements, the payment instructions and the journal can be
-recomputed from the redemptions and compared.
+fund; the redeemer's share rounds toward zero, the fee takes the remainder). Value issued by
+a joint campaign is owed by the campaign's participants, split by its declared rule (or by
+the mall). Expired value goes to the fund when the policy says so.
+
+Every participant then has one multilateral net position against the fund — what it
+receives, or pays — and the positions (the fund's own fees and breakage included) always
+sum to zero. Under postpaid funding, the net positions move as money; under prepaid
+funding, what an issuer owes was paid when it issued the value, so the fund pays each
+redeeming shop what it is owed and draws the issuers' part from their prepayments.
+
+The journal records the same thing as balanced double entries (amounts are what the fund
+owes the account's holder: positive, the fund owes; negative, the holder owes the fund),
+aggregated per pair of shops, so a period of a million captures has thousands of entries;
+each capture keeps its own settled line (``Obligation``) for the statements.
+
+``Clearing`` is an accumulator: captures stream in one at a time (nothing is kept per
+capture), so closing a large period needs memory per pair of shops, not per capture.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-FUND = "fund"
-FEES = "fees"
+from settlement.policy import CostSharing, SettlementPolicy
+
+FUND = "fund"  # the fund as a participant: its fees and breakage income
+MALL = "mall"  # the mall as a participant: it sponsors mall-funded campaigns
+FEES = "fund:fees"
+BREAKAGE_INCOME = "fund:breakage"
+PAYMENTS = "fund:payments"  # money the fund pays out (+) or receives (-) at close
 
 
 @dataclass(frozen=True)
@@ -25,7 +42,7 @@ class Redemption:
     """One settlement input line: value issued by ``issuer`` spent at ``redeemer``."""
 
     ref: str  # traceable to the capture: e.g. "redemption:<id>"
-    issuer: str
+    issuer: str  # a shop, or "campaign:<id>"
     redeemer: str
     amount_rial: int  # negative for a refund's reversal
     fee_bp: int = 0
@@ -33,9 +50,12 @@ class Redemption:
 
 @dataclass(frozen=True)
 class Obligation:
+    """A redemption as settled: the debtor (issuer) owes ``gross``; the creditor
+    (redeemer) receives ``gross - fee``; the fund keeps ``fee``. Zero for own value."""
+
     ref: str
-    debtor: str  # the issuer
-    creditor: str  # the redeemer
+    debtor: str
+    creditor: str
     gross_rial: int
     fee_rial: int
 
@@ -54,103 +74,298 @@ def settle_amount(amount_rial: int, fee_bp: int) -> tuple[int, int]:
     return redeemer, amount_rial - redeemer
 
 
-def obligations(redemptions: Iterable[Redemption]) -> list[Obligation]:
-    """A shop spending its own value owes nobody: those lines settle to nothing."""
-    out = []
-    for r in redemptions:
-        if r.issuer == r.redeemer or r.amount_rial == 0:
-            continue
-        _redeemer_share, fee = settle_amount(r.amount_rial, r.fee_bp)
-        out.append(Obligation(r.ref, r.issuer, r.redeemer, r.amount_rial, fee))
-    return out
+def settle(r: Redemption) -> Obligation:
+    """A shop spending its own value owes nobody: the line settles to nothing."""
+    if r.issuer == r.redeemer:
+        return Obligation(r.ref, r.issuer, r.redeemer, 0, 0)
+    _share, fee = settle_amount(r.amount_rial, r.fee_bp)
+    return Obligation(r.ref, r.issuer, r.redeemer, r.amount_rial, fee)
+
+
+def split_cost(
+    amount_rial: int, rule: CostSharing, sales_rial: Mapping[str, int]
+) -> dict[str, int]:
+    """Who pays what of a campaign's cost: the mall alone, or the participating shops
+    equally or in proportion to their sales in the period (equally when none sold). Whole
+    Rial by largest remainder, ties to the earlier slug, so the shares add up exactly."""
+    if rule.rule == "mall":
+        return {MALL: amount_rial}
+    shops = sorted(rule.shops)
+    weights = [max(0, sales_rial.get(s, 0)) if rule.rule == "sales_share" else 1 for s in shops]
+    if sum(weights) == 0:
+        weights = [1] * len(shops)
+    total = sum(weights)
+    sign = -1 if amount_rial < 0 else 1
+    whole = abs(amount_rial)
+    shares = [whole * w // total for w in weights]
+    remainders = sorted(range(len(shops)), key=lambda i: (-(whole * weights[i] % total), shops[i]))
+    for i in remainders[: whole - sum(shares)]:
+        shares[i] += 1
+    return {s: sign * v for s, v in zip(shops, shares, strict=True) if v}
 
 
 @dataclass(frozen=True)
 class Line:
     account: str
-    amount_rial: int  # debit positive, credit negative
+    amount_rial: int  # what the fund owes the account's holder (negative: is owed)
 
 
 @dataclass(frozen=True)
 class Entry:
     ref: str
+    kind: str  # obligation | campaign_split | breakage | settlement
     lines: tuple[Line, ...]
 
     def balanced(self) -> bool:
         return sum(line.amount_rial for line in self.lines) == 0
 
 
-def payable(shop: str) -> str:
-    return f"shop:{shop}:payable"
+def payable(party: str) -> str:
+    return f"{party}:payable"
 
 
-def receivable(shop: str) -> str:
-    return f"shop:{shop}:receivable"
+def receivable(party: str) -> str:
+    return f"{party}:receivable"
 
 
-def journal(items: Sequence[Obligation]) -> list[Entry]:
-    """Per obligation: the issuer's payable to the fund grows by the gross amount, the
-    redeemer's receivable from the fund by its share, the fee account by the rest."""
-    entries = []
-    for o in items:
-        entry = Entry(
-            o.ref,
-            (
-                Line(receivable(o.creditor), o.net_rial),
-                Line(FEES, o.fee_rial),
-                Line(payable(o.debtor), -o.gross_rial),
-            ),
-        )
-        if not entry.balanced():
-            raise AssertionError(f"unbalanced entry for {o.ref}")
-        entries.append(entry)
-    return entries
+def prepaid(party: str) -> str:
+    return f"{party}:prepaid"
 
 
 @dataclass(frozen=True)
 class Instruction:
+    """Money to move at close: ``to_fund`` (the shop pays) or ``from_fund``."""
+
     shop: str
-    direction: str  # "to_fund" or "from_fund"
+    direction: str  # "to_fund" | "from_fund"
     amount_rial: int
+    kind: str = "settlement"  # settlement | sponsorship | prepaid_topup
+
+
+@dataclass
+class Party:
+    """One participant's gross and net for the period."""
+
+    receivable_rial: int = 0  # redeemed there, net of fees
+    fees_rial: int = 0  # the fund kept this from what it receives
+    payable_rial: int = 0  # its value spent elsewhere, campaign shares, breakage
+    campaign_rial: int = 0  # of payable: campaign shares
+    breakage_rial: int = 0  # of payable: expired value owed to the fund
+    netted_rial: int = 0  # owed and owing that cancelled out
+    covered_rial: int = 0  # payable already paid by prepayment
+
+    @property
+    def position_rial(self) -> int:
+        return self.receivable_rial - self.payable_rial
 
 
 @dataclass
 class PeriodResult:
-    obligations: list[Obligation]
+    funding: str
+    parties: dict[str, Party]
     entries: list[Entry]
-    gross_payable: dict[str, int] = field(default_factory=dict)
-    gross_receivable: dict[str, int] = field(default_factory=dict)
-    positions: dict[str, int] = field(default_factory=dict)  # + receives, - pays
-    fees_rial: int = 0
-    instructions: list[Instruction] = field(default_factory=list)
+    instructions: list[Instruction]
+    fees_rial: int
+    breakage_to_fund_rial: int  # expired value the fund keeps
+    breakage_to_issuer: dict[str, int]  # prepaid: returned to each issuer's prepayment
+    pairs: dict[tuple[str, str], tuple[int, int]]  # (debtor, creditor) -> (gross, fee)
+    campaign_shares: dict[str, dict[str, int]]  # campaign -> payer -> share
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Every participant's net position; with the fund's, they sum to zero."""
+        out = {name: p.position_rial for name, p in sorted(self.parties.items())}
+        out[FUND] = self.fees_rial + self.breakage_to_fund_payable()
+        return out
+
+    def breakage_to_fund_payable(self) -> int:
+        return sum(p.breakage_rial for p in self.parties.values())
+
+    @property
+    def gross_payable(self) -> dict[str, int]:
+        return {n: p.payable_rial for n, p in sorted(self.parties.items()) if p.payable_rial}
+
+    @property
+    def gross_receivable(self) -> dict[str, int]:
+        return {n: p.receivable_rial for n, p in sorted(self.parties.items()) if p.receivable_rial}
 
     @property
     def netted_rial(self) -> int:
-        """What netting saved: gross obligations not moved as money."""
-        gross = sum(self.gross_payable.values())
-        return gross - sum(i.amount_rial for i in self.instructions if i.direction == "to_fund")
+        """What netting saved: obligations that did not move as money."""
+        return sum(p.netted_rial for p in self.parties.values())
 
 
-def clear(redemptions: Iterable[Redemption]) -> PeriodResult:
-    """Clear a period: obligations, journal, gross and net positions, payment instructions.
-    The fund receives from the net payers what it pays the net receivers plus the fees."""
-    items = obligations(redemptions)
-    result = PeriodResult(items, journal(items))
-    pays: dict[str, int] = defaultdict(int)
-    gets: dict[str, int] = defaultdict(int)
-    for o in items:
-        pays[o.debtor] += o.gross_rial
-        gets[o.creditor] += o.net_rial
-        result.fees_rial += o.fee_rial
-    result.gross_payable = dict(sorted(pays.items()))
-    result.gross_receivable = dict(sorted(gets.items()))
-    for shop in sorted(set(pays) | set(gets)):
-        position = gets.get(shop, 0) - pays.get(shop, 0)
-        result.positions[shop] = position
-        if position < 0:
-            result.instructions.append(Instruction(shop, "to_fund", -position))
-        elif position > 0:
-            result.instructions.append(Instruction(shop, "from_fund", position))
-    if sum(result.positions.values()) + result.fees_rial != 0:
-        raise AssertionError("net positions and fees do not sum to zero")
-    return result
+class Clearing:
+    """Accumulates one period's settlement input, then clears it (``result``)."""
+
+    def __init__(self, policy: SettlementPolicy) -> None:
+        self.policy = policy
+        self._sharing = policy.sharing()
+        self._pairs: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self._breakage: dict[str, int] = defaultdict(int)
+        self.count = 0
+
+    def fee_bp(self, issuer: str, redeemer: str) -> int:
+        return self.policy.fee_for(issuer, redeemer)
+
+    def add(self, r: Redemption) -> Obligation:
+        """Settle one redemption and count it into its pair."""
+        o = settle(r)
+        self.count += 1
+        if o.gross_rial:
+            pair = self._pairs[(o.debtor, o.creditor)]
+            pair[0] += o.gross_rial
+            pair[1] += o.fee_rial
+        return o
+
+    def add_breakage(self, issuer: str, amount_rial: int) -> None:
+        """Value of ``issuer`` that expired unspent in the period (negative: returned)."""
+        self._breakage[issuer] += amount_rial
+
+    def result(self, sales_rial: Mapping[str, int] | None = None) -> PeriodResult:
+        sales = sales_rial or {}
+        parties: dict[str, Party] = defaultdict(Party)
+        entries: list[Entry] = []
+        fees = 0
+        campaign_totals: dict[str, int] = defaultdict(int)
+        for (debtor, creditor), (gross, fee) in sorted(self._pairs.items()):
+            if not gross:
+                continue
+            parties[creditor].receivable_rial += gross - fee
+            parties[creditor].fees_rial += fee
+            fees += fee
+            if debtor in self._sharing:
+                campaign_totals[debtor] += gross
+            else:
+                parties[debtor].payable_rial += gross
+            entries.append(
+                Entry(
+                    f"{debtor}>{creditor}",
+                    "obligation",
+                    _lines(
+                        (receivable(creditor), gross - fee), (FEES, fee), (payable(debtor), -gross)
+                    ),
+                )
+            )
+        shares: dict[str, dict[str, int]] = {}
+        for campaign, total in sorted(campaign_totals.items()):
+            shares[campaign] = split_cost(total, self._sharing[campaign], sales)
+            for payer, share in shares[campaign].items():
+                parties[payer].payable_rial += share
+                parties[payer].campaign_rial += share
+            entries.append(
+                Entry(
+                    campaign,
+                    "campaign_split",
+                    _lines(
+                        (payable(campaign), total),
+                        *((payable(p), -s) for p, s in shares[campaign].items()),
+                    ),
+                )
+            )
+        to_fund = 0
+        to_issuer: dict[str, int] = {}
+        for issuer, amount in sorted(self._breakage.items()):
+            if not amount:
+                continue
+            if self.policy.breakage == "issuer":
+                if self.policy.funding == "prepaid":
+                    to_issuer[issuer] = amount
+                continue  # postpaid: the issuer never paid for what expired
+            if self.policy.funding == "prepaid":
+                # The fund keeps that part of the issuer's prepayment.
+                to_fund += amount
+                entries.append(
+                    Entry(
+                        f"breakage:{issuer}",
+                        "breakage",
+                        _lines((prepaid(issuer), -amount), (BREAKAGE_INCOME, amount)),
+                    )
+                )
+                continue
+            parties[issuer].payable_rial += amount
+            parties[issuer].breakage_rial += amount
+            entries.append(
+                Entry(
+                    f"breakage:{issuer}",
+                    "breakage",
+                    _lines((payable(issuer), -amount), (BREAKAGE_INCOME, amount)),
+                )
+            )
+        instructions: list[Instruction] = []
+        for name in sorted(parties):
+            instructions += self._settle(name, parties[name], entries)
+        result = PeriodResult(
+            funding=self.policy.funding,
+            parties=dict(sorted(parties.items())),
+            entries=entries,
+            instructions=instructions,
+            fees_rial=fees,
+            breakage_to_fund_rial=to_fund + sum(p.breakage_rial for p in parties.values()),
+            breakage_to_issuer=to_issuer,
+            pairs={k: (v[0], v[1]) for k, v in sorted(self._pairs.items()) if v[0]},
+            campaign_shares=shares,
+        )
+        check(result)
+        return result
+
+    def _settle(self, name: str, party: Party, entries: list[Entry]) -> list[Instruction]:
+        """Clear one participant's receivable and payable: by netting and money (postpaid,
+        and always for the mall), or from its prepayment (prepaid)."""
+        r, p = party.receivable_rial, party.payable_rial
+        prepays = self.policy.funding == "prepaid" and name != MALL
+        lines: list[tuple[str, int]] = [(receivable(name), -r), (payable(name), p)]
+        out: list[Instruction] = []
+        if prepays:
+            # Its campaign shares and breakage were not prepaid: they net like postpaid.
+            prepaid_part = p - party.campaign_rial - party.breakage_rial
+            party.covered_rial = prepaid_part
+            rest = p - prepaid_part
+            party.netted_rial = min(r, rest)
+            lines.append((prepaid(name), -prepaid_part))
+            money = r - rest
+        else:
+            party.netted_rial = min(r, p)
+            money = r - p
+        if money > 0:
+            out.append(Instruction(name, "from_fund", money))
+        elif money < 0:
+            kind = "sponsorship" if name == MALL else "settlement"
+            out.append(Instruction(name, "to_fund", -money, kind))
+        lines.append((PAYMENTS, -sum(v for _a, v in lines)))
+        entries.append(Entry(f"settle:{name}", "settlement", _lines(*lines)))
+        return out
+
+
+def _lines(*pairs: tuple[str, int]) -> tuple[Line, ...]:
+    return tuple(Line(account, amount) for account, amount in pairs if amount)
+
+
+def check(result: PeriodResult) -> None:
+    """The invariants every period must keep; a failure is a bug, never an input error."""
+    for entry in result.entries:
+        if not entry.balanced():
+            raise AssertionError(f"unbalanced entry {entry.ref}")
+    if sum(result.positions.values()) != 0:
+        raise AssertionError("net positions do not sum to zero")
+    for name, p in result.parties.items():
+        moved = {"to_fund": 0, "from_fund": 0}
+        for i in result.instructions:
+            if i.shop == name:
+                moved[i.direction] += i.amount_rial
+        if p.payable_rial != p.netted_rial + moved["to_fund"] + p.covered_rial:
+            raise AssertionError(f"{name}: payable is not netted + paid + covered")
+        if p.receivable_rial != p.netted_rial + moved["from_fund"]:
+            raise AssertionError(f"{name}: receivable is not netted + received")
+
+
+def clear(
+    redemptions: Iterable[Redemption],
+    policy: SettlementPolicy | None = None,
+    sales_rial: Mapping[str, int] | None = None,
+) -> PeriodResult:
+    """Clear a list of redemptions in one go (tests, worked examples)."""
+    clearing = Clearing(policy or SettlementPolicy())
+    for r in redemptions:
+        clearing.add(r)
+    return clearing.result(sales_rial)

@@ -1,0 +1,645 @@
+"""Settlement at the hub: periods, closing them, statements and the audit.
+
+The hub feeds the pure engine (``settlement``) with what the network-value ledger recorded:
+every capture and refund line (``value_redemptions``) and every expiry of value. A period
+closes in one database transaction — its captures are settled (each exactly once: the
+primary key of ``settlement_items``), its journal, positions and payment instructions are
+written, the period is frozen and the next one opened — so a crash mid-close leaves nothing
+behind, and closing a closed period again answers with what it produced the first time.
+A capture that commits after a period closed is settled by the next one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import prepaid, sales, settlement_policy
+from hub.models import (
+    SettlementBreakage,
+    SettlementEntry,
+    SettlementInstruction,
+    SettlementItem,
+    SettlementLine,
+    SettlementPeriod,
+    SettlementPolicyVersion,
+    SettlementPosition,
+    Shop,
+    ValueHold,
+    ValueRedemption,
+    ValueTransaction,
+)
+from hub.settlement_policy import SettlementError
+from mallnet.db import utcnow
+from settlement.clearing import FUND, Clearing, PeriodResult, Redemption
+from settlement.periods import jalali_label, period_end
+from settlement.policy import SettlementPolicy
+from settlement.statements import (
+    BREAKAGE,
+    CAMPAIGN_SHARE,
+    REDEEMED_HERE,
+    SPENT_ELSEWHERE,
+    Payment,
+    Statement,
+    StatementLine,
+)
+
+ITEMS: Table = SettlementItem.__table__  # type: ignore[assignment]
+LINES: Table = SettlementLine.__table__  # type: ignore[assignment]
+BREAKAGE_ROWS: Table = SettlementBreakage.__table__  # type: ignore[assignment]
+PAGE = 20_000  # captures read and written per round trip while closing
+MAX_CLOSES_PER_SWEEP = 400  # a hub down for a year of daily periods catches up in one sweep
+
+
+# --- Periods --------------------------------------------------------------------------------
+
+
+async def open_period(session: AsyncSession, now: dt.datetime | None = None) -> SettlementPeriod:
+    """The period value is settling into now (created on first use: from the end of the
+    last closed one, or from the start of today in Tehran)."""
+    now = now or utcnow()
+    row = await session.scalar(
+        select(SettlementPeriod)
+        .where(SettlementPeriod.status == "open")
+        .order_by(SettlementPeriod.starts_at)
+        .limit(1)
+    )
+    if row is not None:
+        return row
+    _version, policy = await settlement_policy.current(session)
+    last_end = await session.scalar(
+        select(SettlementPeriod.ends_at).order_by(SettlementPeriod.ends_at.desc()).limit(1)
+    )
+    if last_end is None:
+        first = await session.scalar(
+            select(ValueRedemption.created_at).order_by(ValueRedemption.id).limit(1)
+        )
+        start = day_start(min(now, first) if first is not None else now)
+    else:
+        start = last_end
+    row = SettlementPeriod(
+        starts_at=start,
+        ends_at=period_end(policy.period, start),
+        length=policy.period,
+        status="open",
+        captures=0,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def day_start(at: dt.datetime) -> dt.datetime:
+    """Midnight in Tehran at or before ``at`` (as UTC)."""
+    return period_end("daily", at) - dt.timedelta(days=1)
+
+
+async def periods(session: AsyncSession, limit: int = 50) -> list[SettlementPeriod]:
+    rows = await session.scalars(
+        select(SettlementPeriod).order_by(SettlementPeriod.starts_at.desc()).limit(limit)
+    )
+    return list(rows.all())
+
+
+async def get_period(session: AsyncSession, period_id: int) -> SettlementPeriod:
+    row = await session.get(SettlementPeriod, period_id)
+    if row is None:
+        raise SettlementError("NOT_FOUND", f"no settlement period {period_id}", "periodId")
+    return row
+
+
+async def cut(
+    session: AsyncSession, actor: str, now: dt.datetime | None = None
+) -> SettlementPeriod:
+    """Mall management closes the open period early: it ends now, and value spent from now
+    on settles in the next period. The close itself follows (``close``)."""
+    now = now or utcnow()
+    row = await open_period(session, now)
+    locked = await session.get(
+        SettlementPeriod, row.id, with_for_update=True, populate_existing=True
+    )
+    assert locked is not None
+    if locked.status == "open" and locked.ends_at > now:
+        if now <= locked.starts_at:
+            raise SettlementError("NOTHING_TO_CLOSE", "the open period has only just started")
+        locked.ends_at, locked.cut_by = now, actor
+        await session.flush()
+    return locked
+
+
+# --- Closing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Closed:
+    period: SettlementPeriod
+    replayed: bool
+
+
+async def close(
+    session: AsyncSession, period_id: int, actor: str, now: dt.datetime | None = None
+) -> Closed:
+    """Close a period that has ended. Run inside one transaction (the caller's): all of it
+    is written, or nothing is."""
+    now = now or utcnow()
+    period = await session.get(
+        SettlementPeriod, period_id, with_for_update=True, populate_existing=True
+    )
+    if period is None:
+        raise SettlementError("NOT_FOUND", f"no settlement period {period_id}", "periodId")
+    if period.status == "closed":
+        return Closed(period, True)
+    if period.ends_at > now:
+        raise SettlementError(
+            "PERIOD_NOT_ENDED",
+            f"period {period_id} ends at {period.ends_at.isoformat()}; cut it to close it now",
+            "periodId",
+        )
+    version, policy = await settlement_policy.current(session)
+    clearing = Clearing(policy)
+    await _settle_captures(session, period, clearing)
+    await _count_breakage(session, period, clearing)
+    needs_sales = any(c.rule == "sales_share" for c in policy.cost_sharing)
+    weights = await sales.between(session, period.starts_at, period.ends_at) if needs_sales else {}
+    result = clearing.result(weights)
+    await _write_result(session, period, result, now)
+    for shop, amount in result.breakage_to_issuer.items():
+        await prepaid.give_back(
+            session,
+            shop,
+            "breakage",
+            amount,
+            f"breakage:{period.id}:{shop}",
+            f"expired value returned at the close of period {period.id}",
+        )
+    summary = _summary(result, clearing.count, version, weights)
+    period.status, period.closed_at, period.closed_by = "closed", now, actor
+    period.policy_version, period.captures = version, clearing.count
+    period.result, period.digest = summary, digest_of(summary)
+    await session.flush()
+    # The next period starts where this one ended, on the policy's calendar.
+    session.add(
+        SettlementPeriod(
+            starts_at=period.ends_at,
+            ends_at=period_end(policy.period, period.ends_at),
+            length=policy.period,
+            status="open",
+            captures=0,
+        )
+    )
+    await session.flush()
+    return Closed(period, False)
+
+
+async def _settle_captures(
+    session: AsyncSession, period: SettlementPeriod, clearing: Clearing
+) -> None:
+    """Every capture and refund line up to the period's end not settled before (those that
+    committed late included), page by page, in the order they were written."""
+    r, item = ValueRedemption, SettlementItem
+    conn = await session.connection()
+    last = 0
+    while True:
+        page = (
+            await conn.execute(
+                select(r.id, r.issuer_shop, r.redeemer_shop, r.amount_rial)
+                .outerjoin(item, item.redemption_id == r.id)
+                .where(item.redemption_id.is_(None), r.created_at < period.ends_at, r.id > last)
+                .order_by(r.id)
+                .limit(PAGE)
+            )
+        ).all()
+        if not page:
+            return
+        rows = []
+        for rid, issuer, redeemer, amount in page:
+            o = clearing.add(
+                Redemption(
+                    f"redemption:{rid}", issuer, redeemer, amount, clearing.fee_bp(issuer, redeemer)
+                )
+            )
+            rows.append(
+                {
+                    "redemption_id": rid,
+                    "period_id": period.id,
+                    "debtor": o.debtor,
+                    "creditor": o.creditor,
+                    "gross_rial": o.gross_rial,
+                    "fee_rial": o.fee_rial,
+                }
+            )
+        await conn.execute(insert(ITEMS), rows)
+        last = page[-1][0]
+
+
+async def _count_breakage(
+    session: AsyncSession, period: SettlementPeriod, clearing: Clearing
+) -> None:
+    t, seen = ValueTransaction, SettlementBreakage
+    conn = await session.connection()
+    rows = (
+        await conn.execute(
+            select(t.id, t.shop, t.value_rial)
+            .outerjoin(seen, seen.transaction_id == t.id)
+            .where(
+                t.kind == "expire",
+                seen.transaction_id.is_(None),
+                t.created_at < period.ends_at,
+                t.value_rial > 0,
+            )
+            .order_by(t.id)
+        )
+    ).all()
+    for _tid, issuer, worth in rows:
+        clearing.add_breakage(issuer or "", worth)
+    if rows:
+        await conn.execute(
+            insert(BREAKAGE_ROWS),
+            [
+                {"transaction_id": tid, "period_id": period.id, "issuer": issuer, "amount_rial": v}
+                for tid, issuer, v in rows
+            ],
+        )
+
+
+async def _write_result(
+    session: AsyncSession, period: SettlementPeriod, result: PeriodResult, now: dt.datetime
+) -> None:
+    conn = await session.connection()
+    for entry in result.entries:
+        row = SettlementEntry(period_id=period.id, ref=entry.ref, kind=entry.kind, created_at=now)
+        session.add(row)
+        await session.flush()
+        await conn.execute(
+            insert(LINES),
+            [
+                {"entry_id": row.id, "account": x.account, "amount_rial": x.amount_rial}
+                for x in entry.lines
+            ],
+        )
+    positions = result.positions
+    for name, p in result.parties.items():
+        session.add(
+            SettlementPosition(
+                period_id=period.id,
+                party=name,
+                receivable_rial=p.receivable_rial,
+                fees_rial=p.fees_rial,
+                payable_rial=p.payable_rial,
+                campaign_rial=p.campaign_rial,
+                breakage_rial=p.breakage_rial,
+                netted_rial=p.netted_rial,
+                covered_rial=p.covered_rial,
+                position_rial=positions[name],
+            )
+        )
+    session.add(
+        SettlementPosition(
+            period_id=period.id,
+            party=FUND,
+            receivable_rial=0,
+            fees_rial=result.fees_rial,
+            payable_rial=0,
+            campaign_rial=0,
+            breakage_rial=0,
+            netted_rial=0,
+            covered_rial=0,
+            position_rial=positions[FUND],
+        )
+    )
+    for i in result.instructions:
+        session.add(
+            SettlementInstruction(
+                period_id=period.id,
+                party=i.shop,
+                direction=i.direction,
+                amount_rial=i.amount_rial,
+                kind=i.kind,
+            )
+        )
+    await session.flush()
+
+
+def _summary(
+    result: PeriodResult, captures: int, version: int, weights: dict[str, int]
+) -> dict[str, Any]:
+    """What the period produced, as stored and as ``verify`` recomputes it."""
+    return {
+        "captures": captures,
+        "policy_version": version,
+        "funding": result.funding,
+        "fees_rial": result.fees_rial,
+        "breakage_to_fund_rial": result.breakage_to_fund_rial,
+        "breakage_to_issuer": result.breakage_to_issuer,
+        "positions": result.positions,
+        "netted_rial": result.netted_rial,
+        "instructions": [
+            {
+                "party": i.shop,
+                "direction": i.direction,
+                "amount_rial": i.amount_rial,
+                "kind": i.kind,
+            }
+            for i in result.instructions
+        ],
+        "pairs": [[d, c, g, f] for (d, c), (g, f) in result.pairs.items()],
+        "campaign_shares": result.campaign_shares,
+        "sales_rial": weights,
+    }
+
+
+def digest_of(summary: dict[str, Any]) -> str:
+    canonical = json.dumps(summary, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def close_due(session_work: Any, actor: str = "beat") -> list[int]:
+    """Close every period that has ended (beat-scheduled), each in its own transaction.
+    ``session_work(fn)`` runs ``fn(session)`` in a fresh transaction and returns its result."""
+    closed: list[int] = []
+    for _ in range(MAX_CLOSES_PER_SWEEP):
+
+        async def step(session: AsyncSession) -> int | None:
+            now = utcnow()
+            period = await open_period(session, now)
+            if period.ends_at > now:
+                return None
+            done = await close(session, period.id, actor, now)
+            return None if done.replayed else done.period.id
+
+        period_id = await session_work(step)
+        if period_id is None:
+            return closed
+        closed.append(period_id)
+    return closed
+
+
+# --- Statements -----------------------------------------------------------------------------
+
+
+async def statement(session: AsyncSession, period_id: int, shop: str) -> Statement:
+    period = await get_period(session, period_id)
+    if period.status != "closed" or period.result is None or period.closed_at is None:
+        raise SettlementError("PERIOD_OPEN", f"period {period_id} is not closed yet", "periodId")
+    names = await session.get(Shop, shop)
+    if names is None:
+        raise SettlementError("NOT_FOUND", f"no shop {shop!r}", "shop")
+    position = await session.get(SettlementPosition, (period_id, shop))
+    r, item, hold = ValueRedemption, SettlementItem, ValueHold
+    rows = await session.execute(
+        select(
+            item.redemption_id,
+            item.debtor,
+            item.creditor,
+            item.gross_rial,
+            item.fee_rial,
+            r.created_at,
+            r.hold_id,
+            r.lot_id,
+            r.kind,
+            hold.purchase_ref,
+        )
+        .join(r, r.id == item.redemption_id)
+        .join(hold, hold.id == r.hold_id)
+        .where(
+            item.period_id == period_id,
+            (item.creditor == shop) | (item.debtor == shop),
+            item.gross_rial != 0,
+        )
+        .order_by(item.redemption_id)
+    )
+    lines: list[StatementLine] = []
+    for rid, debtor, creditor, gross, fee, at, hold_id, lot_id, kind, receipt in rows.all():
+        here = creditor == shop
+        lines.append(
+            StatementLine(
+                kind=REDEEMED_HERE if here else SPENT_ELSEWHERE,
+                ref=f"redemption:{rid}",
+                at=at,
+                receipt=receipt,
+                hold_id=hold_id,
+                lot_id=lot_id,
+                value_kind=kind,
+                issuer=debtor,
+                redeemer=creditor,
+                gross_rial=gross if here else -gross,
+                fee_rial=fee if here else 0,
+                net_rial=gross - fee if here else -gross,
+            )
+        )
+    summary = period.result
+    for campaign, shares in sorted(summary["campaign_shares"].items()):
+        if shop in shares:
+            share = int(shares[shop])
+            lines.append(_aggregate_line(CAMPAIGN_SHARE, campaign, period, campaign, -share))
+    if position is not None and position.breakage_rial:
+        lines.append(
+            _aggregate_line(BREAKAGE, f"breakage:{shop}", period, shop, -position.breakage_rial)
+        )
+    payments = [
+        Payment(
+            payer=i["party"] if i["direction"] == "to_fund" else FUND,
+            payee=FUND if i["direction"] == "to_fund" else i["party"],
+            amount_rial=int(i["amount_rial"]),
+            kind=i["kind"],
+        )
+        for i in summary["instructions"]
+        if i["party"] == shop
+    ]
+    return Statement(
+        period_id=period.id,
+        period_label=jalali_label(period.starts_at, period.ends_at),
+        starts_at=period.starts_at,
+        ends_at=period.ends_at,
+        closed_at=period.closed_at,
+        shop=shop,
+        shop_name_fa=names.name_fa,
+        shop_name_en=names.name_en,
+        funding=summary["funding"],
+        gross_receivable_rial=0
+        if position is None
+        else position.receivable_rial + position.fees_rial,
+        fees_rial=0 if position is None else position.fees_rial,
+        gross_payable_rial=0 if position is None else position.payable_rial,
+        position_rial=0 if position is None else position.position_rial,
+        covered_by_prepayment_rial=0 if position is None else position.covered_rial,
+        lines=lines,
+        payments=payments,
+        digest=period.digest or "",
+    )
+
+
+def _aggregate_line(
+    kind: str, ref: str, period: SettlementPeriod, issuer: str, amount: int
+) -> StatementLine:
+    return StatementLine(
+        kind=kind,
+        ref=ref,
+        at=period.ends_at,
+        receipt="",
+        hold_id="",
+        lot_id=None,
+        value_kind="",
+        issuer=issuer,
+        redeemer="",
+        gross_rial=amount,
+        fee_rial=0,
+        net_rial=amount,
+    )
+
+
+async def instructions(session: AsyncSession, period_id: int) -> list[SettlementInstruction]:
+    rows = await session.scalars(
+        select(SettlementInstruction)
+        .where(SettlementInstruction.period_id == period_id)
+        .order_by(SettlementInstruction.id)
+    )
+    return list(rows.all())
+
+
+async def positions(session: AsyncSession, period_id: int) -> list[SettlementPosition]:
+    rows = await session.scalars(
+        select(SettlementPosition)
+        .where(SettlementPosition.period_id == period_id)
+        .order_by(SettlementPosition.party)
+    )
+    return list(rows.all())
+
+
+# --- Audit ----------------------------------------------------------------------------------
+
+
+async def verify(session: AsyncSession, period_id: int) -> list[str]:
+    """Recompute a closed period twice — from the captures it settled and from its journal
+    — and list every difference from what was stored (empty: all agree)."""
+    period = await get_period(session, period_id)
+    if period.status != "closed" or period.result is None:
+        return [f"period {period_id} is not closed"]
+    problems: list[str] = []
+    stored = period.result
+    policy_row = await session.get(SettlementPolicyVersion, period.policy_version or 0)
+    policy = (
+        SettlementPolicy()
+        if policy_row is None
+        else SettlementPolicy.model_validate(policy_row.document)
+    )
+    # 1. From the captures: the value ledger's own lines, settled again.
+    clearing = Clearing(policy)
+    r, item = ValueRedemption, SettlementItem
+    conn = await session.connection()
+    last = 0
+    while True:
+        page = (
+            await conn.execute(
+                select(
+                    r.id,
+                    r.issuer_shop,
+                    r.redeemer_shop,
+                    r.amount_rial,
+                    item.gross_rial,
+                    item.fee_rial,
+                )
+                .join(item, item.redemption_id == r.id)
+                .where(item.period_id == period_id, r.id > last)
+                .order_by(r.id)
+                .limit(PAGE)
+            )
+        ).all()
+        if not page:
+            break
+        for rid, issuer, redeemer, amount, gross, fee in page:
+            o = clearing.add(
+                Redemption(
+                    f"redemption:{rid}", issuer, redeemer, amount, clearing.fee_bp(issuer, redeemer)
+                )
+            )
+            if (o.gross_rial, o.fee_rial) != (gross, fee):
+                now_is = f"{o.gross_rial}/{o.fee_rial}"
+                problems.append(f"redemption {rid}: settled as {gross}/{fee}, recomputed {now_is}")
+        last = page[-1][0]
+    expired = await conn.execute(
+        select(
+            SettlementBreakage.issuer, ValueTransaction.value_rial, SettlementBreakage.amount_rial
+        )
+        .join(ValueTransaction, ValueTransaction.id == SettlementBreakage.transaction_id)
+        .where(SettlementBreakage.period_id == period_id)
+    )
+    for issuer, worth, counted in expired.all():
+        if worth != counted:
+            problems.append(f"breakage of {issuer}: counted {counted}, ledger says {worth}")
+        clearing.add_breakage(issuer, worth)
+    again = _summary(
+        clearing.result(stored.get("sales_rial") or {}),
+        clearing.count,
+        period.policy_version or 0,
+        stored.get("sales_rial") or {},
+    )
+    for key in sorted(set(again) | set(stored)):
+        if _normal(again.get(key)) != _normal(stored.get(key)):
+            problems.append(f"{key}: stored {stored.get(key)!r}, recomputed {again.get(key)!r}")
+    if digest_of(stored) != period.digest:
+        problems.append("the stored result does not match its digest")
+    # 2. From the journal: balanced entries; every receivable and payable cleared; the
+    #    positions and instructions are what the entries say.
+    balances: dict[str, int] = {}
+    per_entry: dict[int, int] = {}
+    journal = await conn.execute(
+        select(
+            SettlementLine.entry_id,
+            SettlementLine.account,
+            SettlementLine.amount_rial,
+            SettlementEntry.kind,
+        )
+        .join(SettlementEntry, SettlementEntry.id == SettlementLine.entry_id)
+        .where(SettlementEntry.period_id == period_id)
+    )
+    earned: dict[str, int] = {}
+    for entry_id, account, amount, kind in journal.all():
+        per_entry[entry_id] = per_entry.get(entry_id, 0) + amount
+        balances[account] = balances.get(account, 0) + amount
+        if kind != "settlement":
+            earned[account] = earned.get(account, 0) + amount
+    problems += [f"journal entry {e} does not balance ({s})" for e, s in per_entry.items() if s]
+    problems += [
+        f"{account} is not cleared ({amount})"
+        for account, amount in sorted(balances.items())
+        if amount and account.endswith((":receivable", ":payable"))
+    ]
+    for p in await positions(session, period_id):
+        if p.party == FUND:
+            continue
+        from_journal = earned.get(f"{p.party}:receivable", 0) + earned.get(f"{p.party}:payable", 0)
+        if from_journal != p.position_rial:
+            problems.append(f"{p.party}: position {p.position_rial}, journal says {from_journal}")
+    paid = sum(
+        (-1 if i.direction == "to_fund" else 1) * i.amount_rial
+        for i in await instructions(session, period_id)
+    )
+    if balances.get("fund:payments", 0) != paid:
+        problems.append(
+            f"payments: journal {balances.get('fund:payments', 0)}, instructions {paid}"
+        )
+    return problems
+
+
+def _normal(value: Any) -> Any:
+    """Stored JSON and a fresh result compare equal when they say the same thing."""
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
+async def unsettled(session: AsyncSession) -> int:
+    """Captures not yet settled by any closed period (the open period's and late ones)."""
+    r, item = ValueRedemption, SettlementItem
+    count = await session.scalar(
+        select(func.count())
+        .select_from(r)
+        .outerjoin(item, item.redemption_id == r.id)
+        .where(item.redemption_id.is_(None))
+    )
+    return int(count or 0)
