@@ -171,9 +171,7 @@ async def verify(session: AsyncSession) -> list[str]:
                     PrepaidMovement.shop
                 )
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return [
         f"prepaid {shop}: cached {balance}, movements {int(sums.get(shop) or 0)}"

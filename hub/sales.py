@@ -47,4 +47,4 @@ async def between(session: AsyncSession, start: dt.datetime, end: dt.datetime) -
         .where(ShopSalesDay.day >= tehran_day(start), ShopSalesDay.day <= last)
         .group_by(ShopSalesDay.shop)
     )
-    return {shop: int(total or 0) for shop, total in rows.tuples().all()}
+    return {shop: int(total or 0) for shop, total in rows.all()}

@@ -387,7 +387,7 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
     period = await get_period(session, period_id)
     if period.status != "closed" or period.result is None or period.closed_at is None:
         raise SettlementError("PERIOD_OPEN", f"period {period_id} is not closed yet", "periodId")
-    names = await session.get(Shop, shop)
+    names = await session.scalar(select(Shop).where(Shop.slug == shop))
     if names is None:
         raise SettlementError("NOT_FOUND", f"no shop {shop!r}", "shop")
     position = await session.get(SettlementPosition, (period_id, shop))
