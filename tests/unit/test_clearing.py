@@ -1,5 +1,7 @@
 """Clearing a period between shops (settlement/clearing.py): a worked example checked by
-hand, and the properties every period must have."""
+hand, the split of a campaign's cost, and the properties every period must have under any
+policy: positions sum to zero, gross = netted + payments (+ prepaid cover), the journal
+balances and says the same, and recomputation in any order gives the same result."""
 
 from __future__ import annotations
 
@@ -11,13 +13,20 @@ from hypothesis import strategies as st
 
 from settlement.clearing import (
     FEES,
+    FUND,
+    MALL,
+    PAYMENTS,
+    Clearing,
     Instruction,
+    PeriodResult,
     Redemption,
     clear,
     payable,
     receivable,
     settle_amount,
+    split_cost,
 )
+from settlement.policy import CostSharing, InvalidPolicy, SettlementPolicy, parse_policy
 
 
 def test_three_shops_worked_by_hand() -> None:
@@ -41,7 +50,7 @@ def test_three_shops_worked_by_hand() -> None:
     assert result.gross_payable == {"books": 140_000, "cafe": 20_000, "shoes": 30_000}
     assert result.gross_receivable == {"books": 30_000, "cafe": 40_000, "shoes": 118_000}
     assert result.fees_rial == 2_000
-    assert result.positions == {"books": -110_000, "cafe": 20_000, "shoes": 88_000}
+    assert result.positions == {"books": -110_000, "cafe": 20_000, "shoes": 88_000, FUND: 2_000}
     assert result.instructions == [
         Instruction("books", "to_fund", 110_000),
         Instruction("cafe", "from_fund", 20_000),
@@ -49,9 +58,43 @@ def test_three_shops_worked_by_hand() -> None:
     ]
     # 190,000 owed in all; 110,000 moves as money; 80,000 was netted away.
     assert result.netted_rial == 80_000
-    assert [e.ref for e in result.entries] == ["r1", "r2", "r3", "r4", "r5"]
-    first = {line.account: line.amount_rial for line in result.entries[0].lines}
-    assert first == {receivable("shoes"): 98_000, FEES: 2_000, payable("books"): -100_000}
+    obligations = [e for e in result.entries if e.kind == "obligation"]
+    assert [e.ref for e in obligations] == [
+        "books>cafe",
+        "books>shoes",
+        "cafe>shoes",
+        "shoes>books",
+    ]
+    books_shoes = {line.account: line.amount_rial for line in obligations[1].lines}
+    assert books_shoes == {receivable("shoes"): 98_000, FEES: 2_000, payable("books"): -100_000}
+
+
+def test_prepaid_funding_pays_every_redeemer_and_draws_issuers_from_their_prepayment() -> None:
+    """The same period, prepaid: the bookshop paid for its value when it issued it, so the
+    fund pays the shoe shop 118,000, the café 40,000 and the bookshop 30,000, and nobody pays
+    in; 190,000 of the shops' prepayments cover what they owe."""
+    policy = SettlementPolicy(funding="prepaid")
+    result = clear(
+        [
+            Redemption("r1", "books", "shoes", 100_000, fee_bp=200),
+            Redemption("r2", "books", "cafe", 40_000),
+            Redemption("r4", "shoes", "books", 30_000),
+            Redemption("r5", "cafe", "shoes", 20_000),
+        ],
+        policy,
+    )
+    assert result.instructions == [
+        Instruction("books", "from_fund", 30_000),
+        Instruction("cafe", "from_fund", 40_000),
+        Instruction("shoes", "from_fund", 118_000),
+    ]
+    assert {n: p.covered_rial for n, p in result.parties.items()} == {
+        "books": 140_000,
+        "cafe": 20_000,
+        "shoes": 30_000,
+    }
+    assert result.netted_rial == 0
+    assert result.positions[FUND] == 2_000
 
 
 def test_a_fee_splits_exactly_and_a_refund_mirrors_its_capture() -> None:
@@ -62,65 +105,169 @@ def test_a_fee_splits_exactly_and_a_refund_mirrors_its_capture() -> None:
         settle_amount(100, 10_001)
 
 
-shops = st.sampled_from(["books", "shoes", "cafe", "gold", "toys"])
+def test_the_most_specific_agreement_sets_the_fee() -> None:
+    policy = parse_policy(
+        {
+            "fee_bp": 100,
+            "agreements": [
+                {"issuer": "books", "fee_bp": 200},
+                {"redeemer": "cafe", "fee_bp": 300},
+                {"issuer": "books", "redeemer": "cafe", "fee_bp": 0},
+            ],
+        }
+    )
+    assert policy.fee_for("books", "cafe") == 0
+    assert policy.fee_for("shoes", "cafe") == 300
+    assert policy.fee_for("books", "shoes") == 200
+    assert policy.fee_for("shoes", "books") == 100
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"funding": "later"},
+        {"agreements": [{"fee_bp": 1}]},
+        {"agreements": [{"issuer": "books", "fee_bp": 1}, {"issuer": "books", "fee_bp": 2}]},
+        {"cost_sharing": [{"issuer": "yalda", "rule": "equal", "shops": ["books"]}]},
+        {"cost_sharing": [{"issuer": "campaign:y", "rule": "equal", "shops": ["books", "books"]}]},
+        {"period": "hourly"},
+        {"fee_bp": 1.5},
+        {"surprise": 1},
+    ],
+)
+def test_a_bad_policy_is_refused(document: dict[str, object]) -> None:
+    with pytest.raises(InvalidPolicy):
+        parse_policy(document)
+
+
+def test_a_campaign_cost_splits_exactly_by_rule() -> None:
+    shops = ["cafe", "books", "shoes"]
+    equal = CostSharing(issuer="campaign:y", rule="equal", shops=shops)
+    assert split_cost(100, equal, {}) == {"books": 34, "cafe": 33, "shoes": 33}
+    assert split_cost(-100, equal, {}) == {"books": -34, "cafe": -33, "shoes": -33}
+    by_sales = CostSharing(issuer="campaign:y", rule="sales_share", shops=shops)
+    assert split_cost(1_000, by_sales, {"books": 600, "cafe": 300, "shoes": 100}) == {
+        "books": 600,
+        "cafe": 300,
+        "shoes": 100,
+    }
+    # Nobody sold anything: equal shares rather than a division by zero.
+    assert split_cost(3, by_sales, {}) == {"books": 1, "cafe": 1, "shoes": 1}
+    mall = CostSharing(issuer="campaign:y", rule="mall")
+    assert split_cost(500, mall, {}) == {MALL: 500}
+
+
+SHOPS = ["books", "shoes", "cafe", "gold", "toys"]
+shops = st.sampled_from(SHOPS)
+issuers = st.sampled_from([*SHOPS, "campaign:yalda", "campaign:nowruz"])
 redemptions = st.lists(
     st.builds(
         Redemption,
         ref=st.uuids().map(str),
-        issuer=shops,
+        issuer=issuers,
         redeemer=shops,
         amount_rial=st.integers(-(10**9), 10**12),
         fee_bp=st.sampled_from([0, 0, 150, 300, 10_000]),
     ),
     max_size=60,
 )
+policies = st.builds(
+    SettlementPolicy,
+    funding=st.sampled_from(["postpaid", "prepaid"]),
+    breakage=st.sampled_from(["issuer", "fund"]),
+    cost_sharing=st.just(
+        [
+            CostSharing(issuer="campaign:yalda", rule="sales_share", shops=["books", "cafe"]),
+            CostSharing(issuer="campaign:nowruz", rule="mall"),
+        ]
+    ),
+)
+breakages = st.lists(st.tuples(shops, st.integers(0, 10**9)), max_size=5)
+sales = st.dictionaries(shops, st.integers(0, 10**12), max_size=5)
 
 
-@given(items=redemptions)
-def test_every_period_nets_to_zero_and_each_redemption_settles_once(
+def _clear(
     items: list[Redemption],
+    policy: SettlementPolicy,
+    expired: list[tuple[str, int]],
+    sold: dict[str, int],
+) -> PeriodResult:
+    clearing = Clearing(policy)
+    for r in items:
+        clearing.add(r)
+    for issuer, amount in expired:
+        clearing.add_breakage(issuer, amount)
+    return clearing.result(sold)
+
+
+@given(items=redemptions, policy=policies, expired=breakages, sold=sales)
+def test_every_period_nets_to_zero_and_gross_is_netted_plus_payments(
+    items: list[Redemption],
+    policy: SettlementPolicy,
+    expired: list[tuple[str, int]],
+    sold: dict[str, int],
 ) -> None:
-    result = clear(items)
-    # Net positions and the fund's fees sum to zero.
-    assert sum(result.positions.values()) + result.fees_rial == 0
-    # Each redemption between two shops is in the journal once, balanced.
-    between = [r for r in items if r.issuer != r.redeemer and r.amount_rial != 0]
-    assert [e.ref for e in result.entries] == [r.ref for r in between]
-    assert all(e.balanced() for e in result.entries)
-    # Gross = netted + payments.
+    result = _clear(items, policy, expired, sold)
+    # Net positions, the fund's included, sum to zero.
+    assert sum(result.positions.values()) == 0
+    # Gross = netted + payments (+ what prepayments covered), for everyone and in total.
     paid_in = sum(i.amount_rial for i in result.instructions if i.direction == "to_fund")
-    assert sum(result.gross_payable.values()) == result.netted_rial + paid_in
-    # The instructions pay exactly the positions, each shop once.
-    moved = {
-        i.shop: i.amount_rial if i.direction == "from_fund" else -i.amount_rial
-        for i in result.instructions
-    }
-    assert moved == {shop: p for shop, p in result.positions.items() if p}
-    assert len(moved) == len(result.instructions)
-    # The journal says the same as the positions.
+    paid_out = sum(i.amount_rial for i in result.instructions if i.direction == "from_fund")
+    covered = sum(p.covered_rial for p in result.parties.values())
+    assert sum(result.gross_payable.values()) == result.netted_rial + paid_in + covered
+    assert sum(result.gross_receivable.values()) == result.netted_rial + paid_out
+    # Each participant gets at most one instruction, and postpaid moves exactly its position.
+    assert len({i.shop for i in result.instructions}) == len(result.instructions)
+    if policy.funding == "postpaid":
+        moved = {
+            i.shop: i.amount_rial if i.direction == "from_fund" else -i.amount_rial
+            for i in result.instructions
+        }
+        assert moved == {n: p for n, p in result.positions.items() if p and n != FUND}
+    # The journal balances, clears every receivable and payable, and says the same.
+    assert all(e.balanced() for e in result.entries)
     balances: dict[str, int] = {}
+    earned: dict[str, int] = {}
     for entry in result.entries:
         for line in entry.lines:
             balances[line.account] = balances.get(line.account, 0) + line.amount_rial
-    for shop, position in result.positions.items():
-        journal_position = balances.get(receivable(shop), 0) + balances.get(payable(shop), 0)
-        assert journal_position == position
+            if entry.kind != "settlement":
+                earned[line.account] = earned.get(line.account, 0) + line.amount_rial
+    assert all(
+        amount == 0
+        for account, amount in balances.items()
+        if account.endswith((":receivable", ":payable"))
+    )
+    for name, position in result.positions.items():
+        if name != FUND:
+            assert earned.get(receivable(name), 0) + earned.get(payable(name), 0) == position
     assert balances.get(FEES, 0) == result.fees_rial
+    assert balances.get(PAYMENTS, 0) == paid_out - paid_in
+    # Campaign value is paid by its participants (or the mall), never by the campaign.
+    assert not any(n.startswith("campaign:") for n in result.parties)
+    yalda = sum(
+        r.amount_rial for r in items if r.issuer == "campaign:yalda" and r.redeemer != r.issuer
+    )
+    assert sum(result.campaign_shares.get("campaign:yalda", {}).values()) == yalda
 
 
-@given(items=redemptions, seed=st.integers(0, 2**32))
+@given(
+    items=redemptions, policy=policies, expired=breakages, sold=sales, seed=st.integers(0, 2**32)
+)
 def test_recomputing_a_period_gives_the_same_result_in_any_order(
-    items: list[Redemption], seed: int
+    items: list[Redemption],
+    policy: SettlementPolicy,
+    expired: list[tuple[str, int]],
+    sold: dict[str, int],
+    seed: int,
 ) -> None:
     shuffled = list(items)
     random.Random(seed).shuffle(shuffled)
-    first, again = clear(items), clear(shuffled)
-    assert (first.positions, first.fees_rial, first.instructions) == (
+    first, again = _clear(items, policy, expired, sold), _clear(shuffled, policy, expired, sold)
+    assert (first.positions, first.fees_rial, first.instructions, first.pairs) == (
         again.positions,
         again.fees_rial,
         again.instructions,
+        again.pairs,
     )
-    assert (first.gross_payable, first.gross_receivable) == (
-        again.gross_payable,
-        again.gross_receivable,
-    )
+    assert [(e.ref, e.lines) for e in first.entries] == [(e.ref, e.lines) for e in again.entries]
