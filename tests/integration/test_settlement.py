@@ -4,10 +4,15 @@ funding, breakage and campaign cost sharing."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +20,8 @@ from hub import prepaid, settlement, settlement_policy, value
 from hub.models import SettlementItem, SettlementPeriod, ValueRedemption
 from hub.settlement_policy import SettlementError
 from hub.value_rules import GENERAL, POOLED
-from mallnet.db import engine_scope, session_factory, utcnow
+from mallnet.db import create_engine, engine_scope, session_factory, utcnow
+from settlement.clearing import Redemption, clear
 from settlement.statements import REDEEMED_HERE, SPENT_ELSEWHERE
 
 from .test_network_value import Hub, new_pseudonym, prepare_hub, sqlite_url
@@ -119,7 +125,7 @@ async def items_per_redemption(hub: Hub) -> dict[int, int]:
             )
         ).all()
         counts = dict.fromkeys(everything, 0)
-        counts.update({rid: n for rid, n in settled})
+        counts.update(dict(settled))
         return counts
 
     return await hub.run(work)
@@ -219,7 +225,8 @@ async def test_verify_finds_a_tampered_item_and_a_tampered_result(hub: Hub) -> N
 
     async def tamper_result(session: AsyncSession) -> None:
         row = await session.get(SettlementPeriod, period.id)
-        assert row is not None and row.result is not None
+        assert row is not None
+        assert row.result is not None
         row.result = {**row.result, "fees_rial": 0}
 
     await hub.run(tamper_result)
@@ -270,7 +277,7 @@ async def test_prepaid_issuance_is_refused_when_the_balance_is_exhausted(hub: Hu
     )
     assert lots == []
     moves = await hub.run(lambda s: prepaid.movements(s, BOOKS))
-    assert [(m.kind, m.amount_rial, m.requested_rial) for m in moves][0] == ("refused", 0, 60_000)
+    assert next((m.kind, m.amount_rial, m.requested_rial) for m in moves) == ("refused", 0, 60_000)
     # The same bank reference again is the same deposit; another amount is a conflict.
     await hub.run(lambda s: prepaid.deposit(s, BOOKS, 25_000, "BANK-1", "test:finance"))
     with pytest.raises(SettlementError) as conflict:
@@ -392,3 +399,132 @@ async def test_a_campaigns_value_is_paid_by_its_participants_by_the_declared_rul
         assert [(x.kind, x.ref, x.net_rial) for x in books.lines] == [
             ("campaign_share", "campaign:yalda", shares[BOOKS])
         ]
+
+
+# --- The property: whatever happens between closes, every capture settles exactly once --------
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("spend"),
+            st.sampled_from([BOOKS, SHOES, CAFE]),
+            st.sampled_from([BOOKS, SHOES, CAFE]),
+            st.integers(1, 10**7),
+        ),
+        st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 10**7)),
+        st.tuples(st.just("late"), st.integers(0, 20)),
+        st.just(("close",)),
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+async def _scenario(url: str, steps: list[tuple[Any, ...]]) -> None:
+    engine = create_engine(url)
+    try:
+        hub = Hub(session_factory(engine))
+        holds: list[tuple[str, str]] = []
+        for step in steps:
+            if step[0] == "spend":
+                holds.append((step[2], await spend(hub, step[1], step[2], step[3])))
+            elif step[0] == "refund" and holds:
+                shop, hold_id = holds[step[1] % len(holds)]
+                await hub.refund(shop, hold_id, step[2], hub.key("refund"))
+            elif step[0] == "late":
+                await _commit_late(hub, step[1])
+            elif step[0] == "close":
+                await close_now(hub)
+        await close_now(hub)
+        await _check_settled_once(hub)
+    finally:
+        await engine.dispose()
+
+
+async def _commit_late(hub: Hub, pick: int) -> None:
+    """The newest capture turns out to have been written before the last close ended its
+    period (a capture that committed late)."""
+
+    async def work(session: AsyncSession) -> None:
+        last_closed = await session.scalar(
+            select(SettlementPeriod.ends_at)
+            .where(SettlementPeriod.status == "closed")
+            .order_by(SettlementPeriod.ends_at.desc())
+            .limit(1)
+        )
+        unsettled = (
+            await session.scalars(
+                select(ValueRedemption.id)
+                .outerjoin(SettlementItem, SettlementItem.redemption_id == ValueRedemption.id)
+                .where(SettlementItem.redemption_id.is_(None))
+                .order_by(ValueRedemption.id)
+            )
+        ).all()
+        if last_closed is None or not unsettled:
+            return
+        await session.execute(
+            update(ValueRedemption)
+            .where(ValueRedemption.id == unsettled[pick % len(unsettled)])
+            .values(created_at=last_closed - dt.timedelta(seconds=1))
+        )
+
+    await hub.run(work)
+
+
+async def _check_settled_once(hub: Hub) -> None:
+    counts = await items_per_redemption(hub)
+    assert set(counts.values()) <= {1}, counts
+    closed = [
+        p for p in await hub.run(lambda s: settlement.periods(s, 500)) if p.status == "closed"
+    ]
+    totals: dict[str, int] = {}
+    for period in closed:
+        assert await hub.run(lambda s, p=period: settlement.verify(s, p.id)) == [], period.id
+        assert period.result is not None
+        assert sum(period.result["positions"].values()) == 0
+        for party, amount in period.result["positions"].items():
+            totals[party] = totals.get(party, 0) + amount
+
+    # All periods together say what one clearing of every capture says.
+    async def everything(session: AsyncSession) -> list[Redemption]:
+        rows = await session.execute(
+            select(
+                ValueRedemption.id,
+                ValueRedemption.issuer_shop,
+                ValueRedemption.redeemer_shop,
+                ValueRedemption.amount_rial,
+            )
+        )
+        return [Redemption(f"r{i}", a, b, amount, FEE_BP) for i, a, b, amount in rows.all()]
+
+    once = clear(await hub.run(everything))
+    assert {k: v for k, v in totals.items() if v} == {k: v for k, v in once.positions.items() if v}
+
+
+FEE_BP = 150
+
+
+@hypothesis_settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=ops)
+def test_every_capture_is_settled_exactly_once_across_periods(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[Any, ...]]
+) -> None:
+    """A fresh hub per example: spends, partial refunds, captures that commit after a
+    close, and closes in any order; then every capture sits in exactly one closed period,
+    each period recomputes to what it stored, and the periods add up to a single clearing
+    of everything."""
+    url = sqlite_url(tmp_path_factory.mktemp("settle") / "hub.db")
+
+    async def run() -> None:
+        await prepare_hub(url)
+        async with engine_scope(url) as engine:
+            await Hub(session_factory(engine)).run(
+                lambda s: settlement_policy.set_policy(s, {"fee_bp": FEE_BP}, "test")
+            )
+        await _scenario(url, steps)
+
+    asyncio.run(run())
