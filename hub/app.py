@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from celery import Celery
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hub import heartbeat, signin
+from hub import heartbeat, signin, statement_routes
 from hub.api.schema import schema
 from hub.auth import HubVerifier, local_jwks
 from hub.oauth import (
@@ -28,6 +31,34 @@ from mallnet.config import Settings, get_settings
 from mallnet.db import create_engine, session_factory
 from mallnet.hubtokens import HubTokenVerifier
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
+
+log = logging.getLogger(__name__)
+
+
+def task_sender(settings: Settings) -> Callable[[int, str], Awaitable[None]]:
+    """Send ``hub.close_settlement`` to the workers (after the cut has committed). A broker
+    that is away only delays the close: the beat sweep closes every ended period."""
+    celery: list[Celery] = []  # made on first use: most hub processes never send one
+
+    def send(period_id: int, actor: str) -> None:
+        if not celery:
+            from mallnet.celery_app import create_celery
+
+            celery.append(create_celery(settings))
+        celery[0].send_task(
+            "hub.close_settlement",
+            args=[period_id, actor],
+            queue=settings.celery_queue,
+            retry=False,
+        )
+
+    async def enqueue(period_id: int, actor: str) -> None:
+        try:
+            await run_in_threadpool(send, period_id, actor)
+        except Exception:  # noqa: BLE001 - the sweep closes it later; say so and go on
+            log.warning("could not queue the close of period %s; beat will", period_id)
+
+    return enqueue
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -57,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.issuer = issuer
         app.state.oauth = oauth
         app.state.key_cache = key_cache
+        app.state.enqueue_close = task_sender(settings)
         # Authlib's hooks run in worker threads and reach the database through this loop.
         oauth.bridge = Bridge(asyncio.get_running_loop())
         if (await check_database(engine, "hub")).ok:
@@ -75,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/oauth/revoke", revocation_endpoint, methods=["POST"]),
             Route("/.well-known/oauth-authorization-server", metadata_endpoint),
             Route("/.well-known/jwks.json", jwks_endpoint),
+            *statement_routes.routes,
             *graphql_routes(schema, graphiql=not settings.is_production),
         ],
         middleware=common_middleware(verifier=HubVerifier(tokens, sessions)),

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import settlement_policy
-from hub.models import PrepaidAccount, PrepaidMovement
+from hub.models import PrepaidAccount, PrepaidMovement, Shop
 from hub.settlement_policy import SettlementError
 from mallnet.db import utcnow
 
@@ -104,6 +104,8 @@ async def deposit(
         raise SettlementError("INVALID_INPUT", "a positive amount in Rial", "amountRial")
     if not 1 <= len(reference) <= 120:
         raise SettlementError("INVALID_INPUT", "the payment's reference (1-120 chars)", "reference")
+    if await session.scalar(select(Shop.id).where(Shop.slug == shop)) is None:
+        raise SettlementError("NOT_FOUND", f"no shop {shop!r}", "shop")
     key = f"deposit:{shop}:{reference}"
     seen = await _seen(session, key)
     if seen is not None:

@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from hub import heartbeat as heartbeats
-from hub import value
+from hub import settlement, value
 from mallnet.celery_app import app
 from mallnet.config import get_settings
 from mallnet.db import engine_scope, session_factory, transaction
@@ -39,3 +39,24 @@ def expire_value() -> dict[str, int]:
     """Release holds past their expiry, then expire lots past theirs (beat-scheduled);
     each run does a bounded batch, and a repeat finds nothing left to do."""
     return asyncio.run(_expire_value())
+
+
+async def _close_settlement(period_id: int | None, actor: str) -> dict[str, Any]:
+    async with engine_scope(get_settings().hub_db_url) as engine:
+        sessions = session_factory(engine)
+
+        async def work(fn: Any) -> Any:
+            return await transaction(sessions, fn)
+
+        if period_id is None:
+            return {"closed": await settlement.close_due(work, actor)}
+        done = await work(lambda s: settlement.close(s, period_id, actor))
+    return {"closed": [] if done.replayed else [period_id], "period": period_id}
+
+
+@app.task(name="hub.close_settlement")
+def close_settlement(period_id: int | None = None, actor: str = "beat") -> dict[str, Any]:
+    """Close one period (mall finance asked) or every period that has ended (beat). The
+    close is one transaction: a worker killed mid-close leaves nothing, and the task, acked
+    late, runs again; closing a closed period again changes nothing."""
+    return asyncio.run(_close_settlement(period_id, actor))

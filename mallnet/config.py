@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     relay_interval_s: int = Field(default=5, ge=1)
     # How often the hub releases expired holds of network value and expires its lots.
     value_sweep_interval_s: int = Field(default=60, ge=5)
+    # How often beat looks for settlement periods that have ended, and closes them.
+    settlement_sweep_interval_s: int = Field(default=300, ge=5)
     heartbeat_interval_s: int = Field(default=10, ge=1)
 
     # Signs development access tokens (``mallnet dev-token``) until the hub's OAuth server

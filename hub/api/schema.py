@@ -26,6 +26,7 @@ from hub.api.common import (
     problem,
     sessions,
 )
+from hub.api.settlement import SettlementMutation, SettlementQuery
 from hub.api.value import (
     NetworkValueEntry,
     NetworkWallet,
@@ -240,7 +241,7 @@ class RegisterShopInput:
 
 
 @strawberry.type
-class Query(ValueQuery):
+class Query(ValueQuery, SettlementQuery):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self) -> ServerInfo:
         return ServerInfo(role="hub", version=mallnet.__version__, shop=None)
@@ -340,7 +341,7 @@ class Query(ValueQuery):
 
 
 @strawberry.type
-class Mutation(ValueMutation):
+class Mutation(ValueMutation, SettlementMutation):
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
         description="The calling shop offers to welcome customers of other shops.",

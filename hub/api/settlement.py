@@ -1,0 +1,300 @@
+"""Settlement over GraphQL: the network's policy, periods and their close (mall finance,
+``mall:settlement``), statements (mall finance for every shop; a node for its own shop),
+prepaid balances and the audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import models, prepaid, settlement, settlement_policy
+from hub.api.common import MALL, HubProblem, problem, sessions
+from hub.errors import HubError
+from mallnet.auth import Principal
+from mallnet.authz import guard_fields, requires
+from mallnet.db import transaction
+from mallnet.gql import JSONDocument, Rial, snake_keys
+from mallnet.gql_statements import SettlementStatement
+from mallnet.scopes import Scope
+from settlement.periods import jalali_label
+
+T = TypeVar("T")
+FINANCE = (Scope.MALL_SETTLEMENT, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
+# A node sees the calendar of periods and its own statement, never other shops' positions.
+PERIOD_READERS = (*FINANCE, Scope.NODE_FEDERATE)
+
+
+@strawberry.type(description="The network's settlement policy (a version of it).")
+class SettlementPolicy:
+    version: int = strawberry.field(description="0: the defaults, before one was set.")
+    policy: JSONDocument = strawberry.field(
+        description="funding (postpaid|prepaid), when_prepaid_exhausted (refuse|flag), "
+        "breakage (issuer|fund), period (daily|weekly|monthly), fee_bp, agreements[], "
+        "cost_sharing[]."
+    )
+    set_by: str | None
+    created_at: dt.datetime | None
+
+
+@strawberry.type(description="A participant's gross and net for a closed period.")
+class SettlementPosition:
+    party: str = strawberry.field(description="A shop, 'mall' or 'fund'.")
+    receivable_rial: Rial = strawberry.field(description="Redeemed there, net of fees.")
+    fees_rial: Rial
+    payable_rial: Rial
+    campaign_rial: Rial
+    breakage_rial: Rial
+    netted_rial: Rial
+    covered_rial: Rial = strawberry.field(description="Payable already paid by prepayment.")
+    position_rial: Rial
+
+
+@strawberry.type(description="Money to move for a closed period.")
+class PaymentInstruction:
+    party: str
+    direction: str = strawberry.field(description="to_fund (it pays) or from_fund (it is paid).")
+    amount_rial: Rial
+    kind: str
+
+
+@strawberry.type(description="A settlement period [startsAt, endsAt), Tehran calendar.")
+class SettlementPeriod:
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    label: str = strawberry.field(description="Jalali, Tehran time.")
+    length: str
+    status: str = strawberry.field(description="open or closed.")
+    closed_at: dt.datetime | None
+    captures: int = strawberry.field(description="Captures and refund lines it settled.")
+    digest: str | None
+    row: strawberry.Private[models.SettlementPeriod]
+
+    @strawberry.field(extensions=requires(*FINANCE), description="Who cut the period short.")
+    def cut_by(self) -> str | None:
+        return self.row.cut_by
+
+    @strawberry.field(extensions=requires(*FINANCE), description="Who closed it.")
+    def closed_by(self) -> str | None:
+        return self.row.closed_by
+
+    @strawberry.field(extensions=requires(*FINANCE), description="Every participant's.")
+    async def positions(self, info: strawberry.Info) -> list[SettlementPosition]:
+        async with sessions(info)() as session:
+            rows = await settlement.positions(session, self.id)
+        return [
+            SettlementPosition(
+                party=r.party,
+                receivable_rial=Rial(r.receivable_rial),
+                fees_rial=Rial(r.fees_rial),
+                payable_rial=Rial(r.payable_rial),
+                campaign_rial=Rial(r.campaign_rial),
+                breakage_rial=Rial(r.breakage_rial),
+                netted_rial=Rial(r.netted_rial),
+                covered_rial=Rial(r.covered_rial),
+                position_rial=Rial(r.position_rial),
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(extensions=requires(*FINANCE), description="Payment instructions.")
+    async def instructions(self, info: strawberry.Info) -> list[PaymentInstruction]:
+        async with sessions(info)() as session:
+            rows = await settlement.instructions(session, self.id)
+        return [
+            PaymentInstruction(
+                party=r.party, direction=r.direction, amount_rial=Rial(r.amount_rial), kind=r.kind
+            )
+            for r in rows
+        ]
+
+    @classmethod
+    def of(cls, row: models.SettlementPeriod) -> SettlementPeriod:
+        return cls(
+            id=row.id,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            label=jalali_label(row.starts_at, row.ends_at),
+            length=row.length,
+            status=row.status,
+            closed_at=row.closed_at,
+            captures=row.captures,
+            digest=row.digest,
+            row=row,
+        )
+
+
+@strawberry.type(description="A shop's prepaid balance with the fund (prepaid funding).")
+class PrepaidAccount:
+    shop: str
+    balance_rial: Rial = strawberry.field(description="Below zero: issued on credit (flagged).")
+
+
+@strawberry.type(description="What the audit found for a period (empty: all agree).")
+class SettlementAudit:
+    period_id: int
+    differences: list[str]
+
+
+guard_fields(SettlementPolicy, *MALL, Scope.NODE_FEDERATE)
+guard_fields(SettlementPeriod, *PERIOD_READERS)
+for finance_part in (SettlementPosition, PaymentInstruction, SettlementAudit):
+    guard_fields(finance_part, *FINANCE)
+guard_fields(PrepaidAccount, *FINANCE, Scope.NODE_FEDERATE)
+
+PolicyResult = Annotated[SettlementPolicy | HubProblem, strawberry.union("SettlementPolicyResult")]
+PeriodResult = Annotated[SettlementPeriod | HubProblem, strawberry.union("SettlementPeriodResult")]
+StatementResult = Annotated[
+    SettlementStatement | HubProblem, strawberry.union("SettlementStatementResult")
+]
+PrepaidResult = Annotated[PrepaidAccount | HubProblem, strawberry.union("PrepaidAccountResult")]
+
+
+def _principal(info: strawberry.Info) -> Principal:
+    user = info.context["request"].user
+    assert isinstance(user, Principal)
+    return user
+
+
+def _policy_view(
+    version: int, row: models.SettlementPolicyVersion | None, doc: object
+) -> SettlementPolicy:
+    return SettlementPolicy(
+        version=version,
+        policy=JSONDocument(doc),
+        set_by=None if row is None else row.set_by,
+        created_at=None if row is None else row.created_at,
+    )
+
+
+@strawberry.type
+class SettlementQuery:
+    @strawberry.field(
+        extensions=requires(*MALL, Scope.NODE_FEDERATE),
+        description="The settlement policy in force.",
+    )
+    async def settlement_policy(self, info: strawberry.Info) -> SettlementPolicy:
+        async with sessions(info)() as session:
+            version, policy = await settlement_policy.current(session)
+            row = await session.get(models.SettlementPolicyVersion, version)
+        return _policy_view(version, row, policy.model_dump(mode="json"))
+
+    @strawberry.field(
+        extensions=requires(*PERIOD_READERS),
+        description="Settlement periods, newest first (the open one included).",
+    )
+    async def settlement_periods(
+        self, info: strawberry.Info, first: int = 30
+    ) -> list[SettlementPeriod]:
+        async with sessions(info)() as session:
+            rows = await settlement.periods(session, max(1, min(first, 500)))
+        return [SettlementPeriod.of(r) for r in rows]
+
+    @strawberry.field(
+        extensions=requires(*PERIOD_READERS, Scope.MALL_SETTLEMENT),
+        description="A shop's statement for a closed period. A node reads its own shop's "
+        "(shop may be left out); mall finance reads any.",
+    )
+    async def settlement_statement(
+        self, info: strawberry.Info, period_id: int, shop: str | None = None
+    ) -> StatementResult:
+        user = _principal(info)
+        if user.shop is not None and shop not in (None, user.shop):
+            return HubProblem(
+                code="FORBIDDEN", message="a shop reads its own statement", field="shop"
+            )
+        slug = user.shop or shop
+        if slug is None:
+            return HubProblem(code="INVALID_INPUT", message="name the shop", field="shop")
+        return await _run(info, lambda s: _statement(s, period_id, slug))
+
+    @strawberry.field(
+        extensions=requires(*FINANCE, Scope.NODE_FEDERATE),
+        description="Prepaid balances (a node sees its own).",
+    )
+    async def prepaid_accounts(self, info: strawberry.Info) -> list[PrepaidAccount]:
+        own = _principal(info).shop
+        async with sessions(info)() as session:
+            balances = await prepaid.balances(session)
+        return [
+            PrepaidAccount(shop=shop, balance_rial=Rial(b))
+            for shop, b in sorted(balances.items())
+            if own is None or shop == own
+        ]
+
+    @strawberry.field(
+        extensions=requires(*FINANCE),
+        description="Recompute a closed period from its captures and its journal.",
+    )
+    async def settlement_audit(self, info: strawberry.Info, period_id: int) -> SettlementAudit:
+        async with sessions(info)() as session:
+            differences = await settlement.verify(session, period_id)
+        return SettlementAudit(period_id=period_id, differences=differences)
+
+
+async def _statement(session: AsyncSession, period_id: int, shop: str) -> SettlementStatement:
+    return SettlementStatement.of(await settlement.statement(session, period_id, shop))
+
+
+@strawberry.type
+class SettlementMutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_SETTLEMENT),
+        description="Set the network's settlement policy (a new version; periods close under "
+        "the version in force when they close).",
+    )
+    async def set_settlement_policy(
+        self, info: strawberry.Info, policy: JSONDocument
+    ) -> PolicyResult:
+        actor = _principal(info).subject
+
+        async def work(session: AsyncSession) -> SettlementPolicy:
+            row = await settlement_policy.set_policy(session, snake_keys(policy), actor)
+            return _policy_view(row.version, row, row.document)
+
+        return await _run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_SETTLEMENT),
+        description="Close the open period now: it ends at once (later captures settle in the "
+        "next period) and a worker closes it; poll settlementPeriods for its status.",
+    )
+    async def close_settlement_period(self, info: strawberry.Info) -> PeriodResult:
+        actor = _principal(info).subject
+        result = await _run(info, lambda s: settlement.cut(s, actor))
+        if isinstance(result, HubProblem):
+            return result
+        # After the cut has committed: the task finds the period ended. Were the broker
+        # away, the beat sweep closes every ended period anyway.
+        await info.context["state"].enqueue_close(result.id, actor)
+        return SettlementPeriod.of(result)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_SETTLEMENT),
+        description="Record money a shop paid into the fund (idempotent on the reference).",
+    )
+    async def record_prepayment(
+        self, info: strawberry.Info, shop: str, amount_rial: Rial, reference: str
+    ) -> PrepaidResult:
+        actor = _principal(info).subject
+
+        async def work(session: AsyncSession) -> PrepaidAccount:
+            await prepaid.deposit(session, shop, amount_rial, reference, actor)
+            return PrepaidAccount(
+                shop=shop, balance_rial=Rial((await prepaid.balances(session))[shop])
+            )
+
+        return await _run(info, work)
+
+
+async def _run(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T | HubProblem:
+    try:
+        return await transaction(sessions(info), work)
+    except HubError as exc:
+        return problem(exc)
