@@ -33,11 +33,12 @@ def period_end(length: str, start: dt.datetime) -> dt.datetime:
     return _local_midnight(end_day)
 
 
+def jalali_moment(at: dt.datetime) -> str:
+    """E.g. ``1405/09/10 14:30``, Tehran time."""
+    local = at.astimezone(TEHRAN)
+    return str(jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y/%m/%d %H:%M"))
+
+
 def jalali_label(start: dt.datetime, end: dt.datetime) -> str:
     """E.g. ``1405/09/10 00:00 – 1405/09/11 00:00`` (Tehran time)."""
-
-    def fmt(at: dt.datetime) -> str:
-        local = at.astimezone(TEHRAN)
-        return str(jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y/%m/%d %H:%M"))
-
-    return f"{fmt(start)} – {fmt(end)}"
+    return f"{jalali_moment(start)} – {jalali_moment(end)}"
