@@ -44,6 +44,16 @@ POLICY = f"query Policy {{ issuancePolicy {{ {POLICY_FIELDS} }} }}"
 SET_POLICY = f"""mutation SetPolicy($policy: JSON!) {{ setIssuancePolicy(policy: $policy) {{
   __typename ... on IssuancePolicy {{ {POLICY_FIELDS} }}
   ... on HubProblem {{ code message }} }} }}"""
+PERIODS = """query Periods($first: Int!) { settlementPeriods(first: $first) {
+  id label startsAt endsAt status closedAt captures digest } }"""
+# Everything a statement holds: the node rebuilds it to render CSV and PDF itself.
+STATEMENT_FIELDS = """periodId periodLabel startsAt endsAt closedAt shop shopNameFa shopNameEn
+  funding grossReceivableRial feesRial grossPayableRial coveredByPrepaymentRial positionRial
+  digest lines { kind ref at receipt holdId lotId valueKind issuer redeemer grossRial feeRial
+  netRial } payments { payer payee amountRial kind }"""
+STATEMENT = f"""query Statement($period: Int!) {{ settlementStatement(periodId: $period) {{
+  __typename ... on SettlementStatement {{ {STATEMENT_FIELDS} }}
+  ... on HubProblem {{ code message }} }} }}"""
 INBOX = "query Inbox($limit: Int!) { inbox(limit: $limit) { cursor envelope } }"
 ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"
 
@@ -158,6 +168,17 @@ class HubConnection:
     async def set_issuance_policy(self, policy: dict[str, Any]) -> dict[str, Any]:
         data = await self._graphql(SET_POLICY, {"policy": policy})
         return self._answer(data["setIssuancePolicy"])
+
+    async def settlement_periods(self, first: int = 30) -> list[dict[str, Any]]:
+        """The network's settlement calendar (no other shop's figures)."""
+        data = await self._graphql(PERIODS, {"first": first})
+        periods: list[dict[str, Any]] = data["settlementPeriods"]
+        return periods
+
+    async def settlement_statement(self, period_id: int) -> dict[str, Any]:
+        """This shop's statement for a closed period (fields of ``STATEMENT_FIELDS``)."""
+        data = await self._graphql(STATEMENT, {"period": period_id})
+        return self._answer(data["settlementStatement"])
 
     async def inbox(self, limit: int = 100) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = (await self._graphql(INBOX, {"limit": limit}))["inbox"]

@@ -11,20 +11,9 @@ from hub import settlement
 from hub.settlement_policy import SettlementError
 from mallnet.auth import Principal
 from mallnet.scopes import Scope
-from settlement.render import statement_csv, statement_pdf
-from settlement.statements import Statement
+from settlement.render import statement_file
 
 MALL_READERS = {Scope.MALL_SETTLEMENT, Scope.MALL_ADMIN, Scope.MALL_REPORTS}
-
-
-def statement_file(statement: Statement, kind: str) -> Response:
-    """The statement as a download, named for the shop and period (shared with nodes)."""
-    name = f"statement-{statement.shop}-{statement.period_id}.{kind}"
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if kind == "csv":
-        body = statement_csv(statement).encode("utf-8-sig")  # the BOM: Excel reads UTF-8
-        return Response(body, media_type="text/csv; charset=utf-8", headers=disposition)
-    return Response(statement_pdf(statement), media_type="application/pdf", headers=disposition)
 
 
 def _refusal(status: int, code: str, message: str) -> JSONResponse:
@@ -48,7 +37,9 @@ async def download(request: Request) -> Response:
             statement = await settlement.statement(session, request.path_params["period"], shop)
     except SettlementError as exc:
         return _refusal(404 if exc.code == "NOT_FOUND" else 409, exc.code, exc.message)
-    return statement_file(statement, kind)
+    body, media_type, name = statement_file(statement, kind)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=media_type, headers=headers)
 
 
 routes = [

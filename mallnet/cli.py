@@ -358,6 +358,132 @@ def verify_value(
         raise typer.Exit(1)
 
 
+settlement_cli = typer.Typer(help="Settlement of the shared fund (mall finance).")
+cli.add_typer(settlement_cli, name="settlement")
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@settlement_cli.command("close")
+def close_settlement(
+    period: Annotated[
+        int | None, typer.Option(help="A period that has ended (default: cut the open one now).")
+    ] = None,
+) -> None:
+    """Close a settlement period in one transaction and print what it produced (JSON)."""
+    from hub import settlement
+
+    async def work(session: AsyncSession) -> dict[str, object]:
+        period_id = period if period is not None else (await settlement.cut(session, "cli")).id
+        done = await settlement.close(session, period_id, "cli")
+        row = done.period
+        result = dict(row.result or {})
+        pairs = result.pop("pairs", [])  # one per pair of shops: the count is enough here
+        head = {"period": row.id, "replayed": done.replayed, "digest": row.digest}
+        return head | result | {"pairs": len(pairs)}
+
+    _print_json(_on_hub(work))
+
+
+@settlement_cli.command("verify")
+def verify_settlement(period: Annotated[int, typer.Argument(help="A closed period's id.")]) -> None:
+    """Recompute a closed period from its captures and from its journal; print the
+    differences (JSON) and exit 1 when there is any."""
+    from hub import settlement
+
+    async def audit(session: AsyncSession) -> dict[str, object]:
+        row = await settlement.get_period(session, period)
+        problems = await settlement.verify(session, period)
+        return {
+            "period": period,
+            "captures": row.captures,
+            "digest": row.digest,
+            "differences": problems,
+        }
+
+    report = _on_hub(audit)
+    _print_json(report)
+    if report["differences"]:
+        raise typer.Exit(1)
+
+
+@settlement_cli.command("periods")
+def list_periods(first: Annotated[int, typer.Option(help="How many, newest first.")] = 20) -> None:
+    from hub import settlement
+    from settlement.periods import jalali_label
+
+    async def work(session: AsyncSession) -> list[dict[str, object]]:
+        return [
+            {
+                "id": p.id,
+                "label": jalali_label(p.starts_at, p.ends_at),
+                "status": p.status,
+                "captures": p.captures,
+                "digest": p.digest,
+            }
+            for p in await settlement.periods(session, first)
+        ]
+
+    _print_json(_on_hub(work))
+
+
+@settlement_cli.command("statement")
+def write_statement(
+    period: Annotated[int, typer.Argument(help="A closed period's id.")],
+    shop: Annotated[str, typer.Argument(help="The shop's slug.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write it here (.csv or .pdf); without it, print the CSV.")
+    ] = None,
+) -> None:
+    """A shop's statement for a closed period, as CSV or PDF."""
+    from hub import settlement
+    from settlement.render import statement_csv, statement_file
+
+    statement = _on_hub(lambda session: settlement.statement(session, period, _shop(shop)))
+    if out is None:
+        print(statement_csv(statement), end="")
+        return
+    body, _media, _name = statement_file(statement, out.suffix.lstrip("."))
+    out.write_bytes(body)
+    print(f"wrote {out} ({len(body):,} bytes, {len(statement.lines)} lines)")
+
+
+@settlement_cli.command("policy")
+def settlement_policy(
+    document: Annotated[
+        str | None, typer.Option("--set", help="A new policy as JSON (snake_case keys).")
+    ] = None,
+) -> None:
+    """Print the settlement policy in force, or set a new version."""
+    from hub import settlement_policy as policies
+
+    async def work(session: AsyncSession) -> dict[str, object]:
+        if document is not None:
+            await policies.set_policy(session, json.loads(document), "cli")
+        version, policy = await policies.current(session)
+        return {"version": version, "policy": policy.model_dump(mode="json")}
+
+    _print_json(_on_hub(work))
+
+
+@settlement_cli.command("deposit")
+def record_deposit(
+    shop: Annotated[str, typer.Argument(help="The shop that paid into the fund.")],
+    amount_rial: Annotated[int, typer.Argument(help="Rial received.")],
+    reference: Annotated[str, typer.Argument(help="The bank transfer's reference.")],
+) -> None:
+    """Record a prepayment into the fund (idempotent on the reference)."""
+    from hub import prepaid
+
+    async def work(session: AsyncSession) -> dict[str, object]:
+        await prepaid.deposit(session, _shop(shop), amount_rial, reference, "cli")
+        return {"shop": shop, "balance_rial": (await prepaid.balances(session))[shop]}
+
+    _print_json(_on_hub(work))
+
+
 bench = typer.Typer(help="Benchmarks: JSON results, with the bare database rate beside them.")
 cli.add_typer(bench, name="bench")
 
@@ -411,6 +537,22 @@ def bench_network(
         seed=seed,
     )
     print(main_network(postgres, params, get_settings().data_dir / "bench"))
+
+
+@bench.command("settlement")
+def bench_settlement(
+    captures: Annotated[int, typer.Option(help="Capture lines in the period.")] = 1_000_000,
+    shops: Annotated[int, typer.Option(help="Shops of the network.")] = 300,
+    keep: Annotated[bool, typer.Option(help="Keep the loaded database afterwards.")] = False,
+    postgres: Annotated[
+        str, typer.Option(help="PostgreSQL server (a scratch database is made and dropped).")
+    ] = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+) -> None:
+    """Close a period of CAPTURES captures among SHOPS shops: seconds and peak memory
+    of the close (its own process), its audit, and the bare SQL doing the same writes."""
+    from mallnet.bench_settlement import main_settlement
+
+    print(main_settlement(postgres, shops, captures, keep, get_settings().data_dir / "bench"))
 
 
 @cli.command("config")

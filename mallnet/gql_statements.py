@@ -124,18 +124,13 @@ class SettlementStatement:
 for part in (SettlementStatementLine, SettlementPayment, SettlementStatement):
     guard_fields(part, *READERS)
 
-# The selection a client asks for to rebuild the whole statement (``statement_from_json``).
-STATEMENT_FIELDS = """periodId periodLabel startsAt endsAt closedAt shop shopNameFa shopNameEn
-  funding grossReceivableRial feesRial grossPayableRial coveredByPrepaymentRial positionRial
-  digest lines { kind ref at receipt holdId lotId valueKind issuer redeemer grossRial feeRial
-  netRial } payments { payer payee amountRial kind }"""
-
 
 def _at(raw: str) -> dt.datetime:
     return dt.datetime.fromisoformat(raw)
 
 
 def statement_from_json(data: dict[str, Any]) -> Statement:
+    """A statement as the hub answered it (``federation.client.STATEMENT_FIELDS``)."""
     return Statement(
         period_id=int(data["periodId"]),
         period_label=data["periodLabel"],

@@ -15,6 +15,7 @@ from mallnet.db import create_engine
 from mallnet.hubtokens import node_verifier
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
 from shop_node import identity
+from shop_node.api import settlement
 from shop_node.api.schema import schema
 from shop_node.runtime import NodeRuntime
 
@@ -50,6 +51,7 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/healthz", healthz),
+            *settlement.routes,
             *graphql_routes(schema, graphiql=not settings.is_production),
         ],
         middleware=common_middleware(verifier=node_verifier(settings, shop)),

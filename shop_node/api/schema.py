@@ -29,6 +29,7 @@ from shop_node.api.problems import (
     RefundExceedsPurchase,
     attempt,
 )
+from shop_node.api.settlement import SettlementQuery
 from shop_node.domain.earning import Line
 from shop_node.relay import hub_connection
 from shop_node.services import adjustments, members, network, policy, purchases
@@ -163,7 +164,7 @@ class AdjustBalanceInput:
 
 
 @strawberry.type
-class Query(PartnershipQuery, NetworkQuery):
+class Query(PartnershipQuery, NetworkQuery, SettlementQuery):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self, info: strawberry.Info) -> ServerInfo:
         shop: str = info.context["state"].shop

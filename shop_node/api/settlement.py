@@ -1,0 +1,119 @@
+"""The shop's settlement statements, read from its own dashboard: the node asks the hub
+(the system of record) for this shop's statement and renders CSV and PDF itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from federation.client import HubRefused, HubUnavailable
+from mallnet.auth import Principal
+from mallnet.authz import guard_fields, requires
+from mallnet.gql_statements import SettlementStatement, statement_from_json
+from mallnet.scopes import Scope
+from settlement.render import statement_file
+from shop_node.api.partnerships import HubAnswer, ask
+from shop_node.relay import hub_connection
+
+# Money the shop owes or is owed: its managers and auditors, not the till.
+FINANCE = (Scope.SHOP_MANAGE, Scope.SHOP_READ)
+
+
+@strawberry.type(description="A settlement period of the network (Tehran calendar).")
+class SettlementPeriodInfo:
+    id: int
+    label: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str = strawberry.field(description="open or closed.")
+    closed_at: dt.datetime | None
+    csv_path: str | None = strawberry.field(description="This shop's statement as CSV.")
+    pdf_path: str | None = strawberry.field(description="This shop's statement as PDF.")
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> SettlementPeriodInfo:
+        closed = data["status"] == "closed"
+        base = f"/settlement/statements/{data['id']}"
+        return cls(
+            id=int(data["id"]),
+            label=data["label"],
+            starts_at=dt.datetime.fromisoformat(data["startsAt"]),
+            ends_at=dt.datetime.fromisoformat(data["endsAt"]),
+            status=data["status"],
+            closed_at=dt.datetime.fromisoformat(data["closedAt"]) if data["closedAt"] else None,
+            csv_path=f"{base}.csv" if closed else None,
+            pdf_path=f"{base}.pdf" if closed else None,
+        )
+
+
+guard_fields(SettlementPeriodInfo, *FINANCE)
+
+StatementResult = Annotated[
+    SettlementStatement | HubAnswer, strawberry.union("SettlementStatementResult")
+]
+
+
+@strawberry.type
+class SettlementQuery:
+    @strawberry.field(
+        extensions=requires(*FINANCE),
+        description="The network's settlement periods, newest first (asks the hub).",
+    )
+    async def settlement_periods(
+        self, info: strawberry.Info, first: int = 30
+    ) -> list[SettlementPeriodInfo]:
+        answer = await ask(info, lambda hub: hub.settlement_periods(max(1, min(first, 200))))
+        return [] if isinstance(answer, HubAnswer) else [SettlementPeriodInfo.of(p) for p in answer]
+
+    @strawberry.field(
+        extensions=requires(*FINANCE),
+        description="This shop's statement for a closed period: every line traceable to the "
+        "capture and the receipt (asks the hub).",
+    )
+    async def settlement_statement(self, info: strawberry.Info, period_id: int) -> StatementResult:
+        answer = await ask(info, lambda hub: hub.settlement_statement(period_id))
+        if isinstance(answer, HubAnswer):
+            return answer
+        return SettlementStatement.of(statement_from_json(answer))
+
+
+def _refusal(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+async def download(request: Request) -> Response:
+    """``GET /settlement/statements/{period}.csv`` (or ``.pdf``) with a staff token."""
+    user = request.user
+    if not isinstance(user, Principal):
+        return _refusal(401, "UNAUTHENTICATED", "send 'Authorization: Bearer <access token>'")
+    if not set(user.scopes) & set(FINANCE):
+        return _refusal(403, "FORBIDDEN", "shop:manage or shop:read")
+    kind = request.path_params["kind"]
+    if kind not in ("csv", "pdf"):
+        return _refusal(404, "NOT_FOUND", "statements come as .csv or .pdf")
+    state = request.app.state
+    hub = (
+        None
+        if state.runtime is None
+        else await hub_connection(state.runtime, state.settings.public_hub_url)
+    )
+    if hub is None:
+        return _refusal(503, "NOT_CONNECTED", "run 'mallnet node-connect' for this shop")
+    try:
+        data = await hub.settlement_statement(request.path_params["period"])
+    except HubUnavailable as exc:
+        return _refusal(503, "HUB_UNAVAILABLE", f"the hub is not reachable now: {exc}")
+    except HubRefused as exc:
+        code, _, message = str(exc).partition(": ")
+        return _refusal(404 if code == "NOT_FOUND" else 409, code, message)
+    body, media_type, name = statement_file(statement_from_json(data), kind)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+routes = [Route("/settlement/statements/{period:int}.{kind:str}", download, methods=["GET"])]
