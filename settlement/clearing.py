@@ -333,7 +333,9 @@ class Clearing:
             kind = "sponsorship" if name == MALL else "settlement"
             out.append(Instruction(name, "to_fund", -money, kind))
         lines.append((PAYMENTS, -sum(v for _a, v in lines)))
-        entries.append(Entry(f"settle:{name}", "settlement", _lines(*lines)))
+        settled = _lines(*lines)
+        if settled:  # a shop that only paid fees on value worth less than a Rial moves nothing
+            entries.append(Entry(f"settle:{name}", "settlement", settled))
         return out
 
 
