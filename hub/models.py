@@ -540,6 +540,8 @@ class ValueRedemption(Base):
     refund is the same with negative amounts)."""
 
     __tablename__ = "value_redemptions"
+    # A refund line's fee is reversed against the earlier lines of its capture (settlement).
+    __table_args__ = (Index("ix_value_redemptions_hold_id", "hold_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("value_transactions.id"), index=True)

@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hub import prepaid, sales, settlement_policy
 from hub.models import (
@@ -197,45 +199,93 @@ async def close(
     return Closed(period, False)
 
 
-async def _settle_captures(
-    session: AsyncSession, period: SettlementPeriod, clearing: Clearing
-) -> None:
-    """Every capture and refund line up to the period's end not settled before (those that
-    committed late included), page by page, in the order they were written."""
-    r, item = ValueRedemption, SettlementItem
-    conn = await session.connection()
+async def _lines(
+    conn: AsyncConnection, clearing: Clearing, where: Any, *extra: Any
+) -> AsyncIterator[tuple[Redemption, tuple[Any, ...]]]:
+    """The capture and refund lines ``where`` selects, page by page in the order they were
+    written, as the engine's input; a refund line knows what the earlier lines of its
+    capture (same hold and lot) came to."""
+    r = ValueRedemption
     last = 0
     while True:
         page = (
             await conn.execute(
-                select(r.id, r.issuer_shop, r.redeemer_shop, r.amount_rial)
-                .outerjoin(item, item.redemption_id == r.id)
-                .where(item.redemption_id.is_(None), r.created_at < period.ends_at, r.id > last)
+                select(
+                    r.id, r.issuer_shop, r.redeemer_shop, r.amount_rial, r.hold_id, r.lot_id, *extra
+                )
+                .outerjoin(SettlementItem, SettlementItem.redemption_id == r.id)
+                .where(where, r.id > last)
                 .order_by(r.id)
                 .limit(PAGE)
             )
         ).all()
         if not page:
             return
-        rows = []
-        for rid, issuer, redeemer, amount in page:
-            o = clearing.add(
+        priors = await _priors(conn, [row for row in page if row[3] < 0])
+        for row in page:
+            rid, issuer, redeemer, amount = row[:4]
+            yield (
                 Redemption(
-                    f"redemption:{rid}", issuer, redeemer, amount, clearing.fee_bp(issuer, redeemer)
-                )
+                    f"redemption:{rid}",
+                    issuer,
+                    redeemer,
+                    amount,
+                    clearing.fee_bp(issuer, redeemer),
+                    priors.get(rid, 0),
+                ),
+                tuple(row[6:]),
             )
-            rows.append(
-                {
-                    "redemption_id": rid,
-                    "period_id": period.id,
-                    "debtor": o.debtor,
-                    "creditor": o.creditor,
-                    "gross_rial": o.gross_rial,
-                    "fee_rial": o.fee_rial,
-                }
-            )
-        await conn.execute(insert(ITEMS), rows)
         last = page[-1][0]
+
+
+async def _priors(conn: AsyncConnection, refunds: Sequence[Any]) -> dict[int, int]:
+    """For each refund line: the sum of the lines of the same hold and lot written before
+    it (one query per page; refunds are few)."""
+    if not refunds:
+        return {}
+    r = ValueRedemption
+    rows = await conn.execute(
+        select(r.id, r.hold_id, r.lot_id, r.amount_rial)
+        .where(r.hold_id.in_({row[4] for row in refunds}), r.id <= max(row[0] for row in refunds))
+        .order_by(r.id)
+    )
+    running: dict[tuple[str, int], int] = defaultdict(int)
+    wanted = {row[0] for row in refunds}
+    out: dict[int, int] = {}
+    for rid, hold_id, lot_id, amount in rows.all():
+        if rid in wanted:
+            out[rid] = running[(hold_id, lot_id)]
+        running[(hold_id, lot_id)] += amount
+    return out
+
+
+async def _settle_captures(
+    session: AsyncSession, period: SettlementPeriod, clearing: Clearing
+) -> None:
+    """Every capture and refund line up to the period's end not settled before (those that
+    committed late included)."""
+    conn = await session.connection()
+    unsettled = SettlementItem.redemption_id.is_(None) & (
+        ValueRedemption.created_at < period.ends_at
+    )
+    rows: list[dict[str, Any]] = []
+    async for line, _ in _lines(conn, clearing, unsettled):
+        o = clearing.add(line)
+        rows.append(
+            {
+                "redemption_id": int(line.ref.removeprefix("redemption:")),
+                "period_id": period.id,
+                "debtor": o.debtor,
+                "creditor": o.creditor,
+                "gross_rial": o.gross_rial,
+                "fee_rial": o.fee_rial,
+            }
+        )
+        if len(rows) == PAGE:
+            await conn.execute(insert(ITEMS), rows)
+            rows = []
+    if rows:
+        await conn.execute(insert(ITEMS), rows)
 
 
 async def _count_breakage(
@@ -410,7 +460,7 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
         .where(
             item.period_id == period_id,
             (item.creditor == shop) | (item.debtor == shop),
-            item.gross_rial != 0,
+            item.debtor != item.creditor,
         )
         .order_by(item.redemption_id)
     )
@@ -531,38 +581,14 @@ async def verify(session: AsyncSession, period_id: int) -> list[str]:
     )
     # 1. From the captures: the value ledger's own lines, settled again.
     clearing = Clearing(policy)
-    r, item = ValueRedemption, SettlementItem
     conn = await session.connection()
-    last = 0
-    while True:
-        page = (
-            await conn.execute(
-                select(
-                    r.id,
-                    r.issuer_shop,
-                    r.redeemer_shop,
-                    r.amount_rial,
-                    item.gross_rial,
-                    item.fee_rial,
-                )
-                .join(item, item.redemption_id == r.id)
-                .where(item.period_id == period_id, r.id > last)
-                .order_by(r.id)
-                .limit(PAGE)
-            )
-        ).all()
-        if not page:
-            break
-        for rid, issuer, redeemer, amount, gross, fee in page:
-            o = clearing.add(
-                Redemption(
-                    f"redemption:{rid}", issuer, redeemer, amount, clearing.fee_bp(issuer, redeemer)
-                )
-            )
-            if (o.gross_rial, o.fee_rial) != (gross, fee):
-                now_is = f"{o.gross_rial}/{o.fee_rial}"
-                problems.append(f"redemption {rid}: settled as {gross}/{fee}, recomputed {now_is}")
-        last = page[-1][0]
+    settled_here = SettlementItem.period_id == period_id
+    item = (SettlementItem.gross_rial, SettlementItem.fee_rial)
+    async for line, (gross, fee) in _lines(conn, clearing, settled_here, *item):
+        o = clearing.add(line)
+        if (o.gross_rial, o.fee_rial) != (gross, fee):
+            now_is = f"{o.gross_rial}/{o.fee_rial}"
+            problems.append(f"{line.ref}: settled as {gross}/{fee}, recomputed {now_is}")
     expired = await conn.execute(
         select(
             SettlementBreakage.issuer, ValueTransaction.value_rial, SettlementBreakage.amount_rial

@@ -46,6 +46,9 @@ class Redemption:
     redeemer: str
     amount_rial: int  # negative for a refund's reversal
     fee_bp: int = 0
+    # A refund's line: what earlier lines of the same capture (hold and lot) came to, so
+    # the fee is reversed cumulatively and a capture refunded in parts nets to nothing.
+    prior_rial: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ def settle(r: Redemption) -> Obligation:
     """A shop spending its own value owes nobody: the line settles to nothing."""
     if r.issuer == r.redeemer:
         return Obligation(r.ref, r.issuer, r.redeemer, 0, 0)
-    _share, fee = settle_amount(r.amount_rial, r.fee_bp)
+    after = settle_amount(r.prior_rial + r.amount_rial, r.fee_bp)[1]
+    fee = after - settle_amount(r.prior_rial, r.fee_bp)[1]
     return Obligation(r.ref, r.issuer, r.redeemer, r.amount_rial, fee)
 
 
@@ -212,7 +216,7 @@ class Clearing:
         """Settle one redemption and count it into its pair."""
         o = settle(r)
         self.count += 1
-        if o.gross_rial:
+        if o.gross_rial or o.fee_rial:
             pair = self._pairs[(o.debtor, o.creditor)]
             pair[0] += o.gross_rial
             pair[1] += o.fee_rial
@@ -229,7 +233,7 @@ class Clearing:
         fees = 0
         campaign_totals: dict[str, int] = defaultdict(int)
         for (debtor, creditor), (gross, fee) in sorted(self._pairs.items()):
-            if not gross:
+            if not (gross or fee):
                 continue
             parties[creditor].receivable_rial += gross - fee
             parties[creditor].fees_rial += fee
@@ -303,7 +307,7 @@ class Clearing:
             fees_rial=fees,
             breakage_to_fund_rial=to_fund + sum(p.breakage_rial for p in parties.values()),
             breakage_to_issuer=to_issuer,
-            pairs={k: (v[0], v[1]) for k, v in sorted(self._pairs.items()) if v[0]},
+            pairs={k: (v[0], v[1]) for k, v in sorted(self._pairs.items()) if v[0] or v[1]},
             campaign_shares=shares,
         )
         check(result)

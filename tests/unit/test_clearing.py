@@ -23,6 +23,7 @@ from settlement.clearing import (
     clear,
     payable,
     receivable,
+    settle,
     settle_amount,
     split_cost,
 )
@@ -103,6 +104,20 @@ def test_a_fee_splits_exactly_and_a_refund_mirrors_its_capture() -> None:
     assert settle_amount(7, 0) == (7, 0)
     with pytest.raises(ValueError, match="fee_bp"):
         settle_amount(100, 10_001)
+
+
+def test_a_capture_refunded_in_parts_nets_to_nothing() -> None:
+    """2 Rial at 1.5%: the shop receives 1, the fund keeps 1. Refunded 1 and 1: the fee
+    comes back cumulatively (0, then 1), so shop and fund end at exactly nothing."""
+    lines = [
+        Redemption("c", "books", "cafe", 2, 150),
+        Redemption("r1", "books", "cafe", -1, 150, prior_rial=2),
+        Redemption("r2", "books", "cafe", -1, 150, prior_rial=1),
+    ]
+    assert [settle(r).fee_rial for r in lines] == [1, 0, -1]
+    result = clear(lines)
+    assert result.positions == {FUND: 0}  # the pair nets to nothing: nobody is owed
+    assert result.instructions == []
 
 
 def test_the_most_specific_agreement_sets_the_fee() -> None:
