@@ -58,7 +58,7 @@ SEED_SQL = [
               'shop-' || lpad(((g * 7919) % :shops)::text, 3, '0'),
               'shop-' || lpad(((g * 104729 + 13) % :shops)::text, 3, '0'),
               a, a, now() - interval '1 hour'
-       FROM generate_series(1, :captures) g,
+       FROM generate_series(1::bigint, :captures) g,
             LATERAL (SELECT CASE WHEN g % 50 = 0 THEN -1 ELSE 1 END
                             * (1000 + (g * 2654435761) % 999001) AS a) amounts""",
 ]
