@@ -43,24 +43,21 @@ SEED_SQL = [
                now() + interval '1 year', 'bench', 'bench', 'bench-lot', now(), 0)""",
     """INSERT INTO value_transactions (pseudonym, kind, shop, hold_id, reason,
          idempotency_key, points, credit_rial, value_rial, created_at)
-       VALUES (repeat('ab', 32), 'capture', 'shop-000', 'BENCHHOLD', 'bench', 'bench-capture',
+       VALUES (repeat('ab', 32), 'capture', 'shop-000', 'H1', 'bench', 'bench-capture',
                0, 0, 0, now())""",
-    """INSERT INTO value_holds (id, shop, pseudonym, idempotency_key, request_hash,
-         purchase_ref, requested_rial, held_rial, captured_rial, refunded_rial, status,
-         capture_hash, expires_at, created_at, resolved_at)
-       VALUES ('BENCHHOLD', 'shop-000', repeat('ab', 32), 'bench', 'x', 'BENCH-RECEIPT', 1, 1,
-               1, 0, 'captured', 'x', now(), now(), now())""",
-    # Every pair of shops, spread by two multiplicative hashes; amounts 1,000-1,000,000 Rial.
+    # Every pair of shops, spread by two multiplicative hashes; amounts 1,000-1,000,000 Rial;
+    # one line in fifty refunds half of the capture before it (same hold, lot and shops).
     """INSERT INTO value_redemptions (transaction_id, hold_id, lot_id, kind, issuer_shop,
          redeemer_shop, units, amount_rial, created_at)
-       SELECT (SELECT min(id) FROM value_transactions), 'BENCHHOLD',
+       SELECT (SELECT min(id) FROM value_transactions), 'H' || c,
               (SELECT min(id) FROM value_lots), 'general_credit',
-              'shop-' || lpad(((g * 7919) % :shops)::text, 3, '0'),
-              'shop-' || lpad(((g * 104729 + 13) % :shops)::text, 3, '0'),
+              'shop-' || lpad(((c * 7919) % :shops)::text, 3, '0'),
+              'shop-' || lpad((((c / :shops) * 104729 + 13) % :shops)::text, 3, '0'),
               a, a, now() - interval '1 hour'
        FROM generate_series(1::bigint, :captures) g,
-            LATERAL (SELECT CASE WHEN g % 50 = 0 THEN -1 ELSE 1 END
-                            * (1000 + (g * 2654435761) % 999001) AS a) amounts""",
+            LATERAL (SELECT CASE WHEN g % 50 = 0 THEN g - 1 ELSE g END AS c) capture,
+            LATERAL (SELECT (1000 + (c * 2654435761) % 999001)
+                            / CASE WHEN g % 50 = 0 THEN -2 ELSE 1 END AS a) amounts""",
 ]
 
 BARE_SQL = [

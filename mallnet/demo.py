@@ -25,10 +25,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import partnerships, people, registry, value
+from hub import partnerships, people, registry, settlement_policy, value
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory
-from mallnet.demo_story import spend_at_cafe
+from mallnet.demo_story import close_first_day, spend_at_cafe
 from mallnet.devtokens import issue
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
@@ -154,7 +154,8 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
 async def _network_value_rules(session: AsyncSession) -> None:
     """The mall values a pooled point at 100 toman. The bookshop gives half of what its
     club awards again as pooled points, the café a fifth; the shoe shop gives 5% of a
-    purchase of 500,000 toman or more as credit at the café, valid 30 days."""
+    purchase of 500,000 toman or more as credit at the café, valid 30 days. Mall finance
+    sets how the shared fund settles."""
     await value.set_point_value(session, 1_000, "demo:mall-admin")
     policies: dict[str, dict[str, Any]] = {
         "ketab-sara": {"pooled_share_bp": 5_000},
@@ -172,6 +173,20 @@ async def _network_value_rules(session: AsyncSession) -> None:
     }
     for shop, policy in policies.items():
         await value.set_issuance_policy(session, shop, policy, f"demo:{shop}-manager")
+    # Postpaid: each shop is billed at the close for its value spent elsewhere; the fund
+    # keeps 1% of what a redeeming shop receives, but nothing on the shoe shop's credit at
+    # the café (their own arrangement); expired value goes to the fund; daily periods.
+    await settlement_policy.set_policy(
+        session,
+        {
+            "funding": "postpaid",
+            "fee_bp": 100,
+            "breakage": "fund",
+            "period": "daily",
+            "agreements": [{"issuer": "kafsh-arya", "redeemer": "cafe-sepid", "fee_bp": 0}],
+        },
+        "demo:mall-finance",
+    )
 
 
 async def _migrate(settings: Settings) -> None:
@@ -235,14 +250,28 @@ def _wait_ready(sup: Supervisor, urls: dict[str, str], console: Console) -> None
             time.sleep(0.3)
 
 
-def _tell_network_story(cafe_url: str, settings: Settings, console: Console) -> None:
+def _console_client(settings: Settings) -> tuple[str, str] | None:
+    for line in (settings.data_dir / "demo-clients.txt").read_text(encoding="utf-8").splitlines():
+        name, _, credentials = line.partition(": ")
+        if name == "mall console client":
+            client_id, secret = credentials.split()
+            return client_id, secret
+    return None
+
+
+def _tell_network_story(urls: dict[str, str], settings: Settings, console: Console) -> None:
     """Spend network value at the café through the till's API, in the background (it
-    waits for the relay to carry the seeded purchases to the hub)."""
+    waits for the relay to carry the seeded purchases to the hub); then mall finance
+    closes the first settlement period and the shops' statements are there."""
     token = issue(settings, audience="cafe-sepid", scopes=["shop:operate"], subject="demo:pos")
 
     def tell() -> None:
         try:
-            console.print(f"  [green]✓[/green] {spend_at_cafe(cafe_url, token)}")
+            console.print(f"  [green]✓[/green] {spend_at_cafe(urls['cafe-sepid'], token)}")
+            mall = _console_client(settings)
+            if mall is not None:
+                nodes = {slug: url for slug, url in urls.items() if slug != "hub"}
+                console.print(f"  [green]✓[/green] {close_first_day(urls['hub'], mall, nodes)}")
         except (httpx.HTTPError, RuntimeError) as exc:
             console.print(f"  [yellow]network value story failed:[/yellow] {exc}")
 
@@ -312,7 +341,7 @@ def run_demo(settings: Settings, base_port: int) -> int:
         sup.start("beat", [*me, "beat"], logs / "beat.log")
         _wait_ready(sup, urls, console)
         _print_urls(urls, settings, console)
-        _tell_network_story(urls["cafe-sepid"], settings, console)
+        _tell_network_story(urls, settings, console)
         console.print("[bold green]ready[/bold green] — press Ctrl-C to stop everything")
         while True:
             if dead := sup.dead():

@@ -207,10 +207,15 @@ class Clearing:
         self._sharing = policy.sharing()
         self._pairs: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
         self._breakage: dict[str, int] = defaultdict(int)
+        self._fees: dict[tuple[str, str], int] = {}  # per pair: looked up once per close
         self.count = 0
 
     def fee_bp(self, issuer: str, redeemer: str) -> int:
-        return self.policy.fee_for(issuer, redeemer)
+        pair = (issuer, redeemer)
+        fee = self._fees.get(pair)
+        if fee is None:
+            fee = self._fees[pair] = self.policy.fee_for(issuer, redeemer)
+        return fee
 
     def add(self, r: Redemption) -> Obligation:
         """Settle one redemption and count it into its pair."""
