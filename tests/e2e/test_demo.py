@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import os
 import signal
 import subprocess
@@ -17,8 +19,10 @@ import psutil
 import pytest
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from pypdf import PdfReader
 
 from mallnet.sdl import operations
+from settlement.render import parse_csv_lines
 
 from ..conftest import REDIS_URL, free_ports
 from ..oauth_flow import shopper_code
@@ -172,6 +176,93 @@ def _network_value_story(
     assert all(e["shop"]["nameFa"] for e in steps)
 
 
+HUB_OPS = operations("hub")
+
+
+def _hub_op(client: httpx.Client, url: str, token: str, name: str, **variables: Any) -> Any:
+    body = client.post(
+        f"{url}/graphql",
+        json={"query": HUB_OPS, "operationName": name, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _settlement_story(
+    client: httpx.Client,
+    urls: list[str],
+    env: dict[str, str],
+    clients: dict[str, list[str]],
+    tokens: dict[str, str],
+) -> None:
+    """After the day's cross-shop redemptions, mall finance closes the period from the
+    console; the worker settles it; each shop's manager finds the statement on its own
+    node (CSV and PDF) whose net amount is its payment instruction; the positions sum to
+    zero; every line names its receipt; and ``mallnet settlement verify`` finds nothing."""
+    hub = urls[0]
+    console_id, console_secret = clients["mall console client"]
+    mall = client.post(
+        f"{hub}/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "mall:settlement"},
+        auth=(console_id, console_secret),
+    ).json()["access_token"]
+    cut = _hub_op(client, hub, mall, "CloseSettlementPeriod")["closeSettlementPeriod"]
+    assert cut["__typename"] == "SettlementPeriod", cut
+    deadline = time.monotonic() + 90
+    while True:
+        periods = _hub_op(client, hub, mall, "SettlementPeriods")["settlementPeriods"]
+        period = next(p for p in periods if p["id"] == cut["id"])
+        if period["status"] == "closed":
+            break
+        assert time.monotonic() < deadline, period
+        time.sleep(1)
+    assert period["captures"] >= 2  # Reza's value from two issuers, spent at the café
+    positions = {p["party"]: int(p["positionRial"]) for p in period["positions"]}
+    assert sum(positions.values()) == 0
+    moves = {
+        i["party"]: int(i["amountRial"]) * (1 if i["direction"] == "from_fund" else -1)
+        for i in period["instructions"]
+    }
+    assert moves["cafe-sepid"] > 0
+    assert moves["ketab-sara"] < 0
+    assert moves["kafsh-arya"] < 0
+
+    for offset, shop in enumerate(("ketab-sara", "kafsh-arya", "cafe-sepid"), start=1):
+        manager = tokens[f"{shop} manager"]
+        statement = _node_op(
+            client, urls[offset], manager, "SettlementStatement", periodId=period["id"]
+        )["settlementStatement"]
+        assert statement["__typename"] == "SettlementStatement", statement
+        position = int(statement["positionRial"])
+        assert position == positions[shop] == moves[shop]
+        assert sum(int(line["netRial"]) for line in statement["lines"]) == position
+        assert all(line["receipt"] and line["lotId"] for line in statement["lines"])
+        assert "E2E-C1" in {line["receipt"] for line in statement["lines"]}
+        files = f"{urls[offset]}/settlement/statements/{period['id']}"
+        headers = {"Authorization": f"Bearer {manager}"}
+        csv = client.get(f"{files}.csv", headers=headers)
+        assert csv.status_code == 200
+        rows = parse_csv_lines(csv.content.decode("utf-8-sig"))
+        assert sum(int(row["net_rial"]) for row in rows) == position
+        pdf = client.get(f"{files}.pdf", headers=headers)
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF")
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert statement["digest"] in text.replace("\n", "")
+
+    for period_id in {p["id"] for p in periods if p["status"] == "closed"}:
+        audit = subprocess.run(
+            [sys.executable, "-m", "mallnet", "settlement", "verify", str(period_id)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+        assert json.loads(audit.stdout)["differences"] == []
+
+
 @pytest.mark.parametrize("broker", ["embedded", pytest.param("redis", marks=pytest.mark.redis)])
 def test_demo_starts_the_network_and_ctrl_c_stops_everything(
     tmp_path: Path, broker: str, request: pytest.FixtureRequest
@@ -307,7 +398,11 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
                 "kafsh-arya",
                 "ketab-sara",
             ]
+            # The demo's own story spends Ali's value at the café and closes the first
+            # day; Reza's spend below belongs to the next period.
+            output.wait_for("settlement: period", demo, timeout_s=120)
             _network_value_story(client, urls, tmp_path / "var", clients, tokens)
+            _settlement_story(client, urls, env, clients, tokens)
 
         family = psutil.Process(demo.pid).children(recursive=True)
         # hub + 3 nodes + worker + beat, and the worker's pool processes
