@@ -50,7 +50,7 @@ PERIODS = """query Periods($first: Int!) { settlementPeriods(first: $first) {
 STATEMENT_FIELDS = """periodId periodLabel startsAt endsAt closedAt shop shopNameFa shopNameEn
   funding grossReceivableRial feesRial grossPayableRial coveredByPrepaymentRial positionRial
   digest lines { kind ref at receipt holdId lotId valueKind issuer redeemer grossRial feeRial
-  netRial } payments { payer payee amountRial kind }"""
+  netRial memo } payments { payer payee amountRial kind }"""
 STATEMENT = f"""query Statement($period: Int!) {{ settlementStatement(periodId: $period) {{
   __typename ... on SettlementStatement {{ {STATEMENT_FIELDS} }}
   ... on HubProblem {{ code message }} }} }}"""

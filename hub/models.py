@@ -639,6 +639,28 @@ class SettlementEntry(Base):
     ref: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     corrects_entry_id: Mapped[int | None] = mapped_column(ForeignKey("settlement_entries.id"))
+    # The correction this entry books (each is booked once, by the close that follows it;
+    # no foreign key: a correction names the entry it corrects, and the two would cycle).
+    correction_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SettlementCorrection(Base):
+    """Mall finance corrects a closed period without editing it: an amount the fund owes a
+    participant (negative: the participant owes), with a reason and, where it has one, the
+    entry it corrects. The next close books it."""
+
+    __tablename__ = "settlement_corrections"
+    __table_args__ = (CheckConstraint("amount_rial <> 0", name="non_zero"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    party: Mapped[str] = mapped_column(String(80))
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(300))
+    corrects_entry_id: Mapped[int | None] = mapped_column(ForeignKey("settlement_entries.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

@@ -12,7 +12,6 @@ A capture that commits after a period closed is settled by the next one.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from hub import prepaid, sales, settlement_policy
 from hub.models import (
     SettlementBreakage,
+    SettlementCorrection,
     SettlementEntry,
     SettlementInstruction,
     SettlementItem,
@@ -39,12 +39,14 @@ from hub.models import (
 )
 from hub.settlement_policy import SettlementError
 from mallnet.db import utcnow
+from mallnet.digest import request_digest
 from settlement.clearing import FUND, Clearing, PeriodResult, Redemption
 from settlement.periods import jalali_label, period_end
 from settlement.policy import SettlementPolicy
 from settlement.statements import (
     BREAKAGE,
     CAMPAIGN_SHARE,
+    CORRECTION,
     REDEEMED_HERE,
     SPENT_ELSEWHERE,
     Payment,
@@ -168,10 +170,11 @@ async def close(
     clearing = Clearing(policy)
     await _settle_captures(session, period, clearing)
     await _count_breakage(session, period, clearing)
+    corrections = await _count_corrections(session, period, clearing)
     needs_sales = any(c.rule == "sales_share" for c in policy.cost_sharing)
     weights = await sales.between(session, period.starts_at, period.ends_at) if needs_sales else {}
     result = clearing.result(weights)
-    await _write_result(session, period, result, now)
+    await _write_result(session, period, result, now, corrections)
     for shop, amount in result.breakage_to_issuer.items():
         await prepaid.give_back(
             session,
@@ -345,8 +348,29 @@ async def _count_breakage(
         )
 
 
+async def _count_corrections(
+    session: AsyncSession, period: SettlementPeriod, clearing: Clearing
+) -> dict[str, SettlementCorrection]:
+    """Corrections posted before the period's end and not booked yet: booked now."""
+    rows = (
+        await session.scalars(
+            select(SettlementCorrection)
+            .outerjoin(SettlementEntry, SettlementEntry.correction_id == SettlementCorrection.id)
+            .where(SettlementEntry.id.is_(None), SettlementCorrection.created_at < period.ends_at)
+            .order_by(SettlementCorrection.id)
+        )
+    ).all()
+    for row in rows:
+        clearing.add_correction(f"correction:{row.id}", row.party, row.amount_rial)
+    return {f"correction:{row.id}": row for row in rows}
+
+
 async def _write_result(
-    session: AsyncSession, period: SettlementPeriod, result: PeriodResult, now: dt.datetime
+    session: AsyncSession,
+    period: SettlementPeriod,
+    result: PeriodResult,
+    now: dt.datetime,
+    corrections: dict[str, SettlementCorrection],
 ) -> None:
     conn = await session.connection()
     # One entry per pair of shops: thousands in a large period, written in bulk.
@@ -356,7 +380,14 @@ async def _write_result(
             await conn.execute(
                 insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True),
                 [
-                    {"period_id": period.id, "ref": e.ref, "kind": e.kind, "created_at": now}
+                    {
+                        "period_id": period.id,
+                        "ref": e.ref,
+                        "kind": e.kind,
+                        "created_at": now,
+                        "correction_id": c.id if (c := corrections.get(e.ref)) else None,
+                        "corrects_entry_id": c.corrects_entry_id if c else None,
+                    }
                     for e in batch
                 ],
             )
@@ -439,8 +470,7 @@ def _summary(
 
 
 def digest_of(summary: dict[str, Any]) -> str:
-    canonical = json.dumps(summary, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return request_digest(summary)
 
 
 async def close_due(session_work: Any, actor: str = "beat") -> list[int]:
@@ -462,6 +492,110 @@ async def close_due(session_work: Any, actor: str = "beat") -> list[int]:
             return closed
         closed.append(period_id)
     return closed
+
+
+MAX_CORRECTION_RIAL = 10**15
+
+
+@dataclass(frozen=True)
+class CorrectionInput:
+    party: str  # a shop's slug, or "mall"
+    amount_rial: int  # + the fund owes the party more; - the party owes the fund more
+    reason: str
+    idempotency_key: str
+    corrects_entry_id: int | None = None
+
+
+async def post_correction(
+    session: AsyncSession, data: CorrectionInput, actor: str
+) -> tuple[SettlementCorrection, bool]:
+    """Record a correction for the next close to book (a closed period is never edited).
+    Idempotent on the key: the same request again is answered with the first; another
+    request under the same key is a conflict. Returns (the correction, replayed)."""
+    digest = request_digest(
+        {
+            "party": data.party,
+            "amount": data.amount_rial,
+            "reason": data.reason,
+            "corrects": data.corrects_entry_id,
+        }
+    )
+    seen = await session.scalar(
+        select(SettlementCorrection).where(
+            SettlementCorrection.idempotency_key == data.idempotency_key
+        )
+    )
+    if seen is not None:
+        if seen.request_hash != digest:
+            raise SettlementError(
+                "IDEMPOTENCY_CONFLICT", "this key was used for another correction", "idempotencyKey"
+            )
+        return seen, True
+    if not 1 <= len(data.idempotency_key) <= 120:
+        raise SettlementError("INVALID_INPUT", "1 to 120 characters", "idempotencyKey")
+    if not data.reason.strip() or len(data.reason) > 300:
+        raise SettlementError("INVALID_INPUT", "say why, in at most 300 characters", "reason")
+    amount = data.amount_rial
+    if isinstance(amount, bool) or amount == 0 or abs(amount) > MAX_CORRECTION_RIAL:
+        raise SettlementError("INVALID_INPUT", "a non-zero amount in Rial", "amountRial")
+    if data.party != "mall" and (
+        await session.scalar(select(Shop.id).where(Shop.slug == data.party)) is None
+    ):
+        raise SettlementError("NOT_FOUND", f"no shop {data.party!r}", "party")
+    if data.corrects_entry_id is not None and (
+        await session.get(SettlementEntry, data.corrects_entry_id) is None
+    ):
+        raise SettlementError(
+            "NOT_FOUND", f"no journal entry {data.corrects_entry_id}", "correctsEntryId"
+        )
+    row = SettlementCorrection(
+        party=data.party,
+        amount_rial=amount,
+        reason=data.reason.strip(),
+        corrects_entry_id=data.corrects_entry_id,
+        idempotency_key=data.idempotency_key,
+        request_hash=digest,
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    return row, False
+
+
+async def journal(
+    session: AsyncSession, period_id: int
+) -> list[tuple[SettlementEntry, list[SettlementLine]]]:
+    """A closed period's journal: its entries and their lines."""
+    entries = (
+        await session.scalars(
+            select(SettlementEntry)
+            .where(SettlementEntry.period_id == period_id)
+            .order_by(SettlementEntry.id)
+        )
+    ).all()
+    lines = (
+        await session.scalars(
+            select(SettlementLine)
+            .join(SettlementEntry, SettlementEntry.id == SettlementLine.entry_id)
+            .where(SettlementEntry.period_id == period_id)
+            .order_by(SettlementLine.id)
+        )
+    ).all()
+    by_entry: dict[int, list[SettlementLine]] = defaultdict(list)
+    for line in lines:
+        by_entry[line.entry_id].append(line)
+    return [(entry, by_entry[entry.id]) for entry in entries]
+
+
+async def _booked_corrections(session: AsyncSession, period_id: int) -> list[SettlementCorrection]:
+    rows = await session.scalars(
+        select(SettlementCorrection)
+        .join(SettlementEntry, SettlementEntry.correction_id == SettlementCorrection.id)
+        .where(SettlementEntry.period_id == period_id)
+        .order_by(SettlementCorrection.id)
+    )
+    return list(rows.all())
 
 
 # --- Statements -----------------------------------------------------------------------------
@@ -522,6 +656,13 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
         if shop in shares:
             share = int(shares[shop])
             lines.append(_aggregate_line(CAMPAIGN_SHARE, campaign, period, campaign, -share))
+    for c in await _booked_corrections(session, period_id):
+        if c.party == shop:
+            lines.append(
+                _aggregate_line(
+                    CORRECTION, f"correction:{c.id}", period, shop, c.amount_rial, c.reason
+                )
+            )
     if position is not None and position.breakage_rial:
         lines.append(
             _aggregate_line(BREAKAGE, f"breakage:{shop}", period, shop, -position.breakage_rial)
@@ -560,7 +701,7 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
 
 
 def _aggregate_line(
-    kind: str, ref: str, period: SettlementPeriod, issuer: str, amount: int
+    kind: str, ref: str, period: SettlementPeriod, issuer: str, amount: int, memo: str = ""
 ) -> StatementLine:
     return StatementLine(
         kind=kind,
@@ -575,6 +716,7 @@ def _aggregate_line(
         gross_rial=amount,
         fee_rial=0,
         net_rial=amount,
+        memo=memo,
     )
 
 
@@ -621,6 +763,8 @@ async def verify(session: AsyncSession, period_id: int) -> list[str]:
         if (o.gross_rial, o.fee_rial) != (gross, fee):
             now_is = f"{o.gross_rial}/{o.fee_rial}"
             problems.append(f"{line.ref}: settled as {gross}/{fee}, recomputed {now_is}")
+    for c in await _booked_corrections(session, period_id):
+        clearing.add_correction(f"correction:{c.id}", c.party, c.amount_rial)
     expired = await conn.execute(
         select(
             SettlementBreakage.issuer, ValueTransaction.value_rial, SettlementBreakage.amount_rial

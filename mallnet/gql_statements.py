@@ -46,6 +46,7 @@ class SettlementStatementLine:
     gross_rial: Rial
     fee_rial: Rial
     net_rial: Rial = strawberry.field(description="+ the fund owes the shop, - the shop owes.")
+    memo: str = strawberry.field(description="Why, for a correction.")
 
 
 @strawberry.type(description="Money that moves for the period.")
@@ -109,6 +110,7 @@ class SettlementStatement:
                     gross_rial=Rial(x.gross_rial),
                     fee_rial=Rial(x.fee_rial),
                     net_rial=Rial(x.net_rial),
+                    memo=x.memo,
                 )
                 for x in s.lines
             ],
@@ -161,6 +163,7 @@ def statement_from_json(data: dict[str, Any]) -> Statement:
                 gross_rial=int(x["grossRial"]),
                 fee_rial=int(x["feeRial"]),
                 net_rial=int(x["netRial"]),
+                memo=x["memo"],
             )
             for x in data["lines"]
         ],

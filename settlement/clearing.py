@@ -35,6 +35,7 @@ MALL = "mall"  # the mall as a participant: it sponsors mall-funded campaigns
 FEES = "fund:fees"
 BREAKAGE_INCOME = "fund:breakage"
 PAYMENTS = "fund:payments"  # money the fund pays out (+) or receives (-) at close
+CORRECTIONS = "fund:corrections"  # what mall finance's corrections cost (or brought) the fund
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,8 @@ class Party:
     payable_rial: int = 0  # its value spent elsewhere, campaign shares, breakage
     campaign_rial: int = 0  # of payable: campaign shares
     breakage_rial: int = 0  # of payable: expired value owed to the fund
+    corrected_rial: int = 0  # corrections booked: + the fund owes more, - the party owes more
+    correction_owed_rial: int = 0  # of payable: corrections the party owes
     netted_rial: int = 0  # owed and owing that cancelled out
     covered_rial: int = 0  # payable already paid by prepayment
 
@@ -179,7 +182,8 @@ class PeriodResult:
     def positions(self) -> dict[str, int]:
         """Every participant's net position; with the fund's, they sum to zero."""
         out = {name: p.position_rial for name, p in sorted(self.parties.items())}
-        out[FUND] = self.fees_rial + self.breakage_to_fund_payable()
+        corrected = sum(p.corrected_rial for p in self.parties.values())
+        out[FUND] = self.fees_rial + self.breakage_to_fund_payable() - corrected
         return out
 
     def breakage_to_fund_payable(self) -> int:
@@ -208,6 +212,7 @@ class Clearing:
         self._pairs: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
         self._breakage: dict[str, int] = defaultdict(int)
         self._fees: dict[tuple[str, str], int] = {}  # per pair: looked up once per close
+        self._corrections: list[tuple[str, str, int]] = []
         self.count = 0
 
     def fee_bp(self, issuer: str, redeemer: str) -> int:
@@ -230,6 +235,11 @@ class Clearing:
     def add_breakage(self, issuer: str, amount_rial: int) -> None:
         """Value of ``issuer`` that expired unspent in the period (negative: returned)."""
         self._breakage[issuer] += amount_rial
+
+    def add_correction(self, ref: str, party: str, amount_rial: int) -> None:
+        """A correction of an earlier period, booked in this one: the fund owes ``party``
+        ``amount_rial`` more (negative: the party owes the fund)."""
+        self._corrections.append((ref, party, amount_rial))
 
     def result(self, sales_rial: Mapping[str, int] | None = None) -> PeriodResult:
         sales = sales_rial or {}
@@ -301,6 +311,15 @@ class Clearing:
                     _lines((payable(issuer), -amount), (BREAKAGE_INCOME, amount)),
                 )
             )
+        for ref, party, amount in self._corrections:
+            parties[party].corrected_rial += amount
+            side = receivable(party) if amount > 0 else payable(party)
+            if amount > 0:
+                parties[party].receivable_rial += amount
+            else:
+                parties[party].payable_rial -= amount
+                parties[party].correction_owed_rial -= amount
+            entries.append(Entry(ref, "correction", _lines((side, amount), (CORRECTIONS, -amount))))
         instructions: list[Instruction] = []
         for name in sorted(parties):
             instructions += self._settle(name, parties[name], entries)
@@ -326,8 +345,10 @@ class Clearing:
         lines: list[tuple[str, int]] = [(receivable(name), -r), (payable(name), p)]
         out: list[Instruction] = []
         if prepays:
-            # Its campaign shares and breakage were not prepaid: they net like postpaid.
-            prepaid_part = p - party.campaign_rial - party.breakage_rial
+            # Its campaign shares, breakage and corrections were not prepaid: they net
+            # like postpaid.
+            not_prepaid = party.campaign_rial + party.breakage_rial + party.correction_owed_rial
+            prepaid_part = p - not_prepaid
             party.covered_rial = prepaid_part
             rest = p - prepaid_part
             party.netted_rial = min(r, rest)

@@ -23,6 +23,7 @@ from settlement.periods import jalali_moment
 from settlement.statements import (
     BREAKAGE,
     CAMPAIGN_SHARE,
+    CORRECTION,
     REDEEMED_HERE,
     SPENT_ELSEWHERE,
     Statement,
@@ -30,7 +31,7 @@ from settlement.statements import (
 
 LINE_COLUMNS = (
     *("kind", "ref", "at_utc", "at_jalali", "receipt", "hold_id", "lot_id", "value_kind"),
-    *("issuer", "redeemer", "gross_rial", "fee_rial", "net_rial"),
+    *("issuer", "redeemer", "gross_rial", "fee_rial", "net_rial", "memo"),
 )
 TOTAL_COLUMNS = ("total", "amount_rial")
 PAYMENT_COLUMNS = ("payer", "payee", "amount_rial", "kind")
@@ -40,6 +41,7 @@ KIND_FA = {
     SPENT_ELSEWHERE: "اعتبار صادرشده ما در فروشگاه دیگر",
     CAMPAIGN_SHARE: "سهم هزینه کمپین مشترک",
     BREAKAGE: "اعتبار منقضی (سهم صندوق)",
+    CORRECTION: "اصلاحیه دوره‌های قبل",
 }
 FUNDING_FA = {"postpaid": "پس‌پرداخت", "prepaid": "پیش‌پرداخت"}
 PAYMENT_KIND_FA = {
@@ -106,7 +108,7 @@ def statement_csv(statement: Statement) -> str:
             *(line.kind, _quote(line.ref), at.isoformat(), _jalali(at), _quote(line.receipt)),
             *(_quote(line.hold_id), "" if line.lot_id is None else line.lot_id),
             *(line.value_kind, _quote(line.issuer), _quote(line.redeemer)),
-            *(line.gross_rial, line.fee_rial, line.net_rial),
+            *(line.gross_rial, line.fee_rial, line.net_rial, _quote(line.memo)),
         )
     row()
     row(*TOTAL_COLUMNS)
@@ -345,7 +347,7 @@ def _lines_table(pdf: _StatementPdf, s: Statement) -> None:
             # Drawn unshaped, so in visual order: the time left of the date, read after it.
             _fa(f"{jalali_time}  {jalali_date}"),
             KIND_FA.get(line.kind, line.kind),
-            line.receipt or "—",
+            line.receipt or (line.ref if line.kind == CORRECTION else "—"),
             line.issuer,
             line.redeemer or "—",
             toman_fa(line.net_rial),

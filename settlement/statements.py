@@ -16,7 +16,8 @@ REDEEMED_HERE = "redeemed_here"  # another shop's value spent here: the fund owe
 SPENT_ELSEWHERE = "spent_elsewhere"  # our value spent at another shop: we owe the fund
 CAMPAIGN_SHARE = "campaign_share"  # our share of a joint campaign's cost
 BREAKAGE = "breakage"  # our expired value owed to the fund (postpaid, fund keeps breakage)
-LINE_KINDS = (REDEEMED_HERE, SPENT_ELSEWHERE, CAMPAIGN_SHARE, BREAKAGE)
+CORRECTION = "correction"  # mall finance corrected an earlier period (the memo says why)
+LINE_KINDS = (REDEEMED_HERE, SPENT_ELSEWHERE, CAMPAIGN_SHARE, BREAKAGE, CORRECTION)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class StatementLine:
     gross_rial: int  # signed, the shop's view
     fee_rial: int  # kept by the fund (only on lines where the shop receives)
     net_rial: int  # gross - fee: what the line adds to the position
+    memo: str = ""  # why, for a correction
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,42 @@ class PrepaidAccount:
     balance_rial: Rial = strawberry.field(description="Below zero: issued on credit (flagged).")
 
 
+@strawberry.type(description="A line of a journal entry.")
+class JournalLine:
+    account: str
+    amount_rial: Rial = strawberry.field(description="+ the fund owes the account's holder.")
+
+
+@strawberry.type(description="A balanced journal entry of a closed period.")
+class JournalEntry:
+    id: int
+    ref: str = strawberry.field(description="issuer>redeemer, campaign:…, settle:…, correction:…")
+    kind: str
+    corrects_entry_id: int | None
+    lines: list[JournalLine]
+
+
+@strawberry.type(description="A correction, booked by the next close.")
+class SettlementCorrection:
+    id: int
+    party: str
+    amount_rial: Rial = strawberry.field(description="+ the fund owes the party more.")
+    reason: str
+    corrects_entry_id: int | None
+    created_by: str
+    created_at: dt.datetime
+    replayed: bool
+
+
+@strawberry.input(description="Correct a closed period in the next one.")
+class CorrectionInput:
+    party: str = strawberry.field(description="A shop's slug, or 'mall'.")
+    amount_rial: Rial = strawberry.field(description="+ the fund owes more; - the party owes.")
+    reason: str
+    idempotency_key: str
+    corrects_entry_id: int | None = None
+
+
 @strawberry.type(description="What the audit found for a period (empty: all agree).")
 class SettlementAudit:
     period_id: int
@@ -142,7 +178,14 @@ class SettlementAudit:
 
 guard_fields(SettlementPolicy, *MALL, Scope.NODE_FEDERATE)
 guard_fields(SettlementPeriod, *PERIOD_READERS)
-for finance_part in (SettlementPosition, PaymentInstruction, SettlementAudit):
+for finance_part in (
+    SettlementPosition,
+    PaymentInstruction,
+    SettlementAudit,
+    JournalLine,
+    JournalEntry,
+    SettlementCorrection,
+):
     guard_fields(finance_part, *FINANCE)
 guard_fields(PrepaidAccount, *FINANCE, Scope.NODE_FEDERATE)
 
@@ -152,6 +195,9 @@ StatementResult = Annotated[
     SettlementStatement | HubProblem, strawberry.union("SettlementStatementResult")
 ]
 PrepaidResult = Annotated[PrepaidAccount | HubProblem, strawberry.union("PrepaidAccountResult")]
+CorrectionResult = Annotated[
+    SettlementCorrection | HubProblem, strawberry.union("SettlementCorrectionResult")
+]
 
 
 def _principal(info: strawberry.Info) -> Principal:
@@ -235,6 +281,27 @@ class SettlementQuery:
             differences = await settlement.verify(session, period_id)
         return SettlementAudit(period_id=period_id, differences=differences)
 
+    @strawberry.field(
+        extensions=requires(*FINANCE),
+        description="A closed period's journal: balanced entries, one per pair of shops, "
+        "campaign split, correction and participant's settlement.",
+    )
+    async def settlement_journal(self, info: strawberry.Info, period_id: int) -> list[JournalEntry]:
+        async with sessions(info)() as session:
+            entries = await settlement.journal(session, period_id)
+        return [
+            JournalEntry(
+                id=entry.id,
+                ref=entry.ref,
+                kind=entry.kind,
+                corrects_entry_id=entry.corrects_entry_id,
+                lines=[
+                    JournalLine(account=x.account, amount_rial=Rial(x.amount_rial)) for x in lines
+                ],
+            )
+            for entry, lines in entries
+        ]
+
 
 async def _statement(session: AsyncSession, period_id: int, shop: str) -> SettlementStatement:
     return SettlementStatement.of(await settlement.statement(session, period_id, shop))
@@ -272,6 +339,38 @@ class SettlementMutation:
         # away, the beat sweep closes every ended period anyway.
         await info.context["state"].enqueue_close(result.id, actor)
         return SettlementPeriod.of(result)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_SETTLEMENT),
+        description="Correct a closed period (never edited): the next close books it as a "
+        "new entry naming the one it corrects. Idempotent on idempotencyKey.",
+    )
+    async def post_settlement_correction(
+        self, info: strawberry.Info, input: CorrectionInput
+    ) -> CorrectionResult:
+        data = settlement.CorrectionInput(
+            party=input.party,
+            amount_rial=input.amount_rial,
+            reason=input.reason,
+            idempotency_key=input.idempotency_key,
+            corrects_entry_id=input.corrects_entry_id,
+        )
+        actor = _principal(info).subject
+
+        async def work(session: AsyncSession) -> SettlementCorrection:
+            row, replayed = await settlement.post_correction(session, data, actor)
+            return SettlementCorrection(
+                id=row.id,
+                party=row.party,
+                amount_rial=Rial(row.amount_rial),
+                reason=row.reason,
+                corrects_entry_id=row.corrects_entry_id,
+                created_by=row.created_by,
+                created_at=row.created_at,
+                replayed=replayed,
+            )
+
+        return await _run(info, work)
 
     @strawberry.mutation(
         extensions=requires(Scope.MALL_SETTLEMENT),

@@ -540,3 +540,62 @@ def test_every_capture_is_settled_exactly_once_across_periods(
         await _scenario(url, steps)
 
     asyncio.run(run())
+
+
+# --- Corrections ------------------------------------------------------------------------------
+
+
+async def test_a_correction_is_booked_once_by_the_next_close_and_never_edits_the_closed_one(
+    hub: Hub,
+) -> None:
+    await spend(hub, BOOKS, CAFE, 10_000)
+    first = await close_now(hub)
+    journal = await hub.run(lambda s: settlement.journal(s, first.id))
+    pair = next(entry for entry, _lines in journal if entry.ref == f"{BOOKS}>{CAFE}")
+
+    # Finance finds the café was owed 1,500 more for that pair (a fee agreed too late).
+    data = settlement.CorrectionInput(
+        party=CAFE,
+        amount_rial=1_500,
+        reason="fee of 1,500 agreed after the close",
+        idempotency_key="corr-1",
+        corrects_entry_id=pair.id,
+    )
+    row, replayed = await hub.run(lambda s: settlement.post_correction(s, data, "test:finance"))
+    assert not replayed
+    again, replayed = await hub.run(lambda s: settlement.post_correction(s, data, "test:finance"))
+    assert (again.id, replayed) == (row.id, True)
+    other = settlement.CorrectionInput(CAFE, 2_000, "another", "corr-1")
+    with pytest.raises(SettlementError) as conflict:
+        await hub.run(lambda s: settlement.post_correction(s, other, "test:finance"))
+    assert conflict.value.code == "IDEMPOTENCY_CONFLICT"
+    for bad, field in [
+        (settlement.CorrectionInput(CAFE, 0, "zero", "corr-2"), "amountRial"),
+        (settlement.CorrectionInput(CAFE, 5, "  ", "corr-3"), "reason"),
+        (settlement.CorrectionInput("nobody-here", 5, "who?", "corr-4"), "party"),
+        (
+            settlement.CorrectionInput(CAFE, 5, "which?", "corr-5", corrects_entry_id=999),
+            "correctsEntryId",
+        ),
+    ]:
+        with pytest.raises(SettlementError) as refused:
+            await hub.run(lambda s, b=bad: settlement.post_correction(s, b, "test:finance"))
+        assert refused.value.field == field
+
+    second = await close_now(hub)
+    assert second.result is not None
+    assert second.result["positions"] == {CAFE: 1_500, "fund": -1_500}
+    booked = [e for e, _ in await hub.run(lambda s: settlement.journal(s, second.id))]
+    assert [(e.ref, e.kind, e.corrects_entry_id) for e in booked if e.kind == "correction"] == [
+        (f"correction:{row.id}", "correction", pair.id)
+    ]
+    cafe = await hub.run(lambda s: settlement.statement(s, second.id, CAFE))
+    assert [(x.kind, x.net_rial, x.memo) for x in cafe.lines] == [
+        ("correction", 1_500, "fee of 1,500 agreed after the close")
+    ]
+    assert await hub.run(lambda s: settlement.verify(s, second.id)) == []
+    # The first period is as it was; a third close books nothing again.
+    assert await hub.run(lambda s: settlement.verify(s, first.id)) == []
+    third = await close_now(hub)
+    assert third.result is not None
+    assert third.result["positions"] == {"fund": 0}

@@ -154,6 +154,21 @@ def test_mall_finance_closes_and_each_shop_reads_only_its_own_statement(
         assert int(anyone["data"]["settlementStatement"]["positionRial"]) == 98_800
         audit = _gql(hub, mall, "SettlementAudit", periodId=cut["id"])["data"]["settlementAudit"]
         assert audit["differences"] == []
+        journal = _gql(hub, mall, "SettlementJournal", periodId=cut["id"])["data"]
+        entries = journal["settlementJournal"]
+        assert all(sum(int(x["amountRial"]) for x in e["lines"]) == 0 for e in entries)
+        pair = next(e for e in entries if e["ref"] == f"{BOOKS}>{SHOES}")
+        fix = {
+            "party": SHOES,
+            "amountRial": 500,
+            "reason": "fee over-charged",
+            "idempotencyKey": "fix-1",
+            "correctsEntryId": pair["id"],
+        }
+        posted = _gql(hub, mall, "PostSettlementCorrection", input=fix)
+        assert posted["data"]["postSettlementCorrection"]["correctsEntryId"] == pair["id"]
+        denied = _gql(hub, books, "PostSettlementCorrection", input=fix)
+        assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
         # Files at the hub: the shop's own node client or mall finance; nobody else.
         files = f"{hub}/settlement/statements/{cut['id']}"

@@ -12,12 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from settlement.clearing import (
+    CORRECTIONS,
     FEES,
     FUND,
     MALL,
     PAYMENTS,
     Clearing,
     Instruction,
+    Line,
     PeriodResult,
     Redemption,
     clear,
@@ -155,6 +157,22 @@ def test_a_bad_policy_is_refused(document: dict[str, object]) -> None:
         parse_policy(document)
 
 
+def test_a_correction_is_booked_in_the_period_that_follows_it() -> None:
+    """Finance found the café was underpaid 5,000 and the bookshop charged 2,000 too much
+    last period: both are corrected this period, on top of a new redemption."""
+    clearing = Clearing(SettlementPolicy())
+    clearing.add(Redemption("r1", "books", "cafe", 10_000))
+    clearing.add_correction("correction:1", "cafe", 5_000)
+    clearing.add_correction("correction:2", "books", 2_000)
+    result = clearing.result()
+    assert result.positions == {"books": -8_000, "cafe": 15_000, FUND: -7_000}
+    booked = [e for e in result.entries if e.kind == "correction"]
+    assert {e.ref: e.lines for e in booked} == {
+        "correction:1": (Line(receivable("cafe"), 5_000), Line(CORRECTIONS, -5_000)),
+        "correction:2": (Line(receivable("books"), 2_000), Line(CORRECTIONS, -2_000)),
+    }
+
+
 def test_a_campaign_cost_splits_exactly_by_rule() -> None:
     shops = ["cafe", "books", "shoes"]
     equal = CostSharing(issuer="campaign:y", rule="equal", shops=shops)
@@ -198,6 +216,10 @@ policies = st.builds(
     ),
 )
 breakages = st.lists(st.tuples(shops, st.integers(0, 10**9)), max_size=5)
+corrections = st.lists(
+    st.tuples(st.sampled_from([*SHOPS, "mall"]), st.integers(-(10**9), 10**9).filter(bool)),
+    max_size=4,
+)
 sales = st.dictionaries(shops, st.integers(0, 10**12), max_size=5)
 
 
@@ -206,23 +228,27 @@ def _clear(
     policy: SettlementPolicy,
     expired: list[tuple[str, int]],
     sold: dict[str, int],
+    corrected: list[tuple[str, int]] = (),  # type: ignore[assignment]
 ) -> PeriodResult:
     clearing = Clearing(policy)
     for r in items:
         clearing.add(r)
     for issuer, amount in expired:
         clearing.add_breakage(issuer, amount)
+    for index, (party, amount) in enumerate(corrected):
+        clearing.add_correction(f"correction:{index}", party, amount)
     return clearing.result(sold)
 
 
-@given(items=redemptions, policy=policies, expired=breakages, sold=sales)
+@given(items=redemptions, policy=policies, expired=breakages, sold=sales, corrected=corrections)
 def test_every_period_nets_to_zero_and_gross_is_netted_plus_payments(
     items: list[Redemption],
     policy: SettlementPolicy,
     expired: list[tuple[str, int]],
     sold: dict[str, int],
+    corrected: list[tuple[str, int]],
 ) -> None:
-    result = _clear(items, policy, expired, sold)
+    result = _clear(items, policy, expired, sold, corrected)
     # Net positions, the fund's included, sum to zero.
     assert sum(result.positions.values()) == 0
     # Gross = netted + payments (+ what prepayments covered), for everyone and in total.
@@ -258,6 +284,7 @@ def test_every_period_nets_to_zero_and_gross_is_netted_plus_payments(
             assert earned.get(receivable(name), 0) + earned.get(payable(name), 0) == position
     assert balances.get(FEES, 0) == result.fees_rial
     assert balances.get(PAYMENTS, 0) == paid_out - paid_in
+    assert balances.get(CORRECTIONS, 0) == -sum(amount for _party, amount in corrected)
     # Campaign value is paid by its participants (or the mall), never by the campaign.
     assert not any(n.startswith("campaign:") for n in result.parties)
     yalda = sum(

@@ -26,6 +26,7 @@ from settlement.render import (
 from settlement.statements import (
     BREAKAGE,
     CAMPAIGN_SHARE,
+    CORRECTION,
     REDEEMED_HERE,
     SPENT_ELSEWHERE,
     Payment,
@@ -50,10 +51,11 @@ def line(
     receipt: str | None = None,
     at: dt.datetime | None = None,
 ) -> StatementLine:
-    aggregate = kind in (CAMPAIGN_SHARE, BREAKAGE)
+    aggregate = kind in (CAMPAIGN_SHARE, BREAKAGE, CORRECTION)
+    ref = f"correction:{n}" if kind == CORRECTION else f"campaign:yalda-{n}"
     return StatementLine(
         kind=kind,
-        ref=f"campaign:yalda-{n}" if aggregate else f"redemption:{n}",
+        ref=ref if aggregate else f"redemption:{n}",
         at=at or AT + dt.timedelta(minutes=n),
         receipt="" if aggregate else (receipt or f"R-{1000 + n}"),
         hold_id="" if aggregate else f"01JH{n:06d}",
@@ -64,6 +66,7 @@ def line(
         gross_rial=gross,
         fee_rial=fee,
         net_rial=gross - fee,
+        memo="کارمزد دوره ۱۱ دو بار کسر شد" if kind == CORRECTION else "",
     )
 
 
@@ -305,7 +308,8 @@ def test_pdf_is_a4_in_an_embedded_persian_font() -> None:
 
 
 def test_pdf_text_is_persian_with_receipts_and_digest() -> None:
-    statement = make_statement()
+    # Mall finance also gives back a fee taken twice in an earlier period.
+    statement = make_statement([*three_shop_lines(), line(CORRECTION, 8, 12_000)])
     text = "\n".join(pdf_text(render_strictly(statement)))
 
     assert "صورتحساب تسویه" in text
@@ -320,7 +324,8 @@ def test_pdf_text_is_persian_with_receipts_and_digest() -> None:
         assert receipt in text
     assert DIGEST in text
     assert "پس‌پرداخت" in text
-    assert "طلب ما از صندوق" in text  # position 247,500 Rial: the fund owes us
+    assert "طلب ما از صندوق" in text  # position 259,500 Rial: the fund owes us
+    assert "correction:8" in text
 
 
 def test_pdf_prepaid_statement_shows_the_cover_and_no_payment() -> None:
@@ -363,3 +368,10 @@ def test_pdf_of_2000_lines_paginates_keeping_every_line_and_the_header() -> None
 
 def test_pdf_same_statement_same_bytes() -> None:
     assert statement_pdf(make_statement()) == statement_pdf(make_statement())
+
+
+def test_a_corrections_reason_is_in_the_csv() -> None:
+    statement = make_statement([line(CORRECTION, 8, -12_000)])
+    [row] = parse_csv_lines(statement_csv(statement))
+    assert (row["kind"], row["ref"], row["net_rial"]) == ("correction", "correction:8", "-12000")
+    assert row["memo"] == "کارمزد دوره ۱۱ دو بار کسر شد"
