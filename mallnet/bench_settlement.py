@@ -116,18 +116,19 @@ async def _bare(url: str, period: int) -> float:
 def _timed_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Run ``mallnet ARGS`` and return its wall seconds, peak RSS in MiB and output."""
     started = time.perf_counter()
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "mallnet", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+    ) as process:
+        assert process.stdout is not None
+        output = process.stdout.read()
+        # wait4, not wait: it returns the child's own resource usage (its peak RSS).
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in (0, 1):
         raise RuntimeError(f"mallnet {' '.join(args)} failed:\n{output[-3000:]}")
     return seconds, usage.ru_maxrss // 1024, output  # ru_maxrss is in KiB on Linux
