@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mallnet.auth import BearerAuthBackend, TokenVerifier
@@ -82,3 +82,14 @@ def common_middleware(verifier: TokenVerifier | None) -> list[Middleware]:
             on_error=_auth_error,
         )
     ]
+
+
+def refusal(status: int, code: str, message: str) -> JSONResponse:
+    """A plain HTTP route's expected failure: a status, a stable code, what to do."""
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def attachment(body: bytes, media_type: str, filename: str) -> Response:
+    """A file to download (statements as CSV or PDF)."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, media_type=media_type, headers=headers)

@@ -3,6 +3,9 @@ the session factory and the typed problem."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -10,6 +13,7 @@ from graphql import GraphQLError
 from hub.errors import HubError
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields
+from mallnet.db import transaction
 from mallnet.scopes import Scope
 
 MALL = (Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS, Scope.MALL_SETTLEMENT)
@@ -44,3 +48,17 @@ guard_fields(HubProblem, *ANY_CLIENT)
 
 def problem(exc: HubError) -> HubProblem:
     return HubProblem(code=exc.code, message=exc.message, field=exc.field)
+
+
+T = TypeVar("T")
+
+
+async def run(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T | HubProblem:
+    """Run a use case in one transaction; its expected failure is the typed problem (and
+    nothing it did is kept)."""
+    try:
+        return await transaction(sessions(info), work)
+    except HubError as exc:
+        return problem(exc)

@@ -5,18 +5,15 @@ prepaid balances and the audit."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import models, prepaid, settlement, settlement_policy
-from hub.api.common import MALL, HubProblem, problem, sessions
-from hub.errors import HubError
+from hub.api.common import MALL, HubProblem, run, sessions
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
-from mallnet.db import transaction
 from mallnet.gql import JSONDocument, Rial, snake_keys
 from mallnet.gql_statements import SettlementStatement
 from mallnet.scopes import Scope
@@ -256,7 +253,7 @@ class SettlementQuery:
         slug = user.shop or shop
         if slug is None:
             return HubProblem(code="INVALID_INPUT", message="name the shop", field="shop")
-        return await _run(info, lambda s: _statement(s, period_id, slug))
+        return await run(info, lambda s: _statement(s, period_id, slug))
 
     @strawberry.field(
         extensions=requires(*FINANCE, Scope.NODE_FEDERATE),
@@ -323,7 +320,7 @@ class SettlementMutation:
             row = await settlement_policy.set_policy(session, snake_keys(policy), actor)
             return _policy_view(row.version, row, row.document)
 
-        return await _run(info, work)
+        return await run(info, work)
 
     @strawberry.mutation(
         extensions=requires(Scope.MALL_SETTLEMENT),
@@ -332,7 +329,7 @@ class SettlementMutation:
     )
     async def close_settlement_period(self, info: strawberry.Info) -> PeriodResult:
         actor = _principal(info).subject
-        result = await _run(info, lambda s: settlement.cut(s, actor))
+        result = await run(info, lambda s: settlement.cut(s, actor))
         if isinstance(result, HubProblem):
             return result
         # After the cut has committed: the task finds the period ended. Were the broker
@@ -370,7 +367,7 @@ class SettlementMutation:
                 replayed=replayed,
             )
 
-        return await _run(info, work)
+        return await run(info, work)
 
     @strawberry.mutation(
         extensions=requires(Scope.MALL_SETTLEMENT),
@@ -387,13 +384,4 @@ class SettlementMutation:
                 shop=shop, balance_rial=Rial((await prepaid.balances(session))[shop])
             )
 
-        return await _run(info, work)
-
-
-async def _run(
-    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]
-) -> T | HubProblem:
-    try:
-        return await transaction(sessions(info), work)
-    except HubError as exc:
-        return problem(exc)
+        return await run(info, work)

@@ -4,7 +4,6 @@ the pooled point's value, and two-phase redemption for nodes (hold → capture o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
@@ -13,10 +12,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import models, value
-from hub.api.common import MALL, HubProblem, node_of, problem, sessions
+from hub.api.common import MALL, HubProblem, node_of, run, sessions
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
-from mallnet.db import transaction
 from mallnet.gql import JSONDocument, Points, Rial, snake_keys
 from mallnet.jalali import to_jalali_str
 from mallnet.scopes import Scope
@@ -384,7 +382,7 @@ class ValueMutation:
         async def work(session: AsyncSession) -> NetworkHold:
             return await _hold_view(session, await value.hold(session, shop, data))
 
-        return await _run(info, work)
+        return await run(info, work)
 
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
@@ -412,7 +410,7 @@ class ValueMutation:
             )
             return await _hold_view(session, captured)
 
-        return await _run(info, work)
+        return await run(info, work)
 
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
@@ -424,7 +422,7 @@ class ValueMutation:
         async def work(session: AsyncSession) -> NetworkHold:
             return await _hold_view(session, await value.void(session, shop, hold_id))
 
-        return await _run(info, work)
+        return await run(info, work)
 
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
@@ -442,7 +440,7 @@ class ValueMutation:
                 await value.set_issuance_policy(session, shop, snake_keys(policy), actor)
             )
 
-        return await _run(info, work)
+        return await run(info, work)
 
     @strawberry.mutation(
         extensions=requires(Scope.MALL_ADMIN),
@@ -461,13 +459,4 @@ class ValueMutation:
                 set_by=row.set_by,
             )
 
-        return await _run(info, work)
-
-
-async def _run(
-    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]
-) -> T | HubProblem:
-    try:
-        return await transaction(sessions(info), work)
-    except value.NetworkValueError as exc:
-        return problem(exc)
+        return await run(info, work)

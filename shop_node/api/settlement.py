@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import strawberry
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from federation.client import HubRefused, HubUnavailable
@@ -16,6 +16,7 @@ from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql_statements import SettlementStatement, statement_from_json
 from mallnet.scopes import Scope
+from mallnet.web import attachment, refusal
 from settlement.render import statement_file
 from shop_node.api.partnerships import HubAnswer, ask
 from shop_node.relay import hub_connection
@@ -82,20 +83,16 @@ class SettlementQuery:
         return SettlementStatement.of(statement_from_json(answer))
 
 
-def _refusal(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
-
-
 async def download(request: Request) -> Response:
     """``GET /settlement/statements/{period}.csv`` (or ``.pdf``) with a staff token."""
     user = request.user
     if not isinstance(user, Principal):
-        return _refusal(401, "UNAUTHENTICATED", "send 'Authorization: Bearer <access token>'")
+        return refusal(401, "UNAUTHENTICATED", "send 'Authorization: Bearer <access token>'")
     if not set(user.scopes) & set(FINANCE):
-        return _refusal(403, "FORBIDDEN", "shop:manage or shop:read")
+        return refusal(403, "FORBIDDEN", "shop:manage or shop:read")
     kind = request.path_params["kind"]
     if kind not in ("csv", "pdf"):
-        return _refusal(404, "NOT_FOUND", "statements come as .csv or .pdf")
+        return refusal(404, "NOT_FOUND", "statements come as .csv or .pdf")
     state = request.app.state
     hub = (
         None
@@ -103,17 +100,15 @@ async def download(request: Request) -> Response:
         else await hub_connection(state.runtime, state.settings.public_hub_url)
     )
     if hub is None:
-        return _refusal(503, "NOT_CONNECTED", "run 'mallnet node-connect' for this shop")
+        return refusal(503, "NOT_CONNECTED", "run 'mallnet node-connect' for this shop")
     try:
         data = await hub.settlement_statement(request.path_params["period"])
     except HubUnavailable as exc:
-        return _refusal(503, "HUB_UNAVAILABLE", f"the hub is not reachable now: {exc}")
+        return refusal(503, "HUB_UNAVAILABLE", f"the hub is not reachable now: {exc}")
     except HubRefused as exc:
         code, _, message = str(exc).partition(": ")
-        return _refusal(404 if code == "NOT_FOUND" else 409, code, message)
-    body, media_type, name = statement_file(statement_from_json(data), kind)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(body, media_type=media_type, headers=headers)
+        return refusal(404 if code == "NOT_FOUND" else 409, code, message)
+    return attachment(*statement_file(statement_from_json(data), kind))
 
 
 routes = [Route("/settlement/statements/{period:int}.{kind:str}", download, methods=["GET"])]
