@@ -48,7 +48,8 @@ PERIODS = """query Periods($first: Int!) { settlementPeriods(first: $first) {
   id label startsAt endsAt status closedAt captures digest } }"""
 # Everything a statement holds: the node rebuilds it to render CSV and PDF itself.
 STATEMENT_FIELDS = """periodId periodLabel startsAt endsAt closedAt shop shopNameFa shopNameEn
-  funding grossReceivableRial feesRial grossPayableRial coveredByPrepaymentRial positionRial
+  funding grossReceivableRial feesRial grossPayableRial coveredByPrepaymentRial correctionsRial
+  positionRial
   digest lines { kind ref at receipt holdId lotId valueKind issuer redeemer grossRial feeRial
   netRial memo } payments { payer payee amountRial kind }"""
 STATEMENT = f"""query Statement($period: Int!) {{ settlementStatement(periodId: $period) {{

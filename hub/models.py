@@ -434,6 +434,9 @@ class ValueLot(Base):
     # Owed back to the issuer: the share of a refunded purchase's value that was held or
     # spent when the refund came. Taken as soon as value comes back into the lot.
     clawback_due: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Paid for from the issuer's prepayment when issued (prepaid funding): its captures are
+    # covered at settlement, and what comes back of it returns to that prepayment.
+    prepaid: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class ValueTransaction(Base):
@@ -613,6 +616,24 @@ class SettlementItem(Base):
     creditor: Mapped[str] = mapped_column(String(40))
     gross_rial: Mapped[int] = mapped_column(BigInteger)
     fee_rial: Mapped[int] = mapped_column(BigInteger)
+    # The rate it was settled at (a refund line reverses at its capture's rate) and
+    # whether its lot was paid for in advance (prepaid funding).
+    fee_bp: Mapped[int] = mapped_column(Integer)
+    covered: Mapped[bool] = mapped_column(Boolean)
+
+
+class SettlementPending(Base):
+    """What the next close has to settle: every capture or refund line and every expiry
+    of value, written in the same transaction as it (an outbox). A close takes what
+    happened before its period's end and removes it here; so a close reads what is new,
+    never the whole history, and a line that commits late waits for the next close."""
+
+    __tablename__ = "settlement_pending"
+    __table_args__ = (CheckConstraint("kind IN ('capture', 'expiry')", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # value_redemptions.id for a capture; value_transactions.id for an expiry.
+    ref_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class SettlementBreakage(Base):
@@ -716,7 +737,8 @@ class PrepaidMovement(Base):
     __tablename__ = "prepaid_movements"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('deposit', 'issue', 'clawback', 'breakage', 'refused')", name="kind"
+            "kind IN ('deposit', 'issue', 'clawback', 'breakage', 'refused', 'own_spend')",
+            name="kind",
         ),
     )
 

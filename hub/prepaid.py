@@ -120,31 +120,37 @@ async def deposit(
     return found
 
 
-async def draw_for_issue(session: AsyncSession, shop: str, value_rial: int, key: str) -> None:
+async def draw_for_issue(session: AsyncSession, shop: str, value_rial: int, key: str) -> bool:
     """Under prepaid funding, value a shop issues is paid from its balance: refused when
-    the balance cannot cover it, or issued and flagged (by policy). Nothing under postpaid."""
+    the balance cannot cover it, or issued and flagged (by policy: the shortfall is a top-up
+    to pay at the next close). Returns whether the value was paid for in advance; under
+    postpaid funding it is not."""
     _version, policy = await settlement_policy.current(session)
     if policy.funding != "prepaid" or value_rial <= 0:
-        return
+        return False
     key = f"issue:{key}"
     if await _seen(session, key) is not None:
-        return
+        return True
     floor = 0 if policy.when_prepaid_exhausted == "refuse" else None
     reason = f"network value issued ({key})"
     if await _move(session, shop, "issue", -value_rial, key, reason, floor=floor) is None:
-        await _move(session, shop, "refused", 0, key, reason, requested=value_rial)
+        refused = f"refused:{key}"  # its own key: a later attempt may find money there
+        if await _seen(session, refused) is None:
+            await _move(session, shop, "refused", 0, refused, reason, requested=value_rial)
         raise PrepaidExhausted(
             "PREPAID_EXHAUSTED",
             f"{shop}'s prepaid balance cannot cover {value_rial} Rial of network value",
         )
+    return True
 
 
 async def give_back(
     session: AsyncSession, shop: str, kind: str, value_rial: int, key: str, reason: str
 ) -> None:
-    """Value that returns to the issuer under prepaid funding (a clawback, breakage)."""
-    _version, policy = await settlement_policy.current(session)
-    if policy.funding != "prepaid" or value_rial <= 0 or await _seen(session, key) is not None:
+    """Value paid for in advance that returns to its issuer's balance (a clawback, its
+    breakage, its own value spent at its own shop); negative: drawn again (such a spend
+    refunded). Once per key."""
+    if value_rial == 0 or await _seen(session, key) is not None:
         return
     await _move(session, shop, kind, value_rial, key, reason)
 

@@ -40,11 +40,15 @@ async def record(
 
 
 async def between(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-    """Each shop's sales on the Tehran days the window [start, end) touches."""
+    """Each shop's sales on the Tehran days that begin within [start, end): a day belongs
+    to the period its midnight falls in, so periods cut short never count a day twice."""
+    first = tehran_day(start)
+    if dt.datetime.combine(first, dt.time(), tzinfo=TEHRAN) < start:
+        first += dt.timedelta(days=1)
     last = tehran_day(end - dt.timedelta(microseconds=1))
     rows = await session.execute(
         select(ShopSalesDay.shop, func.sum(ShopSalesDay.sales_rial))
-        .where(ShopSalesDay.day >= tehran_day(start), ShopSalesDay.day <= last)
+        .where(ShopSalesDay.day >= first, ShopSalesDay.day <= last)
         .group_by(ShopSalesDay.shop)
     )
     return {shop: int(total or 0) for shop, total in rows.all()}

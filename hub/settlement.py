@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hub import prepaid, sales, settlement_policy
@@ -29,11 +29,14 @@ from hub.models import (
     SettlementInstruction,
     SettlementItem,
     SettlementLine,
+    SettlementPending,
     SettlementPeriod,
     SettlementPolicyVersion,
     SettlementPosition,
     Shop,
     ValueHold,
+    ValueLot,
+    ValuePosting,
     ValueRedemption,
     ValueTransaction,
 )
@@ -175,16 +178,8 @@ async def close(
     weights = await sales.between(session, period.starts_at, period.ends_at) if needs_sales else {}
     result = clearing.result(weights)
     await _write_result(session, period, result, now, corrections)
-    for shop, amount in result.breakage_to_issuer.items():
-        await prepaid.give_back(
-            session,
-            shop,
-            "breakage",
-            amount,
-            f"breakage:{period.id}:{shop}",
-            f"expired value returned at the close of period {period.id}",
-        )
-    summary = _summary(result, clearing.count, version, weights)
+    topups = await _prepayments(session, period, result)
+    summary = _summary(result, clearing.count, version, weights) | {"prepaid_topups": topups}
     period.status, period.closed_at, period.closed_by = "closed", now, actor
     period.policy_version, period.captures = version, clearing.count
     period.result, period.digest = summary, digest_of(summary)
@@ -203,103 +198,122 @@ async def close(
     return Closed(period, False)
 
 
+LineRow = tuple[Any, ...]  # id, issuer, redeemer, amount, hold, lot, lot paid in advance, …
+
+
 async def _lines(
     conn: AsyncConnection, clearing: Clearing, *, ends_at: dt.datetime | None, period_id: int | None
-) -> AsyncIterator[tuple[Redemption, tuple[Any, ...]]]:
+) -> AsyncIterator[tuple[Redemption, LineRow]]:
     """Capture and refund lines in the order they were written, page by page, as the
-    engine's input: those not settled yet that happened before ``ends_at`` (closing), or
-    those ``period_id`` settled, with what it settled them as (auditing). A refund line
-    knows what the earlier lines of its capture (same hold and lot) came to."""
-    r, item = ValueRedemption, SettlementItem
+    engine's input: those waiting in the settlement outbox that happened before
+    ``ends_at`` (closing: each page leaves the outbox), or those ``period_id`` settled,
+    with what it settled them as (auditing). A refund line reverses its capture at the
+    capture's own rate, cumulatively over the earlier lines of that capture."""
+    r, item, pending = ValueRedemption, SettlementItem, SettlementPending
     columns = [r.id, r.issuer_shop, r.redeemer_shop, r.amount_rial, r.hold_id, r.lot_id]
     last = 0
     while True:
+        query = select(*columns, ValueLot.prepaid).join(ValueLot, ValueLot.id == r.lot_id)
         if period_id is not None:
             query = (
-                select(*columns, item.gross_rial, item.fee_rial)
+                query.add_columns(item.gross_rial, item.fee_rial, item.fee_bp, item.covered)
                 .join(item, item.redemption_id == r.id)
-                .where(item.period_id == period_id, r.id > last)
+                .where(item.period_id == period_id)
             )
         else:
-            query = select(*columns).where(r.created_at < ends_at, r.id > last)
-        page: Sequence[Any] = (await conn.execute(query.order_by(r.id).limit(PAGE))).all()
+            query = query.join(
+                pending, (pending.kind == "capture") & (pending.ref_id == r.id)
+            ).where(r.created_at < ends_at)
+        page: Sequence[Any] = (
+            await conn.execute(query.where(r.id > last).order_by(r.id).limit(PAGE))
+        ).all()
         if not page:
             return
         last = page[-1][0]
         if period_id is None:
-            # Lines settled by an earlier period (one index range read per page, rather
-            # than an anti-join the planner may answer by hashing every item each time).
-            settled = set(
-                (
-                    await conn.scalars(
-                        select(item.redemption_id).where(
-                            item.redemption_id.between(page[0][0], last)
-                        )
-                    )
-                ).all()
+            await conn.execute(
+                delete(pending).where(
+                    pending.kind == "capture", pending.ref_id.in_([row[0] for row in page])
+                )
             )
-            page = [row for row in page if row[0] not in settled]
         priors = await _priors(conn, [row for row in page if row[3] < 0])
         for row in page:
             rid, issuer, redeemer, amount = row[:4]
+            prior, rate = priors.get(rid, (0, None))
             yield (
                 Redemption(
                     f"redemption:{rid}",
                     issuer,
                     redeemer,
                     amount,
-                    clearing.fee_bp(issuer, redeemer),
-                    priors.get(rid, 0),
+                    clearing.fee_bp(issuer, redeemer) if rate is None else rate,
+                    prior,
+                    covered=bool(row[6]),
                 ),
-                tuple(row[6:]),
+                tuple(row),
             )
 
 
-async def _priors(conn: AsyncConnection, refunds: Sequence[Any]) -> dict[int, int]:
-    """For each refund line: the sum of the lines of the same hold and lot written before
-    it (one query per page; refunds are few)."""
+async def _priors(
+    conn: AsyncConnection, refunds: Sequence[Any]
+) -> dict[int, tuple[int, int | None]]:
+    """For each refund line: what the earlier lines of its capture (same hold and lot)
+    came to, and the rate its capture was settled at (None: the capture is settled in this
+    same close, at today's rate). One query per page; refunds are few."""
     if not refunds:
         return {}
-    r = ValueRedemption
+    r, item = ValueRedemption, SettlementItem
     rows = await conn.execute(
-        select(r.id, r.hold_id, r.lot_id, r.amount_rial)
+        select(r.id, r.hold_id, r.lot_id, r.amount_rial, item.fee_bp)
+        .outerjoin(item, item.redemption_id == r.id)
         .where(r.hold_id.in_({row[4] for row in refunds}), r.id <= max(row[0] for row in refunds))
         .order_by(r.id)
     )
     running: dict[tuple[str, int], int] = defaultdict(int)
+    rates: dict[tuple[str, int], int | None] = {}
     wanted = {row[0] for row in refunds}
-    out: dict[int, int] = {}
-    for rid, hold_id, lot_id, amount in rows.all():
+    out: dict[int, tuple[int, int | None]] = {}
+    for rid, hold_id, lot_id, amount, rate in rows.all():
+        key = (hold_id, lot_id)
+        rates.setdefault(key, rate)  # the first line of a hold and lot is its capture
         if rid in wanted:
-            out[rid] = running[(hold_id, lot_id)]
-        running[(hold_id, lot_id)] += amount
+            out[rid] = (running[key], rates[key])
+        running[key] += amount
     return out
 
 
 async def _settle_captures(
     session: AsyncSession, period: SettlementPeriod, clearing: Clearing
 ) -> None:
-    """Every capture and refund line up to the period's end not settled before (those that
-    committed late included)."""
+    """Every capture and refund line waiting that happened before the period's end (those
+    that committed late included)."""
     conn = await session.connection()
-    rows: list[tuple[int, int, str, str, int, int]] = []
-    async for line, _ in _lines(conn, clearing, ends_at=period.ends_at, period_id=None):
+    rows: list[tuple[Any, ...]] = []
+    async for line, _row in _lines(conn, clearing, ends_at=period.ends_at, period_id=None):
         o = clearing.add(line)
         rid = int(line.ref.removeprefix("redemption:"))
-        rows.append((rid, period.id, o.debtor, o.creditor, o.gross_rial, o.fee_rial))
+        rows.append(
+            (
+                rid,
+                period.id,
+                o.debtor,
+                o.creditor,
+                o.gross_rial,
+                o.fee_rial,
+                line.fee_bp,
+                line.covered,
+            )
+        )
         if len(rows) == PAGE:
-            await _write_items(conn, rows)
+            await _copy(conn, ITEMS, ITEM_COLUMNS, rows)
             rows = []
-    await _write_items(conn, rows)
-
-
-ITEM_COLUMNS = ("redemption_id", "period_id", "debtor", "creditor", "gross_rial", "fee_rial")
-
-
-async def _write_items(
-    conn: AsyncConnection, rows: list[tuple[int, int, str, str, int, int]]
-) -> None:
     await _copy(conn, ITEMS, ITEM_COLUMNS, rows)
+
+
+ITEM_COLUMNS = (
+    *("redemption_id", "period_id", "debtor", "creditor"),
+    *("gross_rial", "fee_rial", "fee_bp", "covered"),
+)
 
 
 async def _copy(
@@ -318,33 +332,46 @@ async def _copy(
     await conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
+def _expiries() -> Any:
+    """Expiry transactions with their issuer, worth and whether the lot was paid for in
+    advance (an expiry moves one lot)."""
+    t = ValueTransaction
+    return (
+        select(t.id, t.shop, t.value_rial, ValueLot.prepaid)
+        .join(
+            ValuePosting, (ValuePosting.transaction_id == t.id) & ValuePosting.lot_id.is_not(None)
+        )
+        .join(ValueLot, ValueLot.id == ValuePosting.lot_id)
+    )
+
+
 async def _count_breakage(
     session: AsyncSession, period: SettlementPeriod, clearing: Clearing
 ) -> None:
-    t, seen = ValueTransaction, SettlementBreakage
+    t, pending = ValueTransaction, SettlementPending
     conn = await session.connection()
     rows = (
         await conn.execute(
-            select(t.id, t.shop, t.value_rial)
-            .outerjoin(seen, seen.transaction_id == t.id)
-            .where(
-                t.kind == "expire",
-                seen.transaction_id.is_(None),
-                t.created_at < period.ends_at,
-                t.value_rial > 0,
-            )
+            _expiries()
+            .join(pending, (pending.kind == "expiry") & (pending.ref_id == t.id))
+            .where(t.created_at < period.ends_at)
             .order_by(t.id)
         )
     ).all()
-    for _tid, issuer, worth in rows:
-        clearing.add_breakage(issuer or "", worth)
+    for _tid, issuer, worth, covered in rows:
+        clearing.add_breakage(issuer or "", worth, bool(covered))
     if rows:
         await conn.execute(
             insert(BREAKAGE_ROWS),
             [
                 {"transaction_id": tid, "period_id": period.id, "issuer": issuer, "amount_rial": v}
-                for tid, issuer, v in rows
+                for tid, issuer, v, _covered in rows
             ],
+        )
+        await conn.execute(
+            delete(pending).where(
+                pending.kind == "expiry", pending.ref_id.in_([row[0] for row in rows])
+            )
         )
 
 
@@ -441,6 +468,35 @@ async def _write_result(
     await session.flush()
 
 
+async def _prepayments(
+    session: AsyncSession, period: SettlementPeriod, result: PeriodResult
+) -> dict[str, int]:
+    """What goes back to the shops' prepayments at this close — expired value by policy,
+    value paid for in advance and spent at its own shop — then the top-up each shop owes
+    whose balance is below zero (issued on credit, flagged): an instruction to pay in."""
+    returns = [
+        ("breakage", result.breakage_to_issuer, "expired value returned"),
+        ("own_spend", result.own_spent, "spent at the shop that paid for it"),
+    ]
+    for kind, amounts, why in returns:
+        for shop, amount in amounts.items():
+            key, reason = f"{kind}:{period.id}:{shop}", f"{why} (period {period.id})"
+            await prepaid.give_back(session, shop, kind, amount, key, reason)
+    topups = {shop: -b for shop, b in sorted((await prepaid.balances(session)).items()) if b < 0}
+    for shop, amount in topups.items():
+        session.add(
+            SettlementInstruction(
+                period_id=period.id,
+                party=shop,
+                direction="to_fund",
+                amount_rial=amount,
+                kind="prepaid_topup",
+            )
+        )
+    await session.flush()
+    return topups
+
+
 def _summary(
     result: PeriodResult, captures: int, version: int, weights: dict[str, int]
 ) -> dict[str, Any]:
@@ -465,6 +521,7 @@ def _summary(
         ],
         "pairs": [[d, c, g, f] for (d, c), (g, f) in result.pairs.items()],
         "campaign_shares": result.campaign_shares,
+        "own_spent": result.own_spent,
         "sales_rial": weights,
     }
 
@@ -669,14 +726,15 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
         )
     payments = [
         Payment(
-            payer=i["party"] if i["direction"] == "to_fund" else FUND,
-            payee=FUND if i["direction"] == "to_fund" else i["party"],
-            amount_rial=int(i["amount_rial"]),
-            kind=i["kind"],
+            payer=i.party if i.direction == "to_fund" else FUND,
+            payee=FUND if i.direction == "to_fund" else i.party,
+            amount_rial=i.amount_rial,
+            kind=i.kind,
         )
-        for i in summary["instructions"]
-        if i["party"] == shop
+        for i in await instructions(session, period_id)
+        if i.party == shop
     ]
+    redeemed = [x for x in lines if x.kind == REDEEMED_HERE]
     return Statement(
         period_id=period.id,
         period_label=jalali_label(period.starts_at, period.ends_at),
@@ -687,11 +745,12 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
         shop_name_fa=names.name_fa,
         shop_name_en=names.name_en,
         funding=summary["funding"],
-        gross_receivable_rial=0
-        if position is None
-        else position.receivable_rial + position.fees_rial,
-        fees_rial=0 if position is None else position.fees_rial,
-        gross_payable_rial=0 if position is None else position.payable_rial,
+        gross_receivable_rial=sum(x.gross_rial for x in redeemed),
+        fees_rial=sum(x.fee_rial for x in redeemed),
+        gross_payable_rial=-sum(
+            x.net_rial for x in lines if x.kind not in (REDEEMED_HERE, CORRECTION)
+        ),
+        corrections_rial=sum(x.net_rial for x in lines if x.kind == CORRECTION),
         position_rial=0 if position is None else position.position_rial,
         covered_by_prepayment_rial=0 if position is None else position.covered_rial,
         lines=lines,
@@ -758,35 +817,56 @@ async def verify(session: AsyncSession, period_id: int) -> list[str]:
     # 1. From the captures: the value ledger's own lines, settled again.
     clearing = Clearing(policy)
     conn = await session.connection()
-    async for line, (gross, fee) in _lines(conn, clearing, ends_at=None, period_id=period_id):
+    async for line, row in _lines(conn, clearing, ends_at=None, period_id=period_id):
         o = clearing.add(line)
-        if (o.gross_rial, o.fee_rial) != (gross, fee):
-            now_is = f"{o.gross_rial}/{o.fee_rial}"
-            problems.append(f"{line.ref}: settled as {gross}/{fee}, recomputed {now_is}")
+        gross, fee, rate, covered = row[7:11]
+        if (o.gross_rial, o.fee_rial, line.fee_bp, line.covered) != (gross, fee, rate, covered):
+            now_is = f"{o.gross_rial}/{o.fee_rial} at {line.fee_bp} bp"
+            problems.append(
+                f"{line.ref}: settled as {gross}/{fee} at {rate} bp, recomputed {now_is}"
+            )
     for c in await _booked_corrections(session, period_id):
         clearing.add_correction(f"correction:{c.id}", c.party, c.amount_rial)
     expired = await conn.execute(
-        select(
-            SettlementBreakage.issuer, ValueTransaction.value_rial, SettlementBreakage.amount_rial
-        )
-        .join(ValueTransaction, ValueTransaction.id == SettlementBreakage.transaction_id)
+        _expiries()
+        .add_columns(SettlementBreakage.amount_rial)
+        .join(SettlementBreakage, SettlementBreakage.transaction_id == ValueTransaction.id)
         .where(SettlementBreakage.period_id == period_id)
     )
-    for issuer, worth, counted in expired.all():
+    for _tid, issuer, worth, covered, counted in expired.all():
         if worth != counted:
             problems.append(f"breakage of {issuer}: counted {counted}, ledger says {worth}")
-        clearing.add_breakage(issuer, worth)
-    again = _summary(
-        clearing.result(stored.get("sales_rial") or {}),
-        clearing.count,
-        period.policy_version or 0,
-        stored.get("sales_rial") or {},
-    )
+        clearing.add_breakage(issuer or "", worth, bool(covered))
+    weights = stored.get("sales_rial") or {}
+    if any(c.rule == "sales_share" for c in policy.cost_sharing):
+        weights = await sales.between(session, period.starts_at, period.ends_at)
+    result = clearing.result(weights)
+    again = _summary(result, clearing.count, period.policy_version or 0, weights)
+    again["prepaid_topups"] = stored.get("prepaid_topups", {})  # the balances then, not now
     for key in sorted(set(again) | set(stored)):
         if _normal(again.get(key)) != _normal(stored.get(key)):
             problems.append(f"{key}: stored {stored.get(key)!r}, recomputed {again.get(key)!r}")
     if digest_of(stored) != period.digest:
         problems.append("the stored result does not match its digest")
+    # The rows mall finance pays from and shops read say what was recomputed.
+    expected = sorted(
+        [(i.shop, i.direction, i.amount_rial, i.kind) for i in result.instructions]
+        + [
+            (shop, "to_fund", amount, "prepaid_topup")
+            for shop, amount in again["prepaid_topups"].items()
+        ]
+    )
+    rows = sorted(
+        (i.party, i.direction, i.amount_rial, i.kind)
+        for i in await instructions(session, period_id)
+    )
+    if rows != expected:
+        problems.append(f"payment instructions: stored {rows}, recomputed {expected}")
+    stored_positions = {p.party: p.position_rial for p in await positions(session, period_id)}
+    if stored_positions != {
+        k: v for k, v in result.positions.items() if k in stored_positions or v
+    }:
+        problems.append(f"positions: stored {stored_positions}, recomputed {result.positions}")
     # 2. From the journal: balanced entries; every receivable and payable cleared; the
     #    positions and instructions are what the entries say.
     balances: dict[str, int] = {}
@@ -822,6 +902,7 @@ async def verify(session: AsyncSession, period_id: int) -> list[str]:
     paid = sum(
         (-1 if i.direction == "to_fund" else 1) * i.amount_rial
         for i in await instructions(session, period_id)
+        if i.kind != "prepaid_topup"  # a request to pay in advance, not this period's dues
     )
     if balances.get("fund:payments", 0) != paid:
         problems.append(

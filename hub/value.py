@@ -35,6 +35,7 @@ from hub.models import (
     IssuancePolicy,
     LocalBalance,
     PointValue,
+    SettlementPending,
     Shop,
     ValueHold,
     ValueHoldLot,
@@ -78,6 +79,7 @@ log = logging.getLogger(__name__)
 POSTINGS: Table = ValuePosting.__table__  # type: ignore[assignment]
 REDEMPTIONS: Table = ValueRedemption.__table__  # type: ignore[assignment]
 LOTS: Table = ValueLot.__table__  # type: ignore[assignment]
+PENDING: Table = SettlementPending.__table__  # type: ignore[assignment]
 
 
 class NetworkValueError(HubError):
@@ -315,9 +317,10 @@ async def issue(
     if not 0 < data.amount <= MAX_RIAL:
         raise NetworkValueError("INVALID_INPUT", "amount must be positive", "amount")
     unit = unit_of(data.kind)
+    funded = False
     if ":" not in data.issuer:  # a shop (a campaign's value is paid for by its sharing rule)
         worth = data.amount * (data.rial_per_point if unit == "point" else 1)
-        await prepaid.draw_for_issue(session, data.issuer, worth, data.key)
+        funded = await prepaid.draw_for_issue(session, data.issuer, worth, data.key)
     lot = ValueLot(
         pseudonym=data.pseudonym,
         kind=data.kind,
@@ -333,6 +336,7 @@ async def issue(
         origin=data.origin[:120],
         issue_key=data.key,
         created_at=now,
+        prepaid=funded,
     )
     session.add(lot)
     await session.flush()
@@ -467,7 +471,7 @@ async def _clawback(
         else [],
         now,
     )
-    if take and ":" not in lot.issuer_shop:
+    if take and lot.prepaid:  # what the issuer paid for in advance goes back to it
         worth = take * lot.rial_per_point
         await prepaid.give_back(session, lot.issuer_shop, "clawback", worth, key, why)
 
@@ -743,7 +747,13 @@ class _Moves:
         if self.redemptions:
             conn = await session.connection()
             rows = [{**r, "transaction_id": txn} for r in self.redemptions]
-            await conn.execute(insert(REDEMPTIONS), rows)
+            ids = await conn.execute(
+                insert(REDEMPTIONS).returning(REDEMPTIONS.c.id, sort_by_parameter_order=True),
+                rows,
+            )
+            # The settlement outbox: the next close settles these lines.
+            pending = [{"kind": "capture", "ref_id": rid} for rid in ids.scalars()]
+            await conn.execute(insert(PENDING), pending)
 
 
 async def _release(
@@ -910,7 +920,7 @@ async def expire_lots(
     for lot in lots:
         gone = lot.remaining - lot.held
         unit = unit_of(lot.kind)
-        await _record(
+        txn = await _record(
             session,
             Entry(
                 kind="expire",
@@ -925,6 +935,10 @@ async def expire_lots(
             ),
             [Leg("available", unit, -gone, lot_id=lot.id), Leg("expired", unit, gone)],
             now,
+        )
+        # Breakage, for the settlement that follows.
+        await (await session.connection()).execute(
+            insert(PENDING), [{"kind": "expiry", "ref_id": txn}]
         )
     return len(lots)
 
@@ -1004,6 +1018,7 @@ async def _refund_lot(
         origin=f"lot:{original.id}",
         issue_key=f"refund-lot:{key}",
         created_at=now,
+        prepaid=original.prepaid,
     )
     session.add(lot)
     await session.flush()

@@ -72,6 +72,7 @@ class SettlementStatement:
     fees_rial: Rial
     gross_payable_rial: Rial
     covered_by_prepayment_rial: Rial
+    corrections_rial: Rial = strawberry.field(description="Corrections of earlier periods.")
     position_rial: Rial = strawberry.field(description="+ the fund owes the shop, - it owes.")
     digest: str = strawberry.field(description="SHA-256 of the period's closed result.")
     lines: list[SettlementStatementLine]
@@ -93,6 +94,7 @@ class SettlementStatement:
             fees_rial=Rial(s.fees_rial),
             gross_payable_rial=Rial(s.gross_payable_rial),
             covered_by_prepayment_rial=Rial(s.covered_by_prepayment_rial),
+            corrections_rial=Rial(s.corrections_rial),
             position_rial=Rial(s.position_rial),
             digest=s.digest,
             lines=[
@@ -147,6 +149,7 @@ def statement_from_json(data: dict[str, Any]) -> Statement:
         fees_rial=int(data["feesRial"]),
         gross_payable_rial=int(data["grossPayableRial"]),
         covered_by_prepayment_rial=int(data["coveredByPrepaymentRial"]),
+        corrections_rial=int(data["correctionsRial"]),
         position_rial=int(data["positionRial"]),
         digest=data["digest"],
         lines=[

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from settlement.policy import CostSharing, SettlementPolicy
 
@@ -50,6 +50,8 @@ class Redemption:
     # A refund's line: what earlier lines of the same capture (hold and lot) came to, so
     # the fee is reversed cumulatively and a capture refunded in parts nets to nothing.
     prior_rial: int = 0
+    # The lot was paid for in advance from the issuer's prepayment (prepaid funding).
+    covered: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,17 +179,17 @@ class PeriodResult:
     breakage_to_issuer: dict[str, int]  # prepaid: returned to each issuer's prepayment
     pairs: dict[tuple[str, str], tuple[int, int]]  # (debtor, creditor) -> (gross, fee)
     campaign_shares: dict[str, dict[str, int]]  # campaign -> payer -> share
+    # Value paid for in advance and spent at its own issuer: back to its prepayment.
+    own_spent: dict[str, int] = field(default_factory=dict)
+    breakage_billed_rial: int = 0  # expired value not paid for in advance, billed at close
 
     @property
     def positions(self) -> dict[str, int]:
         """Every participant's net position; with the fund's, they sum to zero."""
         out = {name: p.position_rial for name, p in sorted(self.parties.items())}
         corrected = sum(p.corrected_rial for p in self.parties.values())
-        out[FUND] = self.fees_rial + self.breakage_to_fund_payable() - corrected
+        out[FUND] = self.fees_rial + self.breakage_billed_rial - corrected
         return out
-
-    def breakage_to_fund_payable(self) -> int:
-        return sum(p.breakage_rial for p in self.parties.values())
 
     @property
     def gross_payable(self) -> dict[str, int]:
@@ -209,8 +211,11 @@ class Clearing:
     def __init__(self, policy: SettlementPolicy) -> None:
         self.policy = policy
         self._sharing = policy.sharing()
-        self._pairs: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        self._breakage: dict[str, int] = defaultdict(int)
+        # (debtor, creditor) -> [gross, fee, of gross: paid for in advance]
+        self._pairs: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        # issuer -> [not paid for in advance, paid for in advance]
+        self._breakage: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self._own: dict[str, int] = defaultdict(int)
         self._fees: dict[tuple[str, str], int] = {}  # per pair: looked up once per close
         self._corrections: list[tuple[str, str, int]] = []
         self.count = 0
@@ -226,20 +231,35 @@ class Clearing:
         """Settle one redemption and count it into its pair."""
         o = settle(r)
         self.count += 1
-        if o.gross_rial or o.fee_rial:
+        if r.issuer == r.redeemer:
+            if r.covered:  # paid for in advance, spent at home: the prepayment goes back
+                self._own[r.issuer] += r.amount_rial
+        elif o.gross_rial or o.fee_rial:
             pair = self._pairs[(o.debtor, o.creditor)]
             pair[0] += o.gross_rial
             pair[1] += o.fee_rial
+            if r.covered:
+                pair[2] += o.gross_rial
         return o
 
-    def add_breakage(self, issuer: str, amount_rial: int) -> None:
-        """Value of ``issuer`` that expired unspent in the period (negative: returned)."""
-        self._breakage[issuer] += amount_rial
+    def add_breakage(self, issuer: str, amount_rial: int, covered: bool = False) -> None:
+        """Value of ``issuer`` that expired unspent in the period; ``covered``: it was paid
+        for in advance."""
+        self._breakage[issuer][1 if covered else 0] += amount_rial
 
     def add_correction(self, ref: str, party: str, amount_rial: int) -> None:
         """A correction of an earlier period, booked in this one: the fund owes ``party``
         ``amount_rial`` more (negative: the party owes the fund)."""
         self._corrections.append((ref, party, amount_rial))
+
+    def _rule(self, issuer: str) -> CostSharing | None:
+        """Who pays for value a campaign issued: its declared rule, or the mall when none
+        was declared (a campaign is never a party that could be billed)."""
+        if issuer in self._sharing:
+            return self._sharing[issuer]
+        if issuer.startswith("campaign:"):
+            return CostSharing(issuer=issuer, rule="mall")
+        return None
 
     def result(self, sales_rial: Mapping[str, int] | None = None) -> PeriodResult:
         sales = sales_rial or {}
@@ -247,16 +267,17 @@ class Clearing:
         entries: list[Entry] = []
         fees = 0
         campaign_totals: dict[str, int] = defaultdict(int)
-        for (debtor, creditor), (gross, fee) in sorted(self._pairs.items()):
+        for (debtor, creditor), (gross, fee, covered) in sorted(self._pairs.items()):
             if not (gross or fee):
                 continue
             parties[creditor].receivable_rial += gross - fee
             parties[creditor].fees_rial += fee
             fees += fee
-            if debtor in self._sharing:
+            if self._rule(debtor) is not None:
                 campaign_totals[debtor] += gross
             else:
                 parties[debtor].payable_rial += gross
+                parties[debtor].covered_rial += covered
             entries.append(
                 Entry(
                     f"{debtor}>{creditor}",
@@ -266,9 +287,12 @@ class Clearing:
                     ),
                 )
             )
+        to_fund, to_issuer, billed = self._expired(parties, entries, campaign_totals)
         shares: dict[str, dict[str, int]] = {}
         for campaign, total in sorted(campaign_totals.items()):
-            shares[campaign] = split_cost(total, self._sharing[campaign], sales)
+            rule = self._rule(campaign)
+            assert rule is not None
+            shares[campaign] = split_cost(total, rule, sales)
             for payer, share in shares[campaign].items():
                 parties[payer].payable_rial += share
                 parties[payer].campaign_rial += share
@@ -280,35 +304,6 @@ class Clearing:
                         (payable(campaign), total),
                         *((payable(p), -s) for p, s in shares[campaign].items()),
                     ),
-                )
-            )
-        to_fund = 0
-        to_issuer: dict[str, int] = {}
-        for issuer, amount in sorted(self._breakage.items()):
-            if not amount:
-                continue
-            if self.policy.breakage == "issuer":
-                if self.policy.funding == "prepaid":
-                    to_issuer[issuer] = amount
-                continue  # postpaid: the issuer never paid for what expired
-            if self.policy.funding == "prepaid":
-                # The fund keeps that part of the issuer's prepayment.
-                to_fund += amount
-                entries.append(
-                    Entry(
-                        f"breakage:{issuer}",
-                        "breakage",
-                        _lines((prepaid(issuer), -amount), (BREAKAGE_INCOME, amount)),
-                    )
-                )
-                continue
-            parties[issuer].payable_rial += amount
-            parties[issuer].breakage_rial += amount
-            entries.append(
-                Entry(
-                    f"breakage:{issuer}",
-                    "breakage",
-                    _lines((payable(issuer), -amount), (BREAKAGE_INCOME, amount)),
                 )
             )
         for ref, party, amount in self._corrections:
@@ -329,34 +324,69 @@ class Clearing:
             entries=entries,
             instructions=instructions,
             fees_rial=fees,
-            breakage_to_fund_rial=to_fund + sum(p.breakage_rial for p in parties.values()),
+            breakage_to_fund_rial=to_fund + billed,
+            breakage_billed_rial=billed,
             breakage_to_issuer=to_issuer,
             pairs={k: (v[0], v[1]) for k, v in sorted(self._pairs.items()) if v[0] or v[1]},
             campaign_shares=shares,
+            own_spent=dict(sorted((k, v) for k, v in self._own.items() if v)),
         )
         check(result)
         return result
 
+    def _expired(
+        self, parties: dict[str, Party], entries: list[Entry], campaign_totals: dict[str, int]
+    ) -> tuple[int, dict[str, int], int]:
+        """Breakage by policy: to the issuer (what it paid in advance goes back to its
+        prepayment; what it did not pay for costs nothing) or to the fund (it keeps what was
+        paid in advance, and bills the rest: to the issuer, or by a campaign's rule)."""
+        to_fund = billed_total = 0
+        to_issuer: dict[str, int] = {}
+        for issuer, (billed, covered) in sorted(self._breakage.items()):
+            if self.policy.breakage == "issuer":
+                if covered:
+                    to_issuer[issuer] = covered
+                continue
+            if covered:
+                to_fund += covered
+                entries.append(
+                    Entry(
+                        f"breakage:{issuer}:prepaid",
+                        "breakage",
+                        _lines((prepaid(issuer), -covered), (BREAKAGE_INCOME, covered)),
+                    )
+                )
+            if not billed:
+                continue
+            billed_total += billed
+            if self._rule(issuer) is not None:
+                campaign_totals[issuer] += billed
+            else:
+                parties[issuer].payable_rial += billed
+                parties[issuer].breakage_rial += billed
+            entries.append(
+                Entry(
+                    f"breakage:{issuer}",
+                    "breakage",
+                    _lines((payable(issuer), -billed), (BREAKAGE_INCOME, billed)),
+                )
+            )
+        return to_fund, to_issuer, billed_total
+
     def _settle(self, name: str, party: Party, entries: list[Entry]) -> list[Instruction]:
-        """Clear one participant's receivable and payable: by netting and money (postpaid,
-        and always for the mall), or from its prepayment (prepaid)."""
-        r, p = party.receivable_rial, party.payable_rial
-        prepays = self.policy.funding == "prepaid" and name != MALL
-        lines: list[tuple[str, int]] = [(receivable(name), -r), (payable(name), p)]
+        """Clear one participant's receivable and payable: what its prepayment covers is
+        drawn from it; the rest nets against what it receives, and the difference moves as
+        money."""
+        r, p, covered = party.receivable_rial, party.payable_rial, party.covered_rial
+        rest = p - covered
+        party.netted_rial = min(r, rest)
+        money = r - rest
+        lines: list[tuple[str, int]] = [
+            (receivable(name), -r),
+            (payable(name), p),
+            (prepaid(name), -covered),
+        ]
         out: list[Instruction] = []
-        if prepays:
-            # Its campaign shares, breakage and corrections were not prepaid: they net
-            # like postpaid.
-            not_prepaid = party.campaign_rial + party.breakage_rial + party.correction_owed_rial
-            prepaid_part = p - not_prepaid
-            party.covered_rial = prepaid_part
-            rest = p - prepaid_part
-            party.netted_rial = min(r, rest)
-            lines.append((prepaid(name), -prepaid_part))
-            money = r - rest
-        else:
-            party.netted_rial = min(r, p)
-            money = r - p
         if money > 0:
             out.append(Instruction(name, "from_fund", money))
         elif money < 0:

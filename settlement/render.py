@@ -140,6 +140,7 @@ def _totals(s: Statement) -> list[tuple[str, int]]:
         ("fees_rial", s.fees_rial),
         ("gross_payable_rial", s.gross_payable_rial),
         ("covered_by_prepayment_rial", s.covered_by_prepayment_rial),
+        *([("corrections_rial", s.corrections_rial)] if s.corrections_rial else []),
         ("position_rial", s.position_rial),
     ]
 
@@ -312,6 +313,8 @@ def _totals_box(pdf: _StatementPdf, s: Statement) -> None:
     ]
     if s.funding == "prepaid" or s.covered_by_prepayment_rial:
         rows.append(("پوشش‌داده‌شده با پیش‌پرداخت", s.covered_by_prepayment_rial))
+    if s.corrections_rial:
+        rows.append(("اصلاحیه دوره‌های قبل (خالص)", s.corrections_rial))
     # The direction is in the words, so the amount needs no sign.
     rows.append((position_label, abs(s.position_rial)))
     top = pdf.get_y()

@@ -66,6 +66,7 @@ class Statement:
     lines: list[StatementLine] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     digest: str = ""  # SHA-256 of the period's stored result, for audit
+    corrections_rial: int = 0  # corrections of earlier periods booked here (+ owed to us)
 
     @property
     def lines_total_rial(self) -> int:

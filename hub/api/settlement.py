@@ -224,7 +224,15 @@ class SettlementQuery:
         async with sessions(info)() as session:
             version, policy = await settlement_policy.current(session)
             row = await session.get(models.SettlementPolicyVersion, version)
-        return _policy_view(version, row, policy.model_dump(mode="json"))
+        document = policy.model_dump(mode="json")
+        shop = _principal(info).shop
+        if shop is not None:
+            # A shop sees the terms that concern it, not what other pairs agreed.
+            document["agreements"] = [
+                a for a in document["agreements"] if shop in (a["issuer"], a["redeemer"])
+            ]
+            document["cost_sharing"] = [c for c in document["cost_sharing"] if shop in c["shops"]]
+        return _policy_view(version, row, document)
 
     @strawberry.field(
         extensions=requires(*PERIOD_READERS),

@@ -221,7 +221,9 @@ async def test_verify_finds_a_tampered_item_and_a_tampered_result(hub: Hub) -> N
 
     await hub.run(tamper)
     problems = await hub.run(lambda s: settlement.verify(s, period.id))
-    assert problems == ["redemption:1: settled as 10000/0, recomputed 10000/100"]
+    assert problems == [
+        "redemption:1: settled as 10000/0 at 100 bp, recomputed 10000/100 at 100 bp"
+    ]
 
     async def tamper_result(session: AsyncSession) -> None:
         row = await session.get(SettlementPeriod, period.id)
@@ -287,7 +289,7 @@ async def test_prepaid_issuance_is_refused_when_the_balance_is_exhausted(hub: Hu
     assert await hub.run(prepaid.verify) == []
 
 
-async def test_prepaid_flagged_issuance_goes_below_zero_and_the_close_asks_no_payment_for_it(
+async def test_prepaid_flagged_issuance_goes_below_zero_and_the_close_asks_for_a_top_up(
     hub: Hub,
 ) -> None:
     await set_policy(hub, {"funding": "prepaid", "when_prepaid_exhausted": "flag"})
@@ -300,14 +302,28 @@ async def test_prepaid_flagged_issuance_goes_below_zero_and_the_close_asks_no_pa
 
     period = await close_now(hub)
     got = await hub.run(lambda s: settlement.instructions(s, period.id))
-    # Prepaid: the issuers' value was paid for at issuance; the fund pays each redeemer.
-    assert sorted((i.party, i.direction, i.amount_rial) for i in got) == sorted(
-        [(CAFE, "from_fund", 50_000), (BOOKS, "from_fund", 5_000)]
+    # Prepaid: the issuers' value was paid for at issuance, so the fund pays each redeemer;
+    # what each issued beyond its balance is a top-up it pays in.
+    assert sorted((i.party, i.direction, i.amount_rial, i.kind) for i in got) == sorted(
+        [
+            (CAFE, "from_fund", 50_000, "settlement"),
+            (BOOKS, "from_fund", 5_000, "settlement"),
+            (BOOKS, "to_fund", 20_000, "prepaid_topup"),
+            (CAFE, "to_fund", 5_000, "prepaid_topup"),
+        ]
     )
     cafe = await hub.run(lambda s: settlement.statement(s, period.id, CAFE))
     assert cafe.covered_by_prepayment_rial == 5_000
     assert cafe.position_rial == cafe.lines_total_rial == 45_000
+    assert [(p.payer, p.amount_rial, p.kind) for p in cafe.payments if p.payer == CAFE] == [
+        (CAFE, 5_000, "prepaid_topup")
+    ]
     assert await hub.run(lambda s: settlement.verify(s, period.id)) == []
+    # Once the bookshop pays its top-up in, the next close asks it for nothing.
+    await hub.run(lambda s: prepaid.deposit(s, BOOKS, 20_000, "BANK-8", "test:finance"))
+    later = await close_now(hub)
+    again = await hub.run(lambda s: settlement.instructions(s, later.id))
+    assert [(i.party, i.amount_rial, i.kind) for i in again] == [(CAFE, 5_000, "prepaid_topup")]
 
 
 async def test_prepaid_breakage_returns_to_the_issuer_at_close(hub: Hub) -> None:
@@ -599,3 +615,129 @@ async def test_a_correction_is_booked_once_by_the_next_close_and_never_edits_the
     third = await close_now(hub)
     assert third.result is not None
     assert third.result["positions"] == {"fund": 0}
+
+
+# --- What a lot was paid with decides how it settles, whatever the policy says later ----------
+
+
+async def test_value_issued_before_a_switch_to_prepaid_is_still_billed(hub: Hub) -> None:
+    await spend(hub, BOOKS, CAFE, 10_000)  # postpaid: nothing drawn at issuance
+    await set_policy(hub, {"funding": "prepaid"})
+    period = await close_now(hub)
+    got = await hub.run(lambda s: settlement.instructions(s, period.id))
+    assert sorted((i.party, i.direction, i.amount_rial) for i in got) == sorted(
+        [(CAFE, "from_fund", 10_000), (BOOKS, "to_fund", 10_000)]
+    )
+    assert await hub.run(prepaid.balances) == {}
+    assert await hub.run(lambda s: settlement.verify(s, period.id)) == []
+
+
+async def test_value_paid_in_advance_is_not_billed_again_after_a_switch_to_postpaid(
+    hub: Hub,
+) -> None:
+    await set_policy(hub, {"funding": "prepaid"})
+    await hub.run(lambda s: prepaid.deposit(s, BOOKS, 10_000, "BANK-3", "test:finance"))
+    await spend(hub, BOOKS, CAFE, 10_000)
+    await set_policy(hub, {"funding": "postpaid"})
+    period = await close_now(hub)
+    got = await hub.run(lambda s: settlement.instructions(s, period.id))
+    assert [(i.party, i.direction, i.amount_rial) for i in got] == [(CAFE, "from_fund", 10_000)]
+    assert await hub.run(prepaid.balances) == {BOOKS: 0}
+    assert await hub.run(lambda s: settlement.verify(s, period.id)) == []
+
+
+async def test_value_paid_in_advance_and_spent_at_its_own_shop_goes_back_to_the_prepayment(
+    hub: Hub,
+) -> None:
+    await set_policy(hub, {"funding": "prepaid"})
+    await hub.run(lambda s: prepaid.deposit(s, BOOKS, 10_000, "BANK-4", "test:finance"))
+    await spend(hub, BOOKS, BOOKS, 10_000)
+    assert await hub.run(prepaid.balances) == {BOOKS: 0}
+    period = await close_now(hub)
+    assert period.result is not None
+    assert period.result["own_spent"] == {BOOKS: 10_000}
+    assert await hub.run(prepaid.balances) == {BOOKS: 10_000}
+    again = await hub.run(lambda s: settlement.close(s, period.id, "test:finance"))
+    assert again.replayed
+    assert await hub.run(prepaid.balances) == {BOOKS: 10_000}
+    assert await hub.run(prepaid.verify) == []
+
+
+async def test_a_refund_after_a_fee_change_reverses_the_fee_its_capture_paid(hub: Hub) -> None:
+    hold_id = await spend(hub, BOOKS, CAFE, 10_000)  # at face value
+    first = await close_now(hub)
+    await set_policy(hub, {"fee_bp": 1_000})
+    await hub.refund(CAFE, hold_id, 10_000, "refund-1")
+    second = await close_now(hub)
+    totals: dict[str, int] = {}
+    for period in (first, second):
+        assert period.result is not None
+        for party, amount in period.result["positions"].items():
+            totals[party] = totals.get(party, 0) + amount
+        assert await hub.run(lambda s, p=period: settlement.verify(s, p.id)) == []
+    assert totals == {BOOKS: 0, CAFE: 0, "fund": 0}
+
+
+async def test_verify_finds_tampered_payment_instructions_and_sales(hub: Hub) -> None:
+    await set_policy(
+        hub,
+        {
+            "cost_sharing": [
+                {"issuer": "campaign:nowruz", "rule": "sales_share", "shops": [BOOKS, SHOES]}
+            ]
+        },
+    )
+
+    async def sell(session: AsyncSession) -> None:
+        from hub import sales
+
+        await sales.record(session, BOOKS, utcnow(), 100_000, 1)
+        await sales.record(session, SHOES, utcnow(), 300_000, 1)
+
+    await hub.run(sell)
+    await spend(hub, "campaign:nowruz", CAFE, 40_000)
+    period = await close_now(hub)
+    assert period.result is not None
+    assert period.result["campaign_shares"] == {"campaign:nowruz": {BOOKS: 10_000, SHOES: 30_000}}
+    assert await hub.run(lambda s: settlement.verify(s, period.id)) == []
+
+    async def tamper(session: AsyncSession) -> None:
+        # Same total moved: only a per-row comparison sees it.
+        rows = await settlement.instructions(session, period.id)
+        by_party = {r.party: r for r in rows}
+        by_party[BOOKS].amount_rial += 5_000
+        by_party[SHOES].amount_rial -= 5_000
+
+    await hub.run(tamper)
+    problems = await hub.run(lambda s: settlement.verify(s, period.id))
+    assert any(p.startswith("payment instructions: stored") for p in problems)
+
+    async def resell(session: AsyncSession) -> None:
+        from hub import sales
+
+        await sales.record(session, BOOKS, utcnow(), 900_000, 1)
+
+    await hub.run(resell)
+    problems = await hub.run(lambda s: settlement.verify(s, period.id))
+    assert any(p.startswith("sales_rial: stored") for p in problems)
+
+
+async def test_a_day_of_sales_counts_in_the_period_its_midnight_falls_in(hub: Hub) -> None:
+    from hub import sales
+    from settlement.periods import TEHRAN
+
+    midnight = dt.datetime(2026, 12, 1, tzinfo=TEHRAN)
+    next_midnight = midnight + dt.timedelta(days=1)
+
+    async def sell(session: AsyncSession) -> None:
+        await sales.record(session, BOOKS, midnight + dt.timedelta(hours=10), 100, 1)
+        await sales.record(session, BOOKS, next_midnight + dt.timedelta(hours=10), 7, 1)
+
+    await hub.run(sell)
+    noon = midnight + dt.timedelta(hours=12)
+    # A day cut at noon: the morning's period has the day, the afternoon's does not.
+    assert await hub.run(lambda s: sales.between(s, midnight, noon)) == {BOOKS: 100}
+    assert await hub.run(lambda s: sales.between(s, noon, next_midnight)) == {}
+    assert await hub.run(
+        lambda s: sales.between(s, noon, next_midnight + dt.timedelta(hours=1))
+    ) == {BOOKS: 7}

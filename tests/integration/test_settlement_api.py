@@ -108,8 +108,22 @@ def test_mall_finance_closes_and_each_shop_reads_only_its_own_statement(
         # A bad policy is refused with the field at fault; a good one becomes version 1.
         bad = _gql(hub, mall, "SetSettlementPolicy", policy={"feeBp": 20_000})
         assert bad["data"]["setSettlementPolicy"]["code"] == "INVALID_INPUT"
-        good = _gql(hub, mall, "SetSettlementPolicy", policy={"feeBp": 100, "period": "weekly"})
+        good = _gql(
+            hub,
+            mall,
+            "SetSettlementPolicy",
+            policy={
+                "feeBp": 100,
+                "period": "weekly",
+                "agreements": [
+                    {"issuer": SHOES, "redeemer": BOOKS, "feeBp": 100},
+                    {"issuer": SHOES, "feeBp": 100},
+                ],
+            },
+        )
         assert good["data"]["setSettlementPolicy"]["version"] == 1
+        seen_by_books = _gql(hub, books, "SettlementPolicy")["data"]["settlementPolicy"]["policy"]
+        assert seen_by_books["agreements"] == [{"issuer": SHOES, "redeemer": BOOKS, "fee_bp": 100}]
         # Only mall finance sets it: a node's client is refused by scope.
         refused = _gql(hub, books, "SetSettlementPolicy", policy={"feeBp": 0})
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -202,6 +216,8 @@ def test_mall_finance_closes_and_each_shop_reads_only_its_own_statement(
             hub, mall, "RecordPrepayment", shop="no-such-shop", amountRial=5, reference="X"
         )
         assert unknown["data"]["recordPrepayment"]["code"] == "NOT_FOUND"
+        accounts = _gql(hub, mall, "PrepaidAccounts")["data"]["prepaidAccounts"]
+        assert accounts == []  # the refused deposit wrote nothing
         paid = _gql(
             hub, mall, "RecordPrepayment", shop=BOOKS, amountRial=1_000_000, reference="TR-1"
         )

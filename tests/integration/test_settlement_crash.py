@@ -23,6 +23,7 @@ from hub import registry, settlement, value
 from hub.models import (
     SettlementEntry,
     SettlementItem,
+    SettlementPending,
     SettlementPeriod,
     ValueRedemption,
 )
@@ -87,6 +88,13 @@ async def _load(url: str) -> int:
                 ),
                 {"n": CAPTURES - 1},
             )
+            # The settlement outbox, as the value ledger writes it for each line.
+            await conn.execute(
+                text(
+                    "INSERT INTO settlement_pending (kind, ref_id) SELECT 'capture', id "
+                    "FROM value_redemptions ON CONFLICT DO NOTHING"
+                )
+            )
             total = await conn.scalar(select(func.count()).select_from(ValueRedemption))
         # The open period ends now: the close has something to do.
         period = await transaction(sessions, lambda s: settlement.cut(s, "test:finance"))
@@ -106,6 +114,7 @@ async def _state(url: str, period_id: int) -> dict[str, Any]:
             "per_capture": await session.scalar(
                 select(func.count(func.distinct(SettlementItem.redemption_id)))
             ),
+            "pending": await session.scalar(select(func.count()).select_from(SettlementPending)),
             "problems": await settlement.verify(session, period_id)
             if period.status == "closed"
             else None,
@@ -203,6 +212,7 @@ def test_a_worker_killed_mid_close_leaves_nothing_and_the_next_close_settles_onc
             0,
             1,
         )
+        assert state["pending"] == CAPTURES  # still waiting, every one
         # A new worker, asked to close again, closes it — every capture exactly once.
         workers()
         result = client.send_task(
@@ -212,6 +222,7 @@ def test_a_worker_killed_mid_close_leaves_nothing_and_the_next_close_settles_onc
         state = asyncio.run(_state(url, period_id))
         assert state["status"] == "closed"
         assert state["items"] == state["per_capture"] == CAPTURES
+        assert state["pending"] == 0
         assert state["problems"] == []
         assert state["periods"] == 2  # the next period is open
     finally:

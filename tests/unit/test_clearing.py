@@ -79,10 +79,10 @@ def test_prepaid_funding_pays_every_redeemer_and_draws_issuers_from_their_prepay
     policy = SettlementPolicy(funding="prepaid")
     result = clear(
         [
-            Redemption("r1", "books", "shoes", 100_000, fee_bp=200),
-            Redemption("r2", "books", "cafe", 40_000),
-            Redemption("r4", "shoes", "books", 30_000),
-            Redemption("r5", "cafe", "shoes", 20_000),
+            Redemption("r1", "books", "shoes", 100_000, fee_bp=200, covered=True),
+            Redemption("r2", "books", "cafe", 40_000, covered=True),
+            Redemption("r4", "shoes", "books", 30_000, covered=True),
+            Redemption("r5", "cafe", "shoes", 20_000, covered=True),
         ],
         policy,
     )
@@ -201,6 +201,7 @@ redemptions = st.lists(
         redeemer=shops,
         amount_rial=st.integers(-(10**9), 10**12),
         fee_bp=st.sampled_from([0, 0, 150, 300, 10_000]),
+        covered=st.booleans(),
     ),
     max_size=60,
 )
@@ -215,7 +216,7 @@ policies = st.builds(
         ]
     ),
 )
-breakages = st.lists(st.tuples(shops, st.integers(0, 10**9)), max_size=5)
+breakages = st.lists(st.tuples(issuers, st.integers(0, 10**9), st.booleans()), max_size=5)
 corrections = st.lists(
     st.tuples(st.sampled_from([*SHOPS, "mall"]), st.integers(-(10**9), 10**9).filter(bool)),
     max_size=4,
@@ -226,15 +227,15 @@ sales = st.dictionaries(shops, st.integers(0, 10**12), max_size=5)
 def _clear(
     items: list[Redemption],
     policy: SettlementPolicy,
-    expired: list[tuple[str, int]],
+    expired: list[tuple[str, int, bool]],
     sold: dict[str, int],
     corrected: list[tuple[str, int]] = (),  # type: ignore[assignment]
 ) -> PeriodResult:
     clearing = Clearing(policy)
     for r in items:
         clearing.add(r)
-    for issuer, amount in expired:
-        clearing.add_breakage(issuer, amount)
+    for issuer, amount, covered in expired:
+        clearing.add_breakage(issuer, amount, covered)
     for index, (party, amount) in enumerate(corrected):
         clearing.add_correction(f"correction:{index}", party, amount)
     return clearing.result(sold)
@@ -244,7 +245,7 @@ def _clear(
 def test_every_period_nets_to_zero_and_gross_is_netted_plus_payments(
     items: list[Redemption],
     policy: SettlementPolicy,
-    expired: list[tuple[str, int]],
+    expired: list[tuple[str, int, bool]],
     sold: dict[str, int],
     corrected: list[tuple[str, int]],
 ) -> None:
@@ -259,12 +260,14 @@ def test_every_period_nets_to_zero_and_gross_is_netted_plus_payments(
     assert sum(result.gross_receivable.values()) == result.netted_rial + paid_out
     # Each participant gets at most one instruction, and postpaid moves exactly its position.
     assert len({i.shop for i in result.instructions}) == len(result.instructions)
-    if policy.funding == "postpaid":
-        moved = {
-            i.shop: i.amount_rial if i.direction == "from_fund" else -i.amount_rial
-            for i in result.instructions
-        }
-        assert moved == {n: p for n, p in result.positions.items() if p and n != FUND}
+    # A participant whose value was not paid for in advance moves exactly its position.
+    moved = {
+        i.shop: i.amount_rial if i.direction == "from_fund" else -i.amount_rial
+        for i in result.instructions
+    }
+    for name, party in result.parties.items():
+        if not party.covered_rial:
+            assert moved.get(name, 0) == party.position_rial
     # The journal balances, clears every receivable and payable, and says the same.
     assert all(e.balanced() for e in result.entries)
     balances: dict[str, int] = {}
@@ -287,10 +290,20 @@ def test_every_period_nets_to_zero_and_gross_is_netted_plus_payments(
     assert balances.get(CORRECTIONS, 0) == -sum(amount for _party, amount in corrected)
     # Campaign value is paid by its participants (or the mall), never by the campaign.
     assert not any(n.startswith("campaign:") for n in result.parties)
+    # What it issued and was spent, and (breakage to the fund) what of it expired.
     yalda = sum(
         r.amount_rial for r in items if r.issuer == "campaign:yalda" and r.redeemer != r.issuer
     )
+    if policy.breakage == "fund":
+        yalda += sum(a for i, a, paid in expired if i == "campaign:yalda" and not paid)
     assert sum(result.campaign_shares.get("campaign:yalda", {}).values()) == yalda
+    # Prepayments: drawn for exactly the covered value spent at other shops.
+    covered = sum(
+        r.amount_rial
+        for r in items
+        if r.covered and r.issuer != r.redeemer and not r.issuer.startswith("campaign:")
+    )
+    assert sum(p.covered_rial for p in result.parties.values()) == covered
 
 
 @given(
@@ -299,7 +312,7 @@ def test_every_period_nets_to_zero_and_gross_is_netted_plus_payments(
 def test_recomputing_a_period_gives_the_same_result_in_any_order(
     items: list[Redemption],
     policy: SettlementPolicy,
-    expired: list[tuple[str, int]],
+    expired: list[tuple[str, int, bool]],
     sold: dict[str, int],
     seed: int,
 ) -> None:
@@ -313,3 +326,9 @@ def test_recomputing_a_period_gives_the_same_result_in_any_order(
         again.pairs,
     )
     assert [(e.ref, e.lines) for e in first.entries] == [(e.ref, e.lines) for e in again.entries]
+
+
+def test_a_campaign_with_no_declared_rule_is_paid_by_the_mall() -> None:
+    result = clear([Redemption("r1", "campaign:surprise", "cafe", 10_000)])
+    assert result.positions == {MALL: -10_000, "cafe": 10_000, FUND: 0}
+    assert Instruction(MALL, "to_fund", 10_000, "sponsorship") in result.instructions
