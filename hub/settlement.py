@@ -206,7 +206,7 @@ async def _lines(
 ) -> AsyncIterator[tuple[Redemption, LineRow]]:
     """Capture and refund lines in the order they were written, page by page, as the
     engine's input: those waiting in the settlement outbox that happened before
-    ``ends_at`` (closing: each page leaves the outbox), or those ``period_id`` settled,
+    ``ends_at`` (closing), or those ``period_id`` settled,
     with what it settled them as (auditing). A refund line reverses its capture at the
     capture's own rate, cumulatively over the earlier lines of that capture."""
     r, item, pending = ValueRedemption, SettlementItem, SettlementPending
@@ -220,22 +220,20 @@ async def _lines(
                 .join(item, item.redemption_id == r.id)
                 .where(item.period_id == period_id)
             )
+            order = r.id
         else:
-            query = query.join(
-                pending, (pending.kind == "capture") & (pending.ref_id == r.id)
-            ).where(r.created_at < ends_at)
+            # Walk the outbox by its primary key (the planner then reads it in order and
+            # looks each line up, instead of joining the whole outbox for every page).
+            query = query.join(pending, pending.ref_id == r.id).where(
+                pending.kind == "capture", r.created_at < ends_at
+            )
+            order = pending.ref_id
         page: Sequence[Any] = (
-            await conn.execute(query.where(r.id > last).order_by(r.id).limit(PAGE))
+            await conn.execute(query.where(order > last).order_by(order).limit(PAGE))
         ).all()
         if not page:
             return
         last = page[-1][0]
-        if period_id is None:
-            await conn.execute(
-                delete(pending).where(
-                    pending.kind == "capture", pending.ref_id.in_([row[0] for row in page])
-                )
-            )
         priors = await _priors(conn, [row for row in page if row[3] < 0])
         for row in page:
             rid, issuer, redeemer, amount = row[:4]
@@ -308,6 +306,18 @@ async def _settle_captures(
             await _copy(conn, ITEMS, ITEM_COLUMNS, rows)
             rows = []
     await _copy(conn, ITEMS, ITEM_COLUMNS, rows)
+    # Out of the outbox: exactly the lines this close settled. (Statements in this
+    # transaction each see what has committed by then: a line committed meanwhile and not
+    # read stays for the next close.)
+    pending = SettlementPending
+    await conn.execute(
+        delete(pending).where(
+            pending.kind == "capture",
+            pending.ref_id.in_(
+                select(SettlementItem.redemption_id).where(SettlementItem.period_id == period.id)
+            ),
+        )
+    )
 
 
 ITEM_COLUMNS = (
