@@ -23,7 +23,7 @@ from federation.envelope import (
     PurchaseRecorded,
     PurchaseRefunded,
 )
-from hub import partnerships, sales, value
+from hub import campaigns, lotteries, partnerships, sales, value
 from hub.models import (
     FederationConflict,
     FederationEvent,
@@ -194,7 +194,7 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
         await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
         await sales.record(session, node, envelope.occurred_at, payload.total_rial, 1)
         await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
-        await value.issue_for_purchase(
+        issued = await value.issue_for_purchase(
             session,
             node,
             envelope.event_id,
@@ -208,8 +208,28 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
             ),
             envelope.occurred_at,
         )
+        purchase = campaigns.Purchase(
+            shop=node,
+            event_id=envelope.event_id,
+            receipt=payload.receipt_id,
+            pseudonym=payload.pseudonym,
+            total_rial=payload.total_rial,
+            at=envelope.occurred_at,
+            issued=issued,
+        )
+        await campaigns.apply_purchase(session, purchase)
+        await lotteries.enter_purchase(
+            session,
+            node,
+            envelope.event_id,
+            payload.receipt_id,
+            payload.pseudonym,
+            payload.total_rial,
+            envelope.occurred_at,
+        )
     elif isinstance(payload, PurchaseRefunded):
         await sales.record(session, node, envelope.occurred_at, -payload.amount_rial, 0)
+        await lotteries.refund_purchase(session, node, payload.receipt_id, payload.amount_rial)
         await value.clawback_for_refund(session, node, payload, now)
         if payload.network_hold_id is not None and payload.network_returned_rial > 0:
             try:

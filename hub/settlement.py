@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from hub import prepaid, sales, settlement_policy
+from hub import campaigns, prepaid, sales, settlement_policy
 from hub.models import (
     SettlementBreakage,
     SettlementCorrection,
@@ -45,7 +45,7 @@ from mallnet.db import utcnow
 from mallnet.digest import request_digest
 from settlement.clearing import FUND, Clearing, PeriodResult, Redemption
 from settlement.periods import jalali_label, period_end
-from settlement.policy import SettlementPolicy
+from settlement.policy import CostSharing, SettlementPolicy
 from settlement.statements import (
     BREAKAGE,
     CAMPAIGN_SHARE,
@@ -169,7 +169,9 @@ async def close(
             f"period {period_id} ends at {period.ends_at.isoformat()}; cut it to close it now",
             "periodId",
         )
-    version, policy = await settlement_policy.current(session)
+    version, declared = await settlement_policy.current(session)
+    rules = await campaigns.cost_rules(session, declared)
+    policy = _with_rules(declared, rules)
     clearing = Clearing(policy)
     await _settle_captures(session, period, clearing)
     await _count_breakage(session, period, clearing)
@@ -179,7 +181,10 @@ async def close(
     result = clearing.result(weights)
     await _write_result(session, period, result, now, corrections)
     topups = await _prepayments(session, period, result)
-    summary = _summary(result, clearing.count, version, weights) | {"prepaid_topups": topups}
+    summary = _summary(result, clearing.count, version, weights) | {
+        "prepaid_topups": topups,
+        "campaign_rules": [r.model_dump(mode="json") for r in rules],
+    }
     period.status, period.closed_at, period.closed_by = "closed", now, actor
     period.policy_version, period.captures = version, clearing.count
     period.result, period.digest = summary, digest_of(summary)
@@ -536,6 +541,11 @@ def _summary(
     }
 
 
+def _with_rules(policy: SettlementPolicy, rules: Sequence[CostSharing]) -> SettlementPolicy:
+    """The policy with the campaigns' own cost rules beside the declared ones."""
+    return policy.model_copy(update={"cost_sharing": [*policy.cost_sharing, *rules]})
+
+
 def digest_of(summary: dict[str, Any]) -> str:
     return request_digest(summary)
 
@@ -819,10 +829,12 @@ async def verify(session: AsyncSession, period_id: int) -> list[str]:
     problems: list[str] = []
     stored = period.result
     policy_row = await session.get(SettlementPolicyVersion, period.policy_version or 0)
-    policy = (
+    policy = _with_rules(
         SettlementPolicy()
         if policy_row is None
-        else SettlementPolicy.model_validate(policy_row.document)
+        else SettlementPolicy.model_validate(policy_row.document),
+        # The campaigns' rules as the close found them (shops may join campaigns later).
+        [CostSharing.model_validate(r) for r in stored.get("campaign_rules", [])],
     )
     # 1. From the captures: the value ledger's own lines, settled again.
     clearing = Clearing(policy)
@@ -853,6 +865,7 @@ async def verify(session: AsyncSession, period_id: int) -> list[str]:
     result = clearing.result(weights)
     again = _summary(result, clearing.count, period.policy_version or 0, weights)
     again["prepaid_topups"] = stored.get("prepaid_topups", {})  # the balances then, not now
+    again["campaign_rules"] = stored.get("campaign_rules", [])
     for key in sorted(set(again) | set(stored)):
         if _normal(again.get(key)) != _normal(stored.get(key)):
             problems.append(f"{key}: stored {stored.get(key)!r}, recomputed {again.get(key)!r}")

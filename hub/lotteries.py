@@ -1,0 +1,444 @@
+"""Lotteries run by mall management among the shoppers of the shops that accept them.
+
+Tickets come from the purchase events the shops relay (once per purchase; a refund before
+the draw takes them back): one ticket per ``rial_per_ticket`` spent at participating shops,
+``bonus_per_shop`` more for every participating shop visited, at most ``max_per_shopper``.
+The draw is provably fair (``hub.draw``): the seed's SHA-256 is published when the lottery
+is created; at the draw the ticket list is frozen and published with its digest, the seed
+is revealed and mixed with the public value management entered beforehand, and anyone can
+re-run it (``mallnet lottery verify``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.ids import new_event_id
+from hub import draw as fair
+from hub.errors import HubError
+from hub.models import (
+    CampaignShop,
+    Lottery,
+    LotteryEntry,
+    LotteryTicketList,
+    PrizeClaim,
+    Shop,
+    Shopper,
+)
+from mallnet.db import utcnow
+from mallnet.messaging import Sender
+
+LISTS: Table = LotteryTicketList.__table__  # type: ignore[assignment]
+PUBLISH_PAGE = 50_000
+
+
+class LotteryError(HubError):
+    """An expected failure of a lottery use case (nothing was written)."""
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TicketRules(_Doc):
+    rial_per_ticket: int = Field(ge=1, le=10**12, strict=True)
+    bonus_per_shop: int = Field(default=0, ge=0, le=1000, strict=True)
+    max_per_shopper: int | None = Field(default=None, ge=1, le=10**9, strict=True)
+
+
+class Prize(_Doc):
+    count: int = Field(ge=1, le=10_000, strict=True)
+    description_fa: str = Field(min_length=1, max_length=200)
+    description_en: str = Field(default="", max_length=200)
+    sponsor: str | None = None  # the shop that gives it (and hands it over)
+
+
+@dataclass(frozen=True)
+class LotteryInput:
+    name_fa: str
+    name_en: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    draw_at: dt.datetime
+    shops: Sequence[str]
+    rules: dict[str, Any]
+    prizes: list[dict[str, Any]]
+
+
+def _parse(model: type[_Doc], document: object, field: str) -> Any:
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or field
+        raise LotteryError("INVALID_INPUT", f"{where}: {first['msg']}", field) from None
+
+
+async def _known_shops(session: AsyncSession, slugs: Sequence[str]) -> None:
+    known = set((await session.scalars(select(Shop.slug).where(Shop.slug.in_(slugs)))).all())
+    if not slugs or set(slugs) - known:
+        raise LotteryError("INVALID_INPUT", f"unknown shops {sorted(set(slugs) - known)}", "shops")
+
+
+async def create(session: AsyncSession, data: LotteryInput, actor: str) -> Lottery:
+    """A new lottery, open from ``starts_at``: its shops are invited (each accepts from its
+    node) and its seed's commitment is public at once."""
+    rules = _parse(TicketRules, data.rules, "rules")
+    if not data.prizes:
+        raise LotteryError("INVALID_INPUT", "at least one prize", "prizes")
+    prizes = [_parse(Prize, p, "prizes") for p in data.prizes]
+    if not (data.starts_at < data.ends_at <= data.draw_at):
+        raise LotteryError("INVALID_INPUT", "starts before it ends; drawn after it ends", "drawAt")
+    if not 1 <= len(data.name_fa) <= 120 or len(data.name_en) > 120:
+        raise LotteryError("INVALID_INPUT", "a Persian name of 1-120 characters", "nameFa")
+    await _known_shops(session, list(data.shops))
+    sponsors = {p.sponsor for p in prizes if p.sponsor}
+    if sponsors - set(data.shops):
+        raise LotteryError("INVALID_INPUT", "a prize's sponsor must take part", "prizes")
+    seed = fair.new_seed()
+    row = Lottery(
+        id=new_event_id(),
+        name_fa=data.name_fa,
+        name_en=data.name_en,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        draw_at=data.draw_at,
+        rules=rules.model_dump(),
+        prizes=[p.model_dump() for p in prizes],
+        seed_hex=seed.hex(),
+        commitment=fair.commit(seed),
+        status="open",
+        stage="waiting",
+        progress_pct=0,
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    for shop in sorted(set(data.shops)):
+        session.add(CampaignShop(event_id=row.id, shop=shop, status="invited"))
+    await session.flush()
+    return row
+
+
+async def get(session: AsyncSession, lottery_id: str) -> Lottery:
+    row = await session.get(Lottery, lottery_id)
+    if row is None:
+        raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
+    return row
+
+
+async def listing(session: AsyncSession) -> list[Lottery]:
+    return list((await session.scalars(select(Lottery).order_by(Lottery.created_at.desc()))).all())
+
+
+async def respond(session: AsyncSession, event_id: str, shop: str, accept: bool) -> CampaignShop:
+    """A shop accepts or declines a campaign or lottery it was invited to (from its node)."""
+    row = await session.get(CampaignShop, (event_id, shop), with_for_update=True)
+    if row is None:
+        raise LotteryError("NOT_INVITED", "this shop was not invited", "id")
+    row.status, row.responded_at = ("accepted" if accept else "declined"), utcnow()
+    await session.flush()
+    return row
+
+
+async def shops_of(session: AsyncSession, event_id: str) -> list[CampaignShop]:
+    rows = await session.scalars(
+        select(CampaignShop).where(CampaignShop.event_id == event_id).order_by(CampaignShop.shop)
+    )
+    return list(rows.all())
+
+
+async def set_public_value(session: AsyncSession, lottery_id: str, value: str) -> Lottery:
+    """The value nobody controls (e.g. a number announced in public), entered before the
+    draw; it cannot change once the draw has begun."""
+    row = await session.get(Lottery, lottery_id, with_for_update=True)
+    if row is None:
+        raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
+    if row.status != "open":
+        raise LotteryError("ALREADY_DRAWN", "the draw has begun", "publicValue")
+    if not 1 <= len(value.strip()) <= 200:
+        raise LotteryError("INVALID_INPUT", "1 to 200 characters", "publicValue")
+    row.public_value = value.strip()
+    await session.flush()
+    return row
+
+
+# --- Tickets from purchase events ---------------------------------------------------------------
+
+
+async def enter_purchase(
+    session: AsyncSession,
+    shop: str,
+    event_id: str,
+    receipt: str,
+    pseudonym: str,
+    amount_rial: int,
+    at: dt.datetime,
+) -> int:
+    """A purchase at ``shop`` enters every open lottery it takes part in (once per purchase:
+    the entry's key is the event). Returns how many lotteries it entered."""
+    lotteries = (
+        await session.scalars(
+            select(Lottery.id)
+            .join(CampaignShop, CampaignShop.event_id == Lottery.id)
+            .where(
+                CampaignShop.shop == shop,
+                CampaignShop.status == "accepted",
+                Lottery.status == "open",
+                Lottery.starts_at <= at,
+                Lottery.ends_at > at,
+            )
+        )
+    ).all()
+    for lottery_id in lotteries:
+        seen = await session.get(LotteryEntry, (lottery_id, event_id))
+        if seen is None:
+            session.add(
+                LotteryEntry(
+                    lottery_id=lottery_id,
+                    event_id=event_id,
+                    shop=shop,
+                    receipt=receipt,
+                    pseudonym=pseudonym,
+                    amount_rial=amount_rial,
+                    refunded_rial=0,
+                    created_at=utcnow(),
+                )
+            )
+    await session.flush()
+    return len(lotteries)
+
+
+async def refund_purchase(session: AsyncSession, shop: str, receipt: str, amount_rial: int) -> int:
+    """A refund before the draw takes back the tickets of what was refunded."""
+    entries = (
+        await session.scalars(
+            select(LotteryEntry)
+            .join(Lottery, Lottery.id == LotteryEntry.lottery_id)
+            .where(
+                LotteryEntry.shop == shop,
+                LotteryEntry.receipt == receipt,
+                Lottery.status == "open",
+            )
+            .with_for_update()
+        )
+    ).all()
+    for entry in entries:
+        entry.refunded_rial = min(entry.amount_rial, entry.refunded_rial + amount_rial)
+    await session.flush()
+    return len(entries)
+
+
+def tickets_for(rules: dict[str, Any], spent_rial: int, shops: int) -> int:
+    """One ticket per ``rial_per_ticket`` spent, a bonus per participating shop visited
+    (one where something was left after refunds), at most ``max_per_shopper``."""
+    r = TicketRules.model_validate(rules)
+    tickets = spent_rial // r.rial_per_ticket + r.bonus_per_shop * shops
+    return tickets if r.max_per_shopper is None else min(tickets, r.max_per_shopper)
+
+
+async def standings(session: AsyncSession, lottery: Lottery) -> list[tuple[str, int]]:
+    """Every entrant and its tickets now, in canonical order (ascending pseudonym)."""
+    net = LotteryEntry.amount_rial - LotteryEntry.refunded_rial
+    per_shop = (
+        select(LotteryEntry.pseudonym, LotteryEntry.shop, func.sum(net).label("spent"))
+        .where(LotteryEntry.lottery_id == lottery.id)
+        .group_by(LotteryEntry.pseudonym, LotteryEntry.shop)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            per_shop.c.pseudonym,
+            func.sum(per_shop.c.spent),
+            func.count().filter(per_shop.c.spent > 0),
+        )
+        .group_by(per_shop.c.pseudonym)
+        .order_by(per_shop.c.pseudonym)
+    )
+    out = []
+    for pseudonym, spent, shops in rows.all():
+        tickets = tickets_for(lottery.rules, int(spent or 0), int(shops or 0))
+        if tickets > 0:
+            out.append((pseudonym, tickets))
+    return out
+
+
+async def tickets_of(session: AsyncSession, pseudonym: str) -> list[tuple[Lottery, int]]:
+    """A shopper's tickets in every lottery they entered (frozen ones as drawn)."""
+    lotteries = (
+        await session.scalars(
+            select(Lottery)
+            .where(
+                Lottery.id.in_(
+                    select(LotteryEntry.lottery_id).where(LotteryEntry.pseudonym == pseudonym)
+                )
+            )
+            .order_by(Lottery.draw_at.desc())
+        )
+    ).all()
+    out = []
+    for lottery in lotteries:
+        mine = [t for p, t in await standings(session, lottery) if p == pseudonym]
+        out.append((lottery, mine[0] if mine else 0))
+    return out
+
+
+# --- The draw --------------------------------------------------------------------------------
+
+
+def winners_wanted(lottery: Lottery) -> int:
+    return sum(int(p["count"]) for p in lottery.prizes)
+
+
+def prize_of(lottery: Lottery, place: int) -> dict[str, Any]:
+    """Places are numbered from 1 in drawn order: the first prize's places come first."""
+    remaining = place
+    for prize in lottery.prizes:
+        if remaining <= int(prize["count"]):
+            return prize
+        remaining -= int(prize["count"])
+    raise LotteryError("NOT_FOUND", f"no place {place}", "place")
+
+
+async def begin_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -> Lottery:
+    """Freeze the ticket list (published with its digest) and mark the lottery as drawing;
+    its own transaction, so the console sees the progress."""
+    row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
+    if row.status != "open":
+        return row
+    if row.public_value is None:
+        raise LotteryError("NO_PUBLIC_VALUE", "enter the public value before the draw", "lotteryId")
+    if now < row.draw_at:
+        raise LotteryError("TOO_EARLY", f"the draw is at {row.draw_at.isoformat()}", "lotteryId")
+    entrants = await standings(session, row)
+    tickets = fair.TicketList.from_pairs(entrants)
+    row.list_digest = fair.list_digest(tickets)
+    row.entrants, row.total_tickets = len(tickets), tickets.total
+    conn = await session.connection()
+    for start in range(0, len(entrants), PUBLISH_PAGE):
+        await conn.execute(
+            insert(LISTS),
+            [
+                {"lottery_id": row.id, "position": start + i, "pseudonym": p, "tickets": t}
+                for i, (p, t) in enumerate(entrants[start : start + PUBLISH_PAGE])
+            ],
+        )
+    row.status, row.stage, row.progress_pct = "drawing", "frozen", 40
+    await session.flush()
+    return row
+
+
+async def frozen_list(session: AsyncSession, lottery_id: str) -> fair.TicketList:
+    rows = (
+        await session.execute(
+            select(LotteryTicketList.pseudonym, LotteryTicketList.tickets)
+            .where(LotteryTicketList.lottery_id == lottery_id)
+            .order_by(LotteryTicketList.position)
+        )
+    ).all()
+    if not rows:
+        return fair.TicketList.from_pairs([])
+    pseudonyms = np.array([bytes.fromhex(p) for p, _ in rows], dtype="S32")
+    counts = np.array([t for _, t in rows], dtype=np.int64)
+    return fair.TicketList.from_arrays(pseudonyms, counts)
+
+
+async def finish_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -> Lottery:
+    """Reveal the seed, draw from the frozen list and publish the record."""
+    row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
+    if row.status != "drawing" or row.public_value is None:
+        return row
+    result = fair.draw(
+        bytes.fromhex(row.seed_hex),
+        row.public_value,
+        await frozen_list(session, row.id),
+        winners_wanted(row),
+    )
+    row.record = fair.published_record(result)
+    row.status, row.stage, row.progress_pct, row.drawn_at = "drawn", "drawn", 80, now
+    await session.flush()
+    return row
+
+
+async def notify_winners(session: AsyncSession, lottery_id: str, sender: Sender) -> int:
+    """Winners whose phone the hub holds (they signed in to the app, or consented to
+    sharing) get an SMS; everyone sees the results in the app. Returns how many were sent.
+    Marked done once, so a repeated task sends nothing twice."""
+    row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
+    if row is None or row.status != "drawn" or row.stage == "done" or row.record is None:
+        return 0
+    sent = 0
+    for winner in row.record["winners"]:
+        shopper = await session.get(Shopper, winner["pseudonym"])
+        if shopper is not None and shopper.phone:
+            prize = prize_of(row, int(winner["position"]) + 1)
+            sender.send_sms(
+                shopper.phone,
+                f"تبریک! در قرعه‌کشی «{row.name_fa}» برنده شدید: {prize['description_fa']}",
+                kind="lottery_win",
+            )
+            sent += 1
+    row.stage, row.progress_pct = "done", 100
+    await session.flush()
+    return sent
+
+
+async def ticket_page(
+    session: AsyncSession, lottery_id: str, after: int, first: int
+) -> list[LotteryTicketList]:
+    rows = await session.scalars(
+        select(LotteryTicketList)
+        .where(LotteryTicketList.lottery_id == lottery_id, LotteryTicketList.position >= after)
+        .order_by(LotteryTicketList.position)
+        .limit(first)
+    )
+    return list(rows.all())
+
+
+async def claim_prize(
+    session: AsyncSession, lottery_id: str, place: int, shop: str, actor: str
+) -> PrizeClaim:
+    """A participating shop (the prize's sponsor, when it has one) hands a prize over."""
+    row = await get(session, lottery_id)
+    if row.status != "drawn" or row.record is None:
+        raise LotteryError("NOT_DRAWN", "the lottery has not been drawn", "lotteryId")
+    if not 1 <= place <= len(row.record["winners"]):
+        raise LotteryError("NOT_FOUND", f"no winner in place {place}", "place")
+    sponsor = prize_of(row, place).get("sponsor")
+    taking_part = await session.get(CampaignShop, (lottery_id, shop))
+    if (sponsor and sponsor != shop) or taking_part is None or taking_part.status != "accepted":
+        raise LotteryError("FORBIDDEN", "another shop hands this prize over", "place")
+    seen = await session.get(PrizeClaim, (lottery_id, place))
+    if seen is not None:
+        return seen
+    claim = PrizeClaim(
+        lottery_id=lottery_id, place=place, shop=shop, claimed_by=actor, claimed_at=utcnow()
+    )
+    session.add(claim)
+    await session.flush()
+    return claim
+
+
+async def claims(session: AsyncSession, lottery_id: str) -> list[PrizeClaim]:
+    rows = await session.scalars(
+        select(PrizeClaim).where(PrizeClaim.lottery_id == lottery_id).order_by(PrizeClaim.place)
+    )
+    return list(rows.all())
+
+
+async def progress(session: AsyncSession, lottery_id: str, stage: str, pct: int) -> None:
+    await session.execute(
+        update(Lottery).where(Lottery.id == lottery_id).values(stage=stage, progress_pct=pct)
+    )
