@@ -35,28 +35,24 @@ from mallnet.web import check_database, common_middleware, graphql_routes, healt
 log = logging.getLogger(__name__)
 
 
-def task_sender(settings: Settings) -> Callable[[int, str], Awaitable[None]]:
-    """Send ``hub.close_settlement`` to the workers (after the cut has committed). A broker
-    that is away only delays the close: the beat sweep closes every ended period."""
+def task_sender(settings: Settings) -> Callable[..., Awaitable[None]]:
+    """Send a task to the workers (after the transaction that asked for it committed). A
+    broker that is away only delays the work: beat closes every ended settlement period,
+    and a draw can be asked for again (it resumes where it stopped)."""
     celery: list[Celery] = []  # made on first use: most hub processes never send one
 
-    def send(period_id: int, actor: str) -> None:
+    def send(name: str, args: list[object]) -> None:
         if not celery:
             from mallnet.celery_app import create_celery
 
             celery.append(create_celery(settings))
-        celery[0].send_task(
-            "hub.close_settlement",
-            args=[period_id, actor],
-            queue=settings.celery_queue,
-            retry=False,
-        )
+        celery[0].send_task(name, args=args, queue=settings.celery_queue, retry=False)
 
-    async def enqueue(period_id: int, actor: str) -> None:
+    async def enqueue(name: str, *args: object) -> None:
         try:
-            await run_in_threadpool(send, period_id, actor)
-        except Exception:  # noqa: BLE001 - the sweep closes it later; say so and go on
-            log.warning("could not queue the close of period %s; beat will", period_id)
+            await run_in_threadpool(send, name, list(args))
+        except Exception:  # noqa: BLE001 - said, and the work can be asked for again
+            log.warning("could not queue %s%s", name, args)
 
     return enqueue
 
@@ -88,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.issuer = issuer
         app.state.oauth = oauth
         app.state.key_cache = key_cache
-        app.state.enqueue_close = task_sender(settings)
+        app.state.enqueue = task_sender(settings)
         # Authlib's hooks run in worker threads and reach the database through this loop.
         oauth.bridge = Bridge(asyncio.get_running_loop())
         if (await check_database(engine, "hub")).ok:

@@ -380,10 +380,10 @@ async def notify_winners(session: AsyncSession, lottery_id: str, sender: Sender)
     if row is None or row.status != "drawn" or row.stage == "done" or row.record is None:
         return 0
     sent = 0
-    for winner in row.record["winners"]:
+    for place, winner in enumerate(row.record["winners"], start=1):
         shopper = await session.get(Shopper, winner["pseudonym"])
         if shopper is not None and shopper.phone:
-            prize = prize_of(row, int(winner["position"]) + 1)
+            prize = prize_of(row, place)
             sender.send_sms(
                 shopper.phone,
                 f"تبریک! در قرعه‌کشی «{row.name_fa}» برنده شدید: {prize['description_fa']}",
@@ -439,6 +439,26 @@ async def claims(session: AsyncSession, lottery_id: str) -> list[PrizeClaim]:
 
 
 async def progress(session: AsyncSession, lottery_id: str, stage: str, pct: int) -> None:
+    """Show a stage of a draw not begun yet (a finished one keeps its own)."""
+    row = await get(session, lottery_id)
+    if row.public_value is None:
+        raise LotteryError("NO_PUBLIC_VALUE", "enter the public value before the draw", "lotteryId")
     await session.execute(
-        update(Lottery).where(Lottery.id == lottery_id).values(stage=stage, progress_pct=pct)
+        update(Lottery)
+        .where(Lottery.id == lottery_id, Lottery.status == "open")
+        .values(stage=stage, progress_pct=pct)
     )
+
+
+async def run_draw(sessions: Any, lottery_id: str, sender: Sender) -> Lottery:
+    """The draw, stage by stage, each in its own transaction so its progress shows: freeze
+    and publish the list, reveal and draw, tell the winners. A repeat (a worker that died
+    and ran it again) resumes where it stopped and changes nothing already done."""
+    from mallnet.db import transaction
+
+    await transaction(sessions, lambda s: progress(s, lottery_id, "freezing", 10))
+    await transaction(sessions, lambda s: begin_draw(s, lottery_id, utcnow()))
+    await transaction(sessions, lambda s: finish_draw(s, lottery_id, utcnow()))
+    await transaction(sessions, lambda s: notify_winners(s, lottery_id, sender))
+    row: Lottery = await transaction(sessions, lambda s: get(s, lottery_id))
+    return row

@@ -8,10 +8,11 @@ from typing import Any
 from celery import Task
 
 from hub import heartbeat as heartbeats
-from hub import settlement, value
+from hub import lotteries, settlement, value
 from mallnet.celery_app import app
 from mallnet.config import get_settings
 from mallnet.db import engine_scope, session_factory, transaction
+from mallnet.messaging import sender_for
 
 
 async def _beat(worker: str) -> dict[str, Any]:
@@ -60,3 +61,16 @@ def close_settlement(period_id: int | None = None, actor: str = "beat") -> dict[
     close is one transaction: a worker killed mid-close leaves nothing, and the task, acked
     late, runs again; closing a closed period again changes nothing."""
     return asyncio.run(_close_settlement(period_id, actor))
+
+
+async def _draw_lottery(lottery_id: str) -> dict[str, Any]:
+    settings = get_settings()
+    async with engine_scope(settings.hub_db_url) as engine:
+        row = await lotteries.run_draw(session_factory(engine), lottery_id, sender_for(settings))
+    return {"lottery": row.id, "status": row.status, "stage": row.stage}
+
+
+@app.task(name="hub.draw_lottery")
+def draw_lottery(lottery_id: str) -> dict[str, Any]:
+    """Draw a lottery (mall management asked); its progress is on the lottery row."""
+    return asyncio.run(_draw_lottery(lottery_id))

@@ -97,3 +97,15 @@ def guard_fields(cls: type, *scopes: Scope) -> type:
         if field_rule(field.extensions) is None:
             field.extensions.extend(requires(*scopes))
     return cls
+
+
+def open_fields(cls: type) -> type:
+    """Declare every field of a published type open to anyone (what a drawn lottery
+    publishes so that anyone can re-run it)."""
+    definition = getattr(cls, "__strawberry_definition__", None)
+    if definition is None:
+        raise TypeError(f"{cls.__name__} is not a strawberry type")
+    for field in definition.fields:
+        if field_rule(field.extensions) is None:
+            field.extensions.extend(public())
+    return cls

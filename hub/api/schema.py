@@ -18,6 +18,12 @@ import mallnet
 from federation.envelope import Envelope, InvalidEnvelope, parse_batch
 from hub import inbox as hub_inbox
 from hub import intake, models, partnerships, people, registry
+from hub.api.campaigns import (
+    CampaignMutation,
+    CampaignQuery,
+    ShopperLottery,
+    shopper_lotteries,
+)
 from hub.api.common import (
     ANY_CLIENT,
     SHOP_READERS,
@@ -116,6 +122,11 @@ class NetworkShopper:
             return self.prefetched_history[2]
         async with sessions(info)() as session:
             return await value_history(session, self.pseudonym, first, before)
+
+    @strawberry.field(description="The lotteries this shopper has tickets in, and results.")
+    async def lotteries(self, info: strawberry.Info) -> list[ShopperLottery]:
+        async with sessions(info)() as session:
+            return await shopper_lotteries(session, self.pseudonym)
 
     @strawberry.field(description="The shops whose clubs this shopper belongs to.")
     async def memberships(self, info: strawberry.Info) -> list[str]:
@@ -241,7 +252,7 @@ class RegisterShopInput:
 
 
 @strawberry.type
-class Query(ValueQuery, SettlementQuery):
+class Query(ValueQuery, SettlementQuery, CampaignQuery):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self) -> ServerInfo:
         return ServerInfo(role="hub", version=mallnet.__version__, shop=None)
@@ -341,7 +352,7 @@ class Query(ValueQuery, SettlementQuery):
 
 
 @strawberry.type
-class Mutation(ValueMutation, SettlementMutation):
+class Mutation(ValueMutation, SettlementMutation, CampaignMutation):
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
         description="The calling shop offers to welcome customers of other shops.",

@@ -342,7 +342,7 @@ class SettlementMutation:
             return result
         # After the cut has committed: the task finds the period ended. Were the broker
         # away, the beat sweep closes every ended period anyway.
-        await info.context["state"].enqueue_close(result.id, actor)
+        await info.context["state"].enqueue("hub.close_settlement", result.id, actor)
         return SettlementPeriod.of(result)
 
     @strawberry.mutation(

@@ -1,0 +1,442 @@
+"""Joint campaigns and lotteries over GraphQL: mall marketing runs them (``mall:campaigns``),
+shops answer invitations and hand prizes over through their nodes (``node:federate``),
+shoppers see their tickets and results (``shopper:read``), and anyone can read what a
+drawn lottery published to re-run its draw (public)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import campaigns, lotteries, models
+from hub.api.common import HubProblem, node_of, run, sessions
+from hub.api.value import jalali
+from hub.errors import HubError
+from mallnet.auth import Principal
+from mallnet.authz import guard_fields, open_fields, public, requires
+from mallnet.gql import JSONDocument, Rial, snake_keys
+from mallnet.jalali import InvalidDate, parse_moment
+from mallnet.scopes import Scope
+
+MARKETING = (Scope.MALL_CAMPAIGNS, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
+INVITEES = (*MARKETING, Scope.NODE_FEDERATE)
+
+
+@strawberry.type(description="A shop invited to a campaign or lottery, and its answer.")
+class Invitation:
+    id: str = strawberry.field(description="The campaign's or lottery's id.")
+    kind: str = strawberry.field(description="campaign or lottery.")
+    name_fa: str
+    shop: str
+    status: str = strawberry.field(description="invited, accepted or declined.")
+
+
+@strawberry.type(description="A joint campaign.")
+class CampaignView:
+    id: str
+    name_fa: str
+    name_en: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    starts_jalali: str
+    ends_jalali: str
+    reward: JSONDocument
+    budget_rial: Rial
+    spent_rial: Rial
+    cost_rule: str
+    status: str = strawberry.field(description="active, or stopped (budget spent).")
+    shops: list[Invitation]
+
+
+@strawberry.type(description="What a campaign did: participants, cost, incremental sales.")
+class CampaignReport:
+    participants: int
+    rewards: int
+    cost_rial: Rial
+    sales_rial: Rial = strawberry.field(description="At the participating shops, in its days.")
+    baseline_rial: Rial = strawberry.field(
+        description="The same weekdays of the 4 weeks before, averaged."
+    )
+    incremental_rial: Rial
+    cost_per_incremental_rial: str | None = strawberry.field(
+        description="Cost / incremental sales (4 decimals); null without incremental sales."
+    )
+
+
+@strawberry.type(description="A lottery's winner: the place, the shopper, the prize.")
+class LotteryWinner:
+    place: int
+    pseudonym: str
+    tickets: int
+    prize_fa: str
+    prize_en: str
+    sponsor: str | None
+    claimed_by_shop: str | None
+
+
+@strawberry.type(description="A lottery as everyone may see it: everything to re-run it.")
+class LotteryView:
+    id: str
+    name_fa: str
+    name_en: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    draw_at: dt.datetime
+    draw_jalali: str
+    rules: JSONDocument
+    prizes: JSONDocument
+    commitment: str = strawberry.field(description="SHA-256 of the secret seed, from the start.")
+    public_value: str | None
+    status: str = strawberry.field(description="open, drawing or drawn.")
+    stage: str = strawberry.field(description="waiting, freezing, frozen, drawn, done.")
+    progress_pct: int
+    list_digest: str | None = strawberry.field(description="SHA-256 of the frozen list.")
+    entrants: int | None
+    total_tickets: int | None
+    seed_hex: str | None = strawberry.field(description="Revealed at the draw.")
+    algorithm: str | None
+    winners: list[LotteryWinner]
+
+
+@strawberry.type(description="One entrant of a frozen ticket list, in canonical order.")
+class TicketEntry:
+    position: int
+    pseudonym: str
+    tickets: int
+
+
+@strawberry.type(description="A shopper's tickets in a lottery and, once drawn, the result.")
+class ShopperLottery:
+    lottery: LotteryView
+    tickets: int
+    won_place: int | None
+    prize_fa: str | None
+
+
+@strawberry.type(description="A prize handed over.")
+class PrizeClaimView:
+    lottery_id: str
+    place: int
+    shop: str
+    claimed_at: dt.datetime
+
+
+guard_fields(Invitation, *INVITEES)
+guard_fields(CampaignView, *INVITEES)
+guard_fields(CampaignReport, *MARKETING)
+for public_part in (LotteryWinner, LotteryView, TicketEntry):
+    open_fields(public_part)  # published: anyone may read them
+guard_fields(ShopperLottery, Scope.SHOPPER_READ)
+guard_fields(PrizeClaimView, *INVITEES)
+
+CampaignResult = Annotated[CampaignView | HubProblem, strawberry.union("CampaignResult")]
+LotteryResult = Annotated[LotteryView | HubProblem, strawberry.union("LotteryResult")]
+InvitationResult = Annotated[Invitation | HubProblem, strawberry.union("InvitationResult")]
+ClaimResult = Annotated[PrizeClaimView | HubProblem, strawberry.union("PrizeClaimResult")]
+
+
+@strawberry.input(description="A joint campaign: Jalali dates with hours, Tehran time.")
+class CampaignInput:
+    name_fa: str
+    name_en: str = ""
+    starts: str = strawberry.field(description="e.g. 1405/09/10 10:00")
+    ends: str
+    shops: list[str]
+    reward: JSONDocument = strawberry.field(
+        description="pooledMultiplierBp, visitBonusShops, visitBonusPoints, spendMinRial, "
+        "spendCreditRial, creditValidDays."
+    )
+    budget_rial: Rial
+    cost_rule: str = strawberry.field(description="equal, sales_share or mall.")
+
+
+@strawberry.input(description="A lottery: Jalali dates with hours, Tehran time.")
+class LotteryInput:
+    name_fa: str
+    name_en: str = ""
+    starts: str
+    ends: str
+    draw_at: str
+    shops: list[str]
+    rules: JSONDocument = strawberry.field(
+        description="rialPerTicket, bonusPerShop, maxPerShopper."
+    )
+    prizes: JSONDocument = strawberry.field(
+        description="[{count, descriptionFa, descriptionEn, sponsor}]"
+    )
+
+
+def _moment(raw: str, field: str) -> dt.datetime:
+    try:
+        return parse_moment(raw)
+    except InvalidDate as exc:
+        raise HubError("INVALID_INPUT", str(exc), field) from None
+
+
+async def _invitations(
+    session: AsyncSession, event_id: str, kind: str, name_fa: str
+) -> list[Invitation]:
+    return [
+        Invitation(id=event_id, kind=kind, name_fa=name_fa, shop=i.shop, status=i.status)
+        for i in await lotteries.shops_of(session, event_id)
+    ]
+
+
+async def campaign_view(session: AsyncSession, row: models.Campaign) -> CampaignView:
+    return CampaignView(
+        id=row.id,
+        name_fa=row.name_fa,
+        name_en=row.name_en,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        starts_jalali=jalali(row.starts_at),
+        ends_jalali=jalali(row.ends_at),
+        reward=JSONDocument(row.reward),
+        budget_rial=Rial(row.budget_rial),
+        spent_rial=Rial(row.spent_rial),
+        cost_rule=row.cost_rule,
+        status=row.status,
+        shops=await _invitations(session, row.id, "campaign", row.name_fa),
+    )
+
+
+async def lottery_view(session: AsyncSession, row: models.Lottery) -> LotteryView:
+    record = row.record or {}
+    handed = {c.place: c.shop for c in await lotteries.claims(session, row.id)}
+    winners = []
+    for place, w in enumerate(record.get("winners", []), start=1):  # in drawn order
+        prize = lotteries.prize_of(row, place)
+        winners.append(
+            LotteryWinner(
+                place=place,
+                pseudonym=w["pseudonym"],
+                tickets=int(w["tickets"]),
+                prize_fa=prize["description_fa"],
+                prize_en=prize.get("description_en", ""),
+                sponsor=prize.get("sponsor"),
+                claimed_by_shop=handed.get(place),
+            )
+        )
+    return LotteryView(
+        id=row.id,
+        name_fa=row.name_fa,
+        name_en=row.name_en,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        draw_at=row.draw_at,
+        draw_jalali=jalali(row.draw_at),
+        rules=JSONDocument(row.rules),
+        prizes=JSONDocument(row.prizes),
+        commitment=row.commitment,
+        public_value=row.public_value,
+        status=row.status,
+        stage=row.stage,
+        progress_pct=row.progress_pct,
+        list_digest=row.list_digest,
+        entrants=row.entrants,
+        total_tickets=row.total_tickets,
+        seed_hex=record.get("seed_hex"),
+        algorithm=record.get("algorithm"),
+        winners=winners,
+    )
+
+
+def _actor(info: strawberry.Info) -> str:
+    user = info.context["request"].user
+    return user.subject if isinstance(user, Principal) else "unknown"
+
+
+async def shopper_lotteries(session: AsyncSession, pseudonym: str) -> list[ShopperLottery]:
+    out = []
+    for row, tickets in await lotteries.tickets_of(session, pseudonym):
+        view = await lottery_view(session, row)
+        mine = next((w for w in view.winners if w.pseudonym == pseudonym), None)
+        out.append(
+            ShopperLottery(
+                lottery=view,
+                tickets=tickets,
+                won_place=None if mine is None else mine.place,
+                prize_fa=None if mine is None else mine.prize_fa,
+            )
+        )
+    return out
+
+
+@strawberry.type
+class CampaignQuery:
+    @strawberry.field(extensions=requires(*INVITEES), description="Joint campaigns, newest first.")
+    async def campaigns(self, info: strawberry.Info) -> list[CampaignView]:
+        async with sessions(info)() as session:
+            return [await campaign_view(session, r) for r in await campaigns.listing(session)]
+
+    @strawberry.field(extensions=requires(*MARKETING), description="A campaign's report.")
+    async def campaign_report(self, info: strawberry.Info, campaign_id: str) -> CampaignReport:
+        async with sessions(info)() as session:
+            r = await campaigns.report(session, campaign_id)
+        ratio = r.cost_per_incremental_rial
+        return CampaignReport(
+            participants=r.participants,
+            rewards=r.rewards,
+            cost_rial=Rial(r.cost_rial),
+            sales_rial=Rial(r.sales_rial),
+            baseline_rial=Rial(r.baseline_rial),
+            incremental_rial=Rial(r.incremental_rial),
+            cost_per_incremental_rial=None if ratio is None else str(ratio),
+        )
+
+    @strawberry.field(extensions=public(), description="Lotteries, newest first (published).")
+    async def lotteries(self, info: strawberry.Info) -> list[LotteryView]:
+        async with sessions(info)() as session:
+            return [await lottery_view(session, r) for r in await lotteries.listing(session)]
+
+    @strawberry.field(extensions=public(), description="One lottery with all it published.")
+    async def lottery(self, info: strawberry.Info, lottery_id: str) -> LotteryView | None:
+        async with sessions(info)() as session:
+            row = await session.get(models.Lottery, lottery_id)
+            return None if row is None else await lottery_view(session, row)
+
+    @strawberry.field(
+        extensions=public(),
+        description="A drawn lottery's frozen ticket list, in canonical order, a page at a time.",
+    )
+    async def lottery_tickets(
+        self, info: strawberry.Info, lottery_id: str, after: int = 0, first: int = 1000
+    ) -> list[TicketEntry]:
+        async with sessions(info)() as session:
+            rows = await lotteries.ticket_page(
+                session, lottery_id, max(0, after), max(1, min(first, 10_000))
+            )
+        return [
+            TicketEntry(position=r.position, pseudonym=r.pseudonym, tickets=r.tickets) for r in rows
+        ]
+
+    @strawberry.field(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling shop's invitations to campaigns and lotteries.",
+    )
+    async def invitations(self, info: strawberry.Info) -> list[Invitation]:
+        shop = node_of(info)
+        out = []
+        async with sessions(info)() as session:
+            for c in await campaigns.listing(session):
+                out += [
+                    i
+                    for i in await _invitations(session, c.id, "campaign", c.name_fa)
+                    if i.shop == shop
+                ]
+            for lot in await lotteries.listing(session):
+                out += [
+                    i
+                    for i in await _invitations(session, lot.id, "lottery", lot.name_fa)
+                    if i.shop == shop
+                ]
+        return out
+
+
+@strawberry.type
+class CampaignMutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_CAMPAIGNS),
+        description="Create a joint campaign; its shops are invited (each answers from its node).",
+    )
+    async def create_campaign(self, info: strawberry.Info, input: CampaignInput) -> CampaignResult:
+        actor = _actor(info)
+
+        async def work(session: AsyncSession) -> CampaignView:
+            data = campaigns.CampaignInput(
+                name_fa=input.name_fa,
+                name_en=input.name_en,
+                starts_at=_moment(input.starts, "starts"),
+                ends_at=_moment(input.ends, "ends"),
+                shops=input.shops,
+                reward=snake_keys(input.reward),
+                budget_rial=input.budget_rial,
+                cost_rule=input.cost_rule,
+            )
+            return await campaign_view(session, await campaigns.create(session, data, actor))
+
+        return await run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_CAMPAIGNS),
+        description="Create a lottery: its seed's commitment is published at once.",
+    )
+    async def create_lottery(self, info: strawberry.Info, input: LotteryInput) -> LotteryResult:
+        actor = _actor(info)
+
+        async def work(session: AsyncSession) -> LotteryView:
+            data = lotteries.LotteryInput(
+                name_fa=input.name_fa,
+                name_en=input.name_en,
+                starts_at=_moment(input.starts, "starts"),
+                ends_at=_moment(input.ends, "ends"),
+                draw_at=_moment(input.draw_at, "drawAt"),
+                shops=input.shops,
+                rules=snake_keys(input.rules),
+                prizes=snake_keys(input.prizes),
+            )
+            return await lottery_view(session, await lotteries.create(session, data, actor))
+
+        return await run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_CAMPAIGNS),
+        description="Enter the public value (announced in public) before the draw.",
+    )
+    async def set_lottery_public_value(
+        self, info: strawberry.Info, lottery_id: str, value: str
+    ) -> LotteryResult:
+        async def work(session: AsyncSession) -> LotteryView:
+            row = await lotteries.set_public_value(session, lottery_id, value)
+            return await lottery_view(session, row)
+
+        return await run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_CAMPAIGNS),
+        description="Draw the lottery on a worker; follow its stage and progress on lottery().",
+    )
+    async def draw_lottery(self, info: strawberry.Info, lottery_id: str) -> LotteryResult:
+        async def work(session: AsyncSession) -> LotteryView:
+            await lotteries.progress(session, lottery_id, "queued", 5)
+            return await lottery_view(session, await lotteries.get(session, lottery_id))
+
+        result = await run(info, work)
+        if isinstance(result, LotteryView) and result.status != "drawn":
+            await info.context["state"].enqueue("hub.draw_lottery", lottery_id)
+        return result
+
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling shop accepts or declines a campaign or lottery.",
+    )
+    async def respond_to_invitation(
+        self, info: strawberry.Info, id: str, accept: bool
+    ) -> InvitationResult:
+        shop = node_of(info)
+
+        async def work(session: AsyncSession) -> Invitation:
+            row = await lotteries.respond(session, id, shop, accept)
+            kind = "campaign" if await session.get(models.Campaign, id) else "lottery"
+            return Invitation(id=id, kind=kind, name_fa="", shop=row.shop, status=row.status)
+
+        return await run(info, work)
+
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling shop handed a prize over to its winner.",
+    )
+    async def claim_prize(self, info: strawberry.Info, lottery_id: str, place: int) -> ClaimResult:
+        shop = node_of(info)
+        actor = _actor(info)
+
+        async def work(session: AsyncSession) -> PrizeClaimView:
+            row = await lotteries.claim_prize(session, lottery_id, place, shop, actor)
+            return PrizeClaimView(
+                lottery_id=row.lottery_id, place=row.place, shop=row.shop, claimed_at=row.claimed_at
+            )
+
+        return await run(info, work)
