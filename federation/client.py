@@ -55,6 +55,20 @@ STATEMENT_FIELDS = """periodId periodLabel startsAt endsAt closedAt shop shopNam
 STATEMENT = f"""query Statement($period: Int!) {{ settlementStatement(periodId: $period) {{
   __typename ... on SettlementStatement {{ {STATEMENT_FIELDS} }}
   ... on HubProblem {{ code message }} }} }}"""
+INVITATION_FIELDS = "id kind nameFa shop status"
+INVITATIONS = f"query Invitations {{ invitations {{ {INVITATION_FIELDS} }} }}"
+RESPOND = f"""mutation Respond($id: String!, $accept: Boolean!) {{
+  respondToInvitation(id: $id, accept: $accept) {{
+  __typename ... on Invitation {{ {INVITATION_FIELDS} }}
+  ... on HubProblem {{ code message }} }} }}"""
+CLAIM_FIELDS = "lotteryId place shop claimedAt"
+CLAIM = f"""mutation Claim($lottery: String!, $place: Int!) {{
+  claimPrize(lotteryId: $lottery, place: $place) {{
+  __typename ... on PrizeClaimView {{ {CLAIM_FIELDS} }}
+  ... on HubProblem {{ code message }} }} }}"""
+LOTTERY_FIELDS = """id nameFa nameEn status stage drawAt commitment
+  winners { place pseudonym prizeFa sponsor claimedByShop }"""
+LOTTERIES = f"query Lotteries {{ lotteries {{ {LOTTERY_FIELDS} }} }}"
 INBOX = "query Inbox($limit: Int!) { inbox(limit: $limit) { cursor envelope } }"
 ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"
 
@@ -132,6 +146,25 @@ class HubConnection:
 
     async def opt_in(self, offer_id: str) -> dict[str, Any]:
         return self._answer((await self._graphql(OPT_IN, {"id": offer_id}))["optInToPartnerOffer"])
+
+    async def invitations(self) -> list[dict[str, Any]]:
+        """This shop's invitations to campaigns and lotteries (fields of ``INVITATION_FIELDS``)."""
+        found: list[dict[str, Any]] = (await self._graphql(INVITATIONS, {}))["invitations"]
+        return found
+
+    async def respond_to_invitation(self, id: str, accept: bool) -> dict[str, Any]:
+        data = await self._graphql(RESPOND, {"id": id, "accept": accept})
+        return self._answer(data["respondToInvitation"])
+
+    async def claim_prize(self, lottery_id: str, place: int) -> dict[str, Any]:
+        """Record that this shop handed the prize of ``place`` over to its winner."""
+        data = await self._graphql(CLAIM, {"lottery": lottery_id, "place": place})
+        return self._answer(data["claimPrize"])
+
+    async def lotteries(self) -> list[dict[str, Any]]:
+        """The mall's lotteries as published (fields of ``LOTTERY_FIELDS``), newest first."""
+        found: list[dict[str, Any]] = (await self._graphql(LOTTERIES, {}))["lotteries"]
+        return found
 
     @staticmethod
     def _answer(result: dict[str, Any]) -> dict[str, Any]:

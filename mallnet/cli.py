@@ -484,6 +484,63 @@ def record_deposit(
     _print_json(_on_hub(work))
 
 
+lottery_cli = typer.Typer(help="Lotteries: re-run a published draw.")
+cli.add_typer(lottery_cli, name="lottery")
+
+LOTTERY_RECORD = "query($id: String!) { lottery(lotteryId: $id) { id nameFa status record } }"
+LOTTERY_TICKETS = """query($id: String!, $after: Int!) {
+  lotteryTickets(lotteryId: $id, after: $after, first: 10000) { position pseudonym tickets } }"""
+
+
+@lottery_cli.command("verify")
+def verify_lottery(
+    lottery: Annotated[str, typer.Argument(help="The lottery's id.")],
+    hub: Annotated[
+        str | None, typer.Option(help="The hub's URL (default: MALLNET_HUB_URL).")
+    ] = None,
+) -> None:
+    """Re-run a drawn lottery from what the hub published (no token needed: anyone can):
+    the seed against its commitment, the frozen list against its digest, the winners.
+    Prints JSON; exits 1 on any difference."""
+    import httpx
+
+    from hub import draw
+
+    url = (hub or get_settings().public_hub_url).rstrip("/") + "/graphql"
+    with httpx.Client(timeout=30) as client:
+
+        def ask(query: str, **variables: object) -> dict[str, Any]:
+            body = client.post(url, json={"query": query, "variables": variables}).json()
+            if body.get("errors"):
+                raise typer.BadParameter(body["errors"][0]["message"])
+            data: dict[str, Any] = body["data"]
+            return data
+
+        found = ask(LOTTERY_RECORD, id=lottery)["lottery"]
+        if found is None or found["record"] is None:
+            _print_json({"lottery": lottery, "differences": ["not drawn (or no such lottery)"]})
+            raise typer.Exit(1)
+        pairs: list[tuple[str, int]] = []
+        while page := ask(LOTTERY_TICKETS, id=lottery, after=len(pairs))["lotteryTickets"]:
+            pairs += [(t["pseudonym"], int(t["tickets"])) for t in page]
+    record = found["record"]
+    differences = draw.verify({**record, "tickets": pairs})
+    _print_json(
+        {
+            "lottery": lottery,
+            "name_fa": found["nameFa"],
+            "entrants": len(pairs),
+            "commitment": record["commitment"],
+            "list_digest": record["list_digest"],
+            "public_value": record["public_value"],
+            "winners": [w["pseudonym"] for w in record["winners"]],
+            "differences": differences,
+        }
+    )
+    if differences:
+        raise typer.Exit(1)
+
+
 bench = typer.Typer(help="Benchmarks: JSON results, with the bare database rate beside them.")
 cli.add_typer(bench, name="bench")
 
@@ -553,6 +610,20 @@ def bench_settlement(
     from mallnet.bench_settlement import main_settlement
 
     print(main_settlement(postgres, shops, captures, keep, get_settings().data_dir / "bench"))
+
+
+@bench.command("lottery")
+def bench_lottery(
+    tickets: Annotated[int, typer.Option(help="Tickets in the frozen list.")] = 10_000_000,
+    entrants: Annotated[int, typer.Option(help="Shoppers holding them.")] = 10_000_000,
+    winners: Annotated[int, typer.Option(help="Winners to draw.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the generated list.")] = 7,
+) -> None:
+    """Draw WINNERS from TICKETS tickets held by ENTRANTS shoppers, and verify the draw:
+    seconds and peak memory of each step in its own process (JSON)."""
+    from mallnet.bench_lottery import main_lottery
+
+    print(main_lottery(entrants, tickets, winners, seed))
 
 
 @cli.command("config")

@@ -9,6 +9,7 @@ stops every process it started and exits 0.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import secrets
 import signal
@@ -25,9 +26,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import partnerships, people, registry, settlement_policy, value
+from hub import campaigns, lotteries, partnerships, people, registry, settlement_policy, value
 from mallnet.config import Settings
-from mallnet.db import create_engine, engine_scope, session_factory
+from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.demo_story import close_first_day, spend_at_cafe
 from mallnet.devtokens import issue
 from mallnet.migrations import upgrade
@@ -135,6 +136,7 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
             await partnerships.opt_in(session, "ketab-sara", offer.id)
             lines.append(f"partnership: cafe-sepid welcomes ketab-sara's customers ({offer.id})")
             await _network_value_rules(session)
+            lines += await _festival(session)
             for shop in DEMO_SHOPS:
                 password = secrets.token_urlsafe(9)
                 await people.create_user(
@@ -187,6 +189,54 @@ async def _network_value_rules(session: AsyncSession) -> None:
         },
         "demo:mall-finance",
     )
+
+
+async def _festival(session: AsyncSession) -> list[str]:
+    """Mall marketing's autumn festival among the bookshop and the café (both accept):
+    pooled points doubled for a month, within a 5,000,000-toman budget shared equally; and
+    a lottery among their shoppers — a ticket per 100,000 toman, one more per shop visited,
+    drawn when the month ends. The seeded purchases already earn both."""
+    now = utcnow()
+    month = now + dt.timedelta(days=30)
+    shops = ["ketab-sara", "cafe-sepid"]
+    festival = await campaigns.create(
+        session,
+        campaigns.CampaignInput(
+            name_fa="جشنواره پاییزه",
+            name_en="Autumn festival",
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=month,
+            shops=shops,
+            reward={"pooled_multiplier_bp": 20_000},
+            budget_rial=50_000_000,
+            cost_rule="equal",
+        ),
+        "demo:mall-marketing",
+    )
+    draw = await lotteries.create(
+        session,
+        lotteries.LotteryInput(
+            name_fa="قرعه‌کشی پاییزه",
+            name_en="Autumn draw",
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=month,
+            draw_at=month,
+            shops=shops,
+            rules={"rial_per_ticket": 1_000_000, "bonus_per_shop": 1},
+            prizes=[
+                {"count": 1, "description_fa": "کارت هدیه ۵ میلیون تومانی"},
+                {"count": 2, "description_fa": "یک ماه قهوه رایگان", "sponsor": "cafe-sepid"},
+            ],
+        ),
+        "demo:mall-marketing",
+    )
+    for event in (festival.id, draw.id):
+        for shop in shops:
+            await lotteries.respond(session, event, shop, accept=True)
+    return [
+        f"campaign: {festival.name_en} ({festival.id}), ketab-sara and cafe-sepid",
+        f"lottery: {draw.name_en} ({draw.id}), commitment {draw.commitment}",
+    ]
 
 
 async def _migrate(settings: Settings) -> None:

@@ -99,6 +99,10 @@ class LotteryView:
     seed_hex: str | None = strawberry.field(description="Revealed at the draw.")
     algorithm: str | None
     winners: list[LotteryWinner]
+    record: JSONDocument | None = strawberry.field(
+        description="The published draw record (hub.draw): with the frozen list from "
+        "lotteryTickets, everything needed to re-run the draw."
+    )
 
 
 @strawberry.type(description="One entrant of a frozen ticket list, in canonical order.")
@@ -241,6 +245,7 @@ async def lottery_view(session: AsyncSession, row: models.Lottery) -> LotteryVie
         seed_hex=record.get("seed_hex"),
         algorithm=record.get("algorithm"),
         winners=winners,
+        record=None if row.record is None else JSONDocument(row.record),
     )
 
 
@@ -420,8 +425,10 @@ class CampaignMutation:
 
         async def work(session: AsyncSession) -> Invitation:
             row = await lotteries.respond(session, id, shop, accept)
-            kind = "campaign" if await session.get(models.Campaign, id) else "lottery"
-            return Invitation(id=id, kind=kind, name_fa="", shop=row.shop, status=row.status)
+            found = await session.get(models.Campaign, id) or await session.get(models.Lottery, id)
+            kind = "campaign" if isinstance(found, models.Campaign) else "lottery"
+            name = "" if found is None else found.name_fa
+            return Invitation(id=id, kind=kind, name_fa=name, shop=row.shop, status=row.status)
 
         return await run(info, work)
 

@@ -17,6 +17,7 @@ from mallnet.authz import public, requires
 from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
 from shop_node.api import types as t
 from shop_node.api.access import MANAGE, OPERATE, STAFF, actor, runtime
+from shop_node.api.campaigns import CampaignMutation, CampaignQuery
 from shop_node.api.network import NetworkMutation, NetworkQuery
 from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
 from shop_node.api.problems import (
@@ -164,7 +165,7 @@ class AdjustBalanceInput:
 
 
 @strawberry.type
-class Query(PartnershipQuery, NetworkQuery, SettlementQuery):
+class Query(PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self, info: strawberry.Info) -> ServerInfo:
         shop: str = info.context["state"].shop
@@ -225,7 +226,7 @@ class Query(PartnershipQuery, NetworkQuery, SettlementQuery):
 
 
 @strawberry.type
-class Mutation(PartnershipMutation, NetworkMutation):
+class Mutation(PartnershipMutation, NetworkMutation, CampaignMutation):
     @strawberry.mutation(
         extensions=requires(*OPERATE),
         description="Record a POS purchase (idempotent on receiptId); enrols new shoppers.",
