@@ -425,9 +425,10 @@ class CampaignMutation:
 
         async def work(session: AsyncSession) -> Invitation:
             row = await lotteries.respond(session, id, shop, accept)
-            found = await session.get(models.Campaign, id) or await session.get(models.Lottery, id)
-            kind = "campaign" if isinstance(found, models.Campaign) else "lottery"
-            name = "" if found is None else found.name_fa
+            campaign = await session.get(models.Campaign, id)
+            lottery = None if campaign else await session.get(models.Lottery, id)
+            kind = "campaign" if campaign else "lottery"
+            name = campaign.name_fa if campaign else lottery.name_fa if lottery else ""
             return Invitation(id=id, kind=kind, name_fa=name, shop=row.shop, status=row.status)
 
         return await run(info, work)
