@@ -106,19 +106,19 @@ def to_jalali_str(d: datetime.date, persian_digits: bool = False) -> str:
 
 def parse_moment(raw: str) -> datetime.datetime:
     """``1405/09/10 18:30`` (Jalali or Gregorian date as :func:`parse_date`, then an
-    optional 24-hour ``HH:MM``) in Tehran time, as a UTC instant."""
+    optional 24-hour ``HH:MM`` or ``HH:MM:SS``) in Tehran time, as a UTC instant."""
     from zoneinfo import ZoneInfo
 
     text = normalize_digits(raw.strip()) if isinstance(raw, str) else ""
     day, _, clock = text.partition(" ")
     date = parse_date(day)
-    hour, minute = 0, 0
+    hour = minute = second = 0
     if clock:
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})", clock.strip())
-        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", clock.strip())
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
             raise InvalidDate(f"unrecognised time {_shown(raw)}: expected HH:MM after the date")
-        hour, minute = int(match[1]), int(match[2])
+        hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
     local = datetime.datetime.combine(
-        date, datetime.time(hour, minute), tzinfo=ZoneInfo("Asia/Tehran")
+        date, datetime.time(hour, minute, second), tzinfo=ZoneInfo("Asia/Tehran")
     )
     return local.astimezone(datetime.UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import os
@@ -13,8 +14,10 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+import jdatetime
 import psutil
 import pytest
 from authlib.common.security import generate_token
@@ -79,7 +82,7 @@ def _network_value_story(
     data_dir: Path,
     clients: dict[str, list[str]],
     tokens: dict[str, str],
-) -> None:
+) -> dict[str, str]:
     """Reza earned pooled points at the bookshop and credit at the shoe shop that only the
     café accepts. She signs in to the app (code + PKCE, one-time code by SMS) and sees
     both; the bookshop cannot take the credit; the café's till holds and captures all of
@@ -174,6 +177,7 @@ def _network_value_story(
     assert ("hold", worth) in at_cafe
     assert ("capture", worth) in at_cafe
     assert all(e["shop"]["nameFa"] for e in steps)
+    return shopper
 
 
 HUB_OPS = operations("hub")
@@ -237,7 +241,13 @@ def _settlement_story(
         position = int(statement["positionRial"])
         assert position == positions[shop] == moves[shop]
         assert sum(int(line["netRial"]) for line in statement["lines"]) == position
-        assert all(line["receipt"] and line["lotId"] for line in statement["lines"])
+        captures = [
+            x for x in statement["lines"] if x["kind"] in ("redeemed_here", "spent_elsewhere")
+        ]
+        assert all(line["receipt"] and line["lotId"] for line in captures)
+        # The demo's festival doubled the bookshop's points: its shops share that cost.
+        shares = [x for x in statement["lines"] if x["kind"] == "campaign_share"]
+        assert all(x["ref"].startswith("campaign:") and int(x["netRial"]) < 0 for x in shares)
         assert "E2E-C1" in {line["receipt"] for line in statement["lines"]}
         files = f"{urls[offset]}/settlement/statements/{period['id']}"
         headers = {"Authorization": f"Bearer {manager}"}
@@ -261,6 +271,184 @@ def _settlement_story(
         )
         assert audit.returncode == 0, audit.stdout + audit.stderr
         assert json.loads(audit.stdout)["differences"] == []
+
+
+def _tehran(at: float) -> str:
+    """A moment as the console types it: Jalali date and time, Tehran."""
+    moment = dt.datetime.fromtimestamp(at, tz=dt.UTC).astimezone(ZoneInfo("Asia/Tehran"))
+    return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d %H:%M:%S")
+
+
+ME_LOTTERIES = """{ me { lotteries { lottery { id status } tickets wonPlace prizeFa }
+  valueHistory(first: 100) { kind shop { slug } reason points } } }"""
+
+
+def _festival_story(
+    client: httpx.Client,
+    urls: list[str],
+    env: dict[str, str],
+    clients: dict[str, list[str]],
+    tokens: dict[str, str],
+    shopper: dict[str, str],
+) -> None:
+    """Mall marketing creates a campaign (pooled points tripled) and a lottery among the
+    bookshop and the shoe shop, which accept from their nodes. Reza buys at the bookshop
+    (a participant) and at the café (not one): only the bookshop's purchase earns tripled
+    points and tickets. The draw picks her, a worker shows its progress, ``mallnet lottery
+    verify`` re-runs it from what the hub published, and her app shows tickets and result."""
+    hub = urls[0]
+    console_id, console_secret = clients["mall console client"]
+    mall = client.post(
+        f"{hub}/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "mall:campaigns"},
+        auth=(console_id, console_secret),
+    ).json()["access_token"]
+    now = time.time()
+    shops = ["ketab-sara", "kafsh-arya"]
+    campaign = _hub_op(
+        client,
+        hub,
+        mall,
+        "CreateCampaign",
+        input={
+            "nameFa": "هفته سه‌برابر",
+            "nameEn": "Triple week",
+            "starts": _tehran(now - 60),
+            "ends": _tehran(now + 3600),
+            "shops": shops,
+            "reward": {"pooledMultiplierBp": 30_000},
+            "budgetRial": "10000000",
+            "costRule": "equal",
+        },
+    )["createCampaign"]
+    assert campaign["__typename"] == "CampaignView", campaign
+    draw_at = now + 40
+    lottery = _hub_op(
+        client,
+        hub,
+        mall,
+        "CreateLottery",
+        input={
+            "nameFa": "قرعه‌کشی آزمون",
+            "nameEn": "Test draw",
+            "starts": _tehran(now - 60),
+            "ends": _tehran(draw_at),
+            "drawAt": _tehran(draw_at),
+            "shops": shops,
+            "rules": {"rialPerTicket": 1_000_000, "bonusPerShop": 1},
+            "prizes": [{"count": 1, "descriptionFa": "دوچرخه", "sponsor": "kafsh-arya"}],
+        },
+    )["createLottery"]
+    assert lottery["__typename"] == "LotteryView", lottery
+    assert len(lottery["commitment"]) == 64
+    for offset, shop in ((1, "ketab-sara"), (2, "kafsh-arya")):
+        manager = tokens[f"{shop} manager"]
+        invited = _node_op(client, urls[offset], manager, "Invitations")["invitations"]
+        assert {campaign["id"], lottery["id"]} <= {i["id"] for i in invited}
+        for event in (campaign["id"], lottery["id"]):
+            answer = _node_op(
+                client, urls[offset], manager, "RespondToInvitation", id=event, accept=True
+            )["respondToInvitation"]
+            assert answer["status"] == "accepted", answer
+
+    purchases = ((1, "ketab-sara", "E2E-F1", "books"), (3, "cafe-sepid", "E2E-F2", "coffee"))
+    for offset, shop, receipt, group in purchases:
+        paid = _node_op(
+            client,
+            urls[offset],
+            tokens[f"{shop} pos"],
+            "RecordPurchase",
+            input={
+                "receiptId": receipt,
+                "totalRial": "3000000",
+                "phone": REZA,
+                "lines": [{"productGroup": group, "amountRial": "3000000"}],
+            },
+        )["recordPurchase"]
+        assert paid["__typename"] == "PurchaseRecorded", paid
+    deadline = time.monotonic() + 60
+    while True:
+        me = client.post(f"{hub}/graphql", json={"query": ME_LOTTERIES}, headers=shopper).json()
+        mine = [x for x in me["data"]["me"]["lotteries"] if x["lottery"]["id"] == lottery["id"]]
+        history = me["data"]["me"]["valueHistory"]
+        tripled = [
+            e for e in history if (e["shop"] or {}).get("slug") == f"campaign:{campaign['id']}"
+        ]
+        if mine and tripled:
+            break
+        assert time.monotonic() < deadline, me
+        time.sleep(1)
+    # 3,000,000 Rial at the bookshop: 3 tickets, and 1 for visiting it; none at the café.
+    assert mine[0]["tickets"] == 4
+    # Tripled: the campaign adds twice what the bookshop's own policy issued, once.
+    [extra] = tripled
+    own = [
+        e
+        for e in history
+        if e["kind"] == "issue"
+        and (e["shop"] or {}).get("slug") == "ketab-sara"
+        and "E2E-F1" in e["reason"]
+    ]
+    assert int(extra["points"]) == 2 * sum(int(e["points"]) for e in own) > 0
+
+    public = _hub_op(
+        client,
+        hub,
+        mall,
+        "SetLotteryPublicValue",
+        lotteryId=lottery["id"],
+        value="Tehran index 2,345,678",
+    )
+    assert public["setLotteryPublicValue"]["__typename"] == "LotteryView"
+    time.sleep(max(0.0, draw_at - time.time() + 1))
+    queued = _hub_op(client, hub, mall, "DrawLottery", lotteryId=lottery["id"])["drawLottery"]
+    assert queued["__typename"] == "LotteryView", queued
+    stages = set()
+    deadline = time.monotonic() + 60
+    while True:
+        drawn = client.post(
+            f"{hub}/graphql",
+            json={
+                "query": HUB_OPS,
+                "operationName": "Lottery",
+                "variables": {"lotteryId": lottery["id"]},
+            },
+        ).json()["data"]["lottery"]  # public: no token
+        stages.add(drawn["stage"])
+        if drawn["stage"] == "done":
+            break
+        assert time.monotonic() < deadline, drawn
+        time.sleep(0.5)
+    assert drawn["status"] == "drawn"
+    assert drawn["progressPct"] == 100
+    assert drawn["entrants"] == 1
+    assert [w["place"] for w in drawn["winners"]] == [1]
+
+    audit = subprocess.run(
+        [sys.executable, "-m", "mallnet", "lottery", "verify", lottery["id"], "--hub", hub],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    verified = json.loads(audit.stdout)
+    assert verified["differences"] == []
+    assert verified["winners"] == [w["pseudonym"] for w in drawn["winners"]]
+
+    me = client.post(f"{hub}/graphql", json={"query": ME_LOTTERIES}, headers=shopper).json()
+    [result] = [x for x in me["data"]["me"]["lotteries"] if x["lottery"]["id"] == lottery["id"]]
+    assert (result["tickets"], result["wonPlace"], result["prizeFa"]) == (4, 1, "دوچرخه")
+    # The shoe shop sponsors the bicycle and records handing it over.
+    handed = _node_op(
+        client,
+        urls[2],
+        tokens["kafsh-arya manager"],
+        "RecordPrizeClaim",
+        lotteryId=lottery["id"],
+        place=1,
+    )["recordPrizeClaim"]
+    assert handed["__typename"] == "PrizeClaim", handed
 
 
 @pytest.mark.parametrize("broker", ["embedded", pytest.param("redis", marks=pytest.mark.redis)])
@@ -401,8 +589,9 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
             # The demo's own story spends Ali's value at the café and closes the first
             # day; Reza's spend below belongs to the next period.
             output.wait_for("settlement: period", demo, timeout_s=120)
-            _network_value_story(client, urls, tmp_path / "var", clients, tokens)
+            shopper = _network_value_story(client, urls, tmp_path / "var", clients, tokens)
             _settlement_story(client, urls, env, clients, tokens)
+            _festival_story(client, urls, env, clients, tokens, shopper)
 
         family = psutil.Process(demo.pid).children(recursive=True)
         # hub + 3 nodes + worker + beat, and the worker's pool processes

@@ -153,3 +153,18 @@ def test_parse_date_only_raises_invalid_date(raw: str) -> None:
     except InvalidDate:
         return
     assert isinstance(result, datetime.date)
+
+
+def test_a_moment_is_a_jalali_or_gregorian_date_and_time_in_tehran() -> None:
+    from mallnet.jalali import parse_moment
+
+    assert parse_moment("۱۴۰۵/۰۹/۱۰ 18:30") == datetime.datetime(
+        2026, 12, 1, 15, 0, tzinfo=datetime.UTC
+    )
+    assert parse_moment("1405/09/10 18:30:15").second == 15
+    assert parse_moment("2026-12-01") == datetime.datetime(
+        2026, 11, 30, 20, 30, tzinfo=datetime.UTC
+    )
+    for bad in ("1405/09/10 25:00", "1405/09/10 10", "1405/13/01 10:00"):
+        with pytest.raises(InvalidDate):
+            parse_moment(bad)
