@@ -290,6 +290,7 @@ def _festival_story(
     clients: dict[str, list[str]],
     tokens: dict[str, str],
     shopper: dict[str, str],
+    data_dir: Path,
 ) -> None:
     """Mall marketing creates a campaign (pooled points tripled) and a lottery among the
     bookshop and the shoe shop, which accept from their nodes. Reza buys at the bookshop
@@ -439,6 +440,9 @@ def _festival_story(
     me = client.post(f"{hub}/graphql", json={"query": ME_LOTTERIES}, headers=shopper).json()
     [result] = [x for x in me["data"]["me"]["lotteries"] if x["lottery"]["id"] == lottery["id"]]
     assert (result["tickets"], result["wonPlace"], result["prizeFa"]) == (4, 1, "دوچرخه")
+    # Reza signed in to the app, so the hub holds her phone: she got an SMS too.
+    sms = [json.loads(x) for x in (data_dir / "sms-outbox.jsonl").read_text().splitlines()]
+    assert any(m["kind"] == "lottery_win" and m["to"] == "+989901231234" for m in sms), sms
     # The shoe shop sponsors the bicycle and records handing it over.
     handed = _node_op(
         client,
@@ -591,7 +595,7 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
             output.wait_for("settlement: period", demo, timeout_s=120)
             shopper = _network_value_story(client, urls, tmp_path / "var", clients, tokens)
             _settlement_story(client, urls, env, clients, tokens)
-            _festival_story(client, urls, env, clients, tokens, shopper)
+            _festival_story(client, urls, env, clients, tokens, shopper, tmp_path / "var")
 
         family = psutil.Process(demo.pid).children(recursive=True)
         # hub + 3 nodes + worker + beat, and the worker's pool processes

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import campaigns, draw, lotteries, settlement
+from hub import campaigns, draw, lotteries, sales, settlement
 from hub.models import CampaignReward, Lottery, LotteryEntry
 from hub.value_rules import POOLED
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
@@ -182,8 +182,22 @@ async def test_a_campaign_multiplies_pooled_points_until_its_budget_is_spent(hub
     assert (row.spent_rial, row.status) == (23_000, "stopped")
     lots = await hub.lots(ali)
     assert {lot.issuer_shop for lot in lots} >= {f"campaign:{campaign}"}
+
+    async def sell(session: AsyncSession) -> None:
+        await sales.record(session, BOOKS, utcnow(), 500_000, 1)
+        await sales.record(session, CAFE, utcnow(), 900_000, 1)  # not a participant
+        await sales.record(session, SHOES, utcnow() - dt.timedelta(weeks=1), 200_000, 1)
+
+    await hub.run(sell)
     report = await hub.run(lambda s: campaigns.report(s, campaign))
     assert (report.participants, report.rewards, report.cost_rial) == (1, 3, 23_000)
+    # 500,000 during it; the same weekdays of the 4 weeks before averaged 200,000 / 4.
+    assert (report.sales_rial, report.baseline_rial, report.incremental_rial) == (
+        500_000,
+        50_000,
+        450_000,
+    )
+    assert str(report.cost_per_incremental_rial) == "0.0511"
 
     # Spent at the café (with the shops' own 30 points), the campaign's value is billed to
     # its shops equally at the close.
