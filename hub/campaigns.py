@@ -22,14 +22,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import new_event_id
-from hub import value
+from hub import registry, value
 from hub.errors import HubError
 from hub.models import (
     Campaign,
     CampaignReward,
     CampaignShop,
     CampaignVisit,
-    Shop,
     ShopSalesDay,
     ValueLot,
 )
@@ -86,9 +85,9 @@ async def create(session: AsyncSession, data: CampaignInput, actor: str) -> Camp
     if not 1 <= len(data.name_fa) <= 120 or len(data.name_en) > 120:
         raise CampaignError("INVALID_INPUT", "a Persian name of 1-120 characters", "nameFa")
     slugs = sorted(set(data.shops))
-    known = set((await session.scalars(select(Shop.slug).where(Shop.slug.in_(slugs)))).all())
-    if not slugs or set(slugs) - known:
-        raise CampaignError("INVALID_INPUT", f"unknown shops {sorted(set(slugs) - known)}", "shops")
+    unknown = await registry.unknown_shops(session, slugs)
+    if not slugs or unknown:
+        raise CampaignError("INVALID_INPUT", f"name known shops (unknown: {unknown})", "shops")
     row = Campaign(
         id=new_event_id(),
         name_fa=data.name_fa,

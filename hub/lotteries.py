@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import new_event_id
 from hub import draw as fair
+from hub import registry
 from hub.errors import HubError
 from hub.models import (
     CampaignShop,
@@ -30,7 +31,6 @@ from hub.models import (
     LotteryEntry,
     LotteryTicketList,
     PrizeClaim,
-    Shop,
     Shopper,
 )
 from mallnet.db import utcnow
@@ -82,12 +82,6 @@ def _parse(model: type[_Doc], document: object, field: str) -> Any:
         raise LotteryError("INVALID_INPUT", f"{where}: {first['msg']}", field) from None
 
 
-async def _known_shops(session: AsyncSession, slugs: Sequence[str]) -> None:
-    known = set((await session.scalars(select(Shop.slug).where(Shop.slug.in_(slugs)))).all())
-    if not slugs or set(slugs) - known:
-        raise LotteryError("INVALID_INPUT", f"unknown shops {sorted(set(slugs) - known)}", "shops")
-
-
 async def create(session: AsyncSession, data: LotteryInput, actor: str) -> Lottery:
     """A new lottery, open from ``starts_at``: its shops are invited (each accepts from its
     node) and its seed's commitment is public at once."""
@@ -99,7 +93,9 @@ async def create(session: AsyncSession, data: LotteryInput, actor: str) -> Lotte
         raise LotteryError("INVALID_INPUT", "starts before it ends; drawn after it ends", "drawAt")
     if not 1 <= len(data.name_fa) <= 120 or len(data.name_en) > 120:
         raise LotteryError("INVALID_INPUT", "a Persian name of 1-120 characters", "nameFa")
-    await _known_shops(session, list(data.shops))
+    unknown = await registry.unknown_shops(session, data.shops)
+    if not data.shops or unknown:
+        raise LotteryError("INVALID_INPUT", f"name known shops (unknown: {unknown})", "shops")
     sponsors = {p.sponsor for p in prizes if p.sponsor}
     if sponsors - set(data.shops):
         raise LotteryError("INVALID_INPUT", "a prize's sponsor must take part", "prizes")

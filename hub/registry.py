@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -197,3 +198,10 @@ async def set_shop_status(session: AsyncSession, slug: str, status: str) -> Shop
 
 async def list_shops(session: AsyncSession) -> list[Shop]:
     return list((await session.scalars(select(Shop).order_by(Shop.slug))).all())
+
+
+async def unknown_shops(session: AsyncSession, slugs: Iterable[str]) -> list[str]:
+    """Which of ``slugs`` the registry does not know (sorted)."""
+    wanted = set(slugs)
+    known = set((await session.scalars(select(Shop.slug).where(Shop.slug.in_(wanted)))).all())
+    return sorted(wanted - known)
