@@ -134,27 +134,45 @@ async def _accepted(session: AsyncSession, campaign_id: str) -> list[str]:
     return sorted(rows.all())
 
 
-async def _pay(session: AsyncSession, campaign: Campaign, cost_rial: int) -> bool:
-    """Take ``cost_rial`` from the budget if it is all there (one conditional update: two
-    purchases at once can never both take the last of it); otherwise stop the campaign."""
-    spent = (
-        await session.execute(
-            update(Campaign)
-            .where(
-                Campaign.id == campaign.id,
-                Campaign.status == "active",
-                Campaign.spent_rial + cost_rial <= Campaign.budget_rial,
+async def _pay(session: AsyncSession, campaign: Campaign, units: int, per_unit: int) -> int:
+    """Take up to ``units`` worth of ``per_unit`` Rial each from the budget (one conditional
+    update: two purchases at once can never both take the last of it). A reward larger
+    than what is left gets what is left, in whole units, and the campaign stops there.
+    Returns the units paid for."""
+    for wanted in (units, None):
+        if wanted is None:
+            left = await session.scalar(
+                select(Campaign.budget_rial - Campaign.spent_rial).where(
+                    Campaign.id == campaign.id, Campaign.status == "active"
+                )
             )
-            .values(spent_rial=Campaign.spent_rial + cost_rial)
-            .returning(Campaign.spent_rial)
-        )
-    ).scalar_one_or_none()
-    if spent is None:
-        await session.execute(
-            update(Campaign).where(Campaign.id == campaign.id).values(status="stopped")
-        )
-        return False
-    return True
+            wanted = min(units, int(left or 0) // per_unit)
+            if wanted <= 0:
+                break
+        spent = (
+            await session.execute(
+                update(Campaign)
+                .where(
+                    Campaign.id == campaign.id,
+                    Campaign.status == "active",
+                    Campaign.spent_rial + wanted * per_unit <= Campaign.budget_rial,
+                )
+                .values(spent_rial=Campaign.spent_rial + wanted * per_unit)
+                .returning(Campaign.spent_rial, Campaign.budget_rial)
+            )
+        ).one_or_none()
+        if spent is not None:
+            if wanted < units or spent[0] == spent[1]:
+                await _stop(session, campaign)
+            return wanted
+    await _stop(session, campaign)
+    return 0
+
+
+async def _stop(session: AsyncSession, campaign: Campaign) -> None:
+    await session.execute(
+        update(Campaign).where(Campaign.id == campaign.id).values(status="stopped")
+    )
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,7 @@ class Purchase:
     total_rial: int
     at: dt.datetime
     issued: Sequence[ValueLot]  # what the shop's own policy issued on it
+    paid_with_value_rial: int = 0  # credit and network value: no reward is earned on it
 
 
 async def apply_purchase(session: AsyncSession, purchase: Purchase) -> list[CampaignReward]:
@@ -209,7 +228,8 @@ async def _reward(
                 ("visit_bonus", purchase.pseudonym, POOLED, reward.visit_bonus_points, rate)
             )
     spend = reward.spend_min_rial
-    if spend and reward.spend_credit_rial and purchase.total_rial >= spend:
+    paid = purchase.total_rial - purchase.paid_with_value_rial
+    if spend and reward.spend_credit_rial and paid >= spend:
         wanted.append(("spend_credit", purchase.event_id, TARGETED, reward.spend_credit_rial, 1))
     given = []
     for kind, occasion, lot_kind, amount, per_unit in wanted:
@@ -252,7 +272,10 @@ async def _give(
             CampaignReward.kind == kind,
         )
     )
-    if seen is not None or not await _pay(session, campaign, amount * per_unit):
+    if seen is not None:
+        return None
+    amount = await _pay(session, campaign, amount, per_unit)
+    if amount == 0:
         return None
     targeted = lot_kind == TARGETED
     lot = await value.issue(
@@ -269,7 +292,9 @@ async def _give(
                 else POINTS_VALID_DAYS
             ),
             reason=f"{campaign.name_en or campaign.name_fa}: {kind.replace('_', ' ')}",
-            origin=f"campaign:{campaign.id}:{purchase.shop}:{purchase.receipt}",
+            # The purchase's own origin: refunded at its shop, the campaign's reward is
+            # taken back with the shop's own (pro rata, what is still unspent).
+            origin=value.purchase_origin(purchase.shop, purchase.receipt),
             key=f"campaign:{campaign.id}:{kind}:{occasion}",
             rial_per_point=per_unit,
             accepted_shops=await _accepted(session, campaign.id) if targeted else (),
@@ -344,7 +369,12 @@ async def report(session: AsyncSession, campaign_id: str) -> Report:
         )
         return int(total or 0)
 
-    before = [d - dt.timedelta(weeks=w) for d in days for w in range(1, BASELINE_WEEKS + 1)]
+    # The same weekdays before it started: the whole window moved back by whole weeks (at
+    # least its own length, so a long campaign is never its own baseline), four times.
+    shift = -(-len(days) // 7)  # weeks, rounded up
+    baseline = 0
+    for k in range(1, BASELINE_WEEKS + 1):
+        baseline += await sales_on([d - dt.timedelta(weeks=shift * k) for d in days])
     counts = await session.execute(
         select(
             func.count(func.distinct(CampaignReward.pseudonym)), func.count(CampaignReward.id)
@@ -356,5 +386,5 @@ async def report(session: AsyncSession, campaign_id: str) -> Report:
         rewards=int(rewards or 0),
         cost_rial=campaign.spent_rial,
         sales_rial=await sales_on(days),
-        baseline_rial=await sales_on(before) // BASELINE_WEEKS,
+        baseline_rial=baseline // BASELINE_WEEKS,
     )

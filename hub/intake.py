@@ -216,6 +216,7 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
             total_rial=payload.total_rial,
             at=envelope.occurred_at,
             issued=issued,
+            paid_with_value_rial=payload.credit_spent_rial + payload.network_paid_rial,
         )
         await campaigns.apply_purchase(session, purchase)
         await lotteries.enter_purchase(

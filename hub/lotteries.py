@@ -26,6 +26,7 @@ from hub import draw as fair
 from hub import registry
 from hub.errors import HubError
 from hub.models import (
+    Campaign,
     CampaignShop,
     Lottery,
     LotteryEntry,
@@ -140,7 +141,18 @@ async def respond(session: AsyncSession, event_id: str, shop: str, accept: bool)
     row = await session.get(CampaignShop, (event_id, shop), with_for_update=True)
     if row is None:
         raise LotteryError("NOT_INVITED", "this shop was not invited", "id")
-    row.status, row.responded_at = ("accepted" if accept else "declined"), utcnow()
+    now = utcnow()
+    window = await session.execute(
+        select(Campaign.starts_at, Campaign.ends_at)
+        .where(Campaign.id == event_id)
+        .union_all(select(Lottery.starts_at, Lottery.ends_at).where(Lottery.id == event_id))
+    )
+    starts, ends = window.one()
+    # Once it has begun, a shop that accepted stays in (its shoppers were rewarded on the
+    # shops' account); an invitation still unanswered may be answered until it ends.
+    if (row.status == "accepted" and now >= starts) or now >= ends:
+        raise LotteryError("ANSWER_FINAL", "this answer can no longer change", "id")
+    row.status, row.responded_at = ("accepted" if accept else "declined"), now
     await session.flush()
     return row
 
@@ -160,6 +172,9 @@ async def set_public_value(session: AsyncSession, lottery_id: str, value: str) -
         raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
     if row.status != "open":
         raise LotteryError("ALREADY_DRAWN", "the draw has begun", "publicValue")
+    if row.public_value is not None:
+        # Entered once: a value that could be replaced could be chosen.
+        raise LotteryError("ALREADY_SET", "the public value was entered already", "publicValue")
     if not 1 <= len(value.strip()) <= 200:
         raise LotteryError("INVALID_INPUT", "1 to 200 characters", "publicValue")
     row.public_value = value.strip()
@@ -241,15 +256,17 @@ def tickets_for(rules: dict[str, Any], spent_rial: int, shops: int) -> int:
     return tickets if r.max_per_shopper is None else min(tickets, r.max_per_shopper)
 
 
-async def standings(session: AsyncSession, lottery: Lottery) -> list[tuple[str, int]]:
-    """Every entrant and its tickets now, in canonical order (ascending pseudonym)."""
+async def standings(
+    session: AsyncSession, lottery: Lottery, pseudonym: str | None = None
+) -> list[tuple[str, int]]:
+    """Every entrant (or just ``pseudonym``) and its tickets now, in canonical order."""
     net = LotteryEntry.amount_rial - LotteryEntry.refunded_rial
-    per_shop = (
-        select(LotteryEntry.pseudonym, LotteryEntry.shop, func.sum(net).label("spent"))
-        .where(LotteryEntry.lottery_id == lottery.id)
-        .group_by(LotteryEntry.pseudonym, LotteryEntry.shop)
-        .subquery()
+    entries = select(LotteryEntry.pseudonym, LotteryEntry.shop, func.sum(net).label("spent")).where(
+        LotteryEntry.lottery_id == lottery.id
     )
+    if pseudonym is not None:
+        entries = entries.where(LotteryEntry.pseudonym == pseudonym)
+    per_shop = entries.group_by(LotteryEntry.pseudonym, LotteryEntry.shop).subquery()
     rows = await session.execute(
         select(
             per_shop.c.pseudonym,
@@ -260,15 +277,15 @@ async def standings(session: AsyncSession, lottery: Lottery) -> list[tuple[str, 
         .order_by(per_shop.c.pseudonym)
     )
     out = []
-    for pseudonym, spent, shops in rows.all():
+    for who, spent, shops in rows.all():
         tickets = tickets_for(lottery.rules, int(spent or 0), int(shops or 0))
         if tickets > 0:
-            out.append((pseudonym, tickets))
+            out.append((who, tickets))
     return out
 
 
 async def tickets_of(session: AsyncSession, pseudonym: str) -> list[tuple[Lottery, int]]:
-    """A shopper's tickets in every lottery they entered (frozen ones as drawn)."""
+    """A shopper's tickets in every lottery they entered (once frozen: as drawn)."""
     lotteries = (
         await session.scalars(
             select(Lottery)
@@ -282,7 +299,19 @@ async def tickets_of(session: AsyncSession, pseudonym: str) -> list[tuple[Lotter
     ).all()
     out = []
     for lottery in lotteries:
-        mine = [t for p, t in await standings(session, lottery) if p == pseudonym]
+        if lottery.status == "open":
+            mine = [t for _p, t in await standings(session, lottery, pseudonym)]
+        else:
+            mine = list(
+                (
+                    await session.scalars(
+                        select(LotteryTicketList.tickets).where(
+                            LotteryTicketList.lottery_id == lottery.id,
+                            LotteryTicketList.pseudonym == pseudonym,
+                        )
+                    )
+                ).all()
+            )
         out.append((lottery, mine[0] if mine else 0))
     return out
 
@@ -356,39 +385,40 @@ async def finish_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) 
         raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
     if row.status != "drawing" or row.public_value is None:
         return row
-    result = fair.draw(
-        bytes.fromhex(row.seed_hex),
-        row.public_value,
-        await frozen_list(session, row.id),
-        winners_wanted(row),
-    )
+    seed, tickets = bytes.fromhex(row.seed_hex), await frozen_list(session, row.id)
+    # Only the seed committed to at the start, and only the list frozen and published.
+    if fair.commit(seed) != row.commitment or fair.list_digest(tickets) != row.list_digest:
+        raise LotteryError("TAMPERED", "the seed or the frozen list changed: no draw", "lotteryId")
+    result = fair.draw(seed, row.public_value, tickets, winners_wanted(row))
     row.record = fair.published_record(result)
     row.status, row.stage, row.progress_pct, row.drawn_at = "drawn", "drawn", 80, now
     await session.flush()
     return row
 
 
-async def notify_winners(session: AsyncSession, lottery_id: str, sender: Sender) -> int:
-    """Winners whose phone the hub holds (they signed in to the app, or consented to
-    sharing) get an SMS; everyone sees the results in the app. Returns how many were sent.
-    Marked done once, so a repeated task sends nothing twice."""
+@dataclass(frozen=True)
+class Message:
+    phone: str
+    text: str
+
+
+async def notify_winners(session: AsyncSession, lottery_id: str) -> list[Message]:
+    """The messages for the winners whose phone the hub holds (they signed in to the app,
+    or consented to sharing); everyone sees the results in the app. Marks the draw done:
+    the caller sends them once this has committed, so a retry never sends them twice."""
     row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
     if row is None or row.status != "drawn" or row.stage == "done" or row.record is None:
-        return 0
-    sent = 0
+        return []
+    messages = []
     for place, winner in enumerate(row.record["winners"], start=1):
         shopper = await session.get(Shopper, winner["pseudonym"])
         if shopper is not None and shopper.phone:
             prize = prize_of(row, place)
-            sender.send_sms(
-                shopper.phone,
-                f"تبریک! در قرعه‌کشی «{row.name_fa}» برنده شدید: {prize['description_fa']}",
-                kind="lottery_win",
-            )
-            sent += 1
+            text = f"تبریک! در قرعه‌کشی «{row.name_fa}» برنده شدید: {prize['description_fa']}"
+            messages.append(Message(shopper.phone, text))
     row.stage, row.progress_pct = "done", 100
     await session.flush()
-    return sent
+    return messages
 
 
 async def ticket_page(
@@ -439,6 +469,8 @@ async def progress(session: AsyncSession, lottery_id: str, stage: str, pct: int)
     row = await get(session, lottery_id)
     if row.public_value is None:
         raise LotteryError("NO_PUBLIC_VALUE", "enter the public value before the draw", "lotteryId")
+    if row.status == "open" and utcnow() < row.draw_at:
+        raise LotteryError("TOO_EARLY", f"the draw is at {row.draw_at.isoformat()}", "lotteryId")
     await session.execute(
         update(Lottery)
         .where(Lottery.id == lottery_id, Lottery.status == "open")
@@ -455,6 +487,8 @@ async def run_draw(sessions: Any, lottery_id: str, sender: Sender) -> Lottery:
     await transaction(sessions, lambda s: progress(s, lottery_id, "freezing", 10))
     await transaction(sessions, lambda s: begin_draw(s, lottery_id, utcnow()))
     await transaction(sessions, lambda s: finish_draw(s, lottery_id, utcnow()))
-    await transaction(sessions, lambda s: notify_winners(s, lottery_id, sender))
+    messages = await transaction(sessions, lambda s: notify_winners(s, lottery_id))
+    for message in messages:  # after the commit: at most once each
+        sender.send_sms(message.phone, message.text, kind="lottery_win")
     row: Lottery = await transaction(sessions, lambda s: get(s, lottery_id))
     return row

@@ -487,7 +487,8 @@ def record_deposit(
 lottery_cli = typer.Typer(help="Lotteries: re-run a published draw.")
 cli.add_typer(lottery_cli, name="lottery")
 
-LOTTERY_RECORD = "query($id: String!) { lottery(lotteryId: $id) { id nameFa status record } }"
+LOTTERY_RECORD = """query($id: String!) { lottery(lotteryId: $id) {
+  id nameFa status commitment listDigest prizes record } }"""
 LOTTERY_TICKETS = """query($id: String!, $after: Int!) {
   lotteryTickets(lotteryId: $id, after: $after, first: 10000) { position pseudonym tickets } }"""
 
@@ -525,6 +526,16 @@ def verify_lottery(
             pairs += [(t["pseudonym"], int(t["tickets"])) for t in page]
     record = found["record"]
     differences = draw.verify({**record, "tickets": pairs})
+    # The record must also be the lottery's own: the commitment published when it opened,
+    # the digest published when its list froze, as many winners as it has prizes.
+    prizes = sum(int(p["count"]) for p in found["prizes"])
+    for name, published, drawn in (
+        ("commitment", found["commitment"], record["commitment"]),
+        ("list digest", found["listDigest"], record["list_digest"]),
+        ("winners wanted", prizes, record["winners_requested"]),
+    ):
+        if published != drawn:
+            differences.append(f"{name}: published {published}, the record says {drawn}")
     _print_json(
         {
             "lottery": lottery,

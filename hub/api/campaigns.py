@@ -274,8 +274,12 @@ async def shopper_lotteries(session: AsyncSession, pseudonym: str) -> list[Shopp
 class CampaignQuery:
     @strawberry.field(extensions=requires(*INVITEES), description="Joint campaigns, newest first.")
     async def campaigns(self, info: strawberry.Info) -> list[CampaignView]:
+        user = info.context["request"].user
+        shop = user.shop if isinstance(user, Principal) else None
         async with sessions(info)() as session:
-            return [await campaign_view(session, r) for r in await campaigns.listing(session)]
+            views = [await campaign_view(session, r) for r in await campaigns.listing(session)]
+        # A shop sees the campaigns it was invited to, not the others'.
+        return [v for v in views if shop is None or shop in {i.shop for i in v.shops}]
 
     @strawberry.field(extensions=requires(*MARKETING), description="A campaign's report.")
     async def campaign_report(self, info: strawberry.Info, campaign_id: str) -> CampaignReport:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import campaigns, draw, lotteries, sales, settlement
+from hub import campaigns, draw, lotteries, sales, settlement, value
 from hub.models import CampaignReward, Lottery, LotteryEntry
 from hub.value_rules import POOLED
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
@@ -176,10 +176,13 @@ async def test_a_campaign_multiplies_pooled_points_until_its_budget_is_spent(hub
         ("multiplier", 10_000),
         ("visit_bonus", 3_000),
     ]
-    # 23,000 spent of 25,000: the next multiplier (10,000) does not fit; the campaign stops.
-    assert await purchase(hub, BOOKS, ali, 10, "E3") == []
+    # 23,000 spent of 25,000: the next multiplier (10,000) gets what is left (2 points)
+    # and the campaign stops there.
+    given = await purchase(hub, BOOKS, ali, 10, "E3")
+    assert [(g.kind, g.cost_rial) for g in given] == [("multiplier", 2_000)]
     row = await hub.run(lambda s: campaigns.get(s, campaign))
-    assert (row.spent_rial, row.status) == (23_000, "stopped")
+    assert (row.spent_rial, row.status) == (25_000, "stopped")
+    assert await purchase(hub, SHOES, ali, 10, "E4") == []
     lots = await hub.lots(ali)
     assert {lot.issuer_shop for lot in lots} >= {f"campaign:{campaign}"}
 
@@ -190,18 +193,18 @@ async def test_a_campaign_multiplies_pooled_points_until_its_budget_is_spent(hub
 
     await hub.run(sell)
     report = await hub.run(lambda s: campaigns.report(s, campaign))
-    assert (report.participants, report.rewards, report.cost_rial) == (1, 3, 23_000)
+    assert (report.participants, report.rewards, report.cost_rial) == (1, 4, 25_000)
     # 500,000 during it; the same weekdays of the 4 weeks before averaged 200,000 / 4.
     assert (report.sales_rial, report.baseline_rial, report.incremental_rial) == (
         500_000,
         50_000,
         450_000,
     )
-    assert str(report.cost_per_incremental_rial) == "0.0511"
+    assert str(report.cost_per_incremental_rial) == "0.0556"
 
-    # Spent at the café (with the shops' own 30 points), the campaign's value is billed to
+    # Spent at the café (with the shops' own 40 points), the campaign's value is billed to
     # its shops equally at the close.
-    held = await hub.hold(CAFE, ali, 53_000)
+    held = await hub.hold(CAFE, ali, 65_000)
     await hub.capture(CAFE, held.hold.id)
 
     async def close(session: AsyncSession) -> Any:
@@ -210,7 +213,7 @@ async def test_a_campaign_multiplies_pooled_points_until_its_budget_is_spent(hub
 
     period = await hub.run(close)
     shares = period.result["campaign_shares"][f"campaign:{campaign}"]
-    assert shares == {BOOKS: 11_500, SHOES: 11_500}
+    assert shares == {BOOKS: 12_500, SHOES: 12_500}
     assert await hub.run(lambda s: settlement.verify(s, period.id)) == []
 
 
@@ -244,3 +247,76 @@ def test_the_published_record_is_json(tmp_path: Path) -> None:
     tickets = draw.TicketList.from_pairs([("ab" * 32, 3), ("cd" * 32, 1)])
     result = draw.draw(b"s" * 32, "public", tickets, 1)
     assert json.loads(json.dumps(draw.published_record(result)))["winners"]
+
+
+async def test_a_refund_takes_the_campaigns_reward_back_with_the_shops_own(hub: Hub) -> None:
+    from federation.envelope import PurchaseRefunded
+
+    await new_campaign(hub, budget=10**9)
+    ali = new_pseudonym()
+    lot = await hub.issue(ali, POOLED, 10, issuer=BOOKS, rate=1_000, origin="receipt:ketab-sara:R9")
+    bought = campaigns.Purchase(BOOKS, "E9", "R9", ali, 1_000_000, utcnow(), [lot])
+    [reward] = await hub.run(lambda s: campaigns.apply_purchase(s, bought))
+    refund = PurchaseRefunded(
+        receipt_id="R9",
+        refund_id="RF9",
+        pseudonym=ali,
+        amount_rial=1_000_000,
+        purchase_total_rial=1_000_000,
+    )
+    await hub.run(lambda s: value.clawback_for_refund(s, BOOKS, refund, utcnow()))
+    lots = {x.id: x for x in await hub.lots(ali)}
+    assert lots[reward.lot_id].remaining == 0  # the campaign's 10 extra points went back
+    assert lots[lot.id].remaining == 0
+
+
+async def test_the_draw_refuses_a_seed_other_than_the_one_committed_to(hub: Hub) -> None:
+    lottery = await new_lottery(hub)
+    await buy(hub, BOOKS, new_pseudonym(), 500_000, "E1")
+    await hub.run(lambda s: lotteries.set_public_value(s, lottery.id, "index 1,234"))
+    with pytest.raises(lotteries.LotteryError) as twice:
+        await hub.run(lambda s: lotteries.set_public_value(s, lottery.id, "a better one"))
+    assert twice.value.code == "ALREADY_SET"
+    with pytest.raises(lotteries.LotteryError) as early:
+        await hub.run(lambda s: lotteries.progress(s, lottery.id, "queued", 5))
+    assert early.value.code == "TOO_EARLY"
+    # A shop that accepted cannot leave once the lottery has begun.
+    with pytest.raises(lotteries.LotteryError) as final:
+        await hub.run(lambda s: lotteries.respond(s, lottery.id, BOOKS, False))
+    assert final.value.code == "ANSWER_FINAL"
+
+    async def due_and_tampered(session: AsyncSession) -> None:
+        row = await lotteries.get(session, lottery.id)
+        row.ends_at = row.draw_at = utcnow() - dt.timedelta(seconds=1)
+        row.seed_hex = draw.new_seed().hex()  # someone swaps the secret seed
+
+    await hub.run(due_and_tampered)
+    with pytest.raises(lotteries.LotteryError) as tampered:
+        await lotteries.run_draw(hub.sessions, lottery.id, FileSender(Path("/dev/null")))
+    assert tampered.value.code == "TAMPERED"
+    row = await hub.run(lambda s: lotteries.get(s, lottery.id))
+    assert row.record is None
+
+
+async def test_a_long_campaign_is_compared_with_weeks_before_it_not_with_itself(hub: Hub) -> None:
+    data = campaigns.CampaignInput(
+        name_fa="دو هفته",
+        name_en="Two weeks",
+        starts_at=utcnow() - dt.timedelta(days=13),
+        ends_at=utcnow() + dt.timedelta(hours=1),
+        shops=[BOOKS],
+        reward={},
+        budget_rial=1,
+        cost_rule="mall",
+    )
+    row = await hub.run(lambda s: campaigns.create(s, data, "test"))
+    await hub.run(lambda s: lotteries.respond(s, row.id, BOOKS, True))
+
+    async def flat(session: AsyncSession) -> None:
+        for day in range(-130, 2):  # the same sales every day, before and during
+            await sales.record(session, BOOKS, utcnow() + dt.timedelta(days=day), 100_000, 1)
+
+    await hub.run(flat)
+    report = await hub.run(lambda s: campaigns.report(s, row.id))
+    assert report.incremental_rial == 0
+    assert report.sales_rial == report.baseline_rial > 0
