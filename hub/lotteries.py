@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import new_event_id
@@ -34,7 +34,7 @@ from hub.models import (
     PrizeClaim,
     Shopper,
 )
-from mallnet.db import utcnow
+from mallnet.db import copy_rows, utcnow
 from mallnet.messaging import Sender
 
 LISTS: Table = LotteryTicketList.__table__  # type: ignore[assignment]
@@ -350,14 +350,11 @@ async def begin_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -
     row.list_digest = fair.list_digest(tickets)
     row.entrants, row.total_tickets = len(tickets), tickets.total
     conn = await session.connection()
+    columns = ("lottery_id", "position", "pseudonym", "tickets")
     for start in range(0, len(entrants), PUBLISH_PAGE):
-        await conn.execute(
-            insert(LISTS),
-            [
-                {"lottery_id": row.id, "position": start + i, "pseudonym": p, "tickets": t}
-                for i, (p, t) in enumerate(entrants[start : start + PUBLISH_PAGE])
-            ],
-        )
+        page = entrants[start : start + PUBLISH_PAGE]
+        rows = [(row.id, start + i, p, t) for i, (p, t) in enumerate(page)]
+        await copy_rows(conn, LISTS, columns, rows)
     row.status, row.stage, row.progress_pct = "drawing", "frozen", 40
     await session.flush()
     return row

@@ -41,7 +41,7 @@ from hub.models import (
     ValueTransaction,
 )
 from hub.settlement_policy import SettlementError
-from mallnet.db import utcnow
+from mallnet.db import copy_rows, utcnow
 from mallnet.digest import request_digest
 from settlement.clearing import FUND, Clearing, PeriodResult, Redemption
 from settlement.periods import jalali_label, period_end
@@ -308,9 +308,9 @@ async def _settle_captures(
             )
         )
         if len(rows) == PAGE:
-            await _copy(conn, ITEMS, ITEM_COLUMNS, rows)
+            await copy_rows(conn, ITEMS, ITEM_COLUMNS, rows)
             rows = []
-    await _copy(conn, ITEMS, ITEM_COLUMNS, rows)
+    await copy_rows(conn, ITEMS, ITEM_COLUMNS, rows)
     # Out of the outbox: exactly the lines this close settled. (Statements in this
     # transaction each see what has committed by then: a line committed meanwhile and not
     # read stays for the next close.)
@@ -329,22 +329,6 @@ ITEM_COLUMNS = (
     *("redemption_id", "period_id", "debtor", "creditor"),
     *("gross_rial", "fee_rial", "fee_bp", "covered"),
 )
-
-
-async def _copy(
-    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """Many rows into ``table``: on PostgreSQL by COPY, in the close's own transaction (a
-    million rows in seconds); elsewhere by a multi-row insert."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, records=rows, columns=list(columns)
-        )
-        return
-    await conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def _expiries() -> Any:
@@ -439,7 +423,7 @@ async def _write_result(
             for entry_id, e in zip(ids, batch, strict=True)
             for x in e.lines
         ]
-        await _copy(conn, LINES, ("entry_id", "account", "amount_rial"), lines)
+        await copy_rows(conn, LINES, ("entry_id", "account", "amount_rial"), lines)
     positions = result.positions
     for name, p in result.parties.items():
         session.add(
