@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import new_event_id
@@ -34,11 +33,8 @@ from hub.models import (
     PrizeClaim,
     Shopper,
 )
-from mallnet.db import copy_rows, utcnow
+from mallnet.db import utcnow
 from mallnet.messaging import Sender
-
-LISTS: Table = LotteryTicketList.__table__  # type: ignore[assignment]
-PUBLISH_PAGE = 50_000
 
 
 class LotteryError(HubError):
@@ -248,10 +244,9 @@ async def refund_purchase(session: AsyncSession, shop: str, receipt: str, amount
     return len(entries)
 
 
-def tickets_for(rules: dict[str, Any], spent_rial: int, shops: int) -> int:
+def tickets_for(r: TicketRules, spent_rial: int, shops: int) -> int:
     """One ticket per ``rial_per_ticket`` spent, a bonus per participating shop visited
     (one where something was left after refunds), at most ``max_per_shopper``."""
-    r = TicketRules.model_validate(rules)
     tickets = spent_rial // r.rial_per_ticket + r.bonus_per_shop * shops
     return tickets if r.max_per_shopper is None else min(tickets, r.max_per_shopper)
 
@@ -274,13 +269,14 @@ async def standings(
             func.count().filter(per_shop.c.spent > 0),
         )
         .group_by(per_shop.c.pseudonym)
-        .order_by(per_shop.c.pseudonym)
     )
-    out = []
+    rules, out = TicketRules.model_validate(lottery.rules), []
     for who, spent, shops in rows.all():
-        tickets = tickets_for(lottery.rules, int(spent or 0), int(shops or 0))
+        tickets = tickets_for(rules, int(spent or 0), int(shops or 0))
         if tickets > 0:
             out.append((who, tickets))
+    # Canonical order in byte order, here rather than by the database's text collation.
+    out.sort()
     return out
 
 
@@ -299,19 +295,8 @@ async def tickets_of(session: AsyncSession, pseudonym: str) -> list[tuple[Lotter
     ).all()
     out = []
     for lottery in lotteries:
-        if lottery.status == "open":
-            mine = [t for _p, t in await standings(session, lottery, pseudonym)]
-        else:
-            mine = list(
-                (
-                    await session.scalars(
-                        select(LotteryTicketList.tickets).where(
-                            LotteryTicketList.lottery_id == lottery.id,
-                            LotteryTicketList.pseudonym == pseudonym,
-                        )
-                    )
-                ).all()
-            )
+        # Entries do not change once a lottery is frozen: the same count as drawn.
+        mine = [t for _p, t in await standings(session, lottery, pseudonym)]
         out.append((lottery, mine[0] if mine else 0))
     return out
 
@@ -349,30 +334,22 @@ async def begin_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -
     tickets = fair.TicketList.from_pairs(entrants)
     row.list_digest = fair.list_digest(tickets)
     row.entrants, row.total_tickets = len(tickets), tickets.total
-    conn = await session.connection()
-    columns = ("lottery_id", "position", "pseudonym", "tickets")
-    for start in range(0, len(entrants), PUBLISH_PAGE):
-        page = entrants[start : start + PUBLISH_PAGE]
-        rows = [(row.id, start + i, p, t) for i, (p, t) in enumerate(page)]
-        await copy_rows(conn, LISTS, columns, rows)
+    session.add(
+        LotteryTicketList(lottery_id=row.id, entrants=len(tickets), data=fair.encode(tickets))
+    )
     row.status, row.stage, row.progress_pct = "drawing", "frozen", 40
     await session.flush()
     return row
 
 
-async def frozen_list(session: AsyncSession, lottery_id: str) -> fair.TicketList:
-    rows = (
-        await session.execute(
-            select(LotteryTicketList.pseudonym, LotteryTicketList.tickets)
-            .where(LotteryTicketList.lottery_id == lottery_id)
-            .order_by(LotteryTicketList.position)
-        )
-    ).all()
-    if not rows:
-        return fair.TicketList.from_pairs([])
-    pseudonyms = np.array([bytes.fromhex(p) for p, _ in rows], dtype="S32")
-    counts = np.array([t for _, t in rows], dtype=np.int64)
-    return fair.TicketList.from_arrays(pseudonyms, counts)
+async def frozen_list(
+    session: AsyncSession, lottery_id: str, start: int = 0, stop: int | None = None
+) -> fair.TicketList:
+    """The published frozen list (or entrants ``start`` to ``stop`` of it)."""
+    data = await session.scalar(
+        select(LotteryTicketList.data).where(LotteryTicketList.lottery_id == lottery_id)
+    )
+    return fair.decode(data or b"", start, stop)
 
 
 async def finish_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -> Lottery:
@@ -420,14 +397,11 @@ async def notify_winners(session: AsyncSession, lottery_id: str) -> list[Message
 
 async def ticket_page(
     session: AsyncSession, lottery_id: str, after: int, first: int
-) -> list[LotteryTicketList]:
-    rows = await session.scalars(
-        select(LotteryTicketList)
-        .where(LotteryTicketList.lottery_id == lottery_id, LotteryTicketList.position >= after)
-        .order_by(LotteryTicketList.position)
-        .limit(first)
-    )
-    return list(rows.all())
+) -> list[tuple[int, str, int]]:
+    """Entrants ``after`` to ``after + first`` of the frozen list: (position, pseudonym,
+    tickets)."""
+    page = await frozen_list(session, lottery_id, after, after + first)
+    return [(after + i, p, t) for i, (p, t) in enumerate(page.pairs())]
 
 
 async def claim_prize(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     UniqueConstraint,
@@ -903,14 +904,14 @@ class LotteryEntry(Base):
 
 
 class LotteryTicketList(Base):
-    """The frozen ticket list of a drawn lottery, as published (one row per entrant)."""
+    """The frozen ticket list of a lottery, as published: its canonical encoding (40 bytes
+    an entrant, ascending pseudonym; ``hub.draw.encode``), whose SHA-256 is the digest."""
 
     __tablename__ = "lottery_ticket_lists"
 
     lottery_id: Mapped[str] = mapped_column(ForeignKey("lotteries.id"), primary_key=True)
-    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    pseudonym: Mapped[str] = mapped_column(String(64))
-    tickets: Mapped[int] = mapped_column(BigInteger)
+    entrants: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PrizeClaim(Base):

@@ -318,9 +318,7 @@ class CampaignQuery:
             rows = await lotteries.ticket_page(
                 session, lottery_id, max(0, after), max(1, min(first, 10_000))
             )
-        return [
-            TicketEntry(position=r.position, pseudonym=r.pseudonym, tickets=r.tickets) for r in rows
-        ]
+        return [TicketEntry(position=i, pseudonym=p, tickets=t) for i, p, t in rows]
 
     @strawberry.field(
         extensions=requires(Scope.NODE_FEDERATE),

@@ -154,15 +154,14 @@ def upgrade() -> None:
     op.create_table(
         "lottery_ticket_lists",
         sa.Column("lottery_id", sa.String(length=26), nullable=False),
-        sa.Column("position", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("pseudonym", sa.String(length=64), nullable=False),
-        sa.Column("tickets", sa.BigInteger(), nullable=False),
+        sa.Column("entrants", sa.BigInteger(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["lottery_id"],
             ["lotteries.id"],
             name=op.f("fk_lottery_ticket_lists_lottery_id_lotteries"),
         ),
-        sa.PrimaryKeyConstraint("lottery_id", "position", name=op.f("pk_lottery_ticket_lists")),
+        sa.PrimaryKeyConstraint("lottery_id", name=op.f("pk_lottery_ticket_lists")),
     )
     op.create_table(
         "prize_claims",
