@@ -267,8 +267,7 @@ async def standings(
             per_shop.c.pseudonym,
             func.sum(per_shop.c.spent),
             func.count().filter(per_shop.c.spent > 0),
-        )
-        .group_by(per_shop.c.pseudonym)
+        ).group_by(per_shop.c.pseudonym)
     )
     rules, out = TicketRules.model_validate(lottery.rules), []
     for who, spent, shops in rows.all():
