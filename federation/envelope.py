@@ -39,6 +39,7 @@ class EventType(StrEnum):
     BALANCE_CHANGED = "balance.changed"
     # hub → node
     ENROL_MEMBER = "command.enrol_member"
+    NOTIFY_MEMBER = "command.notify_member"
 
 
 class InvalidEnvelope(ValueError):
@@ -118,6 +119,15 @@ class EnrolMember(_Payload):
     phone: E164 | None = None
 
 
+class NotifyMember(_Payload):
+    """Tell a shopper something (a lottery win) through a shop that has their phone: the
+    hub may not hold it."""
+
+    pseudonym: Pseudonym
+    kind: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
+    text: Annotated[str, Field(min_length=1, max_length=300)]
+
+
 PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.MEMBER_ENROLLED: MemberEnrolled,
     EventType.MEMBER_CONSENT_CHANGED: MemberConsentChanged,
@@ -125,6 +135,7 @@ PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.PURCHASE_REFUNDED: PurchaseRefunded,
     EventType.BALANCE_CHANGED: BalanceChanged,
     EventType.ENROL_MEMBER: EnrolMember,
+    EventType.NOTIFY_MEMBER: NotifyMember,
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.envelope import SCHEMA_VERSION, EnrolMember, EventType
+from federation.envelope import SCHEMA_VERSION, EnrolMember, EventType, NotifyMember
 from federation.ids import new_event_id
 from hub.models import InboxCommand, NodeCursor
 from mallnet.db import utcnow
@@ -17,11 +17,14 @@ from mallnet.db import utcnow
 MAX_PULL = 200
 
 
-async def enqueue(session: AsyncSession, node: str, command: EnrolMember) -> InboxCommand:
+async def enqueue(
+    session: AsyncSession, node: str, command: EnrolMember | NotifyMember
+) -> InboxCommand:
+    kind = EventType.ENROL_MEMBER if isinstance(command, EnrolMember) else EventType.NOTIFY_MEMBER
     row = InboxCommand(
         node=node,
         command_id=new_event_id(),
-        type=EventType.ENROL_MEMBER.value,
+        type=kind.value,
         payload=command.model_dump(mode="json"),
         created_at=utcnow(),
     )

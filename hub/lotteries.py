@@ -20,9 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.envelope import NotifyMember
 from federation.ids import new_event_id
 from hub import draw as fair
-from hub import registry
+from hub import inbox, registry
 from hub.errors import HubError
 from hub.models import (
     Campaign,
@@ -377,18 +378,31 @@ class Message:
 
 async def notify_winners(session: AsyncSession, lottery_id: str) -> list[Message]:
     """The messages for the winners whose phone the hub holds (they signed in to the app,
-    or consented to sharing); everyone sees the results in the app. Marks the draw done:
-    the caller sends them once this has committed, so a retry never sends them twice."""
+    or consented to sharing) — the caller sends them once this has committed, so a retry
+    never sends them twice — and, for the others, a command to a shop where they bought,
+    which holds their phone. Everyone sees the results in the app. Marks the draw done."""
     row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
     if row is None or row.status != "drawn" or row.stage == "done" or row.record is None:
         return []
     messages = []
     for place, winner in enumerate(row.record["winners"], start=1):
+        prize = prize_of(row, place)
+        text = f"تبریک! در قرعه‌کشی «{row.name_fa}» برنده شدید: {prize['description_fa']}"
         shopper = await session.get(Shopper, winner["pseudonym"])
         if shopper is not None and shopper.phone:
-            prize = prize_of(row, place)
-            text = f"تبریک! در قرعه‌کشی «{row.name_fa}» برنده شدید: {prize['description_fa']}"
             messages.append(Message(shopper.phone, text))
+            continue
+        # The hub has no phone for them: a shop where they bought (it has) tells them,
+        # through its inbox — once, as every command is applied once.
+        shop = await session.scalar(
+            select(LotteryEntry.shop)
+            .where(LotteryEntry.lottery_id == row.id, LotteryEntry.pseudonym == winner["pseudonym"])
+            .order_by(LotteryEntry.created_at.desc())
+            .limit(1)
+        )
+        if shop is not None:
+            notice = NotifyMember(pseudonym=winner["pseudonym"], kind="lottery_win", text=text)
+            await inbox.enqueue(session, shop, notice)
     row.stage, row.progress_pct = "done", 100
     await session.flush()
     return messages

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.client import HubConnection
-from federation.envelope import EnrolMember, InvalidEnvelope, parse_envelope
+from federation.envelope import EnrolMember, InvalidEnvelope, NotifyMember, parse_envelope
+from mallnet.messaging import Sender
+from mallnet.secrets_store import pseudonym
 from shop_node import outbox
 from shop_node.ledger import Ledger
-from shop_node.models import AppliedCommand
+from shop_node.models import AppliedCommand, Member
 from shop_node.runtime import NodeRuntime
 from shop_node.services.members import MEMBER_BY_PHONE, create_member, grant_legs
 from shop_node.services.policy import current_policy
 
 
-async def apply_command(runtime: NodeRuntime, data: object) -> str:
-    """Apply one command envelope; returns what happened (also when it already had)."""
+async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | None = None) -> str:
+    """Apply one command envelope; returns what happened (also when it already had). A
+    message a command asks for leaves after the command is recorded as applied: once."""
     try:
         envelope = parse_envelope(data)
     except InvalidEnvelope as exc:
@@ -25,12 +29,17 @@ async def apply_command(runtime: NodeRuntime, data: object) -> str:
     command = envelope.typed()
 
     async def work(session: AsyncSession) -> str:
+        to_send.clear()  # a retried transaction starts again
         done = await session.get(AppliedCommand, envelope.event_id)
         if done is not None:
             return done.outcome
         outcome = "ignored: unknown command"
         if isinstance(command, EnrolMember):
             outcome = await _enrol(session, runtime, envelope.event_id, command)
+        elif isinstance(command, NotifyMember):
+            outcome, phone = await _recipient(session, runtime, command)
+            if phone is not None:
+                to_send.append((phone, command))
         session.add(
             AppliedCommand(
                 command_id=envelope.event_id,
@@ -41,7 +50,24 @@ async def apply_command(runtime: NodeRuntime, data: object) -> str:
         )
         return outcome
 
-    return await runtime.transaction(work)
+    to_send: list[tuple[str, NotifyMember]] = []
+    outcome = await runtime.transaction(work)
+    for phone, notice in to_send:
+        if sender is not None:
+            sender.send_sms(phone, notice.text, kind=notice.kind)
+    return outcome
+
+
+async def _recipient(
+    session: AsyncSession, runtime: NodeRuntime, command: NotifyMember
+) -> tuple[str, str | None]:
+    """The member a notice is for (the node keeps phones, not pseudonyms: it computes them;
+    notices are rare) and their phone, if they accept SMS."""
+    rows = await session.execute(select(Member.phone, Member.consent_sms))
+    for phone, consent in rows.all():
+        if pseudonym(runtime.network_key, phone) == command.pseudonym:
+            return ("sent" if consent else "skipped: no SMS consent"), phone if consent else None
+    return "skipped: not a member here", None
 
 
 async def _enrol(
@@ -89,12 +115,14 @@ async def _enrol(
     return f"enrolled member {member.card_code}"
 
 
-async def pull_and_apply(runtime: NodeRuntime, hub: HubConnection) -> int:
+async def pull_and_apply(
+    runtime: NodeRuntime, hub: HubConnection, sender: Sender | None = None
+) -> int:
     """Apply every waiting command in order, acknowledging as far as applied."""
     applied = 0
     while items := await hub.inbox():
         for item in items:
-            await apply_command(runtime, item["envelope"])
+            await apply_command(runtime, item["envelope"], sender)
             applied += 1
         await hub.ack(int(items[-1]["cursor"]))
     return applied

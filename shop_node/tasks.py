@@ -8,6 +8,7 @@ from federation.client import HubUnavailable
 from mallnet.celery_app import app
 from mallnet.config import check_shop_slug, get_settings
 from mallnet.db import engine_scope
+from mallnet.messaging import sender_for
 from shop_node.inbox import pull_and_apply
 from shop_node.relay import hub_connection, relay_all
 from shop_node.runtime import NodeRuntime
@@ -37,7 +38,7 @@ async def _relay(shop: str) -> dict[str, int]:
         # One exchange with the hub: deliver our events, then apply its commands.
         acknowledged = await relay_all(runtime, hub)
         try:
-            applied = await pull_and_apply(runtime, hub)
+            applied = await pull_and_apply(runtime, hub, sender_for(settings))
         except HubUnavailable:
             applied = 0
         return {"acknowledged": acknowledged, "commands_applied": applied}

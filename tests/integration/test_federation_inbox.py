@@ -104,3 +104,48 @@ async def test_a_command_enrols_the_shopper_once_with_the_agreements_welcome(
         return list((await session.scalars(select(OutboxEvent.type))).all())
 
     assert await node.read(types) == ["member.enrolled", "balance.changed"]
+
+
+async def test_a_notice_reaches_the_member_through_their_shop_once(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime, tmp_path: Any
+) -> None:
+    """The hub has no phone for a lottery winner; the shop where she bought has: it sends
+    the SMS, once, even when the command comes again; not to someone it does not know, nor
+    to a member who refused SMS."""
+    from federation.envelope import NotifyMember
+    from mallnet.messaging import FileSender
+    from shop_node.services.members import MemberInput, enrol_member
+
+    settings, info = network
+    await enrol_member(node, MemberInput(phone=PHONE), "staff")
+    await enrol_member(node, MemberInput(phone="+989121110000", consent_sms=False), "staff")
+    key = node.network_key
+    for who in (PHONE, "+989121110000", "+989129999999"):
+        notice = NotifyMember(pseudonym=pseudonym(key, who), kind="lottery_win", text="برنده شدید")
+        await _hub(settings, lambda s, n=notice: hub_inbox.enqueue(s, "ketab-sara", n))
+    outbox = tmp_path / "sms.jsonl"
+    hub = _connection(network)
+    with LiveServer(create_hub(settings), info["port"]):
+        assert await pull_and_apply(node, hub, FileSender(outbox)) == 3
+
+        async def rewind(session: Any) -> None:
+            await session.execute(update(NodeCursor).values(acked_id=0))
+
+        await _hub(settings, rewind)
+        assert await pull_and_apply(node, hub, FileSender(outbox)) == 3  # delivered again
+    sent = outbox.read_text(encoding="utf-8").splitlines()
+    assert len(sent) == 1
+    assert PHONE in sent[0]
+    assert "lottery_win" in sent[0]
+
+    async def outcomes(session: Any) -> list[str]:
+        rows = await session.scalars(
+            select(AppliedCommand.outcome).order_by(AppliedCommand.applied_at)
+        )
+        return list(rows.all())
+
+    assert sorted(await node.read(outcomes)) == [
+        "sent",
+        "skipped: no SMS consent",
+        "skipped: not a member here",
+    ]

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import campaigns, draw, lotteries, sales, settlement, value
-from hub.models import CampaignReward, Lottery, LotteryEntry
+from hub.models import CampaignReward, InboxCommand, Lottery, LotteryEntry
 from hub.value_rules import POOLED
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.messaging import FileSender
@@ -130,8 +130,19 @@ async def test_the_draw_is_committed_frozen_published_and_reproducible(
     # A second run of the task changes nothing and sends nothing again.
     again = await lotteries.run_draw(hub.sessions, lottery.id, FileSender(outbox))
     assert again.record == drawn.record
-    # No winner signed in to the app here, so no SMS: the app shows the results.
+    # No winner signed in to the app here, so the hub sends no SMS itself: the shop where
+    # each bought (it has the phone) is asked to, through its inbox — once.
     assert not outbox.exists()
+
+    async def notices(session: AsyncSession) -> list[tuple[str, str]]:
+        rows = await session.execute(select(InboxCommand.node, InboxCommand.type))
+        return sorted((node, kind) for node, kind in rows.all())
+
+    winners = {w["pseudonym"]: i for i, w in enumerate(drawn.record["winners"])}
+    expected = sorted(
+        (BOOKS if shoppers.index(p) % 2 else SHOES, "command.notify_member") for p in winners
+    )
+    assert await hub.run(notices) == expected
     # The shoe shop sponsors the first prize and hands it over; nobody else may.
     with pytest.raises(lotteries.LotteryError):
         await hub.run(lambda s: lotteries.claim_prize(s, lottery.id, 1, BOOKS, "staff"))
