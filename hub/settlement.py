@@ -921,15 +921,3 @@ async def verify(session: AsyncSession, period_id: int) -> list[str]:
 def _normal(value: Any) -> Any:
     """Stored JSON and a fresh result compare equal when they say the same thing."""
     return json.loads(json.dumps(value, sort_keys=True))
-
-
-async def unsettled(session: AsyncSession) -> int:
-    """Captures not yet settled by any closed period (the open period's and late ones)."""
-    r, item = ValueRedemption, SettlementItem
-    count = await session.scalar(
-        select(func.count())
-        .select_from(r)
-        .outerjoin(item, item.redemption_id == r.id)
-        .where(item.redemption_id.is_(None))
-    )
-    return int(count or 0)
