@@ -14,10 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hub import heartbeat, signin, statement_routes
 from hub.api.schema import schema
-from hub.auth import HubVerifier, local_jwks
-from hub.oauth import (
+from hub.services import heartbeat
+from hub.web import signin
+from hub.web import statements as statement_routes
+from hub.web.auth import HubVerifier, local_jwks
+from hub.web.oauth import (
     HUB_AUDIENCE,
     Bridge,
     HubAuthorizationServer,

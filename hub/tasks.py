@@ -7,8 +7,8 @@ from typing import Any
 
 from celery import Task
 
-from hub import heartbeat as heartbeats
-from hub import lotteries, settlement, value
+from hub.services import heartbeat as heartbeats
+from hub.services import lotteries, settlement, value
 from mallnet.celery_app import app
 from mallnet.config import get_settings
 from mallnet.db import engine_scope, session_factory, transaction

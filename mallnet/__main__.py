@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from mallnet.cli import main
+from mallnet.cli.commands import main
 
 main()

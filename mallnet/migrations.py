@@ -1,7 +1,7 @@
 """Alembic, driven from code: one migration environment for the hub, one for nodes.
 
-Each environment lives beside the models it migrates (``hub/migrations``,
-``shop_node/migrations``). We hand Alembic an already-open connection from an async engine
+Each environment lives beside the models it migrates (``hub/db/migrations``,
+``shop_node/db/migrations``). We hand Alembic an already-open connection from an async engine
 so upgrades run inside a running event loop (tests, the app) as well as from the CLI.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from mallnet.db import engine_scope, ensure_database
 
 Component = Literal["hub", "node"]
-_PACKAGES: dict[Component, str] = {"hub": "hub", "node": "shop_node"}
+_PACKAGES: dict[Component, str] = {"hub": "hub.db", "node": "shop_node.db"}
 
 
 def alembic_config(component: Component) -> Config:

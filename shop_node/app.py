@@ -14,10 +14,10 @@ from mallnet.config import Settings, check_shop_slug, get_settings
 from mallnet.db import create_engine
 from mallnet.hubtokens import node_verifier
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
-from shop_node import identity
 from shop_node.api import settlement
 from shop_node.api.schema import schema
-from shop_node.runtime import NodeRuntime
+from shop_node.services import identity
+from shop_node.services.runtime import NodeRuntime
 
 
 async def healthz(request: Request) -> JSONResponse:

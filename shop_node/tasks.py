@@ -9,10 +9,10 @@ from mallnet.celery_app import app
 from mallnet.config import check_shop_slug, get_settings
 from mallnet.db import engine_scope
 from mallnet.messaging import sender_for
-from shop_node.inbox import pull_and_apply
-from shop_node.relay import hub_connection, relay_all
-from shop_node.runtime import NodeRuntime
 from shop_node.services.adjustments import expire_due
+from shop_node.services.inbox import pull_and_apply
+from shop_node.services.relay import hub_connection, relay_all
+from shop_node.services.runtime import NodeRuntime
 
 
 async def _expire(shop: str) -> int:

@@ -194,7 +194,7 @@ def node(node_settings: Settings) -> Iterator[object]:
     from starlette.testclient import TestClient
 
     from shop_node.app import create_app
-    from shop_node.bootstrap import prepare_node
+    from shop_node.services.bootstrap import prepare_node
 
     from .node_client import TEST_POLICY, NodeClient
 

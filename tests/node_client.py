@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 from starlette.testclient import TestClient
 
+from mallnet.cli.sdl import operations
 from mallnet.config import Settings
 from mallnet.devtokens import issue
-from mallnet.sdl import operations
 
 T = TypeVar("T")
 

@@ -11,10 +11,11 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import campaigns, lotteries, models
 from hub.api.common import HubProblem, node_of, run, sessions
 from hub.api.value import jalali
-from hub.errors import HubError
+from hub.db import models
+from hub.domain.problems import HubError
+from hub.services import campaigns, lotteries
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, open_fields, public, requires
 from mallnet.gql import JSONDocument, Rial, snake_keys
@@ -100,7 +101,7 @@ class LotteryView:
     algorithm: str | None
     winners: list[LotteryWinner]
     record: JSONDocument | None = strawberry.field(
-        description="The published draw record (hub.draw): with the frozen list from "
+        description="The published draw record (hub.domain.draw): with the frozen list from "
         "lotteryTickets, everything needed to re-run the draw."
     )
 

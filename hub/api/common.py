@@ -10,7 +10,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graphql import GraphQLError
-from hub.errors import HubError
+from hub.domain.problems import HubError
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields
 from mallnet.db import transaction

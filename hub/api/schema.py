@@ -16,8 +16,6 @@ from strawberry.types.nodes import SelectedField
 
 import mallnet
 from federation.envelope import Envelope, InvalidEnvelope, parse_batch
-from hub import inbox as hub_inbox
-from hub import intake, models, partnerships, people, registry
 from hub.api.campaigns import (
     CampaignMutation,
     CampaignQuery,
@@ -41,6 +39,9 @@ from hub.api.value import (
     value_history,
     wallet,
 )
+from hub.db import models
+from hub.services import inbox as hub_inbox
+from hub.services import intake, partnerships, people, registry
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, public, requires
 from mallnet.db import transaction

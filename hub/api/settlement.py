@@ -10,8 +10,9 @@ from typing import Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import models, prepaid, settlement, settlement_policy
 from hub.api.common import MALL, HubProblem, run, sessions
+from hub.db import models
+from hub.services import prepaid, settlement, settlement_policy
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Rial, snake_keys

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import models, value
 from hub.api.common import MALL, HubProblem, node_of, run, sessions
+from hub.db import models
+from hub.services import value
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Points, Rial, snake_keys

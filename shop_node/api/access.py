@@ -6,7 +6,7 @@ from strawberry.types import Info
 
 from mallnet.auth import Principal
 from mallnet.scopes import Scope
-from shop_node.runtime import NodeRuntime
+from shop_node.services.runtime import NodeRuntime
 
 # Anyone on the shop's staff may read; the POS operates; only managers change the rules.
 STAFF = (Scope.SHOP_READ, Scope.SHOP_OPERATE, Scope.SHOP_MANAGE)

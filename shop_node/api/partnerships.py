@@ -10,7 +10,7 @@ from federation.client import HubConnection, HubRefused, HubUnavailable
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import Points, Rial
 from shop_node.api.access import MANAGE, STAFF, runtime
-from shop_node.relay import hub_connection
+from shop_node.services.relay import hub_connection
 
 
 @strawberry.type(description="A partnership offer: shop B welcomes customers of other shops.")

@@ -32,8 +32,8 @@ from shop_node.api.problems import (
 )
 from shop_node.api.settlement import SettlementQuery
 from shop_node.domain.earning import Line
-from shop_node.relay import hub_connection
 from shop_node.services import adjustments, members, network, policy, purchases
+from shop_node.services.relay import hub_connection
 
 RecordPurchaseResult = Annotated[
     t.PurchaseRecorded

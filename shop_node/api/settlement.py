@@ -19,7 +19,7 @@ from mallnet.scopes import Scope
 from mallnet.web import attachment, refusal
 from settlement.render import statement_file
 from shop_node.api.partnerships import HubAnswer, ask
-from shop_node.relay import hub_connection
+from shop_node.services.relay import hub_connection
 
 # Money the shop owes or is owed: its managers and auditors, not the till.
 FINANCE = (Scope.SHOP_MANAGE, Scope.SHOP_READ)

@@ -13,11 +13,11 @@ from mallnet.authz import guard_fields
 from mallnet.gql import Amount, JSONDocument, Points, Rial
 from mallnet.jalali import to_jalali_str
 from mallnet.phone import local_format
-from shop_node import models
 from shop_node.api.access import STAFF, runtime
-from shop_node.ledger import member_accounts
+from shop_node.db import models
 from shop_node.services import members as member_service
 from shop_node.services import purchases as purchase_service
+from shop_node.services.ledger import member_accounts
 from shop_node.services.policy import current_policy
 
 

@@ -9,14 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.digest import request_digest
-from shop_node import outbox
+from shop_node.db.models import Account, LedgerTransaction, Lot, Member, Posting
 from shop_node.domain.errors import FieldProblem, IdempotencyConflict, InvalidInput
 from shop_node.domain.lots import allocate
-from shop_node.ledger import Asset, Ledger, Leg, member_accounts
-from shop_node.models import Account, LedgerTransaction, Lot, Member, Posting
-from shop_node.runtime import NodeRuntime
+from shop_node.services import outbox
+from shop_node.services.ledger import Asset, Ledger, Leg, member_accounts
 from shop_node.services.members import MemberRef, get_member, grant_legs
 from shop_node.services.policy import current_policy
+from shop_node.services.runtime import NodeRuntime
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.jalali import InvalidDate, parse_date
 from mallnet.phone import InvalidPhone, normalize_mobile
-from shop_node import outbox
+from shop_node.db.models import Account, LedgerTransaction, Member, Posting, Purchase
 from shop_node.domain.errors import FieldProblem, InvalidInput, MemberExists, MemberNotFound
 from shop_node.domain.policy import ClubPolicy
-from shop_node.ledger import ACCOUNTS, Ledger, Leg, MemberAccounts
-from shop_node.models import Account, LedgerTransaction, Member, Posting, Purchase
-from shop_node.runtime import NodeRuntime
+from shop_node.services import outbox
+from shop_node.services.ledger import ACCOUNTS, Ledger, Leg, MemberAccounts
 from shop_node.services.policy import current_policy
+from shop_node.services.runtime import NodeRuntime
 
 MembershipType = Literal["individual", "company", "employee"]
 MAX_TAGS = 20

@@ -15,9 +15,9 @@ from shop_node.domain.errors import (
     NetworkValueUnavailable,
     NetworkValueUncertain,
 )
-from shop_node.runtime import NodeRuntime
 from shop_node.services.members import MemberRef, find_member, phone_or_problem
 from shop_node.services.purchases import Capture
+from shop_node.services.runtime import NodeRuntime
 
 
 async def shopper_of(runtime: NodeRuntime, ref: MemberRef) -> str:

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.db import utcnow
+from shop_node.db.models import PolicyVersion
 from shop_node.domain.policy import DEFAULT_POLICY, ClubPolicy, parse_policy
-from shop_node.models import PolicyVersion
-from shop_node.runtime import NodeRuntime
+from shop_node.services.runtime import NodeRuntime
 
 LATEST_VERSION = select(func.max(PolicyVersion.version))
 

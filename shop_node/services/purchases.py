@@ -21,7 +21,15 @@ from federation.envelope import PurchaseRecorded, PurchaseRefunded
 from federation.ids import EVENT_ID
 from mallnet.db import UTCDateTime
 from mallnet.digest import request_digest
-from shop_node import outbox
+from shop_node.db.models import (
+    LedgerTransaction,
+    Lot,
+    Member,
+    Posting,
+    Purchase,
+    PurchaseLine,
+    Refund,
+)
 from shop_node.domain.earning import Line, compute_earning, max_credit_spend, proportional_share
 from shop_node.domain.errors import (
     FieldProblem,
@@ -34,17 +42,8 @@ from shop_node.domain.errors import (
 )
 from shop_node.domain.lots import allocate, spending_order
 from shop_node.domain.policy import ClubPolicy, Tier
-from shop_node.ledger import Ledger, Leg, MemberAccounts, member_accounts
-from shop_node.models import (
-    LedgerTransaction,
-    Lot,
-    Member,
-    Posting,
-    Purchase,
-    PurchaseLine,
-    Refund,
-)
-from shop_node.runtime import NodeRuntime
+from shop_node.services import outbox
+from shop_node.services.ledger import Ledger, Leg, MemberAccounts, member_accounts
 from shop_node.services.members import (
     MemberRef,
     create_member,
@@ -55,6 +54,7 @@ from shop_node.services.members import (
     valid_card_code,
 )
 from shop_node.services.policy import current_policy
+from shop_node.services.runtime import NodeRuntime
 
 PURCHASES: Table = Purchase.__table__  # type: ignore[assignment]
 PURCHASE_LINES: Table = PurchaseLine.__table__  # type: ignore[assignment]

@@ -24,7 +24,7 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from pypdf import PdfReader
 
-from mallnet.sdl import operations
+from mallnet.cli.sdl import operations
 from settlement.render import parse_csv_lines
 
 from ..conftest import REDIS_URL, free_ports

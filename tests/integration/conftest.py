@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from federation.client import HubConnection
-from hub import registry
+from hub.services import registry
 from mallnet.config import Settings
 from mallnet.migrations import upgrade
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mallnet.bench_network import NetworkParams, main_network
+from mallnet.cli.bench.network import NetworkParams, main_network
 
 from ..conftest import POSTGRES_URL
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mallnet.bench_settlement import main_settlement
+from mallnet.cli.bench.settlement import main_settlement
 
 from ..conftest import POSTGRES_URL
 

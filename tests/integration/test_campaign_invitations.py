@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
-from hub import campaigns, lotteries
 from hub.app import create_app as create_hub
+from hub.services import campaigns, lotteries
+from mallnet.cli.sdl import operations
 from mallnet.config import Settings
 from mallnet.devtokens import issue
-from mallnet.sdl import operations
 from shop_node.app import create_app as create_node_app
-from shop_node.bootstrap import prepare_node
-from shop_node.relay import connect
-from shop_node.runtime import NodeRuntime
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.relay import connect
+from shop_node.services.runtime import NodeRuntime
 
 from ..live_server import LiveServer
 from .conftest import _hub_db

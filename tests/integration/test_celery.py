@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from hub import heartbeat, registry
-from hub import value as network_value
-from hub.models import ValueHold, ValueLot
+from hub.db.models import ValueHold, ValueLot
+from hub.services import heartbeat, registry
+from hub.services import value as network_value
 from mallnet.celery_app import create_celery
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.migrations import upgrade
-from shop_node.bootstrap import prepare_node
 from shop_node.domain.earning import Line
-from shop_node.runtime import NodeRuntime
+from shop_node.services.bootstrap import prepare_node
 from shop_node.services.purchases import PurchaseInput, record_purchase
+from shop_node.services.runtime import NodeRuntime
 
 from ..conftest import REDIS_URL
 

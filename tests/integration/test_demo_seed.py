@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from mallnet.cli.demo.node_seed import POLICIES, seed_demo_club
 from mallnet.config import Settings
 from mallnet.db import create_engine
-from shop_node.bootstrap import prepare_node
-from shop_node.ledger import verify_balances
-from shop_node.models import LedgerTransaction, Member, PolicyVersion, Purchase
-from shop_node.runtime import NodeRuntime
-from shop_node.seed import POLICIES, seed_demo_club
+from shop_node.db.models import LedgerTransaction, Member, PolicyVersion, Purchase
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.ledger import verify_balances
+from shop_node.services.runtime import NodeRuntime
 
 
 async def _counts(runtime: NodeRuntime) -> dict[str, Any]:

@@ -10,14 +10,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
-from hub import heartbeat
 from hub.app import create_app as create_hub
+from hub.services import heartbeat
 from mallnet.config import Settings
 from mallnet.db import engine_scope
 from mallnet.migrations import head_revision, upgrade
 from shop_node.app import create_app as create_node
-from shop_node.bootstrap import prepare_node
-from shop_node.identity import WrongShopDatabase
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.identity import WrongShopDatabase
 
 TYPENAME = {"query": "{ __typename serverInfo { role shop version } }"}
 

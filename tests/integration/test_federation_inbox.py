@@ -10,17 +10,17 @@ import pytest
 from sqlalchemy import func, select, update
 
 from federation.envelope import EnrolMember
-from hub import inbox as hub_inbox
 from hub.app import create_app as create_hub
-from hub.models import NodeCursor
+from hub.db.models import NodeCursor
+from hub.services import inbox as hub_inbox
 from mallnet.config import Settings
 from mallnet.db import create_engine
 from mallnet.secrets_store import pseudonym
-from shop_node.bootstrap import prepare_node
-from shop_node.inbox import pull_and_apply
-from shop_node.ledger import member_accounts
-from shop_node.models import AppliedCommand, Member, OutboxEvent
-from shop_node.runtime import NodeRuntime
+from shop_node.db.models import AppliedCommand, Member, OutboxEvent
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.inbox import pull_and_apply
+from shop_node.services.ledger import member_accounts
+from shop_node.services.runtime import NodeRuntime
 
 from ..conftest import in_transaction
 from ..live_server import LiveServer

@@ -12,19 +12,19 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from hub import registry
 from hub.app import create_app as create_hub
-from hub.models import FederationConflict, FederationEvent, LocalBalance, Membership, Shopper
+from hub.db.models import FederationConflict, FederationEvent, LocalBalance, Membership, Shopper
+from hub.services import registry
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym
-from shop_node.bootstrap import prepare_node
+from shop_node.db.models import OutboxEvent
 from shop_node.domain.earning import Line
-from shop_node.models import OutboxEvent
-from shop_node.relay import relay_all, relay_once
-from shop_node.runtime import NodeRuntime
+from shop_node.services.bootstrap import prepare_node
 from shop_node.services.purchases import PurchaseInput, record_purchase
+from shop_node.services.relay import relay_all, relay_once
+from shop_node.services.runtime import NodeRuntime
 
 from ..live_server import LiveServer
 from .conftest import _connection, _hub_db
@@ -98,7 +98,7 @@ async def test_the_same_batch_three_times_has_one_effect(
 ) -> None:
     settings, info = network
     await _buy(node, 5)
-    from shop_node.relay import _next_batch
+    from shop_node.services.relay import _next_batch
 
     batch = await node.transaction(lambda s: _next_batch(s, "ketab-sara", 200))
     hub = _connection(network)
@@ -115,7 +115,7 @@ async def test_forged_malformed_and_conflicting_batches_apply_nothing(
 ) -> None:
     settings, info = network
     await _buy(node, 2)
-    from shop_node.relay import _next_batch
+    from shop_node.services.relay import _next_batch
 
     batch = await node.transaction(lambda s: _next_batch(s, "ketab-sara", 200))
     with LiveServer(create_hub(settings), info["port"]):
@@ -324,7 +324,7 @@ async def test_a_relay_that_dies_after_sending_loses_nothing_and_doubles_nothing
     the hub — but never marked delivered; then a new relay run."""
     settings, info = network
     await _buy(node, 20)
-    from shop_node.relay import _next_batch
+    from shop_node.services.relay import _next_batch
 
     hub = _connection(network)
     with LiveServer(create_hub(settings), info["port"]):

@@ -18,17 +18,17 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import update
 
-from hub import keys, registry
 from hub.app import create_app
-from hub.models import SigningKey
-from hub.oauth import HUB_AUDIENCE
+from hub.db.models import SigningKey
+from hub.services import keys, registry
+from hub.web.oauth import HUB_AUDIENCE
 from mallnet.config import Settings
 from mallnet.db import utcnow
 from mallnet.hubtokens import MAX_AGE_S, HubTokenVerifier, JWKSCache, remote_jwks
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from shop_node.app import create_app as create_node_app
-from shop_node.bootstrap import prepare_node
+from shop_node.services.bootstrap import prepare_node
 
 from ..conftest import free_ports, in_transaction, in_transaction_sync
 from ..live_server import LiveServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import people
+from hub.services import people
 from mallnet.db import engine_scope, session_factory
 from mallnet.messaging import FileSender
 from mallnet.migrations import upgrade

@@ -18,9 +18,9 @@ from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from sqlalchemy import update
 
-from hub import people, registry
 from hub.app import create_app
-from hub.models import User
+from hub.db.models import User
+from hub.services import people, registry
 from mallnet.config import Settings
 from mallnet.db import utcnow
 from mallnet.migrations import upgrade

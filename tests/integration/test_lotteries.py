@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import campaigns, draw, lotteries, sales, settlement, value
-from hub.models import CampaignReward, InboxCommand, Lottery, LotteryEntry
-from hub.value_rules import POOLED
+from hub.db.models import CampaignReward, InboxCommand, Lottery, LotteryEntry
+from hub.domain import draw
+from hub.domain.value_rules import POOLED
+from hub.services import campaigns, lotteries, sales, settlement, value
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.messaging import FileSender
 

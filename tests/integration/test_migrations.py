@@ -10,11 +10,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from hub.models import Base as HubBase
+from hub.db.models import Base as HubBase
 from mallnet.config import Settings
 from mallnet.db import engine_scope
 from mallnet.migrations import Component, upgrade
-from shop_node.models import Base as NodeBase
+from shop_node.db.models import Base as NodeBase
 
 METADATA: dict[Component, MetaData] = {"hub": HubBase.metadata, "node": NodeBase.metadata}
 

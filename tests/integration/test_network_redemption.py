@@ -16,20 +16,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from federation.client import HubConnection, HubRefused, HubUnavailable, HubUncertain
-from hub import registry, value
 from hub.app import create_app as create_hub
+from hub.services import registry, value
 from mallnet.config import Settings
 from mallnet.db import create_engine, utcnow
 from mallnet.secrets_store import network_key, pseudonym
-from shop_node.bootstrap import prepare_node
 from shop_node.domain.earning import Line
 from shop_node.domain.errors import (
     NetworkValueRefused,
     NetworkValueUnavailable,
     NetworkValueUncertain,
 )
-from shop_node.relay import relay_all
-from shop_node.runtime import NodeRuntime
+from shop_node.services.bootstrap import prepare_node
 from shop_node.services.network import capture_at
 from shop_node.services.purchases import (
     PurchaseInput,
@@ -37,6 +35,8 @@ from shop_node.services.purchases import (
     record_purchase,
     refund_purchase,
 )
+from shop_node.services.relay import relay_all
+from shop_node.services.runtime import NodeRuntime
 
 from ..live_server import LiveServer
 from ..node_client import NodeClient

@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.envelope import PurchaseRefunded
-from hub import registry, value
-from hub.models import ValueHold, ValueHoldLot, ValueLot, ValueRedemption, ValueTransaction
-from hub.value import HoldInput, HoldOutcome, IssueInput, NetworkValueError
-from hub.value_rules import GENERAL, POOLED, TARGETED, accepted_at, split_capture, unit_of
+from hub.db.models import ValueHold, ValueHoldLot, ValueLot, ValueRedemption, ValueTransaction
+from hub.domain.value_rules import GENERAL, POOLED, TARGETED, accepted_at, split_capture, unit_of
+from hub.services import registry, value
+from hub.services.value import HoldInput, HoldOutcome, IssueInput, NetworkValueError
 from mallnet.db import create_engine, engine_scope, session_factory, transaction, utcnow
 from mallnet.migrations import upgrade
 
@@ -505,7 +505,7 @@ async def apply(hub: Hub, model: Model, op: tuple[Any, ...]) -> None:
         else:
             amount = target.capture_arg
         if target.status == "captured":
-            # "All of it" and the same amount named are one capture (hub.value.capture).
+            # "All of it" and the same amount named are one capture (hub.services.value.capture).
             def wanted_of(arg: int | None) -> int:
                 return target.held_rial if arg is None else arg
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from mallnet.secrets_store import pseudonym
-from shop_node.ledger import verify_balances
-from shop_node.models import LedgerTransaction, Member, OutboxEvent, Purchase, Refund
+from shop_node.db.models import LedgerTransaction, Member, OutboxEvent, Purchase, Refund
 from shop_node.services.adjustments import expire_due
+from shop_node.services.ledger import verify_balances
 from shop_node.services.members import luhn_digit
 
 from ..node_client import NodeClient

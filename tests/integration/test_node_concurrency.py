@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 
 from mallnet.config import Settings
 from mallnet.db import create_engine
-from shop_node.bootstrap import prepare_node
+from shop_node.db.models import Member, Purchase
 from shop_node.domain.earning import Line
 from shop_node.domain.errors import InsufficientBalance, NodeError
-from shop_node.ledger import verify_balances
-from shop_node.models import Member, Purchase
-from shop_node.runtime import NodeRuntime
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.ledger import verify_balances
 from shop_node.services.policy import update_policy
 from shop_node.services.purchases import PurchaseInput, record_purchase
+from shop_node.services.runtime import NodeRuntime
 
 from ..node_client import TEST_POLICY
 

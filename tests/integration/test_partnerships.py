@@ -10,22 +10,22 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from hub import inbox as hub_inbox
-from hub import registry
 from hub.app import create_app as create_hub
+from hub.services import inbox as hub_inbox
+from hub.services import registry
 from mallnet.config import Settings
 from mallnet.db import create_engine
 from mallnet.devtokens import issue
 from shop_node.app import create_app as create_node_app
-from shop_node.bootstrap import prepare_node
+from shop_node.db.models import Member
 from shop_node.domain.earning import Line
-from shop_node.inbox import pull_and_apply
-from shop_node.ledger import member_accounts
-from shop_node.models import Member
-from shop_node.relay import connect, relay_all
-from shop_node.runtime import NodeRuntime
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.inbox import pull_and_apply
+from shop_node.services.ledger import member_accounts
 from shop_node.services.members import MemberInput, enrol_member
 from shop_node.services.purchases import PurchaseInput, record_purchase
+from shop_node.services.relay import connect, relay_all
+from shop_node.services.runtime import NodeRuntime
 
 from ..live_server import LiveServer
 from .conftest import _connection, _hub_db

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import select, text
 from starlette.testclient import TestClient
 
-from hub import heartbeat
-from hub.models import WorkerHeartbeat
+from hub.db.models import WorkerHeartbeat
+from hub.services import heartbeat
 from mallnet.config import Settings
 from mallnet.db import engine_scope, session_factory, utcnow
 from mallnet.migrations import head_revision, upgrade
 from shop_node.app import create_app as create_node
-from shop_node.bootstrap import prepare_node
-from shop_node.identity import owner
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.identity import owner
 
 pytestmark = pytest.mark.postgres
 

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import prepaid, settlement, settlement_policy, value
-from hub.models import SettlementItem, SettlementPeriod, ValueRedemption
-from hub.settlement_policy import SettlementError
-from hub.value_rules import GENERAL, POOLED
+from hub.db.models import SettlementItem, SettlementPeriod, ValueRedemption
+from hub.domain.value_rules import GENERAL, POOLED
+from hub.services import prepaid, settlement, settlement_policy, value
+from hub.services.settlement_policy import SettlementError
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from settlement.clearing import Redemption, clear
 from settlement.statements import REDEEMED_HERE, SPENT_ELSEWHERE
@@ -390,7 +390,7 @@ async def test_a_campaigns_value_is_paid_by_its_participants_by_the_declared_rul
     )
 
     async def sell(session: AsyncSession) -> None:
-        from hub import sales
+        from hub.services import sales
 
         await sales.record(session, BOOKS, utcnow(), 300_000, 1)
         await sales.record(session, SHOES, utcnow(), 100_000, 1)
@@ -689,7 +689,7 @@ async def test_verify_finds_tampered_payment_instructions_and_sales(hub: Hub) ->
     )
 
     async def sell(session: AsyncSession) -> None:
-        from hub import sales
+        from hub.services import sales
 
         await sales.record(session, BOOKS, utcnow(), 100_000, 1)
         await sales.record(session, SHOES, utcnow(), 300_000, 1)
@@ -713,7 +713,7 @@ async def test_verify_finds_tampered_payment_instructions_and_sales(hub: Hub) ->
     assert any(p.startswith("payment instructions: stored") for p in problems)
 
     async def resell(session: AsyncSession) -> None:
-        from hub import sales
+        from hub.services import sales
 
         await sales.record(session, BOOKS, utcnow(), 900_000, 1)
 
@@ -723,7 +723,7 @@ async def test_verify_finds_tampered_payment_instructions_and_sales(hub: Hub) ->
 
 
 async def test_a_day_of_sales_counts_in_the_period_its_midnight_falls_in(hub: Hub) -> None:
-    from hub import sales
+    from hub.services import sales
     from settlement.periods import TEHRAN
 
     midnight = dt.datetime(2026, 12, 1, tzinfo=TEHRAN)

@@ -12,19 +12,19 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from hub import registry, settlement, value
 from hub.app import create_app as create_hub
-from hub.value_rules import GENERAL
+from hub.domain.value_rules import GENERAL
+from hub.services import registry, settlement, value
+from mallnet.cli.sdl import operations
 from mallnet.config import Settings
 from mallnet.db import engine_scope, session_factory, transaction, utcnow
 from mallnet.devtokens import issue
 from mallnet.scopes import Scope
-from mallnet.sdl import operations
 from settlement.render import parse_csv_lines
 from shop_node.app import create_app as create_node_app
-from shop_node.bootstrap import prepare_node
-from shop_node.relay import connect
-from shop_node.runtime import NodeRuntime
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.relay import connect
+from shop_node.services.runtime import NodeRuntime
 
 from ..live_server import LiveServer
 from .conftest import _hub_db

@@ -19,16 +19,16 @@ import psutil
 import pytest
 from sqlalchemy import func, select, text
 
-from hub import registry, settlement, value
-from hub.models import (
+from hub.db.models import (
     SettlementEntry,
     SettlementItem,
     SettlementPending,
     SettlementPeriod,
     ValueRedemption,
 )
-from hub.value import IssueInput
-from hub.value_rules import GENERAL
+from hub.domain.value_rules import GENERAL
+from hub.services import registry, settlement, value
+from hub.services.value import IssueInput
 from mallnet.celery_app import create_celery
 from mallnet.config import Settings
 from mallnet.db import engine_scope, session_factory, transaction, utcnow

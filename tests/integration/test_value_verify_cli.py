@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import registry, value
-from hub.models import ValueLot
+from hub.db.models import ValueLot
+from hub.services import registry, value
 from mallnet.config import Settings
 from mallnet.db import utcnow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from mallnet.cli import cli
+from mallnet.cli.commands import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.draw import (
+from hub.domain.draw import (
     ALGORITHM,
     Draw,
     InvalidTickets,

@@ -9,10 +9,10 @@ import strawberry
 from starlette.authentication import AuthCredentials
 
 from mallnet.authz import public, requires
+from mallnet.cli.sdl import schemas
 from mallnet.gql import build_schema
 from mallnet.schema_rules import field_rules, unguarded_fields
 from mallnet.scopes import Scope
-from mallnet.sdl import schemas
 
 
 @pytest.mark.parametrize("name", sorted(schemas()))

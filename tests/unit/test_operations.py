@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from graphql import parse, validate
-from mallnet.sdl import operations, schemas
+from mallnet.cli.sdl import operations, schemas
 
 
 @pytest.mark.parametrize(("kind", "schema"), [("hub", "hub.graphql"), ("node", "node.graphql")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mallnet.sdl import export_all, render, schemas
+from mallnet.cli.sdl import export_all, render, schemas
 
 GRAPHQL_DIR = Path(__file__).resolve().parents[2] / "graphql"
 

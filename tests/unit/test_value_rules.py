@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from hub.value_rules import (
+from hub.domain.value_rules import (
     GENERAL,
     POOLED,
     TARGETED,

@@ -1,8 +1,0 @@
-"""Alembic environment for the hub database (run through ``mallnet migrate``)."""
-
-from __future__ import annotations
-
-from hub.models import Base
-from mallnet.migrations import run_environment
-
-run_environment(Base.metadata)

@@ -1,0 +1,283 @@
+"""People who sign in at the hub: staff and mall management (passwords), shoppers (phone
+and a one-time code), and what each may be granted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import OneTimeCode, Shop, Shopper, SignInFailure, User
+from mallnet.db import utcnow
+from mallnet.messaging import Sender
+from mallnet.phone import InvalidPhone, normalize_mobile
+from mallnet.scopes import Scope
+from mallnet.secrets_store import pseudonym
+
+HUB_AUDIENCE = "mallnet-hub"
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "manager": frozenset({Scope.SHOP_MANAGE}),
+    "operator": frozenset({Scope.SHOP_OPERATE}),
+    "auditor": frozenset({Scope.SHOP_READ}),
+    "mall_admin": frozenset({Scope.MALL_ADMIN, Scope.MALL_REPORTS}),
+    "mall_marketing": frozenset({Scope.MALL_CAMPAIGNS, Scope.MALL_REPORTS}),
+    "mall_finance": frozenset({Scope.MALL_SETTLEMENT, Scope.MALL_REPORTS}),
+}
+SHOPPER_SCOPES = frozenset({Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT})
+
+CODE_LIFETIME = dt.timedelta(minutes=5)
+CODE_ATTEMPTS = 5
+SENDS_PER_PHONE = 3  # per RATE_WINDOW
+SENDS_PER_IP = 10
+RATE_WINDOW = dt.timedelta(minutes=10)
+
+
+class SignInError(Exception):
+    def __init__(self, code: str, message: str, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.retry_after_s = code, message, retry_after_s
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who an authorization code or refresh token speaks for."""
+
+    subject: str
+    audience: str
+    scopes: frozenset[str]
+    shop: str | None = None
+
+    def get_user_id(self) -> str:  # Authlib's user interface
+        return self.subject
+
+
+# --- passwords ---------------------------------------------------------------------------
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    scheme, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+async def create_user(
+    session: AsyncSession, username: str, password: str, role: str, shop: str | None
+) -> User:
+    if role not in ROLE_SCOPES:
+        raise SignInError("INVALID_INPUT", f"role must be one of {', '.join(ROLE_SCOPES)}")
+    if len(password) < 10:
+        raise SignInError("INVALID_INPUT", "a password needs at least 10 characters")
+    shop_id = None
+    if shop is not None:
+        shop_id = await session.scalar(select(Shop.id).where(Shop.slug == shop))
+        if shop_id is None:
+            raise SignInError("INVALID_INPUT", f"no shop {shop!r} is registered")
+    user = User(
+        username=username.strip().lower(),
+        password_hash=hash_password(password),
+        role=role,
+        shop_id=shop_id,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+FAILURES_PER_USERNAME = 10  # per FAILURE_WINDOW
+FAILURES_PER_IP = 30
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+
+
+async def sign_in_user(
+    session: AsyncSession, username: str, password: str, ip: str, now: dt.datetime | None = None
+) -> Person | None:
+    """A password sign-in. A wrong password (or a disabled account: the answer must not
+    tell which) returns None after recording the failure, so the caller commits it;
+    too many recent failures for the username or the address are refused up front."""
+    now = now or utcnow()
+    name = username.strip().lower()[:60]
+    since = now - FAILURE_WINDOW
+    await _serialise(session, f"sign-in:{name}", f"sign-in-ip:{ip}")
+    by_name = await session.scalar(
+        select(func.count()).where(SignInFailure.username == name, SignInFailure.at > since)
+    )
+    by_ip = await session.scalar(
+        select(func.count()).where(SignInFailure.ip == ip, SignInFailure.at > since)
+    )
+    if (by_name or 0) >= FAILURES_PER_USERNAME or (by_ip or 0) >= FAILURES_PER_IP:
+        raise SignInError(
+            "RATE_LIMITED",
+            "too many failed sign-ins; try again later",
+            int(FAILURE_WINDOW.total_seconds()),
+        )
+    row = (
+        await session.execute(
+            select(User, Shop.slug, Shop.status)
+            .outerjoin(Shop, Shop.id == User.shop_id)
+            .where(User.username == name)
+        )
+    ).first()
+    # The same work whether or not the user exists.
+    stored = row[0].password_hash if row is not None else _DUMMY_HASH
+    matches = password_matches(password, stored)
+    if row is None or not matches or _inactive(row[0], row[2]):
+        session.add(SignInFailure(username=name, ip=ip, at=now))
+        await session.flush()
+        return None
+    user, slug, _status = row
+    return _staff_person(user, slug)
+
+
+def _inactive(user: User, shop_status: str | None) -> bool:
+    return user.disabled_at is not None or (shop_status is not None and shop_status != "active")
+
+
+def _staff_person(user: User, slug: str | None) -> Person:
+    subject = f"mall:{user.id}" if slug is None else f"staff:{user.id}"
+    return Person(subject, slug or HUB_AUDIENCE, ROLE_SCOPES[user.role], slug)
+
+
+async def current_person(session: AsyncSession, person: Person) -> Person | None:
+    """Who ``person`` is now: None if the account was disabled or its shop suspended;
+    otherwise with the scopes their role allows today (a demotion takes effect at once)."""
+    kind, _, key = person.subject.partition(":")
+    if kind == "shopper":
+        exists = await session.get(Shopper, key)
+        return None if exists is None else Person(person.subject, HUB_AUDIENCE, SHOPPER_SCOPES)
+    if kind not in ("staff", "mall") or not key.isdigit():
+        return None
+    row = (
+        await session.execute(
+            select(User, Shop.slug, Shop.status)
+            .outerjoin(Shop, Shop.id == User.shop_id)
+            .where(User.id == int(key))
+        )
+    ).first()
+    if row is None or _inactive(row[0], row[2]):
+        return None
+    return _staff_person(row[0], row[1])
+
+
+async def _serialise(session: AsyncSession, *keys: str) -> None:
+    """Make concurrent checks-then-inserts for the same keys wait for each other. SQLite
+    already runs one writer at a time (BEGIN IMMEDIATE); PostgreSQL needs a lock."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        for key in sorted(keys):
+            await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+
+
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+# --- shoppers ------------------------------------------------------------------------------
+
+
+def _code_hash(phone: str, code: str) -> str:
+    return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
+
+
+async def send_code(
+    session: AsyncSession, sender: Sender, raw_phone: str, ip: str, now: dt.datetime | None = None
+) -> str:
+    """Text a sign-in code to the phone; returns the normalised phone."""
+    now = now or utcnow()
+    try:
+        phone = normalize_mobile(raw_phone)
+    except InvalidPhone as exc:
+        raise SignInError("INVALID_PHONE", str(exc)) from None
+    since = now - RATE_WINDOW
+    await _serialise(session, f"otp:{phone}", f"otp-ip:{ip}")
+    by_phone = await session.scalar(
+        select(func.count()).where(OneTimeCode.phone == phone, OneTimeCode.created_at > since)
+    )
+    by_ip = await session.scalar(
+        select(func.count()).where(OneTimeCode.ip == ip, OneTimeCode.created_at > since)
+    )
+    if (by_phone or 0) >= SENDS_PER_PHONE or (by_ip or 0) >= SENDS_PER_IP:
+        raise SignInError(
+            "RATE_LIMITED",
+            "too many codes asked for; try again in a few minutes",
+            int(RATE_WINDOW.total_seconds()),
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.add(
+        OneTimeCode(
+            phone=phone,
+            code_hash=_code_hash(phone, code),
+            ip=ip,
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+            attempts=0,
+        )
+    )
+    await session.flush()
+    sender.send_sms(phone, f"کد ورود مال‌نت: {code}\nmallnet sign-in code: {code}", kind="otp")
+    return phone
+
+
+async def sign_in_shopper(
+    session: AsyncSession, key: bytes, raw_phone: str, code: str, now: dt.datetime | None = None
+) -> Person | None:
+    """Check a code (single use, expiring, at most ``CODE_ATTEMPTS`` tries). A wrong code
+    returns None rather than raising, so the caller commits the try it cost."""
+    now = now or utcnow()
+    try:
+        phone = normalize_mobile(raw_phone)
+    except InvalidPhone as exc:
+        raise SignInError("INVALID_PHONE", str(exc)) from None
+    latest = await session.scalar(
+        select(OneTimeCode)
+        .where(OneTimeCode.phone == phone, OneTimeCode.used_at.is_(None))
+        .order_by(OneTimeCode.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if latest is None or latest.expires_at <= now:
+        raise SignInError("CODE_EXPIRED", "no valid code for this phone; ask for a new one")
+    # Count the attempt first, in its own statement: a wrong guess always costs a try,
+    # however many guesses arrive at once.
+    tried = await session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.id == latest.id, OneTimeCode.attempts < CODE_ATTEMPTS)
+        .values(attempts=OneTimeCode.attempts + 1)
+    )
+    if tried.rowcount == 0:  # type: ignore[attr-defined]
+        raise SignInError("TOO_MANY_ATTEMPTS", "too many wrong codes; ask for a new one")
+    if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code.strip())):
+        return None
+    latest.used_at = now
+    identity = pseudonym(key, phone)
+    shopper = await session.get(Shopper, identity)
+    if shopper is None:
+        session.add(Shopper(pseudonym=identity, phone=phone, created_at=now, last_sign_in_at=now))
+    else:
+        shopper.phone = phone  # kept: this shopper signs in to the app
+        shopper.last_sign_in_at = now
+    await session.flush()
+    return Person(f"shopper:{identity}", HUB_AUDIENCE, SHOPPER_SCOPES)
+
+
+async def get_shopper(session: AsyncSession, identity: str) -> Shopper | None:
+    return await session.get(Shopper, identity)
+
+
+async def list_shoppers(session: AsyncSession, first: int) -> list[Shopper]:
+    rows = await session.scalars(select(Shopper).order_by(Shopper.created_at.desc()).limit(first))
+    return list(rows.all())

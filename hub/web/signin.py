@@ -1,0 +1,175 @@
+"""The pages where people sign in before the hub issues an authorization code.
+
+Staff and mall management sign in with a password; shoppers with their phone and a code
+sent by SMS. PKCE (S256) is required before any page is shown: a client that skips it is
+refused at ``/oauth/authorize``, not only later at ``/oauth/token``.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from hub.services import people
+from hub.web.oauth import HubAuthorizationServer, HubClient, StarletteOAuthRequest
+from mallnet.messaging import sender_for
+from mallnet.secrets_store import network_key
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+AUTHORIZE_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if request.method == "POST":
+        return {k: str(v) for k, v in (await request.form()).items()}
+    return {}
+
+
+def _params(data: dict[str, str]) -> dict[str, str]:
+    return {k: data[k] for k in AUTHORIZE_PARAMS if data.get(k)}
+
+
+async def _validate(
+    request: Request, form: dict[str, str]
+) -> tuple[StarletteOAuthRequest, HubClient, Any]:
+    server: HubAuthorizationServer = request.app.state.oauth
+    oauth_request = StarletteOAuthRequest(request, form)
+    grant = await run_in_threadpool(server.get_consent_grant, oauth_request)
+    data = oauth_request.payload.data
+    if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
+        raise OAuth2Error(
+            description="PKCE is required: send code_challenge with code_challenge_method=S256",
+            status_code=400,
+        )
+    client: HubClient = grant.client
+    return oauth_request, client, grant
+
+
+def _page(
+    request: Request, client: HubClient, params: dict[str, str], status: int = 200, **extra: Any
+) -> Response:
+    context = {
+        "client_name": "اپ مشتریان" if client.kind == "shopper_app" else "پنل مال‌نت",
+        "mode": "shopper" if client.kind == "shopper_app" else "staff",
+        "params": params,
+        "error": None,
+        "code_sent": False,
+        "phone": "",
+        **extra,
+    }
+    return templates.TemplateResponse(request, "signin.html", context, status_code=status)
+
+
+def _error_page(exc: OAuth2Error) -> Response:
+    text = f"{exc.error}: {exc.description or ''}"
+    return HTMLResponse(
+        f"<!doctype html><title>mallnet</title><p>{html.escape(text)}</p>", status_code=400
+    )
+
+
+async def authorize(request: Request) -> Response:
+    form = await _form(request)
+    try:
+        oauth_request, client, grant = await _validate(request, form)
+    except OAuth2Error as exc:
+        return _error_page(exc)
+    params = _params({**dict(request.query_params), **form})
+    if request.method == "GET":
+        return _page(request, client, params)
+    sessions = request.app.state.sessions
+    settings = request.app.state.settings
+    try:
+        async with sessions() as session, session.begin():
+            if client.kind == "shopper_app":
+                person = await people.sign_in_shopper(
+                    session, network_key(settings), form.get("phone", ""), form.get("code", "")
+                )
+            else:
+                person = await people.sign_in_user(
+                    session, form.get("username", ""), form.get("password", ""), _ip(request)
+                )
+    except people.SignInError as exc:
+        if exc.code == "RATE_LIMITED":
+            return _page(request, client, params, 429, error=exc.message)
+        return _page(
+            request,
+            client,
+            params,
+            400,
+            error=exc.message,
+            phone=form.get("phone", ""),
+            code_sent=exc.code not in ("CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "INVALID_PHONE"),
+        )
+    if person is None and client.kind != "shopper_app":
+        return _page(request, client, params, 400, error="نام کاربری یا گذرواژه نادرست است")
+    if person is None:
+        return _page(
+            request,
+            client,
+            params,
+            400,
+            error="کد نادرست است",
+            phone=form.get("phone", ""),
+            code_sent=True,
+        )
+    scope = _scope_for(client, person, oauth_request.payload.scope)
+    if not scope:
+        return _page(request, client, params, 403, error="این حساب به این برنامه دسترسی ندارد")
+    oauth_request.payload.data["scope"] = scope
+    server: HubAuthorizationServer = request.app.state.oauth
+    status, body, headers = await run_in_threadpool(
+        server.create_authorization_response, oauth_request, person, grant
+    )
+    location = dict(headers).get("Location")
+    if status == 302 and location:
+        return RedirectResponse(location, status_code=302)
+    return HTMLResponse(str(body), status_code=status)
+
+
+def _scope_for(client: HubClient, person: people.Person, requested: str | None) -> str:
+    """What the token may carry: asked for (or all), within the client's and the person's."""
+    allowed = client.allowed_scopes & person.scopes
+    wanted = set(requested.split()) if requested else allowed
+    return " ".join(sorted(wanted)) if wanted <= allowed else ""
+
+
+async def send_code(request: Request) -> Response:
+    form = await _form(request)
+    try:
+        _oauth_request, client, _grant = await _validate(request, form)
+    except OAuth2Error as exc:
+        return _error_page(exc)
+    params = _params(form)
+    ip = _ip(request)
+    sender = sender_for(request.app.state.settings)
+    try:
+        async with request.app.state.sessions() as session, session.begin():
+            phone = await people.send_code(session, sender, form.get("phone", ""), ip)
+    except people.SignInError as exc:
+        status = 429 if exc.code == "RATE_LIMITED" else 400
+        response = _page(
+            request, client, params, status, error=exc.message, phone=form.get("phone", "")
+        )
+        if exc.retry_after_s:
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    return _page(request, client, params, phone=phone, code_sent=True)
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

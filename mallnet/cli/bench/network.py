@@ -1,0 +1,1418 @@
+"""``mallnet bench network``: the hub's network value under load, beside the bare database.
+
+A fresh hub database is migrated and filled with a year of realistic network value —
+shoppers, lots issued by three shops, past holds captured, partly captured or voided,
+expiries, a few holds still open — written with COPY, every value transaction balanced and
+every lot's ``remaining``/``held`` cache equal to its postings (``hub.services.value.verify`` is run
+on sample shoppers). A real hub server process then serves, over HTTP:
+
+* hold + capture pairs (``holdNetworkValue`` then ``captureNetworkHold``, the operations a
+  node sends) from C concurrent node clients with client_credentials tokens from the hub's
+  own ``/oauth/token``;
+* ``me { wallet valueHistory(first: 20) }`` from C concurrent shoppers, with access tokens
+  minted by the hub's own token generator and signing key.
+
+In the same run the statements the hub sends for one pair, and the SELECTs one ``me``
+issues, are run straight with asyncpg at the same concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import heapq
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from federation.client import CAPTURE, HOLD
+from federation.ids import new_event_id
+from hub.domain.value_rules import (
+    GENERAL,
+    POOLED,
+    TARGETED,
+    Grant,
+    Kind,
+    LotView,
+    accepted_at,
+    reserve,
+    spending_order,
+    split_capture,
+)
+from hub.services import keys, registry, value
+from hub.services.people import HUB_AUDIENCE, SHOPPER_SCOPES, Person
+from hub.web.oauth import HubClient, TokenGenerator, load_client
+from mallnet.cli.bench.common import RawClient, Run, _drive, _free_port, _machine, _wait_healthy
+from mallnet.db import create_engine, drop_database, ensure_database, session_factory, utcnow
+from mallnet.digest import request_digest
+from mallnet.migrations import upgrade
+from mallnet.scopes import Scope
+from mallnet.secrets_store import pseudonym as make_pseudonym
+
+TARGET_PAIRS_PER_S = 200.0
+TARGET_ME_P99_MS = 30.0
+RIAL_PER_POINT = 1_000
+DAY = 86_400.0
+HISTORY_DAYS = 365
+HOLD_TTL_S = 900
+MIN_SPEND, MAX_SPEND = 10_000, 500_000  # Rial a bench hold asks for (1,000-50,000 toman)
+ME_TOKENS = 1_000  # distinct shoppers (tokens) the `me` requests are spread over
+COPY_BATCH = 20_000
+
+SHOPS = (
+    registry.ShopInput("ketab-sara", "کتاب‌سرا", "Ketab Sara", "books", "1", "112"),
+    registry.ShopInput("kafsh-arya", "کفش آریا", "Arya Shoes", "shoes", "2", "204"),
+    registry.ShopInput("cafe-laleh", "کافه لاله", "Laleh Cafe", "cafe", "3", "301"),
+)
+
+ME = """
+query Me {
+  me {
+    wallet {
+      pooledPoints pooledPointsHeld pooledValueRial pointValueRial creditRial totalValueRial
+      credit { kind availableRial heldRial everywhere acceptedCategory
+               spendableAt { slug nameFa nameEn } }
+      localBalances { shop { slug nameFa nameEn } points creditRial updatedAt }
+      expiring { kind issuer { slug nameFa nameEn } amount valueRial expiresAt expiresOnJalali }
+    }
+    valueHistory(first: 20) {
+      id kind shop { slug nameFa nameEn } reason points creditRial valueRial holdId at onJalali
+    }
+  }
+}
+"""
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    table: tuple(names.split())
+    for table, names in {
+        "shoppers": "pseudonym phone created_at last_sign_in_at",
+        "memberships": "pseudonym shop joined_at consent_seq partner_sharing",
+        "local_balances": "pseudonym shop points credit_rial as_of_seq updated_at",
+        "value_lots": "id pseudonym kind issuer_shop amount remaining held rial_per_point"
+        " accepted_shops accepted_category expires_at reason origin issue_key created_at",
+        "value_transactions": "id pseudonym kind shop hold_id reason idempotency_key points"
+        " credit_rial value_rial created_at",
+        "value_postings": "id transaction_id account lot_id shop unit amount",
+        "value_holds": "id shop pseudonym idempotency_key request_hash purchase_ref"
+        " requested_rial held_rial captured_rial refunded_rial status capture_hash expires_at"
+        " created_at resolved_at",
+        "value_hold_lots": "hold_id position lot_id units captured_units refunded_units",
+        "value_redemptions": "id transaction_id hold_id lot_id kind issuer_shop redeemer_shop"
+        " units amount_rial created_at",
+    }.items()
+}
+SEQUENCES = ("value_lots", "value_transactions", "value_postings", "value_redemptions")
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """What ``mallnet bench network`` is asked to do."""
+
+    shoppers: int = 100_000
+    entries: int = 5_000_000  # ledger postings to load
+    count: int = 3_000  # hold + capture pairs
+    me_count: int = 3_000
+    clients: int = 32
+    server_workers: int = 1
+    keep: bool = False
+    seed: int = 7
+
+
+# --- Loading a year of network value ------------------------------------------------------
+
+
+def _ts(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+@dataclass(slots=True)
+class _Lot:
+    id: int
+    pseudonym: str
+    kind: str
+    issuer: str
+    amount: int
+    rate: int
+    accepted_shops: tuple[str, ...]
+    category: str | None
+    expires: float
+    created: float
+    reason: str
+    origin: str
+    issue_key: str
+    remaining: int = 0
+    held: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.remaining - self.held
+
+    def view(self) -> LotView:
+        return LotView(
+            self.id,
+            self.kind,
+            self.available,
+            self.rate,
+            _ts(self.expires),
+            self.accepted_shops,
+            self.category,
+        )
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.id,
+            self.pseudonym,
+            self.kind,
+            self.issuer,
+            self.amount,
+            self.remaining,
+            self.held,
+            self.rate,
+            json.dumps(sorted(self.accepted_shops)),
+            self.category,
+            _ts(self.expires),
+            self.reason,
+            self.origin,
+            self.issue_key,
+            _ts(self.created),
+        )
+
+
+@dataclass(slots=True)
+class _Shopper:
+    pseudonym: str
+    budget: int  # postings still to write for this shopper
+    lots: list[_Lot] = field(default_factory=list)  # lots with value left
+    final: bool = False
+
+
+# (account, unit, amount, lot id, shop)
+_Leg = tuple[str, str, int, int | None, str | None]
+
+
+class _Copier:
+    """Rows in per-table batches, each batch COPYed by a background task while the next
+    is generated (the generator yields to the event loop regularly)."""
+
+    def __init__(self, pool: Any, max_in_flight: int = 3) -> None:
+        self.pool = pool
+        self.max_in_flight = max_in_flight
+        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
+        self.counts: dict[str, int] = dict.fromkeys(COLUMNS, 0)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def pump(self, force: bool = False) -> None:
+        for table, rows in self.rows.items():
+            if rows and (force or len(rows) >= COPY_BATCH):
+                self.rows[table] = []
+                self.counts[table] += len(rows)
+                self.tasks.append(asyncio.create_task(self._copy(table, rows)))
+        while True:
+            for task in [t for t in self.tasks if t.done()]:
+                task.result()  # raise a failed COPY at once
+                self.tasks.remove(task)
+            if len(self.tasks) <= self.max_in_flight:
+                break
+            await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.sleep(0)
+
+    async def finish(self) -> None:
+        await self.pump(force=True)
+        await asyncio.gather(*self.tasks)
+        self.tasks.clear()
+
+    async def _copy(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.copy_records_to_table(table, records=rows, columns=COLUMNS[table])
+
+
+class _History:
+    """A year of network value, simulated shopper by shopper but emitted in global time
+    order (ids grow with time, as they would in production), through the rules the hub
+    applies (``hub.domain.value_rules``) and in the shapes ``hub.services.value`` writes."""
+
+    REDEEM_P = 0.4
+    OPEN_HOLD_P = 0.005
+    VOID_P, PARTIAL_P = 0.04, 0.06
+
+    def __init__(self, rng: random.Random, now: float, copier: _Copier) -> None:
+        self.rng = rng
+        self.now = now
+        self.start = now - HISTORY_DAYS * DAY
+        self.out = copier.rows
+        self.lots: list[_Lot] = []
+        self.next_txn = self.next_posting = self.next_redemption = 1
+        self.receipts = 0
+        self.steps = 0
+        self.step_postings = 0
+        self.categories = {s.slug: s.category for s in SHOPS}
+        self.slugs = [s.slug for s in SHOPS]
+
+    # The ledger, as hub.services.value._record writes it.
+    def record(
+        self,
+        s: _Shopper,
+        kind: str,
+        *,
+        key: str,
+        reason: str,
+        at: float,
+        legs: list[_Leg],
+        shop: str | None,
+        hold_id: str | None = None,
+        value_rial: int = 0,
+    ) -> int:
+        totals: dict[str, int] = defaultdict(int)
+        moved = {"point": 0, "rial": 0}  # what the history shows: the value that moved
+        txn = self.next_txn
+        self.next_txn += 1
+        postings = self.out["value_postings"]
+        for account, unit, amount, lot_id, leg_shop in legs:
+            totals[unit] += amount
+            moved[unit] += max(amount, 0)
+            postings.append((self.next_posting, txn, account, lot_id, leg_shop, unit, amount))
+            self.next_posting += 1
+        if any(totals.values()):
+            raise AssertionError(f"unbalanced bench transaction {key}: {dict(totals)}")
+        points, credit = moved["point"], moved["rial"]
+        self.out["value_transactions"].append(
+            (
+                txn,
+                s.pseudonym,
+                kind,
+                shop,
+                hold_id,
+                reason[:300],
+                key,
+                points,
+                credit,
+                value_rial,
+                _ts(at),
+            )
+        )
+        s.budget -= len(legs)
+        return txn
+
+    def pending_expiry(self, s: _Shopper) -> int:
+        """Postings the expiry job will write for this shopper's lots before now."""
+        return 2 * sum(1 for lot in s.lots if lot.expires <= self.now and lot.available > 0)
+
+    def step(self, s: _Shopper, t: float) -> float | None:
+        if s.final:
+            self.finish(s, t)
+            return None
+        before = s.budget
+        self.expire(s, t)
+        reserved = self.pending_expiry(s)
+        done = self.rng.random() < self.REDEEM_P and self.redeem(s, t, reserved)
+        done = done or self.issue(s, t, reserved)
+        self.steps += 1
+        self.step_postings += before - s.budget
+        if done:
+            cost = self.step_postings / self.steps
+            events_left = max(1.0, (s.budget - self.pending_expiry(s)) / cost)
+            following = t + self.rng.expovariate(events_left / (self.now - t))
+            if following < self.now:
+                return following
+        s.final = True
+        return t + (self.now - t) * self.rng.random()
+
+    def expire(self, s: _Shopper, t: float) -> None:
+        due = sorted((lot for lot in s.lots if lot.expires <= t), key=lambda lot: lot.expires)
+        for lot in due:
+            gone = lot.available
+            if gone > 0:
+                unit = value.unit_of(lot.kind)
+                self.record(
+                    s,
+                    "expire",
+                    key=f"expire:{lot.id}:{lot.remaining}.{lot.held}",
+                    reason=f"{lot.kind.replace('_', ' ')} from {lot.issuer} expired",
+                    at=min(lot.expires + self.rng.uniform(60, 3600), t),
+                    legs=[
+                        ("available", unit, -gone, lot.id, None),
+                        ("expired", unit, gone, None, None),
+                    ],
+                    shop=lot.issuer,
+                    value_rial=gone * lot.rate,
+                )
+                lot.remaining -= gone
+        s.lots = [lot for lot in s.lots if lot.expires > t and lot.remaining > 0]
+
+    def issue(self, s: _Shopper, t: float, reserved: int, *, final: bool = False) -> bool:
+        rng = self.rng
+        issuer = rng.choice(self.slugs)
+        r = rng.random()
+        if final:  # value that is still valid now
+            r = 0.0 if t < self.now - 85 * DAY else r * 0.8
+        accepted: tuple[str, ...] = ()
+        category = None
+        kind: Kind
+        if r < 0.5:
+            kind, amount, days, rate, rule = POOLED, rng.randint(5, 400), 365, RIAL_PER_POINT, 0
+        elif r < 0.8:
+            kind, amount, days, rate, rule = GENERAL, rng.randint(10, 400) * 1000, 90, 1, 1
+        else:
+            kind, amount, days, rate, rule = TARGETED, rng.randint(10, 300) * 1000, 30, 1, 2
+            if rng.random() < 0.7:
+                partner = rng.choice(self.slugs)
+                accepted = tuple(sorted({issuer, partner}))
+            else:
+                category = self.categories[rng.choice(self.slugs)]
+        expires = t + days * DAY
+        cost = 2 + (2 if expires <= self.now else 0)
+        if s.budget - cost - reserved < 0:
+            return False
+        self.receipts += 1
+        receipt = f"R{self.receipts:08d}"
+        issue_key = f"purchase:{new_event_id(int(t * 1000))}:0"
+        rule_name = ("pooled share", "credit rule 1", "credit rule 2")[rule]
+        grant = Grant(kind, amount, accepted, category, days, rule_name)
+        lot = _Lot(
+            id=len(self.lots) + 1,
+            pseudonym=s.pseudonym,
+            kind=kind,
+            issuer=issuer,
+            amount=amount,
+            rate=rate,
+            accepted_shops=accepted,
+            category=category,
+            expires=expires,
+            created=t,
+            reason=value.grant_reason(grant, receipt, 1)[:200],
+            origin=value.purchase_origin(issuer, receipt),
+            issue_key=issue_key,
+            remaining=amount,
+        )
+        self.lots.append(lot)
+        s.lots.append(lot)
+        unit = value.unit_of(kind)
+        self.record(
+            s,
+            "issue",
+            key=f"issue:{issue_key}",
+            reason=lot.reason,
+            at=t,
+            legs=[
+                ("issuer", unit, -amount, None, issuer),
+                ("available", unit, amount, lot.id, None),
+            ],
+            shop=issuer,
+            value_rial=amount * rate,
+        )
+        return True
+
+    def redeem(self, s: _Shopper, t: float, reserved: int, *, open_hold: bool = False) -> bool:
+        rng = self.rng
+        shop = rng.choice(self.slugs)
+        category = self.categories[shop]
+        views = [lot.view() for lot in s.lots if lot.expires > t + HOLD_TTL_S and lot.available > 0]
+        views = spending_order([v for v in views if accepted_at(v, shop, category)])
+        worth = sum(v.available * v.rial_per_point for v in views)
+        if worth < MIN_SPEND:
+            return False
+        amount = max(MIN_SPEND, int(worth * rng.uniform(0.15, 1.0)) // 1000 * 1000)
+        taken, covered = reserve(views, amount)
+        if covered != amount:
+            raise AssertionError(f"bench data: {covered} of {amount} covered")
+        by_id = {lot.id: lot for lot in s.lots}
+        portions = [(by_id[lot_id], units) for lot_id, units in taken]
+        outcome = "open" if open_hold else "captured"
+        wanted = amount
+        u = rng.random()
+        if not open_hold and u < self.VOID_P:
+            outcome = "voided"
+        elif not open_hold and u < self.VOID_P + self.PARTIAL_P and amount > MIN_SPEND:
+            wanted = rng.randrange(1000, amount, 1000)
+        takes, captured = split_capture([(units, lot.rate) for lot, units in portions], wanted)
+        if outcome == "voided":
+            takes, captured = [0] * len(portions), 0
+        cost = 2 * len(portions)
+        if outcome != "open":
+            cost += 2 * sum(1 for take in takes if take) + 2 * sum(
+                1 for (_lot, units), take in zip(portions, takes, strict=True) if units > take
+            )
+        if s.budget - cost - reserved < 0:
+            return False
+        self.receipts += 1
+        ref = f"R{self.receipts:08d}"
+        hold_id = new_event_id(int(t * 1000))
+        kinds = sorted(value.ALL_KINDS)
+        request_hash = request_digest(
+            {
+                "pseudonym": s.pseudonym,
+                "amount": amount,
+                "purchase": ref,
+                "partial": False,
+                "kinds": kinds,
+                "ttl": HOLD_TTL_S,
+            }
+        )
+        legs: list[_Leg] = []
+        for lot, units in portions:
+            legs += [
+                ("available", value.unit_of(lot.kind), -units, lot.id, None),
+                ("held", value.unit_of(lot.kind), units, lot.id, None),
+            ]
+            lot.held += units
+        self.record(
+            s,
+            "hold",
+            key=f"hold:{hold_id}",
+            reason=f"held for purchase {ref}",
+            at=t,
+            legs=legs,
+            shop=shop,
+            hold_id=hold_id,
+            value_rial=covered,
+        )
+        resolved = None if open_hold else t + rng.uniform(20, 600)
+        if resolved is not None and outcome == "captured":
+            legs = []
+            for (lot, _units), take in zip(portions, takes, strict=True):
+                if take:
+                    legs += [
+                        ("held", value.unit_of(lot.kind), -take, lot.id, None),
+                        ("redeemed", value.unit_of(lot.kind), take, None, shop),
+                    ]
+                    lot.held -= take
+                    lot.remaining -= take
+            txn = self.record(
+                s,
+                "capture",
+                key=f"capture:{hold_id}",
+                reason=f"spent on purchase {ref}",
+                at=resolved,
+                legs=legs,
+                shop=shop,
+                hold_id=hold_id,
+                value_rial=captured,
+            )
+            for (lot, _units), take in zip(portions, takes, strict=True):
+                if take:
+                    self.out["value_redemptions"].append(
+                        (
+                            self.next_redemption,
+                            txn,
+                            hold_id,
+                            lot.id,
+                            lot.kind,
+                            lot.issuer,
+                            shop,
+                            take,
+                            take * lot.rate,
+                            _ts(resolved),
+                        )
+                    )
+                    self.next_redemption += 1
+        if resolved is not None:
+            legs = []
+            for (lot, units), take in zip(portions, takes, strict=True):
+                if units > take:
+                    legs += [
+                        ("held", value.unit_of(lot.kind), -(units - take), lot.id, None),
+                        ("available", value.unit_of(lot.kind), units - take, lot.id, None),
+                    ]
+                    lot.held -= units - take
+            if legs:
+                why = "voided" if outcome == "voided" else "released after capture"
+                self.record(
+                    s,
+                    "release",
+                    key=f"release:{hold_id}",
+                    reason=f"hold for purchase {ref} {why}",
+                    at=resolved,
+                    legs=legs,
+                    shop=shop,
+                    hold_id=hold_id,
+                    value_rial=sum(
+                        (units - take) * lot.rate
+                        for (lot, units), take in zip(portions, takes, strict=True)
+                    ),
+                )
+        capture_hash = None
+        if outcome == "captured":
+            capture_hash = request_digest({"capture": wanted})
+        self.out["value_holds"].append(
+            (
+                hold_id,
+                shop,
+                s.pseudonym,
+                f"pos-{ref}",
+                request_hash,
+                ref,
+                amount,
+                covered,
+                captured,
+                0,
+                outcome,
+                capture_hash,
+                _ts(t + HOLD_TTL_S),
+                _ts(t),
+                None if resolved is None else _ts(resolved),
+            )
+        )
+        for position, ((lot, units), take) in enumerate(zip(portions, takes, strict=True)):
+            self.out["value_hold_lots"].append((hold_id, position, lot.id, units, take, 0))
+        s.lots = [lot for lot in s.lots if lot.remaining > 0]
+        return True
+
+    def finish(self, s: _Shopper, t: float) -> None:
+        """The shopper's last stretch up to now: the expiry job catches up, maybe a hold is
+        still open, and what is left of the shopper's postings is value issued lately."""
+        self.expire(s, self.now)
+        if self.rng.random() < self.OPEN_HOLD_P:
+            self.redeem(s, max(t, self.now - self.rng.uniform(0, 600)), 0, open_hold=True)
+        times = sorted(self.rng.uniform(t, self.now) for _ in range(s.budget // 2))
+        for at in times:
+            if not self.issue(s, at, 0, final=True):
+                break
+
+    def everywhere_rial(self, s: _Shopper) -> int:
+        """Value this shopper can spend at any shop for the next day (pooled and general)."""
+        return sum(
+            lot.available * lot.rate
+            for lot in s.lots
+            if lot.kind != TARGETED and lot.expires > self.now + DAY
+        )
+
+
+@dataclass
+class Loaded:
+    spendable: dict[str, int]  # pseudonym -> Rial spendable everywhere
+    pseudonyms: list[str]
+    credentials: dict[str, registry.IssuedCredentials]
+    app_client_id: str
+    report: dict[str, Any]
+
+
+async def load_network(url: str, params: NetworkParams) -> Loaded:
+    """Migrate a fresh hub database at ``url`` and fill it (see the module docstring)."""
+    import asyncpg
+
+    started = time.perf_counter()
+    await upgrade("hub", url)
+    engine = create_engine(url, pooled=False)
+    sessions = session_factory(engine)
+    credentials: dict[str, registry.IssuedCredentials] = {}
+    async with sessions() as session, session.begin():
+        for shop in SHOPS:
+            credentials[shop.slug] = (await registry.register_shop(session, shop))[1]
+        app = await registry.create_app_client(
+            session,
+            kind="shopper_app",
+            name="bench shopper app",
+            scopes=[Scope.SHOPPER_READ],
+            redirect_uris=["https://app.mallnet.example/callback"],
+            public=True,
+        )
+        for shop in SHOPS:
+            partner = SHOPS[(SHOPS.index(shop) + 1) % len(SHOPS)].slug
+            policy = {
+                "pooled_share_bp": 2000,
+                "credit_rules": [
+                    {"min_purchase_rial": 2_000_000, "credit_bp": 500, "valid_days": 90},
+                    {"credit_bp": 1000, "accepted_shops": [shop.slug, partner], "valid_days": 30},
+                ],
+            }
+            await value.set_issuance_policy(session, shop.slug, policy, "bench")
+        await value.set_point_value(session, RIAL_PER_POINT, "mall:bench")
+        await keys.active_key(session)  # the hub signs with it (created here, once)
+    migrated = time.perf_counter()
+
+    rng = random.Random(params.seed)  # noqa: S311 - reproducible test data, not secrets
+    now = time.time()
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def replica(conn: Any) -> None:
+        # Foreign keys are not checked while loading (lots are written last, once their
+        # caches are final); the rows are consistent by construction and checked below.
+        await conn.execute("SET session_replication_role = replica")
+
+    pool = await asyncpg.create_pool(plain, min_size=3, max_size=3, setup=replica)
+    try:
+        copier = _Copier(pool)
+        history = _History(rng, now, copier)
+        shoppers = _people(params, rng, now, copier)
+        heap = [(history.start + rng.expovariate(1 / 30 / DAY), i) for i in range(len(shoppers))]
+        heapq.heapify(heap)
+        steps = 0
+        while heap:
+            t, i = heapq.heappop(heap)
+            following = history.step(shoppers[i], t)
+            if following is not None:
+                heapq.heappush(heap, (following, i))
+            steps += 1
+            if steps % 100 == 0:
+                await copier.pump()
+        for lot in history.lots:
+            copier.rows["value_lots"].append(lot.row())
+            if len(copier.rows["value_lots"]) >= COPY_BATCH:
+                await copier.pump()
+        await copier.finish()
+        copied = time.perf_counter()
+        async with pool.acquire() as conn:
+            for table in SEQUENCES:
+                await conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608
+                    f" (SELECT coalesce(max(id), 1) FROM {table}))"
+                )
+            orphans = await conn.fetchval(
+                "SELECT (SELECT count(*) FROM value_postings p WHERE p.lot_id IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM value_lots l WHERE l.id = p.lot_id))"
+                " + (SELECT count(*) FROM value_postings p WHERE NOT EXISTS"
+                " (SELECT 1 FROM value_transactions t WHERE t.id = p.transaction_id))"
+                " + (SELECT count(*) FROM value_hold_lots h WHERE NOT EXISTS"
+                " (SELECT 1 FROM value_lots l WHERE l.id = h.lot_id))"
+            )
+            checked = time.perf_counter()
+            await conn.execute("VACUUM (ANALYZE)")
+            await conn.execute("CHECKPOINT")
+    finally:
+        await pool.close()
+    settled = time.perf_counter()
+
+    spendable = {s.pseudonym: history.everywhere_rial(s) for s in shoppers}
+    samples = sorted(spendable, key=lambda p: (-spendable[p], p))[:1]
+    samples.append(shoppers[rng.randrange(len(shoppers))].pseudonym)
+    problems: list[str] = []
+    async with sessions() as session:
+        for pseudonym in samples:
+            problems += await value.verify(session, pseudonym)
+    await engine.dispose()
+    verified = time.perf_counter()
+    if orphans or problems:
+        raise AssertionError(f"bench data inconsistent: {orphans} orphans, {problems[:5]}")
+    rows = dict(copier.counts)
+    copy_s = copied - migrated
+    report = {
+        "seconds": round(verified - started, 1),
+        "migrate_and_setup_s": round(migrated - started, 1),
+        "generate_and_copy_s": round(copy_s, 1),
+        "copy_rows_per_s": round(sum(rows.values()) / copy_s) if copy_s else 0,
+        "foreign_key_check_s": round(checked - copied, 1),
+        "vacuum_analyze_checkpoint_s": round(settled - checked, 1),
+        "verify_s": round(verified - settled, 1),
+        "rows": rows,
+        "verify": {"pseudonyms": len(samples), "problems": len(problems)},
+    }
+    return Loaded(
+        spendable,
+        [s.pseudonym for s in shoppers],
+        credentials,
+        app.client_id,
+        report,
+    )
+
+
+def _people(
+    params: NetworkParams, rng: random.Random, now: float, copier: _Copier
+) -> list[_Shopper]:
+    """The shoppers (a skewed share of the postings each), their memberships and club
+    balances."""
+    key = rng.randbytes(32)  # the network key the pseudonyms are made with
+    weights = [rng.lognormvariate(0, 0.8) for _ in range(params.shoppers)]
+    total = sum(weights)
+    pairs = params.entries // 2
+    budgets = [int(pairs * w / total) for w in weights]
+    for i in range(pairs - sum(budgets)):
+        budgets[i % params.shoppers] += 1
+    slugs = [s.slug for s in SHOPS]
+    out = copier.rows
+    shoppers = []
+    for i, budget in enumerate(budgets):
+        pseudonym = make_pseudonym(key, f"+98912{i:07d}")
+        joined = now - rng.uniform(30, 3 * HISTORY_DAYS) * DAY
+        signed_in = rng.random() < 0.3
+        out["shoppers"].append(
+            (
+                pseudonym,
+                f"+98912{i:07d}" if signed_in else None,
+                _ts(joined),
+                _ts(now - rng.uniform(0, 60) * DAY) if signed_in else None,
+            )
+        )
+        for shop in rng.sample(slugs, rng.randint(1, len(slugs))):
+            out["memberships"].append((pseudonym, shop, _ts(joined), 0, rng.random() < 0.4))
+            out["local_balances"].append(
+                (
+                    pseudonym,
+                    shop,
+                    rng.randint(0, 5000),
+                    rng.randint(0, 200) * 1000,
+                    rng.randint(1, 10_000),
+                    _ts(now - rng.uniform(0, 30) * DAY),
+                )
+            )
+        shoppers.append(_Shopper(pseudonym, 2 * budget))
+    return shoppers
+
+
+# --- The hub under load ---------------------------------------------------------------------
+
+
+class Wallets:
+    """Who can pay how much: a shopper drawn at random among those with value left that
+    any shop accepts, and an amount they can cover (what was drawn is set aside, so
+    concurrent pairs never ask one shopper for more than they have)."""
+
+    def __init__(self, spendable: dict[str, int], rng: random.Random) -> None:
+        self.left = dict(spendable)
+        self.rng = rng
+        self.names = [p for p, rial in spendable.items() if rial >= MIN_SPEND]
+
+    def draw(self) -> tuple[str, int] | None:
+        while self.names:
+            index = self.rng.randrange(len(self.names))
+            pseudonym = self.names[index]
+            left = self.left[pseudonym]
+            if left < MIN_SPEND:
+                self.names[index] = self.names[-1]
+                self.names.pop()
+                continue
+            amount = self.rng.randrange(MIN_SPEND, min(left, MAX_SPEND) + 1, 1000)
+            self.left[pseudonym] = left - amount
+            return pseudonym, amount
+        return None
+
+
+@dataclass
+class Pairs:
+    """Hold + capture pairs: completed ones timed as a whole and by half."""
+
+    seconds: float = 0.0
+    pair_ms: list[float] = field(default_factory=list)
+    hold_ms: list[float] = field(default_factory=list)
+    capture_ms: list[float] = field(default_factory=list)
+    insufficient: int = 0
+    problems: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    samples: list[str] = field(default_factory=list)  # the first few error messages
+
+    def fail(self, code: str, detail: str = "") -> bool:
+        self.problems[code] += 1
+        if detail and len(self.samples) < 3:
+            self.samples.append(f"{code}: {detail[:300]}")
+        return False
+
+    def summary(self, count: int) -> dict[str, Any]:
+        done = len(self.pair_ms)
+        return {
+            "pairs": count,
+            "completed": done,
+            "failures": sum(self.problems.values()),
+            "insufficient_value": self.insufficient,
+            "problems": dict(self.problems),
+            "problem_samples": self.samples,
+            "seconds": round(self.seconds, 3),
+            "pairs_per_s": round(done / self.seconds, 1) if self.seconds else 0.0,
+            "latency_ms": _latency(self.pair_ms),
+            "hold_latency_ms": _latency(self.hold_ms),
+            "capture_latency_ms": _latency(self.capture_ms),
+        }
+
+
+def _latency(ms: list[float]) -> dict[str, float]:
+    latency: dict[str, float] = Run(len(ms), 1.0, ms, 0).summary()["latency_ms"]
+    return latency
+
+
+def _answer(status: int, body: Any, name: str) -> tuple[dict[str, Any], str]:
+    """The mutation's result, or an empty one and why."""
+    if status != 200 or not isinstance(body, dict):
+        return {}, f"HTTP {status}: {str(body)[:200]}"
+    if body.get("errors"):
+        return {}, str(body["errors"][0].get("message"))
+    result = (body.get("data") or {}).get(name)
+    return (result, "") if isinstance(result, dict) else ({}, f"no {name} in the answer")
+
+
+async def _api_pairs(
+    port: int, tokens: dict[str, str], wallets: Wallets, count: int, clients: int, prefix: str
+) -> Pairs:
+    """``count`` holdNetworkValue + captureNetworkHold pairs over HTTP, the three shops'
+    node clients in turn, over ``clients`` keep-alive connections."""
+    out = Pairs()
+    slugs = sorted(tokens)
+    # One pool for all shops (the token goes with each request): a connection parked in
+    # a per-shop pool could sit idle past the server's keep-alive timeout.
+    idle: list[RawClient] = []
+
+    async def pair(i: int) -> bool:
+        drawn = wallets.draw()
+        if drawn is None:
+            return out.fail("NO_SHOPPER_WITH_VALUE")
+        auth = {"Authorization": f"Bearer {tokens[slugs[i % len(slugs)]]}"}
+        client = idle.pop() if idle else RawClient("127.0.0.1", port, {})
+        try:
+            ok = await exchange(client, auth, *drawn, f"{prefix}-{i}")
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+            await client.close()
+            return out.fail(type(exc).__name__, str(exc))
+        idle.append(client)
+        return ok
+
+    async def exchange(
+        client: RawClient, auth: dict[str, str], pseudonym: str, amount: int, ref: str
+    ) -> bool:
+        started = time.perf_counter()
+        variables = {
+            "input": {
+                "pseudonym": pseudonym,
+                "amountRial": amount,
+                "purchaseRef": ref,
+                "idempotencyKey": ref,
+            }
+        }
+        payload = {"query": HOLD, "variables": variables}
+        status, body = await client.post_json("/graphql", payload, headers=auth)
+        held = time.perf_counter()
+        hold, error = _answer(status, body, "holdNetworkValue")
+        if hold.get("__typename") != "NetworkHold":
+            code = str(hold.get("code") or "ERROR")
+            if code == "INSUFFICIENT_VALUE":
+                out.insufficient += 1
+                return True
+            return out.fail(code, error or str(hold.get("message")))
+        # What a node sends: the whole hold, for the purchase it was made for.
+        wanted: dict[str, Any] = {"id": hold["id"], "amount": None, "ref": ref, "upTo": None}
+        payload = {"query": CAPTURE, "variables": wanted}
+        status, body = await client.post_json("/graphql", payload, headers=auth)
+        captured = time.perf_counter()
+        capture, error = _answer(status, body, "captureNetworkHold")
+        if capture.get("__typename") != "NetworkHold" or capture.get("status") != "captured":
+            return out.fail(str(capture.get("code") or "ERROR"), error or str(capture))
+        out.hold_ms.append((held - started) * 1000)
+        out.capture_ms.append((captured - held) * 1000)
+        out.pair_ms.append((captured - started) * 1000)
+        return True
+
+    try:
+        out.seconds = (await _drive(count, clients, pair)).seconds
+    finally:
+        for client in idle:
+            await client.close()
+    return out
+
+
+async def _api_me(port: int, tokens: list[str], count: int, clients: int) -> Run:
+    """``count`` ``me`` queries, each as a shopper drawn from ``tokens``, over ``clients``
+    keep-alive connections."""
+    rng = random.Random(len(tokens))  # noqa: S311 - which shopper asks, not a secret
+    idle: list[RawClient] = []
+
+    async def me(i: int) -> bool:
+        client = idle.pop() if idle else RawClient("127.0.0.1", port, {})
+        token = tokens[rng.randrange(len(tokens))]
+        try:
+            status, body = await client.post_json(
+                "/graphql", {"query": ME}, headers={"Authorization": f"Bearer {token}"}
+            )
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+            await client.close()
+            return False
+        idle.append(client)
+        data = body.get("data") if isinstance(body, dict) else None
+        found = (data or {}).get("me") or {}
+        return status == 200 and not body.get("errors") and "wallet" in found
+
+    try:
+        return await _drive(count, clients, me)
+    finally:
+        for client in idle:
+            await client.close()
+
+
+async def _node_tokens(
+    base: str, credentials: dict[str, registry.IssuedCredentials]
+) -> dict[str, str]:
+    """Each shop's node token, from the hub's own token endpoint (client_credentials)."""
+    tokens = {}
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        for slug, issued in credentials.items():
+            response = await client.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials", "scope": Scope.NODE_FEDERATE.value},
+                auth=(issued.client_id, issued.client_secret),
+            )
+            response.raise_for_status()
+            tokens[slug] = str(response.json()["access_token"])
+    return tokens
+
+
+class _KeptKeyGenerator(TokenGenerator):
+    """The hub's token generator, unchanged but for keeping the imported signing key
+    between tokens (the hub imports it again for every token it issues, about 40 ms of
+    RSA key validation here; a thousand shopper tokens would take a minute)."""
+
+    _jwks: Any = None
+
+    def get_jwks(self) -> Any:
+        if self._jwks is None:
+            self._jwks = super().get_jwks()
+        return self._jwks
+
+
+async def _shopper_tokens(
+    url: str, issuer: str, client_id: str, pseudonyms: list[str]
+) -> list[str]:
+    """Access tokens as the hub issues them at the end of a shopper's sign-in: its token
+    generator, its current signing key, the shopper app client as the hub loads it."""
+    engine = create_engine(url, pooled=False)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            active = await keys.active_key(session)
+        client: HubClient | None = await load_client(sessions, client_id)
+    finally:
+        await engine.dispose()
+    if client is None:
+        raise RuntimeError(f"the shopper app client {client_id} is missing")
+    generator = _KeptKeyGenerator(issuer, lambda: active)
+    return [
+        str(
+            generator.generate(
+                "authorization_code",
+                client,
+                user=Person(f"shopper:{p}", HUB_AUDIENCE, SHOPPER_SCOPES),
+                scope=Scope.SHOPPER_READ.value,
+                include_refresh_token=False,
+            )["access_token"]
+        )
+        for p in pseudonyms
+    ]
+
+
+def _start_hub(url: str, port: int, workers: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    """The hub's own app factory under uvicorn, N processes, warnings only (``mallnet hub``
+    has no ``--workers`` and logs every request)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
+    env |= {
+        "MALLNET_DATA_DIR": str(data_dir),
+        "MALLNET_HUB_DATABASE_URL": url,
+        "MALLNET_HUB_URL": f"http://127.0.0.1:{port}",
+    }
+    with (data_dir / "bench-hub.log").open("wb") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "hub.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--no-server-header",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+# --- The bare database: what the hub sends, straight through asyncpg ------------------------
+
+_LOT = ", ".join(COLUMNS["value_lots"])
+_HOLD = ", ".join(COLUMNS["value_holds"])
+_TXN = ", ".join(COLUMNS["value_transactions"])
+SHOP_STATUS = "SELECT status FROM shops WHERE slug = $1"
+HOLD_BY_KEY = f"SELECT {_HOLD} FROM value_holds WHERE shop = $1 AND idempotency_key = $2"  # noqa: S608
+SPENDABLE = (
+    f"SELECT {_LOT} FROM value_lots WHERE pseudonym = $1 AND expires_at > $2"  # noqa: S608
+    " AND remaining > held ORDER BY expires_at, id FOR UPDATE"
+)
+SHOP_CATEGORY = "SELECT category FROM shops WHERE slug = $1"
+INSERT_HOLD = (
+    f"INSERT INTO value_holds ({_HOLD}) VALUES"  # noqa: S608
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+)
+INSERT_HOLD_LOT = (
+    "INSERT INTO value_hold_lots (hold_id, position, lot_id, units, captured_units,"
+    " refunded_units) VALUES ($1, $2, $3, $4, $5, $6)"
+)
+INSERT_TXN = (
+    "INSERT INTO value_transactions (pseudonym, kind, shop, hold_id, reason, idempotency_key,"
+    " points, credit_rial, value_rial, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+    " $10) RETURNING id"
+)
+INSERT_POSTING = (
+    "INSERT INTO value_postings (transaction_id, account, lot_id, shop, unit, amount)"
+    " VALUES ($1, $2, $3, $4, $5, $6)"
+)
+UPDATE_LOT = (
+    "UPDATE value_lots SET remaining = remaining + $1, held = held + $2 WHERE id = $3"
+    " RETURNING remaining, held"
+)
+HOLD_FOR_UPDATE = f"SELECT {_HOLD} FROM value_holds WHERE id = $1 FOR UPDATE"  # noqa: S608
+PORTIONS = (
+    "SELECT hold_id, position, lot_id, units, captured_units, refunded_units"
+    " FROM value_hold_lots WHERE hold_id = $1 ORDER BY position"
+)
+LOTS_BY_ID = f"SELECT {_LOT} FROM value_lots WHERE id = ANY($1::bigint[])"  # noqa: S608
+UPDATE_PORTION = (
+    "UPDATE value_hold_lots SET captured_units = $1 WHERE hold_id = $2 AND position = $3"
+)
+INSERT_REDEMPTION = (
+    "INSERT INTO value_redemptions (transaction_id, hold_id, lot_id, kind, issuer_shop,"
+    " redeemer_shop, units, amount_rial, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+    " $9) RETURNING id"
+)
+CLOSE_HOLD = (
+    "UPDATE value_holds SET captured_rial = $1, status = $2, capture_hash = $3,"
+    " resolved_at = $4 WHERE id = $5"
+)
+ME_STATEMENTS = (
+    "SELECT pseudonym, phone, created_at, last_sign_in_at FROM shoppers WHERE pseudonym = $1",
+    f"SELECT {_LOT} FROM value_lots WHERE pseudonym = $1 AND expires_at > $2"  # noqa: S608
+    " AND remaining > $3 ORDER BY expires_at, id",
+    "SELECT pseudonym, shop, points, credit_rial, as_of_seq, updated_at FROM local_balances"
+    " WHERE pseudonym = $1 ORDER BY shop",
+    "SELECT slug, name_fa, name_en FROM shops",
+    "SELECT rial_per_point FROM point_values WHERE effective_from <= $1"
+    " ORDER BY effective_from DESC, id DESC LIMIT $2",
+    f"SELECT {_TXN} FROM value_transactions WHERE pseudonym = $1"  # noqa: S608
+    " ORDER BY id DESC LIMIT $2",
+    "SELECT slug, name_fa, name_en FROM shops",
+)
+
+
+class _Insufficient(Exception):
+    pass
+
+
+async def _bare_hold(conn: Any, shop: str, pseudonym: str, amount: int, ref: str) -> str:
+    """hub.services.value.hold's statements: look for a replay, lock the spendable lots, reserve
+    soonest-expiring first, write the hold, its portions and its balanced transaction."""
+    now = utcnow()
+    async with conn.transaction():
+        await conn.fetchrow(HOLD_BY_KEY, shop, ref)
+        rows = await conn.fetch(SPENDABLE, pseudonym, now)
+        category = await conn.fetchval(SHOP_CATEGORY, shop)
+        views = [
+            LotView(
+                r["id"],
+                r["kind"],
+                r["remaining"] - r["held"],
+                r["rial_per_point"],
+                r["expires_at"],
+                tuple(json.loads(r["accepted_shops"])),
+                r["accepted_category"],
+            )
+            for r in rows
+        ]
+        kinds = {r["id"]: r["kind"] for r in rows}
+        views = spending_order([v for v in views if accepted_at(v, shop, category)])
+        taken, covered = reserve(views, amount)
+        if covered < amount:
+            raise _Insufficient
+        hold_id = new_event_id()
+        digest = request_digest(
+            {
+                "pseudonym": pseudonym,
+                "amount": amount,
+                "purchase": ref,
+                "partial": False,
+                "kinds": sorted(value.ALL_KINDS),
+                "ttl": HOLD_TTL_S,
+            }
+        )
+        expires = now + dt.timedelta(seconds=HOLD_TTL_S)
+        await conn.execute(
+            INSERT_HOLD,
+            hold_id,
+            shop,
+            pseudonym,
+            ref,
+            digest,
+            ref,
+            amount,
+            covered,
+            0,
+            0,
+            "open",
+            None,
+            expires,
+            now,
+            None,
+        )
+        await conn.executemany(
+            INSERT_HOLD_LOT,
+            [(hold_id, i, lot_id, units, 0, 0) for i, (lot_id, units) in enumerate(taken)],
+        )
+        points = sum(u for lot_id, u in taken if kinds[lot_id] == POOLED)
+        txn = await conn.fetchval(
+            INSERT_TXN,
+            pseudonym,
+            "hold",
+            shop,
+            hold_id,
+            f"held for purchase {ref}",
+            f"hold:{hold_id}",
+            points,
+            sum(u for _lot, u in taken) - points,
+            covered,
+            now,
+        )
+        legs = []
+        for lot_id, units in taken:
+            unit = value.unit_of(kinds[lot_id])
+            legs += [
+                (txn, "available", lot_id, None, unit, -units),
+                (txn, "held", lot_id, None, unit, units),
+            ]
+        await conn.executemany(INSERT_POSTING, legs)
+        for lot_id, units in sorted(taken):
+            await conn.fetchrow(UPDATE_LOT, 0, units, lot_id)
+    return hold_id
+
+
+async def _bare_capture(conn: Any, shop: str, hold_id: str) -> None:
+    """hub.services.value.capture's statements for a full capture: lock the hold, read its
+    portions and lots, write the capture transaction and the settlement input, close."""
+    now = utcnow()
+    async with conn.transaction():
+        hold = await conn.fetchrow(HOLD_FOR_UPDATE, hold_id)
+        portions = await conn.fetch(PORTIONS, hold_id)
+        lots = {r["id"]: r for r in await conn.fetch(LOTS_BY_ID, [p["lot_id"] for p in portions])}
+        takes, captured = split_capture(
+            [(p["units"], lots[p["lot_id"]]["rial_per_point"]) for p in portions],
+            hold["held_rial"],
+        )
+        await conn.executemany(
+            UPDATE_PORTION,
+            [(take, hold_id, p["position"]) for p, take in zip(portions, takes, strict=True)],
+        )
+        points = sum(
+            take
+            for p, take in zip(portions, takes, strict=True)
+            if lots[p["lot_id"]]["kind"] == POOLED
+        )
+        txn = await conn.fetchval(
+            INSERT_TXN,
+            hold["pseudonym"],
+            "capture",
+            shop,
+            hold_id,
+            f"spent on purchase {hold['purchase_ref']}",
+            f"capture:{hold_id}",
+            points,
+            sum(takes) - points,
+            captured,
+            now,
+        )
+        legs, redemptions = [], []
+        for p, take in zip(portions, takes, strict=True):
+            lot = lots[p["lot_id"]]
+            unit = value.unit_of(lot["kind"])
+            legs += [
+                (txn, "held", lot["id"], None, unit, -take),
+                (txn, "redeemed", None, shop, unit, take),
+            ]
+            redemptions.append(
+                (
+                    txn,
+                    hold_id,
+                    lot["id"],
+                    lot["kind"],
+                    lot["issuer_shop"],
+                    shop,
+                    take,
+                    take * lot["rial_per_point"],
+                    now,
+                )
+            )
+        await conn.executemany(INSERT_POSTING, legs)
+        for p, take in sorted(zip(portions, takes, strict=True), key=lambda x: x[0]["lot_id"]):
+            await conn.fetchrow(UPDATE_LOT, -take, -take, p["lot_id"])
+        await conn.executemany(INSERT_REDEMPTION, redemptions)
+        digest = request_digest({"capture": hold["held_rial"]})
+        await conn.execute(CLOSE_HOLD, captured, "captured", digest, now, hold_id)
+
+
+async def _bare_pairs(url: str, wallets: Wallets, count: int, clients: int, prefix: str) -> Pairs:
+    import asyncpg
+
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = await asyncpg.create_pool(plain, min_size=clients, max_size=clients)
+    slugs = [s.slug for s in SHOPS]
+    out = Pairs()
+
+    async def pair(i: int) -> bool:
+        shop = slugs[i % len(slugs)]
+        drawn = wallets.draw()
+        if drawn is None:
+            return out.fail("NO_SHOPPER_WITH_VALUE")
+        pseudonym, amount = drawn
+        async with pool.acquire() as conn:
+            started = time.perf_counter()
+            await conn.fetchval(SHOP_STATUS, shop)  # the hub's check of the caller's shop
+            try:
+                hold_id = await _bare_hold(conn, shop, pseudonym, amount, f"{prefix}-{i}")
+            except _Insufficient:
+                out.insufficient += 1
+                return True
+            held = time.perf_counter()
+            await conn.fetchval(SHOP_STATUS, shop)
+            await _bare_capture(conn, shop, hold_id)
+            captured = time.perf_counter()
+        out.hold_ms.append((held - started) * 1000)
+        out.capture_ms.append((captured - held) * 1000)
+        out.pair_ms.append((captured - started) * 1000)
+        return True
+
+    try:
+        out.seconds = (await _drive(count, clients, pair)).seconds
+    finally:
+        await pool.close()
+    return out
+
+
+async def _bare_me(url: str, pseudonyms: list[str], count: int, clients: int) -> Run:
+    import asyncpg
+
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = await asyncpg.create_pool(plain, min_size=clients, max_size=clients)
+    rng = random.Random(len(pseudonyms))  # noqa: S311 - which shopper asks, not a secret
+    shopper, lots, local, names, rate, history, names_again = ME_STATEMENTS
+
+    async def me(i: int) -> bool:
+        pseudonym = pseudonyms[rng.randrange(len(pseudonyms))]
+        now = utcnow()
+        async with pool.acquire() as conn:
+            found = await conn.fetchrow(shopper, pseudonym)
+            await conn.fetch(lots, pseudonym, now, 0)
+            await conn.fetch(local, pseudonym)
+            await conn.fetch(names)
+            await conn.fetchval(rate, now, 1)
+            if await conn.fetch(history, pseudonym, 20):
+                await conn.fetch(names_again)
+        return found is not None
+
+    try:
+        return await _drive(count, clients, me)
+    finally:
+        await pool.close()
+
+
+# --- The run --------------------------------------------------------------------------------
+
+
+async def bench_network(postgres_url: str, params: NetworkParams, data_dir: Path) -> dict[str, Any]:
+    run_id = uuid.uuid4().hex[:8]
+    name = f"mallnet_bench_net_{run_id}"
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    rng = random.Random(params.seed + 1)  # noqa: S311 - reproducible load, not secrets
+    warm = min(100, params.count)
+    warm_me = min(100, params.me_count)
+    await ensure_database(url)
+    try:
+        loaded = await load_network(url, params)
+        wallets = Wallets(loaded.spendable, rng)
+        chosen = rng.sample(loaded.pseudonyms, min(len(loaded.pseudonyms), ME_TOKENS + warm_me))
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = _start_hub(url, port, params.server_workers, data_dir)
+        try:
+            await _wait_healthy(base, data_dir, "bench-hub.log")
+            minted = time.perf_counter()
+            shopper_tokens = await _shopper_tokens(url, base, loaded.app_client_id, chosen)
+            minted = time.perf_counter() - minted
+            node_tokens = await _node_tokens(base, loaded.credentials)
+            await _api_pairs(port, node_tokens, wallets, warm, params.clients, f"W{run_id}")
+            pairs = await _api_pairs(
+                port, node_tokens, wallets, params.count, params.clients, f"P{run_id}"
+            )
+            me_tokens = shopper_tokens[warm_me:] or shopper_tokens
+            await _api_me(port, shopper_tokens[:warm_me], warm_me, params.clients)
+            me = await _api_me(port, me_tokens, params.me_count, params.clients)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        bare_pairs = await _bare_pairs(url, wallets, params.count, params.clients, f"B{run_id}")
+        bare_me = await _bare_me(url, chosen[warm_me:] or chosen, params.me_count, params.clients)
+    finally:
+        if not params.keep:
+            await drop_database(url)
+    api_pairs, api_me = pairs.summary(params.count), me.summary()
+    bare_pair_summary, bare_me_summary = bare_pairs.summary(params.count), bare_me.summary()
+    pair_rate, me_p99 = api_pairs["pairs_per_s"], api_me["latency_ms"]["p99"]
+    return {
+        "benchmark": "network",
+        "date": utcnow().date().isoformat(),
+        "path": (
+            f"node clients and shopper apps -> hub GraphQL over HTTP ({params.server_workers}"
+            " uvicorn process(es)) -> PostgreSQL"
+        ),
+        "parameters": asdict(params),
+        "database": {"name": name, "kept": params.keep},
+        "load": loaded.report,
+        "api": {
+            "hold_capture": {
+                "what": "holdNetworkValue then captureNetworkHold (full), node client tokens"
+                " from /oauth/token, 3 shops",
+                **api_pairs,
+            },
+            "me": {
+                "what": "me { wallet valueHistory(first: 20) } as a shopper",
+                "distinct_shoppers": len(me_tokens),
+                "token_minting_s": round(minted, 2),
+                **api_me,
+            },
+        },
+        "bare_database": {
+            "hold_capture": {
+                "what": "every statement the hub sends for a pair (shop status check, hold"
+                " transaction, capture transaction), asyncpg, same concurrency",
+                **bare_pair_summary,
+            },
+            "me": {
+                "what": "the 7 SELECTs of me, wallet and valueHistory, asyncpg, one connection"
+                " each, no transaction",
+                **bare_me_summary,
+            },
+        },
+        "api_vs_bare": {
+            "pairs_per_s": _ratio(pair_rate, bare_pair_summary["pairs_per_s"]),
+            "me_per_s": _ratio(api_me["per_s"], bare_me_summary["per_s"]),
+        },
+        "targets": {
+            "pairs_per_s": {
+                "target": TARGET_PAIRS_PER_S,
+                "measured": pair_rate,
+                "met": pair_rate >= TARGET_PAIRS_PER_S,
+            },
+            "me_p99_ms": {
+                "target": TARGET_ME_P99_MS,
+                "measured": me_p99,
+                "met": api_me["failures"] == 0 and me_p99 <= TARGET_ME_P99_MS,
+            },
+        },
+        "machine": _machine(),
+    }
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 3) if b else 0.0
+
+
+def main_network(postgres_url: str, params: NetworkParams, data_dir: Path) -> str:
+    """What ``mallnet bench network`` runs: the JSON result."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return json.dumps(asyncio.run(bench_network(postgres_url, params, data_dir)), indent=2)

@@ -1,0 +1,427 @@
+"""``mallnet demo``: the whole network on embedded defaults, in one terminal.
+
+Migrates the hub and three shop nodes, starts hub, nodes, a Celery worker and beat as
+separate processes, waits until every one answers (the worker proves itself by a
+beat-scheduled heartbeat the hub can see), prints the URLs and runs until Ctrl-C, then
+stops every process it started and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.services import (
+    campaigns,
+    lotteries,
+    partnerships,
+    people,
+    registry,
+    settlement_policy,
+    value,
+)
+from mallnet.cli.demo.node_seed import seed_demo_club
+from mallnet.cli.demo.story import close_first_day, spend_at_cafe
+from mallnet.cli.demo.supervisor import Supervisor
+from mallnet.config import Settings
+from mallnet.db import create_engine, engine_scope, session_factory, utcnow
+from mallnet.devtokens import issue
+from mallnet.migrations import upgrade
+from mallnet.scopes import Scope
+from shop_node.services.bootstrap import prepare_node
+from shop_node.services.relay import connect
+from shop_node.services.runtime import NodeRuntime
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    slug: str
+    name_fa: str
+    name_en: str
+    category: str
+    floor: str
+    unit: str
+
+
+DEMO_SHOPS = (
+    DemoShop("ketab-sara", "کتاب‌سرا", "Ketab Sara bookshop", "books", "1", "104"),
+    DemoShop("kafsh-arya", "کفش آریا", "Arya shoes", "shoes", "2", "212"),
+    DemoShop("cafe-sepid", "کافه سپید", "Cafe Sepid", "cafe", "3", "F-07"),
+)
+
+READY_TIMEOUT_S = 90.0
+
+
+class Stop(Exception):
+    """Ctrl-C or SIGTERM arrived."""
+
+
+def _env(settings: Settings, base_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env["MALLNET_DATA_DIR"] = str(settings.data_dir)
+    env["MALLNET_HUB_PORT"] = str(base_port)
+    env["MALLNET_HUB_URL"] = f"http://{settings.host}:{base_port}"
+    env["MALLNET_SHOPS"] = ",".join(shop.slug for shop in DEMO_SHOPS)
+    env["MALLNET_RELAY_INTERVAL_S"] = env.get("MALLNET_RELAY_INTERVAL_S", "3")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+async def _register_network(settings: Settings, base_port: int, with_console: bool) -> list[str]:
+    """The mall registers the demo's shops at the hub (and makes a console client): the
+    credentials of what was new, to keep, as the hub shows secrets only once. Each new
+    shop's node is connected to the hub with its credentials."""
+    lines: list[str] = []
+    connections: dict[str, registry.IssuedCredentials] = {}
+    async with (
+        engine_scope(settings.hub_db_url) as engine,
+        session_factory(engine)() as session,
+        session.begin(),
+    ):
+        registered = {shop.slug for shop in await registry.list_shops(session)}
+        for offset, shop in enumerate(DEMO_SHOPS, start=1):
+            if shop.slug in registered:
+                continue
+            node_url = f"http://{settings.host}:{base_port + offset}"
+            data = registry.ShopInput(
+                shop.slug,
+                shop.name_fa,
+                shop.name_en,
+                shop.category,
+                shop.floor,
+                shop.unit,
+                node_url,
+            )
+            _shop, node = await registry.register_shop(session, data)
+            lines.append(f"{shop.slug} node client: {node.client_id} {node.client_secret}")
+            connections[shop.slug] = node
+        if with_console:
+            mall_scopes = [Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS]
+            console = await registry.create_client(
+                session,
+                kind="console",
+                name="demo mall console",
+                scopes=[*mall_scopes, Scope.MALL_SETTLEMENT],
+            )
+            lines.append(f"mall console client: {console.client_id} {console.client_secret}")
+            hub_url = f"http://{settings.host}:{base_port}"
+            app = await registry.create_app_client(
+                session,
+                kind="shopper_app",
+                name="demo shopper app",
+                scopes=[Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT],
+                redirect_uris=[f"{hub_url}/app/callback"],
+                public=True,
+            )
+            lines.append(f"shopper app client (public, PKCE): {app.client_id}")
+            # The café welcomes the bookshop's customers who spend at least 100,000
+            # toman there: a free coffee's worth of credit. The bookshop agrees.
+            offer = await partnerships.publish_offer(
+                session,
+                "cafe-sepid",
+                partnerships.OfferInput(
+                    origin_shops=["ketab-sara"],
+                    min_purchase_rial=1_000_000,
+                    monthly_cap=100,
+                    welcome_credit_rial=500_000,
+                ),
+            )
+            await partnerships.opt_in(session, "ketab-sara", offer.id)
+            lines.append(f"partnership: cafe-sepid welcomes ketab-sara's customers ({offer.id})")
+            await _network_value_rules(session)
+            lines += await _festival(session)
+            for shop in DEMO_SHOPS:
+                password = secrets.token_urlsafe(9)
+                await people.create_user(
+                    session, f"{shop.slug}-manager", password, "manager", shop.slug
+                )
+                lines.append(f"{shop.slug} manager sign-in: {shop.slug}-manager {password}")
+    for slug, credentials in connections.items():
+        node_engine = create_engine(settings.node_db_url(slug), pooled=False)
+        try:
+            runtime = await NodeRuntime.start(slug, node_engine, settings)
+            await connect(runtime, credentials.client_id, credentials.client_secret)
+        finally:
+            await node_engine.dispose()
+    return lines
+
+
+async def _network_value_rules(session: AsyncSession) -> None:
+    """The mall values a pooled point at 100 toman. The bookshop gives half of what its
+    club awards again as pooled points, the café a fifth; the shoe shop gives 5% of a
+    purchase of 500,000 toman or more as credit at the café, valid 30 days. Mall finance
+    sets how the shared fund settles."""
+    await value.set_point_value(session, 1_000, "demo:mall-admin")
+    policies: dict[str, dict[str, Any]] = {
+        "ketab-sara": {"pooled_share_bp": 5_000},
+        "cafe-sepid": {"pooled_share_bp": 2_000},
+        "kafsh-arya": {
+            "credit_rules": [
+                {
+                    "min_purchase_rial": 5_000_000,
+                    "credit_bp": 500,
+                    "accepted_shops": ["cafe-sepid"],
+                    "valid_days": 30,
+                }
+            ]
+        },
+    }
+    for shop, policy in policies.items():
+        await value.set_issuance_policy(session, shop, policy, f"demo:{shop}-manager")
+    # Postpaid: each shop is billed at the close for its value spent elsewhere; the fund
+    # keeps 1% of what a redeeming shop receives, but nothing on the shoe shop's credit at
+    # the café (their own arrangement); expired value goes to the fund; daily periods.
+    await settlement_policy.set_policy(
+        session,
+        {
+            "funding": "postpaid",
+            "fee_bp": 100,
+            "breakage": "fund",
+            "period": "daily",
+            "agreements": [{"issuer": "kafsh-arya", "redeemer": "cafe-sepid", "fee_bp": 0}],
+        },
+        "demo:mall-finance",
+    )
+
+
+async def _festival(session: AsyncSession) -> list[str]:
+    """Mall marketing's autumn festival among the bookshop and the café (both accept):
+    pooled points doubled for a month, within a 5,000,000-toman budget shared equally; and
+    a lottery among their shoppers — a ticket per 100,000 toman, one more per shop visited,
+    drawn when the month ends. The seeded purchases already earn both."""
+    now = utcnow()
+    month = now + dt.timedelta(days=30)
+    shops = ["ketab-sara", "cafe-sepid"]
+    festival = await campaigns.create(
+        session,
+        campaigns.CampaignInput(
+            name_fa="جشنواره پاییزه",
+            name_en="Autumn festival",
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=month,
+            shops=shops,
+            reward={"pooled_multiplier_bp": 20_000},
+            budget_rial=50_000_000,
+            cost_rule="equal",
+        ),
+        "demo:mall-marketing",
+    )
+    draw = await lotteries.create(
+        session,
+        lotteries.LotteryInput(
+            name_fa="قرعه‌کشی پاییزه",
+            name_en="Autumn draw",
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=month,
+            draw_at=month,
+            shops=shops,
+            rules={"rial_per_ticket": 1_000_000, "bonus_per_shop": 1},
+            prizes=[
+                {"count": 1, "description_fa": "کارت هدیه ۵ میلیون تومانی"},
+                {"count": 2, "description_fa": "یک ماه قهوه رایگان", "sponsor": "cafe-sepid"},
+            ],
+        ),
+        "demo:mall-marketing",
+    )
+    for event in (festival.id, draw.id):
+        for shop in shops:
+            await lotteries.respond(session, event, shop, accept=True)
+    return [
+        f"campaign: {festival.name_en} ({festival.id}), ketab-sara and cafe-sepid",
+        f"lottery: {draw.name_en} ({draw.id}), commitment {draw.commitment}",
+    ]
+
+
+async def _migrate(settings: Settings) -> None:
+    await upgrade("hub", settings.hub_db_url)
+    for shop in DEMO_SHOPS:
+        await prepare_node(settings, shop.slug)
+
+
+async def _seed(settings: Settings) -> dict[str, int]:
+    """Each club's story (after the network's rules exist: purchases issue by them)."""
+    seeded = {}
+    for shop in DEMO_SHOPS:
+        engine = create_engine(settings.node_db_url(shop.slug), pooled=False)
+        try:
+            runtime = await NodeRuntime.start(shop.slug, engine, settings)
+            seeded[shop.slug] = await seed_demo_club(runtime, shop.slug)
+        finally:
+            await engine.dispose()
+    return seeded
+
+
+def _write_tokens(settings: Settings, path: Path) -> None:
+    """Development tokens for the demo's staff, so GraphiQL can be tried at once."""
+    lines = []
+    for shop in DEMO_SHOPS:
+        for role, scopes in (("manager", ["shop:manage"]), ("pos", ["shop:operate"])):
+            token = issue(settings, audience=shop.slug, scopes=scopes, subject=f"demo:{role}")
+            lines.append(f"{shop.slug} {role}: {token}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _wait_ready(sup: Supervisor, urls: dict[str, str], console: Console) -> None:
+    started = time.monotonic()
+    deadline = started + READY_TIMEOUT_S
+    pending = dict(urls)
+    worker_seen = False
+    with httpx.Client(timeout=2.0) as client:
+        while pending or not worker_seen:
+            if dead := sup.dead():
+                raise RuntimeError(
+                    "\n".join(f"{c.name} exited early:\n{c.log_tail()}" for c in dead)
+                )
+            if time.monotonic() > deadline:
+                waiting = [*pending, *([] if worker_seen else ["worker heartbeat"])]
+                raise RuntimeError(f"not ready after {READY_TIMEOUT_S:.0f}s: {waiting}")
+            for name, url in list(pending.items()):
+                try:
+                    if client.get(f"{url}/healthz").status_code == 200:
+                        console.print(f"  [green]✓[/green] {name} answers at {url}")
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if "hub" not in pending and not worker_seen:
+                worker = client.get(f"{urls['hub']}/healthz").json().get("worker")
+                # Only a beat from this run counts, not one left by an earlier demo.
+                if worker is not None and worker["last_beat_s"] <= time.monotonic() - started:
+                    worker_seen = True
+                    console.print(
+                        f"  [green]✓[/green] worker + beat: heartbeat from {worker['name']}"
+                    )
+            time.sleep(0.3)
+
+
+def _console_client(settings: Settings) -> tuple[str, str] | None:
+    for line in (settings.data_dir / "demo-clients.txt").read_text(encoding="utf-8").splitlines():
+        name, _, credentials = line.partition(": ")
+        if name == "mall console client":
+            client_id, secret = credentials.split()
+            return client_id, secret
+    return None
+
+
+def _tell_network_story(urls: dict[str, str], settings: Settings, console: Console) -> None:
+    """Spend network value at the café through the till's API, in the background (it
+    waits for the relay to carry the seeded purchases to the hub); then mall finance
+    closes the first settlement period and the shops' statements are there."""
+    token = issue(settings, audience="cafe-sepid", scopes=["shop:operate"], subject="demo:pos")
+
+    def tell() -> None:
+        try:
+            console.print(f"  [green]✓[/green] {spend_at_cafe(urls['cafe-sepid'], token)}")
+            mall = _console_client(settings)
+            if mall is not None:
+                nodes = {slug: url for slug, url in urls.items() if slug != "hub"}
+                console.print(f"  [green]✓[/green] {close_first_day(urls['hub'], mall, nodes)}")
+        except (httpx.HTTPError, RuntimeError) as exc:
+            console.print(f"  [yellow]network value story failed:[/yellow] {exc}")
+
+    threading.Thread(target=tell, name="network-story", daemon=True).start()
+
+
+def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> None:
+    table = Table(title="mallnet demo network", show_lines=False)
+    table.add_column("process")
+    table.add_column("GraphQL")
+    table.add_column("health")
+    for name, url in urls.items():
+        table.add_row(name, f"{url}/graphql", f"{url}/healthz")
+    console.print(table)
+    console.print(f"data and logs: {settings.data_dir}  (logs in {settings.data_dir / 'logs'})")
+    console.print(f"celery broker: {settings.celery_broker_url}")
+    console.print(
+        f"staff tokens for GraphiQL (header 'Authorization: Bearer …'): "
+        f"{settings.data_dir / 'demo-tokens.txt'}"
+    )
+    console.print(
+        f"OAuth clients (client_credentials at {urls['hub']}/oauth/token): "
+        f"{settings.data_dir / 'demo-clients.txt'}"
+    )
+
+
+def run_demo(settings: Settings, base_port: int) -> int:
+    console = Console()
+    settings.ensure_data_dir()
+    console.print(f"[bold]mallnet demo[/bold] — data in {settings.data_dir}")
+    asyncio.run(_migrate(settings))
+    clients = settings.data_dir / "demo-clients.txt"
+    if new := asyncio.run(_register_network(settings, base_port, not clients.exists())):
+        with clients.open("a", encoding="utf-8") as out:
+            out.write("\n".join(new) + "\n")
+        clients.chmod(0o600)
+    seeded = asyncio.run(_seed(settings))
+    console.print(
+        "  [green]✓[/green] migrated hub and nodes; demo clubs ready: "
+        + ", ".join(f"{slug} ({n} purchases)" for slug, n in seeded.items())
+    )
+    _write_tokens(settings, settings.data_dir / "demo-tokens.txt")
+
+    stop_requested: list[int] = []
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop_requested.append(signum)
+        raise Stop
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    logs = settings.data_dir / "logs"
+    me = [sys.executable, "-m", "mallnet"]
+    sup = Supervisor(_env(settings, base_port))
+    urls = {"hub": f"http://{settings.host}:{base_port}"}
+    exit_code = 0
+    try:
+        sup.start("hub", [*me, "hub", "--port", str(base_port)], logs / "hub.log")
+        for offset, shop in enumerate(DEMO_SHOPS, start=1):
+            port = base_port + offset
+            urls[shop.slug] = f"http://{settings.host}:{port}"
+            sup.start(
+                shop.slug,
+                [*me, "node", "--shop", shop.slug, "--port", str(port)],
+                logs / f"node-{shop.slug}.log",
+            )
+        sup.start("worker", [*me, "worker"], logs / "worker.log")
+        sup.start("beat", [*me, "beat"], logs / "beat.log")
+        _wait_ready(sup, urls, console)
+        _print_urls(urls, settings, console)
+        _tell_network_story(urls, settings, console)
+        console.print("[bold green]ready[/bold green] — press Ctrl-C to stop everything")
+        while True:
+            if dead := sup.dead():
+                for child in dead:
+                    console.print(
+                        f"[red]{child.name} stopped unexpectedly:[/red]\n{child.log_tail()}"
+                    )
+                exit_code = 1
+                break
+            time.sleep(0.5)
+    except Stop:
+        pass
+    except RuntimeError as exc:
+        console.print(f"[red]demo failed:[/red] {exc}")
+        exit_code = 1
+    finally:
+        # A second Ctrl-C during shutdown must not abandon the children.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        console.print("stopping every process…")
+        sup.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.print("stopped" + ("" if exit_code == 0 else f" (exit {exit_code})"))
+    return exit_code

@@ -1,0 +1,143 @@
+"""The demo's network-value story, told through the real APIs once the network runs.
+
+Ali earned pooled points at the bookshop and targeted credit at the shoe shop (valid at
+the café); the relay carries those purchases to the hub, which issues the value. At the
+café the till then asks what Ali can spend, holds it and records a purchase paid with it
+— the capture — exactly as a POS would. Re-running the demo replays the same receipt and
+hold: nothing is spent twice.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from mallnet.cli.sdl import operations
+
+SHOPPER = "09351112233"  # Ali
+RECEIPT = "CS-3100"
+LINES = [{"productGroup": "coffee", "amountRial": "950000"}]
+
+
+def _call(client: httpx.Client, url: str, token: str, name: str, **variables: Any) -> Any:
+    response = client.post(
+        f"{url}/graphql",
+        json={"query": operations("node"), "operationName": name, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"][0]["message"])
+    return body["data"]
+
+
+def spend_at_cafe(cafe_url: str, pos_token: str, timeout_s: float = 120.0) -> str:
+    """Wait until Ali's network value reaches the hub, then spend it at the café."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=10) as client:
+        while True:
+            value = _call(client, cafe_url, pos_token, "NetworkValue", phone=SHOPPER)
+            found = value["networkValue"]
+            if found["__typename"] == "NetworkValue" and int(found["worthRial"]) > 0:
+                break
+            if time.monotonic() > deadline:
+                return f"network value story skipped: nothing spendable yet ({found})"
+            time.sleep(1)
+        total = 950_000
+        hold = _call(
+            client,
+            cafe_url,
+            pos_token,
+            "HoldNetworkValue",
+            input={
+                "phone": SHOPPER,
+                "amountRial": str(total),
+                "receiptId": RECEIPT,
+                "partial": True,
+            },
+        )["holdNetworkValue"]
+        if hold["__typename"] != "NetworkHold":
+            return f"network value story: the hold was refused ({hold})"
+        paid = _call(
+            client,
+            cafe_url,
+            pos_token,
+            "RecordPurchase",
+            input={
+                "receiptId": RECEIPT,
+                "totalRial": str(total),
+                "phone": SHOPPER,
+                "lines": LINES,
+                "networkHoldId": hold["id"],
+            },
+        )["recordPurchase"]
+        if paid["__typename"] != "PurchaseRecorded":
+            return f"network value story: the purchase was refused ({paid})"
+        return (
+            f"network value: Ali paid {int(paid['purchase']['networkPaidRial']) // 10:,} toman"
+            f" of a {total // 10:,} toman bill at the café with pooled points and credit"
+            f" (hold {hold['id']})"
+        )
+
+
+CLOSE = "mutation { closeSettlementPeriod { __typename ... on SettlementPeriod { id } } }"
+PERIODS = """{ settlementPeriods(first: 5) { id label status captures
+  instructions { party direction amountRial } } }"""
+
+
+def _mall_token(client: httpx.Client, hub_url: str, client_id: str, secret: str) -> str:
+    answer = client.post(
+        f"{hub_url}/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "mall:settlement"},
+        auth=(client_id, secret),
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
+def _hub_query(client: httpx.Client, hub_url: str, token: str, query: str) -> Any:
+    body = client.post(
+        f"{hub_url}/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"][0]["message"])
+    return body["data"]
+
+
+def close_first_day(
+    hub_url: str, console: tuple[str, str], node_urls: dict[str, str], timeout_s: float = 120
+) -> str:
+    """Mall finance closes the demo's first settlement period (once: a later demo run shows
+    the period closed before) and the worker settles it; each shop then finds its
+    statement on its own node."""
+    with httpx.Client(timeout=10) as client:
+        token = _mall_token(client, hub_url, *console)
+        periods = _hub_query(client, hub_url, token, PERIODS)["settlementPeriods"]
+        closed = [p for p in periods if p["status"] == "closed"]
+        if not closed:
+            cut = _hub_query(client, hub_url, token, CLOSE)["closeSettlementPeriod"]
+            if cut["__typename"] != "SettlementPeriod":
+                return f"settlement story: the close was refused ({cut})"
+            deadline = time.monotonic() + timeout_s
+            while not closed:
+                if time.monotonic() > deadline:
+                    return f"settlement story: period {cut['id']} not closed by the worker yet"
+                time.sleep(1)
+                periods = _hub_query(client, hub_url, token, PERIODS)["settlementPeriods"]
+                closed = [p for p in periods if p["id"] == cut["id"] and p["status"] == "closed"]
+    period = closed[0]
+    moves = ", ".join(
+        f"{i['party']} {'pays' if i['direction'] == 'to_fund' else 'receives'}"
+        f" {int(i['amountRial']) // 10:,} toman"
+        for i in period["instructions"]
+    )
+    where = ", ".join(
+        f"{url}/settlement/statements/{period['id']}.pdf" for url in node_urls.values()
+    )
+    return (
+        f"settlement: period {period['id']} ({period['label']}) closed, "
+        f"{period['captures']} captures: {moves or 'nothing to move'}; statements: {where}"
+    )

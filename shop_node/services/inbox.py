@@ -1,0 +1,128 @@
+"""Applying the hub's commands on a node: each exactly once (by command id), in order."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.client import HubConnection
+from federation.envelope import EnrolMember, InvalidEnvelope, NotifyMember, parse_envelope
+from mallnet.messaging import Sender
+from mallnet.secrets_store import pseudonym
+from shop_node.db.models import AppliedCommand, Member
+from shop_node.services import outbox
+from shop_node.services.ledger import Ledger
+from shop_node.services.members import MEMBER_BY_PHONE, create_member, grant_legs
+from shop_node.services.policy import current_policy
+from shop_node.services.runtime import NodeRuntime
+
+
+async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | None = None) -> str:
+    """Apply one command envelope; returns what happened (also when it already had). A
+    message a command asks for leaves after the command is recorded as applied: once."""
+    try:
+        envelope = parse_envelope(data)
+    except InvalidEnvelope as exc:
+        return f"unreadable: {exc}"[:200]
+    if envelope.node != runtime.shop:
+        return "not for this shop"
+    command = envelope.typed()
+
+    async def work(session: AsyncSession) -> str:
+        to_send.clear()  # a retried transaction starts again
+        done = await session.get(AppliedCommand, envelope.event_id)
+        if done is not None:
+            return done.outcome
+        outcome = "ignored: unknown command"
+        if isinstance(command, EnrolMember):
+            outcome = await _enrol(session, runtime, envelope.event_id, command)
+        elif isinstance(command, NotifyMember):
+            outcome, phone = await _recipient(session, runtime, command)
+            if phone is not None:
+                to_send.append((phone, command))
+        session.add(
+            AppliedCommand(
+                command_id=envelope.event_id,
+                type=envelope.type.value,
+                outcome=outcome,
+                applied_at=runtime.clock(),
+            )
+        )
+        return outcome
+
+    to_send: list[tuple[str, NotifyMember]] = []
+    outcome = await runtime.transaction(work)
+    for phone, notice in to_send:
+        if sender is not None:
+            sender.send_sms(phone, notice.text, kind=notice.kind)
+    return outcome
+
+
+async def _recipient(
+    session: AsyncSession, runtime: NodeRuntime, command: NotifyMember
+) -> tuple[str, str | None]:
+    """The member a notice is for (the node keeps phones, not pseudonyms: it computes them;
+    notices are rare) and their phone, if they accept SMS."""
+    rows = await session.execute(select(Member.phone, Member.consent_sms))
+    for phone, consent in rows.all():
+        if pseudonym(runtime.network_key, phone) == command.pseudonym:
+            return ("sent" if consent else "skipped: no SMS consent"), phone if consent else None
+    return "skipped: not a member here", None
+
+
+async def _enrol(
+    session: AsyncSession, runtime: NodeRuntime, command_id: str, command: EnrolMember
+) -> str:
+    if command.phone is None:
+        return "skipped: no contact (the shopper has not consented to sharing)"
+    if await session.scalar(MEMBER_BY_PHONE, {"phone": command.phone}) is not None:
+        return "already a member"
+    _version, policy = await current_policy(session, runtime)
+    ledger = Ledger(session, runtime.system_accounts, runtime.clock())
+    # Enrolled by a partnership: the agreement's welcome, not the open-club one.
+    closed = policy.model_copy(update={"welcome_points": 0, "welcome_credit_rial": 0})
+    member, accounts = await create_member(
+        session,
+        ledger,
+        phone=command.phone,
+        via="partner",
+        actor=f"hub:{command.origin_shop}",
+        policy=closed,
+        now=ledger.now,
+        consents=(True, False, True),
+    )
+    legs = [
+        *grant_legs(ledger, accounts, "points", command.welcome_points, policy, ledger.now),
+        *grant_legs(ledger, accounts, "rial", command.welcome_credit_rial, policy, ledger.now),
+    ]
+    if legs:
+        recorded = await ledger.record(
+            key=f"partner-welcome:{command_id}",
+            reason="welcome",
+            reference=f"agreement:{command.agreement_id}",
+            member_id=member.id,
+            actor=f"hub:{command.origin_shop}",
+            legs=legs,
+            memo=f"welcome through the partnership with {command.origin_shop}",
+        )
+        accounts = recorded.after(accounts)
+    key = runtime.network_key
+    await outbox.emit(
+        session,
+        ledger.now,
+        [outbox.enrolled(key, member), outbox.balance(key, member, accounts.points, accounts.rial)],
+    )
+    return f"enrolled member {member.card_code}"
+
+
+async def pull_and_apply(
+    runtime: NodeRuntime, hub: HubConnection, sender: Sender | None = None
+) -> int:
+    """Apply every waiting command in order, acknowledging as far as applied."""
+    applied = 0
+    while items := await hub.inbox():
+        for item in items:
+            await apply_command(runtime, item["envelope"], sender)
+            applied += 1
+        await hub.ack(int(items[-1]["cursor"]))
+    return applied
