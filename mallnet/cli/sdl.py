@@ -34,7 +34,7 @@ def export_all(out_dir: Path, *, write: bool = True) -> list[Path]:
     return stale
 
 
-GRAPHQL_DIR = Path(__file__).resolve().parents[1] / "graphql"
+GRAPHQL_DIR = Path(__file__).resolve().parents[2] / "graphql"
 
 
 def operations(kind: str) -> str:
