@@ -437,7 +437,7 @@ async def apply(hub: Hub, model: Model, op: tuple[Any, ...]) -> None:
         for p in outcome.portions:
             lot = rates[p.lot_id]
             assert lot.kind in kinds
-            assert accepted_at(value._view(lot), shop, SHOPS[shop])
+            assert accepted_at(value.lot_view(lot), shop, SHOPS[shop])
             portions.append((p.units, lot.rial_per_point, unit_of(lot.kind)))
         assert sum(u * r for u, r, _ in portions) == row.held_rial
         model.holds.append(
@@ -1023,7 +1023,7 @@ async def test_an_expired_hold_cannot_be_captured(
     held = await hub.hold("kafsh-arya", who, 6_000, ttl=60)
     later = utcnow() + dt.timedelta(seconds=61)
     with monkeypatch.context() as patch:
-        patch.setattr(value, "utcnow", lambda: later)
+        patch.setattr(value.holds, "utcnow", lambda: later)
         assert await problem(hub.capture("kafsh-arya", held.hold.id)) == "HOLD_EXPIRED"
     assert (await hub.lot(lot.id)).held == 6_000  # until the expiry job runs
     assert await hub.run(lambda s: value.expire_holds(s, later)) == 1

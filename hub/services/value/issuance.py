@@ -1,0 +1,239 @@
+"""Issuing network value as lots (from relayed purchases, campaigns) and taking it back
+when the purchase behind it is refunded at its shop (clawbacks, and dues collected when
+value returns to a lot).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.envelope import PurchaseRefunded
+from federation.ids import new_event_id
+from hub.db.models import (
+    ValueLot,
+)
+from hub.domain.value_rules import (
+    GENERAL,
+    MAX_RIAL,
+    POOLED,
+    TARGETED,
+    Grant,
+    IssuanceRules,
+    PurchaseFacts,
+    issuance,
+    unit_of,
+)
+from hub.services import prepaid
+from hub.services.value.ledger import Entry, Leg, NetworkValueError, record, seen, shown_as
+from hub.services.value.pricing import DEFAULT_RIAL_PER_POINT, issuance_policy, point_value_at
+from mallnet.db import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IssueInput:
+    pseudonym: str
+    kind: str
+    issuer: str
+    amount: int
+    expires_at: dt.datetime
+    reason: str
+    origin: str
+    key: str
+    rial_per_point: int = 1
+    accepted_shops: Sequence[str] = ()
+    accepted_category: str | None = None
+
+
+async def issue(
+    session: AsyncSession, data: IssueInput, now: dt.datetime | None = None
+) -> ValueLot:
+    """Issue a lot (idempotent on ``key``: the same key returns the lot issued before)."""
+    now = now or utcnow()
+    existing = await session.scalar(select(ValueLot).where(ValueLot.issue_key == data.key))
+    if existing is not None:
+        return existing
+    if not 0 < data.amount <= MAX_RIAL:
+        raise NetworkValueError("INVALID_INPUT", "amount must be positive", "amount")
+    unit = unit_of(data.kind)
+    funded = False
+    if ":" not in data.issuer:  # a shop (a campaign's value is paid for by its sharing rule)
+        worth = data.amount * (data.rial_per_point if unit == "point" else 1)
+        funded = await prepaid.draw_for_issue(session, data.issuer, worth, data.key)
+    lot = ValueLot(
+        pseudonym=data.pseudonym,
+        kind=data.kind,
+        issuer_shop=data.issuer,
+        amount=data.amount,
+        remaining=0,
+        held=0,
+        rial_per_point=data.rial_per_point if unit == "point" else 1,
+        accepted_shops=sorted(set(data.accepted_shops)),
+        accepted_category=data.accepted_category,
+        expires_at=data.expires_at,
+        reason=data.reason[:200],
+        origin=data.origin[:120],
+        issue_key=data.key,
+        created_at=now,
+        prepaid=funded,
+    )
+    session.add(lot)
+    await session.flush()
+    await record(
+        session,
+        Entry(
+            kind="issue",
+            pseudonym=data.pseudonym,
+            key=f"issue:{data.key}",
+            reason=data.reason,
+            shop=data.issuer,
+            **shown_as(lot, data.amount),
+        ),
+        [
+            Leg("issuer", unit, -data.amount, shop=data.issuer),
+            Leg("available", unit, data.amount, lot_id=lot.id),
+        ],
+        now,
+    )
+    return lot
+
+
+async def issue_for_purchase(
+    session: AsyncSession,
+    shop: str,
+    event_id: str,
+    receipt_id: str,
+    pseudonym: str,
+    facts: PurchaseFacts,
+    occurred_at: dt.datetime,
+) -> list[ValueLot]:
+    """Issue what the shop's policy in force at the purchase grants (once per event)."""
+    policy = await issuance_policy(session, shop, occurred_at)
+    if policy is None:
+        return []
+    grants = issuance(IssuanceRules.model_validate(policy.document), facts)
+    lots = []
+    rate = await point_value_at(session, occurred_at) if grants else DEFAULT_RIAL_PER_POINT
+    for index, grant in enumerate(grants):
+        try:
+            lot = await issue(
+                session,
+                IssueInput(
+                    pseudonym=pseudonym,
+                    kind=grant.kind,
+                    issuer=shop,
+                    amount=grant.amount,
+                    expires_at=occurred_at + dt.timedelta(days=grant.valid_days),
+                    reason=grant_reason(grant, receipt_id, policy.version),
+                    origin=purchase_origin(shop, receipt_id),
+                    key=f"purchase:{event_id}:{index}",
+                    rial_per_point=rate,
+                    accepted_shops=grant.accepted_shops,
+                    accepted_category=grant.accepted_category,
+                ),
+            )
+        except prepaid.PrepaidExhausted as exc:
+            # Recorded as a refused issuance on the shop's prepaid account; the purchase
+            # itself stands (it happened at the shop), only its network value is not issued.
+            log.warning("purchase %s at %s issued no network value: %s", receipt_id, shop, exc)
+            continue
+        lots.append(lot)
+    return lots
+
+
+def purchase_origin(shop: str, receipt_id: str) -> str:
+    return f"receipt:{shop}:{receipt_id}"
+
+
+def grant_reason(grant: Grant, receipt_id: str, version: int) -> str:
+    what = {POOLED: "pooled points", GENERAL: "network credit", TARGETED: "targeted credit"}
+    return f"{what[grant.kind]} for purchase {receipt_id} ({grant.rule}, policy v{version})"
+
+
+async def clawback_for_refund(
+    session: AsyncSession, shop: str, refund: PurchaseRefunded, now: dt.datetime
+) -> int:
+    """A purchase refunded at its own shop takes back, pro rata, the value it issued. What
+    is available goes now; what is held or spent becomes a due, taken as soon as value
+    comes back into the lot (a void, an expired hold, a refund where it was spent). Value
+    that expired stays expired. Returns what was taken now."""
+    total, before, amount = (
+        refund.purchase_total_rial,
+        refund.refunded_before_rial,
+        refund.amount_rial,
+    )
+    if total <= 0 or amount <= 0:
+        return 0
+    lots = (
+        await session.scalars(
+            select(ValueLot)
+            .where(ValueLot.origin == purchase_origin(shop, refund.receipt_id))
+            .order_by(ValueLot.id)
+            .with_for_update()
+        )
+    ).all()
+    taken = 0
+    for lot in lots:
+        key = f"clawback:{shop}:{refund.refund_id}:{lot.id}"
+        if await seen(session, key):
+            continue
+        # Cumulative rounding, as the node's own reversal: all refunds take back it all.
+        wanted = lot.amount * (before + amount) // total - lot.amount * before // total
+        take = min(wanted, lot.remaining - lot.held)
+        lot.clawback_due += wanted - take
+        # Recorded even when nothing is available now: the key makes a replay a no-op.
+        await _clawback(session, lot, take, key, f"purchase refunded at {shop}", now)
+        taken += take
+    await session.flush()
+    return taken
+
+
+async def _clawback(
+    session: AsyncSession, lot: ValueLot, take: int, key: str, why: str, now: dt.datetime
+) -> None:
+    unit = unit_of(lot.kind)
+    await record(
+        session,
+        Entry(
+            kind="clawback",
+            pseudonym=lot.pseudonym,
+            key=key,
+            reason=f"{why}: its {lot.kind.replace('_', ' ')} taken back",
+            shop=lot.issuer_shop,
+            **shown_as(lot, take),
+        ),
+        [
+            Leg("available", unit, -take, lot_id=lot.id),
+            Leg("issuer", unit, take, shop=lot.issuer_shop),
+        ]
+        if take
+        else [],
+        now,
+    )
+    if take and lot.prepaid:  # what the issuer paid for in advance goes back to it
+        worth = take * lot.rial_per_point
+        await prepaid.give_back(session, lot.issuer_shop, "clawback", worth, key, why)
+
+
+async def collect_dues(
+    session: AsyncSession, touched: Sequence[ValueLot], now: dt.datetime
+) -> None:
+    """Value came back into these lots (their rows as ``record`` just returned them,
+    under its row lock): take what their issuers are still owed."""
+    lots = sorted(
+        {lot.id: lot for lot in touched if lot.clawback_due > 0}.values(), key=lambda x: x.id
+    )
+    for lot in lots:
+        take = min(lot.clawback_due, lot.remaining - lot.held)
+        if take > 0:
+            lot.clawback_due -= take
+            key = f"clawback-due:{lot.id}:{new_event_id()}"
+            await _clawback(session, lot, take, key, "owed since its purchase was refunded", now)
+    await session.flush()

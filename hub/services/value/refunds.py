@@ -1,0 +1,107 @@
+"""A refund of a purchase paid with network value returns it to the lots it came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import (
+    ValueLot,
+)
+from hub.domain.value_rules import (
+    refund_targets,
+    unit_of,
+)
+from hub.services.value.holds import hold_portions, lots_of, own_hold
+from hub.services.value.issuance import collect_dues
+from hub.services.value.ledger import Leg, NetworkValueError, seen
+from hub.services.value.moves import Moves
+from mallnet.db import utcnow
+
+log = logging.getLogger(__name__)
+
+REFUND_LOT_DAYS = 30  # a returned lot that had expired meanwhile lives this long at least
+
+
+async def refund(
+    session: AsyncSession, shop: str, hold_id: str, amount_rial: int, key: str, now: dt.datetime
+) -> int:
+    """A refund at ``shop`` of a purchase paid with network value returns ``amount_rial``
+    of it to the lots it came from (a lot expired meanwhile is replaced by a new lot of the
+    same issuer) and reverses the settlement input. Returns the Rial returned."""
+    if await seen(session, f"refund:{key}"):
+        return 0
+    row = await own_hold(session, shop, hold_id)
+    if row.status != "captured":
+        raise NetworkValueError("HOLD_CLOSED", "only a captured hold can be refunded", "holdId")
+    amount = min(amount_rial, row.captured_rial - row.refunded_rial)
+    if amount <= 0:
+        return 0
+    portions = [p for p in await hold_portions(session, row.id) if p.captured_units > 0]
+    lots = await lots_of(session, portions, lock=True)
+    # The caller's clock may have started before an expiry sweep that already ran: value
+    # never goes back into a lot past its expiry (a new lot of the same issuer takes it).
+    now = max(now, utcnow())
+    targets = refund_targets(
+        [(p.captured_units, lots[p.lot_id].rial_per_point) for p in portions],
+        row.refunded_rial + amount,
+    )
+    moves = Moves(row)
+    returned: list[ValueLot] = []
+    for p, target in zip(portions, targets, strict=True):
+        back = target - p.refunded_units
+        if back <= 0:
+            continue
+        lot = lots[p.lot_id]
+        unit = unit_of(lot.kind)
+        into = lot.id
+        if lot.expires_at <= now:
+            into = (await refund_lot(session, lot, back, f"{key}:{lot.id}", now)).id
+        else:
+            returned.append(lot)
+        moves.add(
+            lot,
+            back,
+            Leg("redeemed", unit, -back, shop=shop),
+            Leg("available", unit, back, lot_id=into),
+        )
+        moves.redeemed(lot, -back, now)
+        p.refunded_units = target
+    row.refunded_rial += amount
+    # Recorded even when rounding returned it all before (no legs): the key must be seen,
+    # or a replay would count the refund twice.
+    reason = f"returned: refund of purchase {row.purchase_ref}"
+    await moves.record(session, "refund", f"refund:{key}", reason, now)
+    await collect_dues(session, returned, now)
+    await session.flush()
+    return moves.value
+
+
+async def refund_lot(
+    session: AsyncSession, original: ValueLot, units: int, key: str, now: dt.datetime
+) -> ValueLot:
+    """A new, empty lot like ``original`` (same issuer, kind, rate and acceptance) to take
+    back value whose lot has expired: it lives as long as the original did."""
+    lifetime = max(original.expires_at - original.created_at, dt.timedelta(days=REFUND_LOT_DAYS))
+    lot = ValueLot(
+        pseudonym=original.pseudonym,
+        kind=original.kind,
+        issuer_shop=original.issuer_shop,
+        amount=units,
+        remaining=0,
+        held=0,
+        rial_per_point=original.rial_per_point,
+        accepted_shops=list(original.accepted_shops),
+        accepted_category=original.accepted_category,
+        expires_at=now + lifetime,
+        reason=f"returned by a refund ({original.reason})"[:200],
+        origin=f"lot:{original.id}",
+        issue_key=f"refund-lot:{key}",
+        created_at=now,
+        prepaid=original.prepaid,
+    )
+    session.add(lot)
+    await session.flush()
+    return lot
