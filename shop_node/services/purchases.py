@@ -30,7 +30,7 @@ from shop_node.db.models import (
     PurchaseLine,
     Refund,
 )
-from shop_node.domain.earning import Line, compute_earning, max_credit_spend, proportional_share
+from shop_node.domain.earning import Earning, Line, compute_earning, max_credit_spend
 from shop_node.domain.errors import (
     FieldProblem,
     IdempotencyConflict,
@@ -38,13 +38,23 @@ from shop_node.domain.errors import (
     MemberNotFound,
     NetworkValueUnavailable,
     PurchaseNotFound,
-    RefundExceedsPurchase,
 )
-from shop_node.domain.lots import allocate, spending_order
+from shop_node.domain.lots import OpenLot, allocate
 from shop_node.domain.policy import ClubPolicy, Tier
+from shop_node.domain.refunds import (
+    Holdings,
+    PurchaseValue,
+    RefundPlan,
+    RefundShare,
+    Takeback,
+    plan_refund,
+    refund_share,
+    window,  # noqa: F401 - importable here as before
+)
 from shop_node.services import outbox
-from shop_node.services.ledger import Ledger, Leg, MemberAccounts, member_accounts
+from shop_node.services.ledger import Asset, Ledger, Leg, MemberAccounts, member_accounts
 from shop_node.services.members import (
+    AtTill,
     MemberRef,
     create_member,
     find_member,
@@ -264,81 +274,31 @@ async def record_purchase(
         raise NetworkValueUnavailable("this node is not connected to the hub")
 
     async def work(session: AsyncSession) -> PurchaseOutcome:
-        # The receipt is checked in the same round trip as the member; only when the
-        # member is unknown (the receipt may then come with another phone) is it a query
-        # of its own.
+        # The receipt is checked in the same round trip as the member.
         till = await member_at_till(
             session, phone=phone, card_code=data.card_code, receipt_id=data.receipt_id
         )
-        seen = till.seen_purchase_id
-        if till.member is None:
-            seen = await session.scalar(RECEIPT_SEEN, {"receipt_id": data.receipt_id})
-        if seen is not None:
-            return await _replay(session, await session.get_one(Purchase, seen), digest)
+        replayed = await _replay_if_seen(session, till, data.receipt_id, digest)
+        if replayed is not None:
+            return replayed
         version, policy = await current_policy(session, runtime)
-        unknown = sorted({line.group for line in data.lines} - policy.group_codes)
-        if unknown:
-            raise InvalidInput.one(
-                "lines", f"unknown product groups {unknown}; known: {sorted(policy.group_codes)}"
-            )
+        _check_groups(policy, data.lines)
         ledger = Ledger(session, runtime.system_accounts, runtime.clock())
-        now = ledger.now
+        member, accounts = await _buyer(session, ledger, till, phone, actor, policy)
         enrolled = till.member is None
-        if till.member is None or till.accounts is None:
-            if phone is None:
-                raise MemberNotFound(
-                    "no member with that card code; record the purchase by phone to enrol"
-                )
-            member, accounts = await create_member(
-                session, ledger, phone=phone, via="purchase", actor=actor, policy=policy, now=now
-            )
-        else:
-            member, accounts = till.member, till.accounts
-        before = Standing(0, 0) if enrolled else await standing(session, policy, member.id, now)
-        tier = policy.tier_for(before.metric)
-        visit = before.visits + 1
-        legs: list[Leg] = []
-        spend = data.credit_to_spend_rial
-        if spend:
-            allowed = data.total_rial * policy.max_credit_spend_bp // 10_000
-            if spend > allowed:
-                raise InvalidInput.one(
-                    "creditToSpendRial",
-                    f"at most {allowed} Rial of this purchase may be paid with credit",
-                )
-            lots = await ledger.open_lots(accounts.rial_id)
-            for lot_id, take in allocate(lots, spend, "credit"):
-                legs.append(Leg(accounts.rial_id, "rial", -take, lot_id=lot_id))
-            legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", spend))
-        network_paid = 0
-        if data.network_hold_id is not None and capture is not None:
-            # Last, once everything local is known to be right: the hub takes the value
-            # only for a purchase this transaction will record (a failure after this
-            # point is retried with the same receipt, and the hub answers the capture
-            # again as a replay).
-            left = data.total_rial - spend
-            network_paid = await capture(
-                data.network_hold_id, data.network_rial, data.receipt_id, left
-            )
-            if spend + network_paid > data.total_rial:
-                raise InvalidInput.one("networkRial", "the hold is worth more than is left to pay")
-        earning = compute_earning(
-            policy,
-            data.lines,
-            credit_spent_rial=spend + network_paid,
-            tier=tier,
-            visit_number=visit,
+        before = (
+            Standing(0, 0) if enrolled else await standing(session, policy, member.id, ledger.now)
         )
-        legs += grant_legs(ledger, accounts, "points", earning.total_points, policy, now)
-        legs += grant_legs(ledger, accounts, "rial", earning.total_credit_rial, policy, now)
-        memo = _purchase_memo(
-            tier,
-            earning.points,
-            earning.credit_rial,
-            spend,
-            earning.frequency_points,
-            earning.frequency_credit_rial,
-            visit,
+        legs = await _credit_spend_legs(ledger, accounts, policy, data)
+        # Last, once everything local is known to be right: the hub takes the value only
+        # for a purchase this transaction will record.
+        network_paid = await _capture_network_value(capture, data)
+        priced = _price(policy, before, data, network_paid)
+        legs += grant_legs(
+            ledger, accounts, "points", priced.earning.total_points, policy, ledger.now
+        )
+        legs += grant_legs(
+            ledger, accounts, "rial", priced.earning.total_credit_rial, policy, ledger.now
         )
         # A purchase that earned nothing (a tiny basket) still gets its transaction, so
         # the purchase row always points at one and the history shows the visit.
@@ -349,86 +309,211 @@ async def record_purchase(
             member_id=member.id,
             actor=actor,
             legs=legs,
-            memo=memo,
+            memo=_purchase_memo(priced),
             allow_empty=True,
         )
-        row = {
-            "receipt_id": data.receipt_id,
-            "request_hash": digest,
-            "member_id": member.id,
-            "total_rial": data.total_rial,
-            "credit_spent_rial": spend,
-            "occurred_at": data.occurred_at or now,
-            "recorded_at": now,
-            "policy_version": version,
-            "tier_code": tier.code,
-            "visit_number": visit,
-            "earned_points": earning.points,
-            "earned_credit_rial": earning.credit_rial,
-            "frequency_points": earning.frequency_points,
-            "frequency_credit_rial": earning.frequency_credit_rial,
-            "transaction_id": recorded.transaction_id,
-            "actor": actor,
-            "network_paid_rial": network_paid,
-            "network_hold_id": data.network_hold_id,
-        }
-        # Core inserts (no unit-of-work): this is the hottest path of the node.
-        conn = await session.connection()
-        purchase_id = (await conn.execute(INSERT_PURCHASE, row)).scalar_one()
-        lines = [
-            {
-                "purchase_id": purchase_id,
-                "line_no": i,
-                "product_group": line.group,
-                "amount_rial": line.amount_rial,
-            }
-            for i, line in enumerate(data.lines)
-        ]
-        await conn.execute(INSERT_LINES, lines)
+        row = _purchase_row(data, digest, member.id, ledger.now, version, priced, actor)
+        purchase, lines = await _insert_purchase(session, row, recorded.transaction_id, data.lines)
         after = recorded.after(accounts)
-        key = runtime.network_key
-        events: list[object] = []
-        if enrolled:
-            events.append(outbox.enrolled(key, member))
-        events.append(
-            PurchaseRecorded(
-                receipt_id=data.receipt_id,
-                pseudonym=outbox.shopper(key, member),
-                total_rial=data.total_rial,
-                credit_spent_rial=spend,
-                lines=[EventLine(group=x.group, amount_rial=x.amount_rial) for x in data.lines],
-                visit_number=visit,
-                points_earned=earning.total_points,
-                network_paid_rial=network_paid,
-                network_hold_id=data.network_hold_id,
-            )
-        )
-        events.append(outbox.balance(key, member, after.points, after.rial))
-        await outbox.emit(session, now, events)
-        return PurchaseOutcome(
-            Purchase(id=purchase_id, **row),
-            [PurchaseLine(**line) for line in lines],
-            member,
-            after.points,
-            after.rial,
-            enrolled,
-            False,
-        )
+        events = _purchase_events(runtime.network_key, data, member, enrolled, priced, after)
+        await outbox.emit(session, ledger.now, events)
+        return PurchaseOutcome(purchase, lines, member, after.points, after.rial, enrolled, False)
 
     return await runtime.transaction(work)
 
 
-def _purchase_memo(
-    tier: Tier, points: int, credit: int, spent: int, freq_points: int, freq_credit: int, visit: int
-) -> str:
+async def _replay_if_seen(
+    session: AsyncSession, till: AtTill, receipt_id: str, digest: str
+) -> PurchaseOutcome | None:
+    """The original outcome when the receipt was recorded before, else None."""
+    seen = till.seen_purchase_id
+    # Only when the member is unknown (the receipt may then have come with another phone)
+    # is the receipt a query of its own.
+    if till.member is None:
+        seen = await session.scalar(RECEIPT_SEEN, {"receipt_id": receipt_id})
+    if seen is None:
+        return None
+    return await _replay(session, await session.get_one(Purchase, seen), digest)
+
+
+def _check_groups(policy: ClubPolicy, lines: Sequence[Line]) -> None:
+    unknown = sorted({line.group for line in lines} - policy.group_codes)
+    if unknown:
+        raise InvalidInput.one(
+            "lines", f"unknown product groups {unknown}; known: {sorted(policy.group_codes)}"
+        )
+
+
+async def _buyer(
+    session: AsyncSession,
+    ledger: Ledger,
+    till: AtTill,
+    phone: str | None,
+    actor: str,
+    policy: ClubPolicy,
+) -> tuple[Member, MemberAccounts]:
+    """The member found at the till, or one enrolled now by phone."""
+    if till.member is not None and till.accounts is not None:
+        return till.member, till.accounts
+    if phone is None:
+        raise MemberNotFound("no member with that card code; record the purchase by phone to enrol")
+    return await create_member(
+        session, ledger, phone=phone, via="purchase", actor=actor, policy=policy, now=ledger.now
+    )
+
+
+async def _credit_spend_legs(
+    ledger: Ledger, accounts: MemberAccounts, policy: ClubPolicy, data: PurchaseInput
+) -> list[Leg]:
+    """The member's shop credit paying part of the purchase, soonest-expiring lots first."""
+    spend = data.credit_to_spend_rial
+    if not spend:
+        return []
+    allowed = data.total_rial * policy.max_credit_spend_bp // 10_000
+    if spend > allowed:
+        raise InvalidInput.one(
+            "creditToSpendRial", f"at most {allowed} Rial of this purchase may be paid with credit"
+        )
+    lots = await ledger.open_lots(accounts.rial_id)
+    legs = [
+        Leg(accounts.rial_id, "rial", -take, lot_id=lot_id)
+        for lot_id, take in allocate(lots, spend, "credit")
+    ]
+    legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", spend))
+    return legs
+
+
+async def _capture_network_value(capture: Capture | None, data: PurchaseInput) -> int:
+    """Rial captured from the shopper's hold at the hub (0 without one). A failure after
+    this is retried with the same receipt, and the hub answers the capture again as a
+    replay."""
+    if data.network_hold_id is None or capture is None:
+        return 0
+    spend = data.credit_to_spend_rial
+    paid = await capture(
+        data.network_hold_id, data.network_rial, data.receipt_id, data.total_rial - spend
+    )
+    if spend + paid > data.total_rial:
+        raise InvalidInput.one("networkRial", "the hold is worth more than is left to pay")
+    return paid
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """What a purchase earns, at which tier and visit, and what paid for it."""
+
+    tier: Tier
+    visit: int
+    credit_spent_rial: int
+    network_paid_rial: int
+    earning: Earning
+
+
+def _price(policy: ClubPolicy, before: Standing, data: PurchaseInput, network_paid: int) -> _Priced:
+    """What the purchase earns at the tier the member's standing before it reached."""
+    tier = policy.tier_for(before.metric)
+    visit = before.visits + 1
+    spend = data.credit_to_spend_rial
+    earning = compute_earning(
+        policy, data.lines, credit_spent_rial=spend + network_paid, tier=tier, visit_number=visit
+    )
+    return _Priced(tier, visit, spend, network_paid, earning)
+
+
+def _purchase_row(
+    data: PurchaseInput,
+    digest: str,
+    member_id: int,
+    now: dt.datetime,
+    version: int,
+    priced: _Priced,
+    actor: str,
+) -> dict[str, Any]:
+    """The purchase's row, but for its ledger transaction."""
+    earning = priced.earning
+    return {
+        "receipt_id": data.receipt_id,
+        "request_hash": digest,
+        "member_id": member_id,
+        "total_rial": data.total_rial,
+        "credit_spent_rial": priced.credit_spent_rial,
+        "occurred_at": data.occurred_at or now,
+        "recorded_at": now,
+        "policy_version": version,
+        "tier_code": priced.tier.code,
+        "visit_number": priced.visit,
+        "earned_points": earning.points,
+        "earned_credit_rial": earning.credit_rial,
+        "frequency_points": earning.frequency_points,
+        "frequency_credit_rial": earning.frequency_credit_rial,
+        "actor": actor,
+        "network_paid_rial": priced.network_paid_rial,
+        "network_hold_id": data.network_hold_id,
+    }
+
+
+async def _insert_purchase(
+    session: AsyncSession, row: dict[str, Any], transaction_id: int, lines: Sequence[Line]
+) -> tuple[Purchase, list[PurchaseLine]]:
+    # Core inserts (no unit-of-work): this is the hottest path of the node.
+    row = {**row, "transaction_id": transaction_id}
+    conn = await session.connection()
+    purchase_id = (await conn.execute(INSERT_PURCHASE, row)).scalar_one()
+    line_rows = [
+        {
+            "purchase_id": purchase_id,
+            "line_no": i,
+            "product_group": line.group,
+            "amount_rial": line.amount_rial,
+        }
+        for i, line in enumerate(lines)
+    ]
+    await conn.execute(INSERT_LINES, line_rows)
+    return Purchase(id=purchase_id, **row), [PurchaseLine(**line) for line in line_rows]
+
+
+def _purchase_events(
+    key: bytes,
+    data: PurchaseInput,
+    member: Member,
+    enrolled: bool,
+    priced: _Priced,
+    after: MemberAccounts,
+) -> list[object]:
+    """What the hub hears of the purchase: the enrolment, the purchase, the balances."""
+    events: list[object] = [outbox.enrolled(key, member)] if enrolled else []
+    events.append(
+        PurchaseRecorded(
+            receipt_id=data.receipt_id,
+            pseudonym=outbox.shopper(key, member),
+            total_rial=data.total_rial,
+            credit_spent_rial=priced.credit_spent_rial,
+            lines=[EventLine(group=x.group, amount_rial=x.amount_rial) for x in data.lines],
+            visit_number=priced.visit,
+            points_earned=priced.earning.total_points,
+            network_paid_rial=priced.network_paid_rial,
+            network_hold_id=data.network_hold_id,
+        )
+    )
+    events.append(outbox.balance(key, member, after.points, after.rial))
+    return events
+
+
+def _purchase_memo(priced: _Priced) -> str:
+    tier, earning = priced.tier, priced.earning
     whole, fraction = divmod(tier.multiplier_bp, 10_000)
     factor = f"{whole}.{fraction:04d}".rstrip("0").rstrip(".")
-    parts = [f"earned {points} points and {credit} Rial credit at tier {tier.code} (x{factor})"]
-    if spent:
-        parts.append(f"paid {spent} Rial with credit")
+    parts = [
+        f"earned {earning.points} points and {earning.credit_rial} Rial credit"
+        f" at tier {tier.code} (x{factor})"
+    ]
+    if priced.credit_spent_rial:
+        parts.append(f"paid {priced.credit_spent_rial} Rial with credit")
+    freq_points, freq_credit = earning.frequency_points, earning.frequency_credit_rial
     if freq_points or freq_credit:
         parts.append(
-            f"punch-card reward on visit {visit}: {freq_points} points, {freq_credit} Rial credit"
+            f"punch-card reward on visit {priced.visit}: {freq_points} points,"
+            f" {freq_credit} Rial credit"
         )
     return "; ".join(parts)
 
@@ -451,19 +536,8 @@ class RefundOutcome:
     replayed: bool
 
 
-def window(parts: Sequence[tuple[int, int]], start: int, length: int) -> list[tuple[int, int]]:
-    """The slice ``[start, start + length)`` of amounts laid end to end, per part id."""
-    out: list[tuple[int, int]] = []
-    offset = 0
-    for part_id, amount in parts:
-        lo, hi = max(start, offset), min(start + length, offset + amount)
-        if hi > lo:
-            out.append((part_id, hi - lo))
-        offset += amount
-    return out
-
-
-async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -> RefundOutcome:
+def _validate_refund(data: RefundInput) -> str:
+    """Checks needing no database; returns the request hash."""
     problems: list[FieldProblem] = []
     _check_key(data.refund_key, "refundId", problems)
     _check_key(data.receipt_id, "receiptId", problems)
@@ -473,7 +547,7 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
         problems.append(FieldProblem("reason", "at most 500 characters"))
     if problems:
         raise InvalidInput(problems)
-    digest = request_digest(
+    return request_digest(
         {
             "refund": data.refund_key,
             "receipt": data.receipt_id,
@@ -482,17 +556,16 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
         }
     )
 
+
+async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -> RefundOutcome:
+    """Refund part or all of a purchase: what it earned is taken back and what was paid
+    with credit given back, in proportion (``shop_node.domain.refunds``)."""
+    digest = _validate_refund(data)
+
     async def work(session: AsyncSession) -> RefundOutcome:
-        existing = await session.scalar(select(Refund).where(Refund.refund_key == data.refund_key))
-        if existing is not None:
-            if existing.request_hash != digest:
-                raise IdempotencyConflict(
-                    f"refund {data.refund_key!r} was already recorded with different content"
-                )
-            original = await session.get_one(Purchase, existing.purchase_id)
-            owner = await session.get_one(Member, original.member_id)
-            balances = await member_accounts(session, owner.id)
-            return RefundOutcome(existing, original, owner, balances.points, balances.rial, True)
+        replayed = await _refund_replay(session, data.refund_key, digest)
+        if replayed is not None:
+            return replayed
         purchase = await session.scalar(
             select(Purchase).where(Purchase.receipt_id == data.receipt_id)
         )
@@ -501,162 +574,219 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
         ledger = Ledger(session, runtime.system_accounts, runtime.clock())
         accounts = await ledger.lock_member(purchase.member_id)
         # Read refunds only under the member lock: two refunds of one purchase serialise.
-        before = int(
-            await session.scalar(
-                select(func.coalesce(func.sum(Refund.amount_rial), 0)).where(
-                    Refund.purchase_id == purchase.id
-                )
-            )
-            or 0
-        )
-        refundable = purchase.total_rial - before
-        amount = refundable if data.amount_rial is None else data.amount_rial
-        if refundable == 0 or amount > refundable:
-            raise RefundExceedsPurchase(refundable, amount)
-        total = purchase.total_rial
-        rev_points = proportional_share(
-            purchase.earned_points + purchase.frequency_points, total, before, amount
-        )
-        rev_credit = proportional_share(
-            purchase.earned_credit_rial + purchase.frequency_credit_rial, total, before, amount
-        )
-        ret_credit = proportional_share(purchase.credit_spent_rial, total, before, amount)
-        # The hub returns this much to the network value the purchase was paid with.
-        ret_network = proportional_share(purchase.network_paid_rial, total, before, amount)
-        own_lots = set(
-            (
-                await session.scalars(
-                    select(Lot.id).where(Lot.transaction_id == purchase.transaction_id)
-                )
-            ).all()
-        )
-        lapsed_before = await session.execute(
-            select(
-                func.coalesce(func.sum(Refund.lapsed_points), 0),
-                func.coalesce(func.sum(Refund.lapsed_credit_rial), 0),
-            ).where(Refund.purchase_id == purchase.id)
-        )
-        lapsed_used = dict(
-            zip(("points", "rial"), (int(v) for v in lapsed_before.one()), strict=True)
-        )
-        expired_own = await _expired_from(session, own_lots, accounts)
-        legs: list[Leg] = []
-        shortfall = {"points": 0, "rial": 0}
-        lapsed = {"points": 0, "rial": 0}
-        for asset, wanted in (("points", rev_points), ("rial", rev_credit)):
-            if not wanted:
-                continue
-            # What this purchase granted and has since expired already left the member:
-            # taking it back again would charge them twice.
-            lapsed[asset] = max(0, min(wanted, expired_own[asset] - lapsed_used[asset]))
-            wanted -= lapsed[asset]
-            if not wanted:
-                continue
-            account = accounts.account(asset)  # type: ignore[arg-type]
-            open_ = await ledger.open_lots(account, include_expired=True)
-            # Take back from the lots this purchase granted first, then soonest-expiring.
-            lots = [lot for lot in open_ if lot.lot_id in own_lots] + spending_order(
-                [lot for lot in open_ if lot.lot_id not in own_lots]
-            )
-            recoverable = min(wanted, sum(lot.remaining for lot in lots))
-            shortfall[asset] = wanted - recoverable
-            if recoverable:
-                taken = allocate(lots, recoverable, asset, keep_order=True)
-                legs += [Leg(account, asset, -take, lot_id=lot_id) for lot_id, take in taken]  # type: ignore[arg-type]
-                legs.append(Leg(ledger.sys("issued", asset), asset, recoverable))  # type: ignore[arg-type]
-        # Credit the member paid with comes back, less any earned credit they had already
-        # spent and so could not give back.
-        offset = min(shortfall["rial"], ret_credit)
-        shortfall["rial"] -= offset
-        returned = ret_credit - offset
-        if offset:
-            legs += [
-                Leg(ledger.sys("redeemed", "rial"), "rial", -offset),
-                Leg(ledger.sys("issued", "rial"), "rial", offset),
-            ]
-        if returned:
-            spent = (
-                await session.execute(
-                    select(Posting.lot_id, -Posting.amount)
-                    .where(
-                        Posting.transaction_id == purchase.transaction_id,
-                        Posting.account_id == accounts.rial_id,
-                        Posting.amount < 0,
-                    )
-                    .order_by(Posting.id)
-                )
-            ).all()
-            returned_before = purchase.credit_spent_rial * before // total
-            for lot_id, back in window(
-                [(int(lot or 0), int(a)) for lot, a in spent], returned_before, returned
-            ):
-                legs.append(Leg(accounts.rial_id, "rial", back, lot_id=lot_id))
-            legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", -returned))
-        memo = (
-            f"refund of {amount} Rial: reversed {rev_points} points and {rev_credit} Rial"
-            f" earned credit ({lapsed['points']} points and {lapsed['rial']} Rial had expired;"
-            f" could not take back {shortfall['points']} points, {shortfall['rial']} Rial"
-            f" already spent); returned {returned} Rial of the credit paid"
-            + (f"; {ret_network} Rial goes back to network value" if ret_network else "")
-        )
+        so_far = await _refunds_so_far(session, purchase.id)
+        share = refund_share(_purchase_value(purchase), so_far.amount_rial, data.amount_rial)
+        plan = await _plan(session, ledger, purchase, accounts, share, so_far)
         recorded = await ledger.record(
             key=f"refund:{data.refund_key}",
             reason="refund",
             reference=f"receipt:{purchase.receipt_id}",
             member_id=purchase.member_id,
             actor=actor,
-            legs=legs,
-            memo=memo + (f" — {data.reason}" if data.reason else ""),
+            legs=_refund_legs(ledger, accounts, plan),
+            memo=_refund_memo(plan, data.reason),
             reverses_id=purchase.transaction_id,
             allow_empty=True,
         )
-        refund = Refund(
-            refund_key=data.refund_key,
-            request_hash=digest,
-            purchase_id=purchase.id,
-            amount_rial=amount,
-            reason=data.reason,
-            reversed_points=rev_points,
-            reversed_credit_rial=rev_credit,
-            returned_credit_rial=returned,
-            shortfall_points=shortfall["points"],
-            shortfall_credit_rial=shortfall["rial"],
-            lapsed_points=lapsed["points"],
-            lapsed_credit_rial=lapsed["rial"],
-            network_returned_rial=ret_network,
-            transaction_id=recorded.transaction_id,
-            created_at=ledger.now,
-            actor=actor,
-        )
+        refund = _refund_row(data, digest, purchase.id, plan, recorded.transaction_id, actor)
+        refund.created_at = ledger.now
         session.add(refund)
         await session.flush()
         member = await session.get_one(Member, purchase.member_id)
         after = recorded.after(accounts)
-        key = runtime.network_key
-        await outbox.emit(
-            session,
-            ledger.now,
-            [
-                PurchaseRefunded(
-                    receipt_id=purchase.receipt_id,
-                    refund_id=data.refund_key,
-                    pseudonym=outbox.shopper(key, member),
-                    amount_rial=amount,
-                    purchase_total_rial=total,
-                    refunded_before_rial=before,
-                    network_hold_id=purchase.network_hold_id,
-                    network_returned_rial=ret_network,
-                ),
-                outbox.balance(key, member, after.points, after.rial),
-            ],
-        )
+        events = _refund_events(runtime.network_key, data.refund_key, purchase, member, plan)
+        events.append(outbox.balance(runtime.network_key, member, after.points, after.rial))
+        await outbox.emit(session, ledger.now, events)
         return RefundOutcome(refund, purchase, member, after.points, after.rial, False)
 
     return await runtime.transaction(work)
 
 
+async def _refund_replay(
+    session: AsyncSession, refund_key: str, digest: str
+) -> RefundOutcome | None:
+    """The original outcome when the refund was recorded before, else None."""
+    existing = await session.scalar(select(Refund).where(Refund.refund_key == refund_key))
+    if existing is None:
+        return None
+    if existing.request_hash != digest:
+        raise IdempotencyConflict(
+            f"refund {refund_key!r} was already recorded with different content"
+        )
+    original = await session.get_one(Purchase, existing.purchase_id)
+    owner = await session.get_one(Member, original.member_id)
+    balances = await member_accounts(session, owner.id)
+    return RefundOutcome(existing, original, owner, balances.points, balances.rial, True)
+
+
+@dataclass(frozen=True)
+class _RefundsSoFar:
+    amount_rial: int
+    lapsed_points: int
+    lapsed_credit_rial: int
+
+
+async def _refunds_so_far(session: AsyncSession, purchase_id: int) -> _RefundsSoFar:
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(Refund.amount_rial), 0),
+                func.coalesce(func.sum(Refund.lapsed_points), 0),
+                func.coalesce(func.sum(Refund.lapsed_credit_rial), 0),
+            ).where(Refund.purchase_id == purchase_id)
+        )
+    ).one()
+    amount, points, credit = (int(v or 0) for v in row)
+    return _RefundsSoFar(amount, points, credit)
+
+
+def _purchase_value(purchase: Purchase) -> PurchaseValue:
+    return PurchaseValue(
+        total_rial=purchase.total_rial,
+        earned_points=purchase.earned_points + purchase.frequency_points,
+        earned_credit_rial=purchase.earned_credit_rial + purchase.frequency_credit_rial,
+        credit_spent_rial=purchase.credit_spent_rial,
+        network_paid_rial=purchase.network_paid_rial,
+    )
+
+
+async def _plan(
+    session: AsyncSession,
+    ledger: Ledger,
+    purchase: Purchase,
+    accounts: MemberAccounts,
+    share: RefundShare,
+    so_far: _RefundsSoFar,
+) -> RefundPlan:
+    """Read what the refund arithmetic needs (only what this share touches), and plan."""
+    own_lots = frozenset(
+        (
+            await session.scalars(
+                select(Lot.id).where(Lot.transaction_id == purchase.transaction_id)
+            )
+        ).all()
+    )
+    expired = await _expired_from(session, own_lots, accounts)
+
+    async def holdings(asset: Asset, wanted: int, lapsed_before: int) -> Holdings:
+        lots: list[OpenLot] = []
+        if wanted:
+            lots = await ledger.open_lots(accounts.account(asset), include_expired=True)
+        return Holdings(tuple(lots), own_lots, expired[asset], lapsed_before)
+
+    points = await holdings("points", share.reversed_points, so_far.lapsed_points)
+    credit = await holdings("rial", share.reversed_credit_rial, so_far.lapsed_credit_rial)
+    spent_from: list[tuple[int, int]] = []
+    if share.credit_paid_back_rial:
+        spent_from = await _credit_spent_from(session, purchase.transaction_id, accounts.rial_id)
+    return plan_refund(share, points, credit, spent_from)
+
+
+async def _credit_spent_from(
+    session: AsyncSession, transaction_id: int, rial_account_id: int
+) -> list[tuple[int, int]]:
+    """``[(lot id, Rial)]`` the purchase's credit spend took, in posting order."""
+    rows = await session.execute(
+        select(Posting.lot_id, -Posting.amount)
+        .where(
+            Posting.transaction_id == transaction_id,
+            Posting.account_id == rial_account_id,
+            Posting.amount < 0,
+        )
+        .order_by(Posting.id)
+    )
+    return [(int(lot or 0), int(amount)) for lot, amount in rows.all()]
+
+
+def _refund_legs(ledger: Ledger, accounts: MemberAccounts, plan: RefundPlan) -> list[Leg]:
+    legs: list[Leg] = []
+    takebacks: tuple[tuple[Asset, Takeback], ...] = (("points", plan.points), ("rial", plan.credit))
+    for asset, takeback in takebacks:
+        account = accounts.account(asset)
+        legs += [Leg(account, asset, -take, lot_id=lot_id) for lot_id, take in takeback.taken]
+        if takeback.recovered:
+            legs.append(Leg(ledger.sys("issued", asset), asset, takeback.recovered))
+    # Credit paid that covers earned credit the member had already spent stays spent: it
+    # moves from what was redeemed back to what was issued.
+    offset = plan.credit_return.offset_rial
+    if offset:
+        legs += [
+            Leg(ledger.sys("redeemed", "rial"), "rial", -offset),
+            Leg(ledger.sys("issued", "rial"), "rial", offset),
+        ]
+    returned = plan.credit_return.returned_rial
+    if returned:
+        legs += [
+            Leg(accounts.rial_id, "rial", back, lot_id=lot_id)
+            for lot_id, back in plan.credit_return.returned
+        ]
+        legs.append(Leg(ledger.sys("redeemed", "rial"), "rial", -returned))
+    return legs
+
+
+def _refund_memo(plan: RefundPlan, reason: str | None) -> str:
+    share = plan.share
+    network = share.network_returned_rial
+    memo = (
+        f"refund of {share.amount_rial} Rial: reversed {share.reversed_points} points and"
+        f" {share.reversed_credit_rial} Rial earned credit ({plan.points.lapsed} points and"
+        f" {plan.credit.lapsed} Rial had expired; could not take back {plan.shortfall_points}"
+        f" points, {plan.shortfall_credit_rial} Rial already spent); returned"
+        f" {plan.credit_return.returned_rial} Rial of the credit paid"
+        + (f"; {network} Rial goes back to network value" if network else "")
+    )
+    return memo + (f" — {reason}" if reason else "")
+
+
+def _refund_events(
+    key: bytes, refund_key: str, purchase: Purchase, member: Member, plan: RefundPlan
+) -> list[object]:
+    """What the hub hears of the refund (the member's new balances follow)."""
+    share = plan.share
+    return [
+        PurchaseRefunded(
+            receipt_id=purchase.receipt_id,
+            refund_id=refund_key,
+            pseudonym=outbox.shopper(key, member),
+            amount_rial=share.amount_rial,
+            purchase_total_rial=purchase.total_rial,
+            refunded_before_rial=share.refunded_before_rial,
+            network_hold_id=purchase.network_hold_id,
+            network_returned_rial=share.network_returned_rial,
+        )
+    ]
+
+
+def _refund_row(
+    data: RefundInput,
+    digest: str,
+    purchase_id: int,
+    plan: RefundPlan,
+    transaction_id: int,
+    actor: str,
+) -> Refund:
+    share = plan.share
+    return Refund(
+        refund_key=data.refund_key,
+        request_hash=digest,
+        purchase_id=purchase_id,
+        amount_rial=share.amount_rial,
+        reason=data.reason,
+        reversed_points=share.reversed_points,
+        reversed_credit_rial=share.reversed_credit_rial,
+        returned_credit_rial=plan.credit_return.returned_rial,
+        shortfall_points=plan.shortfall_points,
+        shortfall_credit_rial=plan.shortfall_credit_rial,
+        lapsed_points=plan.points.lapsed,
+        lapsed_credit_rial=plan.credit.lapsed,
+        network_returned_rial=share.network_returned_rial,
+        transaction_id=transaction_id,
+        actor=actor,
+    )
+
+
 async def _expired_from(
-    session: AsyncSession, lots: set[int], accounts: MemberAccounts
+    session: AsyncSession, lots: frozenset[int], accounts: MemberAccounts
 ) -> dict[str, int]:
     """How much of ``lots`` has left the member by expiry, per asset."""
     if not lots:
