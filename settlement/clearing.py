@@ -262,9 +262,40 @@ class Clearing:
         return None
 
     def result(self, sales_rial: Mapping[str, int] | None = None) -> PeriodResult:
-        sales = sales_rial or {}
+        """Clear the period: every pair's obligation, breakage, campaign costs split by
+        their rules (``sales_rial`` for a rule by sales), corrections, then each party
+        settled. The journal entries come in that order."""
         parties: dict[str, Party] = defaultdict(Party)
         entries: list[Entry] = []
+        fees, campaign_totals = self._obligations(parties, entries)
+        to_fund, to_issuer, billed = self._expired(parties, entries, campaign_totals)
+        shares = self._split_campaigns(parties, entries, campaign_totals, sales_rial or {})
+        self._book_corrections(parties, entries)
+        instructions: list[Instruction] = []
+        for name in sorted(parties):
+            instructions += self._settle(name, parties[name], entries)
+        result = PeriodResult(
+            funding=self.policy.funding,
+            parties=dict(sorted(parties.items())),
+            entries=entries,
+            instructions=instructions,
+            fees_rial=fees,
+            breakage_to_fund_rial=to_fund + billed,
+            breakage_billed_rial=billed,
+            breakage_to_issuer=to_issuer,
+            pairs={k: (v[0], v[1]) for k, v in sorted(self._pairs.items()) if v[0] or v[1]},
+            campaign_shares=shares,
+            own_spent=dict(sorted((k, v) for k, v in self._own.items() if v)),
+        )
+        check(result)
+        return result
+
+    def _obligations(
+        self, parties: dict[str, Party], entries: list[Entry]
+    ) -> tuple[int, dict[str, int]]:
+        """Each pair's gross, less the fund's fee, is owed by the debtor to the creditor;
+        a campaign's debts are gathered to be split later. Returns (fees, campaign
+        totals)."""
         fees = 0
         campaign_totals: dict[str, int] = defaultdict(int)
         for (debtor, creditor), (gross, fee, covered) in sorted(self._pairs.items()):
@@ -287,7 +318,17 @@ class Clearing:
                     ),
                 )
             )
-        to_fund, to_issuer, billed = self._expired(parties, entries, campaign_totals)
+        return fees, campaign_totals
+
+    def _split_campaigns(
+        self,
+        parties: dict[str, Party],
+        entries: list[Entry],
+        campaign_totals: dict[str, int],
+        sales: Mapping[str, int],
+    ) -> dict[str, dict[str, int]]:
+        """What each campaign cost, split among its payers by its rule: campaign -> payer
+        -> share."""
         shares: dict[str, dict[str, int]] = {}
         for campaign, total in sorted(campaign_totals.items()):
             rule = self._rule(campaign)
@@ -306,6 +347,10 @@ class Clearing:
                     ),
                 )
             )
+        return shares
+
+    def _book_corrections(self, parties: dict[str, Party], entries: list[Entry]) -> None:
+        """Corrections of earlier periods: the fund owes a party more, or it owes more."""
         for ref, party, amount in self._corrections:
             parties[party].corrected_rial += amount
             side = receivable(party) if amount > 0 else payable(party)
@@ -315,24 +360,6 @@ class Clearing:
                 parties[party].payable_rial -= amount
                 parties[party].correction_owed_rial -= amount
             entries.append(Entry(ref, "correction", _lines((side, amount), (CORRECTIONS, -amount))))
-        instructions: list[Instruction] = []
-        for name in sorted(parties):
-            instructions += self._settle(name, parties[name], entries)
-        result = PeriodResult(
-            funding=self.policy.funding,
-            parties=dict(sorted(parties.items())),
-            entries=entries,
-            instructions=instructions,
-            fees_rial=fees,
-            breakage_to_fund_rial=to_fund + billed,
-            breakage_billed_rial=billed,
-            breakage_to_issuer=to_issuer,
-            pairs={k: (v[0], v[1]) for k, v in sorted(self._pairs.items()) if v[0] or v[1]},
-            campaign_shares=shares,
-            own_spent=dict(sorted((k, v) for k, v in self._own.items() if v)),
-        )
-        check(result)
-        return result
 
     def _expired(
         self, parties: dict[str, Party], entries: list[Entry], campaign_totals: dict[str, int]

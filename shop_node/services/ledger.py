@@ -201,14 +201,7 @@ class Ledger:
         Core statements on the session's connection: this is the hot path of every
         purchase, and each round trip and ORM unit-of-work step shows in the POS latency.
         """
-        legs = [leg for leg in legs if leg.amount != 0]
-        totals: dict[str, int] = defaultdict(int)
-        for leg in legs:
-            totals[leg.asset] += leg.amount
-        if (not legs and not allow_empty) or any(totals.values()):
-            raise UnbalancedTransaction(f"{key}: legs {legs} do not balance: {dict(totals)}")
-        if any(leg.new_lot and leg.amount <= 0 for leg in legs):
-            raise UnbalancedTransaction("a new lot needs a positive amount")
+        legs = _balanced(key, legs, allow_empty=allow_empty)
         conn = await self.session.connection()
         transaction_id = (
             await conn.execute(
@@ -226,27 +219,27 @@ class Ledger:
                 },
             )
         ).scalar_one()
+        if not legs:
+            return Recorded(transaction_id, {})
+        await self._post(transaction_id, legs)
+        return Recorded(transaction_id, await self._apply_to_member_balances(legs))
+
+    async def _post(self, transaction_id: int, legs: Sequence[Leg]) -> None:
+        """The transaction's postings, opening the lots its grants make first."""
+        conn = await self.session.connection()
         grants = [leg for leg in legs if leg.new_lot]
         lot_ids: list[int] = []
         if grants:
-            lot_ids = list(
-                (
-                    await conn.execute(
-                        INSERT_LOTS,
-                        [
-                            {
-                                "account_id": leg.account_id,
-                                "amount": leg.amount,
-                                "expires_at": leg.expires_at,
-                                "transaction_id": transaction_id,
-                            }
-                            for leg in grants
-                        ],
-                    )
-                ).scalars()
-            )
-        if not legs:
-            return Recorded(transaction_id, {})
+            rows = [
+                {
+                    "account_id": leg.account_id,
+                    "amount": leg.amount,
+                    "expires_at": leg.expires_at,
+                    "transaction_id": transaction_id,
+                }
+                for leg in grants
+            ]
+            lot_ids = list((await conn.execute(INSERT_LOTS, rows)).scalars())
         new_lots = iter(lot_ids)
         await conn.execute(
             INSERT_POSTINGS,
@@ -261,7 +254,6 @@ class Ledger:
                 for leg in legs
             ],
         )
-        return Recorded(transaction_id, await self._apply_to_member_balances(legs))
 
     async def _apply_to_member_balances(self, legs: Sequence[Leg]) -> dict[int, int]:
         system_ids = set(self.system.values())
@@ -284,6 +276,19 @@ class Ledger:
         else:
             raise UnbalancedTransaction("a transaction touches at most one member's two accounts")
         return {account_id: int(balance) for account_id, balance in rows.all()}
+
+
+def _balanced(key: str, legs: Sequence[Leg], *, allow_empty: bool) -> list[Leg]:
+    """The legs that move something; raises when they do not sum to zero per asset."""
+    moving = [leg for leg in legs if leg.amount != 0]
+    totals: dict[str, int] = defaultdict(int)
+    for leg in moving:
+        totals[leg.asset] += leg.amount
+    if (not moving and not allow_empty) or any(totals.values()):
+        raise UnbalancedTransaction(f"{key}: legs {moving} do not balance: {dict(totals)}")
+    if any(leg.new_lot and leg.amount <= 0 for leg in moving):
+        raise UnbalancedTransaction("a new lot needs a positive amount")
+    return moving
 
 
 @dataclass(frozen=True)
