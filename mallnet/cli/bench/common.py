@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -159,64 +159,12 @@ async def bench_purchase(
     await ensure_database(db_url)
     await prepare_node(settings, shop)
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
-    env |= {
-        "MALLNET_DATA_DIR": str(data_dir),
-        "MALLNET_NODE_DATABASE_URL": node_url,
-        "MALLNET_DEV_TOKEN_SECRET": settings.dev_token_secret or "",
-    }
     log = (data_dir / "bench-node.log").open("wb")
-    server = subprocess.Popen(  # noqa: ASYNC220 - started once, before the timed part
-        [
-            sys.executable,
-            "-m",
-            "mallnet",
-            "node",
-            "--shop",
-            shop,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = _start_node(settings, node_url, shop, port, workers, log)
     token = issue(settings, audience=shop, scopes=["shop:operate"], subject="bench:pos")
-    base = f"http://127.0.0.1:{port}"
     try:
-        await _wait_healthy(base, data_dir)
-        rng = random.Random(7)  # noqa: S311 - reproducible test data, not secrets
-        pool: list[RawClient] = []
-
-        async def purchase(i: int, prefix: str = "B") -> bool:
-            client = pool.pop() if pool else RawClient("127.0.0.1", port, auth)
-            try:
-                amount = rng.randrange(50_000, 5_000_000, 10_000)
-                variables = {
-                    "input": {
-                        "receiptId": f"{prefix}-{run_id}-{i}",
-                        "phone": _phone(rng.randrange(shoppers)),
-                        "totalRial": amount,
-                        "lines": [{"productGroup": "general", "amountRial": amount}],
-                    }
-                }
-                status, body = await client.post_json(
-                    "/graphql", {"query": RECORD_PURCHASE, "variables": variables}
-                )
-            finally:
-                pool.append(client)
-            result = (body.get("data") or {}).get("recordPurchase") or {}
-            return status == 200 and result.get("__typename") == "PurchaseRecorded"
-
-        auth = {"Authorization": f"Bearer {token}"}
-        await _drive(min(200, count), clients, lambda i: purchase(i, "W"))  # warm-up
-        api = await _drive(count, clients, purchase)
-        for client in pool:
-            await client.close()
+        await _wait_healthy(f"http://127.0.0.1:{port}", data_dir)
+        api = await _api_purchases(port, token, run_id, count, clients, shoppers)
         bare = await _bare_purchase_rate(db_url, count, clients, shoppers)
     finally:
         server.terminate()
@@ -241,6 +189,57 @@ async def bench_purchase(
     return result
 
 
+def _start_node(
+    settings: Settings, node_url: str, shop: str, port: int, workers: int, log: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """A real node process (``mallnet node``), its settings from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
+    env |= {
+        "MALLNET_DATA_DIR": str(settings.data_dir),
+        "MALLNET_NODE_DATABASE_URL": node_url,
+        "MALLNET_DEV_TOKEN_SECRET": settings.dev_token_secret or "",
+    }
+    command = [sys.executable, "-m", "mallnet", "node", "--shop", shop, "--port", str(port)]
+    command += ["--log-level", "warning", "--workers", str(workers)]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def _api_purchases(
+    port: int, token: str, run_id: str, count: int, clients: int, shoppers: int
+) -> Run:
+    """``count`` recordPurchase mutations over HTTP from ``clients`` keep-alive
+    connections, after a warm-up of up to 200 (not timed)."""
+    rng = random.Random(7)  # noqa: S311 - reproducible test data, not secrets
+    auth = {"Authorization": f"Bearer {token}"}
+    pool: list[RawClient] = []
+
+    async def purchase(i: int, prefix: str = "B") -> bool:
+        client = pool.pop() if pool else RawClient("127.0.0.1", port, auth)
+        try:
+            amount = rng.randrange(50_000, 5_000_000, 10_000)
+            variables = {
+                "input": {
+                    "receiptId": f"{prefix}-{run_id}-{i}",
+                    "phone": _phone(rng.randrange(shoppers)),
+                    "totalRial": amount,
+                    "lines": [{"productGroup": "general", "amountRial": amount}],
+                }
+            }
+            status, body = await client.post_json(
+                "/graphql", {"query": RECORD_PURCHASE, "variables": variables}
+            )
+        finally:
+            pool.append(client)
+        result = (body.get("data") or {}).get("recordPurchase") or {}
+        return status == 200 and result.get("__typename") == "PurchaseRecorded"
+
+    await _drive(min(200, count), clients, lambda i: purchase(i, "W"))  # warm-up
+    api = await _drive(count, clients, purchase)
+    for client in pool:
+        await client.close()
+    return api
+
+
 async def _wait_healthy(base: str, data_dir: Path, log_name: str = "bench-node.log") -> None:
     async with httpx.AsyncClient(base_url=base, timeout=5) as client:
         for _ in range(300):
@@ -262,79 +261,99 @@ async def _bare_purchase_rate(db_url: str, count: int, clients: int, shoppers: i
     pool = await asyncpg.create_pool(plain, min_size=clients, max_size=clients)
     try:
         async with pool.acquire() as conn:
-            accounts = await conn.fetch(
-                "SELECT member_id, array_agg(id ORDER BY asset) AS ids FROM accounts "
-                "WHERE member_id IS NOT NULL GROUP BY member_id"
-            )
-            system = dict(await conn.fetch("SELECT code, id FROM accounts WHERE member_id IS NULL"))
-            version = await conn.fetchval("SELECT max(version) FROM policy_versions")
-        members = [(r["member_id"], r["ids"]) for r in accounts]
-        issued_points, issued_rial = system["system:issued:points"], system["system:issued:rial"]
+            shop = await _BareShop.read(conn)
         run_id = uuid.uuid4().hex[:8]
 
         async def one(i: int) -> bool:
-            member_id, (points_acct, rial_acct) = members[i % len(members)]
-            now = time.time()
             async with pool.acquire() as conn, conn.transaction():
-                await conn.fetch(
-                    "SELECT id FROM accounts WHERE member_id = $1 ORDER BY id FOR UPDATE", member_id
-                )
-                tx = await conn.fetchval(
-                    "INSERT INTO ledger_transactions (idempotency_key, reason, reference,"
-                    " member_id, memo, actor, created_at) VALUES ($1, 'purchase', $2, $3,"
-                    " 'bench', 'bench', to_timestamp($4)) RETURNING id",
-                    f"bare:{run_id}:{i}",
-                    f"receipt:bare-{i}",
-                    member_id,
-                    now,
-                )
-                lots = await conn.fetch(
-                    "INSERT INTO lots (account_id, amount, expires_at, transaction_id) VALUES"
-                    " ($1, 10, to_timestamp($3), $4), ($2, 500, to_timestamp($3), $4) RETURNING id",
-                    points_acct,
-                    rial_acct,
-                    now + 86400 * 90,
-                    tx,
-                )
-                await conn.executemany(
-                    "INSERT INTO postings (transaction_id, account_id, lot_id, asset, amount)"
-                    " VALUES ($1, $2, $3, $4, $5)",
-                    [
-                        (tx, issued_points, None, "points", -10),
-                        (tx, points_acct, lots[0]["id"], "points", 10),
-                        (tx, issued_rial, None, "rial", -500),
-                        (tx, rial_acct, lots[1]["id"], "rial", 500),
-                    ],
-                )
-                await conn.execute(
-                    "UPDATE accounts SET balance = balance + 10 WHERE id = $1", points_acct
-                )
-                await conn.execute(
-                    "UPDATE accounts SET balance = balance + 500 WHERE id = $1", rial_acct
-                )
-                purchase = await conn.fetchval(
-                    "INSERT INTO purchases (receipt_id, request_hash, member_id, total_rial,"
-                    " credit_spent_rial, occurred_at, recorded_at, policy_version, tier_code,"
-                    " visit_number, earned_points, earned_credit_rial, frequency_points,"
-                    " frequency_credit_rial, transaction_id, actor) VALUES ($1, 'x', $2, 10000, 0,"
-                    " to_timestamp($3), to_timestamp($3), $4, 'bronze', 1, 10, 500, 0, 0, $5,"
-                    " 'bench') RETURNING id",
-                    f"bare-{run_id}-{i}",
-                    member_id,
-                    now,
-                    version,
-                    tx,
-                )
-                await conn.execute(
-                    "INSERT INTO purchase_lines (purchase_id, line_no, product_group, amount_rial)"
-                    " VALUES ($1, 0, 'general', 10000)",
-                    purchase,
-                )
+                await _bare_purchase(conn, shop, run_id, i)
             return True
 
         return await _drive(count, clients, one)
     finally:
         await pool.close()
+
+
+@dataclass(frozen=True)
+class _BareShop:
+    """What the bare purchases write against: the members the API run enrolled (their
+    points and credit accounts), the shop's issuing accounts, its policy version."""
+
+    members: list[tuple[int, tuple[int, int]]]  # member id, (points account, rial account)
+    issued_points: int
+    issued_rial: int
+    policy_version: int
+
+    @classmethod
+    async def read(cls, conn: Any) -> _BareShop:
+        accounts = await conn.fetch(
+            "SELECT member_id, array_agg(id ORDER BY asset) AS ids FROM accounts "
+            "WHERE member_id IS NOT NULL GROUP BY member_id"
+        )
+        system = dict(await conn.fetch("SELECT code, id FROM accounts WHERE member_id IS NULL"))
+        version = await conn.fetchval("SELECT max(version) FROM policy_versions")
+        return cls(
+            [(r["member_id"], tuple(r["ids"])) for r in accounts],
+            system["system:issued:points"],
+            system["system:issued:rial"],
+            version,
+        )
+
+
+async def _bare_purchase(conn: Any, shop: _BareShop, run_id: str, i: int) -> None:
+    """One purchase's statements, in the transaction the caller opened."""
+    member_id, (points_acct, rial_acct) = shop.members[i % len(shop.members)]
+    now = time.time()
+    await conn.fetch(
+        "SELECT id FROM accounts WHERE member_id = $1 ORDER BY id FOR UPDATE", member_id
+    )
+    tx = await conn.fetchval(
+        "INSERT INTO ledger_transactions (idempotency_key, reason, reference,"
+        " member_id, memo, actor, created_at) VALUES ($1, 'purchase', $2, $3,"
+        " 'bench', 'bench', to_timestamp($4)) RETURNING id",
+        f"bare:{run_id}:{i}",
+        f"receipt:bare-{i}",
+        member_id,
+        now,
+    )
+    lots = await conn.fetch(
+        "INSERT INTO lots (account_id, amount, expires_at, transaction_id) VALUES"
+        " ($1, 10, to_timestamp($3), $4), ($2, 500, to_timestamp($3), $4) RETURNING id",
+        points_acct,
+        rial_acct,
+        now + 86400 * 90,
+        tx,
+    )
+    await conn.executemany(
+        "INSERT INTO postings (transaction_id, account_id, lot_id, asset, amount)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        [
+            (tx, shop.issued_points, None, "points", -10),
+            (tx, points_acct, lots[0]["id"], "points", 10),
+            (tx, shop.issued_rial, None, "rial", -500),
+            (tx, rial_acct, lots[1]["id"], "rial", 500),
+        ],
+    )
+    await conn.execute("UPDATE accounts SET balance = balance + 10 WHERE id = $1", points_acct)
+    await conn.execute("UPDATE accounts SET balance = balance + 500 WHERE id = $1", rial_acct)
+    purchase = await conn.fetchval(
+        "INSERT INTO purchases (receipt_id, request_hash, member_id, total_rial,"
+        " credit_spent_rial, occurred_at, recorded_at, policy_version, tier_code,"
+        " visit_number, earned_points, earned_credit_rial, frequency_points,"
+        " frequency_credit_rial, transaction_id, actor) VALUES ($1, 'x', $2, 10000, 0,"
+        " to_timestamp($3), to_timestamp($3), $4, 'bronze', 1, 10, 500, 0, 0, $5,"
+        " 'bench') RETURNING id",
+        f"bare-{run_id}-{i}",
+        member_id,
+        now,
+        shop.policy_version,
+        tx,
+    )
+    await conn.execute(
+        "INSERT INTO purchase_lines (purchase_id, line_no, product_group, amount_rial)"
+        " VALUES ($1, 0, 'general', 10000)",
+        purchase,
+    )
 
 
 def _machine() -> dict[str, Any]:
