@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.client import CAPTURE, HOLD
 from federation.ids import new_event_id
@@ -199,6 +200,45 @@ class _Shopper:
 
 # (account, unit, amount, lot id, shop)
 _Leg = tuple[str, str, int, int | None, str | None]
+
+
+@dataclass
+class _Redeeming:
+    """One simulated redemption: the hold on ``portions`` (lot, units) and how it ends."""
+
+    shop: str
+    at: float
+    amount: int  # Rial asked for
+    covered: int  # Rial held
+    portions: list[tuple[_Lot, int]]
+    outcome: str  # open, captured, voided
+    wanted: int  # Rial the capture asks for
+    takes: list[int]  # units captured from each portion
+    captured: int  # Rial captured
+    ref: str = ""
+    hold_id: str = ""
+    resolved: float | None = None  # when captured or voided
+
+    def booked(self, ref: str, hold_id: str) -> _Redeeming:
+        self.ref, self.hold_id = ref, hold_id
+        return self
+
+    def postings(self) -> int:
+        """Postings it writes: hold, and once resolved capture and release."""
+        cost = 2 * len(self.portions)
+        if self.outcome != "open":
+            pairs = zip(self.portions, self.takes, strict=True)
+            cost += 2 * sum(1 for take in self.takes if take)
+            cost += 2 * sum(1 for (_lot, units), take in pairs if units > take)
+        return cost
+
+    def taken(self) -> list[tuple[_Lot, int]]:
+        """(lot, units) the capture takes."""
+        return [
+            (lot, take)
+            for (lot, _units), take in zip(self.portions, self.takes, strict=True)
+            if take
+        ]
 
 
 class _Copier:
@@ -414,6 +454,27 @@ class _History:
         return True
 
     def redeem(self, s: _Shopper, t: float, reserved: int, *, open_hold: bool = False) -> bool:
+        """A hold at a random shop on value it accepts, then (unless ``open_hold``) its
+        capture in full or in part, or its void; False when the shopper has too little
+        value there, or too few postings left."""
+        planned = self._plan_redemption(s, t, open_hold)
+        if planned is None or s.budget - planned.postings() - reserved < 0:
+            return False
+        self.receipts += 1
+        r = planned.booked(f"R{self.receipts:08d}", new_event_id(int(t * 1000)))
+        self._book_hold(s, r)
+        if not open_hold:
+            r.resolved = t + self.rng.uniform(20, 600)
+            if r.outcome == "captured":
+                self._book_capture(s, r)
+            self._book_release(s, r)
+        self._hold_rows(s, r)
+        s.lots = [lot for lot in s.lots if lot.remaining > 0]
+        return True
+
+    def _plan_redemption(self, s: _Shopper, t: float, open_hold: bool) -> _Redeeming | None:
+        """Where, how much, which lots, and how it ends (the draws in a fixed order, so a
+        seed gives the same history)."""
         rng = self.rng
         shop = rng.choice(self.slugs)
         category = self.categories[shop]
@@ -421,7 +482,7 @@ class _History:
         views = spending_order([v for v in views if accepted_at(v, shop, category)])
         worth = sum(v.available * v.rial_per_point for v in views)
         if worth < MIN_SPEND:
-            return False
+            return None
         amount = max(MIN_SPEND, int(worth * rng.uniform(0.15, 1.0)) // 1000 * 1000)
         taken, covered = reserve(views, amount)
         if covered != amount:
@@ -438,29 +499,11 @@ class _History:
         takes, captured = split_capture([(units, lot.rate) for lot, units in portions], wanted)
         if outcome == "voided":
             takes, captured = [0] * len(portions), 0
-        cost = 2 * len(portions)
-        if outcome != "open":
-            cost += 2 * sum(1 for take in takes if take) + 2 * sum(
-                1 for (_lot, units), take in zip(portions, takes, strict=True) if units > take
-            )
-        if s.budget - cost - reserved < 0:
-            return False
-        self.receipts += 1
-        ref = f"R{self.receipts:08d}"
-        hold_id = new_event_id(int(t * 1000))
-        kinds = sorted(value.ALL_KINDS)
-        request_hash = request_digest(
-            {
-                "pseudonym": s.pseudonym,
-                "amount": amount,
-                "purchase": ref,
-                "partial": False,
-                "kinds": kinds,
-                "ttl": HOLD_TTL_S,
-            }
-        )
+        return _Redeeming(shop, t, amount, covered, portions, outcome, wanted, takes, captured)
+
+    def _book_hold(self, s: _Shopper, r: _Redeeming) -> None:
         legs: list[_Leg] = []
-        for lot, units in portions:
+        for lot, units in r.portions:
             legs += [
                 ("available", value.unit_of(lot.kind), -units, lot.id, None),
                 ("held", value.unit_of(lot.kind), units, lot.id, None),
@@ -469,104 +512,107 @@ class _History:
         self.record(
             s,
             "hold",
-            key=f"hold:{hold_id}",
-            reason=f"held for purchase {ref}",
-            at=t,
+            key=f"hold:{r.hold_id}",
+            reason=f"held for purchase {r.ref}",
+            at=r.at,
             legs=legs,
-            shop=shop,
-            hold_id=hold_id,
-            value_rial=covered,
+            shop=r.shop,
+            hold_id=r.hold_id,
+            value_rial=r.covered,
         )
-        resolved = None if open_hold else t + rng.uniform(20, 600)
-        if resolved is not None and outcome == "captured":
-            legs = []
-            for (lot, _units), take in zip(portions, takes, strict=True):
-                if take:
-                    legs += [
-                        ("held", value.unit_of(lot.kind), -take, lot.id, None),
-                        ("redeemed", value.unit_of(lot.kind), take, None, shop),
-                    ]
-                    lot.held -= take
-                    lot.remaining -= take
-            txn = self.record(
-                s,
-                "capture",
-                key=f"capture:{hold_id}",
-                reason=f"spent on purchase {ref}",
-                at=resolved,
-                legs=legs,
-                shop=shop,
-                hold_id=hold_id,
-                value_rial=captured,
+
+    def _book_capture(self, s: _Shopper, r: _Redeeming) -> None:
+        """The capture's transaction and, per lot it took from, the settlement input."""
+        assert r.resolved is not None
+        legs: list[_Leg] = []
+        for lot, take in r.taken():
+            legs += [
+                ("held", value.unit_of(lot.kind), -take, lot.id, None),
+                ("redeemed", value.unit_of(lot.kind), take, None, r.shop),
+            ]
+            lot.held -= take
+            lot.remaining -= take
+        txn = self.record(
+            s,
+            "capture",
+            key=f"capture:{r.hold_id}",
+            reason=f"spent on purchase {r.ref}",
+            at=r.resolved,
+            legs=legs,
+            shop=r.shop,
+            hold_id=r.hold_id,
+            value_rial=r.captured,
+        )
+        for lot, take in r.taken():
+            redemption = (txn, r.hold_id, lot.id, lot.kind, lot.issuer, r.shop, take)
+            self.out["value_redemptions"].append(
+                (self.next_redemption, *redemption, take * lot.rate, _ts(r.resolved))
             )
-            for (lot, _units), take in zip(portions, takes, strict=True):
-                if take:
-                    self.out["value_redemptions"].append(
-                        (
-                            self.next_redemption,
-                            txn,
-                            hold_id,
-                            lot.id,
-                            lot.kind,
-                            lot.issuer,
-                            shop,
-                            take,
-                            take * lot.rate,
-                            _ts(resolved),
-                        )
-                    )
-                    self.next_redemption += 1
-        if resolved is not None:
-            legs = []
-            for (lot, units), take in zip(portions, takes, strict=True):
-                if units > take:
-                    legs += [
-                        ("held", value.unit_of(lot.kind), -(units - take), lot.id, None),
-                        ("available", value.unit_of(lot.kind), units - take, lot.id, None),
-                    ]
-                    lot.held -= units - take
-            if legs:
-                why = "voided" if outcome == "voided" else "released after capture"
-                self.record(
-                    s,
-                    "release",
-                    key=f"release:{hold_id}",
-                    reason=f"hold for purchase {ref} {why}",
-                    at=resolved,
-                    legs=legs,
-                    shop=shop,
-                    hold_id=hold_id,
-                    value_rial=sum(
-                        (units - take) * lot.rate
-                        for (lot, units), take in zip(portions, takes, strict=True)
-                    ),
-                )
-        capture_hash = None
-        if outcome == "captured":
-            capture_hash = request_digest({"capture": wanted})
+            self.next_redemption += 1
+
+    def _book_release(self, s: _Shopper, r: _Redeeming) -> None:
+        """What the hold held and the capture did not take goes back to available."""
+        assert r.resolved is not None
+        legs: list[_Leg] = []
+        for (lot, units), take in zip(r.portions, r.takes, strict=True):
+            if units > take:
+                legs += [
+                    ("held", value.unit_of(lot.kind), -(units - take), lot.id, None),
+                    ("available", value.unit_of(lot.kind), units - take, lot.id, None),
+                ]
+                lot.held -= units - take
+        if not legs:
+            return
+        why = "voided" if r.outcome == "voided" else "released after capture"
+        self.record(
+            s,
+            "release",
+            key=f"release:{r.hold_id}",
+            reason=f"hold for purchase {r.ref} {why}",
+            at=r.resolved,
+            legs=legs,
+            shop=r.shop,
+            hold_id=r.hold_id,
+            value_rial=sum(
+                (units - take) * lot.rate
+                for (lot, units), take in zip(r.portions, r.takes, strict=True)
+            ),
+        )
+
+    def _hold_rows(self, s: _Shopper, r: _Redeeming) -> None:
+        """The hold and its portions, as ``hub.services.value`` leaves them."""
+        request_hash = request_digest(
+            {
+                "pseudonym": s.pseudonym,
+                "amount": r.amount,
+                "purchase": r.ref,
+                "partial": False,
+                "kinds": sorted(value.ALL_KINDS),
+                "ttl": HOLD_TTL_S,
+            }
+        )
+        captured = r.outcome == "captured"
         self.out["value_holds"].append(
             (
-                hold_id,
-                shop,
+                r.hold_id,
+                r.shop,
                 s.pseudonym,
-                f"pos-{ref}",
+                f"pos-{r.ref}",
                 request_hash,
-                ref,
-                amount,
-                covered,
-                captured,
+                r.ref,
+                r.amount,
+                r.covered,
+                r.captured,
                 0,
-                outcome,
-                capture_hash,
-                _ts(t + HOLD_TTL_S),
-                _ts(t),
-                None if resolved is None else _ts(resolved),
+                r.outcome,
+                request_digest({"capture": r.wanted}) if captured else None,
+                _ts(r.at + HOLD_TTL_S),
+                _ts(r.at),
+                None if r.resolved is None else _ts(r.resolved),
             )
         )
-        for position, ((lot, units), take) in enumerate(zip(portions, takes, strict=True)):
-            self.out["value_hold_lots"].append((hold_id, position, lot.id, units, take, 0))
-        s.lots = [lot for lot in s.lots if lot.remaining > 0]
-        return True
+        for position, ((lot, units), take) in enumerate(zip(r.portions, r.takes, strict=True)):
+            self.out["value_hold_lots"].append((r.hold_id, position, lot.id, units, take, 0))
 
     def finish(self, s: _Shopper, t: float) -> None:
         """The shopper's last stretch up to now: the expiry job catches up, maybe a hold is
@@ -601,10 +647,54 @@ async def load_network(url: str, params: NetworkParams) -> Loaded:
     """Migrate a fresh hub database at ``url`` and fill it (see the module docstring)."""
     import asyncpg
 
-    started = time.perf_counter()
+    marks = {"started": time.perf_counter()}
     await upgrade("hub", url)
     engine = create_engine(url, pooled=False)
     sessions = session_factory(engine)
+    credentials, app_client_id = await _set_up_hub(sessions)
+    marks["migrated"] = time.perf_counter()
+
+    rng = random.Random(params.seed)  # noqa: S311 - reproducible test data, not secrets
+    now = time.time()
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = await asyncpg.create_pool(plain, min_size=3, max_size=3, setup=_replica)
+    try:
+        copier = _Copier(pool)
+        history = _History(rng, now, copier)
+        shoppers = _people(params, rng, now, copier)
+        await _simulate(history, shoppers, copier)
+        marks["copied"] = time.perf_counter()
+        async with pool.acquire() as conn:
+            await _set_sequences(conn)
+            orphans = await _orphans(conn)
+            marks["checked"] = time.perf_counter()
+            await conn.execute("VACUUM (ANALYZE)")
+            await conn.execute("CHECKPOINT")
+    finally:
+        await pool.close()
+    marks["settled"] = time.perf_counter()
+
+    spendable = {s.pseudonym: history.everywhere_rial(s) for s in shoppers}
+    samples = sorted(spendable, key=lambda p: (-spendable[p], p))[:1]
+    samples.append(shoppers[rng.randrange(len(shoppers))].pseudonym)
+    problems: list[str] = []
+    async with sessions() as session:
+        for pseudonym in samples:
+            problems += await value.verify(session, pseudonym)
+    await engine.dispose()
+    marks["verified"] = time.perf_counter()
+    if orphans or problems:
+        raise AssertionError(f"bench data inconsistent: {orphans} orphans, {problems[:5]}")
+    report = _load_report(marks, dict(copier.counts), len(samples), len(problems))
+    return Loaded(spendable, [s.pseudonym for s in shoppers], credentials, app_client_id, report)
+
+
+async def _set_up_hub(
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[dict[str, registry.IssuedCredentials], str]:
+    """The three shops with their issuance policies, the shopper app, the point value and
+    the signing key, through the hub's services: each shop's node credentials and the
+    app's client id."""
     credentials: dict[str, registry.IssuedCredentials] = {}
     async with sessions() as session, session.begin():
         for shop in SHOPS:
@@ -629,91 +719,76 @@ async def load_network(url: str, params: NetworkParams) -> Loaded:
             await value.set_issuance_policy(session, shop.slug, policy, "bench")
         await value.set_point_value(session, RIAL_PER_POINT, "mall:bench")
         await keys.active_key(session)  # the hub signs with it (created here, once)
-    migrated = time.perf_counter()
+    return credentials, app.client_id
 
-    rng = random.Random(params.seed)  # noqa: S311 - reproducible test data, not secrets
-    now = time.time()
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
-    async def replica(conn: Any) -> None:
-        # Foreign keys are not checked while loading (lots are written last, once their
-        # caches are final); the rows are consistent by construction and checked below.
-        await conn.execute("SET session_replication_role = replica")
+async def _replica(conn: Any) -> None:
+    # Foreign keys are not checked while loading (lots are written last, once their
+    # caches are final); the rows are consistent by construction and checked after.
+    await conn.execute("SET session_replication_role = replica")
 
-    pool = await asyncpg.create_pool(plain, min_size=3, max_size=3, setup=replica)
-    try:
-        copier = _Copier(pool)
-        history = _History(rng, now, copier)
-        shoppers = _people(params, rng, now, copier)
-        heap = [(history.start + rng.expovariate(1 / 30 / DAY), i) for i in range(len(shoppers))]
-        heapq.heapify(heap)
-        steps = 0
-        while heap:
-            t, i = heapq.heappop(heap)
-            following = history.step(shoppers[i], t)
-            if following is not None:
-                heapq.heappush(heap, (following, i))
-            steps += 1
-            if steps % 100 == 0:
-                await copier.pump()
-        for lot in history.lots:
-            copier.rows["value_lots"].append(lot.row())
-            if len(copier.rows["value_lots"]) >= COPY_BATCH:
-                await copier.pump()
-        await copier.finish()
-        copied = time.perf_counter()
-        async with pool.acquire() as conn:
-            for table in SEQUENCES:
-                await conn.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608
-                    f" (SELECT coalesce(max(id), 1) FROM {table}))"
-                )
-            orphans = await conn.fetchval(
-                "SELECT (SELECT count(*) FROM value_postings p WHERE p.lot_id IS NOT NULL"
-                " AND NOT EXISTS (SELECT 1 FROM value_lots l WHERE l.id = p.lot_id))"
-                " + (SELECT count(*) FROM value_postings p WHERE NOT EXISTS"
-                " (SELECT 1 FROM value_transactions t WHERE t.id = p.transaction_id))"
-                " + (SELECT count(*) FROM value_hold_lots h WHERE NOT EXISTS"
-                " (SELECT 1 FROM value_lots l WHERE l.id = h.lot_id))"
-            )
-            checked = time.perf_counter()
-            await conn.execute("VACUUM (ANALYZE)")
-            await conn.execute("CHECKPOINT")
-    finally:
-        await pool.close()
-    settled = time.perf_counter()
 
-    spendable = {s.pseudonym: history.everywhere_rial(s) for s in shoppers}
-    samples = sorted(spendable, key=lambda p: (-spendable[p], p))[:1]
-    samples.append(shoppers[rng.randrange(len(shoppers))].pseudonym)
-    problems: list[str] = []
-    async with sessions() as session:
-        for pseudonym in samples:
-            problems += await value.verify(session, pseudonym)
-    await engine.dispose()
-    verified = time.perf_counter()
-    if orphans or problems:
-        raise AssertionError(f"bench data inconsistent: {orphans} orphans, {problems[:5]}")
-    rows = dict(copier.counts)
-    copy_s = copied - migrated
-    report = {
-        "seconds": round(verified - started, 1),
-        "migrate_and_setup_s": round(migrated - started, 1),
+async def _simulate(history: _History, shoppers: list[_Shopper], copier: _Copier) -> None:
+    """Every shopper's year, in global time order, COPYed as it is made; lots last."""
+    rng = history.rng
+    heap = [(history.start + rng.expovariate(1 / 30 / DAY), i) for i in range(len(shoppers))]
+    heapq.heapify(heap)
+    steps = 0
+    while heap:
+        t, i = heapq.heappop(heap)
+        following = history.step(shoppers[i], t)
+        if following is not None:
+            heapq.heappush(heap, (following, i))
+        steps += 1
+        if steps % 100 == 0:
+            await copier.pump()
+    for lot in history.lots:
+        copier.rows["value_lots"].append(lot.row())
+        if len(copier.rows["value_lots"]) >= COPY_BATCH:
+            await copier.pump()
+    await copier.finish()
+
+
+async def _set_sequences(conn: Any) -> None:
+    """Ids were written by the loader: the sequences continue after them."""
+    for table in SEQUENCES:
+        await conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608
+            f" (SELECT coalesce(max(id), 1) FROM {table}))"
+        )
+
+
+async def _orphans(conn: Any) -> int:
+    """Rows pointing at a lot or transaction that is not there (foreign keys were off)."""
+    count: int = await conn.fetchval(
+        "SELECT (SELECT count(*) FROM value_postings p WHERE p.lot_id IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM value_lots l WHERE l.id = p.lot_id))"
+        " + (SELECT count(*) FROM value_postings p WHERE NOT EXISTS"
+        " (SELECT 1 FROM value_transactions t WHERE t.id = p.transaction_id))"
+        " + (SELECT count(*) FROM value_hold_lots h WHERE NOT EXISTS"
+        " (SELECT 1 FROM value_lots l WHERE l.id = h.lot_id))"
+    )
+    return count
+
+
+def _load_report(
+    marks: dict[str, float], rows: dict[str, int], samples: int, problems: int
+) -> dict[str, Any]:
+    def seconds(start: str, end: str) -> float:
+        return round(marks[end] - marks[start], 1)
+
+    copy_s = marks["copied"] - marks["migrated"]
+    return {
+        "seconds": seconds("started", "verified"),
+        "migrate_and_setup_s": seconds("started", "migrated"),
         "generate_and_copy_s": round(copy_s, 1),
         "copy_rows_per_s": round(sum(rows.values()) / copy_s) if copy_s else 0,
-        "foreign_key_check_s": round(checked - copied, 1),
-        "vacuum_analyze_checkpoint_s": round(settled - checked, 1),
-        "verify_s": round(verified - settled, 1),
+        "foreign_key_check_s": seconds("copied", "checked"),
+        "vacuum_analyze_checkpoint_s": seconds("checked", "settled"),
+        "verify_s": seconds("settled", "verified"),
         "rows": rows,
-        "verify": {"pseudonyms": len(samples), "problems": len(problems)},
+        "verify": {"pseudonyms": samples, "problems": problems},
     }
-    return Loaded(
-        spendable,
-        [s.pseudonym for s in shoppers],
-        credentials,
-        app.client_id,
-        report,
-    )
 
 
 def _people(
@@ -1319,38 +1394,72 @@ async def bench_network(postgres_url: str, params: NetworkParams, data_dir: Path
     name = f"mallnet_bench_net_{run_id}"
     url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     rng = random.Random(params.seed + 1)  # noqa: S311 - reproducible load, not secrets
-    warm = min(100, params.count)
     warm_me = min(100, params.me_count)
     await ensure_database(url)
     try:
         loaded = await load_network(url, params)
         wallets = Wallets(loaded.spendable, rng)
         chosen = rng.sample(loaded.pseudonyms, min(len(loaded.pseudonyms), ME_TOKENS + warm_me))
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = _start_hub(url, port, params.server_workers, data_dir)
-        try:
-            await _wait_healthy(base, data_dir, "bench-hub.log")
-            minted = time.perf_counter()
-            shopper_tokens = await _shopper_tokens(url, base, loaded.app_client_id, chosen)
-            minted = time.perf_counter() - minted
-            node_tokens = await _node_tokens(base, loaded.credentials)
-            await _api_pairs(port, node_tokens, wallets, warm, params.clients, f"W{run_id}")
-            pairs = await _api_pairs(
-                port, node_tokens, wallets, params.count, params.clients, f"P{run_id}"
-            )
-            me_tokens = shopper_tokens[warm_me:] or shopper_tokens
-            await _api_me(port, shopper_tokens[:warm_me], warm_me, params.clients)
-            me = await _api_me(port, me_tokens, params.me_count, params.clients)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        api = await _over_http(url, params, loaded, wallets, chosen, run_id, data_dir)
         bare_pairs = await _bare_pairs(url, wallets, params.count, params.clients, f"B{run_id}")
         bare_me = await _bare_me(url, chosen[warm_me:] or chosen, params.me_count, params.clients)
     finally:
         if not params.keep:
             await drop_database(url)
-    api_pairs, api_me = pairs.summary(params.count), me.summary()
+    return _network_report(params, name, loaded, api, bare_pairs, bare_me)
+
+
+@dataclass
+class _OverHttp:
+    pairs: Pairs
+    me: Run
+    distinct_shoppers: int  # whose tokens the measured `me` requests used
+    token_minting_s: float
+
+
+async def _over_http(
+    url: str,
+    params: NetworkParams,
+    loaded: Loaded,
+    wallets: Wallets,
+    chosen: list[str],
+    run_id: str,
+    data_dir: Path,
+) -> _OverHttp:
+    """A real hub process; node tokens from its token endpoint, shopper tokens from its
+    generator; a warm-up then the measured pairs, a warm-up then the measured ``me``."""
+    warm, warm_me = min(100, params.count), min(100, params.me_count)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _start_hub(url, port, params.server_workers, data_dir)
+    try:
+        await _wait_healthy(base, data_dir, "bench-hub.log")
+        minted = time.perf_counter()
+        shopper_tokens = await _shopper_tokens(url, base, loaded.app_client_id, chosen)
+        minted = time.perf_counter() - minted
+        node_tokens = await _node_tokens(base, loaded.credentials)
+        await _api_pairs(port, node_tokens, wallets, warm, params.clients, f"W{run_id}")
+        pairs = await _api_pairs(
+            port, node_tokens, wallets, params.count, params.clients, f"P{run_id}"
+        )
+        me_tokens = shopper_tokens[warm_me:] or shopper_tokens
+        await _api_me(port, shopper_tokens[:warm_me], warm_me, params.clients)
+        me = await _api_me(port, me_tokens, params.me_count, params.clients)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return _OverHttp(pairs, me, len(me_tokens), minted)
+
+
+def _network_report(
+    params: NetworkParams,
+    name: str,
+    loaded: Loaded,
+    api: _OverHttp,
+    bare_pairs: Pairs,
+    bare_me: Run,
+) -> dict[str, Any]:
+    api_pairs, api_me = api.pairs.summary(params.count), api.me.summary()
     bare_pair_summary, bare_me_summary = bare_pairs.summary(params.count), bare_me.summary()
     pair_rate, me_p99 = api_pairs["pairs_per_s"], api_me["latency_ms"]["p99"]
     return {
@@ -1371,8 +1480,8 @@ async def bench_network(postgres_url: str, params: NetworkParams, data_dir: Path
             },
             "me": {
                 "what": "me { wallet valueHistory(first: 20) } as a shopper",
-                "distinct_shoppers": len(me_tokens),
-                "token_minting_s": round(minted, 2),
+                "distinct_shoppers": api.distinct_shoppers,
+                "token_minting_s": round(api.token_minting_s, 2),
                 **api_me,
             },
         },
