@@ -86,71 +86,98 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
     """The mall registers the demo's shops at the hub (and makes a console client): the
     credentials of what was new, to keep, as the hub shows secrets only once. Each new
     shop's node is connected to the hub with its credentials."""
-    lines: list[str] = []
-    connections: dict[str, registry.IssuedCredentials] = {}
     async with (
         engine_scope(settings.hub_db_url) as engine,
         session_factory(engine)() as session,
         session.begin(),
     ):
-        registered = {shop.slug for shop in await registry.list_shops(session)}
-        for offset, shop in enumerate(DEMO_SHOPS, start=1):
-            if shop.slug in registered:
-                continue
-            node_url = f"http://{settings.host}:{base_port + offset}"
-            data = registry.ShopInput(
-                shop.slug,
-                shop.name_fa,
-                shop.name_en,
-                shop.category,
-                shop.floor,
-                shop.unit,
-                node_url,
-            )
-            _shop, node = await registry.register_shop(session, data)
-            lines.append(f"{shop.slug} node client: {node.client_id} {node.client_secret}")
-            connections[shop.slug] = node
+        lines, connections = await _register_shops(session, settings, base_port)
         if with_console:
-            mall_scopes = [Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS]
-            console = await registry.create_client(
-                session,
-                kind="console",
-                name="demo mall console",
-                scopes=[*mall_scopes, Scope.MALL_SETTLEMENT],
-            )
-            lines.append(f"mall console client: {console.client_id} {console.client_secret}")
-            hub_url = f"http://{settings.host}:{base_port}"
-            app = await registry.create_app_client(
-                session,
-                kind="shopper_app",
-                name="demo shopper app",
-                scopes=[Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT],
-                redirect_uris=[f"{hub_url}/app/callback"],
-                public=True,
-            )
-            lines.append(f"shopper app client (public, PKCE): {app.client_id}")
-            # The café welcomes the bookshop's customers who spend at least 100,000
-            # toman there: a free coffee's worth of credit. The bookshop agrees.
-            offer = await partnerships.publish_offer(
-                session,
-                "cafe-sepid",
-                partnerships.OfferInput(
-                    origin_shops=["ketab-sara"],
-                    min_purchase_rial=1_000_000,
-                    monthly_cap=100,
-                    welcome_credit_rial=500_000,
-                ),
-            )
-            await partnerships.opt_in(session, "ketab-sara", offer.id)
-            lines.append(f"partnership: cafe-sepid welcomes ketab-sara's customers ({offer.id})")
+            lines += await _mall_clients(session, settings, base_port)
+            lines.append(await _cafe_welcomes_readers(session))
             await _network_value_rules(session)
             lines += await _festival(session)
-            for shop in DEMO_SHOPS:
-                password = secrets.token_urlsafe(9)
-                await people.create_user(
-                    session, f"{shop.slug}-manager", password, "manager", shop.slug
-                )
-                lines.append(f"{shop.slug} manager sign-in: {shop.slug}-manager {password}")
+            lines += await _shop_managers(session)
+    await _connect_nodes(settings, connections)
+    return lines
+
+
+async def _register_shops(
+    session: AsyncSession, settings: Settings, base_port: int
+) -> tuple[list[str], dict[str, registry.IssuedCredentials]]:
+    """The demo shops the hub does not know yet, each with its node's URL: their
+    credentials, printed and to connect their nodes with."""
+    lines: list[str] = []
+    connections: dict[str, registry.IssuedCredentials] = {}
+    registered = {shop.slug for shop in await registry.list_shops(session)}
+    for offset, shop in enumerate(DEMO_SHOPS, start=1):
+        if shop.slug in registered:
+            continue
+        node_url = f"http://{settings.host}:{base_port + offset}"
+        data = registry.ShopInput(
+            shop.slug, shop.name_fa, shop.name_en, shop.category, shop.floor, shop.unit, node_url
+        )
+        _shop, node = await registry.register_shop(session, data)
+        lines.append(f"{shop.slug} node client: {node.client_id} {node.client_secret}")
+        connections[shop.slug] = node
+    return lines, connections
+
+
+async def _mall_clients(session: AsyncSession, settings: Settings, base_port: int) -> list[str]:
+    """The mall console's client and the shopper app's (public, PKCE)."""
+    mall_scopes = [Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS]
+    console = await registry.create_client(
+        session,
+        kind="console",
+        name="demo mall console",
+        scopes=[*mall_scopes, Scope.MALL_SETTLEMENT],
+    )
+    hub_url = f"http://{settings.host}:{base_port}"
+    app = await registry.create_app_client(
+        session,
+        kind="shopper_app",
+        name="demo shopper app",
+        scopes=[Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT],
+        redirect_uris=[f"{hub_url}/app/callback"],
+        public=True,
+    )
+    return [
+        f"mall console client: {console.client_id} {console.client_secret}",
+        f"shopper app client (public, PKCE): {app.client_id}",
+    ]
+
+
+async def _cafe_welcomes_readers(session: AsyncSession) -> str:
+    """The café welcomes the bookshop's customers who spend at least 100,000 toman there:
+    a free coffee's worth of credit. The bookshop agrees."""
+    offer = await partnerships.publish_offer(
+        session,
+        "cafe-sepid",
+        partnerships.OfferInput(
+            origin_shops=["ketab-sara"],
+            min_purchase_rial=1_000_000,
+            monthly_cap=100,
+            welcome_credit_rial=500_000,
+        ),
+    )
+    await partnerships.opt_in(session, "ketab-sara", offer.id)
+    return f"partnership: cafe-sepid welcomes ketab-sara's customers ({offer.id})"
+
+
+async def _shop_managers(session: AsyncSession) -> list[str]:
+    """A manager's sign-in for each shop's dashboard."""
+    lines = []
+    for shop in DEMO_SHOPS:
+        password = secrets.token_urlsafe(9)
+        await people.create_user(session, f"{shop.slug}-manager", password, "manager", shop.slug)
+        lines.append(f"{shop.slug} manager sign-in: {shop.slug}-manager {password}")
+    return lines
+
+
+async def _connect_nodes(
+    settings: Settings, connections: dict[str, registry.IssuedCredentials]
+) -> None:
+    """Each newly registered shop's node, connected to the hub with its credentials."""
     for slug, credentials in connections.items():
         node_engine = create_engine(settings.node_db_url(slug), pooled=False)
         try:
@@ -158,7 +185,6 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
             await connect(runtime, credentials.client_id, credentials.client_secret)
         finally:
             await node_engine.dispose()
-    return lines
 
 
 async def _network_value_rules(session: AsyncSession) -> None:
