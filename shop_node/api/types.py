@@ -14,11 +14,9 @@ from mallnet.gql import Amount, JSONDocument, Points, Rial
 from mallnet.jalali import to_jalali_str
 from mallnet.phone import local_format
 from shop_node.api.access import STAFF, runtime
+from shop_node.api.loaders import loaders
 from shop_node.db import models
 from shop_node.services import members as member_service
-from shop_node.services import purchases as purchase_service
-from shop_node.services.ledger import member_accounts
-from shop_node.services.policy import current_policy
 
 
 @strawberry.enum
@@ -137,8 +135,7 @@ class Member:
     ) -> Annotated[Member, strawberry.lazy("shop_node.api.types")] | None:
         if self.row.company_id is None:
             return None
-        company = await runtime(info).read(lambda s: s.get_one(models.Member, self.row.company_id))
-        return Member(row=company)
+        return Member(row=await loaders(info).member.load(self.row.company_id))
 
     @strawberry.field
     def consents(self) -> Consents:
@@ -166,28 +163,19 @@ class Member:
 
     @strawberry.field
     async def balances(self, info: strawberry.Info) -> Balances:
-        accounts = await runtime(info).read(lambda s: member_accounts(s, self.row.id))
+        accounts = await loaders(info).balances.load(self.row.id)
         return Balances(points=Points(accounts.points), credit_rial=Rial(accounts.rial))
 
     @strawberry.field
     async def tier(self, info: strawberry.Info) -> TierStatus:
-        node = runtime(info)
-
-        async def work(session: Any) -> TierStatus:
-            _version, policy = await current_policy(session, node)
-            current, metric = await purchase_service.current_tier(
-                session, policy, self.row.id, node.clock()
-            )
-            following = policy.next_tier(current)
-            return TierStatus(
-                current=tier_of(current),
-                basis=policy.tier_basis,
-                metric=Amount(metric),
-                next=None if following is None else tier_of(following),
-                to_next=None if following is None else Amount(following.threshold - metric),
-            )
-
-        return await node.read(work)
+        standing = await loaders(info).tier.load(self.row.id)
+        return TierStatus(
+            current=tier_of(standing.current),
+            basis=standing.basis,
+            metric=Amount(standing.metric),
+            next=None if standing.next is None else tier_of(standing.next),
+            to_next=None if standing.to_next is None else Amount(standing.to_next),
+        )
 
     @strawberry.field(description="Every change of points and credit, newest first.")
     async def history(

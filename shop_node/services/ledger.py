@@ -52,6 +52,9 @@ _MEMBER_ACCOUNTS = (
     .order_by(ACCOUNTS.c.id)
 )
 LOCK_MEMBER_ACCOUNTS = _MEMBER_ACCOUNTS.with_for_update()
+_ACCOUNTS_OF_MEMBERS = select(
+    ACCOUNTS.c.member_id, ACCOUNTS.c.id, ACCOUNTS.c.asset, ACCOUNTS.c.balance
+).where(ACCOUNTS.c.member_id.in_(bindparam("member_ids", expanding=True)))
 _ONE: BindParameter[int] = bindparam("a1", type_=BigInteger())
 _TWO: BindParameter[int] = bindparam("a2", type_=BigInteger())
 ADD_TO_BALANCE = (
@@ -312,9 +315,28 @@ async def member_accounts(
     """The member's two accounts and cached balances; ``lock`` takes their row locks."""
     query = LOCK_MEMBER_ACCOUNTS if lock else _MEMBER_ACCOUNTS
     rows = (await session.execute(query, {"member_id": member_id})).all()
-    by_asset = {asset: (id_, balance or 0) for id_, asset, balance in rows}
-    if set(by_asset) != set(ASSETS):
+    accounts = _accounts({asset: (id_, balance or 0) for id_, asset, balance in rows})
+    if accounts is None:
         raise LookupError(f"member {member_id} has no ledger accounts")
+    return accounts
+
+
+async def balances_of(
+    session: AsyncSession, member_ids: Sequence[int]
+) -> dict[int, MemberAccounts]:
+    """Many members' accounts and cached balances in one statement (a page of members); a
+    member without both accounts is left out."""
+    rows = (await session.execute(_ACCOUNTS_OF_MEMBERS, {"member_ids": list(member_ids)})).all()
+    by_member: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for member_id, id_, asset, balance in rows:
+        by_member[member_id][asset] = (id_, balance or 0)
+    found = {member_id: _accounts(by_asset) for member_id, by_asset in by_member.items()}
+    return {member_id: accounts for member_id, accounts in found.items() if accounts}
+
+
+def _accounts(by_asset: dict[str, tuple[int, int]]) -> MemberAccounts | None:
+    if set(by_asset) != set(ASSETS):
+        return None
     return MemberAccounts(
         by_asset["points"][0], by_asset["rial"][0], by_asset["points"][1], by_asset["rial"][1]
     )

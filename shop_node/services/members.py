@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ MembershipType = Literal["individual", "company", "employee"]
 MAX_TAGS = 20
 MEMBER_BY_PHONE = select(Member).where(Member.phone == bindparam("phone"))
 MEMBER_BY_CARD = select(Member).where(Member.card_code == bindparam("card_code"))
+MEMBERS_BY_ID = select(Member).where(Member.id.in_(bindparam("member_ids", expanding=True)))
 MEMBERS: Table = Member.__table__  # type: ignore[assignment]
 MEMBER_COLUMNS = [c.key for c in MEMBERS.c]
 
@@ -187,6 +189,12 @@ async def find_member(session: AsyncSession, ref: MemberRef) -> Member | None:
             raise InvalidInput.one("cardCode", "not a valid card code (10 digits)")
         return await session.scalar(MEMBER_BY_CARD, {"card_code": code})
     return await session.get(Member, ref.member_id)
+
+
+async def members_by_id(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Member]:
+    """Many members in one statement (e.g. the companies of a page of employees)."""
+    rows = await session.scalars(MEMBERS_BY_ID, {"member_ids": list(member_ids)})
+    return {member.id: member for member in rows}
 
 
 async def get_member(session: AsyncSession, ref: MemberRef) -> Member:
