@@ -6,6 +6,7 @@ drawn lottery published to re-run its draw (public)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated
 
 import strawberry
@@ -181,16 +182,28 @@ def _moment(raw: str, field: str) -> dt.datetime:
         raise HubError("INVALID_INPUT", str(exc), field) from None
 
 
-async def _invitations(
-    session: AsyncSession, event_id: str, kind: str, name_fa: str
+def _invitations(
+    event_id: str, kind: str, name_fa: str, shops: list[models.CampaignShop]
 ) -> list[Invitation]:
     return [
         Invitation(id=event_id, kind=kind, name_fa=name_fa, shop=i.shop, status=i.status)
-        for i in await lotteries.shops_of(session, event_id)
+        for i in shops
     ]
 
 
 async def campaign_view(session: AsyncSession, row: models.Campaign) -> CampaignView:
+    return (await campaign_views(session, [row]))[0]
+
+
+async def campaign_views(
+    session: AsyncSession, rows: Sequence[models.Campaign]
+) -> list[CampaignView]:
+    """Campaigns with their invited shops, read for all of them at once (a listing)."""
+    shops = await lotteries.shops_of_many(session, [row.id for row in rows])
+    return [_campaign_view(row, shops[row.id]) for row in rows]
+
+
+def _campaign_view(row: models.Campaign, shops: list[models.CampaignShop]) -> CampaignView:
     return CampaignView(
         id=row.id,
         name_fa=row.name_fa,
@@ -204,13 +217,23 @@ async def campaign_view(session: AsyncSession, row: models.Campaign) -> Campaign
         spent_rial=Rial(row.spent_rial),
         cost_rule=row.cost_rule,
         status=row.status,
-        shops=await _invitations(session, row.id, "campaign", row.name_fa),
+        shops=_invitations(row.id, "campaign", row.name_fa, shops),
     )
 
 
 async def lottery_view(session: AsyncSession, row: models.Lottery) -> LotteryView:
+    return (await lottery_views(session, [row]))[0]
+
+
+async def lottery_views(session: AsyncSession, rows: Sequence[models.Lottery]) -> list[LotteryView]:
+    """Lotteries with their prize claims, read for all of them at once (a listing)."""
+    claims = await lotteries.claims_of_many(session, [row.id for row in rows])
+    return [_lottery_view(row, claims[row.id]) for row in rows]
+
+
+def _lottery_view(row: models.Lottery, claims: list[models.PrizeClaim]) -> LotteryView:
     record = row.record or {}
-    handed = {c.place: c.shop for c in await lotteries.claims(session, row.id)}
+    handed = {c.place: c.shop for c in claims}
     winners = []
     for place, w in enumerate(record.get("winners", []), start=1):  # in drawn order
         prize = lotteries.prize_of(row, place)
@@ -257,8 +280,9 @@ def _actor(info: strawberry.Info) -> str:
 
 async def shopper_lotteries(session: AsyncSession, pseudonym: str) -> list[ShopperLottery]:
     out = []
-    for row, tickets in await lotteries.tickets_of(session, pseudonym):
-        view = await lottery_view(session, row)
+    entered = await lotteries.tickets_of(session, pseudonym)
+    views = await lottery_views(session, [row for row, _tickets in entered])
+    for view, (_row, tickets) in zip(views, entered, strict=True):
         mine = next((w for w in view.winners if w.pseudonym == pseudonym), None)
         out.append(
             ShopperLottery(
@@ -278,7 +302,7 @@ class CampaignQuery:
         user = info.context["request"].user
         shop = user.shop if isinstance(user, Principal) else None
         async with sessions(info)() as session:
-            views = [await campaign_view(session, r) for r in await campaigns.listing(session)]
+            views = await campaign_views(session, await campaigns.listing(session))
         # A shop sees the campaigns it was invited to, not the others'.
         return [v for v in views if shop is None or shop in {i.shop for i in v.shops}]
 
@@ -300,7 +324,7 @@ class CampaignQuery:
     @strawberry.field(extensions=public(), description="Lotteries, newest first (published).")
     async def lotteries(self, info: strawberry.Info) -> list[LotteryView]:
         async with sessions(info)() as session:
-            return [await lottery_view(session, r) for r in await lotteries.listing(session)]
+            return await lottery_views(session, await lotteries.listing(session))
 
     @strawberry.field(extensions=public(), description="One lottery with all it published.")
     async def lottery(self, info: strawberry.Info, lottery_id: str) -> LotteryView | None:
@@ -327,21 +351,18 @@ class CampaignQuery:
     )
     async def invitations(self, info: strawberry.Info) -> list[Invitation]:
         shop = node_of(info)
-        out = []
         async with sessions(info)() as session:
-            for c in await campaigns.listing(session):
-                out += [
-                    i
-                    for i in await _invitations(session, c.id, "campaign", c.name_fa)
-                    if i.shop == shop
-                ]
-            for lot in await lotteries.listing(session):
-                out += [
-                    i
-                    for i in await _invitations(session, lot.id, "lottery", lot.name_fa)
-                    if i.shop == shop
-                ]
-        return out
+            events = [
+                *[(c.id, "campaign", c.name_fa) for c in await campaigns.listing(session)],
+                *[(lot.id, "lottery", lot.name_fa) for lot in await lotteries.listing(session)],
+            ]
+            shops = await lotteries.shops_of_many(session, [event_id for event_id, _, _ in events])
+        return [
+            i
+            for event_id, kind, name_fa in events
+            for i in _invitations(event_id, kind, name_fa, shops[event_id])
+            if i.shop == shop
+        ]
 
 
 @strawberry.type

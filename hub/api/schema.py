@@ -30,6 +30,7 @@ from hub.api.common import (
     problem,
     sessions,
 )
+from hub.api.loaders import loaders
 from hub.api.settlement import SettlementMutation, SettlementQuery
 from hub.api.value import (
     NetworkValueEntry,
@@ -131,8 +132,7 @@ class NetworkShopper:
 
     @strawberry.field(description="The shops whose clubs this shopper belongs to.")
     async def memberships(self, info: strawberry.Info) -> list[str]:
-        async with sessions(info)() as session:
-            return [m.shop for m in await intake.memberships(session, self.pseudonym)]
+        return await loaders(info).memberships.load(self.pseudonym)
 
     @classmethod
     def of(cls, row: models.Shopper) -> NetworkShopper:
@@ -168,7 +168,10 @@ class NodeStreamStatus:
     oldest_pending_s: int = strawberry.field(
         description="Age of the node's oldest undelivered event, as last reported: its lag."
     )
-    inbox_depth: int = strawberry.field(description="Commands waiting for the node to pull.")
+
+    @strawberry.field(description="Commands waiting for the node to pull.")
+    async def inbox_depth(self, info: strawberry.Info) -> int:
+        return await loaders(info).inbox_depth.load(self.node)
 
 
 @strawberry.input(description="The sender's outbox after this batch: its lag, for monitoring.")
@@ -331,7 +334,6 @@ class Query(ValueQuery, SettlementQuery, CampaignQuery):
     async def federation_status(self, info: strawberry.Info) -> list[NodeStreamStatus]:
         async with sessions(info)() as session:
             rows = await intake.streams(session)
-            depths = {r.node: await hub_inbox.depth(session, r.node) for r in rows}
         return [
             NodeStreamStatus(
                 node=r.node,
@@ -341,7 +343,6 @@ class Query(ValueQuery, SettlementQuery, CampaignQuery):
                 last_contact_at=r.last_contact_at,
                 pending_events=r.pending_events,
                 oldest_pending_s=r.oldest_pending_s,
-                inbox_depth=depths[r.node],
             )
             for r in rows
         ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -310,6 +311,19 @@ async def memberships(session: AsyncSession, identity: str) -> list[Membership]:
         select(Membership).where(Membership.pseudonym == identity).order_by(Membership.joined_at)
     )
     return list(rows.all())
+
+
+async def memberships_of(session: AsyncSession, identities: Sequence[str]) -> dict[str, list[str]]:
+    """The shops of many shoppers in one statement (a page of shoppers), in joining order."""
+    found: dict[str, list[str]] = {identity: [] for identity in identities}
+    rows = await session.execute(
+        select(Membership.pseudonym, Membership.shop)
+        .where(Membership.pseudonym.in_(found))
+        .order_by(Membership.pseudonym, Membership.joined_at)
+    )
+    for identity, shop in rows:
+        found[identity].append(shop)
+    return found
 
 
 async def streams(session: AsyncSession) -> list[NodeStream]:

@@ -161,6 +161,21 @@ async def shops_of(session: AsyncSession, event_id: str) -> list[CampaignShop]:
     return list(rows.all())
 
 
+async def shops_of_many(
+    session: AsyncSession, event_ids: Sequence[str]
+) -> dict[str, list[CampaignShop]]:
+    """``shops_of`` for many campaigns and lotteries in one statement (a listing)."""
+    found: dict[str, list[CampaignShop]] = {event_id: [] for event_id in event_ids}
+    rows = await session.scalars(
+        select(CampaignShop)
+        .where(CampaignShop.event_id.in_(found))
+        .order_by(CampaignShop.event_id, CampaignShop.shop)
+    )
+    for row in rows:
+        found[row.event_id].append(row)
+    return found
+
+
 async def set_public_value(session: AsyncSession, lottery_id: str, value: str) -> Lottery:
     """The value nobody controls (e.g. a number announced in public), entered before the
     draw; it cannot change once the draw has begun."""
@@ -446,6 +461,21 @@ async def claims(session: AsyncSession, lottery_id: str) -> list[PrizeClaim]:
         select(PrizeClaim).where(PrizeClaim.lottery_id == lottery_id).order_by(PrizeClaim.place)
     )
     return list(rows.all())
+
+
+async def claims_of_many(
+    session: AsyncSession, lottery_ids: Sequence[str]
+) -> dict[str, list[PrizeClaim]]:
+    """``claims`` of many lotteries in one statement (a listing)."""
+    found: dict[str, list[PrizeClaim]] = {lottery_id: [] for lottery_id in lottery_ids}
+    rows = await session.scalars(
+        select(PrizeClaim)
+        .where(PrizeClaim.lottery_id.in_(found))
+        .order_by(PrizeClaim.lottery_id, PrizeClaim.place)
+    )
+    for row in rows:
+        found[row.lottery_id].append(row)
+    return found
 
 
 async def progress(session: AsyncSession, lottery_id: str, stage: str, pct: int) -> None:
