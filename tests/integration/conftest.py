@@ -1,8 +1,8 @@
-"""Fixtures of the federation tests: a hub database with two registered shops."""
+"""Fixtures of the federation tests: a hub database with two registered shops, on SQLite and
+on PostgreSQL (the nodes stay on SQLite: their own tests cover them on both)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,25 +11,45 @@ import pytest
 from federation.client import HubConnection
 from hub.services import registry
 from mallnet.config import Settings
+from mallnet.db import engine_scope, is_sqlite, session_factory
 from mallnet.migrations import upgrade
 
-from ..conftest import free_ports, in_transaction_sync
+from ..conftest import HubDatabases, free_ports, in_transaction_sync
+
+SHOPS = ("ketab-sara", "kafsh-arya")
 
 
 def _hub_db(settings: Settings, work: Any) -> Any:
     return in_transaction_sync(settings.hub_db_url, work)
 
 
-@pytest.fixture
-def network(tmp_path: Path) -> tuple[Settings, dict[str, Any]]:
-    port = free_ports(1)[0]
-    settings = Settings(data_dir=tmp_path / "var", hub_url=f"http://127.0.0.1:{port}")
-    asyncio.run(upgrade("hub", settings.hub_db_url))
+async def _hub_with_two_shops(url: str) -> dict[str, registry.IssuedCredentials]:
+    """The template of ``network``: a migrated hub, two shops registered (their node
+    credentials returned)."""
+    await upgrade("hub", url)
     creds = {}
-    for slug in ("ketab-sara", "kafsh-arya"):
-        data = registry.ShopInput(slug, slug, slug, "books")
-        creds[slug] = _hub_db(settings, lambda s, d=data: registry.register_shop(s, d))[1]
-    return settings, {"port": port, "creds": creds}
+    async with engine_scope(url) as engine, session_factory(engine)() as session:
+        for slug in SHOPS:
+            async with session.begin():
+                data = registry.ShopInput(slug, slug, slug, "books")
+                creds[slug] = (await registry.register_shop(session, data))[1]
+    return creds
+
+
+@pytest.fixture
+def network(tmp_path: Path, hub_databases: HubDatabases) -> tuple[Settings, dict[str, Any]]:
+    port = free_ports(1)[0]
+    data_dir = tmp_path / "var"
+    hub_url = f"http://127.0.0.1:{port}"
+    embedded = Settings(data_dir=data_dir, hub_url=hub_url)
+    hub = hub_databases.new_sync(_hub_with_two_shops, sqlite_path=embedded.sqlite_path("hub"))
+    settings = (
+        embedded
+        if is_sqlite(hub.url)
+        else Settings(data_dir=data_dir, hub_url=hub_url, hub_database_url=hub.url)
+    )
+    # A copy: tests add shops of their own to it.
+    return settings, {"port": port, "creds": dict(hub.data)}
 
 
 def _connection(

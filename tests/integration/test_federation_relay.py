@@ -110,6 +110,33 @@ async def test_the_same_batch_three_times_has_one_effect(
     assert (await _hub_counts(settings))["federation_events"] == len(batch)
 
 
+async def test_the_same_batch_from_several_relays_at_once_has_one_effect(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    """A relay retried while its first attempt is still in flight: the intake takes the
+    node's stream row lock (FOR UPDATE on PostgreSQL), so one delivery applies the batch
+    and the others find duplicates, never a second effect or a unique-key error."""
+    settings, info = network
+    await _buy(node, 5)
+    from shop_node.services.relay import _next_batch
+
+    batch = await node.transaction(lambda s: _next_batch(s, "ketab-sara", 200))
+    hub = _connection(network)
+    with LiveServer(create_hub(settings), info["port"]):
+        # One request first, so the relays race in the intake, not in the hub's first load
+        # of its signing keys (a race of its own: test_hub_oauth's key-load test).
+        assert await hub.issuance_policy() is None
+        results = await asyncio.gather(*(hub.ingest(batch) for _ in range(4)))
+    assert sorted(r["accepted"] for r in results) == [0, 0, 0, len(batch)]
+    assert sorted(r["duplicates"] for r in results) == [0, *[len(batch)] * 3]
+    assert {r["contiguousSeq"] for r in results} == {len(batch)}
+    assert await _hub_counts(settings) == {
+        "federation_events": len(batch),
+        "memberships": 5,
+        "local_balances": 5,
+    }
+
+
 async def test_forged_malformed_and_conflicting_batches_apply_nothing(
     network: tuple[Settings, dict[str, Any]], node: NodeRuntime
 ) -> None:

@@ -23,15 +23,16 @@ from hub.services import campaigns, lotteries, sales, settlement, value
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.messaging import FileSender
 
-from .test_network_value import Hub, new_pseudonym, prepare_hub, sqlite_url
+from ..conftest import HubDatabases
+from .test_network_value import Hub, new_pseudonym, prepare_hub
 
 BOOKS, SHOES, CAFE = "ketab-sara", "kafsh-arya", "kafe-gol"
 
 
 @pytest.fixture
-async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
-    url = sqlite_url(tmp_path / "hub.db")
-    await prepare_hub(url)
+async def hub(hub_databases: HubDatabases) -> AsyncIterator[Hub]:
+    """A hub with the test shops, on SQLite and on PostgreSQL."""
+    url = (await hub_databases.new(prepare_hub)).url
     async with engine_scope(url) as engine:
         service = Hub(session_factory(engine))
         yield service
@@ -145,8 +146,11 @@ async def test_the_draw_is_committed_frozen_published_and_reproducible(
     )
     assert await hub.run(notices) == expected
     # The shoe shop sponsors the first prize and hands it over; nobody else may.
-    with pytest.raises(lotteries.LotteryError):
+    with pytest.raises(
+        lotteries.LotteryError, match="another shop hands this prize over"
+    ) as not_theirs:
         await hub.run(lambda s: lotteries.claim_prize(s, lottery.id, 1, BOOKS, "staff"))
+    assert not_theirs.value.code == "FORBIDDEN"
     claim = await hub.run(lambda s: lotteries.claim_prize(s, lottery.id, 1, SHOES, "staff"))
     assert (claim.place, claim.shop) == (1, SHOES)
     mine = await hub.run(lambda s: lotteries.tickets_of(s, shoppers[0]))
@@ -230,9 +234,10 @@ async def test_a_campaign_multiplies_pooled_points_until_its_budget_is_spent(hub
 
 
 @pytest.mark.postgres
-async def test_concurrent_purchases_never_exceed_a_campaigns_budget(pg_url: str) -> None:
-    await prepare_hub(pg_url)
-    engine = create_engine(pg_url)
+async def test_concurrent_purchases_never_exceed_a_campaigns_budget(
+    pg_hub_databases: HubDatabases,
+) -> None:
+    engine = create_engine((await pg_hub_databases.new(prepare_hub)).url)
     try:
         hub = Hub(session_factory(engine))
         campaign = await new_campaign(hub, budget=50_000)

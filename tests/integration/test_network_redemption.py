@@ -180,8 +180,10 @@ async def test_with_the_hub_unreachable_the_till_is_told_and_local_value_still_w
     node, engine = await _node(settings, "ketab-sara")
     hub = _connection(network)  # nothing listens on its port
     try:
-        with pytest.raises(HubUnavailable):
+        with pytest.raises(HubUnavailable, match="hub unreachable") as down:
             await hub.spendable("ab" * 32)
+        # Nothing was sent, so nothing can have taken effect: not "uncertain".
+        assert not isinstance(down.value, HubUncertain)
         with pytest.raises(NetworkValueUnavailable, match="local credit only"):
             await record_purchase(
                 node,
@@ -293,7 +295,7 @@ async def test_a_capture_whose_answer_is_lost_is_not_turned_into_local_credit_on
     )
     hub = HubConnection(f"http://127.0.0.1:{free_port}", "node", "secret", timeout_s=0.5)
     with LiveServer(app, free_port):
-        with pytest.raises(HubUncertain):
+        with pytest.raises(HubUncertain, match="no answer from the hub"):
             await hub.capture("01J0000000000000000000000A", None, "R-1", 1_000)
         with pytest.raises(NetworkValueUncertain, match="same receipt and hold"):
             await capture_at(hub)("01J0000000000000000000000A", None, "R-1", 1_000)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
-import shutil
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -28,6 +26,8 @@ from hub.services import registry, value
 from hub.services.value import HoldInput, HoldOutcome, IssueInput, NetworkValueError
 from mallnet.db import create_engine, engine_scope, session_factory, transaction, utcnow
 from mallnet.migrations import upgrade
+
+from ..conftest import HubDatabases
 
 T = TypeVar("T")
 
@@ -223,26 +223,10 @@ async def problem(call: Awaitable[object]) -> str:
 # --- Databases ------------------------------------------------------------------------------
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-@pytest.fixture(scope="module")
-def hub_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated hub database with the test shops, made once and copied per test."""
-    path = tmp_path_factory.mktemp("hub-template") / "hub.db"
-    asyncio.run(prepare_hub(sqlite_url(path)))
-    return path
-
-
 @pytest.fixture
-def hub_url(hub_template: Path, tmp_path: Path) -> str:
-    target = tmp_path / "hub.db"
-    for suffix in ("", "-wal", "-shm"):
-        source = hub_template.with_name(hub_template.name + suffix)
-        if source.exists():
-            shutil.copyfile(source, target.with_name(target.name + suffix))
-    return sqlite_url(target)
+def hub_url(hub_databases: HubDatabases) -> str:
+    """A hub with the test shops, on SQLite and on PostgreSQL."""
+    return hub_databases.new_sync(prepare_hub).url
 
 
 @pytest.fixture
@@ -254,9 +238,9 @@ async def hub(hub_url: str) -> AsyncIterator[Hub]:
 
 
 @pytest.fixture
-async def pg_hub(pg_url: str) -> AsyncIterator[Hub]:
-    await prepare_hub(pg_url)
-    engine = create_engine(pg_url)  # pooled: 30 connections at most, whatever the load
+async def pg_hub(pg_hub_databases: HubDatabases) -> AsyncIterator[Hub]:
+    url = (await pg_hub_databases.new(prepare_hub)).url
+    engine = create_engine(url)  # pooled: 30 connections at most, whatever the load
     try:
         yield Hub(session_factory(engine))
     finally:

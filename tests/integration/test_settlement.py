@@ -24,15 +24,16 @@ from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from settlement.clearing import Redemption, clear
 from settlement.statements import REDEEMED_HERE, SPENT_ELSEWHERE
 
-from .test_network_value import Hub, new_pseudonym, prepare_hub, sqlite_url
+from ..conftest import HubDatabases
+from .test_network_value import Hub, new_pseudonym, prepare_hub
 
 BOOKS, SHOES, CAFE = "ketab-sara", "kafsh-arya", "kafe-gol"
 
 
 @pytest.fixture
-async def hub(tmp_path: pytest.TempPathFactory) -> AsyncIterator[Hub]:
-    url = sqlite_url(tmp_path / "hub.db")  # type: ignore[operator]
-    await prepare_hub(url)
+async def hub(hub_databases: HubDatabases) -> AsyncIterator[Hub]:
+    """A hub with the test shops, on SQLite and on PostgreSQL."""
+    url = (await hub_databases.new(prepare_hub)).url
     async with engine_scope(url) as engine:
         service = Hub(session_factory(engine))
         yield service
@@ -260,8 +261,9 @@ async def test_prepaid_issuance_is_refused_when_the_balance_is_exhausted(hub: Hu
     await hub.run(lambda s: prepaid.deposit(s, BOOKS, 25_000, "BANK-1", "test:finance"))
     who = new_pseudonym()
     await hub.issue(who, GENERAL, 20_000, issuer=BOOKS, rate=1)
-    with pytest.raises(prepaid.PrepaidExhausted):
+    with pytest.raises(prepaid.PrepaidExhausted, match="cannot cover 10000 Rial") as refused:
         await hub.issue(who, POOLED, 10, issuer=BOOKS, rate=1_000)  # 10,000 Rial: too much
+    assert refused.value.code == "PREPAID_EXHAUSTED"
     assert (await hub.run(prepaid.balances))[BOOKS] == 5_000
     kinds = [m.kind for m in await hub.run(lambda s: prepaid.movements(s, BOOKS))]
     assert kinds == ["issue", "deposit"]  # the refused call wrote nothing
@@ -528,6 +530,15 @@ async def _check_settled_once(hub: Hub) -> None:
 FEE_BP = 150
 
 
+async def _hub_with_a_fee(url: str) -> None:
+    """The template of the property test's hubs: the test shops and a 1.5% fee."""
+    await prepare_hub(url)
+    async with engine_scope(url) as engine:
+        await Hub(session_factory(engine)).run(
+            lambda s: settlement_policy.set_policy(s, {"fee_bp": FEE_BP}, "test")
+        )
+
+
 @hypothesis_settings(
     max_examples=25,
     deadline=None,
@@ -539,21 +550,19 @@ FEE_BP = 150
 # Refunded in halves: the fee comes back cumulatively, so nothing is left over.
 @example(steps=[("spend", BOOKS, SHOES, 2), ("close",), ("refund", 0, 1), ("refund", 0, 1)])
 def test_every_capture_is_settled_exactly_once_across_periods(
-    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[Any, ...]]
+    hub_databases: HubDatabases, steps: list[tuple[Any, ...]]
 ) -> None:
     """A fresh hub per example: spends, partial refunds, captures that commit after a
     close, and closes in any order; then every capture sits in exactly one closed period,
     each period recomputes to what it stored, and the periods add up to a single clearing
     of everything."""
-    url = sqlite_url(tmp_path_factory.mktemp("settle") / "hub.db")
 
     async def run() -> None:
-        await prepare_hub(url)
-        async with engine_scope(url) as engine:
-            await Hub(session_factory(engine)).run(
-                lambda s: settlement_policy.set_policy(s, {"fee_bp": FEE_BP}, "test")
-            )
-        await _scenario(url, steps)
+        url = (await hub_databases.new(_hub_with_a_fee)).url
+        try:
+            await _scenario(url, steps)
+        finally:
+            await hub_databases.drop(url)
 
     asyncio.run(run())
 

@@ -27,6 +27,8 @@ SHOPPER = "cd" * 32
 def _verify(settings: Settings) -> tuple[int, dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
     env |= {"MALLNET_DATA_DIR": str(settings.data_dir)}
+    if settings.hub_database_url is not None:
+        env |= {"MALLNET_HUB_DATABASE_URL": settings.hub_database_url}
     done = subprocess.run(
         [sys.executable, "-m", "mallnet", "value", "verify"],
         env=env,
@@ -34,6 +36,7 @@ def _verify(settings: Settings) -> tuple[int, dict[str, Any]]:
         text=True,
         timeout=60,
     )
+    assert done.stdout, done.stderr
     return done.returncode, json.loads(done.stdout)
 
 
