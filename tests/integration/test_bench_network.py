@@ -1,4 +1,5 @@
-"""``mallnet bench network`` at a tiny scale: loads, serves, measures, and fails nothing."""
+"""``mallnet bench network`` at a tiny scale: loads, serves, measures, and every hold and
+capture it times succeeds."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ def test_bench_network_smoke(tmp_path: Path) -> None:
     for side in ("api", "bare_database"):
         pairs, me = result[side]["hold_capture"], result[side]["me"]
         assert pairs["failures"] == 0, pairs["problem_samples"]
-        assert pairs["completed"] + pairs["insufficient_value"] == 50
+        # Every pair asks a shopper for value they have (the bench draws amounts from what
+        # the history left spendable everywhere): a refused hold is a failure of the bench
+        # or of the hub, not a measurement.
+        assert (pairs["completed"], pairs["insufficient_value"]) == (50, 0)
         assert pairs["pairs_per_s"] > 0
         assert {"p50", "p99"} <= set(pairs["latency_ms"])
         assert {"p50", "p99"} <= set(pairs["hold_latency_ms"]) & set(pairs["capture_latency_ms"])
