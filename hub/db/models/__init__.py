@@ -1,0 +1,120 @@
+"""The hub's tables (SQLAlchemy models), one module per area; the migrations live in
+``hub/db/migrations``.
+
+Every table is importable from here (``from hub.db.models import Shop``), and importing any
+of the modules loads them all, so ``Base.metadata`` always holds every table (foreign keys
+name their targets by table, across modules).
+"""
+
+from __future__ import annotations
+
+from hub.db.models.auth import (
+    AuthorizationCode,
+    OneTimeCode,
+    RefreshToken,
+    SignInFailure,
+    SigningKey,
+)
+from hub.db.models.base import BIG_ID, Base
+from hub.db.models.campaigns import (
+    Campaign,
+    CampaignReward,
+    CampaignShop,
+    CampaignVisit,
+    Lottery,
+    LotteryEntry,
+    LotteryTicketList,
+    PrizeClaim,
+    ShopSalesDay,
+)
+from hub.db.models.federation import (
+    FederationConflict,
+    FederationEvent,
+    InboxCommand,
+    NodeCursor,
+    NodeStream,
+)
+from hub.db.models.heartbeat import WorkerHeartbeat
+from hub.db.models.partnerships import PartnerOffer, PartnerOptIn, Referral
+from hub.db.models.people import LocalBalance, Membership, Shopper
+from hub.db.models.registry import OAuthClient, Shop, User
+from hub.db.models.settlement import (
+    PrepaidAccount,
+    PrepaidMovement,
+    SettlementBreakage,
+    SettlementCorrection,
+    SettlementEntry,
+    SettlementInstruction,
+    SettlementItem,
+    SettlementLine,
+    SettlementPending,
+    SettlementPeriod,
+    SettlementPolicyVersion,
+    SettlementPosition,
+)
+from hub.db.models.value import (
+    LOT_KINDS,
+    IssuancePolicy,
+    PointValue,
+    ValueHold,
+    ValueHoldLot,
+    ValueLot,
+    ValuePosting,
+    ValueRedemption,
+    ValueTransaction,
+)
+
+__all__ = [
+    "BIG_ID",
+    "LOT_KINDS",
+    "AuthorizationCode",
+    "Base",
+    "Campaign",
+    "CampaignReward",
+    "CampaignShop",
+    "CampaignVisit",
+    "FederationConflict",
+    "FederationEvent",
+    "InboxCommand",
+    "IssuancePolicy",
+    "LocalBalance",
+    "Lottery",
+    "LotteryEntry",
+    "LotteryTicketList",
+    "Membership",
+    "NodeCursor",
+    "NodeStream",
+    "OAuthClient",
+    "OneTimeCode",
+    "PartnerOffer",
+    "PartnerOptIn",
+    "PointValue",
+    "PrepaidAccount",
+    "PrepaidMovement",
+    "PrizeClaim",
+    "Referral",
+    "RefreshToken",
+    "SettlementBreakage",
+    "SettlementCorrection",
+    "SettlementEntry",
+    "SettlementInstruction",
+    "SettlementItem",
+    "SettlementLine",
+    "SettlementPending",
+    "SettlementPeriod",
+    "SettlementPolicyVersion",
+    "SettlementPosition",
+    "Shop",
+    "ShopSalesDay",
+    "Shopper",
+    "SignInFailure",
+    "SigningKey",
+    "User",
+    "ValueHold",
+    "ValueHoldLot",
+    "ValueLot",
+    "ValuePosting",
+    "ValueRedemption",
+    "ValueTransaction",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,55 @@
+"""Shoppers: their network identity, the shops they belong to and their balances there."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db.models.base import Base
+from mallnet.db import UTCDateTime
+
+
+class Shopper(Base):
+    """A shopper's network identity: a pseudonym any node can compute from the phone.
+    The phone itself is kept only for shoppers who signed in (or consented to sharing)."""
+
+    __tablename__ = "shoppers"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Membership(Base):
+    """The memberships index: which shops a shopper belongs to (no member data)."""
+
+    __tablename__ = "memberships"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop: Mapped[str] = mapped_column(String(40), primary_key=True)
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The sequence number of the shop's latest consent report for this shopper: an older
+    # report arriving late must not bring back a contact the shopper withdrew.
+    consent_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The shopper's consent, at this shop, to be introduced to partner shops.
+    partner_sharing: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class LocalBalance(Base):
+    """A shopper's points and credit at one shop, as the shop last reported (for the app)."""
+
+    __tablename__ = "local_balances"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop: Mapped[str] = mapped_column(String(40), primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    credit_rial: Mapped[int] = mapped_column(BigInteger)
+    as_of_seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
