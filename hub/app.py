@@ -16,19 +16,18 @@ from starlette.routing import Route
 
 from hub.api.schema import schema
 from hub.services import heartbeat
+from hub.services.people import HUB_AUDIENCE
 from hub.web import signin
 from hub.web import statements as statement_routes
 from hub.web.auth import HubVerifier, local_jwks
-from hub.web.oauth import (
-    HUB_AUDIENCE,
-    Bridge,
-    HubAuthorizationServer,
-    KeyCache,
+from hub.web.oauth.access_tokens import KeyCache
+from hub.web.oauth.endpoints import (
     jwks_endpoint,
     metadata_endpoint,
     revocation_endpoint,
     token_endpoint,
 )
+from hub.web.oauth.server import Bridge, HubAuthorizationServer
 from mallnet.config import Settings, get_settings
 from mallnet.db import create_engine, session_factory
 from mallnet.hubtokens import HubTokenVerifier
