@@ -183,3 +183,79 @@ async def test_concurrent_holds_and_captures_of_one_shopper_never_deadlock(pg_ur
         assert worth == 20_000_000 - WORKERS * 2_500 - WORKERS * 3_500
     finally:
         await engine.dispose()
+
+
+async def test_captures_voids_and_the_expiry_sweep_racing_new_holds_never_deadlock(
+    pg_url: str,
+) -> None:
+    # Given a shopper with lots whose expiry order is the reverse of their id order, open
+    # holds to be captured or voided, and holds already past their expiry for the sweep
+    await upgrade("hub", pg_url)
+    engine = create_engine(pg_url)
+    sessions = session_factory(engine)
+    pseudonym = secrets.token_hex(32)
+    try:
+        await _issue_lots(sessions, pseudonym)
+        held: list[str] = []
+        for index in range(3 * WORKERS // 2):
+
+            async def work(session: AsyncSession, index: int = index) -> None:
+                outcome = await value.hold(
+                    session, SHOP, value.HoldInput(pseudonym, 2_500, f"r-{index}", f"h-{index}")
+                )
+                held.append(outcome.hold.id)
+
+            assert await _once(sessions, work) == "ok"
+        stale = held[WORKERS:]
+        async with sessions() as session, session.begin():
+            await session.execute(
+                text("UPDATE value_holds SET expires_at = :past WHERE id = ANY(:ids)"),
+                {"past": utcnow() - dt.timedelta(minutes=1), "ids": stale},
+            )
+
+        def close(hold_id: str, index: int) -> object:
+            async def work(session: AsyncSession) -> None:
+                if index % 2:
+                    await value.void(session, SHOP, hold_id)
+                else:
+                    await value.capture(session, SHOP, hold_id)
+
+            return work
+
+        def new_hold(index: int) -> object:
+            async def work(session: AsyncSession) -> None:
+                await value.hold(
+                    session, SHOP, value.HoldInput(pseudonym, 3_500, f"r-new-{index}", f"n-{index}")
+                )
+
+            return work
+
+        async def sweep(session: AsyncSession) -> None:
+            await value.expire_holds(session, limit=WORKERS // 6)
+
+        # When captures and voids of the open holds, new holds and expiry sweeps all run at
+        # once, each in one transaction with no retry
+        jobs = [close(h, i) for i, h in enumerate(held[:WORKERS])]
+        jobs += [new_hold(i) for i in range(WORKERS)] + [sweep] * 6
+        results = Counter(await asyncio.gather(*(_once(sessions, job) for job in jobs)))
+
+        # Then every one succeeded the first time, the sweeps released every stale hold,
+        # and the ledger balances
+        assert results == Counter({"ok": len(jobs)}), results
+        async with sessions() as session:
+            statuses = Counter(
+                (await session.execute(text("SELECT status FROM value_holds"))).scalars()
+            )
+            assert await value.verify(session, pseudonym) == []
+            _points, _credit, worth = await value.spendable_at(session, pseudonym, SHOP)
+        assert statuses == Counter(
+            {
+                "captured": WORKERS // 2,
+                "voided": WORKERS // 2,
+                "expired": WORKERS // 2,
+                "open": WORKERS,
+            }
+        ), statuses
+        assert worth == 20_000_000 - (WORKERS // 2) * 2_500 - WORKERS * 3_500
+    finally:
+        await engine.dispose()

@@ -98,7 +98,10 @@ async def _replay(
     if existing is None:
         return None
     if existing.status == "open" and existing.expires_at <= now:
-        await expire_hold(session, existing, now)  # the sweep has not come by yet
+        # The sweep has not come by yet. All the shopper's lots are locked first (the new
+        # hold locks some of them next), so the locks still go up in id order.
+        await lock_lots(session, await _lot_ids_of(session, existing.pseudonym))
+        await expire_hold(session, existing, now)
     if existing.status in ("voided", "expired"):
         # That hold is over; asking again (the POS's natural retry, or "ask for a new
         # one") gets a new hold. The old one keeps its id and history; its key is freed.
@@ -214,9 +217,26 @@ async def own_hold(session: AsyncSession, shop: str, hold_id: str) -> ValueHold:
     return row
 
 
+async def lock_lots(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Lock lots in ascending id: the one order every path locks a shopper's lots in (a
+    transaction that locks in one ascending pass cannot deadlock with another)."""
+    if ids:
+        await session.execute(
+            select(ValueLot.id)
+            .where(ValueLot.id.in_(set(ids)))
+            .order_by(ValueLot.id)
+            .with_for_update()
+        )
+
+
+async def _lot_ids_of(session: AsyncSession, pseudonym: str) -> list[int]:
+    return list(await session.scalars(select(ValueLot.id).where(ValueLot.pseudonym == pseudonym)))
+
+
 async def lots_of(
     session: AsyncSession, portions: Sequence[ValueHoldLot], *, lock: bool = False
 ) -> dict[int, ValueLot]:
+    """The lots of a hold, read (and with ``lock``, locked) in ascending id."""
     ids = sorted({p.lot_id for p in portions})
     query = select(ValueLot).where(ValueLot.id.in_(ids)).order_by(ValueLot.id)
     if lock:
@@ -264,7 +284,7 @@ async def capture(
             "INVALID_INPUT", f"at most the {row.held_rial} Rial held can be captured", "amountRial"
         )
     portions = await hold_portions(session, row.id)
-    lots = await lots_of(session, portions)
+    lots = await lots_of(session, portions, lock=True)
     units, captured = split_capture(
         [(p.units, lots[p.lot_id].rial_per_point) for p in portions], wanted
     )
@@ -310,7 +330,7 @@ async def void(session: AsyncSession, shop: str, hold_id: str) -> HoldOutcome:
             "HOLD_CLOSED", "this hold was captured; refund the purchase", "holdId"
         )
     now = utcnow()
-    lots = await lots_of(session, portions)
+    lots = await lots_of(session, portions, lock=True)
     await release(session, row, portions, lots, "voided", now)
     row.status, row.resolved_at = "voided", now
     await session.flush()
@@ -331,6 +351,12 @@ async def expire_holds(
             .with_for_update(skip_locked=True)
         )
     ).all()
+    if not rows:
+        return 0
+    # Every lot of the batch locked in one ascending pass first, so that releasing hold
+    # after hold never locks a lower id after a higher one.
+    held = select(ValueHoldLot.lot_id).where(ValueHoldLot.hold_id.in_([row.id for row in rows]))
+    await lock_lots(session, list(await session.scalars(held)))
     for row in rows:
         await expire_hold(session, row, now)
     return len(rows)
@@ -338,6 +364,8 @@ async def expire_holds(
 
 async def expire_hold(session: AsyncSession, row: ValueHold, now: dt.datetime) -> None:
     portions = await hold_portions(session, row.id)
-    await release(session, row, portions, await lots_of(session, portions), "expired", now)
+    await release(
+        session, row, portions, await lots_of(session, portions, lock=True), "expired", now
+    )
     row.status, row.resolved_at = "expired", now
     await session.flush()
