@@ -2,12 +2,14 @@
 
 Nodes fetch the hub's public keys once, keep them (also on disk, so a node restarted while
 the hub is down still verifies tokens), and refetch only when a token names a key id they
-do not know — at most once per ``REFRESH_MIN_S``. Only RS256 is accepted: ``alg: none``
-and HMAC-signed lookalikes are refused before any signature check.
+do not know — at most once per ``REFRESH_MIN_S``, one load at a time: a request that needs
+the keys while they load waits for that load instead of being refused. Only RS256 is
+accepted: ``alg: none`` and HMAC-signed lookalikes are refused before any signature check.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -46,19 +48,50 @@ class JWKSCache:
         self.loaded_at = 0.0
         # Bumped whenever the key set changes: verified tokens are cached per generation.
         self.generation = 0
+        # One load at a time; made per event loop (an asyncio.Lock that ever had a waiter
+        # belongs to that loop, and a cache may outlive its first loop in tests and CLIs).
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         if cache_file is not None and cache_file.exists():
             self.keys = KeySet.import_key_set(cast(Any, json.loads(cache_file.read_text())))
 
     async def get(self, kid: str | None) -> KeySet:
-        known = self.keys is not None and any(k.kid == kid for k in self.keys.keys)
+        lock = self._loading()
+        # Fast path, no lock: a known key while the keys are fresh enough (even during a
+        # load: the keys we have still verify it), or an unknown one when no load is in
+        # flight and the last began under REFRESH_MIN_S ago (its token is refused).
+        if not self._due(kid) and (self._knows(kid) or not lock.locked()):
+            return self._available()
+        async with lock:
+            # Re-checked after waiting: the load we waited for may have brought the key,
+            # and then there is nothing to load again.
+            if self._due(kid):
+                await self._refresh()
+        return self._available()
+
+    async def refresh(self) -> None:
+        async with self._loading():
+            await self._refresh()
+
+    def _knows(self, kid: str | None) -> bool:
+        return self.keys is not None and any(k.kid == kid for k in self.keys.keys)
+
+    def _due(self, kid: str | None) -> bool:
         age = time.monotonic() - self.loaded_at
-        if age >= MAX_AGE_S or (not known and age >= REFRESH_MIN_S):
-            await self.refresh()
+        return age >= MAX_AGE_S or (not self._knows(kid) and age >= REFRESH_MIN_S)
+
+    def _available(self) -> KeySet:
         if self.keys is None:
             raise AuthenticationError("the hub's signing keys are not available yet")
         return self.keys
 
-    async def refresh(self) -> None:
+    def _loading(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock[0] is not loop:
+            self._lock = (loop, asyncio.Lock())
+        return self._lock[1]
+
+    async def _refresh(self) -> None:
+        # Stamped before the load: a failed load also waits REFRESH_MIN_S before the next.
         self.loaded_at = time.monotonic()
         try:
             data = await self.load()

@@ -253,13 +253,6 @@ async def test_a_node_verifies_hub_tokens_offline_and_across_a_key_rotation(hub:
         await for_ketab.verify(forged_late)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AuthenticationError,
-    reason="mallnet.hubtokens.JWKSCache.get: while the first key load is in flight, another "
-    "verification finds no keys and is refused ('signing keys are not available yet') "
-    "instead of waiting for that load (reported in issue 13's test work)",
-)
 async def test_verifications_during_the_first_key_load_wait_for_it(hub: Hub) -> None:
     """A hub or node just started gets several requests at once: the ones that arrive while
     its first JWKS load is in flight must wait for it, not be turned away (at a fresh hub,
