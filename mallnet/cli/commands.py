@@ -591,7 +591,7 @@ def bench_network(
         str, typer.Option(help="PostgreSQL server (a scratch database is made and dropped).")
     ] = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
 ) -> None:
-    """Hold + capture pairs/s and 'me' latency through the hub's GraphQL, vs bare asyncpg."""
+    """Hold + capture pairs/s and 'me' latency through the hub's GraphQL, vs its services."""
     from mallnet.cli.bench.network import NetworkParams, main_network
 
     params = NetworkParams(
