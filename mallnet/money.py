@@ -3,7 +3,7 @@
 Every amount in mallnet (purchases, points value, pooled balances, settlements) is an
 ``int`` number of Rial, the legal unit; floats never appear, so sums and shares are exact
 and settle to the last Rial. People think in toman (10 Rial), so display goes through
-:func:`rial_to_toman_str`. Rates are basis points (1 bp = 0.01 %) applied with
+:func:`toman_fa`. Rates are basis points (1 bp = 0.01 %) applied with
 :func:`apply_bp`, which rounds down so the network never pays out more than it owes.
 """
 
@@ -11,23 +11,20 @@ from __future__ import annotations
 
 from typing import TypeGuard
 
+from mallnet.digits import integer_fa
+from mallnet.values import MAX_RIAL
+
 __all__ = [
     "BP_DENOMINATOR",
-    "DEFAULT_MAXIMUM",
     "RIAL_PER_TOMAN",
     "InvalidAmount",
     "apply_bp",
     "check_rial",
-    "rial_to_toman_str",
+    "toman_fa",
 ]
 
 RIAL_PER_TOMAN = 10
 BP_DENOMINATOR = 10_000
-DEFAULT_MAXIMUM = 10**15
-
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-_PERSIAN_THOUSANDS = "٬"  # U+066C ARABIC THOUSANDS SEPARATOR
-_PERSIAN_DECIMAL = "٫"  # U+066B ARABIC DECIMAL SEPARATOR
 
 
 class InvalidAmount(ValueError):
@@ -44,23 +41,19 @@ def _show(value: int) -> str:
     return str(value) if abs(value) < 10**30 else f"a {value.bit_length()}-bit int"
 
 
-def rial_to_toman_str(rial: int, persian_digits: bool = False) -> str:
-    """Show a Rial amount in toman: ``12_345_675`` -> ``"1,234,567.5"``.
+def toman_fa(rial: int) -> str:
+    """A Rial amount shown in toman, as the Persian UI shows money: ``12_345_675`` ->
+    ``۱٬۲۳۴٬۵۶۷``, ``-12_345`` -> ``−۱٬۲۳۴``.
 
-    Whole toman get thousands separators; a remainder of Rial is appended as ``.N`` (exact,
-    integer arithmetic). Negative amounts keep a leading ``-``. With ``persian_digits`` the
-    digits are Persian and the separators are ``٬`` (thousands) and ``٫`` (decimal).
+    Whole toman, cut toward zero, so a refund shows the same toman as the capture it
+    reverses; Persian digits grouped with ``٬``, the minus sign on the left (see
+    :func:`mallnet.digits.integer_fa`). Toman are what people read; where the last Rial
+    matter (a statement's totals), show the exact Rial beside them with ``integer_fa``.
     """
     if not _is_int(rial):
         raise InvalidAmount(f"amount must be an int number of Rial, got a {type(rial).__name__}")
-    sign = "-" if rial < 0 else ""
-    toman, remainder = divmod(abs(rial), RIAL_PER_TOMAN)
-    whole = f"{toman:,}"
-    fraction = f".{remainder}" if remainder else ""
-    if persian_digits:
-        whole = whole.replace(",", _PERSIAN_THOUSANDS).translate(_PERSIAN_DIGITS)
-        fraction = fraction.replace(".", _PERSIAN_DECIMAL).translate(_PERSIAN_DIGITS)
-    return f"{sign}{whole}{fraction}"
+    toman = abs(rial) // RIAL_PER_TOMAN
+    return integer_fa(-toman if rial < 0 else toman)
 
 
 def apply_bp(amount: int, bp: int) -> int:
@@ -85,7 +78,7 @@ def check_rial(
     *,
     field: str = "amount",
     allow_zero: bool = False,
-    maximum: int = DEFAULT_MAXIMUM,
+    maximum: int = MAX_RIAL,
 ) -> int:
     """Return ``value`` if it is a valid Rial amount, else raise :class:`InvalidAmount`.
 

@@ -14,12 +14,13 @@ from functools import lru_cache
 
 import phonenumbers
 
+from mallnet.digits import normalize_digits
+
 __all__ = [
     "MAX_INPUT_LENGTH",
     "InvalidPhone",
     "local_format",
     "mask",
-    "normalize_digits",
     "normalize_mobile",
 ]
 
@@ -27,12 +28,6 @@ MAX_INPUT_LENGTH = 32
 """Longer input is rejected before parsing: no real phone number needs more."""
 
 _EXPECTED_SHAPE = "an Iranian mobile number such as 09121234567 or +989121234567"
-
-# Persian (U+06F0..U+06F9) and Arabic-Indic (U+0660..U+0669) digits to ASCII.
-_DIGITS = str.maketrans(
-    "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩",
-    "01234567890123456789",
-)
 
 # Separators people type inside numbers: spaces (also no-break), dashes, parentheses.
 _SEPARATORS = re.compile(r"[ \t\u00a0\-()]")
@@ -49,11 +44,6 @@ _MOBILE_TYPES = frozenset(
 
 class InvalidPhone(ValueError):
     """The text is not a valid Iranian mobile number (or not a normalised one)."""
-
-
-def normalize_digits(text: str) -> str:
-    """Replace Persian and Arabic-Indic digits with ASCII digits; keep everything else."""
-    return text.translate(_DIGITS)
 
 
 def describe_input(raw: object, limit: int = MAX_INPUT_LENGTH) -> str:

@@ -4,11 +4,15 @@ Iranian week runs) or a Jalali month. Stored and compared as UTC instants."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import jdatetime
 
-TEHRAN = ZoneInfo("Asia/Tehran")
+# The Tehran clock and the Jalali formatting are the core's (mallnet.jalali); this module
+# only draws period boundaries with them. Both stay importable from here.
+from mallnet.jalali import TEHRAN, jalali_moment, tehran_date
+
+__all__ = ["SATURDAY", "TEHRAN", "jalali_label", "jalali_moment", "period_end"]
+
 SATURDAY = 5  # date.weekday()
 
 
@@ -19,7 +23,7 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 def period_end(length: str, start: dt.datetime) -> dt.datetime:
     """The first boundary after ``start``: the next Tehran midnight, the next Saturday, or
     the first day of the next Jalali month."""
-    local_day = start.astimezone(TEHRAN).date()
+    local_day = tehran_date(start)
     if length == "daily":
         end_day = local_day + dt.timedelta(days=1)
     elif length == "weekly":
@@ -31,12 +35,6 @@ def period_end(length: str, start: dt.datetime) -> dt.datetime:
     else:
         raise ValueError(f"unknown period length {length!r}")
     return _local_midnight(end_day)
-
-
-def jalali_moment(at: dt.datetime) -> str:
-    """E.g. ``1405/09/10 14:30``, Tehran time."""
-    local = at.astimezone(TEHRAN)
-    return str(jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y/%m/%d %H:%M"))
 
 
 def jalali_label(start: dt.datetime, end: dt.datetime) -> str:

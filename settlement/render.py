@@ -19,6 +19,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from mallnet.digits import integer_fa, to_persian_digits
+from mallnet.money import toman_fa
 from settlement.periods import jalali_moment
 from settlement.statements import (
     BREAKAGE,
@@ -60,7 +62,6 @@ FAMILY = "plex-arabic"
 # Spreadsheets run a cell starting with one of these as a formula; receipts and refs come
 # from other shops' systems, so such text is quoted (and unquoted on the way back).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 # Letters that join or reorder; Persian digits and the thousands separator (U+066C) don't.
 _NEEDS_SHAPING = re.compile(
     "[\u0600-\u066a\u066d-\u06ef\u06fa-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]"
@@ -261,13 +262,13 @@ class _StatementPdf(FPDF):
 
     def footer(self) -> None:
         s = self.statement
-        page = _fa(str(self.page_no()))
+        page = to_persian_digits(str(self.page_no()))
         end = f" از {page} — پایان صورتحساب" if self.finished else ""
         self.set_font(FAMILY, size=7)
         self.set_text_color(110)
         self.set_y(self.h - FOOTER_MM + 4)
         # "·" would read as a Persian zero.
-        text = f"صفحه {page}{end}، دوره {_fa(str(s.period_id))}، {s.shop_name_fa}"
+        text = f"صفحه {page}{end}، دوره {to_persian_digits(str(s.period_id))}، {s.shop_name_fa}"
         self.fa(self.right, self.epw, 4, text, align="C")
         self.set_text_color(0)
 
@@ -289,8 +290,8 @@ def _heading(pdf: _StatementPdf, s: Statement) -> None:
     pdf.set_font(FAMILY, size=10)
     funding = FUNDING_FA.get(s.funding, s.funding)
     for text in (
-        f"دوره {_fa(str(s.period_id))}: {_fa(s.period_label)}",
-        f"مدل تأمین: {funding}، بسته‌شده در {_fa(_jalali(s.closed_at))}",
+        f"دوره {to_persian_digits(str(s.period_id))}: {to_persian_digits(s.period_label)}",
+        f"مدل تأمین: {funding}، بسته‌شده در {to_persian_digits(_jalali(s.closed_at))}",
     ):
         pdf.fa(pdf.right, pdf.epw, 6, text)
         pdf.ln(6)
@@ -327,14 +328,14 @@ def _totals_box(pdf: _StatementPdf, s: Statement) -> None:
         right = pdf.fa(pdf.right - 2, pdf.epw - 86, 7, label)
         right = pdf.fa(right, 48, 7, f"{_LRI}{toman_fa(rial)}{_PDI} تومان", align="L")
         pdf.set_font(FAMILY, size=7)
-        pdf.fa(right, 36, 7, f"({_LRI}{amount_fa(rial)}{_PDI} ریال)", align="L")
+        pdf.fa(right, 36, 7, f"({_LRI}{integer_fa(rial)}{_PDI} ریال)", align="L")
         pdf.ln(7)
     pdf.set_y(top + height + 5)
 
 
 def _lines_table(pdf: _StatementPdf, s: Statement) -> None:
     pdf.set_font(FAMILY, "B", 11)
-    count = _fa(str(len(s.lines)))
+    count = to_persian_digits(str(len(s.lines)))
     pdf.fa(pdf.right, pdf.epw, 7, f"ریز اقلام ({count} قلم؛ مبلغ دقیق ریالی در فایل CSV)")
     pdf.ln(7)
     _table_header(pdf)
@@ -348,7 +349,7 @@ def _lines_table(pdf: _StatementPdf, s: Statement) -> None:
         jalali_date, jalali_time = _jalali(line.at).split(" ")
         cells = (
             # Drawn unshaped, so in visual order: the time left of the date, read after it.
-            _fa(f"{jalali_time}  {jalali_date}"),
+            to_persian_digits(f"{jalali_time}  {jalali_date}"),
             KIND_FA.get(line.kind, line.kind),
             line.receipt or (line.ref if line.kind == CORRECTION else "—"),
             line.issuer,
@@ -391,7 +392,7 @@ def _payments(pdf: _StatementPdf, s: Statement) -> None:
         text = (
             f"{kind}: از {_party(p.payer, s)} به {_party(p.payee, s)} — "
             f"{_LRI}{toman_fa(p.amount_rial)}{_PDI} تومان"
-            f" ({_LRI}{amount_fa(p.amount_rial)}{_PDI} ریال)"
+            f" ({_LRI}{integer_fa(p.amount_rial)}{_PDI} ریال)"
         )
         pdf.fa(pdf.right, pdf.epw, 6, text)
         pdf.ln(6)
@@ -411,19 +412,3 @@ def _party(slug: str, s: Statement) -> str:
     if slug == s.shop:
         return s.shop_name_fa
     return PARTY_FA.get(slug, slug)
-
-
-def _fa(text: str) -> str:
-    return text.translate(_PERSIAN_DIGITS)
-
-
-def amount_fa(n: int) -> str:
-    """E.g. ``−۱۲۳٬۴۵۰``: Persian digits, the Arabic thousands separator, minus on the left."""
-    return ("−" if n < 0 else "") + _fa(f"{abs(n):,}".replace(",", "٬"))
-
-
-def toman_fa(rial: int) -> str:
-    """Rial shown in toman (Rial // 10), cut toward zero so that a refund shows the same
-    toman as the capture it reverses."""
-    toman = abs(rial) // 10
-    return amount_fa(-toman if rial < 0 else toman)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mallnet.jalali import InvalidDate, parse_date, to_jalali_str, to_persian_digits
-from mallnet.phone import normalize_digits
+from mallnet.digits import normalize_digits, to_persian_digits
+from mallnet.jalali import InvalidDate, parse_date, to_jalali_str
 
 AUG_3_1991 = datetime.date(1991, 8, 3)
 
@@ -101,7 +101,9 @@ def test_parse_date_rejects_non_text() -> None:
         (datetime.date(2024, 3, 20), "1403/01/01"),
         (datetime.date(2025, 3, 20), "1403/12/30"),
         (datetime.date(622, 3, 22), "0001/01/02"),
-        (datetime.datetime(1991, 8, 3, 23, 59, tzinfo=datetime.UTC), "1370/05/12"),
+        # A moment is shown on its Tehran day: 23:59 UTC was 04:29 next morning in Tehran
+        # (+04:30, summer time before 2022), never on its UTC day (tests/unit/test_tehran_day.py).
+        (datetime.datetime(1991, 8, 3, 23, 59, tzinfo=datetime.UTC), "1370/05/13"),
     ],
 )
 def test_to_jalali_str(d: datetime.date, expected: str) -> None:
@@ -165,6 +167,10 @@ def test_a_moment_is_a_jalali_or_gregorian_date_and_time_in_tehran() -> None:
     assert parse_moment("2026-12-01") == datetime.datetime(
         2026, 11, 30, 20, 30, tzinfo=datetime.UTC
     )
-    for bad in ("1405/09/10 25:00", "1405/09/10 10", "1405/13/01 10:00"):
-        with pytest.raises(InvalidDate):
+    for bad, reason in (
+        ("1405/09/10 25:00", r"unrecognised time '1405/09/10 25:00': expected HH:MM"),
+        ("1405/09/10 10", r"unrecognised time '1405/09/10 10': expected HH:MM"),
+        ("1405/13/01 10:00", r"'1405/13/01' is not a valid Jalali date"),
+    ):
+        with pytest.raises(InvalidDate, match=reason):
             parse_moment(bad)

@@ -7,60 +7,50 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mallnet.money import InvalidAmount, apply_bp, check_rial, rial_to_toman_str
-from mallnet.phone import normalize_digits
-
-
-@pytest.mark.parametrize(
-    ("rial", "expected"),
-    [
-        (12_345_670, "1,234,567"),
-        (12_345_675, "1,234,567.5"),
-        (0, "0"),
-        (5, "0.5"),
-        (10, "1"),
-        (10_000, "1,000"),
-        (9_999, "999.9"),
-        (-12_345_670, "-1,234,567"),
-        (-12_345_671, "-1,234,567.1"),
-        (-5, "-0.5"),
-        (10**15, "100,000,000,000,000"),
-    ],
-)
-def test_rial_to_toman_str(rial: int, expected: str) -> None:
-    assert rial_to_toman_str(rial) == expected
+from mallnet.digits import normalize_digits
+from mallnet.money import InvalidAmount, apply_bp, check_rial, toman_fa
 
 
 @pytest.mark.parametrize(
     ("rial", "expected"),
     [
         (12_345_670, "۱٬۲۳۴٬۵۶۷"),
-        (12_345_675, "۱٬۲۳۴٬۵۶۷٫۵"),
+        (12_345_675, "۱٬۲۳۴٬۵۶۷"),  # whole toman: the leftover 5 Rial are not shown
         (0, "۰"),
-        (-5, "-۰٫۵"),
+        (5, "۰"),
+        (10, "۱"),
+        (10_000, "۱٬۰۰۰"),
+        (9_999, "۹۹۹"),
+        (-12_345_670, "−۱٬۲۳۴٬۵۶۷"),
+        (-12_345_671, "−۱٬۲۳۴٬۵۶۷"),  # toward zero, as its positive twin
+        (-5, "۰"),  # no "−۰"
+        (10**15, "۱۰۰٬۰۰۰٬۰۰۰٬۰۰۰٬۰۰۰"),
     ],
 )
-def test_rial_to_toman_str_persian(rial: int, expected: str) -> None:
-    assert rial_to_toman_str(rial, persian_digits=True) == expected
+def test_toman_fa(rial: int, expected: str) -> None:
+    assert toman_fa(rial) == expected
 
 
 @pytest.mark.parametrize("bad", [1.5, 10.0, True, "100", Decimal(10), None])
-def test_rial_to_toman_str_rejects_non_int(bad: object) -> None:
-    with pytest.raises(InvalidAmount, match="int"):
-        rial_to_toman_str(bad)  # type: ignore[arg-type]
+def test_toman_fa_rejects_non_int(bad: object) -> None:
+    with pytest.raises(
+        InvalidAmount, match=f"must be an int number of Rial, got a {type(bad).__name__}"
+    ):
+        toman_fa(bad)  # type: ignore[arg-type]
 
 
-@given(st.integers(min_value=-(10**18), max_value=10**18), st.booleans())
-def test_rial_to_toman_str_is_exact(rial: int, persian: bool) -> None:
-    text = rial_to_toman_str(rial, persian_digits=persian)
-    if persian:
-        assert "," not in text
-        assert "." not in text
-        text = normalize_digits(text).replace("٬", ",").replace("٫", ".")
-    else:
-        assert text.isascii()
-    # Parsing the display back with exact arithmetic gives the Rial amount again.
-    assert Fraction(text.replace(",", "")) * 10 == rial
+@given(st.integers(min_value=-(10**18), max_value=10**18))
+def test_toman_fa_is_rial_over_ten_toward_zero(rial: int) -> None:
+    text = toman_fa(rial)
+    assert set(text) <= set("۰۱۲۳۴۵۶۷۸۹٬−")
+    assert text.startswith("−") == (rial <= -10)
+    # Read back with exact arithmetic: the whole toman, cut toward zero, so a refund
+    # (negative) shows the same toman as the capture (positive) it reverses.
+    shown = int(normalize_digits(text).replace("٬", "").replace("−", "-"))
+    assert shown == int(Fraction(rial, 10))
+    assert toman_fa(-rial) == ("−" + text if shown > 0 else text.removeprefix("−"))
+    # Grouped by thousands.
+    assert normalize_digits(text).lstrip("−") == f"{abs(shown):,}".replace(",", "٬")
 
 
 @pytest.mark.parametrize(

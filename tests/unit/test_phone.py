@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mallnet.digits import normalize_digits
 from mallnet.phone import (
     InvalidPhone,
     local_format,
     mask,
-    normalize_digits,
     normalize_mobile,
 )
 

@@ -13,15 +13,15 @@ import warnings
 import pytest
 from pypdf import PdfReader
 
+from mallnet.digits import integer_fa
+from mallnet.money import toman_fa
 from settlement.render import (
     KIND_FA,
     LINE_COLUMNS,
-    amount_fa,
     parse_csv_lines,
     statement_csv,
     statement_file,
     statement_pdf,
-    toman_fa,
 )
 from settlement.statements import (
     BREAKAGE,
@@ -279,7 +279,7 @@ def test_toman_is_rial_over_ten_in_persian_digits(rial: int, toman: str) -> None
 
 
 def test_rial_amount_is_exact() -> None:
-    assert amount_fa(-1_234_567) == "−۱٬۲۳۴٬۵۶۷"
+    assert integer_fa(-1_234_567) == "−۱٬۲۳۴٬۵۶۷"
 
 
 # --- PDF ------------------------------------------------------------------------------------
