@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from federation.ids import EVENT_ID
+from mallnet.values import IdempotencyKey, Rial
 
 SCHEMA_VERSION = 1
 MAX_BATCH_EVENTS = 500
@@ -24,8 +25,8 @@ MAX_BATCH_BYTES = 1_000_000
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")]
 Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-Rial = Annotated[int, Field(ge=0, le=10**15, strict=True)]
-Receipt = Annotated[str, Field(min_length=1, max_length=64)]
+# A receipt or refund id is the node's idempotency key for it, checked by the same rule.
+Receipt = IdempotencyKey
 E164 = Annotated[str, Field(pattern=r"^\+989[0-9]{9}$")]
 HoldId = Annotated[str, Field(pattern=EVENT_ID.pattern)]
 

@@ -14,16 +14,16 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mallnet.values import Rial
+
 POOLED: Final = "pooled_points"
 GENERAL: Final = "general_credit"
 TARGETED: Final = "targeted_credit"
-MAX_RIAL = 10**15
 
 Kind = Literal["pooled_points", "general_credit", "targeted_credit"]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")]
 Days = Annotated[int, Field(ge=1, le=3650, strict=True)]
 Bp = Annotated[int, Field(ge=0, le=10_000, strict=True)]
-RialAmount = Annotated[int, Field(ge=0, le=MAX_RIAL, strict=True)]
 
 
 class _Rules(BaseModel):
@@ -34,9 +34,9 @@ class CreditRule(_Rules):
     """E.g. 10% of any purchase of at least 1,000,000 Rial as credit at shops X and Y,
     valid 30 days. No shops and no category: general credit, valid in every shop."""
 
-    min_purchase_rial: RialAmount = 0
+    min_purchase_rial: Rial = 0
     credit_bp: Annotated[int, Field(ge=1, le=10_000, strict=True)]
-    max_credit_rial: RialAmount | None = None
+    max_credit_rial: Rial | None = None
     groups: Annotated[list[str], Field(max_length=50)] = []
     accepted_shops: Annotated[list[Slug], Field(max_length=200)] = []
     accepted_category: Annotated[str, Field(min_length=1, max_length=40)] | None = None

@@ -35,6 +35,7 @@ from hub.domain.value_rules import POOLED, TARGETED
 from hub.services import registry, value
 from hub.services.sales import tehran_day
 from mallnet.db import utcnow
+from mallnet.values import MAX_RIAL
 from settlement.policy import CostSharing, SettlementPolicy
 
 POINTS_VALID_DAYS = 365
@@ -52,7 +53,7 @@ class Reward(BaseModel):
     pooled_multiplier_bp: int = Field(default=10_000, ge=10_000, le=100_000, strict=True)
     visit_bonus_shops: int | None = Field(default=None, ge=2, le=100, strict=True)
     visit_bonus_points: int = Field(default=0, ge=0, le=10**9, strict=True)
-    spend_min_rial: int | None = Field(default=None, ge=1, le=10**15, strict=True)
+    spend_min_rial: int | None = Field(default=None, ge=1, le=MAX_RIAL, strict=True)
     spend_credit_rial: int = Field(default=0, ge=0, le=10**12, strict=True)
     credit_valid_days: int = Field(default=30, ge=1, le=3650, strict=True)
 
@@ -78,7 +79,7 @@ async def create(session: AsyncSession, data: CampaignInput, actor: str) -> Camp
         raise CampaignError("INVALID_INPUT", f"{where}: {first['msg']}", "reward") from None
     if data.cost_rule not in ("equal", "sales_share", "mall"):
         raise CampaignError("INVALID_INPUT", "equal, sales_share or mall", "costRule")
-    if not 0 < data.budget_rial <= 10**15:
+    if not 0 < data.budget_rial <= MAX_RIAL:
         raise CampaignError("INVALID_INPUT", "a positive budget in Rial", "budgetRial")
     if data.starts_at >= data.ends_at:
         raise CampaignError("INVALID_INPUT", "a campaign ends after it starts", "endsAt")

@@ -21,6 +21,7 @@ from hub.db.models import Membership, PartnerOffer, PartnerOptIn, Referral, Shop
 from hub.domain.problems import HubError
 from hub.services import inbox
 from mallnet.db import utcnow
+from mallnet.values import MAX_RIAL
 
 
 class PartnershipError(HubError):
@@ -49,7 +50,7 @@ async def publish_offer(session: AsyncSession, host: str, data: OfferInput) -> P
         ("welcomePoints", data.welcome_points),
         ("welcomeCreditRial", data.welcome_credit_rial),
     ):
-        if not 0 <= value <= 10**15:
+        if not 0 <= value <= MAX_RIAL:  # points share the Rial bound (MAX_POINTS)
             raise PartnershipError("INVALID_INPUT", "between 0 and 10^15", name)
     if data.monthly_cap is not None and not 1 <= data.monthly_cap <= 1_000_000:
         raise PartnershipError("INVALID_INPUT", "between 1 and 1,000,000", "monthlyCap")

@@ -21,9 +21,9 @@ from hub.db.models import PrepaidAccount, PrepaidMovement, Shop
 from hub.services import settlement_policy
 from hub.services.settlement_policy import SettlementError
 from mallnet.db import utcnow
+from mallnet.values import MAX_RIAL
 
 ACCOUNTS: Table = PrepaidAccount.__table__  # type: ignore[assignment]
-MAX_DEPOSIT_RIAL = 10**15
 
 
 class PrepaidExhausted(SettlementError):
@@ -100,7 +100,7 @@ async def deposit(
     session: AsyncSession, shop: str, amount_rial: int, reference: str, actor: str
 ) -> PrepaidMovement:
     """Record money a shop paid into the fund (idempotent on its bank reference)."""
-    if isinstance(amount_rial, bool) or not 0 < amount_rial <= MAX_DEPOSIT_RIAL:
+    if isinstance(amount_rial, bool) or not 0 < amount_rial <= MAX_RIAL:
         raise SettlementError("INVALID_INPUT", "a positive amount in Rial", "amountRial")
     if not 1 <= len(reference) <= 120:
         raise SettlementError("INVALID_INPUT", "the payment's reference (1-120 chars)", "reference")

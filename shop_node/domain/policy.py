@@ -10,12 +10,12 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mallnet.values import Points, Rial
 from shop_node.domain.errors import FieldProblem, InvalidInput
 
 BP = Annotated[int, Field(ge=0, le=10_000, strict=True)]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
-NonNegative = Annotated[int, Field(ge=0, le=10**15, strict=True)]
 Days = Annotated[int, Field(ge=1, le=3650, strict=True)]
 
 
@@ -35,7 +35,7 @@ class EarningRule(_Model):
     """Credit as a share of the paid amount, and ``points`` for every ``per_rial`` paid."""
 
     credit_bp: BP = 0
-    points: NonNegative = 0
+    points: Points = 0
     per_rial: Annotated[int, Field(ge=1, le=10**12, strict=True)] = 10_000
 
 
@@ -43,7 +43,7 @@ class Tier(_Model):
     code: Code
     name_fa: Name
     name_en: Name
-    threshold: NonNegative
+    threshold: Points  # earned points, or Rial spent in 12 months (the same bound)
     # Applied to points and credit earned by purchases: 10_000 = x1, 15_000 = x1.5.
     multiplier_bp: Annotated[int, Field(ge=0, le=100_000, strict=True)] = 10_000
 
@@ -52,19 +52,19 @@ class FrequencyRule(_Model):
     """Punch card: a reward on every ``every_visits``-th purchase."""
 
     every_visits: Annotated[int, Field(ge=2, le=1000, strict=True)]
-    reward_points: NonNegative = 0
-    reward_credit_rial: NonNegative = 0
+    reward_points: Points = 0
+    reward_credit_rial: Rial = 0
 
 
 class ClubPolicy(_Model):
     open_club: bool = True
-    welcome_points: NonNegative = 0
-    welcome_credit_rial: NonNegative = 0
+    welcome_points: Points = 0
+    welcome_credit_rial: Rial = 0
     product_groups: Annotated[list[ProductGroup], Field(min_length=1, max_length=200)]
     earning: EarningRule = EarningRule()
     earning_by_group: dict[str, EarningRule] = Field(default_factory=dict)
-    max_points_per_purchase: NonNegative | None = None
-    max_credit_per_purchase_rial: NonNegative | None = None
+    max_points_per_purchase: Points | None = None
+    max_credit_per_purchase_rial: Rial | None = None
     # How much of one purchase may be paid with credit (10_000 = all of it).
     max_credit_spend_bp: BP = 10_000
     tier_basis: Literal["earned_points", "spend_12m"] = "earned_points"

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.digest import request_digest
+from mallnet.values import KEY_HELP, MAX_RIAL, is_idempotency_key
 from shop_node.db.models import Account, LedgerTransaction, Lot, Member, Posting
 from shop_node.domain.errors import FieldProblem, IdempotencyConflict, InvalidInput
 from shop_node.domain.lots import allocate
@@ -46,11 +47,11 @@ async def adjust_balance(
         problems.append(FieldProblem("reason", "say why, in 3-500 characters"))
     if isinstance(data.amount, bool) or not isinstance(data.amount, int) or data.amount == 0:
         problems.append(FieldProblem("amount", "a non-zero integer"))
-    elif abs(data.amount) > 10**15:
+    elif abs(data.amount) > MAX_RIAL:
         problems.append(FieldProblem("amount", "too large"))
     key = data.idempotency_key
-    if not (1 <= len(key) <= 64 and key.isascii() and key.isprintable()):
-        problems.append(FieldProblem("idempotencyKey", "1-64 visible ASCII characters"))
+    if not is_idempotency_key(key):
+        problems.append(FieldProblem("idempotencyKey", KEY_HELP))
     if data.asset not in ("points", "rial"):
         problems.append(FieldProblem("asset", "points or rial"))
     if problems:

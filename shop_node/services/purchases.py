@@ -21,6 +21,7 @@ from federation.envelope import PurchaseRecorded, PurchaseRefunded
 from federation.ids import EVENT_ID
 from mallnet.db import UTCDateTime
 from mallnet.digest import request_digest
+from mallnet.values import KEY_HELP, MAX_RIAL, is_idempotency_key
 from shop_node.db.models import (
     LedgerTransaction,
     Lot,
@@ -49,7 +50,6 @@ from shop_node.domain.refunds import (
     Takeback,
     plan_refund,
     refund_share,
-    window,  # noqa: F401 - importable here as before
 )
 from shop_node.services import outbox
 from shop_node.services.ledger import Asset, Ledger, Leg, MemberAccounts, member_accounts
@@ -68,16 +68,12 @@ from shop_node.services.runtime import NodeRuntime
 
 PURCHASES: Table = Purchase.__table__  # type: ignore[assignment]
 PURCHASE_LINES: Table = PurchaseLine.__table__  # type: ignore[assignment]
-MAX_RIAL = 10**15  # a trillion toman: far above any purchase, far below BIGINT
 MAX_LINES = 200
-KEY_PATTERN_HELP = "1-64 visible ASCII characters"
 
 
 def _check_key(value: str, field_name: str, problems: list[FieldProblem]) -> None:
-    if not (
-        1 <= len(value) <= 64 and value.isascii() and value.isprintable() and value.strip() == value
-    ):
-        problems.append(FieldProblem(field_name, KEY_PATTERN_HELP))
+    if not is_idempotency_key(value):
+        problems.append(FieldProblem(field_name, KEY_HELP))
 
 
 def _check_amount(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from shop_node.domain.errors import InsufficientBalance, ProblemCode
 from shop_node.domain.lots import OpenLot, allocate, spending_order
-from shop_node.services.purchases import window
+from shop_node.domain.refunds import window
 
 T0 = dt.datetime(2025, 3, 21, tzinfo=dt.UTC)
 
@@ -83,7 +83,9 @@ def test_allocate_raises_when_short(keep_order: bool) -> None:
 
 
 def test_allocate_from_no_lots_raises() -> None:
-    with pytest.raises(InsufficientBalance) as caught:
+    with pytest.raises(
+        InsufficientBalance, match=r"^not enough points: 1 requested, 0 available$"
+    ) as caught:
         allocate([], 1, "points")
     assert (caught.value.available, caught.value.requested) == (0, 1)
 
@@ -120,7 +122,9 @@ def _sort_key(lot: OpenLot) -> tuple[bool, dt.datetime, int]:
 def test_allocate_property(lots: list[OpenLot], data: st.DataObject) -> None:
     available = sum(lot.remaining for lot in lots)
     if available == 0:
-        with pytest.raises(InsufficientBalance):
+        with pytest.raises(
+            InsufficientBalance, match=r"^not enough credit: 1 requested, 0 available$"
+        ):
             allocate(lots, 1, "credit")
         return
     amount = data.draw(st.integers(1, available), label="amount")

@@ -4,6 +4,7 @@ capture and a refund split over a hold's portions."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given
@@ -74,20 +75,42 @@ def test_credit_without_a_target_is_general_credit(document: dict[str, object], 
 
 
 @pytest.mark.parametrize(
-    "document",
+    ("document", "reason"),
     [
-        {"pooled_share_bp": 10_001},
-        {"pooled_share_bp": -1},
-        {"pooled_share_bp": "100"},  # strict: no strings for numbers
-        {"pooled_valid_days": 0},
-        {"credit_rules": [{"credit_bp": 0}]},
-        {"credit_rules": [{"credit_bp": 100, "accepted_shops": ["Not A Slug"]}]},
-        {"credit_rules": [{"credit_bp": 100, "surprise": 1}]},
-        {"unknown": True},
+        (
+            {"pooled_share_bp": 10_001},
+            "pooled_share_bp\n  Input should be less than or equal to 10000",
+        ),
+        ({"pooled_share_bp": -1}, "pooled_share_bp\n  Input should be greater than or equal to 0"),
+        # strict: no strings for numbers
+        ({"pooled_share_bp": "100"}, "pooled_share_bp\n  Input should be a valid integer"),
+        (
+            {"pooled_valid_days": 0},
+            "pooled_valid_days\n  Input should be greater than or equal to 1",
+        ),
+        (
+            {"credit_rules": [{"credit_bp": 0}]},
+            "credit_rules.0.credit_bp\n  Input should be greater than or equal to 1",
+        ),
+        (
+            {"credit_rules": [{"credit_bp": 100, "accepted_shops": ["Not A Slug"]}]},
+            "credit_rules.0.accepted_shops.0\n  String should match pattern",
+        ),
+        (
+            {"credit_rules": [{"credit_bp": 100, "surprise": 1}]},
+            "credit_rules.0.surprise\n  Extra inputs are not permitted",
+        ),
+        ({"unknown": True}, "unknown\n  Extra inputs are not permitted"),
+        # The Rial bound of mallnet.values.
+        (
+            {"credit_rules": [{"credit_bp": 100, "min_purchase_rial": 10**15 + 1}]},
+            "credit_rules.0.min_purchase_rial\n  Input should be less than or equal to "
+            "1000000000000000",
+        ),
     ],
 )
-def test_invalid_policy_documents_are_refused(document: dict[str, object]) -> None:
-    with pytest.raises(ValidationError):
+def test_invalid_policy_documents_are_refused(document: dict[str, object], reason: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(reason)):
         IssuanceRules.model_validate(document)
 
 

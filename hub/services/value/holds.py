@@ -22,7 +22,6 @@ from hub.db.models import (
 )
 from hub.domain.value_rules import (
     GENERAL,
-    MAX_RIAL,
     POOLED,
     TARGETED,
     reserve,
@@ -35,6 +34,7 @@ from hub.services.value.moves import Moves, release
 from hub.services.value.wallet import lot_view, spendable
 from mallnet.db import utcnow
 from mallnet.digest import request_digest
+from mallnet.values import KEY_HELP, MAX_RIAL, is_idempotency_key
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,8 @@ class HoldOutcome:
 
 
 def check_key(value: str, name: str) -> None:
-    if not (1 <= len(value) <= 64 and value.isascii() and value.isprintable()):
-        raise NetworkValueError("INVALID_INPUT", "1-64 visible ASCII characters", name)
+    if not is_idempotency_key(value):
+        raise NetworkValueError("INVALID_INPUT", KEY_HELP, name)
 
 
 def _checked_kinds(data: HoldInput) -> list[str]:

@@ -20,7 +20,6 @@ from hub.db.models import (
 )
 from hub.domain.value_rules import (
     GENERAL,
-    MAX_RIAL,
     POOLED,
     TARGETED,
     Grant,
@@ -33,6 +32,7 @@ from hub.services import prepaid
 from hub.services.value.ledger import Entry, Leg, NetworkValueError, record, seen, shown_as
 from hub.services.value.pricing import DEFAULT_RIAL_PER_POINT, issuance_policy, point_value_at
 from mallnet.db import utcnow
+from mallnet.values import MAX_RIAL
 
 log = logging.getLogger(__name__)
 
