@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from enum import Enum
 from typing import Annotated, TypeVar
-from zoneinfo import ZoneInfo
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,14 +20,13 @@ from mallnet.jalali import to_jalali_str
 from mallnet.scopes import Scope
 
 T = TypeVar("T")
-TEHRAN = ZoneInfo("Asia/Tehran")
 WALLET_READERS = (Scope.SHOPPER_READ, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 POLICY_READERS = (Scope.NODE_FEDERATE, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 
 
 def jalali(at: dt.datetime) -> str:
     """The Jalali date of a moment, in Tehran."""
-    return to_jalali_str(at.astimezone(TEHRAN).date())
+    return to_jalali_str(at)
 
 
 @strawberry.enum(description="The kinds of network value.")

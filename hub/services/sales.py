@@ -10,13 +10,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import ShopSalesDay
-from settlement.periods import TEHRAN
+from mallnet.jalali import TEHRAN
+from mallnet.jalali import tehran_date as tehran_day
 
 SALES: Table = ShopSalesDay.__table__  # type: ignore[assignment]
-
-
-def tehran_day(at: dt.datetime) -> dt.date:
-    return at.astimezone(TEHRAN).date()
 
 
 async def record(

@@ -11,7 +11,7 @@ import strawberry
 from graphql import GraphQLError
 from mallnet.authz import guard_fields
 from mallnet.gql import Amount, JSONDocument, Points, Rial
-from mallnet.jalali import to_jalali_str
+from mallnet.jalali import tehran_date, to_jalali_str
 from mallnet.phone import local_format
 from shop_node.api.access import STAFF, runtime
 from shop_node.api.loaders import loaders
@@ -155,7 +155,7 @@ class Member:
 
     @strawberry.field
     def joined_at_jalali(self) -> str:
-        return to_jalali_str(self.row.joined_at.date())
+        return to_jalali_str(tehran_date(self.row.joined_at))
 
     @strawberry.field(description="purchase (auto-enrolled at the till), staff or partner.")
     def joined_via(self) -> str:
@@ -196,7 +196,7 @@ class Member:
             HistoryEntry(
                 id=strawberry.ID(str(e.transaction_id)),
                 at=e.created_at,
-                at_jalali=to_jalali_str(e.created_at.date()),
+                at_jalali=to_jalali_str(tehran_date(e.created_at)),
                 reason=LedgerReason(e.reason),
                 reference=e.reference,
                 memo=e.memo,
