@@ -6,6 +6,7 @@ balances and says the same, and recomputation in any order gives the same result
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from hypothesis import given
@@ -140,20 +141,36 @@ def test_the_most_specific_agreement_sets_the_fee() -> None:
 
 
 @pytest.mark.parametrize(
-    "document",
+    ("document", "reason"),
     [
-        {"funding": "later"},
-        {"agreements": [{"fee_bp": 1}]},
-        {"agreements": [{"issuer": "books", "fee_bp": 1}, {"issuer": "books", "fee_bp": 2}]},
-        {"cost_sharing": [{"issuer": "yalda", "rule": "equal", "shops": ["books"]}]},
-        {"cost_sharing": [{"issuer": "campaign:y", "rule": "equal", "shops": ["books", "books"]}]},
-        {"period": "hourly"},
-        {"fee_bp": 1.5},
-        {"surprise": 1},
+        ({"funding": "later"}, "funding: Input should be 'postpaid' or 'prepaid'"),
+        (
+            {"agreements": [{"fee_bp": 1}]},
+            "agreements.0: Value error, an agreement names an issuer, a redeeming shop, or both",
+        ),
+        (
+            {"agreements": [{"issuer": "books", "fee_bp": 1}, {"issuer": "books", "fee_bp": 2}]},
+            "two agreements for the same issuer and redeeming shop",
+        ),
+        (
+            {"cost_sharing": [{"issuer": "yalda", "rule": "equal", "shops": ["books"]}]},
+            "cost_sharing.0.issuer: String should match pattern",
+        ),
+        (
+            {
+                "cost_sharing": [
+                    {"issuer": "campaign:y", "rule": "equal", "shops": ["books", "books"]}
+                ]
+            },
+            "cost_sharing.0: Value error, a shop is named twice",
+        ),
+        ({"period": "hourly"}, "period: Input should be 'daily', 'weekly' or 'monthly'"),
+        ({"fee_bp": 1.5}, "fee_bp: Input should be a valid integer"),
+        ({"surprise": 1}, "surprise: Extra inputs are not permitted"),
     ],
 )
-def test_a_bad_policy_is_refused(document: dict[str, object]) -> None:
-    with pytest.raises(InvalidPolicy):
+def test_a_bad_policy_is_refused(document: dict[str, object], reason: str) -> None:
+    with pytest.raises(InvalidPolicy, match=re.escape(reason)):
         parse_policy(document)
 
 
