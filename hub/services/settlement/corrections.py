@@ -12,8 +12,7 @@ from hub.db.models import SettlementCorrection, SettlementEntry, Shop
 from hub.services.settlement_policy import SettlementError
 from mallnet.db import utcnow
 from mallnet.digest import request_digest
-
-MAX_CORRECTION_RIAL = 10**15
+from mallnet.values import MAX_RIAL
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ async def post_correction(
     if not data.reason.strip() or len(data.reason) > 300:
         raise SettlementError("INVALID_INPUT", "say why, in at most 300 characters", "reason")
     amount = data.amount_rial
-    if isinstance(amount, bool) or amount == 0 or abs(amount) > MAX_CORRECTION_RIAL:
+    if isinstance(amount, bool) or amount == 0 or abs(amount) > MAX_RIAL:
         raise SettlementError("INVALID_INPUT", "a non-zero amount in Rial", "amountRial")
     if data.party != "mall" and (
         await session.scalar(select(Shop.id).where(Shop.slug == data.party)) is None
