@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hub.domain.problems import HubError
+from hub.domain.problems import HubError, ProblemCode
 
 ALGORITHM = "mallnet-lottery-v1"
 SEED_BYTES = 32
@@ -85,7 +85,7 @@ class InvalidTickets(HubError, ValueError):
     """The ticket list cannot be frozen as given; nothing was drawn."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("invalid_tickets", message, "tickets")
+        super().__init__(ProblemCode.INVALID_TICKETS, message, "tickets")
 
 
 def new_seed() -> bytes:

@@ -30,7 +30,7 @@ from hub.db.models import (
     ShopSalesDay,
     ValueLot,
 )
-from hub.domain.problems import HubError
+from hub.domain.problems import HubError, ProblemCode
 from hub.domain.value_rules import POOLED, TARGETED
 from hub.services import registry, value
 from hub.services.sales import tehran_day
@@ -76,19 +76,25 @@ async def create(session: AsyncSession, data: CampaignInput, actor: str) -> Camp
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "reward"
-        raise CampaignError("INVALID_INPUT", f"{where}: {first['msg']}", "reward") from None
+        raise CampaignError(
+            ProblemCode.INVALID_INPUT, f"{where}: {first['msg']}", "reward"
+        ) from None
     if data.cost_rule not in ("equal", "sales_share", "mall"):
-        raise CampaignError("INVALID_INPUT", "equal, sales_share or mall", "costRule")
+        raise CampaignError(ProblemCode.INVALID_INPUT, "equal, sales_share or mall", "costRule")
     if not 0 < data.budget_rial <= MAX_RIAL:
-        raise CampaignError("INVALID_INPUT", "a positive budget in Rial", "budgetRial")
+        raise CampaignError(ProblemCode.INVALID_INPUT, "a positive budget in Rial", "budgetRial")
     if data.starts_at >= data.ends_at:
-        raise CampaignError("INVALID_INPUT", "a campaign ends after it starts", "endsAt")
+        raise CampaignError(ProblemCode.INVALID_INPUT, "a campaign ends after it starts", "endsAt")
     if not 1 <= len(data.name_fa) <= 120 or len(data.name_en) > 120:
-        raise CampaignError("INVALID_INPUT", "a Persian name of 1-120 characters", "nameFa")
+        raise CampaignError(
+            ProblemCode.INVALID_INPUT, "a Persian name of 1-120 characters", "nameFa"
+        )
     slugs = sorted(set(data.shops))
     unknown = await registry.unknown_shops(session, slugs)
     if not slugs or unknown:
-        raise CampaignError("INVALID_INPUT", f"name known shops (unknown: {unknown})", "shops")
+        raise CampaignError(
+            ProblemCode.INVALID_INPUT, f"name known shops (unknown: {unknown})", "shops"
+        )
     row = Campaign(
         id=new_event_id(),
         name_fa=data.name_fa,
@@ -118,7 +124,7 @@ async def listing(session: AsyncSession) -> list[Campaign]:
 async def get(session: AsyncSession, campaign_id: str) -> Campaign:
     row = await session.get(Campaign, campaign_id)
     if row is None:
-        raise CampaignError("NOT_FOUND", f"no campaign {campaign_id!r}", "campaignId")
+        raise CampaignError(ProblemCode.NOT_FOUND, f"no campaign {campaign_id!r}", "campaignId")
     return row
 
 

@@ -32,7 +32,7 @@ from hub.db.models import (
     Shopper,
 )
 from hub.domain import draw as fair
-from hub.domain.problems import HubError
+from hub.domain.problems import HubError, ProblemCode
 from hub.services import inbox, registry
 from mallnet.db import utcnow
 from mallnet.messaging import Sender
@@ -77,7 +77,7 @@ def _parse(model: type[_Doc], document: object, field: str) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or field
-        raise LotteryError("INVALID_INPUT", f"{where}: {first['msg']}", field) from None
+        raise LotteryError(ProblemCode.INVALID_INPUT, f"{where}: {first['msg']}", field) from None
 
 
 async def create(session: AsyncSession, data: LotteryInput, actor: str) -> Lottery:
@@ -85,18 +85,24 @@ async def create(session: AsyncSession, data: LotteryInput, actor: str) -> Lotte
     node) and its seed's commitment is public at once."""
     rules = _parse(TicketRules, data.rules, "rules")
     if not data.prizes:
-        raise LotteryError("INVALID_INPUT", "at least one prize", "prizes")
+        raise LotteryError(ProblemCode.INVALID_INPUT, "at least one prize", "prizes")
     prizes = [_parse(Prize, p, "prizes") for p in data.prizes]
     if not (data.starts_at < data.ends_at <= data.draw_at):
-        raise LotteryError("INVALID_INPUT", "starts before it ends; drawn after it ends", "drawAt")
+        raise LotteryError(
+            ProblemCode.INVALID_INPUT, "starts before it ends; drawn after it ends", "drawAt"
+        )
     if not 1 <= len(data.name_fa) <= 120 or len(data.name_en) > 120:
-        raise LotteryError("INVALID_INPUT", "a Persian name of 1-120 characters", "nameFa")
+        raise LotteryError(
+            ProblemCode.INVALID_INPUT, "a Persian name of 1-120 characters", "nameFa"
+        )
     unknown = await registry.unknown_shops(session, data.shops)
     if not data.shops or unknown:
-        raise LotteryError("INVALID_INPUT", f"name known shops (unknown: {unknown})", "shops")
+        raise LotteryError(
+            ProblemCode.INVALID_INPUT, f"name known shops (unknown: {unknown})", "shops"
+        )
     sponsors = {p.sponsor for p in prizes if p.sponsor}
     if sponsors - set(data.shops):
-        raise LotteryError("INVALID_INPUT", "a prize's sponsor must take part", "prizes")
+        raise LotteryError(ProblemCode.INVALID_INPUT, "a prize's sponsor must take part", "prizes")
     seed = fair.new_seed()
     row = Lottery(
         id=new_event_id(),
@@ -125,7 +131,7 @@ async def create(session: AsyncSession, data: LotteryInput, actor: str) -> Lotte
 async def get(session: AsyncSession, lottery_id: str) -> Lottery:
     row = await session.get(Lottery, lottery_id)
     if row is None:
-        raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
+        raise LotteryError(ProblemCode.NOT_FOUND, f"no lottery {lottery_id!r}", "lotteryId")
     return row
 
 
@@ -137,7 +143,7 @@ async def respond(session: AsyncSession, event_id: str, shop: str, accept: bool)
     """A shop accepts or declines a campaign or lottery it was invited to (from its node)."""
     row = await session.get(CampaignShop, (event_id, shop), with_for_update=True)
     if row is None:
-        raise LotteryError("NOT_INVITED", "this shop was not invited", "id")
+        raise LotteryError(ProblemCode.NOT_INVITED, "this shop was not invited", "id")
     now = utcnow()
     window = await session.execute(
         select(Campaign.starts_at, Campaign.ends_at)
@@ -148,7 +154,7 @@ async def respond(session: AsyncSession, event_id: str, shop: str, accept: bool)
     # Once it has begun, a shop that accepted stays in (its shoppers were rewarded on the
     # shops' account); an invitation still unanswered may be answered until it ends.
     if (row.status == "accepted" and now >= starts) or now >= ends:
-        raise LotteryError("ANSWER_FINAL", "this answer can no longer change", "id")
+        raise LotteryError(ProblemCode.ANSWER_FINAL, "this answer can no longer change", "id")
     row.status, row.responded_at = ("accepted" if accept else "declined"), now
     await session.flush()
     return row
@@ -181,14 +187,16 @@ async def set_public_value(session: AsyncSession, lottery_id: str, value: str) -
     draw; it cannot change once the draw has begun."""
     row = await session.get(Lottery, lottery_id, with_for_update=True)
     if row is None:
-        raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
+        raise LotteryError(ProblemCode.NOT_FOUND, f"no lottery {lottery_id!r}", "lotteryId")
     if row.status != "open":
-        raise LotteryError("ALREADY_DRAWN", "the draw has begun", "publicValue")
+        raise LotteryError(ProblemCode.ALREADY_DRAWN, "the draw has begun", "publicValue")
     if row.public_value is not None:
         # Entered once: a value that could be replaced could be chosen.
-        raise LotteryError("ALREADY_SET", "the public value was entered already", "publicValue")
+        raise LotteryError(
+            ProblemCode.ALREADY_SET, "the public value was entered already", "publicValue"
+        )
     if not 1 <= len(value.strip()) <= 200:
-        raise LotteryError("INVALID_INPUT", "1 to 200 characters", "publicValue")
+        raise LotteryError(ProblemCode.INVALID_INPUT, "1 to 200 characters", "publicValue")
     row.public_value = value.strip()
     await session.flush()
     return row
@@ -330,7 +338,7 @@ def prize_of(lottery: Lottery, place: int) -> dict[str, Any]:
         if remaining <= int(prize["count"]):
             return prize
         remaining -= int(prize["count"])
-    raise LotteryError("NOT_FOUND", f"no place {place}", "place")
+    raise LotteryError(ProblemCode.NOT_FOUND, f"no place {place}", "place")
 
 
 async def begin_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -> Lottery:
@@ -338,13 +346,17 @@ async def begin_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -
     its own transaction, so the console sees the progress."""
     row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
     if row is None:
-        raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
+        raise LotteryError(ProblemCode.NOT_FOUND, f"no lottery {lottery_id!r}", "lotteryId")
     if row.status != "open":
         return row
     if row.public_value is None:
-        raise LotteryError("NO_PUBLIC_VALUE", "enter the public value before the draw", "lotteryId")
+        raise LotteryError(
+            ProblemCode.NO_PUBLIC_VALUE, "enter the public value before the draw", "lotteryId"
+        )
     if now < row.draw_at:
-        raise LotteryError("TOO_EARLY", f"the draw is at {row.draw_at.isoformat()}", "lotteryId")
+        raise LotteryError(
+            ProblemCode.TOO_EARLY, f"the draw is at {row.draw_at.isoformat()}", "lotteryId"
+        )
     entrants = await standings(session, row)
     tickets = fair.TicketList.from_pairs(entrants)
     row.list_digest = fair.list_digest(tickets)
@@ -371,13 +383,15 @@ async def finish_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) 
     """Reveal the seed, draw from the frozen list and publish the record."""
     row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
     if row is None:
-        raise LotteryError("NOT_FOUND", f"no lottery {lottery_id!r}", "lotteryId")
+        raise LotteryError(ProblemCode.NOT_FOUND, f"no lottery {lottery_id!r}", "lotteryId")
     if row.status != "drawing" or row.public_value is None:
         return row
     seed, tickets = bytes.fromhex(row.seed_hex), await frozen_list(session, row.id)
     # Only the seed committed to at the start, and only the list frozen and published.
     if fair.commit(seed) != row.commitment or fair.list_digest(tickets) != row.list_digest:
-        raise LotteryError("TAMPERED", "the seed or the frozen list changed: no draw", "lotteryId")
+        raise LotteryError(
+            ProblemCode.TAMPERED, "the seed or the frozen list changed: no draw", "lotteryId"
+        )
     result = fair.draw(seed, row.public_value, tickets, winners_wanted(row))
     row.record = fair.published_record(result)
     row.status, row.stage, row.progress_pct, row.drawn_at = "drawn", "drawn", 80, now
@@ -438,13 +452,13 @@ async def claim_prize(
     """A participating shop (the prize's sponsor, when it has one) hands a prize over."""
     row = await get(session, lottery_id)
     if row.status != "drawn" or row.record is None:
-        raise LotteryError("NOT_DRAWN", "the lottery has not been drawn", "lotteryId")
+        raise LotteryError(ProblemCode.NOT_DRAWN, "the lottery has not been drawn", "lotteryId")
     if not 1 <= place <= len(row.record["winners"]):
-        raise LotteryError("NOT_FOUND", f"no winner in place {place}", "place")
+        raise LotteryError(ProblemCode.NOT_FOUND, f"no winner in place {place}", "place")
     sponsor = prize_of(row, place).get("sponsor")
     taking_part = await session.get(CampaignShop, (lottery_id, shop))
     if (sponsor and sponsor != shop) or taking_part is None or taking_part.status != "accepted":
-        raise LotteryError("FORBIDDEN", "another shop hands this prize over", "place")
+        raise LotteryError(ProblemCode.FORBIDDEN, "another shop hands this prize over", "place")
     seen = await session.get(PrizeClaim, (lottery_id, place))
     if seen is not None:
         return seen
@@ -482,9 +496,13 @@ async def progress(session: AsyncSession, lottery_id: str, stage: str, pct: int)
     """Show a stage of a draw not begun yet (a finished one keeps its own)."""
     row = await get(session, lottery_id)
     if row.public_value is None:
-        raise LotteryError("NO_PUBLIC_VALUE", "enter the public value before the draw", "lotteryId")
+        raise LotteryError(
+            ProblemCode.NO_PUBLIC_VALUE, "enter the public value before the draw", "lotteryId"
+        )
     if row.status == "open" and utcnow() < row.draw_at:
-        raise LotteryError("TOO_EARLY", f"the draw is at {row.draw_at.isoformat()}", "lotteryId")
+        raise LotteryError(
+            ProblemCode.TOO_EARLY, f"the draw is at {row.draw_at.isoformat()}", "lotteryId"
+        )
     await session.execute(
         update(Lottery)
         .where(Lottery.id == lottery_id, Lottery.status == "open")

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.envelope import EnrolMember, PurchaseRecorded
 from federation.ids import new_event_id
 from hub.db.models import Membership, PartnerOffer, PartnerOptIn, Referral, Shop, Shopper
-from hub.domain.problems import HubError
+from hub.domain.problems import HubError, ProblemCode
 from hub.services import inbox
 from mallnet.db import utcnow
 from mallnet.values import MAX_RIAL
@@ -42,24 +42,26 @@ class OfferInput:
 
 async def publish_offer(session: AsyncSession, host: str, data: OfferInput) -> PartnerOffer:
     if not data.origin_shops and not data.origin_category:
-        raise PartnershipError("INVALID_INPUT", "name origin shops or an origin category")
+        raise PartnershipError(ProblemCode.INVALID_INPUT, "name origin shops or an origin category")
     if host in data.origin_shops:
-        raise PartnershipError("INVALID_INPUT", "a shop cannot refer to itself", "originShops")
+        raise PartnershipError(
+            ProblemCode.INVALID_INPUT, "a shop cannot refer to itself", "originShops"
+        )
     for name, value in (
         ("minPurchaseRial", data.min_purchase_rial),
         ("welcomePoints", data.welcome_points),
         ("welcomeCreditRial", data.welcome_credit_rial),
     ):
         if not 0 <= value <= MAX_RIAL:  # points share the Rial bound (MAX_POINTS)
-            raise PartnershipError("INVALID_INPUT", "between 0 and 10^15", name)
+            raise PartnershipError(ProblemCode.INVALID_INPUT, "between 0 and 10^15", name)
     if data.monthly_cap is not None and not 1 <= data.monthly_cap <= 1_000_000:
-        raise PartnershipError("INVALID_INPUT", "between 1 and 1,000,000", "monthlyCap")
+        raise PartnershipError(ProblemCode.INVALID_INPUT, "between 1 and 1,000,000", "monthlyCap")
     known = set(
         (await session.scalars(select(Shop.slug).where(Shop.slug.in_(data.origin_shops)))).all()
     )
     unknown = sorted(set(data.origin_shops) - known)
     if unknown:
-        raise PartnershipError("INVALID_INPUT", f"unknown shops {unknown}", "originShops")
+        raise PartnershipError(ProblemCode.INVALID_INPUT, f"unknown shops {unknown}", "originShops")
     offer = PartnerOffer(
         id=new_event_id(),
         host_shop=host,
@@ -82,9 +84,11 @@ async def publish_offer(session: AsyncSession, host: str, data: OfferInput) -> P
 async def opt_in(session: AsyncSession, origin: str, offer_id: str) -> PartnerOptIn:
     offer = await session.get(PartnerOffer, offer_id)
     if offer is None or offer.status != "active":
-        raise PartnershipError("NOT_FOUND", "no active offer with that id", "offerId")
+        raise PartnershipError(ProblemCode.NOT_FOUND, "no active offer with that id", "offerId")
     if not await _origin_allowed(session, offer, origin):
-        raise PartnershipError("NOT_ELIGIBLE", "this offer is not open to your shop", "offerId")
+        raise PartnershipError(
+            ProblemCode.NOT_ELIGIBLE, "this offer is not open to your shop", "offerId"
+        )
     row = await session.get(PartnerOptIn, (offer_id, origin))
     if row is None:
         row = PartnerOptIn(offer_id=offer_id, origin_shop=origin, opted_in_at=utcnow())

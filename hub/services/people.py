@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import OneTimeCode, Shop, Shopper, SignInFailure, User
+from hub.domain.problems import HubError, ProblemCode
 from mallnet.db import utcnow
 from mallnet.messaging import Sender
 from mallnet.phone import InvalidPhone, normalize_mobile
@@ -38,10 +39,13 @@ SENDS_PER_IP = 10
 RATE_WINDOW = dt.timedelta(minutes=10)
 
 
-class SignInError(Exception):
-    def __init__(self, code: str, message: str, retry_after_s: int | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.retry_after_s = code, message, retry_after_s
+class SignInError(HubError):
+    """A sign-in refused: the page shows the message (after ``retry_after_s``, if given,
+    the caller may try again)."""
+
+    def __init__(self, code: ProblemCode, message: str, retry_after_s: int | None = None) -> None:
+        super().__init__(code, message)
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -80,14 +84,16 @@ async def create_user(
     session: AsyncSession, username: str, password: str, role: str, shop: str | None
 ) -> User:
     if role not in ROLE_SCOPES:
-        raise SignInError("INVALID_INPUT", f"role must be one of {', '.join(ROLE_SCOPES)}")
+        raise SignInError(
+            ProblemCode.INVALID_INPUT, f"role must be one of {', '.join(ROLE_SCOPES)}"
+        )
     if len(password) < 10:
-        raise SignInError("INVALID_INPUT", "a password needs at least 10 characters")
+        raise SignInError(ProblemCode.INVALID_INPUT, "a password needs at least 10 characters")
     shop_id = None
     if shop is not None:
         shop_id = await session.scalar(select(Shop.id).where(Shop.slug == shop))
         if shop_id is None:
-            raise SignInError("INVALID_INPUT", f"no shop {shop!r} is registered")
+            raise SignInError(ProblemCode.INVALID_INPUT, f"no shop {shop!r} is registered")
     user = User(
         username=username.strip().lower(),
         password_hash=hash_password(password),
@@ -123,7 +129,7 @@ async def sign_in_user(
     )
     if (by_name or 0) >= FAILURES_PER_USERNAME or (by_ip or 0) >= FAILURES_PER_IP:
         raise SignInError(
-            "RATE_LIMITED",
+            ProblemCode.RATE_LIMITED,
             "too many failed sign-ins; try again later",
             int(FAILURE_WINDOW.total_seconds()),
         )
@@ -201,7 +207,7 @@ async def send_code(
     try:
         phone = normalize_mobile(raw_phone)
     except InvalidPhone as exc:
-        raise SignInError("INVALID_PHONE", str(exc)) from None
+        raise SignInError(ProblemCode.INVALID_PHONE, str(exc)) from None
     since = now - RATE_WINDOW
     await _serialise(session, f"otp:{phone}", f"otp-ip:{ip}")
     by_phone = await session.scalar(
@@ -212,7 +218,7 @@ async def send_code(
     )
     if (by_phone or 0) >= SENDS_PER_PHONE or (by_ip or 0) >= SENDS_PER_IP:
         raise SignInError(
-            "RATE_LIMITED",
+            ProblemCode.RATE_LIMITED,
             "too many codes asked for; try again in a few minutes",
             int(RATE_WINDOW.total_seconds()),
         )
@@ -241,7 +247,7 @@ async def sign_in_shopper(
     try:
         phone = normalize_mobile(raw_phone)
     except InvalidPhone as exc:
-        raise SignInError("INVALID_PHONE", str(exc)) from None
+        raise SignInError(ProblemCode.INVALID_PHONE, str(exc)) from None
     latest = await session.scalar(
         select(OneTimeCode)
         .where(OneTimeCode.phone == phone, OneTimeCode.used_at.is_(None))
@@ -250,7 +256,9 @@ async def sign_in_shopper(
         .with_for_update()
     )
     if latest is None or latest.expires_at <= now:
-        raise SignInError("CODE_EXPIRED", "no valid code for this phone; ask for a new one")
+        raise SignInError(
+            ProblemCode.CODE_EXPIRED, "no valid code for this phone; ask for a new one"
+        )
     # Count the attempt first, in its own statement: a wrong guess always costs a try,
     # however many guesses arrive at once.
     tried = await session.execute(
@@ -259,7 +267,7 @@ async def sign_in_shopper(
         .values(attempts=OneTimeCode.attempts + 1)
     )
     if tried.rowcount == 0:  # type: ignore[attr-defined]
-        raise SignInError("TOO_MANY_ATTEMPTS", "too many wrong codes; ask for a new one")
+        raise SignInError(ProblemCode.TOO_MANY_ATTEMPTS, "too many wrong codes; ask for a new one")
     if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code.strip())):
         return None
     latest.used_at = now

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import PrepaidAccount, PrepaidMovement, Shop
+from hub.domain.problems import ProblemCode
 from hub.services import settlement_policy
 from hub.services.settlement_policy import SettlementError
 from mallnet.db import utcnow
@@ -101,17 +102,19 @@ async def deposit(
 ) -> PrepaidMovement:
     """Record money a shop paid into the fund (idempotent on its bank reference)."""
     if isinstance(amount_rial, bool) or not 0 < amount_rial <= MAX_RIAL:
-        raise SettlementError("INVALID_INPUT", "a positive amount in Rial", "amountRial")
+        raise SettlementError(ProblemCode.INVALID_INPUT, "a positive amount in Rial", "amountRial")
     if not 1 <= len(reference) <= 120:
-        raise SettlementError("INVALID_INPUT", "the payment's reference (1-120 chars)", "reference")
+        raise SettlementError(
+            ProblemCode.INVALID_INPUT, "the payment's reference (1-120 chars)", "reference"
+        )
     if await session.scalar(select(Shop.id).where(Shop.slug == shop)) is None:
-        raise SettlementError("NOT_FOUND", f"no shop {shop!r}", "shop")
+        raise SettlementError(ProblemCode.NOT_FOUND, f"no shop {shop!r}", "shop")
     key = f"deposit:{shop}:{reference}"
     seen = await _seen(session, key)
     if seen is not None:
         if seen.amount_rial != amount_rial:
             raise SettlementError(
-                "IDEMPOTENCY_CONFLICT", "this reference was recorded with another amount"
+                ProblemCode.IDEMPOTENCY_CONFLICT, "this reference was recorded with another amount"
             )
         return seen
     await _move(session, shop, "deposit", amount_rial, key, f"deposit {reference} by {actor}")
@@ -138,7 +141,7 @@ async def draw_for_issue(session: AsyncSession, shop: str, value_rial: int, key:
         if await _seen(session, refused) is None:
             await _move(session, shop, "refused", 0, refused, reason, requested=value_rial)
         raise PrepaidExhausted(
-            "PREPAID_EXHAUSTED",
+            ProblemCode.PREPAID_EXHAUSTED,
             f"{shop}'s prepaid balance cannot cover {value_rial} Rial of network value",
         )
     return True

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import OAuthClient, Shop
-from hub.domain.problems import HubError
+from hub.domain.problems import HubError, ProblemCode
 from mallnet.config import InvalidShopSlug, check_shop_slug
 from mallnet.db import utcnow
 from mallnet.scopes import Scope
@@ -76,24 +76,30 @@ def _check(data: ShopInput) -> None:
     try:
         check_shop_slug(data.slug)
     except InvalidShopSlug as exc:
-        raise RegistryError("INVALID_INPUT", str(exc), "slug") from None
+        raise RegistryError(ProblemCode.INVALID_INPUT, str(exc), "slug") from None
     for field, value in (("nameFa", data.name_fa), ("nameEn", data.name_en)):
         if not 1 <= len(value.strip()) <= 120:
-            raise RegistryError("INVALID_INPUT", "1-120 characters", field)
+            raise RegistryError(ProblemCode.INVALID_INPUT, "1-120 characters", field)
     if data.category not in CATEGORIES:
-        raise RegistryError("INVALID_INPUT", f"one of {', '.join(CATEGORIES)}", "category")
+        raise RegistryError(
+            ProblemCode.INVALID_INPUT, f"one of {', '.join(CATEGORIES)}", "category"
+        )
     if data.floor is not None and len(data.floor) > 10:
-        raise RegistryError("INVALID_INPUT", "at most 10 characters", "floor")
+        raise RegistryError(ProblemCode.INVALID_INPUT, "at most 10 characters", "floor")
     if data.unit is not None and len(data.unit) > 20:
-        raise RegistryError("INVALID_INPUT", "at most 20 characters", "unit")
+        raise RegistryError(ProblemCode.INVALID_INPUT, "at most 20 characters", "unit")
     if data.node_url is not None and (len(data.node_url) > 300 or not _URL.match(data.node_url)):
-        raise RegistryError("INVALID_INPUT", "an http(s) URL of at most 300 characters", "nodeUrl")
+        raise RegistryError(
+            ProblemCode.INVALID_INPUT, "an http(s) URL of at most 300 characters", "nodeUrl"
+        )
 
 
 async def register_shop(session: AsyncSession, data: ShopInput) -> tuple[Shop, IssuedCredentials]:
     _check(data)
     if await session.scalar(select(Shop.id).where(Shop.slug == data.slug)) is not None:
-        raise RegistryError("SHOP_EXISTS", f"shop {data.slug!r} is already registered", "slug")
+        raise RegistryError(
+            ProblemCode.SHOP_EXISTS, f"shop {data.slug!r} is already registered", "slug"
+        )
     now = utcnow()
     shop = Shop(
         slug=data.slug,
@@ -111,7 +117,7 @@ async def register_shop(session: AsyncSession, data: ShopInput) -> tuple[Shop, I
         await session.flush()
     except IntegrityError:  # registered concurrently
         raise RegistryError(
-            "SHOP_EXISTS", f"shop {data.slug!r} is already registered", "slug"
+            ProblemCode.SHOP_EXISTS, f"shop {data.slug!r} is already registered", "slug"
         ) from None
     credentials = await create_client(
         session,
@@ -167,7 +173,7 @@ async def create_app_client(
     """A client people sign in through (authorization code + PKCE, refresh tokens): the
     shopper app is public (no secret on a phone); a console may hold a secret."""
     if not redirect_uris or any(not _URL.match(uri) for uri in redirect_uris):
-        raise RegistryError("INVALID_INPUT", "give http(s) redirect URIs", "redirectUris")
+        raise RegistryError(ProblemCode.INVALID_INPUT, "give http(s) redirect URIs", "redirectUris")
     grants = ["authorization_code", "refresh_token"]
     credentials = await create_client(
         session,
@@ -188,7 +194,7 @@ async def create_app_client(
 async def set_shop_status(session: AsyncSession, slug: str, status: str) -> Shop:
     shop = await session.scalar(select(Shop).where(Shop.slug == slug).with_for_update())
     if shop is None:
-        raise RegistryError("SHOP_NOT_FOUND", f"no shop {slug!r} is registered", "slug")
+        raise RegistryError(ProblemCode.SHOP_NOT_FOUND, f"no shop {slug!r} is registered", "slug")
     if shop.status != status:
         shop.status = status
         shop.suspended_at = utcnow() if status == "suspended" else None

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import SettlementPolicyVersion, Shop
-from hub.domain.problems import HubError
+from hub.domain.problems import HubError, ProblemCode
 from mallnet.db import utcnow
 from settlement.policy import InvalidPolicy, SettlementPolicy, parse_policy
 
@@ -31,12 +31,14 @@ async def set_policy(
     try:
         policy = parse_policy(document)
     except InvalidPolicy as exc:
-        raise SettlementError("INVALID_INPUT", str(exc), "policy") from None
+        raise SettlementError(ProblemCode.INVALID_INPUT, str(exc), "policy") from None
     named = {s for a in policy.agreements for s in (a.issuer, a.redeemer) if s}
     named |= {s for c in policy.cost_sharing for s in c.shops}
     known = set((await session.scalars(select(Shop.slug).where(Shop.slug.in_(named)))).all())
     if named - known:
-        raise SettlementError("INVALID_INPUT", f"unknown shops {sorted(named - known)}", "policy")
+        raise SettlementError(
+            ProblemCode.INVALID_INPUT, f"unknown shops {sorted(named - known)}", "policy"
+        )
     last = await session.scalar(select(func.max(SettlementPolicyVersion.version)))
     row = SettlementPolicyVersion(
         version=(last or 0) + 1,

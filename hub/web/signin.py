@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from hub.domain.problems import ProblemCode
 from hub.services import people
 from hub.web.oauth import HubAuthorizationServer, HubClient, StarletteOAuthRequest
 from mallnet.messaging import sender_for
@@ -31,6 +32,10 @@ AUTHORIZE_PARAMS = (
     "state",
     "code_challenge",
     "code_challenge_method",
+)
+# A shopper refused with one of these asks for a new code: the page shows the phone again.
+CODE_NOT_SENT = frozenset(
+    {ProblemCode.CODE_EXPIRED, ProblemCode.TOO_MANY_ATTEMPTS, ProblemCode.INVALID_PHONE}
 )
 
 
@@ -104,7 +109,7 @@ async def authorize(request: Request) -> Response:
                     session, form.get("username", ""), form.get("password", ""), _ip(request)
                 )
     except people.SignInError as exc:
-        if exc.code == "RATE_LIMITED":
+        if exc.code is ProblemCode.RATE_LIMITED:
             return _page(request, client, params, 429, error=exc.message)
         return _page(
             request,
@@ -113,7 +118,7 @@ async def authorize(request: Request) -> Response:
             400,
             error=exc.message,
             phone=form.get("phone", ""),
-            code_sent=exc.code not in ("CODE_EXPIRED", "TOO_MANY_ATTEMPTS", "INVALID_PHONE"),
+            code_sent=exc.code not in CODE_NOT_SENT,
         )
     if person is None and client.kind != "shopper_app":
         return _page(request, client, params, 400, error="نام کاربری یا گذرواژه نادرست است")
@@ -161,7 +166,7 @@ async def send_code(request: Request) -> Response:
         async with request.app.state.sessions() as session, session.begin():
             phone = await people.send_code(session, sender, form.get("phone", ""), ip)
     except people.SignInError as exc:
-        status = 429 if exc.code == "RATE_LIMITED" else 400
+        status = 429 if exc.code is ProblemCode.RATE_LIMITED else 400
         response = _page(
             request, client, params, status, error=exc.message, phone=form.get("phone", "")
         )

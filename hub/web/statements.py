@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.domain.problems import ProblemCode
 from hub.services import settlement
 from hub.services.settlement_policy import SettlementError
 from mallnet.auth import Principal
@@ -25,15 +26,16 @@ async def download(request: Request) -> Response:
     scopes = set(user.scopes)
     own = Scope.NODE_FEDERATE in scopes and user.shop == shop
     if not (own or scopes & MALL_READERS):
-        return refusal(403, "FORBIDDEN", "mall finance, or the shop's own node, only")
+        return refusal(403, ProblemCode.FORBIDDEN, "mall finance, or the shop's own node, only")
     kind = request.path_params["kind"]
     if kind not in ("csv", "pdf"):
-        return refusal(404, "NOT_FOUND", "statements come as .csv or .pdf")
+        return refusal(404, ProblemCode.NOT_FOUND, "statements come as .csv or .pdf")
     try:
         async with request.app.state.sessions() as session:
             statement = await settlement.statement(session, request.path_params["period"], shop)
     except SettlementError as exc:
-        return refusal(404 if exc.code == "NOT_FOUND" else 409, exc.code, exc.message)
+        status = 404 if exc.code is ProblemCode.NOT_FOUND else 409
+        return refusal(status, exc.code, exc.message)
     return attachment(*statement_file(statement, kind))
 
 

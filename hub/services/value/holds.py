@@ -20,6 +20,7 @@ from hub.db.models import (
     ValueHoldLot,
     ValueLot,
 )
+from hub.domain.problems import ProblemCode
 from hub.domain.value_rules import (
     GENERAL,
     POOLED,
@@ -65,7 +66,7 @@ class HoldOutcome:
 
 def check_key(value: str, name: str) -> None:
     if not is_idempotency_key(value):
-        raise NetworkValueError("INVALID_INPUT", KEY_HELP, name)
+        raise NetworkValueError(ProblemCode.INVALID_INPUT, KEY_HELP, name)
 
 
 def _checked_kinds(data: HoldInput) -> list[str]:
@@ -73,16 +74,24 @@ def _checked_kinds(data: HoldInput) -> list[str]:
     check_key(data.idempotency_key, "idempotencyKey")
     check_key(data.purchase_ref, "purchaseRef")
     if not PSEUDONYM.fullmatch(data.pseudonym):
-        raise NetworkValueError("INVALID_INPUT", "a shopper's pseudonym (64 hex)", "pseudonym")
+        raise NetworkValueError(
+            ProblemCode.INVALID_INPUT, "a shopper's pseudonym (64 hex)", "pseudonym"
+        )
     if isinstance(data.amount_rial, bool) or not 0 < data.amount_rial <= MAX_RIAL:
-        raise NetworkValueError("INVALID_INPUT", "a positive amount in Rial", "amountRial")
+        raise NetworkValueError(
+            ProblemCode.INVALID_INPUT, "a positive amount in Rial", "amountRial"
+        )
     if not MIN_HOLD_TTL_S <= data.ttl_s <= MAX_HOLD_TTL_S:
         raise NetworkValueError(
-            "INVALID_INPUT", f"between {MIN_HOLD_TTL_S} and {MAX_HOLD_TTL_S} seconds", "ttlSeconds"
+            ProblemCode.INVALID_INPUT,
+            f"between {MIN_HOLD_TTL_S} and {MAX_HOLD_TTL_S} seconds",
+            "ttlSeconds",
         )
     kinds = sorted(set(data.kinds))
     if not kinds or not set(kinds) <= {POOLED, GENERAL, TARGETED}:
-        raise NetworkValueError("INVALID_INPUT", "choose among the kinds of network value", "kinds")
+        raise NetworkValueError(
+            ProblemCode.INVALID_INPUT, "choose among the kinds of network value", "kinds"
+        )
     return kinds
 
 
@@ -110,7 +119,7 @@ async def _replay(
         return None
     if existing.request_hash != digest:
         raise NetworkValueError(
-            "IDEMPOTENCY_CONFLICT",
+            ProblemCode.IDEMPOTENCY_CONFLICT,
             "this idempotency key was used for a different hold",
             "idempotencyKey",
         )
@@ -143,7 +152,7 @@ async def hold(session: AsyncSession, shop: str, data: HoldInput) -> HoldOutcome
     taken, covered = reserve(spending_order([lot_view(lot) for lot in lots]), data.amount_rial)
     if covered == 0 or (covered < data.amount_rial and not data.partial):
         raise NetworkValueError(
-            "INSUFFICIENT_VALUE",
+            ProblemCode.INSUFFICIENT_VALUE,
             f"{covered} Rial of network value is spendable here; {data.amount_rial} asked",
             "amountRial",
         )
@@ -213,7 +222,9 @@ async def hold_portions(session: AsyncSession, hold_id: str) -> list[ValueHoldLo
 async def own_hold(session: AsyncSession, shop: str, hold_id: str) -> ValueHold:
     row = await session.get(ValueHold, hold_id, with_for_update=True)
     if row is None or row.shop != shop:
-        raise NetworkValueError("NOT_FOUND", "no hold with that id for this shop", "holdId")
+        raise NetworkValueError(
+            ProblemCode.NOT_FOUND, "no hold with that id for this shop", "holdId"
+        )
     return row
 
 
@@ -259,11 +270,13 @@ async def capture(
     hold is refused."""
     for name, given in (("amountRial", amount_rial), ("upToRial", up_to_rial)):
         if given is not None and (isinstance(given, bool) or given <= 0):
-            raise NetworkValueError("INVALID_INPUT", "a positive amount in Rial", name)
+            raise NetworkValueError(ProblemCode.INVALID_INPUT, "a positive amount in Rial", name)
     row = await own_hold(session, shop, hold_id)
     if purchase_ref is not None and purchase_ref != row.purchase_ref:
         raise NetworkValueError(
-            "HOLD_MISMATCH", f"this hold is for purchase {row.purchase_ref!r}", "purchaseRef"
+            ProblemCode.HOLD_MISMATCH,
+            f"this hold is for purchase {row.purchase_ref!r}",
+            "purchaseRef",
         )
     wanted = amount_rial
     if wanted is None:
@@ -274,14 +287,18 @@ async def capture(
         return HoldOutcome(row, True, await hold_portions(session, row.id))
     now = utcnow()
     if row.status != "open":
-        raise NetworkValueError("HOLD_CLOSED", f"this hold is already {row.status}", "holdId")
+        raise NetworkValueError(
+            ProblemCode.HOLD_CLOSED, f"this hold is already {row.status}", "holdId"
+        )
     if row.expires_at <= now:
         raise NetworkValueError(
-            "HOLD_EXPIRED", "this hold has expired; ask for a new one", "holdId"
+            ProblemCode.HOLD_EXPIRED, "this hold has expired; ask for a new one", "holdId"
         )
     if wanted > row.held_rial:
         raise NetworkValueError(
-            "INVALID_INPUT", f"at most the {row.held_rial} Rial held can be captured", "amountRial"
+            ProblemCode.INVALID_INPUT,
+            f"at most the {row.held_rial} Rial held can be captured",
+            "amountRial",
         )
     portions = await hold_portions(session, row.id)
     lots = await lots_of(session, portions, lock=True)
@@ -290,7 +307,9 @@ async def capture(
     )
     if captured == 0:
         raise NetworkValueError(
-            "INVALID_INPUT", "less than one point's worth: nothing to capture", "amountRial"
+            ProblemCode.INVALID_INPUT,
+            "less than one point's worth: nothing to capture",
+            "amountRial",
         )
     moves = Moves(row)
     for p, take in zip(portions, units, strict=True):
@@ -327,7 +346,7 @@ async def void(session: AsyncSession, shop: str, hold_id: str) -> HoldOutcome:
         return HoldOutcome(row, True, portions)
     if row.status == "captured":
         raise NetworkValueError(
-            "HOLD_CLOSED", "this hold was captured; refund the purchase", "holdId"
+            ProblemCode.HOLD_CLOSED, "this hold was captured; refund the purchase", "holdId"
         )
     now = utcnow()
     lots = await lots_of(session, portions, lock=True)

@@ -18,6 +18,7 @@ from federation.ids import new_event_id
 from hub.db.models import (
     ValueLot,
 )
+from hub.domain.problems import ProblemCode
 from hub.domain.value_rules import (
     GENERAL,
     POOLED,
@@ -61,7 +62,7 @@ async def issue(
     if existing is not None:
         return existing
     if not 0 < data.amount <= MAX_RIAL:
-        raise NetworkValueError("INVALID_INPUT", "amount must be positive", "amount")
+        raise NetworkValueError(ProblemCode.INVALID_INPUT, "amount must be positive", "amount")
     unit = unit_of(data.kind)
     funded = False
     if ":" not in data.issuer:  # a shop (a campaign's value is paid for by its sharing rule)

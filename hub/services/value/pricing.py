@@ -16,6 +16,7 @@ from hub.db.models import (
     PointValue,
     Shop,
 )
+from hub.domain.problems import ProblemCode
 from hub.domain.value_rules import (
     IssuanceRules,
 )
@@ -49,7 +50,9 @@ async def point_values(session: AsyncSession) -> list[PointValue]:
 async def set_point_value(session: AsyncSession, rial_per_point: int, actor: str) -> PointValue:
     if isinstance(rial_per_point, bool) or not 1 <= rial_per_point <= MAX_RIAL_PER_POINT:
         raise NetworkValueError(
-            "INVALID_INPUT", f"between 1 and {MAX_RIAL_PER_POINT} Rial a point", "rialPerPoint"
+            ProblemCode.INVALID_INPUT,
+            f"between 1 and {MAX_RIAL_PER_POINT} Rial a point",
+            "rialPerPoint",
         )
     now = utcnow()
     row = PointValue(
@@ -66,7 +69,9 @@ def parse_rules(document: object) -> IssuanceRules:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "policy"
-        raise NetworkValueError("INVALID_INPUT", f"{where}: {first['msg']}", "policy") from None
+        raise NetworkValueError(
+            ProblemCode.INVALID_INPUT, f"{where}: {first['msg']}", "policy"
+        ) from None
 
 
 async def set_issuance_policy(
@@ -77,12 +82,15 @@ async def set_issuance_policy(
     unknown = categories - set(registry.CATEGORIES)
     if unknown:
         raise NetworkValueError(
-            "INVALID_INPUT", f"unknown categories {sorted(unknown)}; known: {registry.CATEGORIES}"
+            ProblemCode.INVALID_INPUT,
+            f"unknown categories {sorted(unknown)}; known: {registry.CATEGORIES}",
         )
     named = {s for rule in rules.credit_rules for s in rule.accepted_shops}
     known = set((await session.scalars(select(Shop.slug).where(Shop.slug.in_(named)))).all())
     if named - known:
-        raise NetworkValueError("INVALID_INPUT", f"unknown shops {sorted(named - known)}", "policy")
+        raise NetworkValueError(
+            ProblemCode.INVALID_INPUT, f"unknown shops {sorted(named - known)}", "policy"
+        )
     last = await session.scalar(
         select(func.max(IssuancePolicy.version)).where(IssuancePolicy.shop == shop)
     )

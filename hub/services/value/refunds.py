@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.db.models import (
     ValueLot,
 )
+from hub.domain.problems import ProblemCode
 from hub.domain.value_rules import (
     refund_targets,
     unit_of,
@@ -35,7 +36,9 @@ async def refund(
         return 0
     row = await own_hold(session, shop, hold_id)
     if row.status != "captured":
-        raise NetworkValueError("HOLD_CLOSED", "only a captured hold can be refunded", "holdId")
+        raise NetworkValueError(
+            ProblemCode.HOLD_CLOSED, "only a captured hold can be refunded", "holdId"
+        )
     amount = min(amount_rial, row.captured_rial - row.refunded_rial)
     if amount <= 0:
         return 0
