@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import SettlementPeriod, ValueRedemption
+from hub.domain.problems import ProblemCode
 from hub.services import settlement_policy
 from hub.services.settlement_policy import SettlementError
 from mallnet.db import utcnow
@@ -65,7 +66,9 @@ async def periods(session: AsyncSession, limit: int = 50) -> list[SettlementPeri
 async def get_period(session: AsyncSession, period_id: int) -> SettlementPeriod:
     row = await session.get(SettlementPeriod, period_id)
     if row is None:
-        raise SettlementError("NOT_FOUND", f"no settlement period {period_id}", "periodId")
+        raise SettlementError(
+            ProblemCode.NOT_FOUND, f"no settlement period {period_id}", "periodId"
+        )
     return row
 
 
@@ -82,7 +85,9 @@ async def cut(
     assert locked is not None
     if locked.status == "open" and locked.ends_at > now:
         if now <= locked.starts_at:
-            raise SettlementError("NOTHING_TO_CLOSE", "the open period has only just started")
+            raise SettlementError(
+                ProblemCode.NOTHING_TO_CLOSE, "the open period has only just started"
+            )
         locked.ends_at, locked.cut_by = now, actor
         await session.flush()
     return locked

@@ -24,6 +24,7 @@ from hub.db.models import (
     SettlementPosition,
     ValueTransaction,
 )
+from hub.domain.problems import ProblemCode
 from hub.services import campaigns, prepaid, sales, settlement_policy
 from hub.services.settlement.calendar import open_period
 from hub.services.settlement.inputs import PAGE, expiries, lines, with_rules
@@ -56,12 +57,14 @@ async def close(
         SettlementPeriod, period_id, with_for_update=True, populate_existing=True
     )
     if period is None:
-        raise SettlementError("NOT_FOUND", f"no settlement period {period_id}", "periodId")
+        raise SettlementError(
+            ProblemCode.NOT_FOUND, f"no settlement period {period_id}", "periodId"
+        )
     if period.status == "closed":
         return Closed(period, True)
     if period.ends_at > now:
         raise SettlementError(
-            "PERIOD_NOT_ENDED",
+            ProblemCode.PERIOD_NOT_ENDED,
             f"period {period_id} ends at {period.ends_at.isoformat()}; cut it to close it now",
             "periodId",
         )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import SettlementCorrection, SettlementEntry, Shop
+from hub.domain.problems import ProblemCode
 from hub.services.settlement_policy import SettlementError
 from mallnet.db import utcnow
 from mallnet.digest import request_digest
@@ -46,25 +47,29 @@ async def post_correction(
     if seen is not None:
         if seen.request_hash != digest:
             raise SettlementError(
-                "IDEMPOTENCY_CONFLICT", "this key was used for another correction", "idempotencyKey"
+                ProblemCode.IDEMPOTENCY_CONFLICT,
+                "this key was used for another correction",
+                "idempotencyKey",
             )
         return seen, True
     if not 1 <= len(data.idempotency_key) <= 120:
-        raise SettlementError("INVALID_INPUT", "1 to 120 characters", "idempotencyKey")
+        raise SettlementError(ProblemCode.INVALID_INPUT, "1 to 120 characters", "idempotencyKey")
     if not data.reason.strip() or len(data.reason) > 300:
-        raise SettlementError("INVALID_INPUT", "say why, in at most 300 characters", "reason")
+        raise SettlementError(
+            ProblemCode.INVALID_INPUT, "say why, in at most 300 characters", "reason"
+        )
     amount = data.amount_rial
     if isinstance(amount, bool) or amount == 0 or abs(amount) > MAX_RIAL:
-        raise SettlementError("INVALID_INPUT", "a non-zero amount in Rial", "amountRial")
+        raise SettlementError(ProblemCode.INVALID_INPUT, "a non-zero amount in Rial", "amountRial")
     if data.party != "mall" and (
         await session.scalar(select(Shop.id).where(Shop.slug == data.party)) is None
     ):
-        raise SettlementError("NOT_FOUND", f"no shop {data.party!r}", "party")
+        raise SettlementError(ProblemCode.NOT_FOUND, f"no shop {data.party!r}", "party")
     if data.corrects_entry_id is not None and (
         await session.get(SettlementEntry, data.corrects_entry_id) is None
     ):
         raise SettlementError(
-            "NOT_FOUND", f"no journal entry {data.corrects_entry_id}", "correctsEntryId"
+            ProblemCode.NOT_FOUND, f"no journal entry {data.corrects_entry_id}", "correctsEntryId"
         )
     row = SettlementCorrection(
         party=data.party,

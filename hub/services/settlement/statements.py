@@ -19,6 +19,7 @@ from hub.db.models import (
     ValueHold,
     ValueRedemption,
 )
+from hub.domain.problems import ProblemCode
 from hub.services.settlement.calendar import get_period
 from hub.services.settlement.corrections import booked
 from hub.services.settlement_policy import SettlementError
@@ -66,10 +67,12 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
     its campaign shares, corrections and expired value, and what it pays or is paid."""
     period = await get_period(session, period_id)
     if period.status != "closed" or period.result is None or period.closed_at is None:
-        raise SettlementError("PERIOD_OPEN", f"period {period_id} is not closed yet", "periodId")
+        raise SettlementError(
+            ProblemCode.PERIOD_OPEN, f"period {period_id} is not closed yet", "periodId"
+        )
     names = await session.scalar(select(Shop).where(Shop.slug == shop))
     if names is None:
-        raise SettlementError("NOT_FOUND", f"no shop {shop!r}", "shop")
+        raise SettlementError(ProblemCode.NOT_FOUND, f"no shop {shop!r}", "shop")
     position = await session.get(SettlementPosition, (period_id, shop))
     lines = await _capture_lines(session, period_id, shop)
     lines += await _aggregate_lines(session, period, shop, position)
