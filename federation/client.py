@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from federation.problems import HubProblemCode
+
 INGEST = """
 mutation Ingest($events: JSON!, $backlog: BacklogInput) {
   ingestEvents(events: $events, backlog: $backlog) {
@@ -83,7 +85,29 @@ class HubUncertain(HubUnavailable):
 
 
 class HubRefused(Exception):
-    """The hub answered that the batch itself is wrong (it will not pass on retry)."""
+    """The hub answered with a problem: the request is wrong as it stands (it will not pass
+    on retry); ``code`` says which problem."""
+
+    def __init__(self, code: HubProblemCode, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+    @classmethod
+    def of(cls, problem: dict[str, Any]) -> HubRefused:
+        """The refusal a problem result (``... on HubProblem { code message }``) says.
+
+        A code this node does not know comes from a newer hub: the node cannot tell what
+        was refused, so it treats the answer as no answer (retried later, nothing set
+        aside) until it is upgraded.
+        """
+        try:
+            code = HubProblemCode(problem["code"])
+        except ValueError:
+            raise HubUnavailable(
+                f"the hub answered a problem this node does not know ({problem['code']}: "
+                f"{problem.get('message')}); upgrade the node"
+            ) from None
+        return cls(code, str(problem.get("message", "")))
 
 
 @dataclass
@@ -168,8 +192,10 @@ class HubConnection:
 
     @staticmethod
     def _answer(result: dict[str, Any]) -> dict[str, Any]:
-        if result["__typename"] == "HubProblem":
-            raise HubRefused(f"{result['code']}: {result['message']}")
+        """A mutation's result, or the hub's problem raised as ``HubRefused`` (a problem is
+        any result with a ``code``: every document selects it ``on HubProblem``)."""
+        if "code" in result:
+            raise HubRefused.of(result)
         return result
 
     async def hold(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +251,4 @@ class HubConnection:
         self, events: list[dict[str, Any]], backlog: dict[str, int] | None = None
     ) -> dict[str, Any]:
         data = await self._graphql(INGEST, {"events": events, "backlog": backlog})
-        result: dict[str, Any] = data["ingestEvents"]
-        if result["__typename"] == "HubProblem":
-            raise HubRefused(f"{result['code']}: {result['message']}")
-        return result
+        return self._answer(data["ingestEvents"])

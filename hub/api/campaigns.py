@@ -12,10 +12,23 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.api.common import HubProblem, node_of, run, sessions
+from hub.api.access import actor, node_of
+from hub.api.common import run, sessions
+from hub.api.problems import (
+    AlreadyDrawn,
+    AlreadySet,
+    AnswerFinal,
+    Forbidden,
+    InvalidInput,
+    NoPublicValue,
+    NotDrawn,
+    NotFound,
+    NotInvited,
+    TooEarly,
+)
 from hub.api.value import jalali
 from hub.db import models
-from hub.domain.problems import HubError
+from hub.domain.problems import HubError, ProblemCode
 from hub.services import campaigns, lotteries
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, open_fields, public, requires
@@ -138,10 +151,21 @@ for public_part in (LotteryWinner, LotteryView, TicketEntry):
 guard_fields(ShopperLottery, Scope.SHOPPER_READ)
 guard_fields(PrizeClaimView, *INVITEES)
 
-CampaignResult = Annotated[CampaignView | HubProblem, strawberry.union("CampaignResult")]
-LotteryResult = Annotated[LotteryView | HubProblem, strawberry.union("LotteryResult")]
-InvitationResult = Annotated[Invitation | HubProblem, strawberry.union("InvitationResult")]
-ClaimResult = Annotated[PrizeClaimView | HubProblem, strawberry.union("PrizeClaimResult")]
+CampaignResult = Annotated[CampaignView | InvalidInput, strawberry.union("CampaignResult")]
+CreateLotteryResult = Annotated[LotteryView | InvalidInput, strawberry.union("CreateLotteryResult")]
+PublicValueResult = Annotated[
+    LotteryView | InvalidInput | NotFound | AlreadyDrawn | AlreadySet,
+    strawberry.union("SetLotteryPublicValueResult"),
+]
+DrawResult = Annotated[
+    LotteryView | NotFound | NoPublicValue | TooEarly, strawberry.union("DrawLotteryResult")
+]
+InvitationResult = Annotated[
+    Invitation | NotInvited | AnswerFinal, strawberry.union("InvitationResult")
+]
+ClaimResult = Annotated[
+    PrizeClaimView | NotFound | NotDrawn | Forbidden, strawberry.union("PrizeClaimResult")
+]
 
 
 @strawberry.input(description="A joint campaign: Jalali dates with hours, Tehran time.")
@@ -179,7 +203,7 @@ def _moment(raw: str, field: str) -> dt.datetime:
     try:
         return parse_moment(raw)
     except InvalidDate as exc:
-        raise HubError("INVALID_INPUT", str(exc), field) from None
+        raise HubError(ProblemCode.INVALID_INPUT, str(exc), field) from None
 
 
 def _invitations(
@@ -271,11 +295,6 @@ def _lottery_view(row: models.Lottery, claims: list[models.PrizeClaim]) -> Lotte
         winners=winners,
         record=None if row.record is None else JSONDocument(row.record),
     )
-
-
-def _actor(info: strawberry.Info) -> str:
-    user = info.context["request"].user
-    return user.subject if isinstance(user, Principal) else "unknown"
 
 
 async def shopper_lotteries(session: AsyncSession, pseudonym: str) -> list[ShopperLottery]:
@@ -372,7 +391,7 @@ class CampaignMutation:
         description="Create a joint campaign; its shops are invited (each answers from its node).",
     )
     async def create_campaign(self, info: strawberry.Info, input: CampaignInput) -> CampaignResult:
-        actor = _actor(info)
+        author = actor(info)
 
         async def work(session: AsyncSession) -> CampaignView:
             data = campaigns.CampaignInput(
@@ -385,7 +404,7 @@ class CampaignMutation:
                 budget_rial=input.budget_rial,
                 cost_rule=input.cost_rule,
             )
-            return await campaign_view(session, await campaigns.create(session, data, actor))
+            return await campaign_view(session, await campaigns.create(session, data, author))
 
         return await run(info, work)
 
@@ -393,8 +412,10 @@ class CampaignMutation:
         extensions=requires(Scope.MALL_CAMPAIGNS),
         description="Create a lottery: its seed's commitment is published at once.",
     )
-    async def create_lottery(self, info: strawberry.Info, input: LotteryInput) -> LotteryResult:
-        actor = _actor(info)
+    async def create_lottery(
+        self, info: strawberry.Info, input: LotteryInput
+    ) -> CreateLotteryResult:
+        author = actor(info)
 
         async def work(session: AsyncSession) -> LotteryView:
             data = lotteries.LotteryInput(
@@ -407,7 +428,7 @@ class CampaignMutation:
                 rules=snake_keys(input.rules),
                 prizes=snake_keys(input.prizes),
             )
-            return await lottery_view(session, await lotteries.create(session, data, actor))
+            return await lottery_view(session, await lotteries.create(session, data, author))
 
         return await run(info, work)
 
@@ -417,7 +438,7 @@ class CampaignMutation:
     )
     async def set_lottery_public_value(
         self, info: strawberry.Info, lottery_id: str, value: str
-    ) -> LotteryResult:
+    ) -> PublicValueResult:
         async def work(session: AsyncSession) -> LotteryView:
             row = await lotteries.set_public_value(session, lottery_id, value)
             return await lottery_view(session, row)
@@ -428,7 +449,7 @@ class CampaignMutation:
         extensions=requires(Scope.MALL_CAMPAIGNS),
         description="Draw the lottery on a worker; follow its stage and progress on lottery().",
     )
-    async def draw_lottery(self, info: strawberry.Info, lottery_id: str) -> LotteryResult:
+    async def draw_lottery(self, info: strawberry.Info, lottery_id: str) -> DrawResult:
         async def work(session: AsyncSession) -> LotteryView:
             await lotteries.progress(session, lottery_id, "queued", 5)
             return await lottery_view(session, await lotteries.get(session, lottery_id))
@@ -463,10 +484,10 @@ class CampaignMutation:
     )
     async def claim_prize(self, info: strawberry.Info, lottery_id: str, place: int) -> ClaimResult:
         shop = node_of(info)
-        actor = _actor(info)
+        author = actor(info)
 
         async def work(session: AsyncSession) -> PrizeClaimView:
-            row = await lotteries.claim_prize(session, lottery_id, place, shop, actor)
+            row = await lotteries.claim_prize(session, lottery_id, place, shop, author)
             return PrizeClaimView(
                 lottery_id=row.lottery_id, place=row.place, shop=row.shop, claimed_at=row.claimed_at
             )

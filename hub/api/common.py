@@ -1,34 +1,22 @@
-"""What every part of the hub's GraphQL API shares: scope groups, the caller's shop,
-the session factory and the typed problem."""
+"""The one way a hub resolver runs a use case: the request's session factory, and one
+database transaction per use case, retried when the database reports a race (a
+serialization failure, a deadlock, a key another transaction took meanwhile: see
+``mallnet.db.transaction``), its expected failure answered with a typed problem."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types.union import StrawberryUnion
 
-from graphql import GraphQLError
+from hub.api.problems import problem_of
 from hub.domain.problems import HubError
-from mallnet.auth import Principal
-from mallnet.authz import guard_fields
 from mallnet.db import transaction
-from mallnet.scopes import Scope
 
-MALL = (Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS, Scope.MALL_SETTLEMENT)
-# Nodes read the registry too (shop names for partnerships and statements).
-SHOP_READERS = (*MALL, Scope.NODE_FEDERATE)
-ANY_CLIENT = (*SHOP_READERS, Scope.SHOPPER_READ)
-
-
-def node_of(info: strawberry.Info) -> str:
-    user = info.context["request"].user
-    if not isinstance(user, Principal) or user.shop is None:
-        raise GraphQLError(
-            "only a shop node's client may do this", extensions={"code": "FORBIDDEN"}
-        )
-    return user.shop
+T = TypeVar("T")
 
 
 def sessions(info: strawberry.Info) -> async_sessionmaker[AsyncSession]:
@@ -36,29 +24,25 @@ def sessions(info: strawberry.Info) -> async_sessionmaker[AsyncSession]:
     return factory
 
 
-@strawberry.type(description="An expected failure, with a stable code.")
-class HubProblem:
-    code: str
-    message: str
-    field: str | None
-
-
-guard_fields(HubProblem, *ANY_CLIENT)
-
-
-def problem(exc: HubError) -> HubProblem:
-    return HubProblem(code=exc.code, message=exc.message, field=exc.field)
-
-
-T = TypeVar("T")
+async def write(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 4
+) -> T:
+    """Run a use case that has no expected failure in one transaction (retried on races)."""
+    return await transaction(sessions(info), work, attempts=attempts)
 
 
 async def run(
-    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]
-) -> T | HubProblem:
-    """Run a use case in one transaction; its expected failure is the typed problem (and
-    nothing it did is kept)."""
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 4
+) -> T | Any:
+    """Run a use case in one transaction (retried on races); its expected failure comes
+    back as the typed problem the field's union declares, and nothing it did is kept. A
+    problem the field does not declare was not expected there: it stays an error."""
     try:
-        return await transaction(sessions(info), work)
+        return await write(info, work, attempts=attempts)
     except HubError as exc:
-        return problem(exc)
+        answer = problem_of(exc)
+        declared = info.return_type
+        if not (isinstance(declared, StrawberryUnion) and type(answer) in declared.types):
+            exc.add_note(f"{info.field_name} does not declare the problem {exc.code.name}")
+            raise
+        return answer

@@ -10,7 +10,16 @@ from typing import Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.api.common import MALL, HubProblem, run, sessions
+from hub.api.access import MALL
+from hub.api.common import run, sessions
+from hub.api.problems import (
+    Forbidden,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    NothingToClose,
+    PeriodOpen,
+)
 from hub.db import models
 from hub.services import prepaid, settlement, settlement_policy
 from mallnet.auth import Principal
@@ -187,14 +196,23 @@ for finance_part in (
     guard_fields(finance_part, *FINANCE)
 guard_fields(PrepaidAccount, *FINANCE, Scope.NODE_FEDERATE)
 
-PolicyResult = Annotated[SettlementPolicy | HubProblem, strawberry.union("SettlementPolicyResult")]
-PeriodResult = Annotated[SettlementPeriod | HubProblem, strawberry.union("SettlementPeriodResult")]
-StatementResult = Annotated[
-    SettlementStatement | HubProblem, strawberry.union("SettlementStatementResult")
+PolicyResult = Annotated[
+    SettlementPolicy | InvalidInput, strawberry.union("SettlementPolicyResult")
 ]
-PrepaidResult = Annotated[PrepaidAccount | HubProblem, strawberry.union("PrepaidAccountResult")]
+PeriodResult = Annotated[
+    SettlementPeriod | NothingToClose, strawberry.union("SettlementPeriodResult")
+]
+StatementResult = Annotated[
+    SettlementStatement | Forbidden | InvalidInput | NotFound | PeriodOpen,
+    strawberry.union("SettlementStatementResult"),
+]
+PrepaidResult = Annotated[
+    PrepaidAccount | InvalidInput | NotFound | IdempotencyConflict,
+    strawberry.union("PrepaidAccountResult"),
+]
 CorrectionResult = Annotated[
-    SettlementCorrection | HubProblem, strawberry.union("SettlementCorrectionResult")
+    SettlementCorrection | InvalidInput | NotFound | IdempotencyConflict,
+    strawberry.union("SettlementCorrectionResult"),
 ]
 
 
@@ -256,12 +274,10 @@ class SettlementQuery:
     ) -> StatementResult:
         user = _principal(info)
         if user.shop is not None and shop not in (None, user.shop):
-            return HubProblem(
-                code="FORBIDDEN", message="a shop reads its own statement", field="shop"
-            )
+            return Forbidden.of("a shop reads its own statement", "shop")
         slug = user.shop or shop
         if slug is None:
-            return HubProblem(code="INVALID_INPUT", message="name the shop", field="shop")
+            return InvalidInput.of("name the shop", "shop")
         return await run(info, lambda s: _statement(s, period_id, slug))
 
     @strawberry.field(
@@ -339,8 +355,8 @@ class SettlementMutation:
     async def close_settlement_period(self, info: strawberry.Info) -> PeriodResult:
         actor = _principal(info).subject
         result = await run(info, lambda s: settlement.cut(s, actor))
-        if isinstance(result, HubProblem):
-            return result
+        if not isinstance(result, models.SettlementPeriod):
+            return result  # the problem
         # After the cut has committed: the task finds the period ended. Were the broker
         # away, the beat sweep closes every ended period anyway.
         await info.context["state"].enqueue("hub.close_settlement", result.id, actor)

@@ -10,7 +10,17 @@ from typing import Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.api.common import MALL, HubProblem, node_of, run, sessions
+from hub.api.access import MALL, actor, node_of
+from hub.api.common import run, sessions
+from hub.api.problems import (
+    HoldClosed,
+    HoldExpired,
+    HoldMismatch,
+    IdempotencyConflict,
+    InsufficientValue,
+    InvalidInput,
+    NotFound,
+)
 from hub.db import models
 from hub.services import value
 from mallnet.auth import Principal
@@ -289,9 +299,19 @@ for hold_part in (HoldPortion, NetworkHold, SpendableValue):
 guard_fields(IssuancePolicy, *POLICY_READERS)
 guard_fields(PointValue, *MALL, Scope.NODE_FEDERATE, Scope.SHOPPER_READ)
 
-HoldResult = Annotated[NetworkHold | HubProblem, strawberry.union("NetworkHoldResult")]
-PolicyResult = Annotated[IssuancePolicy | HubProblem, strawberry.union("IssuancePolicyResult")]
-PointValueResult = Annotated[PointValue | HubProblem, strawberry.union("PointValueResult")]
+HoldResult = Annotated[
+    NetworkHold | InvalidInput | IdempotencyConflict | InsufficientValue,
+    strawberry.union("HoldNetworkValueResult"),
+]
+CaptureResult = Annotated[
+    NetworkHold | InvalidInput | NotFound | HoldMismatch | HoldClosed | HoldExpired,
+    strawberry.union("CaptureNetworkHoldResult"),
+]
+VoidResult = Annotated[
+    NetworkHold | NotFound | HoldClosed, strawberry.union("VoidNetworkHoldResult")
+]
+PolicyResult = Annotated[IssuancePolicy | InvalidInput, strawberry.union("IssuancePolicyResult")]
+PointValueResult = Annotated[PointValue | InvalidInput, strawberry.union("PointValueResult")]
 
 
 def _policy(row: models.IssuancePolicy) -> IssuancePolicy:
@@ -301,11 +321,6 @@ def _policy(row: models.IssuancePolicy) -> IssuancePolicy:
         policy=JSONDocument(row.document),
         effective_from=row.effective_from,
     )
-
-
-def _actor(info: strawberry.Info) -> str:
-    user = info.context["request"].user
-    return user.subject if isinstance(user, Principal) else "unknown"
 
 
 @strawberry.type
@@ -400,7 +415,7 @@ class ValueMutation:
             Rial | None,
             strawberry.argument(description="Without amountRial: all of the hold, at most this."),
         ] = None,
-    ) -> HoldResult:
+    ) -> CaptureResult:
         shop = node_of(info)
 
         async def work(session: AsyncSession) -> NetworkHold:
@@ -415,7 +430,7 @@ class ValueMutation:
         extensions=requires(Scope.NODE_FEDERATE),
         description="Release an open hold (the sale was cancelled). Idempotent.",
     )
-    async def void_network_hold(self, info: strawberry.Info, hold_id: str) -> HoldResult:
+    async def void_network_hold(self, info: strawberry.Info, hold_id: str) -> VoidResult:
         shop = node_of(info)
 
         async def work(session: AsyncSession) -> NetworkHold:
@@ -432,11 +447,11 @@ class ValueMutation:
         self, info: strawberry.Info, policy: JSONDocument
     ) -> PolicyResult:
         shop = node_of(info)
-        actor = _actor(info)
+        author = actor(info)
 
         async def work(session: AsyncSession) -> IssuancePolicy:
             return _policy(
-                await value.set_issuance_policy(session, shop, snake_keys(policy), actor)
+                await value.set_issuance_policy(session, shop, snake_keys(policy), author)
             )
 
         return await run(info, work)
@@ -448,10 +463,10 @@ class ValueMutation:
     async def set_point_value(
         self, info: strawberry.Info, rial_per_point: Rial
     ) -> PointValueResult:
-        actor = _actor(info)
+        author = actor(info)
 
         async def work(session: AsyncSession) -> PointValue:
-            row = await value.set_point_value(session, rial_per_point, actor)
+            row = await value.set_point_value(session, rial_per_point, author)
             return PointValue(
                 rial_per_point=Rial(row.rial_per_point),
                 effective_from=row.effective_from,

@@ -89,8 +89,7 @@ async def ask(info: strawberry.Info, call: Any, *, unavailable: str | None = Non
             message=f"{unavailable or 'the hub is not reachable now'}: {exc}",
         )
     except HubRefused as exc:
-        code, _, message = str(exc).partition(": ")
-        return HubAnswer(code=code, message=message)
+        return HubAnswer(code=exc.code, message=exc.message)
 
 
 @strawberry.type

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from federation.client import HubRefused, HubUnavailable
+from federation.problems import HubProblemCode
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql_statements import SettlementStatement, statement_from_json
@@ -106,8 +107,8 @@ async def download(request: Request) -> Response:
     except HubUnavailable as exc:
         return refusal(503, "HUB_UNAVAILABLE", f"the hub is not reachable now: {exc}")
     except HubRefused as exc:
-        code, _, message = str(exc).partition(": ")
-        return refusal(404 if code == "NOT_FOUND" else 409, code, message)
+        status = 404 if exc.code is HubProblemCode.NOT_FOUND else 409
+        return refusal(status, exc.code, exc.message)
     return attachment(*statement_file(statement_from_json(data), kind))
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from federation.problems import HubProblemCode
+
 
 class ProblemCode(StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
@@ -108,7 +110,7 @@ class NetworkValueRefused(NodeError):
 
     code = ProblemCode.NETWORK_VALUE_REFUSED
 
-    def __init__(self, hub_code: str, message: str) -> None:
+    def __init__(self, hub_code: HubProblemCode, message: str) -> None:
         super().__init__(f"{hub_code}: {message}")
         self.hub_code = hub_code
 

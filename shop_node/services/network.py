@@ -52,8 +52,7 @@ def capture_at(hub: HubConnection | None) -> Capture:
         except HubUnavailable as exc:
             raise NetworkValueUnavailable(str(exc)) from exc
         except HubRefused as exc:
-            code, _, message = str(exc).partition(": ")
-            raise NetworkValueRefused(code, message) from exc
+            raise NetworkValueRefused(exc.code, exc.message) from exc
         return int(result["capturedRial"])
 
     return capture

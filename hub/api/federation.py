@@ -1,0 +1,155 @@
+"""The node↔hub protocol over GraphQL: a node delivers its events (``ingestEvents``) and
+pulls and acknowledges its commands (``inbox``, ``ackInbox``) with ``node:federate``; mall
+management follows every node's stream (``federationStatus``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+import strawberry
+
+from federation.envelope import InvalidEnvelope, parse_batch
+from hub.api.access import node_of
+from hub.api.common import sessions, write
+from hub.api.loaders import loaders
+from hub.api.problems import InvalidBatch, NotANode
+from hub.services import inbox as hub_inbox
+from hub.services import intake
+from mallnet.auth import Principal
+from mallnet.authz import guard_fields, requires
+from mallnet.gql import JSONDocument
+from mallnet.scopes import Scope
+
+
+@strawberry.type(description="What the hub did with a node's batch.")
+class IngestResult:
+    accepted: int
+    duplicates: int
+    conflicts: list[str] = strawberry.field(description="Event ids that came with new content.")
+    acknowledged: list[str] = strawberry.field(
+        description="Event ids the node may mark delivered (accepted or duplicate)."
+    )
+    contiguous_seq: int
+    highest_seq: int
+    gaps: list[int]
+
+
+@strawberry.type(description="How far a node's event stream has arrived at the hub.")
+class NodeStreamStatus:
+    node: str
+    contiguous_seq: int
+    highest_seq: int
+    events: int
+    last_contact_at: dt.datetime
+    pending_events: int = strawberry.field(description="The node's outbox depth, as last reported.")
+    oldest_pending_s: int = strawberry.field(
+        description="Age of the node's oldest undelivered event, as last reported: its lag."
+    )
+
+    @strawberry.field(description="Commands waiting for the node to pull.")
+    async def inbox_depth(self, info: strawberry.Info) -> int:
+        return await loaders(info).inbox_depth.load(self.node)
+
+
+@strawberry.input(description="The sender's outbox after this batch: its lag, for monitoring.")
+class BacklogInput:
+    pending_events: int
+    oldest_pending_s: int
+
+
+@strawberry.type(description="A command waiting in a node's inbox.")
+class InboxItem:
+    cursor: int = strawberry.field(description="Acknowledge up to this to remove it.")
+    envelope: JSONDocument
+
+
+guard_fields(InboxItem, Scope.NODE_FEDERATE)
+guard_fields(IngestResult, Scope.NODE_FEDERATE)
+guard_fields(NodeStreamStatus, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
+
+# Only the batch itself is refused as a problem. A use case failing inside intake is not
+# an answer about the batch: it stays an error, and the node delivers the batch again.
+IngestEventsResult = Annotated[
+    IngestResult | NotANode | InvalidBatch, strawberry.union("IngestEventsResult")
+]
+
+
+@strawberry.type
+class FederationQuery:
+    @strawberry.field(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling node's commands after its acknowledged cursor, oldest first.",
+    )
+    async def inbox(self, info: strawberry.Info, limit: int = 100) -> list[InboxItem]:
+        node = node_of(info)
+        async with sessions(info)() as session:
+            items = await hub_inbox.pull(session, node, limit)
+        return [InboxItem(cursor=int(str(e["seq"])), envelope=JSONDocument(e)) for e in items]
+
+    @strawberry.field(
+        extensions=requires(Scope.MALL_ADMIN, Scope.MALL_REPORTS),
+        description="Each node's event stream: how far it has arrived, gaps, last contact.",
+    )
+    async def federation_status(self, info: strawberry.Info) -> list[NodeStreamStatus]:
+        async with sessions(info)() as session:
+            rows = await intake.streams(session)
+        return [
+            NodeStreamStatus(
+                node=r.node,
+                contiguous_seq=r.contiguous_seq,
+                highest_seq=r.highest_seq,
+                events=r.events,
+                last_contact_at=r.last_contact_at,
+                pending_events=r.pending_events,
+                oldest_pending_s=r.oldest_pending_s,
+            )
+            for r in rows
+        ]
+
+
+@strawberry.type
+class FederationMutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="The calling node has applied its commands up to this cursor.",
+    )
+    async def ack_inbox(self, info: strawberry.Info, up_to: int) -> int:
+        node = node_of(info)
+        return await write(info, lambda session: hub_inbox.ack(session, node, up_to))
+
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="A node delivers a batch of events (at most 500): idempotent per event.",
+    )
+    async def ingest_events(
+        self, info: strawberry.Info, events: JSONDocument, backlog: BacklogInput | None = None
+    ) -> IngestEventsResult:
+        user = info.context["request"].user
+        if not isinstance(user, Principal) or user.shop is None:
+            return NotANode.of("only a node's client delivers events")
+        node = user.shop
+        try:
+            batch = parse_batch(json.dumps(events), node)
+        except InvalidEnvelope as exc:
+            return InvalidBatch.of(str(exc), "events")
+        reported = (
+            None
+            if backlog is None
+            else intake.Backlog(max(0, backlog.pending_events), max(0, backlog.oldest_pending_s))
+        )
+        # Two deliveries of one batch at once collide on the event ids; the retry sees the
+        # winner's rows and answers with duplicates. Deadlocks with holds are retried too.
+        report = await write(
+            info, lambda session: intake.ingest(session, node, batch, reported), attempts=3
+        )
+        return IngestResult(
+            accepted=len(report.accepted),
+            duplicates=len(report.duplicates),
+            conflicts=report.conflicts,
+            acknowledged=[*report.accepted, *report.duplicates],
+            contiguous_seq=report.contiguous_seq,
+            highest_seq=report.highest_seq,
+            gaps=report.gaps,
+        )
