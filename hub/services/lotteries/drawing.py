@@ -1,0 +1,177 @@
+"""The draw, stage by stage: the ticket list frozen and published, the seed revealed and
+mixed with the public value (``hub.domain.draw``), the winners told; its progress shown."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.envelope import NotifyMember
+from hub.db.models import (
+    Lottery,
+    LotteryEntry,
+    LotteryTicketList,
+    Shopper,
+)
+from hub.domain import draw as fair
+from hub.domain.problems import ProblemCode
+from hub.services import inbox
+from hub.services.lotteries.setup import LotteryError, get
+from hub.services.lotteries.tickets import standings
+from mallnet.db import utcnow
+from mallnet.messaging import Sender
+
+
+def winners_wanted(lottery: Lottery) -> int:
+    return sum(int(p["count"]) for p in lottery.prizes)
+
+
+def prize_of(lottery: Lottery, place: int) -> dict[str, Any]:
+    """Places are numbered from 1 in drawn order: the first prize's places come first."""
+    remaining = place
+    for prize in lottery.prizes:
+        if remaining <= int(prize["count"]):
+            return prize
+        remaining -= int(prize["count"])
+    raise LotteryError(ProblemCode.NOT_FOUND, f"no place {place}", "place")
+
+
+async def begin_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -> Lottery:
+    """Freeze the ticket list (published with its digest) and mark the lottery as drawing;
+    its own transaction, so the console sees the progress."""
+    row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise LotteryError(ProblemCode.NOT_FOUND, f"no lottery {lottery_id!r}", "lotteryId")
+    if row.status != "open":
+        return row
+    if row.public_value is None:
+        raise LotteryError(
+            ProblemCode.NO_PUBLIC_VALUE, "enter the public value before the draw", "lotteryId"
+        )
+    if now < row.draw_at:
+        raise LotteryError(
+            ProblemCode.TOO_EARLY, f"the draw is at {row.draw_at.isoformat()}", "lotteryId"
+        )
+    entrants = await standings(session, row)
+    tickets = fair.TicketList.from_pairs(entrants)
+    row.list_digest = fair.list_digest(tickets)
+    row.entrants, row.total_tickets = len(tickets), tickets.total
+    session.add(
+        LotteryTicketList(lottery_id=row.id, entrants=len(tickets), data=fair.encode(tickets))
+    )
+    row.status, row.stage, row.progress_pct = "drawing", "frozen", 40
+    await session.flush()
+    return row
+
+
+async def frozen_list(
+    session: AsyncSession, lottery_id: str, start: int = 0, stop: int | None = None
+) -> fair.TicketList:
+    """The published frozen list (or entrants ``start`` to ``stop`` of it)."""
+    data = await session.scalar(
+        select(LotteryTicketList.data).where(LotteryTicketList.lottery_id == lottery_id)
+    )
+    return fair.decode(data or b"", start, stop)
+
+
+async def finish_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -> Lottery:
+    """Reveal the seed, draw from the frozen list and publish the record."""
+    row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise LotteryError(ProblemCode.NOT_FOUND, f"no lottery {lottery_id!r}", "lotteryId")
+    if row.status != "drawing" or row.public_value is None:
+        return row
+    seed, tickets = bytes.fromhex(row.seed_hex), await frozen_list(session, row.id)
+    # Only the seed committed to at the start, and only the list frozen and published.
+    if fair.commit(seed) != row.commitment or fair.list_digest(tickets) != row.list_digest:
+        raise LotteryError(
+            ProblemCode.TAMPERED, "the seed or the frozen list changed: no draw", "lotteryId"
+        )
+    result = fair.draw(seed, row.public_value, tickets, winners_wanted(row))
+    row.record = fair.published_record(result)
+    row.status, row.stage, row.progress_pct, row.drawn_at = "drawn", "drawn", 80, now
+    await session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Message:
+    phone: str
+    text: str
+
+
+async def notify_winners(session: AsyncSession, lottery_id: str) -> list[Message]:
+    """The messages for the winners whose phone the hub holds (they signed in to the app,
+    or consented to sharing) — the caller sends them once this has committed, so a retry
+    never sends them twice — and, for the others, a command to a shop where they bought,
+    which holds their phone. Everyone sees the results in the app. Marks the draw done."""
+    row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
+    if row is None or row.status != "drawn" or row.stage == "done" or row.record is None:
+        return []
+    messages = []
+    for place, winner in enumerate(row.record["winners"], start=1):
+        prize = prize_of(row, place)
+        text = f"تبریک! در قرعه‌کشی «{row.name_fa}» برنده شدید: {prize['description_fa']}"
+        shopper = await session.get(Shopper, winner["pseudonym"])
+        if shopper is not None and shopper.phone:
+            messages.append(Message(shopper.phone, text))
+            continue
+        # The hub has no phone for them: a shop where they bought (it has) tells them,
+        # through its inbox — once, as every command is applied once.
+        shop = await session.scalar(
+            select(LotteryEntry.shop)
+            .where(LotteryEntry.lottery_id == row.id, LotteryEntry.pseudonym == winner["pseudonym"])
+            .order_by(LotteryEntry.created_at.desc())
+            .limit(1)
+        )
+        if shop is not None:
+            notice = NotifyMember(pseudonym=winner["pseudonym"], kind="lottery_win", text=text)
+            await inbox.enqueue(session, shop, notice)
+    row.stage, row.progress_pct = "done", 100
+    await session.flush()
+    return messages
+
+
+async def ticket_page(
+    session: AsyncSession, lottery_id: str, after: int, first: int
+) -> list[tuple[int, str, int]]:
+    """Entrants ``after`` to ``after + first`` of the frozen list: (position, pseudonym,
+    tickets)."""
+    page = await frozen_list(session, lottery_id, after, after + first)
+    return [(after + i, p, t) for i, (p, t) in enumerate(page.pairs())]
+
+
+async def progress(session: AsyncSession, lottery_id: str, stage: str, pct: int) -> None:
+    """Show a stage of a draw not begun yet (a finished one keeps its own)."""
+    row = await get(session, lottery_id)
+    if row.public_value is None:
+        raise LotteryError(
+            ProblemCode.NO_PUBLIC_VALUE, "enter the public value before the draw", "lotteryId"
+        )
+    if row.status == "open" and utcnow() < row.draw_at:
+        raise LotteryError(
+            ProblemCode.TOO_EARLY, f"the draw is at {row.draw_at.isoformat()}", "lotteryId"
+        )
+    await session.execute(
+        update(Lottery)
+        .where(Lottery.id == lottery_id, Lottery.status == "open")
+        .values(stage=stage, progress_pct=pct)
+    )
+
+
+async def run_draw(sessions: Any, lottery_id: str, sender: Sender) -> Lottery:
+    """The draw, stage by stage, each in its own transaction so its progress shows: freeze
+    and publish the list, reveal and draw, tell the winners. A repeat (a worker that died
+    and ran it again) resumes where it stopped and changes nothing already done."""
+    from mallnet.db import transaction
+
+    await transaction(sessions, lambda s: progress(s, lottery_id, "freezing", 10))
+    await transaction(sessions, lambda s: begin_draw(s, lottery_id, utcnow()))
+    await transaction(sessions, lambda s: finish_draw(s, lottery_id, utcnow()))
+    messages = await transaction(sessions, lambda s: notify_winners(s, lottery_id))
+    for message in messages:  # after the commit: at most once each
+        sender.send_sms(message.phone, message.text, kind="lottery_win")
+    row: Lottery = await transaction(sessions, lambda s: get(s, lottery_id))
+    return row
