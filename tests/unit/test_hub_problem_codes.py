@@ -5,6 +5,7 @@ client reads a hub problem as that enum, never by parsing a message."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -19,6 +20,7 @@ from shop_node.domain.errors import NetworkValueRefused
 from shop_node.services.network import capture_at
 
 HUB = schemas()["hub.graphql"]._schema
+HUB_API = Path(__file__).resolve().parents[2] / "hub" / "api"
 
 
 def _pascal(name: str) -> str:
@@ -115,3 +117,16 @@ async def test_a_refused_capture_carries_the_hubs_code() -> None:
     with pytest.raises(NetworkValueRefused, match=re.escape("HOLD_EXPIRED: this hold")) as refused:
         await capture("hold-1", None, "r-1", 50_000)
     assert refused.value.hub_code is HubProblemCode.HOLD_EXPIRED
+
+
+def test_hub_resolvers_write_through_the_one_idiom() -> None:
+    """A resolver that opened its own transaction would not be retried on a race, nor turn
+    its failures into problems: only ``hub/api/common.py`` opens one."""
+    opened = {
+        f"{path.name}:{number}"
+        for path in sorted(HUB_API.glob("*.py"))
+        if path.name != "common.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if ".begin()" in line or "transaction(" in line
+    }
+    assert opened == set()
