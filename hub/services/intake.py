@@ -66,33 +66,8 @@ async def ingest(
     """Apply a node's batch (already parsed and checked to come from ``node``)."""
     now = utcnow()
     report = IngestReport()
-    stream = await session.get(NodeStream, node, with_for_update=True)
-    if stream is None:
-        stream = NodeStream(
-            node=node, contiguous_seq=0, highest_seq=0, events=0, last_contact_at=now
-        )
-        session.add(stream)
-        await session.flush()
-    ids = [e.event_id for e in envelopes]
-    known = dict(
-        (
-            await session.execute(
-                select(FederationEvent.event_id, FederationEvent.digest).where(
-                    FederationEvent.event_id.in_(ids)
-                )
-            )
-        ).all()
-    )
-    taken = set(
-        (
-            await session.scalars(
-                select(FederationEvent.seq).where(
-                    FederationEvent.node == node,
-                    FederationEvent.seq.in_([e.seq for e in envelopes]),
-                )
-            )
-        ).all()
-    )
+    stream = await _stream_of(session, node, now)
+    known, taken = await _seen(session, node, envelopes)
     for envelope in sorted(envelopes, key=lambda e: e.seq):
         digest = envelope.digest()
         if envelope.event_id in known:
@@ -132,6 +107,46 @@ async def ingest(
     report.highest_seq = stream.highest_seq
     report.gaps = await _gaps(session, stream)
     return report
+
+
+async def _stream_of(session: AsyncSession, node: str, now: dt.datetime) -> NodeStream:
+    """The node's stream, locked: one batch of a node is applied at a time."""
+    stream = await session.get(NodeStream, node, with_for_update=True)
+    if stream is None:
+        stream = NodeStream(
+            node=node, contiguous_seq=0, highest_seq=0, events=0, last_contact_at=now
+        )
+        session.add(stream)
+        await session.flush()
+    return stream
+
+
+async def _seen(
+    session: AsyncSession, node: str, envelopes: list[Envelope]
+) -> tuple[dict[str, str], set[int]]:
+    """Of this batch: the events already received (id -> digest), and the node's sequence
+    numbers already taken."""
+    ids = [e.event_id for e in envelopes]
+    known = dict(
+        (
+            await session.execute(
+                select(FederationEvent.event_id, FederationEvent.digest).where(
+                    FederationEvent.event_id.in_(ids)
+                )
+            )
+        ).all()
+    )
+    taken = set(
+        (
+            await session.scalars(
+                select(FederationEvent.seq).where(
+                    FederationEvent.node == node,
+                    FederationEvent.seq.in_([e.seq for e in envelopes]),
+                )
+            )
+        ).all()
+    )
+    return known, taken
 
 
 async def _conflict(
@@ -192,61 +207,9 @@ async def _gaps(session: AsyncSession, stream: NodeStream) -> list[int]:
 async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.datetime) -> None:
     payload = envelope.typed()
     if isinstance(payload, PurchaseRecorded):
-        await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
-        await sales.record(session, node, envelope.occurred_at, payload.total_rial, 1)
-        await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
-        issued = await value.issue_for_purchase(
-            session,
-            node,
-            envelope.event_id,
-            payload.receipt_id,
-            payload.pseudonym,
-            value.PurchaseFacts(
-                total_rial=payload.total_rial,
-                paid_with_value_rial=payload.credit_spent_rial + payload.network_paid_rial,
-                points_earned=payload.points_earned,
-                lines=[(line.group, line.amount_rial) for line in payload.lines],
-            ),
-            envelope.occurred_at,
-        )
-        purchase = campaigns.Purchase(
-            shop=node,
-            event_id=envelope.event_id,
-            receipt=payload.receipt_id,
-            pseudonym=payload.pseudonym,
-            total_rial=payload.total_rial,
-            at=envelope.occurred_at,
-            issued=issued,
-            paid_with_value_rial=payload.credit_spent_rial + payload.network_paid_rial,
-        )
-        await campaigns.apply_purchase(session, purchase)
-        await lotteries.enter_purchase(
-            session,
-            node,
-            envelope.event_id,
-            payload.receipt_id,
-            payload.pseudonym,
-            payload.total_rial,
-            envelope.occurred_at,
-        )
+        await _purchase(session, node, envelope, payload, now)
     elif isinstance(payload, PurchaseRefunded):
-        await sales.record(session, node, envelope.occurred_at, -payload.amount_rial, 0)
-        await lotteries.refund_purchase(session, node, payload.receipt_id, payload.amount_rial)
-        await value.clawback_for_refund(session, node, payload, now)
-        if payload.network_hold_id is not None and payload.network_returned_rial > 0:
-            try:
-                await value.refund(
-                    session,
-                    node,
-                    payload.network_hold_id,
-                    payload.network_returned_rial,
-                    f"{node}:{payload.refund_id}",
-                    now,
-                )
-            except value.NetworkValueError as exc:
-                # Not a hold this node captured: retrying cannot help, and one bad event
-                # must not hold up the stream. Kept in the log for the operators.
-                log.warning("refund %s from %s not applied: %s", payload.refund_id, node, exc)
+        await _refund(session, node, envelope, payload, now)
     elif isinstance(payload, MemberEnrolled | MemberConsentChanged):
         membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
         # Consent reports apply in the node's order, whatever order they arrive in.
@@ -258,23 +221,108 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
             elif isinstance(payload, MemberConsentChanged):
                 await _forget_contact(session, payload.pseudonym)
     elif isinstance(payload, BalanceChanged):
-        balance = await session.get(LocalBalance, (payload.pseudonym, node), with_for_update=True)
-        if balance is None:
-            session.add(
-                LocalBalance(
-                    pseudonym=payload.pseudonym,
-                    shop=node,
-                    points=payload.points,
-                    credit_rial=payload.credit_rial,
-                    as_of_seq=envelope.seq,
-                    updated_at=now,
-                )
+        await _balance(session, node, envelope.seq, payload, now)
+
+
+async def _purchase(
+    session: AsyncSession,
+    node: str,
+    envelope: Envelope,
+    payload: PurchaseRecorded,
+    now: dt.datetime,
+) -> None:
+    """A purchase: the shopper's membership, the shop's sales, a partner referral, network
+    value issued, campaign rewards and lottery tickets."""
+    await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
+    await sales.record(session, node, envelope.occurred_at, payload.total_rial, 1)
+    await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
+    paid_with_value = payload.credit_spent_rial + payload.network_paid_rial
+    issued = await value.issue_for_purchase(
+        session,
+        node,
+        envelope.event_id,
+        payload.receipt_id,
+        payload.pseudonym,
+        value.PurchaseFacts(
+            total_rial=payload.total_rial,
+            paid_with_value_rial=paid_with_value,
+            points_earned=payload.points_earned,
+            lines=[(line.group, line.amount_rial) for line in payload.lines],
+        ),
+        envelope.occurred_at,
+    )
+    purchase = campaigns.Purchase(
+        shop=node,
+        event_id=envelope.event_id,
+        receipt=payload.receipt_id,
+        pseudonym=payload.pseudonym,
+        total_rial=payload.total_rial,
+        at=envelope.occurred_at,
+        issued=issued,
+        paid_with_value_rial=paid_with_value,
+    )
+    await campaigns.apply_purchase(session, purchase)
+    await lotteries.enter_purchase(
+        session,
+        node,
+        envelope.event_id,
+        payload.receipt_id,
+        payload.pseudonym,
+        payload.total_rial,
+        envelope.occurred_at,
+    )
+
+
+async def _refund(
+    session: AsyncSession,
+    node: str,
+    envelope: Envelope,
+    payload: PurchaseRefunded,
+    now: dt.datetime,
+) -> None:
+    """A refund: sales and tickets taken back, value issued for the purchase clawed back,
+    network value spent on it returned to the shopper."""
+    await sales.record(session, node, envelope.occurred_at, -payload.amount_rial, 0)
+    await lotteries.refund_purchase(session, node, payload.receipt_id, payload.amount_rial)
+    await value.clawback_for_refund(session, node, payload, now)
+    if payload.network_hold_id is None or payload.network_returned_rial <= 0:
+        return
+    try:
+        await value.refund(
+            session,
+            node,
+            payload.network_hold_id,
+            payload.network_returned_rial,
+            f"{node}:{payload.refund_id}",
+            now,
+        )
+    except value.NetworkValueError as exc:
+        # Not a hold this node captured: retrying cannot help, and one bad event must not
+        # hold up the stream. Kept in the log for the operators.
+        log.warning("refund %s from %s not applied: %s", payload.refund_id, node, exc)
+
+
+async def _balance(
+    session: AsyncSession, node: str, seq: int, payload: BalanceChanged, now: dt.datetime
+) -> None:
+    """The shopper's points and credit at the node, as of the node's latest report."""
+    balance = await session.get(LocalBalance, (payload.pseudonym, node), with_for_update=True)
+    if balance is None:
+        session.add(
+            LocalBalance(
+                pseudonym=payload.pseudonym,
+                shop=node,
+                points=payload.points,
+                credit_rial=payload.credit_rial,
+                as_of_seq=seq,
+                updated_at=now,
             )
-        elif envelope.seq > balance.as_of_seq:  # an older report arriving late changes nothing
-            balance.points = payload.points
-            balance.credit_rial = payload.credit_rial
-            balance.as_of_seq = envelope.seq
-            balance.updated_at = now
+        )
+    elif seq > balance.as_of_seq:  # an older report arriving late changes nothing
+        balance.points = payload.points
+        balance.credit_rial = payload.credit_rial
+        balance.as_of_seq = seq
+        balance.updated_at = now
 
 
 async def _member_of(
