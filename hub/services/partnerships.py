@@ -137,33 +137,11 @@ async def refer(
             .order_by(PartnerOffer.created_at)
         )
     ).all()
-    groups = {line.group for line in purchase.lines}
     month = at.strftime("%Y-%m")
     sent: list[str] = []
     for offer in candidates:
-        if not await _origin_allowed(session, offer, origin):
+        if not await _qualifies(session, offer, origin, purchase, month):
             continue
-        if purchase.total_rial < offer.min_purchase_rial:
-            continue
-        if offer.origin_groups and groups.isdisjoint(offer.origin_groups):
-            continue
-        if offer.first_purchase_only and purchase.visit_number != 1:
-            continue
-        if await session.get(Membership, (purchase.pseudonym, offer.host_shop)) is not None:
-            continue  # already a member there
-        seen = await session.scalar(
-            select(Referral.id).where(
-                Referral.offer_id == offer.id, Referral.pseudonym == purchase.pseudonym
-            )
-        )
-        if seen is not None:
-            continue
-        if offer.monthly_cap is not None:
-            used = await session.scalar(
-                select(func.count()).where(Referral.offer_id == offer.id, Referral.month == month)
-            )
-            if (used or 0) >= offer.monthly_cap:
-                continue
         session.add(
             Referral(
                 offer_id=offer.id,
@@ -188,3 +166,35 @@ async def refer(
         )
         sent.append(offer.host_shop)
     return sent
+
+
+async def _qualifies(
+    session: AsyncSession, offer: PartnerOffer, origin: str, purchase: PurchaseRecorded, month: str
+) -> bool:
+    """Whether the purchase meets the offer's terms, the shopper is new to the host shop
+    and was never referred by it, and the offer's monthly cap has room."""
+    if not await _origin_allowed(session, offer, origin):
+        return False
+    if purchase.total_rial < offer.min_purchase_rial:
+        return False
+    groups = {line.group for line in purchase.lines}
+    if offer.origin_groups and groups.isdisjoint(offer.origin_groups):
+        return False
+    if offer.first_purchase_only and purchase.visit_number != 1:
+        return False
+    if await session.get(Membership, (purchase.pseudonym, offer.host_shop)) is not None:
+        return False  # already a member there
+    seen = await session.scalar(
+        select(Referral.id).where(
+            Referral.offer_id == offer.id, Referral.pseudonym == purchase.pseudonym
+        )
+    )
+    if seen is not None:
+        return False
+    if offer.monthly_cap is not None:
+        used = await session.scalar(
+            select(func.count()).where(Referral.offer_id == offer.id, Referral.month == month)
+        )
+        if (used or 0) >= offer.monthly_cap:
+            return False
+    return True

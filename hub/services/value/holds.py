@@ -286,20 +286,7 @@ async def capture(
     if row.status == "captured" and row.capture_hash == digest:
         return HoldOutcome(row, True, await hold_portions(session, row.id))
     now = utcnow()
-    if row.status != "open":
-        raise NetworkValueError(
-            ProblemCode.HOLD_CLOSED, f"this hold is already {row.status}", "holdId"
-        )
-    if row.expires_at <= now:
-        raise NetworkValueError(
-            ProblemCode.HOLD_EXPIRED, "this hold has expired; ask for a new one", "holdId"
-        )
-    if wanted > row.held_rial:
-        raise NetworkValueError(
-            ProblemCode.INVALID_INPUT,
-            f"at most the {row.held_rial} Rial held can be captured",
-            "amountRial",
-        )
+    _capturable(row, wanted, now)
     portions = await hold_portions(session, row.id)
     lots = await lots_of(session, portions, lock=True)
     units, captured = split_capture(
@@ -336,6 +323,24 @@ async def capture(
     )
     await session.flush()
     return HoldOutcome(row, False, portions, lots)
+
+
+def _capturable(row: ValueHold, wanted: int, now: dt.datetime) -> None:
+    """Refuse a capture of a hold that is closed or expired, or of more than it holds."""
+    if row.status != "open":
+        raise NetworkValueError(
+            ProblemCode.HOLD_CLOSED, f"this hold is already {row.status}", "holdId"
+        )
+    if row.expires_at <= now:
+        raise NetworkValueError(
+            ProblemCode.HOLD_EXPIRED, "this hold has expired; ask for a new one", "holdId"
+        )
+    if wanted > row.held_rial:
+        raise NetworkValueError(
+            ProblemCode.INVALID_INPUT,
+            f"at most the {row.held_rial} Rial held can be captured",
+            "amountRial",
+        )
 
 
 async def void(session: AsyncSession, shop: str, hold_id: str) -> HoldOutcome:
