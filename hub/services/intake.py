@@ -282,6 +282,7 @@ async def _refund(
 ) -> None:
     """A refund: sales and tickets taken back, value issued for the purchase clawed back,
     network value spent on it returned to the shopper."""
+    await value.lock_for_refund(session, node, payload.receipt_id, payload.network_hold_id)
     await sales.record(session, node, envelope.occurred_at, -payload.amount_rial, 0)
     await lotteries.refund_purchase(session, node, payload.receipt_id, payload.amount_rial)
     await value.clawback_for_refund(session, node, payload, now)

@@ -18,8 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from federation.envelope import Envelope, EventType, PurchaseRefunded
+from federation.ids import new_event_id
 from hub.domain.value_rules import GENERAL, POOLED
-from hub.services import registry, value
+from hub.services import intake, registry, value
 from mallnet.db import create_engine, session_factory, utcnow
 from mallnet.migrations import upgrade
 
@@ -257,5 +259,91 @@ async def test_captures_voids_and_the_expiry_sweep_racing_new_holds_never_deadlo
             }
         ), statuses
         assert worth == 20_000_000 - (WORKERS // 2) * 2_500 - WORKERS * 3_500
+    finally:
+        await engine.dispose()
+
+
+async def test_a_refund_arriving_by_intake_racing_a_new_hold_does_not_deadlock(pg_url: str) -> None:
+    # Given a shopper's old credit (lot 1) that paid for purchase R1, and the points R1
+    # earned (lot 2, issued for that purchase): a refund of R1 takes lot 2's points back and
+    # returns the credit to lot 1
+    await upgrade("hub", pg_url)
+    engine = create_engine(pg_url)
+    sessions = session_factory(engine)
+    pseudonym, now = secrets.token_hex(32), utcnow()
+    try:
+        async with sessions() as session, session.begin():
+            await registry.register_shop(session, registry.ShopInput(SHOP, SHOP, SHOP, "books"))
+            for index, (kind, amount, rate, origin) in enumerate(
+                [(GENERAL, 10_000_000, 1, "test:0"), (POOLED, 10_000, 1_000, f"receipt:{SHOP}:R1")]
+            ):
+                await value.issue(
+                    session,
+                    value.IssueInput(
+                        pseudonym=pseudonym,
+                        kind=kind,
+                        issuer=SHOP,
+                        amount=amount,
+                        expires_at=now + dt.timedelta(days=40),
+                        reason="lock-order test",
+                        origin=origin,
+                        key=f"refund-order:{index}",
+                        rial_per_point=rate,
+                    ),
+                    now,
+                )
+        async with sessions() as session, session.begin():
+            paid = await value.hold(
+                session, SHOP, value.HoldInput(pseudonym, 2_500, "R1", "k1", kinds=(GENERAL,))
+            )
+            await value.capture(session, SHOP, paid.hold.id)
+        assert [p.lot_id for p in paid.portions] == [1]
+        refund = PurchaseRefunded(
+            receipt_id="R1",
+            refund_id="F1",
+            pseudonym=pseudonym,
+            amount_rial=100_000,
+            purchase_total_rial=100_000,
+            network_hold_id=paid.hold.id,
+            network_returned_rial=2_500,
+        )
+        envelope = Envelope(
+            event_id=new_event_id(),
+            type=EventType.PURCHASE_REFUNDED,
+            schema_version=1,
+            node=SHOP,
+            seq=1,
+            occurred_at=utcnow(),
+            payload=refund.model_dump(mode="json"),
+        )
+
+        async def refund_by_intake(session: AsyncSession) -> None:
+            await intake.ingest(session, SHOP, [envelope])
+
+        async def new_hold(session: AsyncSession) -> None:
+            await value.hold(session, SHOP, value.HoldInput(pseudonym, 3_500, "R2", "k2"))
+
+        # and another transaction holding the paid hold's row for a moment
+        async with sessions() as blocker, blocker.begin():
+            await blocker.execute(
+                text("SELECT id FROM value_holds WHERE id = :id FOR UPDATE"), {"id": paid.hold.id}
+            )
+            # When the refund comes in by intake, then a new hold of the same shopper, each
+            # going as far as it can while the blocker holds the hold's row
+            refunding = asyncio.create_task(_once(sessions, refund_by_intake))
+            await _until_waiters(sessions, 1)
+            holding = asyncio.create_task(_once(sessions, new_hold))
+            # (the new hold either finishes, locking nothing the refund holds, or queues)
+            for _ in range(500):
+                if holding.done() or await _lock_waiters(sessions) >= 2:
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("the new hold neither finished nor waited")
+
+        # Then both finish the first time, with no deadlock and no retry
+        assert [await refunding, await holding] == ["ok", "ok"]
+        async with sessions() as session:
+            assert await value.verify(session, pseudonym) == []
     finally:
         await engine.dispose()

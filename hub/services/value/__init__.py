@@ -39,7 +39,7 @@ from hub.services.value.pricing import (
     set_issuance_policy,
     set_point_value,
 )
-from hub.services.value.refunds import REFUND_LOT_DAYS, refund
+from hub.services.value.refunds import REFUND_LOT_DAYS, lock_for_refund, refund
 from hub.services.value.wallet import (
     Balance,
     Expiry,
@@ -80,6 +80,7 @@ __all__ = [
     "issuance_policy",
     "issue",
     "issue_for_purchase",
+    "lock_for_refund",
     "lot_view",
     "point_value_at",
     "point_values",

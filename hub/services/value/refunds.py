@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import (
-    ValueLot,
-)
+from hub.db.models import ValueHold, ValueHoldLot, ValueLot
 from hub.domain.problems import ProblemCode
 from hub.domain.value_rules import (
     refund_targets,
     unit_of,
 )
-from hub.services.value.holds import hold_portions, lots_of, own_hold
-from hub.services.value.issuance import collect_dues
+from hub.services.value.holds import hold_portions, lock_lots, lots_of, own_hold
+from hub.services.value.issuance import collect_dues, purchase_origin
 from hub.services.value.ledger import Leg, NetworkValueError, seen
 from hub.services.value.moves import Moves
 from mallnet.db import utcnow
@@ -24,6 +23,27 @@ from mallnet.db import utcnow
 log = logging.getLogger(__name__)
 
 REFUND_LOT_DAYS = 30  # a returned lot that had expired meanwhile lives this long at least
+
+
+async def lock_for_refund(
+    session: AsyncSession, shop: str, receipt_id: str, hold_id: str | None
+) -> None:
+    """Lock what a refund of a purchase changes, up front and in the order every path
+    keeps: the hold it was paid with (hold rows before lots, as capture and void lock
+    them), then in one ascending pass the lots the purchase issued (clawed back) and the
+    lots its hold spent (refilled). Taking back the issued lots first and refilling the
+    spent ones next would lock a lower id after a higher one."""
+    ids = list(
+        await session.scalars(
+            select(ValueLot.id).where(ValueLot.origin == purchase_origin(shop, receipt_id))
+        )
+    )
+    if hold_id is not None:
+        await session.execute(select(ValueHold.id).where(ValueHold.id == hold_id).with_for_update())
+        ids += await session.scalars(
+            select(ValueHoldLot.lot_id).where(ValueHoldLot.hold_id == hold_id)
+        )
+    await lock_lots(session, ids)
 
 
 async def refund(
