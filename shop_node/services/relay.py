@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.client import HubConnection, HubRefused, HubUnavailable
 from federation.envelope import MAX_BATCH_BYTES, SCHEMA_VERSION
+from federation.problems import HubProblemCode
 from mallnet.db import utcnow
 from shop_node.db.models import HubCredentials, OutboxEvent
 from shop_node.services.runtime import NodeRuntime
@@ -63,11 +64,15 @@ async def _send(
     rejected: dict[str, str],
 ) -> None:
     """Send; if the hub refuses the batch as such, halve it until the refused event is
-    alone, and set that one aside. Conflicts are final answers too."""
+    alone, and set that one aside. Conflicts are final answers too. A refusal of the node
+    itself (its client is not a node's) says nothing about the events: none is set aside,
+    and the relay tries again later."""
     ids = [str(e["event_id"]) for e in envelopes]
     try:
         result = await hub.ingest(envelopes, await _backlog(runtime, ids))
     except HubRefused as exc:
+        if exc.code is not HubProblemCode.INVALID_BATCH:
+            raise HubUnavailable(f"the hub refused this node: {exc}") from exc
         if len(envelopes) == 1:
             rejected[ids[0]] = f"refused by the hub: {exc}"[:500]
             return

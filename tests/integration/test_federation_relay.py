@@ -12,6 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from federation.client import HubConnection, HubRefused
+from federation.problems import HubProblemCode
 from hub.app import create_app as create_hub
 from hub.db.models import FederationConflict, FederationEvent, LocalBalance, Membership, Shopper
 from hub.services import registry
@@ -258,6 +260,34 @@ async def test_an_event_the_hub_refuses_is_set_aside_and_the_rest_go_through(
     assert report.acknowledged == report.sent - 1
     assert again.sent == 0  # the refused event is not sent again
     assert await _outbox_state(node) == {"pending": 0, "rejected": 1}
+
+
+class _NotANodeHub(HubConnection):
+    """A hub that does not take this client for a node (a misconfigured client id)."""
+
+    async def ingest(
+        self, events: list[dict[str, Any]], backlog: dict[str, int] | None = None
+    ) -> dict[str, Any]:
+        raise HubRefused(HubProblemCode.NOT_A_NODE, "only a node's client delivers events")
+
+
+async def test_a_refusal_of_the_node_itself_sets_no_event_aside(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    # Given events waiting in the outbox
+    await _buy(node, 3)
+    connection = _connection(network)
+    wrong = _NotANodeHub(connection.hub_url, connection.client_id, connection.client_secret)
+
+    # When the hub refuses the client as not a node (not any event of the batch)
+    report = await relay_once(node, wrong)
+
+    # Then nothing is set aside: the error is reported and every event stays to be sent
+    assert (report.rejected, report.acknowledged) == (0, 0)
+    assert report.error is not None
+    assert "NOT_A_NODE" in report.error
+    assert await _outbox_state(node) == {"pending": report.sent, "rejected": 0}
+    assert report.sent > 0
 
 
 async def test_conflicts_are_final_and_recorded_once(
