@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
@@ -45,7 +46,9 @@ class JWKSCache:
         self.load = load
         self.cache_file = cache_file
         self.keys: KeySet | None = None
-        self.loaded_at = 0.0
+        # Never loaded: due at once (time.monotonic() counts from boot, so 0.0 would
+        # look recent on a machine up for less than REFRESH_MIN_S).
+        self.loaded_at = -math.inf
         # Bumped whenever the key set changes: verified tokens are cached per generation.
         self.generation = 0
         # One load at a time; made per event loop (an asyncio.Lock that ever had a waiter

@@ -170,3 +170,21 @@ def test_a_cache_serves_one_event_loop_after_another() -> None:
 
     assert asyncio.run(contended()) == ["a", "b"]
     assert asyncio.run(contended()) == ["a", "b"]
+
+
+async def test_a_node_started_just_after_the_machine_booted_loads_the_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a machine up for 5 seconds (the monotonic clock counts from boot)
+    monkeypatch.setattr(time, "monotonic", lambda: 5.0)
+    loads = 0
+
+    async def load() -> dict[str, Any]:
+        nonlocal loads
+        loads += 1
+        return _published(OLD)
+
+    # When the first token arrives, then the keys are loaded and it verifies
+    principal = await _verifier(JWKSCache(load)).verify(_token(OLD, "staff:1"))
+    assert principal.subject == "staff:1"
+    assert loads == 1
