@@ -107,9 +107,10 @@ async def _replay(
     if existing is None:
         return None
     if existing.status == "open" and existing.expires_at <= now:
-        # The sweep has not come by yet. All the shopper's lots are locked first (the new
-        # hold locks some of them next), so the locks still go up in id order.
-        await lock_lots(session, await _lot_ids_of(session, existing.pseudonym))
+        # The sweep has not come by yet. All the lots of the old hold's shopper and of the
+        # new one's (the same, unless the key is reused) are locked first in one pass: the
+        # new hold locks some of them next, so the locks still go up in id order.
+        await lock_lots(session, await _lot_ids_of(session, existing.pseudonym, data.pseudonym))
         await expire_hold(session, existing, now)
     if existing.status in ("voided", "expired"):
         # That hold is over; asking again (the POS's natural retry, or "ask for a new
@@ -240,8 +241,9 @@ async def lock_lots(session: AsyncSession, ids: Sequence[int]) -> None:
         )
 
 
-async def _lot_ids_of(session: AsyncSession, pseudonym: str) -> list[int]:
-    return list(await session.scalars(select(ValueLot.id).where(ValueLot.pseudonym == pseudonym)))
+async def _lot_ids_of(session: AsyncSession, *pseudonyms: str) -> list[int]:
+    rows = await session.scalars(select(ValueLot.id).where(ValueLot.pseudonym.in_(pseudonyms)))
+    return list(rows)
 
 
 async def lots_of(
