@@ -95,9 +95,14 @@ class JWKSCache:
 
     async def _refresh(self) -> None:
         # Stamped before the load: a failed load also waits REFRESH_MIN_S before the next.
-        self.loaded_at = time.monotonic()
+        before, self.loaded_at = self.loaded_at, time.monotonic()
         try:
             data = await self.load()
+        except asyncio.CancelledError:
+            # The request that was loading went away: the load did not fail, so the next
+            # waiter loads at once instead of everyone being refused for REFRESH_MIN_S.
+            self.loaded_at = before
+            raise
         except (httpx.HTTPError, OSError, ValueError) as exc:
             # Keep verifying with the keys we have: the hub may be briefly away.
             logger.warning("could not refresh the hub's JWKS: %s", exc)

@@ -188,3 +188,24 @@ async def test_a_node_started_just_after_the_machine_booted_loads_the_keys(
     principal = await _verifier(JWKSCache(load)).verify(_token(OLD, "staff:1"))
     assert principal.subject == "staff:1"
     assert loads == 1
+
+
+async def test_a_load_whose_request_went_away_is_taken_over_by_the_next_waiter() -> None:
+    # Given a first load in flight and a second request waiting for it
+    hub = SlowHub(OLD)
+    cache = JWKSCache(hub.load)
+    first = asyncio.create_task(cache.get(OLD.kid))
+    await hub.loading.wait()
+    waiter = asyncio.create_task(_verifier(cache).verify(_token(OLD, "staff:2")))
+    await asyncio.sleep(0)
+
+    # When the request that was loading is cancelled (its client hung up)
+    first.cancel()
+    hub.release.set()
+
+    # Then the waiter loads the keys itself and verifies, and nobody is refused
+    principal = await waiter
+    assert principal.subject == "staff:2"
+    assert hub.loads == 2
+    with pytest.raises(asyncio.CancelledError):
+        await first
