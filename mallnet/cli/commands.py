@@ -552,7 +552,9 @@ def verify_lottery(
         raise typer.Exit(1)
 
 
-bench = typer.Typer(help="Benchmarks: JSON results, with the bare database rate beside them.")
+bench = typer.Typer(
+    help="Benchmarks: JSON results, each beside a bare rate (the services in-process, or bare SQL)."
+)
 cli.add_typer(bench, name="bench")
 
 
@@ -566,7 +568,7 @@ def bench_purchase(
         str, typer.Option(help="PostgreSQL server (a scratch database is made and dropped).")
     ] = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
 ) -> None:
-    """Purchases/s and latency through a node's GraphQL on PostgreSQL, vs bare asyncpg."""
+    """Purchases/s and latency through a node's GraphQL on PostgreSQL, vs its services."""
     from mallnet.cli.bench.common import main_purchase
 
     settings = get_settings()
