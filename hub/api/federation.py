@@ -61,7 +61,10 @@ class BacklogInput:
 
 @strawberry.type(description="A command waiting in a node's inbox.")
 class InboxItem:
-    cursor: int = strawberry.field(description="Acknowledge up to this to remove it.")
+    cursor: int = strawberry.field(
+        description="Its place in the node's delivery order (1, 2, 3, ...): acknowledge up to "
+        "this to remove it and everything before it."
+    )
     envelope: JSONDocument
 
 
@@ -80,12 +83,14 @@ IngestEventsResult = Annotated[
 class FederationQuery:
     @strawberry.field(
         extensions=requires(Scope.NODE_FEDERATE),
-        description="The calling node's commands after its acknowledged cursor, oldest first.",
+        description="The calling node's commands after its acknowledged cursor, in the order "
+        "they committed: a command committed after others were acknowledged comes after "
+        "them, never skipped.",
     )
     async def inbox(self, info: strawberry.Info, limit: int = 100) -> list[InboxItem]:
         node = node_of(info)
-        async with sessions(info)() as session:
-            items = await hub_inbox.pull(session, node, limit)
+        # A write: a pull numbers the commands it sees committed for the first time.
+        items = await write(info, lambda session: hub_inbox.pull(session, node, limit))
         return [InboxItem(cursor=int(str(e["seq"])), envelope=JSONDocument(e)) for e in items]
 
     @strawberry.field(

@@ -76,7 +76,7 @@ async def test_a_command_enrols_the_shopper_once_with_the_agreements_welcome(
 
         # The acknowledgement was lost: the hub sends both again.
         async def rewind(session: Any) -> None:
-            await session.execute(update(NodeCursor).values(acked_id=0))
+            await session.execute(update(NodeCursor).values(acked_seq=0))
 
         await _hub(settings, rewind)
         assert await pull_and_apply(node, hub) == 2
@@ -129,7 +129,7 @@ async def test_a_notice_reaches_the_member_through_their_shop_once(
         assert await pull_and_apply(node, hub, FileSender(outbox)) == 3
 
         async def rewind(session: Any) -> None:
-            await session.execute(update(NodeCursor).values(acked_id=0))
+            await session.execute(update(NodeCursor).values(acked_seq=0))
 
         await _hub(settings, rewind)
         assert await pull_and_apply(node, hub, FileSender(outbox)) == 3  # delivered again

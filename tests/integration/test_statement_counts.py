@@ -20,7 +20,7 @@ from starlette.authentication import AuthCredentials
 
 from federation.envelope import EnrolMember
 from hub.api.schema import schema as hub_schema
-from hub.db.models import Membership, NodeCursor, NodeStream, Shopper
+from hub.db.models import Membership, NodeStream, Shopper
 from hub.services import inbox
 from mallnet.config import Settings
 from mallnet.db import engine_scope, session_factory, utcnow
@@ -206,12 +206,11 @@ async def _seed_streams(session: AsyncSession, first: int, count: int) -> None:
                 oldest_pending_s=i % 5,
             )
         )
-        ids = []
         for _ in range(i + 1):
-            row = await inbox.enqueue(session, node, COMMAND)
-            ids.append(row.id)
+            await inbox.enqueue(session, node, COMMAND)
         if i % 2 == 1:
-            session.add(NodeCursor(node=node, acked_id=ids[0], acked_at=now))
+            first = await inbox.pull(session, node, 1)
+            await inbox.ack(session, node, int(first[0]["seq"]))
 
 
 async def _hub_query(

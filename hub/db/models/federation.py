@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,10 +67,30 @@ class NodeStream(Base):
 
 class InboxCommand(Base):
     """A command for one node, waiting until the node pulls it and acknowledges it by
-    cursor (nodes may sit behind NAT: the hub never calls them)."""
+    cursor (nodes may sit behind NAT: the hub never calls them).
+
+    The cursor is ``delivery_seq``, not ``id``: the serial id is taken at insert, and
+    concurrent enqueues commit in another order, so a cursor over ids passed a command
+    that committed after a higher id was acknowledged. The delivery number is given at
+    the first pull that sees the command committed, by pulls serialised on the node's
+    cursor row: per node the numbers run 1, 2, 3, ... in the order the commands became
+    visible, and a command that commits late is numbered after everything already
+    delivered. An enqueue takes no lock, so intake and the draw lock nothing new."""
 
     __tablename__ = "inbox_commands"
-    __table_args__ = (Index("ix_inbox_commands_node_id", "node", "id"),)
+    __table_args__ = (
+        # One number per command per node, never two: the cursor's invariant, also in
+        # the database. It serves the pull (numbered after the acknowledged cursor) too.
+        Index("uq_inbox_commands_node_delivery_seq", "node", "delivery_seq", unique=True),
+        # Commands not yet numbered, in enqueue order: few at any time, so a small index.
+        Index(
+            "ix_inbox_commands_unnumbered",
+            "node",
+            "id",
+            postgresql_where=text("delivery_seq IS NULL"),
+            sqlite_where=text("delivery_seq IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     node: Mapped[str] = mapped_column(String(40))
@@ -77,13 +98,17 @@ class InboxCommand(Base):
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    delivery_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class NodeCursor(Base):
-    """How far each node has acknowledged its inbox."""
+    """Each node's inbox: how far its commands are numbered for delivery (``last_seq``)
+    and how far the node has acknowledged them (``acked_seq``, never beyond ``last_seq``).
+    Pulls that number commands lock this row first."""
 
     __tablename__ = "node_cursors"
 
     node: Mapped[str] = mapped_column(String(40), primary_key=True)
-    acked_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     acked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
