@@ -9,10 +9,11 @@ import json
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import InvalidEnvelope, parse_batch
 from hub.api.access import node_of
-from hub.api.common import sessions, write
+from hub.api.common import run, sessions, write
 from hub.api.loaders import loaders
 from hub.api.problems import InvalidBatch, NotANode
 from hub.services import inbox as hub_inbox
@@ -21,6 +22,7 @@ from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument
 from mallnet.scopes import Scope
+from mallnet.secrets_store import network_key
 
 
 @strawberry.type(description="What the hub did with a node's batch.")
@@ -72,7 +74,8 @@ guard_fields(InboxItem, Scope.NODE_FEDERATE)
 guard_fields(IngestResult, Scope.NODE_FEDERATE)
 guard_fields(NodeStreamStatus, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 
-# Only the batch itself is refused as a problem. A use case failing inside intake is not
+# Only the batch itself is refused as a problem (unreadable, or an event whose claim the
+# hub does not believe: intake's RefusedEvent). A use case failing inside intake is not
 # an answer about the batch: it stays an error, and the node delivers the batch again.
 IngestEventsResult = Annotated[
     IngestResult | NotANode | InvalidBatch, strawberry.union("IngestEventsResult")
@@ -144,17 +147,21 @@ class FederationMutation:
             if backlog is None
             else intake.Backlog(max(0, backlog.pending_events), max(0, backlog.oldest_pending_s))
         )
+        key = network_key(info.context["state"].settings)
+
+        async def work(session: AsyncSession) -> IngestResult:
+            report = await intake.ingest(session, node, batch, reported, key=key)
+            return IngestResult(
+                accepted=len(report.accepted),
+                duplicates=len(report.duplicates),
+                conflicts=report.conflicts,
+                acknowledged=[*report.accepted, *report.duplicates],
+                contiguous_seq=report.contiguous_seq,
+                highest_seq=report.highest_seq,
+                gaps=report.gaps,
+            )
+
         # Two deliveries of one batch at once collide on the event ids; the retry sees the
         # winner's rows and answers with duplicates. Deadlocks with holds are retried too.
-        report = await write(
-            info, lambda session: intake.ingest(session, node, batch, reported), attempts=3
-        )
-        return IngestResult(
-            accepted=len(report.accepted),
-            duplicates=len(report.duplicates),
-            conflicts=report.conflicts,
-            acknowledged=[*report.accepted, *report.duplicates],
-            contiguous_seq=report.contiguous_seq,
-            highest_seq=report.highest_seq,
-            gaps=report.gaps,
-        )
+        # An event the hub does not believe refuses the batch (InvalidBatch), nothing kept.
+        return await run(info, work, attempts=3)

@@ -222,8 +222,11 @@ async def _reward(
 ) -> list[CampaignReward]:
     reward = Reward.model_validate(campaign.reward)
     pooled = [lot for lot in purchase.issued if lot.kind == POOLED]
-    base = sum(lot.amount for lot in pooled)
     rate = pooled[0].rial_per_point if pooled else await value.point_value_at(session, purchase.at)
+    paid = purchase.total_rial - purchase.paid_with_value_rial
+    # The shop's own pooled points, as the hub issued them; never taken as worth more than
+    # what the purchase took in (the multiplier is paid by every participating shop).
+    base = min(sum(lot.amount for lot in pooled), max(0, paid) // rate)
     wanted: list[tuple[str, str, str, int, int]] = []  # kind, occasion, lot kind, amount, rate
     extra = base * (reward.pooled_multiplier_bp - 10_000) // 10_000
     if extra > 0:
@@ -235,7 +238,6 @@ async def _reward(
                 ("visit_bonus", purchase.pseudonym, POOLED, reward.visit_bonus_points, rate)
             )
     spend = reward.spend_min_rial
-    paid = purchase.total_rial - purchase.paid_with_value_rial
     if spend and reward.spend_credit_rial and paid >= spend:
         wanted.append(("spend_credit", purchase.event_id, TARGETED, reward.spend_credit_rial, 1))
     given = []

@@ -4,16 +4,30 @@ An event id seen before with the same content is a duplicate (acknowledged, noth
 applied); with other content it is a conflict (recorded, reported, nothing applied).
 Batches may arrive out of order: the stream records how far it is contiguous and which
 sequence numbers are still missing.
+
+The hub checks what a node claims before it applies anything: a phone must hash to the
+pseudonym it is reported for, and a purchase's lines must add up to its total. A batch
+holding an event that does not check out is refused whole (``INVALID_BATCH``, naming the
+event): the node's relay halves the batch until that event is alone and sets it aside
+with the hub's reason, and the rest of its stream goes through.
+
+Two nodes' batches may meet the same new shopper at the same moment: shoppers,
+memberships and local balances are written with upserts (never looked up, then
+inserted), so both intakes succeed the first time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import (
@@ -32,14 +46,33 @@ from hub.db.models import (
     NodeStream,
     Shopper,
 )
+from hub.domain.problems import HubError, ProblemCode
 from hub.services import campaigns, lotteries, partnerships, sales, value
 from mallnet.db import utcnow
+from mallnet.secrets_store import pseudonym
 
 log = logging.getLogger(__name__)
 MAX_GAPS_REPORTED = 50
 # How far past the contiguous point one request looks: bounded work per batch even after
 # a permanent gap.
 SEQ_WINDOW = 2_000
+
+SHOPPERS: Table = Shopper.__table__  # type: ignore[assignment]
+MEMBERSHIPS: Table = Membership.__table__  # type: ignore[assignment]
+BALANCES: Table = LocalBalance.__table__  # type: ignore[assignment]
+
+
+class RefusedEvent(HubError):
+    """An event whose claim the hub does not believe: the batch is refused as
+    ``INVALID_BATCH`` (nothing of it written), the message naming the event and why."""
+
+    def __init__(self, envelope: Envelope, why: str) -> None:
+        super().__init__(
+            ProblemCode.INVALID_BATCH,
+            f"event {envelope.event_id} (seq {envelope.seq}, {envelope.type.value}): {why};"
+            " the hub does not apply it",
+            "events",
+        )
 
 
 @dataclass
@@ -61,13 +94,24 @@ class Backlog:
 
 
 async def ingest(
-    session: AsyncSession, node: str, envelopes: list[Envelope], backlog: Backlog | None = None
+    session: AsyncSession,
+    node: str,
+    envelopes: list[Envelope],
+    backlog: Backlog | None = None,
+    *,
+    key: bytes,
 ) -> IngestReport:
-    """Apply a node's batch (already parsed and checked to come from ``node``)."""
+    """Apply a node's batch (already parsed and checked to come from ``node``); ``key`` is
+    the network key, to check each reported phone against its pseudonym. Raises
+    ``RefusedEvent`` (before writing anything) if an event's claim does not check out."""
+    for envelope in envelopes:
+        verify(envelope, key)
     now = utcnow()
     report = IngestReport()
     stream = await _stream_of(session, node, now)
     known, taken = await _seen(session, node, envelopes)
+    fresh = [e for e in envelopes if e.event_id not in known and e.seq not in taken]
+    await _ensure_shoppers(session, fresh, now)
     for envelope in sorted(envelopes, key=lambda e: e.seq):
         digest = envelope.digest()
         if envelope.event_id in known:
@@ -107,6 +151,28 @@ async def ingest(
     report.highest_seq = stream.highest_seq
     report.gaps = await _gaps(session, stream)
     return report
+
+
+def verify(envelope: Envelope, key: bytes) -> None:
+    """What the hub checks of an event's claims before applying any of them. A phone
+    must be the one its pseudonym was computed from (else a node could send lottery
+    notices and partner enrolments for one shopper to another's phone); a purchase's lines
+    must add up to its total, and what was paid with value must fit in it (the hub
+    issues on the lines and on the part paid with money)."""
+    payload = envelope.typed()
+    if isinstance(payload, MemberEnrolled | MemberConsentChanged) and payload.phone is not None:
+        if not hmac.compare_digest(pseudonym(key, payload.phone), payload.pseudonym):
+            raise RefusedEvent(envelope, "the phone reported is not the pseudonym's phone")
+    elif isinstance(payload, PurchaseRecorded):
+        lines = sum(line.amount_rial for line in payload.lines)
+        if lines != payload.total_rial:
+            raise RefusedEvent(
+                envelope, f"its lines add up to {lines} Rial, not its total {payload.total_rial}"
+            )
+        if payload.credit_spent_rial + payload.network_paid_rial > payload.total_rial:
+            raise RefusedEvent(
+                envelope, "more was paid with credit and network value than its total"
+            )
 
 
 async def _stream_of(session: AsyncSession, node: str, now: dt.datetime) -> NodeStream:
@@ -211,7 +277,7 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
     elif isinstance(payload, PurchaseRefunded):
         await _refund(session, node, envelope, payload, now)
     elif isinstance(payload, MemberEnrolled | MemberConsentChanged):
-        membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
+        membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at)
         # Consent reports apply in the node's order, whatever order they arrive in.
         if envelope.seq > membership.consent_seq:
             membership.consent_seq = envelope.seq
@@ -233,7 +299,7 @@ async def _purchase(
 ) -> None:
     """A purchase: the shopper's membership, the shop's sales, a partner referral, network
     value issued, campaign rewards and lottery tickets."""
-    await _member_of(session, payload.pseudonym, node, envelope.occurred_at, now)
+    await _member_of(session, payload.pseudonym, node, envelope.occurred_at)
     await sales.record(session, node, envelope.occurred_at, payload.total_rial, 1)
     await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
     paid_with_value = payload.credit_spent_rial + payload.network_paid_rial
@@ -306,53 +372,126 @@ async def _refund(
 async def _balance(
     session: AsyncSession, node: str, seq: int, payload: BalanceChanged, now: dt.datetime
 ) -> None:
-    """The shopper's points and credit at the node, as of the node's latest report."""
-    balance = await session.get(LocalBalance, (payload.pseudonym, node), with_for_update=True)
-    if balance is None:
-        session.add(
-            LocalBalance(
-                pseudonym=payload.pseudonym,
-                shop=node,
-                points=payload.points,
-                credit_rial=payload.credit_rial,
-                as_of_seq=seq,
-                updated_at=now,
-            )
+    """The shopper's points and credit at the node, as of the node's latest report: one
+    upsert (an older report arriving late changes nothing)."""
+    conn = await session.connection()
+    stmt = _insert(conn.dialect.name, BALANCES).values(
+        pseudonym=payload.pseudonym,
+        shop=node,
+        points=payload.points,
+        credit_rial=payload.credit_rial,
+        as_of_seq=seq,
+        updated_at=now,
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["pseudonym", "shop"],
+            set_={
+                "points": stmt.excluded.points,
+                "credit_rial": stmt.excluded.credit_rial,
+                "as_of_seq": stmt.excluded.as_of_seq,
+                "updated_at": stmt.excluded.updated_at,
+            },
+            where=BALANCES.c.as_of_seq < stmt.excluded.as_of_seq,
         )
-    elif seq > balance.as_of_seq:  # an older report arriving late changes nothing
-        balance.points = payload.points
-        balance.credit_rial = payload.credit_rial
-        balance.as_of_seq = seq
-        balance.updated_at = now
+    )
+
+
+def _insert(dialect: str, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+# Events after which the hub knows the shopper (and the shop as one of theirs).
+_MEMBER_EVENTS = (MemberEnrolled, MemberConsentChanged, PurchaseRecorded)
+
+
+async def _ensure_shoppers(
+    session: AsyncSession, envelopes: Sequence[Envelope], now: dt.datetime
+) -> None:
+    """Every shopper the batch names, in one statement: inserted if new, left alone if
+    known. Rows go in pseudonym order, and the shoppers whose contact the batch may
+    change are locked in that order too: two nodes' batches meeting the same shoppers wait
+    for each other in one order (on PostgreSQL an insert waits for another transaction's
+    uncommitted row of the same key), never in a cycle, and neither fails on the key."""
+    named: set[str] = set()
+    contacts: set[str] = set()
+    for envelope in envelopes:
+        payload = envelope.typed()
+        if isinstance(payload, _MEMBER_EVENTS):
+            named.add(payload.pseudonym)
+        if isinstance(payload, MemberEnrolled | MemberConsentChanged):
+            contacts.add(payload.pseudonym)
+    if not named:
+        return
+    conn = await session.connection()
+    rows = [{"pseudonym": p, "phone": None, "created_at": now} for p in sorted(named)]
+    await conn.execute(
+        _insert(conn.dialect.name, SHOPPERS)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["pseudonym"])
+    )
+    if contacts:
+        await session.execute(
+            select(Shopper.pseudonym)
+            .where(Shopper.pseudonym.in_(sorted(contacts)))
+            .order_by(Shopper.pseudonym)
+            .with_for_update()
+        )
 
 
 async def _member_of(
-    session: AsyncSession, identity: str, shop: str, joined_at: dt.datetime, now: dt.datetime
+    session: AsyncSession, identity: str, shop: str, joined_at: dt.datetime
 ) -> Membership:
-    if await session.get(Shopper, identity) is None:
-        session.add(Shopper(pseudonym=identity, phone=None, created_at=now))
+    """The shopper's membership at the shop (``_ensure_shoppers`` wrote the shopper)."""
     membership = await session.get(Membership, (identity, shop))
     if membership is None:
-        membership = Membership(
-            pseudonym=identity, shop=shop, joined_at=joined_at, consent_seq=0, partner_sharing=False
+        conn = await session.connection()
+        await conn.execute(
+            _insert(conn.dialect.name, MEMBERSHIPS)
+            .values(
+                pseudonym=identity,
+                shop=shop,
+                joined_at=joined_at,
+                consent_seq=0,
+                partner_sharing=False,
+            )
+            .on_conflict_do_nothing(index_elements=["pseudonym", "shop"])
         )
-        session.add(membership)
-    await session.flush()
+        # Inserted now, or by another transaction that committed it meanwhile.
+        membership = await session.get_one(Membership, (identity, shop))
     return membership
 
 
 async def _remember_contact(session: AsyncSession, identity: str, phone: str) -> None:
-    shopper = await session.get(Shopper, identity)
-    if shopper is not None:
-        shopper.phone = phone
+    """The phone (checked against the pseudonym) for partner introductions. A shopper
+    who signed in to the app keeps the phone she signed in with: a node's report never
+    replaces it."""
+    await session.execute(
+        update(Shopper)
+        .where(
+            Shopper.pseudonym == identity,
+            Shopper.last_sign_in_at.is_(None),
+            Shopper.phone.is_distinct_from(phone),
+        )
+        .values(phone=phone)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def _forget_contact(session: AsyncSession, identity: str) -> None:
     """Consent withdrawn: the hub forgets the contact, unless the shopper signs in to the
     app themselves (then the phone is theirs to keep there)."""
-    shopper = await session.get(Shopper, identity)
-    if shopper is not None and shopper.last_sign_in_at is None:
-        shopper.phone = None
+    await session.execute(
+        update(Shopper)
+        .where(
+            Shopper.pseudonym == identity,
+            Shopper.last_sign_in_at.is_(None),
+            Shopper.phone.is_not(None),
+        )
+        .values(phone=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def memberships(session: AsyncSession, identity: str) -> list[Membership]:

@@ -10,7 +10,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import OneTimeCode, Shop, Shopper, SignInFailure, User
@@ -21,6 +23,7 @@ from mallnet.phone import InvalidPhone, normalize_mobile
 from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym
 
+SHOPPERS: Table = Shopper.__table__  # type: ignore[assignment]
 HUB_AUDIENCE = "mallnet-hub"
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "manager": frozenset({Scope.SHOP_MANAGE}),
@@ -272,12 +275,18 @@ async def sign_in_shopper(
         return None
     latest.used_at = now
     identity = pseudonym(key, phone)
-    shopper = await session.get(Shopper, identity)
-    if shopper is None:
-        session.add(Shopper(pseudonym=identity, phone=phone, created_at=now, last_sign_in_at=now))
-    else:
-        shopper.phone = phone  # kept: this shopper signs in to the app
-        shopper.last_sign_in_at = now
+    # One upsert: a node's intake may be writing the same new shopper at this moment. The
+    # phone is kept: this shopper signs in to the app (and no node's report replaces it).
+    conn = await session.connection()
+    stmt = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(SHOPPERS).values(
+        pseudonym=identity, phone=phone, created_at=now, last_sign_in_at=now
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["pseudonym"],
+            set_={"phone": stmt.excluded.phone, "last_sign_in_at": stmt.excluded.last_sign_in_at},
+        )
+    )
     await session.flush()
     return Person(f"shopper:{identity}", HUB_AUDIENCE, SHOPPER_SCOPES)
 

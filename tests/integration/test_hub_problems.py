@@ -27,6 +27,7 @@ from hub.domain.problems import HubError, ProblemCode
 from hub.services import intake, registry
 from mallnet.auth import Principal
 from mallnet.authz import public
+from mallnet.config import Settings
 from mallnet.db import engine_scope, session_factory, utcnow
 from mallnet.gql import build_schema
 from mallnet.scopes import Scope
@@ -71,7 +72,10 @@ async def _execute(
     schema: strawberry.Schema = hub_schema,
     **variables: Any,
 ) -> dict[str, Any]:
-    context = {"request": _Request(user), "state": SimpleNamespace(sessions=sessions)}
+    # The hub's state as the app keeps it: the sessions, and the settings (the network key
+    # intake checks reported phones with).
+    state = SimpleNamespace(sessions=sessions, settings=Settings(network_key="hub-problems"))
+    context = {"request": _Request(user), "state": state}
     result = await schema.execute(document, variable_values=variables, context_value=context)
     assert result.errors is None, result.errors
     assert result.data is not None

@@ -318,7 +318,7 @@ async def test_a_refund_arriving_by_intake_racing_a_new_hold_does_not_deadlock(p
         )
 
         async def refund_by_intake(session: AsyncSession) -> None:
-            await intake.ingest(session, SHOP, [envelope])
+            await intake.ingest(session, SHOP, [envelope], key=b"no phone in a refund")
 
         async def new_hold(session: AsyncSession) -> None:
             await value.hold(session, SHOP, value.HoldInput(pseudonym, 3_500, "R2", "k2"))

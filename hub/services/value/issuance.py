@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,9 +119,25 @@ async def issue_for_purchase(
     policy = await issuance_policy(session, shop, occurred_at)
     if policy is None:
         return []
-    grants = issuance(IssuanceRules.model_validate(policy.document), facts)
+    rules = IssuanceRules.model_validate(policy.document)
+    rate = (
+        await point_value_at(session, occurred_at)
+        if rules.pooled_share_bp
+        else DEFAULT_RIAL_PER_POINT
+    )
+    bounded = within_purchase(facts, rate)
+    if bounded.points_earned < facts.points_earned:
+        log.warning(
+            "purchase %s at %s: %d points reported, pooled share taken on %d (what %d Rial"
+            " paid is worth)",
+            receipt_id,
+            shop,
+            facts.points_earned,
+            bounded.points_earned,
+            facts.total_rial - facts.paid_with_value_rial,
+        )
+    grants = issuance(rules, bounded)
     lots = []
-    rate = await point_value_at(session, occurred_at) if grants else DEFAULT_RIAL_PER_POINT
     for index, grant in enumerate(grants):
         try:
             lot = await issue(
@@ -147,6 +163,16 @@ async def issue_for_purchase(
             continue
         lots.append(lot)
     return lots
+
+
+def within_purchase(facts: PurchaseFacts, rial_per_point: int) -> PurchaseFacts:
+    """The purchase as the hub issues on it. The points a shop's club awarded are the
+    node's own figure (the hub does not know its club's rules): the hub takes them only up
+    to what the part paid with money is worth in pooled points at the mall's point value,
+    so the pooled share (and a campaign's multiplier of it) is never worth more than the
+    shop's registered share of what the purchase actually took in."""
+    paid = max(0, facts.total_rial - facts.paid_with_value_rial)
+    return replace(facts, points_earned=min(facts.points_earned, paid // rial_per_point))
 
 
 def purchase_origin(shop: str, receipt_id: str) -> str:
