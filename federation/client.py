@@ -35,12 +35,16 @@ _HOLD_RESULT = f"""__typename ... on NetworkHold {{ {HOLD_FIELDS} }}
   ... on HubProblem {{ code message }}"""
 HOLD = f"""mutation Hold($input: HoldInput!) {{
   holdNetworkValue(input: $input) {{ {_HOLD_RESULT} }} }}"""
-CAPTURE = f"""mutation Capture($id: String!, $amount: Rial, $ref: String, $upTo: Rial) {{
-  captureNetworkHold(holdId: $id, amountRial: $amount, purchaseRef: $ref, upToRial: $upTo) {{
-    {_HOLD_RESULT} }} }}"""
+CAPTURE = f"""mutation Capture($id: String!, $pseudonym: String!, $amount: Rial, $ref: String,
+  $upTo: Rial) {{
+  captureNetworkHold(holdId: $id, pseudonym: $pseudonym, amountRial: $amount, purchaseRef: $ref,
+    upToRial: $upTo) {{ {_HOLD_RESULT} }} }}"""
 VOID = f"""mutation Void($id: String!) {{ voidNetworkHold(holdId: $id) {{ {_HOLD_RESULT} }} }}"""
-SPENDABLE = """query Spendable($pseudonym: String!) {
-  spendableNetworkValue(pseudonym: $pseudonym) { pooledPoints creditRial worthRial } }"""
+HAS_VALUE = """query HasValue($pseudonym: String!) { hasNetworkValue(pseudonym: $pseudonym) }"""
+SEND_CODE = """mutation SendCode($phone: String!, $pseudonym: String!, $maxRial: Rial) {
+  sendRedemptionCode(phone: $phone, pseudonym: $pseudonym, maxRial: $maxRial) {
+  __typename ... on RedemptionCodeSent { expiresAt maxRial }
+  ... on HubProblem { code message } } }"""
 POLICY_FIELDS = "shop version policy effectiveFrom"
 POLICY = f"query Policy {{ issuancePolicy {{ {POLICY_FIELDS} }} }}"
 SET_POLICY = f"""mutation SetPolicy($policy: JSON!) {{ setIssuancePolicy(policy: $policy) {{
@@ -199,27 +203,43 @@ class HubConnection:
         return result
 
     async def hold(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Reserve network value (keys of the hub's HoldInput, camelCase)."""
+        """Reserve network value (keys of the hub's HoldInput, camelCase; ``grant`` is the
+        shopper's redemption code, without which the hub holds nothing)."""
         return self._answer((await self._graphql(HOLD, {"input": request}))["holdNetworkValue"])
 
     async def capture(
         self,
         hold_id: str,
+        pseudonym: str,
         amount_rial: int | None = None,
         purchase_ref: str | None = None,
         up_to_rial: int | None = None,
     ) -> dict[str, Any]:
-        variables = {"id": hold_id, "amount": amount_rial, "ref": purchase_ref, "upTo": up_to_rial}
+        """Capture a hold for a purchase of ``pseudonym`` (the hub refuses another shopper's
+        hold: SHOPPER_MISMATCH)."""
+        variables = {
+            "id": hold_id,
+            "pseudonym": pseudonym,
+            "amount": amount_rial,
+            "ref": purchase_ref,
+            "upTo": up_to_rial,
+        }
         data = await self._graphql(CAPTURE, variables)
         return self._answer(data["captureNetworkHold"])
 
     async def void(self, hold_id: str) -> dict[str, Any]:
         return self._answer((await self._graphql(VOID, {"id": hold_id}))["voidNetworkHold"])
 
-    async def spendable(self, pseudonym: str) -> dict[str, Any]:
-        data = await self._graphql(SPENDABLE, {"pseudonym": pseudonym})
-        result: dict[str, Any] = data["spendableNetworkValue"]
-        return result
+    async def has_value(self, pseudonym: str) -> bool:
+        """Whether the shopper has network value spendable here (no amounts without a grant)."""
+        return bool((await self._graphql(HAS_VALUE, {"pseudonym": pseudonym}))["hasNetworkValue"])
+
+    async def send_redemption_code(
+        self, phone: str, pseudonym: str, max_rial: int | None = None
+    ) -> dict[str, Any]:
+        """Ask the hub to text the shopper a one-time redemption code for this shop."""
+        variables = {"phone": phone, "pseudonym": pseudonym, "maxRial": max_rial}
+        return self._answer((await self._graphql(SEND_CODE, variables))["sendRedemptionCode"])
 
     async def issuance_policy(self) -> dict[str, Any] | None:
         result: dict[str, Any] | None = (await self._graphql(POLICY, {}))["issuancePolicy"]

@@ -9,12 +9,13 @@ are in the ``ProblemCode`` enum, with no type here.
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import strawberry
+from strawberry.types.union import StrawberryUnion
 
 from hub.api.access import ANY_CLIENT
-from hub.domain.problems import HubError, ProblemCode
+from hub.domain.problems import HubError, ProblemCode, Refusal
 from mallnet.authz import guard_fields
 
 strawberry.enum(
@@ -100,6 +101,63 @@ class HoldExpired(HubProblem):
     CODE = ProblemCode.HOLD_EXPIRED
 
 
+@strawberry.type(description="The hold is another shopper's: the purchase must be the holder's.")
+class ShopperMismatch(HubProblem):
+    CODE = ProblemCode.SHOPPER_MISMATCH
+
+
+@strawberry.type(description="Network value is held only with the shopper's redemption grant.")
+class GrantRequired(HubProblem):
+    CODE = ProblemCode.GRANT_REQUIRED
+
+
+@strawberry.type(
+    description="No live redemption grant of this shopper, for this shop, has that code."
+)
+class GrantInvalid(HubProblem):
+    CODE = ProblemCode.GRANT_INVALID
+
+
+@strawberry.type(description="The redemption grant was used already: the shopper makes a new one.")
+class GrantUsed(HubProblem):
+    CODE = ProblemCode.GRANT_USED
+
+
+@strawberry.type(description="The redemption grant expired: the shopper makes a new one.")
+class GrantExpired(HubProblem):
+    CODE = ProblemCode.GRANT_EXPIRED
+
+
+@strawberry.type(description="The hold asks more than the shopper's grant allows.")
+class GrantExceeded(HubProblem):
+    CODE = ProblemCode.GRANT_EXCEEDED
+
+
+@strawberry.type(description="The phone is not the shopper the pseudonym names.")
+class PhoneMismatch(HubProblem):
+    CODE = ProblemCode.PHONE_MISMATCH
+
+
+@strawberry.type(description="Set a redemption PIN first.")
+class PinRequired(HubProblem):
+    CODE = ProblemCode.PIN_REQUIRED
+
+
+@strawberry.type(description="The redemption PIN is wrong (each wrong PIN costs a try).")
+class PinInvalid(HubProblem):
+    CODE = ProblemCode.PIN_INVALID
+
+
+@strawberry.type(description="Too many wrong tries: wait, or start again with a new code.")
+class TooManyAttempts(HubProblem):
+    CODE = ProblemCode.TOO_MANY_ATTEMPTS
+
+
+@strawberry.type(description="Asked too often: try again in a few minutes.")
+class RateLimited(HubProblem):
+    CODE = ProblemCode.RATE_LIMITED
+
+
 @strawberry.type(description="The calling shop was not invited to the campaign or lottery.")
 class NotInvited(HubProblem):
     CODE = ProblemCode.NOT_INVITED
@@ -161,6 +219,17 @@ PROBLEM_TYPES: dict[ProblemCode, type[HubProblem]] = {
         HoldMismatch,
         HoldClosed,
         HoldExpired,
+        ShopperMismatch,
+        GrantRequired,
+        GrantInvalid,
+        GrantUsed,
+        GrantExpired,
+        GrantExceeded,
+        PhoneMismatch,
+        PinRequired,
+        PinInvalid,
+        TooManyAttempts,
+        RateLimited,
         NotInvited,
         AnswerFinal,
         AlreadySet,
@@ -184,3 +253,16 @@ def problem_of(exc: HubError) -> HubProblem:
     if kind is None:
         raise TypeError(f"no GraphQL problem type for {exc.code.name}") from exc
     return kind.of(exc.message, exc.field)
+
+
+def refused(info: strawberry.Info, result: Any) -> Any:
+    """A use case's answer, its returned ``Refusal`` (committed: what it counted is kept)
+    turned into the typed problem the field's union declares; an undeclared one is an
+    error, as with raised problems."""
+    if not isinstance(result, Refusal):
+        return result
+    answer = problem_of(result.error)
+    declared = info.return_type
+    if not (isinstance(declared, StrawberryUnion) and type(answer) in declared.types):
+        raise TypeError(f"{info.field_name} does not declare the problem {result.error.code.name}")
+    return answer

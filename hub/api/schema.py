@@ -13,6 +13,7 @@ import strawberry
 import mallnet
 from hub.api.campaigns import CampaignMutation, CampaignQuery
 from hub.api.federation import FederationMutation, FederationQuery
+from hub.api.grants import GrantMutation, GrantQuery
 from hub.api.partnerships import PartnershipMutation, PartnershipQuery
 from hub.api.people import PeopleQuery
 from hub.api.registry import RegistryMutation, RegistryQuery
@@ -33,6 +34,7 @@ class ServerQuery:
 @strawberry.type
 class Query(
     ValueQuery,
+    GrantQuery,
     SettlementQuery,
     CampaignQuery,
     ServerQuery,
@@ -47,6 +49,7 @@ class Query(
 @strawberry.type
 class Mutation(
     ValueMutation,
+    GrantMutation,
     SettlementMutation,
     CampaignMutation,
     PartnershipMutation,

@@ -13,6 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.api.access import MALL, actor, node_of
 from hub.api.common import run, sessions
 from hub.api.problems import (
+    GrantExceeded,
+    GrantExpired,
+    GrantInvalid,
+    GrantRequired,
+    GrantUsed,
     HoldClosed,
     HoldExpired,
     HoldMismatch,
@@ -20,9 +25,13 @@ from hub.api.problems import (
     InsufficientValue,
     InvalidInput,
     NotFound,
+    ShopperMismatch,
+    TooManyAttempts,
+    refused,
 )
 from hub.db import models
-from hub.services import value
+from hub.domain.problems import Refusal
+from hub.services import grants, value
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Points, Rial, snake_keys
@@ -248,19 +257,17 @@ async def _hold_view(session: AsyncSession, outcome: value.HoldOutcome) -> Netwo
     )
 
 
-@strawberry.type(description="What a shopper can spend at the calling shop now.")
-class SpendableValue:
-    pooled_points: Points
-    credit_rial: Rial
-    worth_rial: Rial = strawberry.field(description="Points at their lots' value, plus credit.")
-
-
 @strawberry.input
 class HoldInput:
     pseudonym: str
     amount_rial: Rial
     purchase_ref: str = strawberry.field(description="The receipt id the purchase will carry.")
     idempotency_key: str
+    grant: str | None = strawberry.field(
+        default=None,
+        description="The shopper's redemption grant: the digits from the app or the SMS, "
+        "or the app's QR payload. Without it nothing is held (GRANT_REQUIRED).",
+    )
     partial: bool = strawberry.field(
         default=False, description="Hold what there is when it covers less than asked."
     )
@@ -294,17 +301,32 @@ for wallet_part in (
     NetworkValueEntry,
 ):
     guard_fields(wallet_part, *WALLET_READERS)
-for hold_part in (HoldPortion, NetworkHold, SpendableValue):
+for hold_part in (HoldPortion, NetworkHold):
     guard_fields(hold_part, Scope.NODE_FEDERATE)
 guard_fields(IssuancePolicy, *POLICY_READERS)
 guard_fields(PointValue, *MALL, Scope.NODE_FEDERATE, Scope.SHOPPER_READ)
 
 HoldResult = Annotated[
-    NetworkHold | InvalidInput | IdempotencyConflict | InsufficientValue,
+    NetworkHold
+    | InvalidInput
+    | IdempotencyConflict
+    | InsufficientValue
+    | GrantRequired
+    | GrantInvalid
+    | GrantUsed
+    | GrantExpired
+    | GrantExceeded
+    | TooManyAttempts,
     strawberry.union("HoldNetworkValueResult"),
 ]
 CaptureResult = Annotated[
-    NetworkHold | InvalidInput | NotFound | HoldMismatch | HoldClosed | HoldExpired,
+    NetworkHold
+    | InvalidInput
+    | NotFound
+    | HoldMismatch
+    | ShopperMismatch
+    | HoldClosed
+    | HoldExpired,
     strawberry.union("CaptureNetworkHoldResult"),
 ]
 VoidResult = Annotated[
@@ -327,17 +349,15 @@ def _policy(row: models.IssuancePolicy) -> IssuancePolicy:
 class ValueQuery:
     @strawberry.field(
         extensions=requires(Scope.NODE_FEDERATE),
-        description="What a shopper can spend at the calling shop now (no hold is made).",
+        description="Whether a shopper has network value spendable at the calling shop: "
+        "yes or no, nothing more (how much is seen only by a hold, with the shopper's "
+        "redemption grant).",
     )
-    async def spendable_network_value(
-        self, info: strawberry.Info, pseudonym: str
-    ) -> SpendableValue:
+    async def has_network_value(self, info: strawberry.Info, pseudonym: str) -> bool:
         shop = node_of(info)
         async with sessions(info)() as session:
-            points, credit, worth = await value.spendable_at(session, pseudonym, shop)
-        return SpendableValue(
-            pooled_points=Points(points), credit_rial=Rial(credit), worth_rial=Rial(worth)
-        )
+            _points, _credit, worth = await value.spendable_at(session, pseudonym, shop)
+        return worth > 0
 
     @strawberry.field(
         extensions=requires(*POLICY_READERS),
@@ -379,7 +399,8 @@ class ValueMutation:
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
         description="Reserve a shopper's network value acceptable at the calling shop, "
-        "soonest-expiring first. Idempotent on idempotencyKey.",
+        "soonest-expiring first, with the shopper's redemption grant (used once: the same "
+        "hold asked again with it is answered as a replay). Idempotent on idempotencyKey.",
     )
     async def hold_network_value(self, info: strawberry.Info, input: HoldInput) -> HoldResult:
         shop = node_of(info)
@@ -393,19 +414,28 @@ class ValueMutation:
             ttl_s=input.ttl_seconds,
         )
 
-        async def work(session: AsyncSession) -> NetworkHold:
-            return await _hold_view(session, await value.hold(session, shop, data))
+        async def work(session: AsyncSession) -> NetworkHold | Refusal:
+            held = await grants.hold_with_grant(session, shop, data, input.grant)
+            return held if isinstance(held, Refusal) else await _hold_view(session, held)
 
-        return await run(info, work)
+        return refused(info, await run(info, work))
 
     @strawberry.mutation(
         extensions=requires(Scope.NODE_FEDERATE),
-        description="Capture an open hold, fully (no amount) or partly; the rest is released.",
+        description="Capture an open hold, fully (no amount) or partly, for a purchase of "
+        "the hold's own shopper; the rest is released.",
     )
     async def capture_network_hold(
         self,
         info: strawberry.Info,
         hold_id: str,
+        pseudonym: Annotated[
+            str,
+            strawberry.argument(
+                description="The purchase's shopper: refused (SHOPPER_MISMATCH) unless the "
+                "hold is theirs."
+            ),
+        ],
         amount_rial: Rial | None = None,
         purchase_ref: Annotated[
             str | None,
@@ -420,7 +450,7 @@ class ValueMutation:
 
         async def work(session: AsyncSession) -> NetworkHold:
             captured = await value.capture(
-                session, shop, hold_id, amount_rial, purchase_ref, up_to_rial
+                session, shop, hold_id, amount_rial, purchase_ref, up_to_rial, pseudonym=pseudonym
             )
             return await _hold_view(session, captured)
 

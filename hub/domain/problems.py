@@ -5,6 +5,7 @@ too. Nothing here knows about GraphQL."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -30,6 +31,16 @@ class ProblemCode(StrEnum):
     HOLD_MISMATCH = "HOLD_MISMATCH"
     HOLD_CLOSED = "HOLD_CLOSED"
     HOLD_EXPIRED = "HOLD_EXPIRED"
+    SHOPPER_MISMATCH = "SHOPPER_MISMATCH"
+    # Redemption grants (the shopper's say before a hold)
+    GRANT_REQUIRED = "GRANT_REQUIRED"
+    GRANT_INVALID = "GRANT_INVALID"
+    GRANT_USED = "GRANT_USED"
+    GRANT_EXPIRED = "GRANT_EXPIRED"
+    GRANT_EXCEEDED = "GRANT_EXCEEDED"
+    PHONE_MISMATCH = "PHONE_MISMATCH"
+    PIN_REQUIRED = "PIN_REQUIRED"
+    PIN_INVALID = "PIN_INVALID"
     # Campaigns and lotteries
     NOT_INVITED = "NOT_INVITED"
     ANSWER_FINAL = "ANSWER_FINAL"
@@ -61,3 +72,12 @@ class HubError(Exception):
         super().__init__(message)
         # A member, also from a caller still passing the code's string (a typo fails here).
         self.code, self.message, self.field = ProblemCode(code), message, field
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An expected failure *returned* by a use case, not raised: its transaction commits,
+    so what the refusal counted is kept (a wrong redemption code or PIN costs a try however
+    the caller reacts). The API answers it with the typed problem of ``error``."""
+
+    error: HubError

@@ -1,9 +1,11 @@
 """Network value at the till and in the manager's dashboard: the node asks the hub.
 
-The POS asks what a shopper can spend here, holds it, then records the purchase with the
-hold (the capture happens with the purchase) or voids the hold. When the hub cannot be
-reached the answer says so — NETWORK_VALUE_UNAVAILABLE, local credit only — and local
-points and credit keep working.
+The POS asks whether a shopper has network value here (yes or no: nothing more without
+the shopper's say), takes the shopper's redemption grant — the code from the app (digits
+or QR), or one the hub texts the shopper at the till's request — holds with it, then
+records the purchase *for that shopper* with the hold (the capture happens with the
+purchase) or voids the hold. When the hub cannot be reached the answer says so —
+NETWORK_VALUE_UNAVAILABLE, local credit only — and local points and credit keep working.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Annotated, Any
 import strawberry
 
 from mallnet.authz import guard_fields, requires
-from mallnet.gql import JSONDocument, Points, Rial
+from mallnet.gql import JSONDocument, Rial
 from shop_node.api.access import MANAGE, OPERATE, STAFF, runtime
 from shop_node.api.partnerships import HubAnswer, ask
 from shop_node.api.problems import InvalidInput, NotFound, as_problem
@@ -26,11 +28,18 @@ from shop_node.services.members import MemberRef
 UNAVAILABLE = "network value unavailable, local credit only"
 
 
-@strawberry.type(description="What a shopper's network value is worth at this shop now.")
+@strawberry.type(
+    description="Whether a shopper has network value spendable here. How much shows only "
+    "in a hold made with the shopper's redemption grant."
+)
 class NetworkValue:
-    pooled_points: Points
-    credit_rial: Rial
-    worth_rial: Rial = strawberry.field(description="Pooled points at their value, plus credit.")
+    has_value: bool
+
+
+@strawberry.type(description="The hub texted the shopper a one-time redemption code.")
+class RedemptionCodeSent:
+    expires_at: dt.datetime
+    max_rial: Rial | None = strawberry.field(description="At most this may be held with it.")
 
 
 @strawberry.type(description="Network value reserved for a purchase here.")
@@ -71,6 +80,11 @@ class HoldNetworkValueInput:
     card_code: str | None = None
     amount_rial: Rial
     receipt_id: str = strawberry.field(description="The receipt the purchase will carry.")
+    grant_code: str | None = strawberry.field(
+        default=None,
+        description="The shopper's redemption grant: the digits from the app or the SMS, or "
+        "the app's scanned QR payload. The hub holds nothing without it.",
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="Defaults to the receipt id."
     )
@@ -81,6 +95,7 @@ class HoldNetworkValueInput:
 
 guard_fields(NetworkValue, *STAFF)
 guard_fields(NetworkHold, *STAFF)
+guard_fields(RedemptionCodeSent, *STAFF)
 guard_fields(NetworkIssuancePolicy, *STAFF)
 
 NetworkValueResult = Annotated[
@@ -88,6 +103,10 @@ NetworkValueResult = Annotated[
 ]
 NetworkHoldResult = Annotated[
     NetworkHold | HubAnswer | InvalidInput | NotFound, strawberry.union("NetworkHoldResult")
+]
+CodeSentResult = Annotated[
+    RedemptionCodeSent | HubAnswer | InvalidInput | NotFound,
+    strawberry.union("RedemptionCodeSentResult"),
 ]
 IssuancePolicyResult = Annotated[
     NetworkIssuancePolicy | HubAnswer, strawberry.union("NetworkIssuancePolicyResult")
@@ -115,7 +134,8 @@ async def _shopper(info: strawberry.Info, phone: str | None, card_code: str | No
 class NetworkQuery:
     @strawberry.field(
         extensions=requires(*STAFF),
-        description="What a shopper can spend here in network value (pooled points, credit).",
+        description="Whether a shopper has network value spendable here (yes or no; how "
+        "much shows in a hold made with the shopper's grant).",
     )
     async def network_value(
         self, info: strawberry.Info, phone: str | None = None, card_code: str | None = None
@@ -123,14 +143,8 @@ class NetworkQuery:
         who = await _shopper(info, phone, card_code)
         if not isinstance(who, str):
             return who
-        answer = await ask(info, lambda hub: hub.spendable(who), unavailable=UNAVAILABLE)
-        if isinstance(answer, HubAnswer):
-            return answer
-        return NetworkValue(
-            pooled_points=Points(int(answer["pooledPoints"])),
-            credit_rial=Rial(int(answer["creditRial"])),
-            worth_rial=Rial(int(answer["worthRial"])),
-        )
+        answer = await ask(info, lambda hub: hub.has_value(who), unavailable=UNAVAILABLE)
+        return answer if isinstance(answer, HubAnswer) else NetworkValue(has_value=answer)
 
     @strawberry.field(
         extensions=requires(*STAFF), description="This shop's issuance policy at the hub."
@@ -146,8 +160,9 @@ class NetworkQuery:
 class NetworkMutation:
     @strawberry.mutation(
         extensions=requires(*OPERATE),
-        description="Hold a shopper's network value for a purchase here; then record the "
-        "purchase with networkHoldId (it captures) or void the hold.",
+        description="Hold a shopper's network value for a purchase here, with the "
+        "shopper's redemption grant (grantCode); then record the purchase of that same "
+        "shopper with networkHoldId (it captures) or void the hold.",
     )
     async def hold_network_value(
         self, info: strawberry.Info, input: HoldNetworkValueInput
@@ -161,9 +176,43 @@ class NetworkMutation:
             "purchaseRef": input.receipt_id,
             "idempotencyKey": input.idempotency_key or input.receipt_id,
             "partial": input.partial,
+            "grant": input.grant_code,
         }
         answer = await ask(info, lambda hub: hub.hold(request), unavailable=UNAVAILABLE)
         return answer if isinstance(answer, HubAnswer) else NetworkHold.of(answer)
+
+    @strawberry.mutation(
+        extensions=requires(*OPERATE),
+        description="Ask the hub to text the shopper a one-time redemption code for this "
+        "shop (for a shopper without the app); the till types it as holdNetworkValue's "
+        "grantCode. maxRial, if given, caps what may be held with it (the text says so).",
+    )
+    async def request_network_value_code(
+        self,
+        info: strawberry.Info,
+        phone: str | None = None,
+        card_code: str | None = None,
+        max_rial: Rial | None = None,
+    ) -> CodeSentResult:
+        try:
+            if (phone is None) == (card_code is None):
+                raise InvalidInputError.one("member", "give exactly one of phone or cardCode")
+            ref = MemberRef(phone=phone, card_code=card_code)
+            contact, who = await network.contact_of(runtime(info), ref)
+        except NodeError as exc:
+            return as_problem(exc)  # type: ignore[return-value]
+        answer = await ask(
+            info,
+            lambda hub: hub.send_redemption_code(contact, who, max_rial),
+            unavailable=UNAVAILABLE,
+        )
+        if isinstance(answer, HubAnswer):
+            return answer
+        cap = answer["maxRial"]
+        return RedemptionCodeSent(
+            expires_at=dt.datetime.fromisoformat(answer["expiresAt"]),
+            max_rial=None if cap is None else Rial(int(cap)),
+        )
 
     @strawberry.mutation(
         extensions=requires(*OPERATE), description="Release a hold (the sale did not happen)."

@@ -22,6 +22,7 @@ class ProblemCode(StrEnum):
     NETWORK_VALUE_UNAVAILABLE = "NETWORK_VALUE_UNAVAILABLE"
     NETWORK_VALUE_REFUSED = "NETWORK_VALUE_REFUSED"
     NETWORK_VALUE_UNCERTAIN = "NETWORK_VALUE_UNCERTAIN"
+    HOLD_OF_ANOTHER_SHOPPER = "HOLD_OF_ANOTHER_SHOPPER"
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,21 @@ class NetworkValueRefused(NodeError):
     def __init__(self, hub_code: HubProblemCode, message: str) -> None:
         super().__init__(f"{hub_code}: {message}")
         self.hub_code = hub_code
+
+
+class HoldOfAnotherShopper(NetworkValueRefused):
+    """The hold is not the purchase's shopper's: a hold is captured only by a purchase of
+    the shopper who granted it (the node names the purchase's shopper; the hub compares)."""
+
+    code = ProblemCode.HOLD_OF_ANOTHER_SHOPPER
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            HubProblemCode.SHOPPER_MISMATCH,
+            message
+            or "this hold is another shopper's: record the purchase for the shopper who "
+            "gave the grant, or hold with this shopper's own grant",
+        )
 
 
 class NetworkValueUncertain(NodeError):

@@ -104,10 +104,11 @@ class PurchaseInput:
     network_rial: int | None = None
 
 
-# Captures a hold at the hub: (hold id, Rial or None for all, receipt, at most this) ->
-# Rial captured. Raises NetworkValueUnavailable when the hub was not reached,
-# NetworkValueUncertain when it may have been, NetworkValueRefused when it said no.
-Capture = Callable[[str, int | None, str, int], Awaitable[int]]
+# Captures a hold at the hub: (hold id, Rial or None for all, receipt, at most this, the
+# purchase's shopper's pseudonym) -> Rial captured. Raises NetworkValueUnavailable when the
+# hub was not reached, NetworkValueUncertain when it may have been, NetworkValueRefused
+# when it said no (HoldOfAnotherShopper when the hold is not that shopper's).
+Capture = Callable[[str, int | None, str, int, str], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -371,7 +372,7 @@ async def record_purchase(
         legs = await _credit_spend_legs(ledger, accounts, policy, data)
         # Last, once everything local is known to be right: the hub takes the value only
         # for a purchase this transaction will record.
-        network_paid = await _capture_network_value(capture, data)
+        network_paid = await _capture_network_value(capture, data, runtime.network_key, member)
         priced = _price(policy, before, data, network_paid)
         legs += grant_legs(
             ledger, accounts, "points", priced.earning.total_points, policy, ledger.now
@@ -462,15 +463,22 @@ async def _credit_spend_legs(
     return legs
 
 
-async def _capture_network_value(capture: Capture | None, data: PurchaseInput) -> int:
-    """Rial captured from the shopper's hold at the hub (0 without one). A failure after
+async def _capture_network_value(
+    capture: Capture | None, data: PurchaseInput, key: bytes, member: Member
+) -> int:
+    """Rial captured from the shopper's hold at the hub (0 without one). The capture names
+    the purchase's member — the hub captures only a hold of that shopper. A failure after
     this is retried with the same receipt, and the hub answers the capture again as a
     replay."""
     if data.network_hold_id is None or capture is None:
         return 0
     spend = data.credit_to_spend_rial
     paid = await capture(
-        data.network_hold_id, data.network_rial, data.receipt_id, data.total_rial - spend
+        data.network_hold_id,
+        data.network_rial,
+        data.receipt_id,
+        data.total_rial - spend,
+        outbox.shopper(key, member),
     )
     if spend + paid > data.total_rial:
         raise InvalidInput.one("networkRial", "the hold is worth more than is left to pay")

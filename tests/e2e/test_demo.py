@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -61,6 +62,11 @@ class Output:
 
 
 REZA = "09901231234"
+SET_PIN = """mutation($pin: String!) { setRedemptionPin(pin: $pin) {
+  __typename ... on RedemptionPinSet { ok } ... on HubProblem { code message } } }"""
+GRANT = """mutation($pin: String!) { issueRedemptionGrant(pin: $pin) {
+  __typename ... on RedemptionGrant { digits qrPayload expiresAt }
+  ... on HubProblem { code message } } }"""
 WALLET = """{ me { wallet { pooledPoints pooledValueRial creditRial
   credit { kind availableRial spendableAt { slug } } localBalances { shop { slug } } }
   valueHistory(first: 100) { kind shop { slug nameFa } reason valueRial } } }"""
@@ -128,33 +134,62 @@ def _network_value_story(
     issuers = {e["shop"]["slug"] for e in me["data"]["me"]["valueHistory"] if e["kind"] == "issue"}
     assert {"ketab-sara", "kafsh-arya"} <= issuers
 
-    # The bookshop's till sees only the pooled points: the credit is the café's to take.
+    # Without her grant a till learns only that she has network value here.
     at_books = _node_op(client, books, tokens["ketab-sara pos"], "NetworkValue", phone=REZA)
-    assert int(at_books["networkValue"]["creditRial"]) == 0
+    assert at_books["networkValue"] == {"__typename": "NetworkValue", "hasValue": True}
     everything = int(wallet["pooledValueRial"]) + int(wallet["creditRial"])
+    unasked = _node_op(
+        client,
+        books,
+        tokens["ketab-sara pos"],
+        "HoldNetworkValue",
+        input={"phone": REZA, "amountRial": str(everything), "receiptId": "E2E-B0"},
+    )["holdNetworkValue"]
+    assert unasked["code"] == "GRANT_REQUIRED"
+    # In the app she sets her PIN and shows a one-time grant (QR and digits).
+    set_pin = client.post(
+        f"{hub}/graphql",
+        json={"query": SET_PIN, "variables": {"pin": "2580"}},
+        headers=shopper,
+    ).json()["data"]["setRedemptionPin"]
+    assert set_pin == {"__typename": "RedemptionPinSet", "ok": True}
+    grant = client.post(
+        f"{hub}/graphql", json={"query": GRANT, "variables": {"pin": "2580"}}, headers=shopper
+    ).json()["data"]["issueRedemptionGrant"]
+    assert grant["__typename"] == "RedemptionGrant", grant
+    # The bookshop's till, even with her grant, cannot take the credit: it is the café's.
     refused = _node_op(
         client,
         books,
         tokens["ketab-sara pos"],
         "HoldNetworkValue",
-        input={"phone": REZA, "amountRial": str(everything), "receiptId": "E2E-B1"},
+        input={
+            "phone": REZA,
+            "amountRial": str(everything),
+            "receiptId": "E2E-B1",
+            "grantCode": grant["digits"],
+        },
     )["holdNetworkValue"]
     assert refused["code"] == "INSUFFICIENT_VALUE"
 
-    # The café holds all of it and the purchase captures it.
+    # The café scans her grant, holds all of it and the purchase captures it.
     pos = tokens["cafe-sepid pos"]
-    at_cafe_now = _node_op(client, cafe, pos, "NetworkValue", phone=REZA)["networkValue"]
-    worth = int(at_cafe_now["worthRial"])
-    assert worth >= everything
     hold = _node_op(
         client,
         cafe,
         pos,
         "HoldNetworkValue",
-        input={"phone": REZA, "amountRial": str(worth), "receiptId": "E2E-C1"},
+        input={
+            "phone": REZA,
+            "amountRial": str(2 * everything),
+            "receiptId": "E2E-C1",
+            "partial": True,
+            "grantCode": grant["qrPayload"],
+        },
     )["holdNetworkValue"]
-    assert hold["__typename"] == "NetworkHold"
-    assert int(hold["heldRial"]) == worth
+    assert hold["__typename"] == "NetworkHold", hold
+    worth = int(hold["heldRial"])
+    assert worth >= everything
     total = worth + 200_000
     paid = _node_op(
         client,
@@ -592,7 +627,9 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
             ]
             # The demo's own story spends Ali's value at the café and closes the first
             # day; Reza's spend below belongs to the next period.
-            output.wait_for("settlement: period", demo, timeout_s=120)
+            told = output.wait_for("settlement: period", demo, timeout_s=120)
+            # Ali paid only after his grant: the demo prints the code the hub texted him.
+            assert re.search(r"after reading out the code the hub texted him: \d{6}", told), told
             shopper = _network_value_story(client, urls, tmp_path / "var", clients, tokens)
             _settlement_story(client, urls, env, clients, tokens)
             _festival_story(client, urls, env, clients, tokens, shopper, tmp_path / "var")

@@ -24,7 +24,7 @@ from hub.api.problems import InvalidInput
 from hub.api.schema import schema as hub_schema
 from hub.db.models import FederationEvent, Shop, ValueHold
 from hub.domain.problems import HubError, ProblemCode
-from hub.services import intake, registry
+from hub.services import grants, intake, registry
 from mallnet.auth import Principal
 from mallnet.authz import public
 from mallnet.config import Settings
@@ -141,13 +141,26 @@ async def test_a_refused_hold_writes_nothing(sessions: async_sessionmaker[AsyncS
         "purchaseRef": "r-1",
         "idempotencyKey": "k-1",
     }
-    answer = (await _execute(sessions, NODE, HOLD, input=hold))["holdNetworkValue"]
+    unasked = (await _execute(sessions, NODE, HOLD, input=hold))["holdNetworkValue"]
+    assert (unasked["__typename"], unasked["code"], unasked["field"]) == (
+        "GrantRequired",
+        "GRANT_REQUIRED",
+        "grant",
+    )
+    answer = (await _execute(sessions, NODE, HOLD, input={**hold, "grant": "123456"}))[
+        "holdNetworkValue"
+    ]
     assert (answer["__typename"], answer["code"], answer["field"]) == (
         "InvalidInput",
         "INVALID_INPUT",
         "pseudonym",
     )
-    poor = {**hold, "pseudonym": "a" * 64}
+    # The shopper's own grant (made in the app after the PIN), for a shopper with nothing.
+    async with sessions() as session, session.begin():
+        assert await grants.set_pin(session, "a" * 64, "2580") is None
+        made = await grants.issue_app_grant(session, "a" * 64, "2580")
+        assert isinstance(made, grants.IssuedGrant)
+    poor = {**hold, "pseudonym": "a" * 64, "grant": made.code}
     short = (await _execute(sessions, NODE, HOLD, input=poor))["holdNetworkValue"]
     assert (short["__typename"], short["code"]) == ("InsufficientValue", "INSUFFICIENT_VALUE")
     assert await _count(sessions, ValueHold) == 0

@@ -1,12 +1,15 @@
 """Network value across shops, end to end through the real pieces: nodes record purchases,
 relay them, the hub issues pooled points and targeted credit by each shop's policy, a third
-shop holds and captures them with a purchase, a refund returns them — and with the hub
-unreachable the till gets a clear answer while local value keeps working."""
+shop holds them with the shopper's texted grant and captures them with a purchase, a refund
+returns them — and with the hub unreachable the till gets a clear answer while local value
+keeps working."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import re
 from typing import Any
 
 import pytest
@@ -43,6 +46,17 @@ from ..node_client import NodeClient
 from .conftest import _connection, _hub_db
 
 PHONE = "09121234567"
+E164 = "+989121234567"
+
+
+async def _grant(hub: HubConnection, settings: Settings, cap: int | None = None) -> str:
+    """The shopper's redemption code, texted at the shop's request (read from the
+    development SMS outbox, as the shopper reads it out at the till)."""
+    await hub.send_redemption_code(E164, pseudonym(network_key(settings), E164), cap)
+    outbox = settings.data_dir / "sms-outbox.jsonl"
+    last = json.loads(outbox.read_text().splitlines()[-1])
+    assert (last["to"], last["kind"]) == (E164, "redemption")
+    return re.findall(r"(\d{6})", last["text"])[-1]
 
 
 async def _node(settings: Settings, slug: str) -> tuple[NodeRuntime, Any]:
@@ -94,14 +108,20 @@ async def test_value_earned_at_two_shops_is_spent_at_a_third_and_refunded(
             for node in (books, shoes):
                 await relay_all(node, hubs[node.shop])
 
-            spendable = await hubs["cafe-sepid"].spendable(shopper)
-            pooled = int(spendable["pooledPoints"])
+            # Without the shopper's grant a till learns only that there is value.
+            assert await hubs["cafe-sepid"].has_value(shopper) is True
+            spendable = await asyncio.to_thread(
+                _hub_db, settings, lambda s: value.spendable_at(s, shopper, "cafe-sepid")
+            )
+            pooled, credit, worth = spendable
             assert pooled > 0
             assert pooled == book.purchase.earned_points * 5000 // 10_000
-            assert int(spendable["creditRial"]) == 150_000
+            assert credit == 150_000
             # At the shoe shop only the pooled points count: the credit is the café's.
-            at_shoes = await hubs["kafsh-arya"].spendable(shopper)
-            assert int(at_shoes["creditRial"]) == 0
+            at_shoes = await asyncio.to_thread(
+                _hub_db, settings, lambda s: value.spendable_at(s, shopper, "kafsh-arya")
+            )
+            assert at_shoes[1] == 0
             with pytest.raises(HubRefused, match="INSUFFICIENT_VALUE"):
                 await hubs["kafsh-arya"].hold(
                     {
@@ -110,17 +130,19 @@ async def test_value_earned_at_two_shops_is_spent_at_a_third_and_refunded(
                         "purchaseRef": "S-3",
                         "idempotencyKey": "S-3",
                         "kinds": ["TARGETED_CREDIT"],
+                        "grant": await _grant(hubs["kafsh-arya"], settings),
                     }
                 )
 
             # The café: hold everything, the purchase captures it, a refund returns half.
-            worth = int(spendable["worthRial"])
+            code = await _grant(hubs["cafe-sepid"], settings)
             hold = await hubs["cafe-sepid"].hold(
                 {
                     "pseudonym": shopper,
                     "amountRial": worth,
                     "purchaseRef": "C-1",
                     "idempotencyKey": "C-1",
+                    "grant": code,
                 }
             )
             assert int(hold["heldRial"]) == worth
@@ -130,6 +152,7 @@ async def test_value_earned_at_two_shops_is_spent_at_a_third_and_refunded(
                     "amountRial": worth,
                     "purchaseRef": "C-1",
                     "idempotencyKey": "C-1",
+                    "grant": code,
                 }
             )
             assert again["id"] == hold["id"]
@@ -181,7 +204,7 @@ async def test_with_the_hub_unreachable_the_till_is_told_and_local_value_still_w
     hub = _connection(network)  # nothing listens on its port
     try:
         with pytest.raises(HubUnavailable, match="hub unreachable") as down:
-            await hub.spendable("ab" * 32)
+            await hub.has_value("ab" * 32)
         # Nothing was sent, so nothing can have taken effect: not "uncertain".
         assert not isinstance(down.value, HubUncertain)
         with pytest.raises(NetworkValueUnavailable, match="local credit only"):
@@ -262,14 +285,17 @@ async def test_a_hold_worth_more_than_the_bill_captures_only_what_is_left_to_pay
                     "amountRial": 100_000,
                     "purchaseRef": "R-1",
                     "idempotencyKey": "R-1",
+                    "grant": await _grant(hub, settings),
                 }
             )
             paid = await record_purchase(
                 node, _buy("R-1", 50_000, network_hold_id=hold["id"]), "pos", capture_at(hub)
             )
             assert paid.purchase.network_paid_rial == 50_000
-            left = await hub.spendable(shopper)
-            assert int(left["creditRial"]) == 250_000  # the other 50,000 was released
+        left = await asyncio.to_thread(
+            _hub_db, settings, lambda s: value.spendable_at(s, shopper, "ketab-sara")
+        )
+        assert left[1] == 250_000  # the other 50,000 was released
     finally:
         await engine.dispose()
 
@@ -296,6 +322,6 @@ async def test_a_capture_whose_answer_is_lost_is_not_turned_into_local_credit_on
     hub = HubConnection(f"http://127.0.0.1:{free_port}", "node", "secret", timeout_s=0.5)
     with LiveServer(app, free_port):
         with pytest.raises(HubUncertain, match="no answer from the hub"):
-            await hub.capture("01J0000000000000000000000A", None, "R-1", 1_000)
+            await hub.capture("01J0000000000000000000000A", "ab" * 32, None, "R-1", 1_000)
         with pytest.raises(NetworkValueUncertain, match="same receipt and hold"):
-            await capture_at(hub)("01J0000000000000000000000A", None, "R-1", 1_000)
+            await capture_at(hub)("01J0000000000000000000000A", None, "R-1", 1_000, "ab" * 32)

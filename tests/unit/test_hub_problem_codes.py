@@ -16,7 +16,7 @@ from graphql import GraphQLEnumType, GraphQLInterfaceType, GraphQLObjectType, Gr
 from hub.api.problems import PROBLEM_TYPES
 from hub.domain.problems import HubError, ProblemCode
 from mallnet.cli.sdl import schemas
-from shop_node.domain.errors import NetworkValueRefused
+from shop_node.domain.errors import HoldOfAnotherShopper, NetworkValueRefused
 from shop_node.services.network import capture_at
 
 HUB = schemas()["hub.graphql"]._schema
@@ -76,14 +76,30 @@ def test_every_result_union_lists_its_problems() -> None:
         "InvalidInput",
         "IdempotencyConflict",
         "InsufficientValue",
+        "GrantRequired",
+        "GrantInvalid",
+        "GrantUsed",
+        "GrantExpired",
+        "GrantExceeded",
+        "TooManyAttempts",
     }
     assert unions["captureNetworkHold"] == {
         "InvalidInput",
         "NotFound",
         "HoldMismatch",
+        "ShopperMismatch",
         "HoldClosed",
         "HoldExpired",
     }
+    assert unions["issueRedemptionGrant"] == {
+        "InvalidInput",
+        "PinRequired",
+        "PinInvalid",
+        "TooManyAttempts",
+        "RateLimited",
+    }
+    assert unions["setRedemptionPin"] == {"InvalidInput", "PinInvalid", "TooManyAttempts"}
+    assert unions["sendRedemptionCode"] == {"InvalidInput", "PhoneMismatch", "RateLimited"}
     assert unions["voidNetworkHold"] == {"NotFound", "HoldClosed"}
     assert unions["ingestEvents"] == {"NotANode", "InvalidBatch"}
     assert unions["registerShop"] == {"InvalidInput", "ShopExists"}
@@ -112,11 +128,37 @@ class _RefusingHub:
         raise HubRefused(HubProblemCode.HOLD_EXPIRED, "this hold has expired; ask for a new one")
 
 
+class _AnsweringHub:
+    """A hub that captures whatever it is asked, and says whose hold it was."""
+
+    def __init__(self, holder: str) -> None:
+        self.holder = holder
+
+    async def capture(self, *_args: Any) -> dict[str, Any]:
+        return {"pseudonym": self.holder, "capturedRial": "5000"}
+
+
 async def test_a_refused_capture_carries_the_hubs_code() -> None:
     capture = capture_at(cast(HubConnection, _RefusingHub()))
     with pytest.raises(NetworkValueRefused, match=re.escape("HOLD_EXPIRED: this hold")) as refused:
-        await capture("hold-1", None, "r-1", 50_000)
+        await capture("hold-1", None, "r-1", 50_000, "a" * 64)
     assert refused.value.hub_code is HubProblemCode.HOLD_EXPIRED
+
+
+async def test_the_node_refuses_a_capture_answer_that_names_another_shopper() -> None:
+    """The node's own check: a hub that did not compare still names the hold's shopper,
+    and the purchase of another shopper is not recorded with it."""
+    capture = capture_at(cast(HubConnection, _AnsweringHub("b" * 64)))
+    with pytest.raises(HoldOfAnotherShopper, match="another shopper's") as refused:
+        await capture("hold-1", None, "r-1", 50_000, "a" * 64)
+    assert refused.value.code == "HOLD_OF_ANOTHER_SHOPPER"
+    assert refused.value.hub_code is HubProblemCode.SHOPPER_MISMATCH
+    assert (
+        await capture_at(cast(HubConnection, _AnsweringHub("a" * 64)))(
+            "hold-1", None, "r-1", 50_000, "a" * 64
+        )
+        == 5_000
+    )
 
 
 def test_hub_resolvers_write_through_the_one_idiom() -> None:

@@ -34,6 +34,7 @@ from hub.db.models.federation import (
     NodeCursor,
     NodeStream,
 )
+from hub.db.models.grants import RedemptionGrant, RedemptionPin
 from hub.db.models.heartbeat import WorkerHeartbeat
 from hub.db.models.partnerships import PartnerOffer, PartnerOptIn, Referral
 from hub.db.models.people import LocalBalance, Membership, Shopper
@@ -92,6 +93,8 @@ __all__ = [
     "PrepaidAccount",
     "PrepaidMovement",
     "PrizeClaim",
+    "RedemptionGrant",
+    "RedemptionPin",
     "Referral",
     "RefreshToken",
     "SettlementBreakage",

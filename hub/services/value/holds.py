@@ -265,15 +265,28 @@ async def capture(
     amount_rial: int | None = None,
     purchase_ref: str | None = None,
     up_to_rial: int | None = None,
+    *,
+    pseudonym: str | None = None,
 ) -> HoldOutcome:
     """Capture ``amount_rial`` of an open hold — or, without it, all of it but at most
     ``up_to_rial`` (what is left to pay) — for the purchase it was made for; the rest is
     released. The same capture again is answered as a replay; anything else on a closed
-    hold is refused."""
+    hold is refused.
+
+    ``pseudonym`` is the shopper of the purchase that captures: a hold is captured only
+    by a purchase of its own shopper (the API always passes it; only the hub's own code
+    may leave it out)."""
     for name, given in (("amountRial", amount_rial), ("upToRial", up_to_rial)):
         if given is not None and (isinstance(given, bool) or given <= 0):
             raise NetworkValueError(ProblemCode.INVALID_INPUT, "a positive amount in Rial", name)
     row = await own_hold(session, shop, hold_id)
+    if pseudonym is not None and pseudonym != row.pseudonym:
+        raise NetworkValueError(
+            ProblemCode.SHOPPER_MISMATCH,
+            "this hold is another shopper's: only a purchase of the shopper who granted it "
+            "captures it",
+            "pseudonym",
+        )
     if purchase_ref is not None and purchase_ref != row.purchase_ref:
         raise NetworkValueError(
             ProblemCode.HOLD_MISMATCH,

@@ -33,6 +33,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from federation.client import CAPTURE, HOLD
 from federation.ids import new_event_id
 from hub.api.value import value_history, wallet
-from hub.domain.problems import HubError
+from hub.domain.problems import HubError, Refusal
 from hub.domain.value_rules import (
     GENERAL,
     POOLED,
@@ -57,7 +58,7 @@ from hub.domain.value_rules import (
     spending_order,
     split_capture,
 )
-from hub.services import keys, people, registry, value
+from hub.services import grants, keys, people, registry, value
 from hub.services.people import HUB_AUDIENCE, SHOPPER_SCOPES, Person
 from hub.web.oauth import HubClient, TokenGenerator, load_client
 from mallnet.cli.bench.common import RawClient, Run, _drive, _free_port, _machine, _wait_healthy
@@ -926,10 +927,18 @@ def _answer(status: int, body: Any, name: str) -> tuple[dict[str, Any], str]:
 
 
 async def _api_pairs(
-    port: int, tokens: dict[str, str], wallets: Wallets, count: int, clients: int, prefix: str
+    port: int,
+    tokens: dict[str, str],
+    wallets: Wallets,
+    count: int,
+    clients: int,
+    prefix: str,
+    grant_for: Callable[[str], Awaitable[str]],
 ) -> Pairs:
     """``count`` holdNetworkValue + captureNetworkHold pairs over HTTP, the three shops'
-    node clients in turn, over ``clients`` keep-alive connections."""
+    node clients in turn, over ``clients`` keep-alive connections. Each hold carries the
+    shopper's redemption grant (``grant_for``, made before the pair's clock starts: the
+    shopper showed it at the till)."""
     out = Pairs()
     slugs = sorted(tokens)
     # One pool for all shops (the token goes with each request): a connection parked in
@@ -953,6 +962,7 @@ async def _api_pairs(
     async def exchange(
         client: RawClient, auth: dict[str, str], pseudonym: str, amount: int, ref: str
     ) -> bool:
+        code = await grant_for(pseudonym)
         started = time.perf_counter()
         variables = {
             "input": {
@@ -960,6 +970,7 @@ async def _api_pairs(
                 "amountRial": amount,
                 "purchaseRef": ref,
                 "idempotencyKey": ref,
+                "grant": code,
             }
         }
         payload = {"query": HOLD, "variables": variables}
@@ -973,7 +984,13 @@ async def _api_pairs(
                 return True
             return out.fail(code, error or str(hold.get("message")))
         # What a node sends: the whole hold, for the purchase it was made for.
-        wanted: dict[str, Any] = {"id": hold["id"], "amount": None, "ref": ref, "upTo": None}
+        wanted: dict[str, Any] = {
+            "id": hold["id"],
+            "pseudonym": pseudonym,
+            "amount": None,
+            "ref": ref,
+            "upTo": None,
+        }
         payload = {"query": CAPTURE, "variables": wanted}
         status, body = await client.post_json("/graphql", payload, headers=auth)
         captured = time.perf_counter()
@@ -1119,27 +1136,48 @@ def _start_hub(url: str, port: int, workers: int, data_dir: Path) -> subprocess.
 
 
 async def _bare_pair(
-    sessions: async_sessionmaker[AsyncSession], shop: str, pseudonym: str, amount: int, ref: str
+    sessions: async_sessionmaker[AsyncSession],
+    shop: str,
+    code: str,
+    pseudonym: str,
+    amount: int,
+    ref: str,
 ) -> tuple[float, float, str]:
     """What ``holdNetworkValue`` and ``captureNetworkHold`` run for a node's pair: the hold
-    use case in one transaction, then the full capture for the same purchase in another,
-    each through the retry idiom the resolvers use (``mallnet.db.transaction``). Returns
-    when the hold and the capture ended (``perf_counter``) and the hold's final status."""
+    use case (the shopper's grant checked, then the hold) in one transaction, then the full
+    capture for the same purchase of that shopper in another, each through the retry idiom
+    the resolvers use (``mallnet.db.transaction``). Returns when the hold and the capture
+    ended (``perf_counter``) and the hold's final status. The grant ``code`` is made
+    before the caller's clock starts, as the shopper shows it at the till."""
     data = value.HoldInput(
         pseudonym=pseudonym, amount_rial=amount, purchase_ref=ref, idempotency_key=ref
     )
 
     async def hold(session: AsyncSession) -> value.HoldOutcome:
-        return await value.hold(session, shop, data)
+        held = await grants.hold_with_grant(session, shop, data, code)
+        if isinstance(held, Refusal):
+            raise held.error
+        return held
 
     outcome = await transaction(sessions, hold)
     held = time.perf_counter()
 
     async def capture(session: AsyncSession) -> value.HoldOutcome:
-        return await value.capture(session, shop, outcome.hold.id, None, ref, None)
+        return await value.capture(
+            session, shop, outcome.hold.id, None, ref, None, pseudonym=pseudonym
+        )
 
     captured = await transaction(sessions, capture)
     return held, time.perf_counter(), captured.hold.status
+
+
+async def _grant(sessions: async_sessionmaker[AsyncSession], pseudonym: str) -> str:
+    """A redemption grant of the shopper (what the shopper's app shows at the till)."""
+
+    async def make(session: AsyncSession) -> grants.IssuedGrant:
+        return await grants.grant_for_tools(session, pseudonym)
+
+    return (await transaction(sessions, make)).code
 
 
 async def _bare_pairs(
@@ -1158,10 +1196,11 @@ async def _bare_pairs(
         drawn = wallets.draw()
         if drawn is None:
             return out.fail("NO_SHOPPER_WITH_VALUE")
+        code = await _grant(sessions, drawn[0])
         started = time.perf_counter()
         try:
             held, captured, status = await _bare_pair(
-                sessions, slugs[i % len(slugs)], *drawn, f"{prefix}-{i}"
+                sessions, slugs[i % len(slugs)], code, *drawn, f"{prefix}-{i}"
             )
         except HubError as exc:
             if exc.code == "INSUFFICIENT_VALUE":
@@ -1276,10 +1315,21 @@ async def _over_http(
         shopper_tokens = await _shopper_tokens(url, base, loaded.app_client_id, chosen)
         minted = time.perf_counter() - minted
         node_tokens = await _node_tokens(base, loaded.credentials)
-        await _api_pairs(port, node_tokens, wallets, warm, params.clients, f"W{run_id}")
-        pairs = await _api_pairs(
-            port, node_tokens, wallets, params.count, params.clients, f"P{run_id}"
-        )
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        try:
+
+            async def grant_for(pseudonym: str) -> str:
+                return await _grant(sessions, pseudonym)
+
+            await _api_pairs(
+                port, node_tokens, wallets, warm, params.clients, f"W{run_id}", grant_for
+            )
+            pairs = await _api_pairs(
+                port, node_tokens, wallets, params.count, params.clients, f"P{run_id}", grant_for
+            )
+        finally:
+            await engine.dispose()
         me_tokens = shopper_tokens[warm_me:] or shopper_tokens
         await _api_me(port, shopper_tokens[:warm_me], warm_me, params.clients)
         me = await _api_me(port, me_tokens, params.me_count, params.clients)

@@ -351,7 +351,8 @@ def _tell_network_story(urls: dict[str, str], settings: Settings, console: Conso
 
     def tell() -> None:
         try:
-            console.print(f"  [green]✓[/green] {spend_at_cafe(urls['cafe-sepid'], token)}")
+            outbox = settings.sms_outbox or settings.data_dir / "sms-outbox.jsonl"
+            console.print(f"  [green]✓[/green] {spend_at_cafe(urls['cafe-sepid'], token, outbox)}")
             mall = _console_client(settings)
             if mall is not None:
                 nodes = {slug: url for slug, url in urls.items() if slug != "hub"}

@@ -2,14 +2,19 @@
 
 Ali earned pooled points at the bookshop and targeted credit at the shoe shop (valid at
 the café); the relay carries those purchases to the hub, which issues the value. At the
-café the till then asks what Ali can spend, holds it and records a purchase paid with it
-— the capture — exactly as a POS would. Re-running the demo replays the same receipt and
-hold: nothing is spent twice.
+café the till learns only that Ali has network value; Ali has no app, so the till asks the
+hub to text him a one-time code (his redemption grant, capped at the bill), Ali reads it
+out, and the till holds his value with it and records his purchase paid with it — the
+capture — exactly as a POS would. Re-running the demo replays the same receipt and hold:
+nothing is spent twice.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +22,7 @@ import httpx
 from mallnet.cli.sdl import operations
 
 SHOPPER = "09351112233"  # Ali
+SHOPPER_E164 = "+989351112233"
 RECEIPT = "CS-3100"
 LINES = [{"productGroup": "coffee", "amountRial": "950000"}]
 
@@ -34,19 +40,50 @@ def _call(client: httpx.Client, url: str, token: str, name: str, **variables: An
     return body["data"]
 
 
-def spend_at_cafe(cafe_url: str, pos_token: str, timeout_s: float = 120.0) -> str:
-    """Wait until Ali's network value reaches the hub, then spend it at the café."""
+def _texted_code(sms_outbox: Path, after: int) -> str | None:
+    """The redemption code the hub texted Ali, if it is in the development SMS outbox past
+    its first ``after`` lines (what Ali reads out at the till)."""
+    if not sms_outbox.exists():
+        return None
+    for line in sms_outbox.read_text(encoding="utf-8").splitlines()[after:]:
+        record = json.loads(line)
+        if record["to"] == SHOPPER_E164 and record["kind"] == "redemption":
+            return re.findall(r"(\d{6})", record["text"])[-1]
+    return None
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
+
+
+def spend_at_cafe(cafe_url: str, pos_token: str, sms_outbox: Path, timeout_s: float = 120.0) -> str:
+    """Wait until Ali's network value reaches the hub, then spend it at the café with the
+    code the hub texts him."""
     deadline = time.monotonic() + timeout_s
+    total = 950_000
     with httpx.Client(timeout=10) as client:
         while True:
             value = _call(client, cafe_url, pos_token, "NetworkValue", phone=SHOPPER)
             found = value["networkValue"]
-            if found["__typename"] == "NetworkValue" and int(found["worthRial"]) > 0:
+            if found["__typename"] == "NetworkValue" and found["hasValue"]:
                 break
             if time.monotonic() > deadline:
                 return f"network value story skipped: nothing spendable yet ({found})"
             time.sleep(1)
-        total = 950_000
+        before = _lines(sms_outbox)
+        sent = _call(
+            client,
+            cafe_url,
+            pos_token,
+            "RequestNetworkValueCode",
+            phone=SHOPPER,
+            maxRial=str(total),
+        )["requestNetworkValueCode"]
+        if sent["__typename"] != "RedemptionCodeSent":
+            return f"network value story: no code was texted ({sent})"
+        code = _texted_code(sms_outbox, before)
+        if code is None:
+            return f"network value story: the texted code is not in {sms_outbox}"
         hold = _call(
             client,
             cafe_url,
@@ -57,6 +94,7 @@ def spend_at_cafe(cafe_url: str, pos_token: str, timeout_s: float = 120.0) -> st
                 "amountRial": str(total),
                 "receiptId": RECEIPT,
                 "partial": True,
+                "grantCode": code,
             },
         )["holdNetworkValue"]
         if hold["__typename"] != "NetworkHold":
@@ -78,8 +116,9 @@ def spend_at_cafe(cafe_url: str, pos_token: str, timeout_s: float = 120.0) -> st
             return f"network value story: the purchase was refused ({paid})"
         return (
             f"network value: Ali paid {int(paid['purchase']['networkPaidRial']) // 10:,} toman"
-            f" of a {total // 10:,} toman bill at the café with pooled points and credit"
-            f" (hold {hold['id']})"
+            f" of a {total // 10:,} toman bill at the café with pooled points and credit,"
+            f" after reading out the code the hub texted him: {code}"
+            f" (his redemption grant; hold {hold['id']})"
         )
 
 

@@ -1,0 +1,161 @@
+"""Redemption grants over GraphQL: the signed-in shopper sets a PIN and, with it, makes a
+one-time grant (QR and digits) for a till; a shop's till asks the hub to text a grant to
+the shopper's phone. A hold of network value needs one (``holdNetworkValue``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graphql import GraphQLError
+from hub.api.access import node_of
+from hub.api.common import run, sessions
+from hub.api.problems import (
+    InvalidInput,
+    PhoneMismatch,
+    PinInvalid,
+    PinRequired,
+    RateLimited,
+    TooManyAttempts,
+    refused,
+)
+from hub.domain.problems import Refusal
+from hub.services import grants
+from mallnet.auth import Principal
+from mallnet.authz import guard_fields, requires
+from mallnet.gql import Rial
+from mallnet.messaging import sender_for
+from mallnet.scopes import Scope
+from mallnet.secrets_store import network_key
+
+
+@strawberry.type(description="A one-time redemption grant for the shopper to show at a till.")
+class RedemptionGrant:
+    digits: str = strawberry.field(description="What the till types (single use).")
+    qr_payload: str = strawberry.field(description="What the QR code carries: the till scans it.")
+    expires_at: dt.datetime
+    max_rial: Rial | None = strawberry.field(description="At most this may be held with it.")
+
+
+@strawberry.type(description="The shopper's redemption PIN is set.")
+class RedemptionPinSet:
+    ok: bool
+
+
+@strawberry.type(description="A redemption code was texted to the shopper's phone.")
+class RedemptionCodeSent:
+    expires_at: dt.datetime
+    max_rial: Rial | None
+
+
+guard_fields(RedemptionGrant, Scope.SHOPPER_READ)
+guard_fields(RedemptionPinSet, Scope.SHOPPER_READ)
+guard_fields(RedemptionCodeSent, Scope.NODE_FEDERATE)
+
+GrantResult = Annotated[
+    RedemptionGrant | InvalidInput | PinRequired | PinInvalid | TooManyAttempts | RateLimited,
+    strawberry.union("IssueRedemptionGrantResult"),
+]
+PinResult = Annotated[
+    RedemptionPinSet | InvalidInput | PinInvalid | TooManyAttempts,
+    strawberry.union("SetRedemptionPinResult"),
+]
+CodeResult = Annotated[
+    RedemptionCodeSent | InvalidInput | PhoneMismatch | RateLimited,
+    strawberry.union("SendRedemptionCodeResult"),
+]
+
+
+def shopper_of(info: strawberry.Info) -> str:
+    """The signed-in shopper's pseudonym (a top-level error for any other caller)."""
+    user = info.context["request"].user
+    if not isinstance(user, Principal) or not user.subject.startswith("shopper:"):
+        raise GraphQLError("only a signed-in shopper may do this", extensions={"code": "FORBIDDEN"})
+    return user.subject.removeprefix("shopper:")
+
+
+@strawberry.type
+class GrantQuery:
+    @strawberry.field(
+        extensions=requires(Scope.SHOPPER_READ),
+        description="Whether the signed-in shopper has set a redemption PIN.",
+    )
+    async def has_redemption_pin(self, info: strawberry.Info) -> bool:
+        shopper = shopper_of(info)
+        async with sessions(info)() as session:
+            return await grants.has_pin(session, shopper)
+
+
+@strawberry.type
+class GrantMutation:
+    @strawberry.mutation(
+        extensions=requires(Scope.SHOPPER_READ),
+        description="Set the signed-in shopper's redemption PIN (4-6 digits), or change it "
+        "with the current one. Each wrong PIN costs a try; five lock grants for a while.",
+    )
+    async def set_redemption_pin(
+        self, info: strawberry.Info, pin: str, current_pin: str | None = None
+    ) -> PinResult:
+        shopper = shopper_of(info)
+
+        async def work(session: AsyncSession) -> RedemptionPinSet | Refusal:
+            result = await grants.set_pin(session, shopper, pin, current_pin)
+            return RedemptionPinSet(ok=True) if result is None else result
+
+        return refused(info, await run(info, work))
+
+    @strawberry.mutation(
+        extensions=requires(Scope.SHOPPER_READ),
+        description="After the shopper's PIN, a one-time grant for a till to hold their "
+        "network value once: digits and a QR payload, valid about two minutes, at most "
+        "maxRial if given. A new grant replaces the last one.",
+    )
+    async def issue_redemption_grant(
+        self, info: strawberry.Info, pin: str, max_rial: Rial | None = None
+    ) -> GrantResult:
+        shopper = shopper_of(info)
+
+        async def work(session: AsyncSession) -> RedemptionGrant | Refusal:
+            made = await grants.issue_app_grant(session, shopper, pin, max_rial)
+            if isinstance(made, Refusal):
+                return made
+            return RedemptionGrant(
+                digits=made.code,
+                qr_payload=made.qr_payload,
+                expires_at=made.expires_at,
+                max_rial=None if made.max_rial is None else Rial(made.max_rial),
+            )
+
+        return refused(info, await run(info, work))
+
+    @strawberry.mutation(
+        extensions=requires(Scope.NODE_FEDERATE),
+        description="Text the shopper a one-time redemption code for the calling shop (the "
+        "phone must be the shopper the pseudonym names); the till types it into "
+        "holdNetworkValue's grant. At most maxRial may be held with it, if given.",
+    )
+    async def send_redemption_code(
+        self,
+        info: strawberry.Info,
+        phone: str,
+        pseudonym: str,
+        max_rial: Rial | None = None,
+    ) -> CodeResult:
+        shop = node_of(info)
+        settings = info.context["state"].settings
+        key = network_key(settings)
+
+        async def work(session: AsyncSession) -> grants.TextedCode:
+            return await grants.text_code(session, key, shop, phone, pseudonym, max_rial)
+
+        made = await run(info, work)
+        if not isinstance(made, grants.TextedCode):
+            return made
+        await grants.deliver(sender_for(settings), made)  # after the commit
+        return RedemptionCodeSent(
+            expires_at=made.expires_at,
+            max_rial=None if made.max_rial is None else Rial(made.max_rial),
+        )
