@@ -73,7 +73,7 @@ CLAIM = f"""mutation Claim($lottery: String!, $place: Int!) {{
   __typename ... on PrizeClaimView {{ {CLAIM_FIELDS} }}
   ... on HubProblem {{ code message }} }} }}"""
 LOTTERY_FIELDS = """id nameFa nameEn status stage drawAt commitment
-  winners { place pseudonym prizeFa sponsor claimedByShop }"""
+  winners { place entrantId prizeFa sponsor claimedByShop }"""
 LOTTERIES = f"query Lotteries {{ lotteries {{ {LOTTERY_FIELDS} }} }}"
 INBOX = "query Inbox($limit: Int!) { inbox(limit: $limit) { cursor envelope } }"
 ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"

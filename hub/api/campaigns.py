@@ -1,7 +1,8 @@
 """Joint campaigns and lotteries over GraphQL: mall marketing runs them (``mall:campaigns``),
 shops answer invitations and hand prizes over through their nodes (``node:federate``),
-shoppers see their tickets and results (``shopper:read``), and anyone can read what a
-drawn lottery published to re-run its draw (public)."""
+shoppers see their tickets, entrant ids and results (``shopper:read``), and anyone can read
+what a drawn lottery published to re-run its draw (public). What is published names
+entrant ids, never pseudonyms (``hub.services.lotteries``)."""
 
 from __future__ import annotations
 
@@ -81,10 +82,12 @@ class CampaignReport:
     )
 
 
-@strawberry.type(description="A lottery's winner: the place, the shopper, the prize.")
+@strawberry.type(description="A lottery's winner: the place, the entrant, the prize.")
 class LotteryWinner:
     place: int
-    pseudonym: str
+    entrant_id: str = strawberry.field(
+        description="The winner's entrant id in this lottery (random; never a pseudonym)."
+    )
     tickets: int
     prize_fa: str
     prize_en: str
@@ -123,13 +126,20 @@ class LotteryView:
 @strawberry.type(description="One entrant of a frozen ticket list, in canonical order.")
 class TicketEntry:
     position: int
-    pseudonym: str
+    entrant_id: str = strawberry.field(
+        description="A shopper's id in this lottery: random, kept at the hub, shown to her "
+        "alone in the app; never her pseudonym."
+    )
     tickets: int
 
 
 @strawberry.type(description="A shopper's tickets in a lottery and, once drawn, the result.")
 class ShopperLottery:
     lottery: LotteryView
+    entrant_id: str = strawberry.field(
+        description="Her entrant id in this lottery: the name its published list and "
+        "winners give her."
+    )
     tickets: int
     won_place: int | None
     prize_fa: str | None
@@ -264,7 +274,7 @@ def _lottery_view(row: models.Lottery, claims: list[models.PrizeClaim]) -> Lotte
         winners.append(
             LotteryWinner(
                 place=place,
-                pseudonym=w["pseudonym"],
+                entrant_id=w["entrant_id"],
                 tickets=int(w["tickets"]),
                 prize_fa=prize["description_fa"],
                 prize_en=prize.get("description_en", ""),
@@ -300,13 +310,14 @@ def _lottery_view(row: models.Lottery, claims: list[models.PrizeClaim]) -> Lotte
 async def shopper_lotteries(session: AsyncSession, pseudonym: str) -> list[ShopperLottery]:
     out = []
     entered = await lotteries.tickets_of(session, pseudonym)
-    views = await lottery_views(session, [row for row, _tickets in entered])
-    for view, (_row, tickets) in zip(views, entered, strict=True):
-        mine = next((w for w in view.winners if w.pseudonym == pseudonym), None)
+    views = await lottery_views(session, [e.lottery for e in entered])
+    for view, mine_in in zip(views, entered, strict=True):
+        mine = next((w for w in view.winners if w.entrant_id == mine_in.entrant_id), None)
         out.append(
             ShopperLottery(
                 lottery=view,
-                tickets=tickets,
+                entrant_id=mine_in.entrant_id,
+                tickets=mine_in.tickets,
                 won_place=None if mine is None else mine.place,
                 prize_fa=None if mine is None else mine.prize_fa,
             )
@@ -362,7 +373,7 @@ class CampaignQuery:
             rows = await lotteries.ticket_page(
                 session, lottery_id, max(0, after), max(1, min(first, 10_000))
             )
-        return [TicketEntry(position=i, pseudonym=p, tickets=t) for i, p, t in rows]
+        return [TicketEntry(position=i, entrant_id=e, tickets=t) for i, e, t in rows]
 
     @strawberry.field(
         extensions=requires(Scope.NODE_FEDERATE),

@@ -8,15 +8,19 @@ Algorithm ``mallnet-lottery-v1``
 1. **Commitment.** When the lottery opens the hub picks a secret 32-byte ``seed`` and
    publishes ``commitment = hex(SHA-256(seed))`` (lowercase hex).
 
-2. **Ticket list.** When entry closes the list is frozen: one entrant per shopper, each a
-   64-character lowercase-hex network pseudonym (32 raw bytes) with a positive ticket count.
-   Entrants are in *canonical order*: ascending pseudonym (byte order and hex order agree),
-   each pseudonym once. Position ``i`` is the 0-based index in that order; entrant ``i``
-   owns the ticket numbers ``[C(i) - t(i), C(i))`` where ``C`` is the running sum of counts.
-   The total must be below 2**63.
+2. **Ticket list.** When entry closes the list is frozen: one entrant per shopper, each
+   named by a 64-character lowercase-hex **entrant id** (32 raw bytes) with a positive
+   ticket count. An entrant id is random, made by the hub for one shopper in one lottery
+   when her first purchase enters it, and kept there: it is never derived from her
+   pseudonym or phone, so the published list names nobody (every node can compute
+   pseudonyms, and every Iranian mobile can be hashed). She sees her own in the app, and
+   finds herself in the list by it. Entrants are in *canonical order*: ascending entrant
+   id (byte order and hex order agree), each id once. Position ``i`` is the 0-based index
+   in that order; entrant ``i`` owns the ticket numbers ``[C(i) - t(i), C(i))`` where
+   ``C`` is the running sum of counts. The total must be below 2**63.
 
 3. **List digest.** ``list_digest = hex(SHA-256(E(0) || E(1) || ... || E(n-1)))`` where
-   ``E(i)`` is the 32 raw pseudonym bytes followed by the ticket count as an 8-byte
+   ``E(i)`` is the 32 raw entrant-id bytes followed by the ticket count as an 8-byte
    big-endian unsigned integer (40 bytes per entrant; the empty list hashes the empty
    string).
 
@@ -50,6 +54,9 @@ Algorithm ``mallnet-lottery-v1``
    SHA-256(seed) is the commitment, that the list hashes to the digest, and that steps 5-7
    give the same winners. The seed being fixed before the list, and the public value
    unknown until after it, means neither the hub nor an entrant could steer the outcome.
+   Entrant ids are made as purchases enter the lottery (step 2): like the rest of the
+   list, they are fixed before the public value becomes known, so their order steers
+   nothing either.
 """
 
 from __future__ import annotations
@@ -71,13 +78,13 @@ from hub.domain.problems import HubError, ProblemCode
 ALGORITHM = "mallnet-lottery-v1"
 SEED_BYTES = 32
 MIN_SEED_BYTES = 16
-PSEUDONYM_BYTES = 32
+ENTRANT_ID_BYTES = 32
 MAX_TOTAL_TICKETS = 2**63 - 1  # running sums are int64
-_PSEUDONYM = re.compile(r"[0-9a-f]{64}")
+_ENTRANT_ID = re.compile(r"[0-9a-f]{64}")
 _DIGEST_CHUNK = 1 << 20  # entrants hashed per step: 40 MiB of scratch, whatever the list size
-_ENTRY = np.dtype([("pseudonym", f"S{PSEUDONYM_BYTES}"), ("tickets", ">u8")])
+_ENTRY = np.dtype([("entrant_id", f"S{ENTRANT_ID_BYTES}"), ("tickets", ">u8")])
 
-Pseudonyms = npt.NDArray[np.bytes_]
+EntrantIds = npt.NDArray[np.bytes_]
 Counts = npt.NDArray[np.int64]
 
 
@@ -92,6 +99,11 @@ def new_seed() -> bytes:
     return secrets.token_bytes(SEED_BYTES)
 
 
+def new_entrant_id() -> str:
+    """A shopper's id in one lottery: random, so nothing about her can be read from it."""
+    return secrets.token_hex(ENTRANT_ID_BYTES)
+
+
 def commit(seed: bytes) -> str:
     return hashlib.sha256(seed).hexdigest()
 
@@ -99,57 +111,57 @@ def commit(seed: bytes) -> str:
 class TicketList:
     """Entrants in canonical order, held as two read-only arrays.
 
-    10 million entrants take 320 MB of pseudonyms and 80 MB of counts; no Python object is
+    10 million entrants take 320 MB of entrant ids and 80 MB of counts; no Python object is
     made per entrant.
     """
 
-    __slots__ = ("_counts", "_digest", "_pseudonyms", "_total")
+    __slots__ = ("_counts", "_digest", "_ids", "_total")
 
-    def __init__(self, pseudonyms: Pseudonyms, counts: Counts, total: int) -> None:
+    def __init__(self, ids: EntrantIds, counts: Counts, total: int) -> None:
         """Use ``from_pairs`` or ``from_arrays``: they validate; this does not."""
-        self._pseudonyms = pseudonyms
+        self._ids = ids
         self._counts = counts
         self._total = total
         self._digest: str | None = None
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, int]]) -> TicketList:
-        """Entrants as ``(pseudonym_hex, tickets)`` in any order."""
+        """Entrants as ``(entrant_id_hex, tickets)`` in any order."""
         raw: list[bytes] = []
         counts: list[int] = []
-        for pseudonym, tickets in pairs:
-            if not isinstance(pseudonym, str) or not _PSEUDONYM.fullmatch(pseudonym):
+        for entrant_id, tickets in pairs:
+            if not isinstance(entrant_id, str) or not _ENTRANT_ID.fullmatch(entrant_id):
                 raise InvalidTickets(
-                    f"pseudonym {pseudonym!r} is not 64 lowercase hex characters; "
-                    "pass the shopper's network pseudonym"
+                    f"entrant id {entrant_id!r} is not 64 lowercase hex characters; "
+                    "pass the shopper's entrant id in this lottery"
                 )
             # bool is an int; True tickets is a bug upstream, not one ticket.
             if type(tickets) is not int or tickets < 1:
                 raise InvalidTickets(
-                    f"entrant {pseudonym} has {tickets!r} tickets; each entrant needs a "
+                    f"entrant {entrant_id} has {tickets!r} tickets; each entrant needs a "
                     "whole number of at least 1 (leave out shoppers with none)"
                 )
             if tickets > MAX_TOTAL_TICKETS:
-                raise InvalidTickets(f"entrant {pseudonym} has more than 2**63 - 1 tickets")
-            raw.append(bytes.fromhex(pseudonym))
+                raise InvalidTickets(f"entrant {entrant_id} has more than 2**63 - 1 tickets")
+            raw.append(bytes.fromhex(entrant_id))
             counts.append(tickets)
         return cls.from_arrays(
-            np.array(raw, dtype=f"S{PSEUDONYM_BYTES}"), np.array(counts, dtype=np.int64)
+            np.array(raw, dtype=f"S{ENTRANT_ID_BYTES}"), np.array(counts, dtype=np.int64)
         )
 
     @classmethod
-    def from_arrays(cls, pseudonyms: npt.ArrayLike, counts: npt.ArrayLike) -> TicketList:
-        """Entrants as an ``S32`` array of raw pseudonyms (or uint8 rows of 32) and counts.
+    def from_arrays(cls, ids: npt.ArrayLike, counts: npt.ArrayLike) -> TicketList:
+        """Entrants as an ``S32`` array of raw entrant ids (or uint8 rows of 32) and counts.
 
         Already-canonical arrays of the right dtype are adopted without a copy and made
         read-only — at 10 million entrants a copy is 400 MB. Unsorted input is sorted.
         """
-        names = np.asarray(pseudonyms)
-        if names.dtype == np.uint8 and names.ndim == 2 and names.shape[1] == PSEUDONYM_BYTES:
-            names = np.ascontiguousarray(names).view(f"S{PSEUDONYM_BYTES}").reshape(-1)
-        if names.dtype != np.dtype(f"S{PSEUDONYM_BYTES}") or names.ndim != 1:
+        names = np.asarray(ids)
+        if names.dtype == np.uint8 and names.ndim == 2 and names.shape[1] == ENTRANT_ID_BYTES:
+            names = np.ascontiguousarray(names).view(f"S{ENTRANT_ID_BYTES}").reshape(-1)
+        if names.dtype != np.dtype(f"S{ENTRANT_ID_BYTES}") or names.ndim != 1:
             raise InvalidTickets(
-                f"pseudonyms must be a 1-D S{PSEUDONYM_BYTES} array of raw bytes, "
+                f"entrant ids must be a 1-D S{ENTRANT_ID_BYTES} array of raw bytes, "
                 f"got {names.dtype} with shape {names.shape}"
             )
         raw_counts = np.asarray(counts)
@@ -160,7 +172,7 @@ class TicketList:
             )
         if len(raw_counts) != len(names):
             raise InvalidTickets(
-                f"{len(names)} pseudonyms but {len(raw_counts)} ticket counts; "
+                f"{len(names)} entrant ids but {len(raw_counts)} ticket counts; "
                 "pass one count per entrant"
             )
         if len(raw_counts) and int(raw_counts.min()) < 1:
@@ -184,7 +196,7 @@ class TicketList:
             repeated = np.flatnonzero(names[1:] == names[:-1])
             if len(repeated):
                 raise InvalidTickets(
-                    f"pseudonym {_hex(names[repeated[0]])} appears more than once; "
+                    f"entrant id {_hex(names[repeated[0]])} appears more than once; "
                     "merge its tickets into one entry"
                 )
         names.flags.writeable = False
@@ -195,10 +207,10 @@ class TicketList:
         return len(self._counts)
 
     @property
-    def pseudonyms(self) -> Pseudonyms:
-        """Raw 32-byte pseudonyms, read-only; use ``pseudonym_at`` for hex, as numpy drops
+    def ids(self) -> EntrantIds:
+        """Raw 32-byte entrant ids, read-only; use ``id_at`` for hex, as numpy drops
         trailing zero bytes when it hands out a single ``S32`` element."""
-        return self._pseudonyms
+        return self._ids
 
     @property
     def counts(self) -> Counts:
@@ -208,17 +220,17 @@ class TicketList:
     def total(self) -> int:
         return self._total
 
-    def pseudonym_at(self, position: int) -> str:
-        return _hex(self._pseudonyms[position])
+    def id_at(self, position: int) -> str:
+        return _hex(self._ids[position])
 
     def pairs(self) -> Iterator[tuple[str, int]]:
-        """``(pseudonym_hex, tickets)`` in canonical order: the publishable form."""
+        """``(entrant_id_hex, tickets)`` in canonical order: the publishable form."""
         for position in range(len(self)):
-            yield self.pseudonym_at(position), int(self._counts[position])
+            yield self.id_at(position), int(self._counts[position])
 
 
 def list_digest(tickets: TicketList) -> str:
-    """SHA-256 over each entrant's 32 raw pseudonym bytes + 8-byte big-endian count."""
+    """SHA-256 over each entrant's 32 raw entrant-id bytes + 8-byte big-endian count."""
     cached = tickets._digest
     if cached is not None:
         return cached
@@ -228,7 +240,7 @@ def list_digest(tickets: TicketList) -> str:
     for start in range(0, size, _DIGEST_CHUNK):
         stop = min(size, start + _DIGEST_CHUNK)
         chunk = scratch[: stop - start]
-        chunk["pseudonym"] = tickets.pseudonyms[start:stop]
+        chunk["entrant_id"] = tickets.ids[start:stop]
         chunk["tickets"] = tickets.counts[start:stop]
         digest.update(chunk.view(np.uint8).data)
     tickets._digest = digest.hexdigest()
@@ -239,7 +251,7 @@ def encode(tickets: TicketList) -> bytes:
     """The frozen list in its canonical encoding (what ``list_digest`` hashes): 40 bytes an
     entrant, in order. Published as is."""
     packed = np.empty(len(tickets), dtype=_ENTRY)
-    packed["pseudonym"] = tickets.pseudonyms
+    packed["entrant_id"] = tickets.ids
     packed["tickets"] = tickets.counts
     return packed.tobytes()
 
@@ -251,12 +263,12 @@ def decode(data: bytes, start: int = 0, stop: int | None = None) -> TicketList:
             f"{len(data)} bytes is not a whole number of {_ENTRY.itemsize}-byte entrants"
         )
     packed = np.frombuffer(data, dtype=_ENTRY)[start:stop]
-    return TicketList.from_arrays(packed["pseudonym"].copy(), packed["tickets"].astype(np.int64))
+    return TicketList.from_arrays(packed["entrant_id"].copy(), packed["tickets"].astype(np.int64))
 
 
 @dataclass(frozen=True, slots=True)
 class Winner:
-    pseudonym: str
+    entrant_id: str
     tickets: int
     position: int  # 0-based index in the canonical ticket list
 
@@ -322,7 +334,7 @@ def draw(seed: bytes, public_value: str, tickets: TicketList, winners: int) -> D
             width = int(tickets.counts[position])
             bisect.insort(drawn, (int(ends[position]) - width, width))
             remaining -= width
-            picked.append(Winner(tickets.pseudonym_at(position), width, position))
+            picked.append(Winner(tickets.id_at(position), width, position))
     return Draw(
         winners=tuple(picked),
         seed_hex=seed.hex(),
@@ -347,7 +359,7 @@ def published_record(result: Draw) -> dict[str, Any]:
         "entrants": result.entrants,
         "winners_requested": result.winners_requested,
         "winners": [
-            {"pseudonym": w.pseudonym, "tickets": w.tickets, "position": w.position}
+            {"entrant_id": w.entrant_id, "tickets": w.tickets, "position": w.position}
             for w in result.winners
         ],
     }
@@ -357,7 +369,7 @@ def verify(published: Mapping[str, Any]) -> list[str]:
     """Re-run a published draw; return each disagreement found (none: the draw stands).
 
     ``published`` is ``published_record(...)`` plus ``tickets``: a ``TicketList`` or the
-    ``(pseudonym_hex, tickets)`` pairs as published.
+    ``(entrant_id_hex, tickets)`` pairs as published.
     """
     required = (
         "algorithm",
@@ -412,7 +424,7 @@ def _winner_differences(published: Sequence[Any], recomputed: Sequence[Winner]) 
         differences.append(f"winners: {len(published)} published, {len(recomputed)} recomputed")
     for rank, (claimed, actual) in enumerate(zip(published, recomputed, strict=False), 1):
         expected = {
-            "pseudonym": actual.pseudonym,
+            "entrant_id": actual.entrant_id,
             "tickets": actual.tickets,
             "position": actual.position,
         }
@@ -422,8 +434,8 @@ def _winner_differences(published: Sequence[Any], recomputed: Sequence[Winner]) 
 
 
 def _hex(raw: bytes) -> str:
-    # numpy strips trailing zero bytes from an S32 element; the pseudonym still has them.
-    return raw.ljust(PSEUDONYM_BYTES, b"\0").hex()
+    # numpy strips trailing zero bytes from an S32 element; the entrant id still has them.
+    return raw.ljust(ENTRANT_ID_BYTES, b"\0").hex()
 
 
 def _exact_sum(counts: Counts) -> int:

@@ -490,7 +490,7 @@ cli.add_typer(lottery_cli, name="lottery")
 LOTTERY_RECORD = """query($id: String!) { lottery(lotteryId: $id) {
   id nameFa status commitment listDigest prizes record } }"""
 LOTTERY_TICKETS = """query($id: String!, $after: Int!) {
-  lotteryTickets(lotteryId: $id, after: $after, first: 10000) { position pseudonym tickets } }"""
+  lotteryTickets(lotteryId: $id, after: $after, first: 10000) { position entrantId tickets } }"""
 
 
 @lottery_cli.command("verify")
@@ -502,7 +502,8 @@ def verify_lottery(
 ) -> None:
     """Re-run a drawn lottery from what the hub published (no token needed: anyone can):
     the seed against its commitment, the frozen list against its digest, the winners.
-    Prints JSON; exits 1 on any difference."""
+    The list and the winners name entrant ids (a shopper finds hers in the app), never
+    pseudonyms. Prints JSON; exits 1 on any difference."""
     import httpx
 
     from hub.domain import draw
@@ -523,7 +524,7 @@ def verify_lottery(
             raise typer.Exit(1)
         pairs: list[tuple[str, int]] = []
         while page := ask(LOTTERY_TICKETS, id=lottery, after=len(pairs))["lotteryTickets"]:
-            pairs += [(t["pseudonym"], int(t["tickets"])) for t in page]
+            pairs += [(t["entrantId"], int(t["tickets"])) for t in page]
     record = found["record"]
     differences = draw.verify({**record, "tickets": pairs})
     # The record must also be the lottery's own: the commitment published when it opened,
@@ -544,7 +545,7 @@ def verify_lottery(
             "commitment": record["commitment"],
             "list_digest": record["list_digest"],
             "public_value": record["public_value"],
-            "winners": [w["pseudonym"] for w in record["winners"]],
+            "winners": [w["entrant_id"] for w in record["winners"]],
             "differences": differences,
         }
     )

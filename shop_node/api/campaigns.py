@@ -35,7 +35,10 @@ class CampaignInvitation:
 @strawberry.type(description="A lottery's winner and who handed the prize over.")
 class NodeLotteryWinner:
     place: int
-    pseudonym: str
+    entrant_id: str = strawberry.field(
+        description="The winner's entrant id in the lottery, as published (never a "
+        "pseudonym): the winner finds it, and her place, in her app."
+    )
     prize_fa: str
     sponsor: str | None = strawberry.field(description="The shop that gives the prize.")
     claimed_by_shop: str | None = strawberry.field(description="The shop that handed it over.")
@@ -44,7 +47,7 @@ class NodeLotteryWinner:
     def of(cls, data: dict[str, Any]) -> NodeLotteryWinner:
         return cls(
             place=int(data["place"]),
-            pseudonym=data["pseudonym"],
+            entrant_id=data["entrantId"],
             prize_fa=data["prizeFa"],
             sponsor=data["sponsor"],
             claimed_by_shop=data["claimedByShop"],

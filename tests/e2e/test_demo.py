@@ -314,7 +314,8 @@ def _tehran(at: float) -> str:
     return jdatetime.datetime.fromgregorian(datetime=moment).strftime("%Y/%m/%d %H:%M:%S")
 
 
-ME_LOTTERIES = """{ me { lotteries { lottery { id status } tickets wonPlace prizeFa }
+ME_LOTTERIES = """{ me { pseudonym
+  lotteries { lottery { id status } entrantId tickets wonPlace prizeFa }
   valueHistory(first: 100) { kind shop { slug } reason points } } }"""
 
 
@@ -470,11 +471,18 @@ def _festival_story(
     assert audit.returncode == 0, audit.stdout + audit.stderr
     verified = json.loads(audit.stdout)
     assert verified["differences"] == []
-    assert verified["winners"] == [w["pseudonym"] for w in drawn["winners"]]
+    assert verified["winners"] == [w["entrantId"] for w in drawn["winners"]]
 
     me = client.post(f"{hub}/graphql", json={"query": ME_LOTTERIES}, headers=shopper).json()
     [result] = [x for x in me["data"]["me"]["lotteries"] if x["lottery"]["id"] == lottery["id"]]
     assert (result["tickets"], result["wonPlace"], result["prizeFa"]) == (4, 1, "دوچرخه")
+    # Her app shows her entrant id: the one the published winners name; her pseudonym is
+    # in nothing published.
+    assert result["entrantId"] == drawn["winners"][0]["entrantId"]
+    her = me["data"]["me"]["pseudonym"]
+    assert result["entrantId"] != her
+    assert her not in json.dumps(drawn)
+    assert her not in audit.stdout
     # Reza signed in to the app, so the hub holds her phone: she got an SMS too.
     sms = [json.loads(x) for x in (data_dir / "sms-outbox.jsonl").read_text().splitlines()]
     assert any(m["kind"] == "lottery_win" and m["to"] == "+989901231234" for m in sms), sms

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import CampaignReward, InboxCommand, Lottery, LotteryEntry
+from hub.db.models import CampaignReward, InboxCommand, Lottery, LotteryEntrant, LotteryEntry
 from hub.domain import draw
 from hub.domain.value_rules import POOLED
 from hub.services import campaigns, lotteries, sales, settlement, value
@@ -65,6 +65,20 @@ async def new_lottery(hub: Hub, **rules: Any) -> Lottery:
     return row
 
 
+async def entrant_ids(hub: Hub, lottery_id: str) -> dict[str, str]:
+    """Each shopper's entrant id in the lottery, as only the hub knows it."""
+
+    async def read(session: AsyncSession) -> dict[str, str]:
+        rows = await session.execute(
+            select(LotteryEntrant.pseudonym, LotteryEntrant.entrant_id).where(
+                LotteryEntrant.lottery_id == lottery_id
+            )
+        )
+        return {str(who): str(entrant) for who, entrant in rows.all()}
+
+    return await hub.run(read)
+
+
 async def buy(hub: Hub, shop: str, who: str, rial: int, event: str, receipt: str = "") -> int:
     return await hub.run(
         lambda s: lotteries.enter_purchase(s, shop, event, receipt or event, who, rial, utcnow())
@@ -86,6 +100,11 @@ async def test_tickets_come_once_per_purchase_at_participants_and_refunds_take_t
         return int(await session.scalar(select(func.count()).select_from(LotteryEntry)) or 0)
 
     assert await hub.run(entries) == 3
+    # One entrant id each, made at her first purchase: random, not her pseudonym.
+    ids = await entrant_ids(hub, lottery.id)
+    assert set(ids) == {ali, reza}
+    assert len(set(ids.values())) == 2
+    assert not set(ids.values()) & {ali, reza}
     row = await hub.run(lambda s: lotteries.get(s, lottery.id))
     # Ali: 470,000 Rial -> 4 tickets, +1 per shop (2) = 6. Reza: 20 + 1 = 21, capped at 9.
     assert await hub.run(lambda s: lotteries.standings(s, row)) == sorted([(ali, 6), (reza, 9)])
@@ -121,12 +140,18 @@ async def test_the_draw_is_committed_frozen_published_and_reproducible(
     assert drawn.record is not None
     assert drawn.record["commitment"] == lottery.commitment  # published at creation
     assert len(drawn.record["winners"]) == 3  # places 1 to 3, in drawn order
-    assert len({w["pseudonym"] for w in drawn.record["winners"]}) == 3
+    assert len({w["entrant_id"] for w in drawn.record["winners"]}) == 3
     # Anyone re-runs it from what was published: the record and the frozen list.
     tickets = await hub.run(lambda s: lotteries.ticket_page(s, lottery.id, 0, 1000))
     published = {**drawn.record, "tickets": [(p, t) for _i, p, t in tickets]}
     assert draw.verify(published) == []
-    assert [p for p, _t in published["tickets"]] == shoppers
+    # The list names each shopper by her entrant id, in canonical (id) order, with her
+    # tickets; no pseudonym is published, in the list or in the record.
+    ids = await entrant_ids(hub, lottery.id)
+    now_standing = await hub.run(lambda s: lotteries.standings(s, drawn))
+    assert published["tickets"] == sorted((ids[p], t) for p, t in now_standing)
+    assert [p for p, _t in now_standing] == shoppers
+    assert not any(p in json.dumps(published) for p in shoppers)
     forged = {**published, "public_value": "another value"}
     assert draw.verify(forged) != []
     # A second run of the task changes nothing and sends nothing again.
@@ -140,7 +165,8 @@ async def test_the_draw_is_committed_frozen_published_and_reproducible(
         rows = await session.execute(select(InboxCommand.node, InboxCommand.type))
         return sorted((node, kind) for node, kind in rows.all())
 
-    winners = {w["pseudonym"]: i for i, w in enumerate(drawn.record["winners"])}
+    shopper_of = {entrant: who for who, entrant in ids.items()}
+    winners = {shopper_of[w["entrant_id"]]: i for i, w in enumerate(drawn.record["winners"])}
     expected = sorted(
         (BOOKS if shoppers.index(p) % 2 else SHOES, "command.notify_member") for p in winners
     )
@@ -154,7 +180,9 @@ async def test_the_draw_is_committed_frozen_published_and_reproducible(
     claim = await hub.run(lambda s: lotteries.claim_prize(s, lottery.id, 1, SHOES, "staff"))
     assert (claim.place, claim.shop) == (1, SHOES)
     mine = await hub.run(lambda s: lotteries.tickets_of(s, shoppers[0]))
-    assert [(row.id, n) for row, n in mine] == [(lottery.id, 1)]
+    assert [(e.lottery.id, e.tickets, e.entrant_id) for e in mine] == [
+        (lottery.id, 1, ids[shoppers[0]])
+    ]
 
 
 async def new_campaign(hub: Hub, budget: int, **reward: Any) -> str:

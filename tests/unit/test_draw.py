@@ -21,21 +21,22 @@ from hub.domain.draw import (
     commit,
     draw,
     list_digest,
+    new_entrant_id,
     new_seed,
     published_record,
     verify,
 )
 
 SEED = bytes(range(32))
-pseudonyms = st.binary(min_size=32, max_size=32).map(bytes.hex)
-entrant_maps = st.dictionaries(pseudonyms, st.integers(1, 1_000), min_size=1, max_size=20)
+entrant_ids = st.binary(min_size=32, max_size=32).map(bytes.hex)
+entrant_maps = st.dictionaries(entrant_ids, st.integers(1, 1_000), min_size=1, max_size=20)
 seeds = st.binary(min_size=16, max_size=48)
 public_values = st.text(max_size=40)
 quick = settings(deadline=None, max_examples=60)
 
 
 def pid(n: int) -> str:
-    """A readable pseudonym; sorts in the order of ``n``."""
+    """A readable entrant id; sorts in the order of ``n``."""
     return f"{n:064x}"
 
 
@@ -68,9 +69,9 @@ def reference_draw(
     won: list[tuple[str, int]] = []
     while len(won) < winners and remaining:
         ticket = below(sum(n for _, n in remaining))
-        for index, (pseudonym, count) in enumerate(remaining):
+        for index, (entrant, count) in enumerate(remaining):
             if ticket < count:
-                won.append((pseudonym, count))
+                won.append((entrant, count))
                 del remaining[index]
                 break
             ticket -= count
@@ -96,7 +97,7 @@ def test_draw_matches_the_documented_algorithm(
 
     digest, expected = reference_draw(seed, public_value, pairs, winners)
     assert result.list_digest == digest
-    assert [(w.pseudonym, w.tickets) for w in result.winners] == expected
+    assert [(w.entrant_id, w.tickets) for w in result.winners] == expected
     order = sorted(pairs)
     assert [w.position for w in result.winners] == [order.index(p) for p, _ in expected]
     assert result.total_tickets == sum(pairs.values())
@@ -159,7 +160,7 @@ def test_any_change_to_the_list_changes_its_digest(
 ) -> None:
     digest = list_digest(TicketList.from_pairs(pairs.items()))
     chosen = data.draw(st.sampled_from(sorted(pairs)))
-    newcomer = data.draw(pseudonyms.filter(lambda p: p not in pairs))
+    newcomer = data.draw(entrant_ids.filter(lambda p: p not in pairs))
 
     recounted = pairs | {chosen: pairs[chosen] + data.draw(st.integers(1, 10**6))}
     without = {p: n for p, n in pairs.items() if p != chosen}
@@ -203,7 +204,7 @@ def test_verify_reports_each_kind_of_tampering() -> None:
     loser = next(i for i in range(6) if i not in {w["position"] for w in record["winners"]})
 
     swapped = [
-        {"pseudonym": pid(loser), "tickets": tickets.counts[loser].item(), "position": loser},
+        {"entrant_id": pid(loser), "tickets": tickets.counts[loser].item(), "position": loser},
         *record["winners"][1:],
     ]
     problems = verify(record | {"winners": swapped})
@@ -312,13 +313,21 @@ def test_huge_ticket_counts_stay_exact() -> None:
         TicketList.from_pairs([(pid(1), 2**62), (pid(2), 2**62)])
 
 
-def test_pseudonyms_ending_in_zero_bytes_keep_them() -> None:
+def test_entrant_ids_ending_in_zero_bytes_keep_them() -> None:
     # numpy hands out S32 items without trailing NULs; the hex must still be 64 characters.
-    pseudonym = "ab" * 30 + "0000"
-    tickets = TicketList.from_pairs([(pseudonym, 2)])
+    entrant = "ab" * 30 + "0000"
+    tickets = TicketList.from_pairs([(entrant, 2)])
 
-    assert list(tickets.pairs()) == [(pseudonym, 2)]
-    assert draw(SEED, "x", tickets, 1).winners[0].pseudonym == pseudonym
+    assert list(tickets.pairs()) == [(entrant, 2)]
+    assert draw(SEED, "x", tickets, 1).winners[0].entrant_id == entrant
+
+
+def test_entrant_ids_are_random_and_fit_the_list() -> None:
+    made = [new_entrant_id() for _ in range(1_000)]
+
+    assert len(set(made)) == 1_000
+    tickets = TicketList.from_pairs((entrant, 1) for entrant in made)  # the format it takes
+    assert sorted(entrant for entrant, _ in tickets.pairs()) == sorted(made)
 
 
 def test_from_arrays_sorts_and_adopts() -> None:

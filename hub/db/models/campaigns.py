@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -142,13 +143,18 @@ class Lottery(Base):
 
 class LotteryEntry(Base):
     """A purchase at a participating shop during a lottery: its tickets come from it (once
-    per purchase event); a refund before the draw takes them back."""
+    per purchase event); a refund before the draw takes them back. Its shopper always has
+    an entrant id in the lottery (the foreign key)."""
 
     __tablename__ = "lottery_entries"
     __table_args__ = (
         UniqueConstraint("lottery_id", "shop", "receipt"),
         Index("ix_lottery_entries_lottery_pseudonym", "lottery_id", "pseudonym"),
         CheckConstraint("refunded_rial >= 0 AND refunded_rial <= amount_rial", name="refunded"),
+        ForeignKeyConstraint(
+            ["lottery_id", "pseudonym"],
+            ["lottery_entrants.lottery_id", "lottery_entrants.pseudonym"],
+        ),
     )
 
     lottery_id: Mapped[str] = mapped_column(ForeignKey("lotteries.id"), primary_key=True)
@@ -161,9 +167,26 @@ class LotteryEntry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class LotteryEntrant(Base):
+    """A shopper's entrant id in one lottery: what its published list and winners name
+    instead of her pseudonym (any node can compute pseudonyms from phones). Random, made
+    when her first purchase enters the lottery (``hub.domain.draw.new_entrant_id``), never
+    derived from the pseudonym or the phone; only the hub maps it back, and only she is
+    shown hers."""
+
+    __tablename__ = "lottery_entrants"
+    __table_args__ = (UniqueConstraint("lottery_id", "entrant_id"),)
+
+    lottery_id: Mapped[str] = mapped_column(ForeignKey("lotteries.id"), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entrant_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class LotteryTicketList(Base):
     """The frozen ticket list of a lottery, as published: its canonical encoding (40 bytes
-    an entrant, ascending pseudonym; ``hub.domain.draw.encode``), whose SHA-256 is the digest."""
+    an entrant, ascending entrant id; ``hub.domain.draw.encode``), whose SHA-256 is the
+    digest."""
 
     __tablename__ = "lottery_ticket_lists"
 

@@ -8,6 +8,12 @@ is created; at the draw the ticket list is frozen and published with its digest,
 is revealed and mixed with the public value management entered beforehand, and anyone can
 re-run it (``mallnet lottery verify``).
 
+What is published names each shopper by an **entrant id**, random and per lottery, made
+when her first purchase enters it and kept at the hub (``lottery_entrants``), never her
+pseudonym: every node holds the network key, and every Iranian mobile can be hashed, so a
+pseudonym in a public list would tell any shop who shops elsewhere and roughly how much.
+Only she sees her entrant id (in the app); only the hub maps it back (to tell a winner).
+
 One module per job: ``setup`` (create, invitations, the public value), ``tickets``,
 ``drawing`` and ``prizes``.
 """
@@ -39,7 +45,9 @@ from hub.services.lotteries.setup import (
     shops_of_many,
 )
 from hub.services.lotteries.tickets import (
+    Entered,
     enter_purchase,
+    entrant_standings,
     refund_purchase,
     standings,
     tickets_for,
@@ -47,6 +55,7 @@ from hub.services.lotteries.tickets import (
 )
 
 __all__ = [
+    "Entered",
     "LotteryError",
     "LotteryInput",
     "Message",
@@ -58,6 +67,7 @@ __all__ = [
     "claims_of_many",
     "create",
     "enter_purchase",
+    "entrant_standings",
     "finish_draw",
     "frozen_list",
     "get",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.envelope import NotifyMember
 from hub.db.models import (
     Lottery,
+    LotteryEntrant,
     LotteryEntry,
     LotteryTicketList,
     Shopper,
@@ -19,7 +20,7 @@ from hub.domain import draw as fair
 from hub.domain.problems import ProblemCode
 from hub.services import inbox
 from hub.services.lotteries.setup import LotteryError, get
-from hub.services.lotteries.tickets import standings
+from hub.services.lotteries.tickets import entrant_standings
 from mallnet.db import utcnow
 from mallnet.messaging import Sender
 
@@ -39,8 +40,9 @@ def prize_of(lottery: Lottery, place: int) -> dict[str, Any]:
 
 
 async def begin_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -> Lottery:
-    """Freeze the ticket list (published with its digest) and mark the lottery as drawing;
-    its own transaction, so the console sees the progress."""
+    """Freeze the ticket list (published with its digest: entrant ids, never pseudonyms)
+    and mark the lottery as drawing; its own transaction, so the console sees the
+    progress."""
     row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
     if row is None:
         raise LotteryError(ProblemCode.NOT_FOUND, f"no lottery {lottery_id!r}", "lotteryId")
@@ -54,8 +56,7 @@ async def begin_draw(session: AsyncSession, lottery_id: str, now: dt.datetime) -
         raise LotteryError(
             ProblemCode.TOO_EARLY, f"the draw is at {row.draw_at.isoformat()}", "lotteryId"
         )
-    entrants = await standings(session, row)
-    tickets = fair.TicketList.from_pairs(entrants)
+    tickets = fair.TicketList.from_pairs(await entrant_standings(session, row))
     row.list_digest = fair.list_digest(tickets)
     row.entrants, row.total_tickets = len(tickets), tickets.total
     session.add(
@@ -106,7 +107,8 @@ async def notify_winners(session: AsyncSession, lottery_id: str) -> list[Message
     """The messages for the winners whose phone the hub holds (they signed in to the app,
     or consented to sharing) — the caller sends them once this has committed, so a retry
     never sends them twice — and, for the others, a command to a shop where they bought,
-    which holds their phone. Everyone sees the results in the app. Marks the draw done."""
+    which holds their phone. The record names entrant ids: the hub alone maps them back to
+    shoppers. Everyone sees the results in the app. Marks the draw done."""
     row = await session.get(Lottery, lottery_id, with_for_update=True, populate_existing=True)
     if row is None or row.status != "drawn" or row.stage == "done" or row.record is None:
         return []
@@ -114,20 +116,31 @@ async def notify_winners(session: AsyncSession, lottery_id: str) -> list[Message
     for place, winner in enumerate(row.record["winners"], start=1):
         prize = prize_of(row, place)
         text = f"تبریک! در قرعه‌کشی «{row.name_fa}» برنده شدید: {prize['description_fa']}"
-        shopper = await session.get(Shopper, winner["pseudonym"])
+        who = await session.scalar(
+            select(LotteryEntrant.pseudonym).where(
+                LotteryEntrant.lottery_id == row.id,
+                LotteryEntrant.entrant_id == winner["entrant_id"],
+            )
+        )
+        if who is None:  # cannot be: every entrant of the frozen list has its row
+            raise LotteryError(
+                ProblemCode.TAMPERED, f"winner {place} is no entrant of this lottery", "lotteryId"
+            )
+        shopper = await session.get(Shopper, who)
         if shopper is not None and shopper.phone:
             messages.append(Message(shopper.phone, text))
             continue
-        # The hub has no phone for them: a shop where they bought (it has) tells them,
-        # through its inbox — once, as every command is applied once.
+        # The hub has no phone for them: a shop where they bought in this lottery tells
+        # them through its inbox — once, as every command is applied once. That shop holds
+        # the member (her purchase came from it), so the pseudonym tells it nothing new.
         shop = await session.scalar(
             select(LotteryEntry.shop)
-            .where(LotteryEntry.lottery_id == row.id, LotteryEntry.pseudonym == winner["pseudonym"])
+            .where(LotteryEntry.lottery_id == row.id, LotteryEntry.pseudonym == who)
             .order_by(LotteryEntry.created_at.desc())
             .limit(1)
         )
         if shop is not None:
-            notice = NotifyMember(pseudonym=winner["pseudonym"], kind="lottery_win", text=text)
+            notice = NotifyMember(pseudonym=who, kind="lottery_win", text=text)
             await inbox.enqueue(session, shop, notice)
     row.stage, row.progress_pct = "done", 100
     await session.flush()
@@ -137,7 +150,7 @@ async def notify_winners(session: AsyncSession, lottery_id: str) -> list[Message
 async def ticket_page(
     session: AsyncSession, lottery_id: str, after: int, first: int
 ) -> list[tuple[int, str, int]]:
-    """Entrants ``after`` to ``after + first`` of the frozen list: (position, pseudonym,
+    """Entrants ``after`` to ``after + first`` of the frozen list: (position, entrant id,
     tickets)."""
     page = await frozen_list(session, lottery_id, after, after + first)
     return [(after + i, p, t) for i, (p, t) in enumerate(page.pairs())]

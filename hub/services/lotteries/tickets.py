@@ -1,18 +1,26 @@
 """Tickets from the purchase events the shops relay: once per purchase, taken back by a
-refund before the draw; a shopper's standing in each lottery."""
+refund before the draw; a shopper's standing in each lottery, and her entrant id there
+(what the published list names instead of her pseudonym)."""
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Table, and_, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import (
     CampaignShop,
     Lottery,
+    LotteryEntrant,
     LotteryEntry,
 )
+from hub.domain import draw as fair
 from hub.services.lotteries.setup import TicketRules
 from mallnet.db import utcnow
+
+ENTRANTS: Table = LotteryEntrant.__table__  # type: ignore[assignment]
 
 
 async def enter_purchase(
@@ -25,7 +33,8 @@ async def enter_purchase(
     at: dt.datetime,
 ) -> int:
     """A purchase at ``shop`` enters every open lottery it takes part in (once per purchase:
-    the entry's key is the event). Returns how many lotteries it entered."""
+    the entry's key is the event), its shopper with an entrant id there from her first.
+    Returns how many lotteries it entered."""
     lotteries = (
         await session.scalars(
             select(Lottery.id)
@@ -42,6 +51,7 @@ async def enter_purchase(
     for lottery_id in lotteries:
         seen = await session.get(LotteryEntry, (lottery_id, event_id))
         if seen is None:
+            await _enrol(session, lottery_id, pseudonym)
             session.add(
                 LotteryEntry(
                     lottery_id=lottery_id,
@@ -56,6 +66,23 @@ async def enter_purchase(
             )
     await session.flush()
     return len(lotteries)
+
+
+async def _enrol(session: AsyncSession, lottery_id: str, pseudonym: str) -> None:
+    """Give the shopper her entrant id in the lottery, made at random, unless she has one:
+    one upsert, as two shops' intakes may meet the same new entrant at once."""
+    conn = await session.connection()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(
+        insert(ENTRANTS)
+        .values(
+            lottery_id=lottery_id,
+            pseudonym=pseudonym,
+            entrant_id=fair.new_entrant_id(),
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["lottery_id", "pseudonym"])
+    )
 
 
 async def refund_purchase(session: AsyncSession, shop: str, receipt: str, amount_rial: int) -> int:
@@ -85,23 +112,56 @@ def tickets_for(r: TicketRules, spent_rial: int, shops: int) -> int:
     return tickets if r.max_per_shopper is None else min(tickets, r.max_per_shopper)
 
 
+_NET = LotteryEntry.amount_rial - LotteryEntry.refunded_rial
+
+
 async def standings(
     session: AsyncSession, lottery: Lottery, pseudonym: str | None = None
 ) -> list[tuple[str, int]]:
-    """Every entrant (or just ``pseudonym``) and its tickets now, in canonical order."""
-    net = LotteryEntry.amount_rial - LotteryEntry.refunded_rial
-    entries = select(LotteryEntry.pseudonym, LotteryEntry.shop, func.sum(net).label("spent")).where(
-        LotteryEntry.lottery_id == lottery.id
-    )
+    """Every shopper (or just ``pseudonym``) and her tickets now, by pseudonym: the hub's
+    own view, never published."""
+    entries = select(
+        LotteryEntry.pseudonym.label("who"), LotteryEntry.shop, func.sum(_NET).label("spent")
+    ).where(LotteryEntry.lottery_id == lottery.id)
     if pseudonym is not None:
         entries = entries.where(LotteryEntry.pseudonym == pseudonym)
-    per_shop = entries.group_by(LotteryEntry.pseudonym, LotteryEntry.shop).subquery()
+    return await _tally(
+        session, lottery, entries.group_by(LotteryEntry.pseudonym, LotteryEntry.shop)
+    )
+
+
+async def entrant_standings(session: AsyncSession, lottery: Lottery) -> list[tuple[str, int]]:
+    """Every entrant's id and tickets now, in canonical order: the list a draw freezes and
+    publishes, which names no pseudonym."""
+    entries = (
+        select(
+            LotteryEntrant.entrant_id.label("who"), LotteryEntry.shop, func.sum(_NET).label("spent")
+        )
+        .join(
+            LotteryEntrant,
+            and_(
+                LotteryEntrant.lottery_id == LotteryEntry.lottery_id,
+                LotteryEntrant.pseudonym == LotteryEntry.pseudonym,
+            ),
+        )
+        .where(LotteryEntry.lottery_id == lottery.id)
+        .group_by(LotteryEntrant.entrant_id, LotteryEntry.shop)
+    )
+    return await _tally(session, lottery, entries)
+
+
+async def _tally(
+    session: AsyncSession, lottery: Lottery, per_shop_spent: Select[str, str, int]
+) -> list[tuple[str, int]]:
+    """Tickets by the lottery's rules from each one's spending per shop (``who``, ``shop``,
+    ``spent``), in ascending ``who``; those with none left out."""
+    per_shop = per_shop_spent.subquery()
     rows = await session.execute(
         select(
-            per_shop.c.pseudonym,
+            per_shop.c.who,
             func.sum(per_shop.c.spent),
             func.count().filter(per_shop.c.spent > 0),
-        ).group_by(per_shop.c.pseudonym)
+        ).group_by(per_shop.c.who)
     )
     rules, out = TicketRules.model_validate(lottery.rules), []
     for who, spent, shops in rows.all():
@@ -113,22 +173,27 @@ async def standings(
     return out
 
 
-async def tickets_of(session: AsyncSession, pseudonym: str) -> list[tuple[Lottery, int]]:
-    """A shopper's tickets in every lottery they entered (once frozen: as drawn)."""
-    lotteries = (
-        await session.scalars(
-            select(Lottery)
-            .where(
-                Lottery.id.in_(
-                    select(LotteryEntry.lottery_id).where(LotteryEntry.pseudonym == pseudonym)
-                )
-            )
-            .order_by(Lottery.draw_at.desc())
-        )
-    ).all()
+@dataclass(frozen=True)
+class Entered:
+    """A lottery a shopper entered: her tickets and her entrant id (hers to see only)."""
+
+    lottery: Lottery
+    tickets: int
+    entrant_id: str
+
+
+async def tickets_of(session: AsyncSession, pseudonym: str) -> list[Entered]:
+    """A shopper's tickets and entrant id in every lottery they entered (once frozen: as
+    drawn), the latest draw first."""
+    entered = await session.execute(
+        select(Lottery, LotteryEntrant.entrant_id)
+        .join(LotteryEntrant, LotteryEntrant.lottery_id == Lottery.id)
+        .where(LotteryEntrant.pseudonym == pseudonym)
+        .order_by(Lottery.draw_at.desc())
+    )
     out = []
-    for lottery in lotteries:
+    for lottery, entrant_id in entered.all():
         # Entries do not change once a lottery is frozen: the same count as drawn.
         mine = [t for _p, t in await standings(session, lottery, pseudonym)]
-        out.append((lottery, mine[0] if mine else 0))
+        out.append(Entered(lottery, mine[0] if mine else 0, entrant_id))
     return out
