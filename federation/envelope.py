@@ -14,7 +14,15 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from federation.ids import EVENT_ID
 from mallnet.values import IdempotencyKey, Rial
@@ -29,6 +37,7 @@ Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Receipt = IdempotencyKey
 E164 = Annotated[str, Field(pattern=r"^\+989[0-9]{9}$")]
 HoldId = Annotated[str, Field(pattern=EVENT_ID.pattern)]
+CommandId = Annotated[str, Field(pattern=EVENT_ID.pattern)]
 
 
 class EventType(StrEnum):
@@ -41,6 +50,7 @@ class EventType(StrEnum):
     # hub → node
     ENROL_MEMBER = "command.enrol_member"
     NOTIFY_MEMBER = "command.notify_member"
+    SET_CONSENT = "command.set_consent"
 
 
 class InvalidEnvelope(ValueError):
@@ -61,6 +71,8 @@ class MemberEnrolled(_Payload):
     partner_sharing: bool
     # Only with the shopper's consent to sharing with partner shops.
     phone: E164 | None = None
+    # Promotional SMS at this shop (the app shows it; absent from older nodes' events).
+    promotional: bool = False
 
 
 class MemberConsentChanged(_Payload):
@@ -68,6 +80,9 @@ class MemberConsentChanged(_Payload):
     partner_sharing: bool
     promotional: bool
     phone: E164 | None = None
+    # The hub's ``command.set_consent`` this report answers, if one: the hub holds the
+    # shopper's own change until the node confirms it (older reports may only withdraw).
+    command_id: CommandId | None = None
 
 
 class Line(_Payload):
@@ -129,6 +144,21 @@ class NotifyMember(_Payload):
     text: Annotated[str, Field(min_length=1, max_length=300)]
 
 
+class SetConsent(_Payload):
+    """The shopper changed her consents at this shop in the app: the node, the system of
+    record for them, applies the ones given (``None``: unchanged) and reports the result."""
+
+    pseudonym: Pseudonym
+    partner_sharing: StrictBool | None = None
+    promotional: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> SetConsent:
+        if self.partner_sharing is None and self.promotional is None:
+            raise ValueError("a consent command changes partner_sharing, promotional or both")
+        return self
+
+
 PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.MEMBER_ENROLLED: MemberEnrolled,
     EventType.MEMBER_CONSENT_CHANGED: MemberConsentChanged,
@@ -137,6 +167,7 @@ PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.BALANCE_CHANGED: BalanceChanged,
     EventType.ENROL_MEMBER: EnrolMember,
     EventType.NOTIFY_MEMBER: NotifyMember,
+    EventType.SET_CONSENT: SetConsent,
 }
 
 

@@ -11,7 +11,7 @@ from mallnet.scopes import Scope
 MALL = (Scope.MALL_ADMIN, Scope.MALL_REPORTS, Scope.MALL_CAMPAIGNS, Scope.MALL_SETTLEMENT)
 # Nodes read the registry too (shop names for partnerships and statements).
 SHOP_READERS = (*MALL, Scope.NODE_FEDERATE)
-ANY_CLIENT = (*SHOP_READERS, Scope.SHOPPER_READ)
+ANY_CLIENT = (*SHOP_READERS, Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT)
 
 
 def node_of(info: strawberry.Info) -> str:

@@ -81,6 +81,11 @@ class NotEligible(HubProblem):
     CODE = ProblemCode.NOT_ELIGIBLE
 
 
+@strawberry.type(description="The shopper is not a member of that shop's club.")
+class NotAMember(HubProblem):
+    CODE = ProblemCode.NOT_A_MEMBER
+
+
 @strawberry.type(description="The shopper's value spendable here covers less than asked.")
 class InsufficientValue(HubProblem):
     CODE = ProblemCode.INSUFFICIENT_VALUE
@@ -215,6 +220,7 @@ PROBLEM_TYPES: dict[ProblemCode, type[HubProblem]] = {
         ShopExists,
         ShopNotFound,
         NotEligible,
+        NotAMember,
         InsufficientValue,
         HoldMismatch,
         HoldClosed,

@@ -12,6 +12,7 @@ import strawberry
 
 import mallnet
 from hub.api.campaigns import CampaignMutation, CampaignQuery
+from hub.api.consents import ConsentMutation, ConsentQuery
 from hub.api.federation import FederationMutation, FederationQuery
 from hub.api.grants import GrantMutation, GrantQuery
 from hub.api.partnerships import PartnershipMutation, PartnershipQuery
@@ -39,6 +40,7 @@ class Query(
     CampaignQuery,
     ServerQuery,
     PeopleQuery,
+    ConsentQuery,
     PartnershipQuery,
     FederationQuery,
     RegistryQuery,
@@ -52,6 +54,7 @@ class Mutation(
     GrantMutation,
     SettlementMutation,
     CampaignMutation,
+    ConsentMutation,
     PartnershipMutation,
     FederationMutation,
     RegistryMutation,

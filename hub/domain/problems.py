@@ -26,6 +26,8 @@ class ProblemCode(StrEnum):
     SHOP_EXISTS = "SHOP_EXISTS"
     SHOP_NOT_FOUND = "SHOP_NOT_FOUND"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    # A shopper's consents
+    NOT_A_MEMBER = "NOT_A_MEMBER"
     # Network value
     INSUFFICIENT_VALUE = "INSUFFICIENT_VALUE"
     HOLD_MISMATCH = "HOLD_MISMATCH"

@@ -16,18 +16,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.envelope import SCHEMA_VERSION, EnrolMember, EventType, NotifyMember
+from federation.envelope import PAYLOADS, SCHEMA_VERSION, EnrolMember, NotifyMember, SetConsent
 from federation.ids import new_event_id
 from hub.db.models import InboxCommand, NodeCursor
 from mallnet.db import utcnow
 
 MAX_PULL = 200
+_TYPES = {model: kind for kind, model in PAYLOADS.items()}
 
 
 async def enqueue(
-    session: AsyncSession, node: str, command: EnrolMember | NotifyMember
+    session: AsyncSession, node: str, command: EnrolMember | NotifyMember | SetConsent
 ) -> InboxCommand:
-    kind = EventType.ENROL_MEMBER if isinstance(command, EnrolMember) else EventType.NOTIFY_MEMBER
+    kind = _TYPES[type(command)]
     row = InboxCommand(
         node=node,
         command_id=new_event_id(),

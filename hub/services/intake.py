@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,7 +47,7 @@ from hub.db.models import (
     Shopper,
 )
 from hub.domain.problems import HubError, ProblemCode
-from hub.services import campaigns, lotteries, partnerships, sales, value
+from hub.services import campaigns, consents, lotteries, partnerships, sales, value
 from mallnet.db import utcnow
 from mallnet.secrets_store import pseudonym
 
@@ -278,14 +278,7 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
         await _refund(session, node, envelope, payload, now)
     elif isinstance(payload, MemberEnrolled | MemberConsentChanged):
         membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at)
-        # Consent reports apply in the node's order, whatever order they arrive in.
-        if envelope.seq > membership.consent_seq:
-            membership.consent_seq = envelope.seq
-            membership.partner_sharing = payload.partner_sharing
-            if payload.partner_sharing and payload.phone:
-                await _remember_contact(session, payload.pseudonym, payload.phone)
-            elif isinstance(payload, MemberConsentChanged):
-                await _forget_contact(session, payload.pseudonym)
+        await consents.report(session, membership, envelope.seq, payload)
     elif isinstance(payload, BalanceChanged):
         await _balance(session, node, envelope.seq, payload, now)
 
@@ -461,37 +454,6 @@ async def _member_of(
         # Inserted now, or by another transaction that committed it meanwhile.
         membership = await session.get_one(Membership, (identity, shop))
     return membership
-
-
-async def _remember_contact(session: AsyncSession, identity: str, phone: str) -> None:
-    """The phone (checked against the pseudonym) for partner introductions. A shopper
-    who signed in to the app keeps the phone she signed in with: a node's report never
-    replaces it."""
-    await session.execute(
-        update(Shopper)
-        .where(
-            Shopper.pseudonym == identity,
-            Shopper.last_sign_in_at.is_(None),
-            Shopper.phone.is_distinct_from(phone),
-        )
-        .values(phone=phone)
-        .execution_options(synchronize_session="fetch")
-    )
-
-
-async def _forget_contact(session: AsyncSession, identity: str) -> None:
-    """Consent withdrawn: the hub forgets the contact, unless the shopper signs in to the
-    app themselves (then the phone is theirs to keep there)."""
-    await session.execute(
-        update(Shopper)
-        .where(
-            Shopper.pseudonym == identity,
-            Shopper.last_sign_in_at.is_(None),
-            Shopper.phone.is_not(None),
-        )
-        .values(phone=None)
-        .execution_options(synchronize_session="fetch")
-    )
 
 
 async def memberships(session: AsyncSession, identity: str) -> list[Membership]:

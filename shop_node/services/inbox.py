@@ -6,7 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.client import HubConnection
-from federation.envelope import EnrolMember, InvalidEnvelope, NotifyMember, parse_envelope
+from federation.envelope import (
+    EnrolMember,
+    InvalidEnvelope,
+    NotifyMember,
+    SetConsent,
+    parse_envelope,
+)
 from mallnet.messaging import Sender
 from mallnet.secrets_store import pseudonym
 from shop_node.db.models import AppliedCommand, Member
@@ -40,6 +46,8 @@ async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | Non
             outcome, phone = await _recipient(session, runtime, command)
             if phone is not None:
                 to_send.append((phone, command))
+        elif isinstance(command, SetConsent):
+            outcome = await _set_consent(session, runtime, envelope.event_id, command)
         session.add(
             AppliedCommand(
                 command_id=envelope.event_id,
@@ -58,16 +66,51 @@ async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | Non
     return outcome
 
 
+async def _member_named(session: AsyncSession, runtime: NodeRuntime, who: str) -> Member | None:
+    """The member a command names by pseudonym: the node keeps phones, not pseudonyms, so
+    it computes them (these commands are rare)."""
+    rows = await session.execute(select(Member.id, Member.phone))
+    for member_id, phone in rows.all():
+        if pseudonym(runtime.network_key, phone) == who:
+            return await session.get(Member, member_id)
+    return None
+
+
 async def _recipient(
     session: AsyncSession, runtime: NodeRuntime, command: NotifyMember
 ) -> tuple[str, str | None]:
-    """The member a notice is for (the node keeps phones, not pseudonyms: it computes them;
-    notices are rare) and their phone, if they accept SMS."""
-    rows = await session.execute(select(Member.phone, Member.consent_sms))
-    for phone, consent in rows.all():
-        if pseudonym(runtime.network_key, phone) == command.pseudonym:
-            return ("sent" if consent else "skipped: no SMS consent"), phone if consent else None
-    return "skipped: not a member here", None
+    """The member a notice is for and their phone, if they accept SMS."""
+    member = await _member_named(session, runtime, command.pseudonym)
+    if member is None:
+        return "skipped: not a member here", None
+    if not member.consent_sms:
+        return "skipped: no SMS consent", None
+    return "sent", member.phone
+
+
+async def _set_consent(
+    session: AsyncSession, runtime: NodeRuntime, command_id: str, command: SetConsent
+) -> str:
+    """The shopper changed her consents here in the app: the consents she gave change
+    (the others stay), and the hub hears the result, naming the command it answers."""
+    member = await _member_named(session, runtime, command.pseudonym)
+    if member is None:
+        return "skipped: not a member here"
+    # Locked and re-read, as a staff edit of the member is: the two never interleave.
+    await session.refresh(member, with_for_update=True)
+    if command.partner_sharing is not None:
+        member.consent_partner_sharing = command.partner_sharing
+    if command.promotional is not None:
+        member.consent_promotional = command.promotional
+    # Reported even when nothing changed: the hub holds her change until this answer.
+    report = outbox.consent_changed(runtime.network_key, member, command_id)
+    await outbox.emit(session, runtime.clock(), [report])
+    on_off = {True: "on", False: "off"}
+    return (
+        f"consents of member {member.card_code} set: partner sharing"
+        f" {on_off[member.consent_partner_sharing]},"
+        f" promotional SMS {on_off[member.consent_promotional]}"
+    )
 
 
 async def _enrol(
@@ -89,7 +132,9 @@ async def _enrol(
         actor=f"hub:{command.origin_shop}",
         policy=closed,
         now=ledger.now,
-        consents=(True, False, True),
+        # Service SMS as for every member; nothing the shopper did not say herself: no
+        # promotional SMS, and no passing her contact on to this shop's own partners.
+        consents=(True, False, False),
     )
     legs = [
         *grant_legs(ledger, accounts, "points", command.welcome_points, policy, ledger.now),

@@ -52,13 +52,18 @@ def enrolled(key: bytes, member: Member) -> MemberEnrolled:
         joined_via=member.joined_via,
         partner_sharing=member.consent_partner_sharing,
         phone=member.phone if member.consent_partner_sharing else None,
+        promotional=member.consent_promotional,
     )
 
 
-def consent_changed(key: bytes, member: Member) -> MemberConsentChanged:
+def consent_changed(
+    key: bytes, member: Member, command_id: str | None = None
+) -> MemberConsentChanged:
+    """The member's consents now; ``command_id``: the hub's command that changed them."""
     return MemberConsentChanged(
         pseudonym=shopper(key, member),
         partner_sharing=member.consent_partner_sharing,
         promotional=member.consent_promotional,
         phone=member.phone if member.consent_partner_sharing else None,
+        command_id=command_id,
     )

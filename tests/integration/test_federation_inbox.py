@@ -88,7 +88,9 @@ async def test_a_command_enrols_the_shopper_once_with_the_agreements_welcome(
 
     row, accounts = await node.read(member)
     assert row.joined_via == "partner"
-    assert row.consent_partner_sharing is True
+    # Nothing is switched on for her: a shop she was introduced to passes her contact on to
+    # no partner of its own, and sends her no promotions, until she says so herself.
+    assert (row.consent_partner_sharing, row.consent_promotional) == (False, False)
     assert (accounts.points, accounts.rial) == (30, 50_000)  # the agreement's welcome only
 
     async def outcomes(session: Any) -> list[str]:
@@ -104,6 +106,17 @@ async def test_a_command_enrols_the_shopper_once_with_the_agreements_welcome(
         return list((await session.scalars(select(OutboxEvent.type))).all())
 
     assert await node.read(types) == ["member.enrolled", "balance.changed"]
+
+    async def enrolled(session: Any) -> dict[str, Any]:
+        event = await session.scalar(
+            select(OutboxEvent).where(OutboxEvent.type == "member.enrolled")
+        )
+        return dict(event.payload)
+
+    # ...and the hub hears no contact from it, nor a consent she did not give.
+    reported = await node.read(enrolled)
+    assert (reported["partner_sharing"], reported["promotional"]) == (False, False)
+    assert reported["phone"] is None
 
 
 async def test_a_notice_reaches_the_member_through_their_shop_once(

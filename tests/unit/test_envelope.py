@@ -15,6 +15,7 @@ from federation.envelope import (
     EventType,
     InvalidEnvelope,
     PurchaseRecorded,
+    SetConsent,
     UnsupportedVersion,
     make_envelope,
     parse_batch,
@@ -88,6 +89,23 @@ def test_malformed_envelopes_are_refused_with_the_field_named(
 ) -> None:
     with pytest.raises(InvalidEnvelope, match=field):
         parse_envelope({**purchase_event(), **change})
+
+
+def test_a_consent_command_changes_something_and_names_only_consents() -> None:
+    command = SetConsent(pseudonym=PSEUDONYM, partner_sharing=False)
+    envelope = make_envelope(
+        event_id=new_event_id(), node="ketab-sara", seq=1, occurred_at=WHEN, payload=command
+    )
+    data = envelope.model_dump(mode="json")
+    assert data["type"] == "command.set_consent"
+    assert parse_envelope(data).typed() == command  # promotional: None, unchanged
+    for payload, field in (
+        ({"pseudonym": PSEUDONYM}, "changes partner_sharing, promotional or both"),
+        ({**data["payload"], "consent_sms": False}, "consent_sms"),
+        ({**data["payload"], "partner_sharing": "no"}, "partner_sharing"),
+    ):
+        with pytest.raises(InvalidEnvelope, match=field):
+            parse_envelope({**data, "payload": payload})
 
 
 def test_payload_values_are_checked_strictly() -> None:

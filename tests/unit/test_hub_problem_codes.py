@@ -103,6 +103,7 @@ def test_every_result_union_lists_its_problems() -> None:
     assert unions["voidNetworkHold"] == {"NotFound", "HoldClosed"}
     assert unions["ingestEvents"] == {"NotANode", "InvalidBatch"}
     assert unions["registerShop"] == {"InvalidInput", "ShopExists"}
+    assert unions["setConsent"] == {"InvalidInput", "NotAMember"}
     assert unions["settlementStatement"] == {"Forbidden", "InvalidInput", "NotFound", "PeriodOpen"}
     assert all(unions.values()), unions
 

@@ -40,6 +40,12 @@ class Membership(Base):
     consent_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # The shopper's consent, at this shop, to be introduced to partner shops.
     partner_sharing: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Her consent to promotional SMS from this shop (the node sends them; the app shows it).
+    promotional: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The shopper's latest change in the app (its ``command.set_consent`` id) while the
+    # node has not yet confirmed it: until then a report the node made before applying it
+    # may withdraw a consent, never grant one.
+    consent_command: Mapped[str | None] = mapped_column(String(26))
 
 
 class LocalBalance(Base):

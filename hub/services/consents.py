@@ -1,0 +1,164 @@
+"""A shopper's consents at the shops whose clubs she belongs to: what the app shows and
+changes, and the nodes' reports of them.
+
+The node is the system of record for a member's consents; the hub keeps a view of them per
+membership: partner sharing (which decides whether a purchase there introduces her to
+partner shops) and promotional SMS (which the app shows). A change the shopper makes in
+the app goes to the node as a ``command.set_consent`` in its inbox; the node applies it
+once and reports the result (``member.consent_changed`` naming the command).
+
+The hub applies her change to its view at once — it is her own act, made with her token —
+so a withdrawal of partner sharing stops referrals before the node has heard of it, and a
+consent she switches on counts at once too. Switching on remembers no phone: the hub
+introduces her with the phone it already holds (the one she signed in with), or not at
+all. Until the node confirms her latest change, a report the node made before applying it
+may withdraw a consent but never grant one back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.envelope import MemberConsentChanged, MemberEnrolled, SetConsent
+from hub.db.models import Membership, Shopper
+from hub.domain.problems import HubError, ProblemCode
+from hub.services import inbox
+
+
+class ConsentError(HubError):
+    """An expected failure of a consent use case."""
+
+
+@dataclass(frozen=True)
+class ShopConsents:
+    """The shopper's consents at one shop, as the hub's view has them."""
+
+    shop: str
+    partner_sharing: bool
+    promotional: bool
+    # Her latest change is on its way to the shop, which has not confirmed it yet.
+    pending: bool
+
+    @classmethod
+    def of(cls, row: Membership) -> ShopConsents:
+        return cls(row.shop, row.partner_sharing, row.promotional, row.consent_command is not None)
+
+
+async def of_shopper(session: AsyncSession, identity: str) -> list[ShopConsents]:
+    """Her consents at every shop whose club she belongs to, in joining order."""
+    rows = await session.scalars(
+        select(Membership)
+        .where(Membership.pseudonym == identity)
+        .order_by(Membership.joined_at, Membership.shop)
+    )
+    return [ShopConsents.of(row) for row in rows]
+
+
+async def change(
+    session: AsyncSession,
+    identity: str,
+    shop: str,
+    *,
+    partner_sharing: bool | None,
+    promotional: bool | None,
+) -> ShopConsents:
+    """The signed-in shopper ``identity`` changes her consents at ``shop`` (``None``:
+    unchanged): the hub's view at once, the node through its inbox."""
+    if partner_sharing is None and promotional is None:
+        raise ConsentError(
+            ProblemCode.INVALID_INPUT,
+            "nothing to change: give partnerSharing, promotionalSms or both",
+            "partnerSharing",
+        )
+    # Intake's order: the shopper's row, then her membership (no cycle with a node's batch).
+    await session.get(Shopper, identity, with_for_update=True)
+    membership = await session.get(
+        Membership, (identity, shop), with_for_update=True, populate_existing=True
+    )
+    if membership is None:
+        raise ConsentError(
+            ProblemCode.NOT_A_MEMBER,
+            "you are not a member of that shop's club: consents are kept per club you belong to",
+            "shop",
+        )
+    command = await inbox.enqueue(
+        session,
+        shop,
+        SetConsent(pseudonym=identity, partner_sharing=partner_sharing, promotional=promotional),
+    )
+    membership.consent_command = command.command_id
+    if promotional is not None:
+        membership.promotional = promotional
+    if partner_sharing is not None:
+        membership.partner_sharing = partner_sharing
+        if not partner_sharing:
+            await forget_contact(session, identity)
+    await session.flush()
+    return ShopConsents.of(membership)
+
+
+async def report(
+    session: AsyncSession,
+    membership: Membership,
+    seq: int,
+    payload: MemberEnrolled | MemberConsentChanged,
+) -> None:
+    """A node's report of its member's consents (an enrolment or a change), applied in the
+    node's order whatever order reports arrive in: an older report arriving late must not
+    bring back a contact the shopper withdrew."""
+    if (
+        isinstance(payload, MemberConsentChanged)
+        and payload.command_id is not None
+        and payload.command_id == membership.consent_command
+    ):
+        membership.consent_command = None  # her latest change is confirmed
+    if seq <= membership.consent_seq:
+        return
+    membership.consent_seq = seq
+    if membership.consent_command is not None:
+        # Made before the node applied her latest change: it may withdraw, never grant.
+        membership.promotional = membership.promotional and payload.promotional
+        if membership.partner_sharing and not payload.partner_sharing:
+            membership.partner_sharing = False
+            await forget_contact(session, payload.pseudonym)
+        return
+    membership.partner_sharing = payload.partner_sharing
+    membership.promotional = payload.promotional
+    if payload.partner_sharing and payload.phone:
+        await remember_contact(session, payload.pseudonym, payload.phone)
+    elif isinstance(payload, MemberConsentChanged):
+        await forget_contact(session, payload.pseudonym)
+
+
+async def remember_contact(session: AsyncSession, identity: str, phone: str) -> None:
+    """The phone (checked against the pseudonym) for partner introductions. A shopper
+    who signed in to the app keeps the phone she signed in with: a node's report never
+    replaces it."""
+    await session.execute(
+        update(Shopper)
+        .where(
+            Shopper.pseudonym == identity,
+            Shopper.last_sign_in_at.is_(None),
+            Shopper.phone.is_distinct_from(phone),
+        )
+        .values(phone=phone)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def forget_contact(session: AsyncSession, identity: str) -> None:
+    """Consent withdrawn: the hub forgets the contact, unless the shopper signs in to the
+    app themselves (then the phone is theirs to keep there)."""
+    await session.execute(
+        update(Shopper)
+        .where(
+            Shopper.pseudonym == identity,
+            Shopper.last_sign_in_at.is_(None),
+            Shopper.phone.is_not(None),
+        )
+        .values(phone=None)
+        .execution_options(synchronize_session="fetch")
+    )
