@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 from celery import Task
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.services import heartbeat as heartbeats
 from hub.services import lotteries, settlement, value
@@ -13,6 +15,8 @@ from mallnet.celery_app import app
 from mallnet.config import get_settings
 from mallnet.db import engine_scope, session_factory, transaction
 from mallnet.messaging import sender_for
+
+MAX_RECONCILE_BATCHES = 50
 
 
 async def _beat(worker: str) -> dict[str, Any]:
@@ -40,6 +44,34 @@ def expire_value() -> dict[str, int]:
     """Release holds past their expiry, then expire lots past theirs (beat-scheduled);
     each run does a bounded batch, and a repeat finds nothing left to do."""
     return asyncio.run(_expire_value())
+
+
+async def _reconcile_captures() -> dict[str, int]:
+    settings = get_settings()
+    window = dt.timedelta(seconds=settings.capture_match_window_s)
+
+    async def batch(session: AsyncSession) -> int:
+        return await value.reverse_unmatched(session, window=window)
+
+    reversed_ = 0
+    async with engine_scope(settings.hub_db_url) as engine:
+        sessions = session_factory(engine)
+        # Bounded batches, each its own transaction, until none is left (or enough for one
+        # run: the next run goes on).
+        for _ in range(MAX_RECONCILE_BATCHES):
+            done = await transaction(sessions, batch)
+            reversed_ += done
+            if done == 0:
+                break
+    return {"reversed": reversed_}
+
+
+@app.task(name="hub.reconcile_captures")
+def reconcile_captures() -> dict[str, int]:
+    """Reverse captures of network value that no purchase event matched within
+    ``MALLNET_CAPTURE_MATCH_WINDOW_S`` (beat-scheduled): the value goes back to the
+    shopper's lots and is never settled. A repeat finds nothing left to do."""
+    return asyncio.run(_reconcile_captures())
 
 
 async def _close_settlement(period_id: int | None, actor: str) -> dict[str, Any]:

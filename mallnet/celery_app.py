@@ -49,6 +49,11 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "schedule": timedelta(seconds=settings.value_sweep_interval_s),
                 "options": {"expires": settings.value_sweep_interval_s},
             },
+            "reconcile-network-captures": {
+                "task": "hub.reconcile_captures",
+                "schedule": timedelta(seconds=settings.value_sweep_interval_s),
+                "options": {"expires": settings.value_sweep_interval_s},
+            },
             "close-settlement-periods": {
                 "task": "hub.close_settlement",
                 "schedule": timedelta(seconds=settings.settlement_sweep_interval_s),

@@ -56,8 +56,12 @@ class Settings(BaseSettings):
     shops: str = ""
     expiry_interval_s: int = Field(default=3600, ge=10)
     relay_interval_s: int = Field(default=5, ge=1)
-    # How often the hub releases expired holds of network value and expires its lots.
+    # How often the hub releases expired holds of network value and expires its lots, and
+    # reverses captures no purchase event matched in time.
     value_sweep_interval_s: int = Field(default=60, ge=5)
+    # How long a capture of network value waits for the node's purchase event naming it
+    # before the hub reverses it to the shopper (and never settles it).
+    capture_match_window_s: int = Field(default=15 * 60, ge=60, le=7 * 24 * 3600)
     # How often beat looks for settlement periods that have ended, and closes them.
     settlement_sweep_interval_s: int = Field(default=300, ge=5)
     heartbeat_interval_s: int = Field(default=10, ge=1)

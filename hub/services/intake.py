@@ -112,6 +112,7 @@ async def ingest(
     known, taken = await _seen(session, node, envelopes)
     fresh = [e for e in envelopes if e.event_id not in known and e.seq not in taken]
     await _ensure_shoppers(session, fresh, now)
+    await value.lock_holds(session, _holds_named(fresh))
     for envelope in sorted(envelopes, key=lambda e: e.seq):
         digest = envelope.digest()
         if envelope.event_id in known:
@@ -290,8 +291,18 @@ async def _purchase(
     payload: PurchaseRecorded,
     now: dt.datetime,
 ) -> None:
-    """A purchase: the shopper's membership, the shop's sales, a partner referral, network
-    value issued, campaign rewards and lottery tickets."""
+    """A purchase: the capture it names reconciled, the shopper's membership, the shop's
+    sales, a partner referral, network value issued, campaign rewards and lottery
+    tickets."""
+    claim = value.PurchaseClaim(
+        shop=node,
+        event_id=envelope.event_id,
+        receipt_id=payload.receipt_id,
+        pseudonym=payload.pseudonym,
+        hold_id=payload.network_hold_id,
+        paid_rial=payload.network_paid_rial,
+    )
+    await value.match_purchase(session, claim, now)
     await _member_of(session, payload.pseudonym, node, envelope.occurred_at)
     await sales.record(session, node, envelope.occurred_at, payload.total_rial, 1)
     await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
@@ -393,6 +404,17 @@ async def _balance(
 def _insert(dialect: str, table: Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def _holds_named(envelopes: Sequence[Envelope]) -> list[str]:
+    """The holds the batch's purchases and refunds name: locked up front, in ascending id,
+    before any event locks lots (docs/ARCHITECTURE.md "Locks")."""
+    named: set[str] = set()
+    for envelope in envelopes:
+        payload = envelope.typed()
+        if isinstance(payload, PurchaseRecorded | PurchaseRefunded) and payload.network_hold_id:
+            named.add(payload.network_hold_id)
+    return sorted(named)
 
 
 # Events after which the hub knows the shopper (and the shop as one of theirs).

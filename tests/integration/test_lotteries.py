@@ -249,7 +249,7 @@ async def test_a_campaign_multiplies_pooled_points_until_its_budget_is_spent(hub
     # Spent at the café (with the shops' own 40 points), the campaign's value is billed to
     # its shops equally at the close.
     held = await hub.hold(CAFE, ali, 65_000)
-    await hub.capture(CAFE, held.hold.id)
+    await hub.purchase(CAFE, held.hold.id)
 
     async def close(session: AsyncSession) -> Any:
         period = await settlement.cut(session, "test")

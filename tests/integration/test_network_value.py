@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.envelope import PurchaseRefunded
+from federation.ids import new_event_id
 from hub.db.models import ValueHold, ValueHoldLot, ValueLot, ValueRedemption, ValueTransaction
 from hub.domain.value_rules import GENERAL, POOLED, TARGETED, accepted_at, split_capture, unit_of
 from hub.services import registry, value
@@ -120,6 +121,23 @@ class Hub:
         self, shop: str, hold_id: str, amount: int | None = None, purchase: str | None = None
     ) -> HoldOutcome:
         return await self.run(lambda s: value.capture(s, shop, hold_id, amount, purchase))
+
+    async def purchase(
+        self, shop: str, hold_id: str, amount: int | None = None, purchase: str | None = None
+    ) -> HoldOutcome:
+        """The capture, then the node's purchase event naming it as intake reconciles it
+        (matched: the next close settles it)."""
+        captured = await self.capture(shop, hold_id, amount, purchase)
+        claim = value.PurchaseClaim(
+            shop=shop,
+            event_id=new_event_id(),
+            receipt_id=captured.hold.purchase_ref,
+            pseudonym=captured.hold.pseudonym,
+            hold_id=hold_id,
+            paid_rial=captured.hold.captured_rial,
+        )
+        assert await self.run(lambda s: value.match_purchase(s, claim, utcnow())) is None
+        return captured
 
     async def void(self, shop: str, hold_id: str) -> HoldOutcome:
         return await self.run(lambda s: value.void(s, shop, hold_id))

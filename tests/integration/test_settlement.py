@@ -41,11 +41,12 @@ async def hub(hub_databases: HubDatabases) -> AsyncIterator[Hub]:
 
 
 async def spend(hub: Hub, issuer: str, at: str, rial: int, *, kind: str = GENERAL) -> str:
-    """Someone holding value of ``issuer`` spends ``rial`` of it at ``at``: one capture."""
+    """Someone holding value of ``issuer`` spends ``rial`` of it at ``at``: one capture,
+    matched by its purchase event."""
     who = new_pseudonym()
     await hub.issue(who, kind, rial, issuer=issuer, rate=1)
     held = await hub.hold(at, who, rial)
-    await hub.capture(at, held.hold.id, purchase="R-1")
+    await hub.purchase(at, held.hold.id, purchase="R-1")
     return held.hold.id
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from federation.ids import new_event_id
 from hub.app import create_app as create_hub
 from hub.domain.value_rules import GENERAL
 from hub.services import registry, settlement, value
@@ -52,6 +53,9 @@ def _spend(settings: Settings, issuer: str, at: str, rial: int, receipt: str) ->
         )
         held = await value.hold(session, at, value.HoldInput(who, rial, receipt, receipt))
         await value.capture(session, at, held.hold.id, purchase_ref=receipt)
+        # The node's purchase event naming the capture, as intake reconciles it.
+        claim = value.PurchaseClaim(at, new_event_id(), receipt, who, held.hold.id, rial)
+        assert await value.match_purchase(session, claim, utcnow()) is None
 
     _hub_db(settings, work)
 

@@ -55,7 +55,9 @@ from hub.db.models.settlement import (
     SettlementPosition,
 )
 from hub.db.models.value import (
+    CAPTURE_FLAG_KINDS,
     LOT_KINDS,
+    CaptureFlag,
     IssuancePolicy,
     PointValue,
     ValueHold,
@@ -68,6 +70,7 @@ from hub.db.models.value import (
 
 __all__ = [
     "BIG_ID",
+    "CAPTURE_FLAG_KINDS",
     "LOT_KINDS",
     "AuthorizationCode",
     "Base",
@@ -75,6 +78,7 @@ __all__ = [
     "CampaignReward",
     "CampaignShop",
     "CampaignVisit",
+    "CaptureFlag",
     "FederationConflict",
     "FederationEvent",
     "InboxCommand",

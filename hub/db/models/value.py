@@ -158,7 +158,9 @@ class ValuePosting(Base):
 
 class ValueHold(Base):
     """A reservation of a shopper's network value for a purchase at one shop: captured,
-    released (voided) or expired — exactly once."""
+    released (voided) or expired — exactly once. A capture is then reconciled with the
+    node's purchase event, once: ``matched`` (settled from then on) or ``reversed`` (no
+    purchase event named it in time: its value went back to the shopper, never settled)."""
 
     __tablename__ = "value_holds"
     __table_args__ = (
@@ -166,6 +168,16 @@ class ValueHold(Base):
         CheckConstraint("status IN ('open', 'captured', 'voided', 'expired')", name="status"),
         CheckConstraint("captured_rial >= 0 AND captured_rial <= held_rial", name="captured"),
         CheckConstraint("refunded_rial >= 0 AND refunded_rial <= captured_rial", name="refunded"),
+        CheckConstraint(
+            "reconciliation IS NULL OR (status = 'captured' AND reconciled_at IS NOT NULL"
+            " AND reconciliation IN ('matched', 'reversed'))",
+            name="reconciliation",
+        ),
+        CheckConstraint(
+            "reconciliation IS NULL OR reconciliation <> 'reversed'"
+            " OR refunded_rial = captured_rial",
+            name="reversed_whole",
+        ),
         Index(
             "ix_value_holds_open_expires_at",
             "expires_at",
@@ -173,6 +185,13 @@ class ValueHold(Base):
             sqlite_where=text("status = 'open'"),
         ),
         Index("ix_value_holds_shop_purchase_ref", "shop", "purchase_ref"),
+        # The reconciliation sweep's captures still waiting for their purchase event.
+        Index(
+            "ix_value_holds_unmatched_resolved_at",
+            "resolved_at",
+            postgresql_where=text("status = 'captured' AND reconciliation IS NULL"),
+            sqlite_where=text("status = 'captured' AND reconciliation IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
@@ -190,6 +209,11 @@ class ValueHold(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A capture: None while it waits for the node's purchase event, then ``matched`` or
+    # ``reversed``, when, and the event that matched it.
+    reconciliation: Mapped[str | None] = mapped_column(String(10))
+    reconciled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    purchase_event_id: Mapped[str | None] = mapped_column(String(26))
 
 
 class ValueHoldLot(Base):
@@ -223,3 +247,46 @@ class ValueRedemption(Base):
     units: Mapped[int] = mapped_column(BigInteger)
     amount_rial: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+CAPTURE_FLAG_KINDS = (
+    "reversed",
+    "late_purchase",
+    "unknown_hold",
+    "not_captured",
+    "already_matched",
+    "shopper_mismatch",
+    "receipt_mismatch",
+    "amount_mismatch",
+)
+
+
+class CaptureFlag(Base):
+    """What reconciliation found wrong between a capture and the purchase events, for mall
+    management (and the shop) to see, with a reason: a capture reversed because no purchase
+    event named it in time, a purchase event that arrived after that reversal, or one that
+    does not match the capture it names (another shopper, receipt or amount). Insert-only;
+    ``key`` makes each finding once (``event:<id>`` or ``reversed:<hold>``)."""
+
+    __tablename__ = "value_capture_flags"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in CAPTURE_FLAG_KINDS) + ")", name="kind"
+        ),
+        Index("ix_value_capture_flags_shop_id", "shop", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # The shop whose capture or purchase event it is.
+    shop: Mapped[str] = mapped_column(String(40))
+    # The hold named (it may not exist, or be another shop's: kept as reported).
+    hold_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    event_id: Mapped[str | None] = mapped_column(String(26))
+    receipt_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(300))
+    # What the purchase event says was paid with network value, and what was captured.
+    reported_rial: Mapped[int | None] = mapped_column(BigInteger)
+    captured_rial: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

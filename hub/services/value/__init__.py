@@ -3,7 +3,8 @@ a double-entry, insert-only ledger.
 
 One module per job — ``ledger`` (the writer), ``pricing`` (point value, issuance policies),
 ``issuance`` (lots and clawbacks), ``holds`` (two-phase redemption), ``refunds``,
-``expiry``, ``wallet`` (what a shopper has), ``audit`` — and this package's names are the
+``expiry``, ``wallet`` (what a shopper has), ``audit``, ``reconcile`` (every capture has
+its purchase event, or is reversed) — and this package's names are the
 use cases the API, tasks and intake call: ``from hub.services import value; value.hold(...)``.
 """
 
@@ -39,6 +40,14 @@ from hub.services.value.pricing import (
     set_issuance_policy,
     set_point_value,
 )
+from hub.services.value.reconcile import (
+    DEFAULT_MATCH_WINDOW,
+    PurchaseClaim,
+    capture_flags,
+    lock_holds,
+    match_purchase,
+    reverse_unmatched,
+)
 from hub.services.value.refunds import REFUND_LOT_DAYS, lock_for_refund, refund
 from hub.services.value.wallet import (
     Balance,
@@ -56,6 +65,7 @@ from hub.services.value.wallet import (
 __all__ = [
     "ALL_KINDS",
     "DEFAULT_HOLD_TTL_S",
+    "DEFAULT_MATCH_WINDOW",
     "DEFAULT_RIAL_PER_POINT",
     "LOTS",
     "POSTINGS",
@@ -66,11 +76,13 @@ __all__ = [
     "HoldOutcome",
     "IssueInput",
     "NetworkValueError",
+    "PurchaseClaim",
     "PurchaseFacts",
     "ShopInfo",
     "Summary",
     "Totals",
     "capture",
+    "capture_flags",
     "clawback_for_refund",
     "expire_holds",
     "expire_lots",
@@ -81,11 +93,14 @@ __all__ = [
     "issue",
     "issue_for_purchase",
     "lock_for_refund",
+    "lock_holds",
     "lot_view",
+    "match_purchase",
     "point_value_at",
     "point_values",
     "purchase_origin",
     "refund",
+    "reverse_unmatched",
     "set_issuance_policy",
     "set_point_value",
     "shop_directory",

@@ -280,6 +280,15 @@ async def capture(
         if given is not None and (isinstance(given, bool) or given <= 0):
             raise NetworkValueError(ProblemCode.INVALID_INPUT, "a positive amount in Rial", name)
     row = await own_hold(session, shop, hold_id)
+    if row.reconciliation == "reversed":
+        # Not a replay: the value went back to the shopper (reconcile.py). Taking it again
+        # needs the shopper's grant for a new hold.
+        raise NetworkValueError(
+            ProblemCode.HOLD_CLOSED,
+            "this capture was reversed (no purchase event named it in time) and its value "
+            "went back to the shopper; ask for a new hold",
+            "holdId",
+        )
     if pseudonym is not None and pseudonym != row.pseudonym:
         raise NetworkValueError(
             ProblemCode.SHOPPER_MISMATCH,

@@ -81,9 +81,12 @@ class Moves:
                 insert(REDEMPTIONS).returning(REDEMPTIONS.c.id, sort_by_parameter_order=True),
                 rows,
             )
-            # The settlement outbox: the next close settles these lines.
-            pending = [{"kind": "capture", "ref_id": rid} for rid in ids.scalars()]
-            await conn.execute(insert(PENDING), pending)
+            # The settlement outbox: the next close settles these lines — only once the
+            # node's purchase event has matched the capture (``reconcile.match_purchase`` puts the
+            # earlier lines there then). A reversed capture's lines never go.
+            if self.row.reconciliation == "matched":
+                pending = [{"kind": "capture", "ref_id": rid} for rid in ids.scalars()]
+                await conn.execute(insert(PENDING), pending)
 
 
 async def release(

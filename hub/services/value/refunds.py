@@ -47,11 +47,19 @@ async def lock_for_refund(
 
 
 async def refund(
-    session: AsyncSession, shop: str, hold_id: str, amount_rial: int, key: str, now: dt.datetime
+    session: AsyncSession,
+    shop: str,
+    hold_id: str,
+    amount_rial: int,
+    key: str,
+    now: dt.datetime,
+    *,
+    reason: str | None = None,
 ) -> int:
     """A refund at ``shop`` of a purchase paid with network value returns ``amount_rial``
     of it to the lots it came from (a lot expired meanwhile is replaced by a new lot of the
-    same issuer) and reverses the settlement input. Returns the Rial returned."""
+    same issuer) and reverses the settlement input. Returns the Rial returned. ``reason``
+    is what the shopper's history says (reconciliation reverses a capture this way)."""
     if await seen(session, f"refund:{key}"):
         return 0
     row = await own_hold(session, shop, hold_id)
@@ -95,8 +103,8 @@ async def refund(
     row.refunded_rial += amount
     # Recorded even when rounding returned it all before (no legs): the key must be seen,
     # or a replay would count the refund twice.
-    reason = f"returned: refund of purchase {row.purchase_ref}"
-    await moves.record(session, "refund", f"refund:{key}", reason, now)
+    why = reason or f"returned: refund of purchase {row.purchase_ref}"
+    await moves.record(session, "refund", f"refund:{key}", why, now)
     await collect_dues(session, returned, now)
     await session.flush()
     return moves.value
