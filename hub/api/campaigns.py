@@ -2,18 +2,21 @@
 shops answer invitations and hand prizes over through their nodes (``node:federate``),
 shoppers see their tickets, entrant ids and results (``shopper:read``), and anyone can read
 what a drawn lottery published to re-run its draw (public). What is published names
-entrant ids, never pseudonyms (``hub.services.lotteries``)."""
+entrant ids, never pseudonyms (``hub.services.lotteries``); a lottery frozen before entrant
+ids existed named its entrants by pseudonym, and its list and winners' ids are now shown
+to mall management only (``_withheld``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.api.access import actor, node_of
+from hub.api.access import MALL, actor, node_of
 from hub.api.common import run, sessions
 from hub.api.problems import (
     AlreadyDrawn,
@@ -32,7 +35,8 @@ from hub.db import models
 from hub.domain.problems import HubError, ProblemCode
 from hub.services import campaigns, lotteries
 from mallnet.auth import Principal
-from mallnet.authz import guard_fields, open_fields, public, requires
+from mallnet.authz import Forbidden as Refused
+from mallnet.authz import guard_fields, open_fields, public, request_scopes, requires
 from mallnet.gql import JSONDocument, Rial, snake_keys
 from mallnet.jalali import InvalidDate, parse_moment
 from mallnet.scopes import Scope
@@ -86,7 +90,9 @@ class CampaignReport:
 class LotteryWinner:
     place: int
     entrant_id: str = strawberry.field(
-        description="The winner's entrant id in this lottery (random; never a pseudonym)."
+        description="The winner's entrant id in this lottery (random; never a pseudonym). "
+        "Empty in a lottery drawn before entrant ids, whose ids were pseudonyms (mall "
+        "management still reads them)."
     )
     tickets: int
     prize_fa: str
@@ -255,14 +261,40 @@ def _campaign_view(row: models.Campaign, shops: list[models.CampaignShop]) -> Ca
     )
 
 
-async def lottery_view(session: AsyncSession, row: models.Lottery) -> LotteryView:
-    return (await lottery_views(session, [row]))[0]
+def _operator(info: strawberry.Info) -> bool:
+    """Mall management: the hub's operator, trusted with the network key anyway."""
+    return not request_scopes(info).isdisjoint(MALL)
 
 
-async def lottery_views(session: AsyncSession, rows: Sequence[models.Lottery]) -> list[LotteryView]:
-    """Lotteries with their prize claims, read for all of them at once (a listing)."""
+async def lottery_view(
+    session: AsyncSession, row: models.Lottery, *, operator: bool = False
+) -> LotteryView:
+    return (await lottery_views(session, [row], operator=operator))[0]
+
+
+async def lottery_views(
+    session: AsyncSession, rows: Sequence[models.Lottery], *, operator: bool = False
+) -> list[LotteryView]:
+    """Lotteries with their prize claims, read for all of them at once (a listing); a
+    lottery drawn under pseudonyms withheld (``_withheld``) unless for the ``operator``."""
     claims = await lotteries.claims_of_many(session, [row.id for row in rows])
-    return [_lottery_view(row, claims[row.id]) for row in rows]
+    views = [_lottery_view(row, claims[row.id]) for row in rows]
+    if operator:
+        return views
+    named = await lotteries.listed_by_pseudonym(session, [row.id for row in rows])
+    return [_withheld(view) if view.id in named else view for view in views]
+
+
+def _withheld(view: LotteryView) -> LotteryView:
+    """A lottery frozen before entrant ids, as anyone but mall management sees it: its
+    winners' ids (each a pseudonym, which any node can match to a phone) left empty, the
+    rest as published — its commitment, seed, list digest and counts, so that a copy of
+    its list kept from before still checks."""
+    record = view.record
+    if isinstance(record, dict):
+        winners = [{**w, "entrant_id": ""} for w in record.get("winners", [])]
+        record = JSONDocument({**record, "winners": winners})
+    return replace(view, winners=[replace(w, entrant_id="") for w in view.winners], record=record)
 
 
 def _lottery_view(row: models.Lottery, claims: list[models.PrizeClaim]) -> LotteryView:
@@ -310,12 +342,15 @@ def _lottery_view(row: models.Lottery, claims: list[models.PrizeClaim]) -> Lotte
 async def shopper_lotteries(session: AsyncSession, pseudonym: str) -> list[ShopperLottery]:
     out = []
     entered = await lotteries.tickets_of(session, pseudonym)
-    views = await lottery_views(session, [e.lottery for e in entered])
+    # Her place is found by her id before the others' ids of a lottery drawn under
+    # pseudonyms are withheld (her own id there, her pseudonym, is hers to see).
+    views = await lottery_views(session, [e.lottery for e in entered], operator=True)
+    named = await lotteries.listed_by_pseudonym(session, [view.id for view in views])
     for view, mine_in in zip(views, entered, strict=True):
         mine = next((w for w in view.winners if w.entrant_id == mine_in.entrant_id), None)
         out.append(
             ShopperLottery(
-                lottery=view,
+                lottery=_withheld(view) if view.id in named else view,
                 entrant_id=mine_in.entrant_id,
                 tickets=mine_in.tickets,
                 won_place=None if mine is None else mine.place,
@@ -354,13 +389,16 @@ class CampaignQuery:
     @strawberry.field(extensions=public(), description="Lotteries, newest first (published).")
     async def lotteries(self, info: strawberry.Info) -> list[LotteryView]:
         async with sessions(info)() as session:
-            return await lottery_views(session, await lotteries.listing(session))
+            rows = await lotteries.listing(session)
+            return await lottery_views(session, rows, operator=_operator(info))
 
     @strawberry.field(extensions=public(), description="One lottery with all it published.")
     async def lottery(self, info: strawberry.Info, lottery_id: str) -> LotteryView | None:
         async with sessions(info)() as session:
             row = await session.get(models.Lottery, lottery_id)
-            return None if row is None else await lottery_view(session, row)
+            if row is None:
+                return None
+            return await lottery_view(session, row, operator=_operator(info))
 
     @strawberry.field(
         extensions=public(),
@@ -370,6 +408,12 @@ class CampaignQuery:
         self, info: strawberry.Info, lottery_id: str, after: int = 0, first: int = 1000
     ) -> list[TicketEntry]:
         async with sessions(info)() as session:
+            if not _operator(info) and await lotteries.listed_by_pseudonym(session, [lottery_id]):
+                raise Refused(
+                    "this lottery was drawn before entrant ids: its list names shoppers by "
+                    "pseudonym, so only mall management reads it (a copy kept from before "
+                    "still checks against its listDigest)"
+                )
             rows = await lotteries.ticket_page(
                 session, lottery_id, max(0, after), max(1, min(first, 10_000))
             )
@@ -439,7 +483,8 @@ class CampaignMutation:
                 rules=snake_keys(input.rules),
                 prizes=snake_keys(input.prizes),
             )
-            return await lottery_view(session, await lotteries.create(session, data, author))
+            row = await lotteries.create(session, data, author)
+            return await lottery_view(session, row, operator=True)
 
         return await run(info, work)
 
@@ -452,7 +497,7 @@ class CampaignMutation:
     ) -> PublicValueResult:
         async def work(session: AsyncSession) -> LotteryView:
             row = await lotteries.set_public_value(session, lottery_id, value)
-            return await lottery_view(session, row)
+            return await lottery_view(session, row, operator=True)
 
         return await run(info, work)
 
@@ -463,7 +508,8 @@ class CampaignMutation:
     async def draw_lottery(self, info: strawberry.Info, lottery_id: str) -> DrawResult:
         async def work(session: AsyncSession) -> LotteryView:
             await lotteries.progress(session, lottery_id, "queued", 5)
-            return await lottery_view(session, await lotteries.get(session, lottery_id))
+            row = await lotteries.get(session, lottery_id)
+            return await lottery_view(session, row, operator=True)
 
         result = await run(info, work)
         if isinstance(result, LotteryView) and result.status != "drawn":

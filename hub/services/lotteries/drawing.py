@@ -2,6 +2,7 @@
 mixed with the public value (``hub.domain.draw``), the winners told; its progress shown."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +155,26 @@ async def ticket_page(
     tickets)."""
     page = await frozen_list(session, lottery_id, after, after + first)
     return [(after + i, p, t) for i, (p, t) in enumerate(page.pairs())]
+
+
+async def listed_by_pseudonym(session: AsyncSession, lottery_ids: Sequence[str]) -> set[str]:
+    """The lotteries among ``lottery_ids`` whose frozen list and record name entrants by
+    pseudonym: frozen before entrant ids existed (migration hub_0014 kept their pseudonyms
+    as their ids, so their draws still re-run). One entrant tells: in such a lottery every
+    entrant's id is her pseudonym, in any other none's is — one index look-up a lottery."""
+    if not lottery_ids:
+        return set()
+    first = (
+        select(LotteryEntrant.entrant_id == LotteryEntrant.pseudonym)
+        .where(LotteryEntrant.lottery_id == Lottery.id)
+        .limit(1)
+        .correlate(Lottery)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Lottery.id, first).where(Lottery.id.in_(lottery_ids), Lottery.status != "open")
+    )
+    return {lottery_id for lottery_id, named in rows if named}
 
 
 async def progress(session: AsyncSession, lottery_id: str, stage: str, pct: int) -> None:
