@@ -21,7 +21,7 @@ from hub.api.problems import (
     PeriodOpen,
 )
 from hub.db import models
-from hub.services import prepaid, settlement, settlement_policy
+from hub.services import prepaid, settlement, settlement_policy, value
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Rial, snake_keys
@@ -177,6 +177,55 @@ class CorrectionInput:
     corrects_entry_id: int | None = None
 
 
+@strawberry.type(
+    description="What capture reconciliation found: a capture reversed because no purchase "
+    "event named it in time, or a purchase event that does not match its capture."
+)
+class CaptureFlag:
+    id: int
+    kind: str = strawberry.field(
+        description="reversed, late_purchase, unknown_hold, not_captured, already_matched, "
+        "shopper_mismatch, receipt_mismatch or amount_mismatch."
+    )
+    shop: str
+    hold_id: str | None
+    event_id: str | None = strawberry.field(description="The purchase event, if one.")
+    receipt_id: str | None
+    reason: str
+    reported_rial: Rial | None = strawberry.field(
+        description="What the purchase event says was paid with network value."
+    )
+    captured_rial: Rial | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: models.CaptureFlag) -> CaptureFlag:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            shop=row.shop,
+            hold_id=row.hold_id,
+            event_id=row.event_id,
+            receipt_id=row.receipt_id,
+            reason=row.reason,
+            reported_rial=None if row.reported_rial is None else Rial(row.reported_rial),
+            captured_rial=None if row.captured_rial is None else Rial(row.captured_rial),
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(
+    description="Every capture has its purchase: captures of network value are settled only "
+    "once the node's purchase event matches them; one unmatched past the window "
+    "(MALLNET_CAPTURE_MATCH_WINDOW_S) goes back to the shopper."
+)
+class CaptureReconciliation:
+    waiting: int = strawberry.field(
+        description="Captures still waiting for their purchase event (not settled yet)."
+    )
+    flags: list[CaptureFlag] = strawberry.field(description="Newest first.")
+
+
 @strawberry.type(description="What the audit found for a period (empty: all agree).")
 class SettlementAudit:
     period_id: int
@@ -195,6 +244,8 @@ for finance_part in (
 ):
     guard_fields(finance_part, *FINANCE)
 guard_fields(PrepaidAccount, *FINANCE, Scope.NODE_FEDERATE)
+guard_fields(CaptureFlag, *FINANCE, Scope.NODE_FEDERATE)
+guard_fields(CaptureReconciliation, *FINANCE, Scope.NODE_FEDERATE)
 
 PolicyResult = Annotated[
     SettlementPolicy | InvalidInput, strawberry.union("SettlementPolicyResult")
@@ -293,6 +344,20 @@ class SettlementQuery:
             for shop, b in sorted(balances.items())
             if own is None or shop == own
         ]
+
+    @strawberry.field(
+        extensions=requires(*FINANCE, Scope.NODE_FEDERATE),
+        description="Captures waiting for their purchase event and what reconciliation "
+        "flagged (a node sees its own shop's).",
+    )
+    async def capture_reconciliation(
+        self, info: strawberry.Info, first: int = 50
+    ) -> CaptureReconciliation:
+        shop = _principal(info).shop
+        async with sessions(info)() as session:
+            waiting = await value.waiting_captures(session, shop=shop)
+            flags = await value.capture_flags(session, shop=shop, limit=max(1, min(first, 500)))
+        return CaptureReconciliation(waiting=waiting, flags=[CaptureFlag.of(f) for f in flags])
 
     @strawberry.field(
         extensions=requires(*FINANCE),

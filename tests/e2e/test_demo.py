@@ -246,6 +246,15 @@ def _settlement_story(
         data={"grant_type": "client_credentials", "scope": "mall:settlement"},
         auth=(console_id, console_secret),
     ).json()["access_token"]
+    # Reza's capture at the café is settled once its purchase event has reached the hub.
+    deadline = time.monotonic() + 90
+    while True:
+        reconciliation = _hub_op(client, hub, mall, "CaptureReconciliation")
+        if reconciliation["captureReconciliation"]["waiting"] == 0:
+            break
+        assert time.monotonic() < deadline, reconciliation
+        time.sleep(1)
+    assert reconciliation["captureReconciliation"]["flags"] == []
     cut = _hub_op(client, hub, mall, "CloseSettlementPeriod")["closeSettlementPeriod"]
     assert cut["__typename"] == "SettlementPeriod", cut
     deadline = time.monotonic() + 90

@@ -47,6 +47,7 @@ from hub.services.value.reconcile import (
     lock_holds,
     match_purchase,
     reverse_unmatched,
+    waiting_captures,
 )
 from hub.services.value.refunds import REFUND_LOT_DAYS, lock_for_refund, refund
 from hub.services.value.wallet import (
@@ -111,4 +112,5 @@ __all__ = [
     "unit_of",
     "verify",
     "void",
+    "waiting_captures",
 ]

@@ -32,7 +32,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import CaptureFlag, ValueHold, ValueHoldLot, ValueRedemption
@@ -199,9 +199,8 @@ async def _reverse(
         f"capture at {row.shop} for purchase {row.purchase_ref} reversed: no purchase event "
         f"named it within {minutes} minutes"
     )
-    # Set first: the refund's settlement lines then stay out of the outbox, like the
-    # capture's (only a matched capture's lines enter it).
-    row.reconciliation, row.reconciled_at = "reversed", now
+    # The refund's settlement lines stay out of the outbox, like the capture's: only a
+    # matched capture's lines enter it.
     left = row.captured_rial - row.refunded_rial
     returned = 0
     if left > 0:
@@ -210,6 +209,7 @@ async def _reverse(
         returned = await refund(
             session, row.shop, row.id, left, key, now, reason=f"returned: {why}"
         )
+    row.reconciliation, row.reconciled_at = "reversed", now
     log.warning("hold %s: %s (%s Rial returned)", row.id, why, returned)
     session.add(
         CaptureFlag(
@@ -234,3 +234,13 @@ async def capture_flags(
     if shop is not None:
         query = query.where(CaptureFlag.shop == shop)
     return list((await session.scalars(query)).all())
+
+
+async def waiting_captures(session: AsyncSession, *, shop: str | None = None) -> int:
+    """Captures still waiting for their purchase event (not settled until it comes)."""
+    query = select(func.count()).where(
+        ValueHold.status == "captured", ValueHold.reconciliation.is_(None)
+    )
+    if shop is not None:
+        query = query.where(ValueHold.shop == shop)
+    return int(await session.scalar(query) or 0)

@@ -123,6 +123,7 @@ def spend_at_cafe(cafe_url: str, pos_token: str, sms_outbox: Path, timeout_s: fl
 
 
 CLOSE = "mutation { closeSettlementPeriod { __typename ... on SettlementPeriod { id } } }"
+WAITING = "{ captureReconciliation { waiting } }"
 PERIODS = """{ settlementPeriods(first: 5) { id label status captures
   instructions { party direction amountRial } } }"""
 
@@ -157,6 +158,13 @@ def close_first_day(
         periods = _hub_query(client, hub_url, token, PERIODS)["settlementPeriods"]
         closed = [p for p in periods if p["status"] == "closed"]
         if not closed:
+            # A capture is settled once the café's purchase event (relayed within seconds)
+            # has matched it: until then it would wait for the next period.
+            deadline = time.monotonic() + timeout_s
+            while _hub_query(client, hub_url, token, WAITING)["captureReconciliation"]["waiting"]:
+                if time.monotonic() > deadline:
+                    return "settlement story: the café's purchase has not reached the hub yet"
+                time.sleep(1)
             cut = _hub_query(client, hub_url, token, CLOSE)["closeSettlementPeriod"]
             if cut["__typename"] != "SettlementPeriod":
                 return f"settlement story: the close was refused ({cut})"
