@@ -1,7 +1,13 @@
 """Closing a period in one transaction: its captures settled (each exactly once: the
 primary key of ``settlement_items``), its journal, positions and payment instructions
 written, prepayments squared, the period frozen and the next one opened. A crash mid-close
-leaves nothing behind; closing a closed period again answers with what it produced."""
+leaves nothing behind; closing a closed period again answers with what it produced.
+
+A close settles what waits in the settlement outbox (``settlement_pending``), and a capture
+enters it only once the node's purchase event has matched it (``value.match_purchase``):
+an unmatched capture waits for a later close, and one reversed by reconciliation (no
+purchase event within the window) never enters it — neither do its reversal lines — so it
+settles to nothing (``hub/services/value/reconcile.py``)."""
 
 from __future__ import annotations
 
@@ -106,7 +112,7 @@ async def _settle_captures(
     session: AsyncSession, period: SettlementPeriod, clearing: Clearing
 ) -> None:
     """Every capture and refund line waiting that happened before the period's end (those
-    that committed late included)."""
+    that committed late, or whose capture was matched late, included)."""
     conn = await session.connection()
     rows: list[tuple[Any, ...]] = []
     async for line, _row in lines(conn, clearing, ends_at=period.ends_at, period_id=None):

@@ -32,8 +32,8 @@ async def lines(
     conn: AsyncConnection, clearing: Clearing, *, ends_at: dt.datetime | None, period_id: int | None
 ) -> AsyncIterator[tuple[Redemption, LineRow]]:
     """Capture and refund lines in the order they were written, page by page, as the
-    engine's input: those waiting in the settlement outbox that happened before
-    ``ends_at`` (closing), or those ``period_id`` settled,
+    engine's input: those waiting in the settlement outbox (a matched capture's lines
+    only) that happened before ``ends_at`` (closing), or those ``period_id`` settled,
     with what it settled them as (auditing). A refund line reverses its capture at the
     capture's own rate, cumulatively over the earlier lines of that capture."""
     r, item, pending = ValueRedemption, SettlementItem, SettlementPending
