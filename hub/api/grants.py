@@ -51,6 +51,20 @@ class RedemptionCodeSent:
     max_rial: Rial | None
 
 
+@strawberry.type(
+    description="A shop's wrong redemption codes, counted across all its tries: past its "
+    "budget its code attempts and texts are refused for a while (a lockout)."
+)
+class RedemptionCodeFailures:
+    shop: str
+    failures_total: int = strawberry.field(description="Wrong codes it ever typed.")
+    lockouts: int = strawberry.field(description="How often it was locked for them.")
+    locked_until: dt.datetime | None = strawberry.field(description="Its last lock's end.")
+    last_failure_at: dt.datetime | None
+
+
+MALL_WATCH = (Scope.MALL_ADMIN, Scope.MALL_REPORTS)
+guard_fields(RedemptionCodeFailures, *MALL_WATCH)
 guard_fields(RedemptionGrant, Scope.SHOPPER_READ)
 guard_fields(RedemptionPinSet, Scope.SHOPPER_READ)
 guard_fields(RedemptionCodeSent, Scope.NODE_FEDERATE)
@@ -87,6 +101,26 @@ class GrantQuery:
         shopper = shopper_of(info)
         async with sessions(info)() as session:
             return await grants.has_pin(session, shopper)
+
+    @strawberry.field(
+        extensions=requires(*MALL_WATCH),
+        description="Each shop that ever typed a wrong redemption code, the most first: a "
+        "shop guessing at shoppers' codes shows here (and in the hub's log) with its "
+        "lockouts.",
+    )
+    async def redemption_code_failures(self, info: strawberry.Info) -> list[RedemptionCodeFailures]:
+        async with sessions(info)() as session:
+            rows = await grants.code_failures(session)
+        return [
+            RedemptionCodeFailures(
+                shop=r.shop,
+                failures_total=r.failures_total,
+                lockouts=r.lockouts,
+                locked_until=r.locked_until,
+                last_failure_at=r.last_failure_at,
+            )
+            for r in rows
+        ]
 
 
 @strawberry.type
@@ -135,7 +169,9 @@ class GrantMutation:
         extensions=requires(Scope.NODE_FEDERATE),
         description="Text the shopper a one-time redemption code for the calling shop (the "
         "phone must be the shopper the pseudonym names); the till types it into "
-        "holdNetworkValue's grant. At most maxRial may be held with it, if given.",
+        "holdNetworkValue's grant. At most maxRial may be held with it, if given. Only a "
+        "shopper with network value spendable here is texted; the answer is the same "
+        "either way.",
     )
     async def send_redemption_code(
         self,

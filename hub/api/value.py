@@ -10,8 +10,9 @@ from typing import Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graphql import GraphQLError
 from hub.api.access import MALL, actor, node_of
-from hub.api.common import run, sessions
+from hub.api.common import run, sessions, write
 from hub.api.problems import (
     GrantExceeded,
     GrantExpired,
@@ -349,15 +350,17 @@ def _policy(row: models.IssuancePolicy) -> IssuancePolicy:
 class ValueQuery:
     @strawberry.field(
         extensions=requires(Scope.NODE_FEDERATE),
-        description="Whether a shopper has network value spendable at the calling shop: "
-        "yes or no, nothing more (how much is seen only by a hold, with the shopper's "
-        "redemption grant).",
+        description="Whether a member of the calling shop has network value spendable "
+        "there: yes or no, nothing more (how much is seen only by a hold, with the "
+        "shopper's redemption grant); no for anyone not its member. Rate-limited per shop "
+        "(a RATE_LIMITED error).",
     )
     async def has_network_value(self, info: strawberry.Info, pseudonym: str) -> bool:
         shop = node_of(info)
-        async with sessions(info)() as session:
-            _points, _credit, worth = await value.spendable_at(session, pseudonym, shop)
-        return worth > 0
+        try:
+            return await write(info, lambda s: grants.has_value_here(s, shop, pseudonym))
+        except grants.GrantError as exc:  # only RATE_LIMITED: a yes-or-no has no problem type
+            raise GraphQLError(exc.message, extensions={"code": exc.code.value}) from None
 
     @strawberry.field(
         extensions=requires(*POLICY_READERS),

@@ -56,7 +56,7 @@ async def _grant(hub: HubConnection, settings: Settings, cap: int | None = None)
     outbox = settings.data_dir / "sms-outbox.jsonl"
     last = json.loads(outbox.read_text().splitlines()[-1])
     assert (last["to"], last["kind"]) == (E164, "redemption")
-    return re.findall(r"(\d{6})", last["text"])[-1]
+    return re.findall(r"(\d{8})", last["text"])[-1]
 
 
 async def _node(settings: Settings, slug: str) -> tuple[NodeRuntime, Any]:
@@ -108,8 +108,10 @@ async def test_value_earned_at_two_shops_is_spent_at_a_third_and_refunded(
             for node in (books, shoes):
                 await relay_all(node, hubs[node.shop])
 
-            # Without the shopper's grant a till learns only that there is value.
-            assert await hubs["cafe-sepid"].has_value(shopper) is True
+            # Without the shopper's grant a till learns only that there is value, and only
+            # a shop she is a member of (not yet the café).
+            assert await hubs["ketab-sara"].has_value(shopper) is True
+            assert await hubs["cafe-sepid"].has_value(shopper) is False
             spendable = await asyncio.to_thread(
                 _hub_db, settings, lambda s: value.spendable_at(s, shopper, "cafe-sepid")
             )

@@ -258,7 +258,7 @@ async def _texted_code(mall: Mall, phone: str) -> str:
     outbox = mall.settings.data_dir / "sms-outbox.jsonl"
     last = json.loads(outbox.read_text().splitlines()[-1])
     assert (last["to"], last["kind"]) == (_e164(phone), "redemption")
-    return str(re.findall(r"(\d{6})", last["text"])[-1])
+    return str(re.findall(r"(\d{8})", last["text"])[-1])
 
 
 async def _campaign_and_lottery(mall: Mall) -> None:

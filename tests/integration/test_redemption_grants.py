@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from sqlalchemy import update
 
 from federation.client import HubConnection, HubRefused
 from hub.app import create_app as create_hub
-from hub.services import registry, value
+from hub.db.models import Membership
+from hub.services import grants, registry, value
 from mallnet.cli.sdl import GRAPHQL_DIR, schemas
 from mallnet.config import Settings
 from mallnet.db import create_engine, utcnow
@@ -164,7 +166,8 @@ class Mall:
         outbox = self.settings.data_dir / "sms-outbox.jsonl"
         records = [json.loads(line) for line in outbox.read_text().splitlines()]
         found = [r for r in records if r["to"] == _e164(phone) and r["kind"] == kind]
-        return [re.findall(r"(\d{6})", r["text"])[-1] for r in found]
+        # Sign-in codes are six digits; redemption codes were six, and are eight now.
+        return [re.findall(r"(?<!\d)(\d{8}|\d{6})(?!\d)", r["text"])[-1] for r in found]
 
     def standing(self, phone: str) -> tuple[Any, list[str]]:
         """The shopper's network value (available and held, per kind) and the ledger's
@@ -206,6 +209,17 @@ def _give_credit(settings: Settings, phone: str) -> None:
         )
 
     _hub_db(settings, give)
+
+
+def _join(settings: Settings, phone: str, shop: str) -> None:
+    """The shopper becomes a member of ``shop`` (as the hub records it from the node's
+    enrolment event)."""
+    who = pseudonym(network_key(settings), _e164(phone))
+
+    async def join(session: Any) -> None:
+        session.add(Membership(pseudonym=who, shop=shop, joined_at=utcnow()))
+
+    _hub_db(settings, join)
 
 
 def _connect_node(settings: Settings, slug: str, creds: Any) -> None:
@@ -258,6 +272,7 @@ def _signed_in_with_pin(mall: Mall, phone: str) -> str:
 
 
 def test_without_a_grant_the_till_learns_yes_or_no_and_holds_nothing(mall: Mall) -> None:
+    _join(mall.settings, ALI, BOOKS)  # the hub answers yes or no only for a shop's members
     before = mall.standing(ALI)[0]
     # The node's till: yes or no, no amounts (the type has nothing else to show).
     assert mall.till(BOOKS, "NetworkValue", phone=ALI) == {
@@ -381,12 +396,16 @@ def test_an_expired_grant_and_a_guessed_code_hold_nothing(mall: Mall) -> None:
     assert refused["code"] == "GRANT_EXPIRED", refused
     mall.untouched(ALI, before)
 
-    # Guessing: every wrong code costs a try; after five even the right one is refused.
-    fresh = mall.app_grant(ali)
-    wrong = f"{(int(fresh['digits']) + 1) % 10**8:08d}"
+    # Guessing: every wrong code at the bookshop costs a try of the code texted for the
+    # bookshop; after five even the right one is refused. (Her app grant, good at any shop,
+    # is bounded by each shop's own budget of wrong codes instead: see the tests below.)
+    sent = mall.till(BOOKS, "RequestNetworkValueCode", phone=ALI)
+    assert sent["__typename"] == "RedemptionCodeSent", sent
+    [texted] = mall.texts(ALI, "redemption")
+    wrong = f"{(int(texted) + 1) % 10 ** len(texted):0{len(texted)}d}"
     for _ in range(5):
         assert mall.hold(BOOKS, ALI, 50_000, "B-2", grant=wrong)["code"] == "GRANT_INVALID"
-    refused = mall.hold(BOOKS, ALI, 50_000, "B-2", grant=fresh["digits"])
+    refused = mall.hold(BOOKS, ALI, 50_000, "B-2", grant=texted)
     assert refused["code"] == "TOO_MANY_ATTEMPTS", refused
     mall.untouched(ALI, before)
 
@@ -438,3 +457,126 @@ def test_a_shopper_without_the_app_reads_out_a_texted_code(mall: Mall) -> None:
     with pytest.raises(HubRefused, match="PHONE_MISMATCH"):
         asyncio.run(hub.send_redemption_code(_e164(SARA), mall.who(ALI)))
     assert mall.texts(SARA, "redemption") == []
+
+
+def _wrong(*codes: str) -> str:
+    """Eight digits that are none of ``codes``."""
+    guess = 12_345_678
+    while f"{guess:08d}" in codes:
+        guess += 1
+    return f"{guess:08d}"
+
+
+def test_a_shop_that_keeps_guessing_is_stopped_across_all_its_grants(
+    mall: Mall, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review of the grants, finding 1: a shop could text any phone and guess each code
+    five times a text (43,200 guesses a day, a 4% chance a day of one theft). Now a code is
+    eight digits, and a shop's wrong codes are counted across all its grants: past its
+    budget the shop is refused code attempts for a while (logged for mall management)
+    while every other shop goes on."""
+    ali = _signed_in_with_pin(mall, ALI)
+    grant = mall.app_grant(ali)
+    assert len(grant["digits"]) == 8
+    before = mall.standing(ALI)[0]
+
+    # The bookshop guesses at Ali's code: each wrong code is the bookshop's.
+    wrong = _wrong(grant["digits"])
+    with caplog.at_level(logging.WARNING, logger="hub.services.grants"):
+        for n in range(grants.SHOP_FAILURES):
+            refused = mall.hold(BOOKS, ALI, 50_000, f"B-{n}", grant=wrong)
+            assert refused["code"] == "GRANT_INVALID", (n, refused)
+    [warning] = [r for r in caplog.records if r.name == "hub.services.grants"]
+    assert warning.levelno == logging.WARNING
+    assert BOOKS in warning.getMessage(), warning.getMessage()
+    # Now even the right code is refused there, and it may not text anyone either.
+    for code in (grant["digits"], grant["qrPayload"]):
+        refused = mall.hold(BOOKS, ALI, 50_000, "B-x", grant=code)
+        assert refused["code"] == "TOO_MANY_ATTEMPTS", refused
+    texting = mall.till(BOOKS, "RequestNetworkValueCode", phone=SARA)
+    assert texting["code"] == "RATE_LIMITED", texting
+    mall.untouched(ALI, before)
+
+    # The shoe shop guessed nothing: Ali's own code, and a texted one, hold there.
+    held = mall.hold(SHOES, ALI, 50_000, "S-1", grant=grant["qrPayload"])
+    assert held["__typename"] == "NetworkHold", held
+    sent = mall.till(SHOES, "RequestNetworkValueCode", phone=SARA)
+    assert sent["__typename"] == "RedemptionCodeSent", sent
+    [code] = mall.texts(SARA, "redemption")
+    assert len(code) == 8, code
+    held = mall.hold(SHOES, SARA, 50_000, "S-2", grant=code)
+    assert held["__typename"] == "NetworkHold", held
+
+
+def test_a_hostile_shops_wrong_codes_spend_none_of_her_grants_elsewhere(mall: Mall) -> None:
+    """Review of the grants, finding 2: a wrong code at one shop cost a try of every live
+    grant of the shopper, her app grant and codes texted for other shops included, so a
+    hostile node could kill each grant as it appeared. Now a wrong code at a shop costs
+    only that shop's budget and the codes texted for that shop."""
+    ali = _signed_in_with_pin(mall, ALI)
+    # The bookshop, hostile, asks the hub to text Ali three times, as often as it may.
+    for _ in range(3):
+        sent = mall.till(BOOKS, "RequestNetworkValueCode", phone=ALI)
+        assert sent["__typename"] == "RedemptionCodeSent", sent
+    # Ali, at the shoe shop, has the hub text her a code, and makes one in the app.
+    sent = mall.till(SHOES, "RequestNetworkValueCode", phone=ALI)
+    assert sent["__typename"] == "RedemptionCodeSent", sent
+    texted = mall.texts(ALI, "redemption")[-1]
+    grant = mall.app_grant(ali)
+    before = mall.standing(ALI)[0]
+
+    # The bookshop types more wrong codes for her than any grant has tries.
+    wrong = _wrong(texted, grant["digits"])
+    for n in range(grants.GRANT_ATTEMPTS + 2):
+        refused = mall.hold(BOOKS, ALI, 50_000, f"B-{n}", grant=wrong)
+        assert refused["code"] == "GRANT_INVALID", (n, refused)
+    mall.untouched(ALI, before)
+
+    # Her real codes still hold at the shoe shop.
+    held = mall.hold(SHOES, ALI, 50_000, "S-1", grant=texted)
+    assert held["__typename"] == "NetworkHold", held
+    held = mall.hold(SHOES, ALI, 50_000, "S-2", grant=grant["digits"])
+    assert held["__typename"] == "NetworkHold", held
+
+
+def test_has_network_value_answers_only_for_the_shops_own_members(mall: Mall) -> None:
+    """Review of the grants, finding 3: hasNetworkValue answered for any pseudonym, and a
+    node computes anyone's from a phone number: any phone list could be tested for "holds
+    value elsewhere". Now the hub answers only for the calling shop's own members."""
+    hub = mall.hub_as_node(BOOKS)
+    # Sara holds network credit but has never been the bookshop's member.
+    assert mall.till(BOOKS, "NetworkValue", phone=SARA)["hasValue"] is False
+    assert asyncio.run(hub.has_value(mall.who(SARA))) is False
+
+    _join(mall.settings, SARA, BOOKS)
+    assert mall.till(BOOKS, "NetworkValue", phone=SARA)["hasValue"] is True
+    assert asyncio.run(hub.has_value(mall.who(SARA))) is True
+    # Still nothing for the shoe shop, whose member she is not.
+    assert mall.till(SHOES, "NetworkValue", phone=SARA)["hasValue"] is False
+
+
+def test_the_hub_texts_only_a_shopper_with_value_here_and_answers_alike(mall: Mall) -> None:
+    """Review of the grants, finding 1: the hub texted any valid mobile at a shop's
+    request, at the hub's cost. Now it texts only a shopper with network value spendable
+    at that shop, and answers the till the same way either way (the same limits too), so
+    the answer does not tell which."""
+    nobody = "09120000000"  # no network value anywhere
+    answers = [
+        mall.till(SHOES, "RequestNetworkValueCode", phone=phone, maxRial="200000")
+        for phone in (ALI, nobody)
+    ]
+    for sent in answers:
+        assert (sent["__typename"], sent["maxRial"]) == ("RedemptionCodeSent", 200_000), sent
+    assert answers[0]["expiresAt"][:16] == answers[1]["expiresAt"][:16]
+    [code] = mall.texts(ALI, "redemption")
+    assert len(code) == 8
+    assert mall.texts(nobody, "redemption") == []
+    # The same limits either way: the fourth code within ten minutes is refused for both.
+    for phone in (ALI, nobody):
+        for _ in range(2):
+            sent = mall.till(SHOES, "RequestNetworkValueCode", phone=phone)
+            assert sent["__typename"] == "RedemptionCodeSent", sent
+        refused = mall.till(SHOES, "RequestNetworkValueCode", phone=phone)
+        assert refused["code"] == "RATE_LIMITED", refused
+    assert len(mall.texts(ALI, "redemption")) == 3
+    assert mall.texts(nobody, "redemption") == []

@@ -35,7 +35,7 @@ from hub.db.models.federation import (
     NodeCursor,
     NodeStream,
 )
-from hub.db.models.grants import RedemptionGrant, RedemptionPin
+from hub.db.models.grants import RedemptionGrant, RedemptionPin, RedemptionShopGuard
 from hub.db.models.heartbeat import WorkerHeartbeat
 from hub.db.models.partnerships import PartnerOffer, PartnerOptIn, Referral
 from hub.db.models.people import LocalBalance, Membership, Shopper
@@ -101,6 +101,7 @@ __all__ = [
     "PrizeClaim",
     "RedemptionGrant",
     "RedemptionPin",
+    "RedemptionShopGuard",
     "Referral",
     "RefreshToken",
     "SettlementBreakage",

@@ -55,3 +55,28 @@ class RedemptionGrant(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # The hold it authorised.
     hold_id: Mapped[str | None] = mapped_column(String(26))
+
+
+class RedemptionShopGuard(Base):
+    """What one shop did with other people's codes, counted across all its grants: wrong
+    redemption codes in the current window (past the budget its code attempts are refused
+    until ``locked_until``; mall management sees the totals), and its ``hasNetworkValue``
+    questions in the current window. One row per shop, made at its first count."""
+
+    __tablename__ = "redemption_shop_guards"
+    __table_args__ = (
+        CheckConstraint("failures >= 0", name="failures"),
+        CheckConstraint("failures_total >= 0", name="failures_total"),
+        CheckConstraint("lockouts >= 0", name="lockouts"),
+        CheckConstraint("lookups >= 0", name="lookups"),
+    )
+
+    shop: Mapped[str] = mapped_column(String(40), primary_key=True)
+    failures_since: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    failures_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lookups_since: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lookups: Mapped[int] = mapped_column(Integer, default=0)

@@ -48,7 +48,7 @@ def _texted_code(sms_outbox: Path, after: int) -> str | None:
     for line in sms_outbox.read_text(encoding="utf-8").splitlines()[after:]:
         record = json.loads(line)
         if record["to"] == SHOPPER_E164 and record["kind"] == "redemption":
-            return re.findall(r"(\d{6})", record["text"])[-1]
+            return re.findall(r"(\d{8})", record["text"])[-1]
     return None
 
 
