@@ -21,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.envelope import PurchaseRefunded
 from federation.ids import new_event_id
-from hub.db.models import ValueHold, ValueHoldLot, ValueLot, ValueRedemption, ValueTransaction
+from hub.db.models import (
+    SettlementPending,
+    ValueHold,
+    ValueHoldLot,
+    ValueLot,
+    ValueRedemption,
+    ValueTransaction,
+)
 from hub.domain.value_rules import GENERAL, POOLED, TARGETED, accepted_at, split_capture, unit_of
 from hub.services import registry, value
 from hub.services.value import HoldInput, HoldOutcome, IssueInput, NetworkValueError
@@ -211,6 +218,20 @@ class Hub:
 
         return await self.run(work)
 
+    async def pending_of(self, hold_id: str) -> int:
+        """How many of the hold's settlement lines wait in the settlement outbox."""
+
+        async def work(session: AsyncSession) -> int:
+            query = (
+                select(func.count())
+                .select_from(SettlementPending)
+                .join(ValueRedemption, ValueRedemption.id == SettlementPending.ref_id)
+                .where(SettlementPending.kind == "capture", ValueRedemption.hold_id == hold_id)
+            )
+            return int(await session.scalar(query) or 0)
+
+        return await self.run(work)
+
     async def redemptions(self, hold_id: str) -> list[ValueRedemption]:
         async def work(session: AsyncSession) -> list[ValueRedemption]:
             query = (
@@ -284,6 +305,8 @@ class ModelHold:
     captured_rial: int = 0
     refunded_rial: int = 0
     refunds: list[tuple[str, int]] = field(default_factory=list)  # (key, amount)
+    # The capture reconciled with a purchase event: None, "matched" or "reversed".
+    reconciliation: str | None = None
 
 
 @dataclass
@@ -368,9 +391,13 @@ OPERATIONS: dict[str, st.SearchStrategy[tuple[Any, ...]]] = {
     ),
     "refund_again": st.tuples(st.just("refund_again"), hold_index),
     "clawback": st.tuples(st.just("clawback"), hold_index, st.integers(1, 1_000_000)),
+    # The node's purchase event naming a hold reaches the hub.
+    "match": st.tuples(st.just("match"), hold_index),
+    # The beat, past the window: every capture no event matched goes back.
+    "reconcile": st.tuples(st.just("reconcile")),
 }
 # Holds, captures and refunds more often than the rest: they are what the rest act on.
-WEIGHTS = {"hold": 4, "capture": 3, "refund": 3}
+WEIGHTS = {"hold": 4, "capture": 3, "refund": 3, "match": 2}
 operations = st.lists(
     st.sampled_from([name for name in OPERATIONS for _ in range(WEIGHTS.get(name, 1))]).flatmap(
         OPERATIONS.__getitem__
@@ -463,6 +490,9 @@ async def apply(hub: Hub, model: Model, op: tuple[Any, ...]) -> None:
     if name == "clawback":
         await clawback(hub, model, op[1], op[2])
         return
+    if name == "reconcile":
+        await reconcile(hub, model)
+        return
     if not model.holds:
         return
     # Small indexes (what Hypothesis tries most) are the latest holds; a capture goes to an
@@ -470,7 +500,7 @@ async def apply(hub: Hub, model: Model, op: tuple[Any, ...]) -> None:
     candidates = model.holds
     if name == "capture":
         candidates = [h for h in model.holds if h.status == "open"] or model.holds
-    elif name in ("refund", "refund_again"):
+    elif name in ("refund", "refund_again", "match"):
         candidates = [h for h in model.holds if h.status == "captured"] or model.holds
     target = candidates[-1 - op[1] % len(candidates)]
     if name == "hold_again":
@@ -506,6 +536,10 @@ async def apply(hub: Hub, model: Model, op: tuple[Any, ...]) -> None:
             amount = None if op[2] is None else part(target.held_rial, op[2])
         else:
             amount = target.capture_arg
+        if target.reconciliation == "reversed":
+            # Its value went back: the same capture again is refused, not replayed.
+            assert await problem(hub.capture(target.shop, target.id, amount)) == "HOLD_CLOSED"
+            return
         if target.status == "captured":
             # "All of it" and the same amount named are one capture (hub.services.value.capture).
             def wanted_of(arg: int | None) -> int:
@@ -545,6 +579,8 @@ async def apply(hub: Hub, model: Model, op: tuple[Any, ...]) -> None:
             await refund(hub, model, target, share_of_rest, again)
     elif name == "refund_again":
         await refund_again(hub, model, target)
+    elif name == "match":
+        await match(hub, target)
     else:  # pragma: no cover
         raise AssertionError(name)
 
@@ -568,6 +604,44 @@ async def refund(
         event("refund made a new lot")
     if again:
         await refund_again(hub, model, target)
+
+
+async def match(hub: Hub, target: ModelHold) -> None:
+    """The node's purchase event for the hold, as it reports it (what it captured)."""
+    row, _ = await hub.get_hold(target.id)
+    claim = value.PurchaseClaim(
+        target.shop, new_event_id(), row.purchase_ref, row.pseudonym, row.id, row.captured_rial
+    )
+    flagged = await hub.run(lambda s: value.match_purchase(s, claim, utcnow()))
+    expected = {"matched": "already_matched", "reversed": "late_purchase"}.get(
+        target.reconciliation or "", None if target.status == "captured" else "not_captured"
+    )
+    assert flagged == expected, (flagged, target)
+    if flagged is None:
+        target.reconciliation = "matched"
+    event(f"purchase event: {flagged or 'matched'}")
+
+
+async def reconcile(hub: Hub, model: Model) -> None:
+    """Past the window, the beat reverses every capture no event matched (every shopper's:
+    the database is shared), in full, back to its lots — once."""
+    waiting = [h for h in model.holds if h.status == "captured" and h.reconciliation is None]
+    before = {h.id: await hub.get_hold(h.id) for h in waiting}
+    later = max(model.clock, utcnow()) + dt.timedelta(days=1)
+    while await hub.run(lambda s: value.reverse_unmatched(s, later)):
+        pass
+    assert await hub.run(lambda s: value.reverse_unmatched(s, later)) == 0
+    rates = {lot.id: lot.rial_per_point for lot in await hub.lots(model.who)}
+    for target in waiting:
+        row, portions = await hub.get_hold(target.id)
+        assert (row.reconciliation, row.refunded_rial) == ("reversed", row.captured_rial)
+        _, earlier = before[target.id]
+        model.refunds_returned += sum(
+            (p.refunded_units - q.refunded_units) * rates[p.lot_id]
+            for p, q in zip(portions, earlier, strict=True)
+        )
+        target.reconciliation, target.refunded_rial = "reversed", target.captured_rial
+    event(f"{len(waiting)} captures reversed")
 
 
 async def refund_again(hub: Hub, model: Model, target: ModelHold) -> None:
@@ -631,6 +705,7 @@ async def check_invariants(hub: Hub, model: Model) -> None:
     for expected in model.holds:
         row, portions = await hub.get_hold(expected.id)
         assert row.status == expected.status, (row.id, row.status, expected.status)
+        assert row.reconciliation == expected.reconciliation, (row.id, row.reconciliation)
         assert 0 <= row.refunded_rial <= row.captured_rial <= row.held_rial <= row.requested_rial
         assert row.captured_rial == expected.captured_rial
         assert row.refunded_rial == expected.refunded_rial
@@ -655,6 +730,9 @@ async def check_invariants(hub: Hub, model: Model) -> None:
             (p.captured_units - p.refunded_units) * rate[p.lot_id] for p in portions
         )
         assert all(r.amount_rial == r.units * rate[r.lot_id] for r in rows)
+        # Only a matched capture's lines wait for settlement (no close runs here).
+        waiting = await hub.pending_of(row.id)
+        assert waiting == (len(rows) if expected.reconciliation == "matched" else 0)
     assert returned_rial == model.refunds_returned
     for u in ("point", "rial"):
         t = await hub.totals(u, model.who)
@@ -729,6 +807,26 @@ async def scenario(url: str, ops: list[tuple[Any, ...]]) -> None:
         ),
         ("issue", ("pooled_points", (), None), 1, 0, 1, "ketab-sara", 0, 700),
         ("capture", 0, (1, 0)),
+    ]
+)
+# Reconciliation: one capture matched by its purchase event, the other reversed by the beat
+# and its event arriving late; refunds of both; the reversed one captured again.
+@example(
+    ops=[
+        ("issue", ("pooled_points", (), None), 20, 0, 40, "ketab-sara", 0, 1_000),
+        ("issue", ("general_credit", (), None), 20, 0, 40, "kafe-gol", 0, 1_000),
+        ("hold", "kafe-gol", (40, 0), False, ALL_KINDS, 3_600),
+        ("capture", 0, None),
+        ("hold", "kafsh-arya", (40, 0), True, ALL_KINDS, 3_600),
+        ("refund", 0, [((50, 0), False)]),
+        ("capture", 0, None),
+        ("match", 0),
+        ("reconcile",),
+        ("match", 1),
+        ("refund", 1, [((50, 0), True)]),
+        ("refund", 0, [((50, 0), True)]),
+        ("capture_again", 1),
+        ("reconcile",),
     ]
 )
 def test_any_sequence_of_operations_keeps_the_ledger_whole(
