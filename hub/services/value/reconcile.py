@@ -197,7 +197,7 @@ async def _reverse(
     minutes = int(window.total_seconds() // 60)
     why = (
         f"capture at {row.shop} for purchase {row.purchase_ref} reversed: no purchase event "
-        f"named it within {minutes} minutes"
+        f"named it within {minutes} minute{'' if minutes == 1 else 's'}"
     )
     # The refund's settlement lines stay out of the outbox, like the capture's: only a
     # matched capture's lines enter it.
