@@ -646,7 +646,9 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
             # day; Reza's spend below belongs to the next period.
             told = output.wait_for("settlement: period", demo, timeout_s=120)
             # Ali paid only after his grant: the demo prints the code the hub texted him.
-            assert re.search(r"after reading out the code the hub texted him: \d{6}", told), told
+            assert re.search(r"after reading out the code the hub texted him: \d{8} ", told), told
+            # and the same hold without his grant was refused.
+            assert "the same hold without his grant was refused (GRANT_REQUIRED)" in told, told
             shopper = _network_value_story(client, urls, tmp_path / "var", clients, tokens)
             _settlement_story(client, urls, env, clients, tokens)
             _festival_story(client, urls, env, clients, tokens, shopper, tmp_path / "var")

@@ -70,6 +70,22 @@ def spend_at_cafe(cafe_url: str, pos_token: str, sms_outbox: Path, timeout_s: fl
             if time.monotonic() > deadline:
                 return f"network value story skipped: nothing spendable yet ({found})"
             time.sleep(1)
+        # The attack issue 14 closed: a till holding Ali's value without his grant.
+        attack = _call(
+            client,
+            cafe_url,
+            pos_token,
+            "HoldNetworkValue",
+            input={
+                "phone": SHOPPER,
+                "amountRial": str(total),
+                "receiptId": f"{RECEIPT}-NO-GRANT",
+                "partial": True,
+            },
+        )["holdNetworkValue"]
+        if attack["__typename"] == "NetworkHold":
+            return f"network value story: a hold WITHOUT Ali's grant was accepted ({attack})"
+        refused = attack.get("code") or attack.get("problem") or attack["__typename"]
         before = _lines(sms_outbox)
         sent = _call(
             client,
@@ -118,7 +134,8 @@ def spend_at_cafe(cafe_url: str, pos_token: str, sms_outbox: Path, timeout_s: fl
             f"network value: Ali paid {int(paid['purchase']['networkPaidRial']) // 10:,} toman"
             f" of a {total // 10:,} toman bill at the café with pooled points and credit,"
             f" after reading out the code the hub texted him: {code}"
-            f" (his redemption grant; hold {hold['id']})"
+            f" (his redemption grant; hold {hold['id']}); the same hold without his grant"
+            f" was refused ({refused})"
         )
 
 
