@@ -9,7 +9,9 @@ The hub checks what a node claims before it applies anything: a phone must hash 
 pseudonym it is reported for, and a purchase's lines must add up to its total. A batch
 holding an event that does not check out is refused whole (``INVALID_BATCH``, naming the
 event): the node's relay halves the batch until that event is alone and sets it aside
-with the hub's reason, and the rest of its stream goes through.
+with the hub's reason, and the rest of its stream goes through. What a refund takes back
+of the value its purchase issued is the hub's own share: the purchase's total as the hub
+received it, and the refunds of it the hub has counted, not the node's figures.
 
 Two nodes' batches may meet the same new shopper at the same moment: shoppers,
 memberships and local balances are written with upserts (never looked up, then
@@ -303,6 +305,8 @@ async def _purchase(
         paid_rial=payload.network_paid_rial,
     )
     await value.match_purchase(session, claim, now)
+    # The hub's own figure a refund of this receipt takes its share by (not the node's).
+    await value.record_purchase_total(session, node, payload.receipt_id, payload.total_rial, now)
     await _member_of(session, payload.pseudonym, node, envelope.occurred_at)
     await sales.record(session, node, envelope.occurred_at, payload.total_rial, 1)
     await partnerships.refer(session, node, envelope.event_id, payload, envelope.occurred_at)
@@ -350,8 +354,10 @@ async def _refund(
     payload: PurchaseRefunded,
     now: dt.datetime,
 ) -> None:
-    """A refund: sales and tickets taken back, value issued for the purchase clawed back,
-    network value spent on it returned to the shopper."""
+    """A refund: sales and tickets taken back, value issued for the purchase clawed back
+    (its share by the hub's own record of the purchase's total and of what was refunded
+    of it before, never by the node's figures), network value spent on it returned to the
+    shopper."""
     await value.lock_for_refund(session, node, payload.receipt_id, payload.network_hold_id)
     await sales.record(session, node, envelope.occurred_at, -payload.amount_rial, 0)
     await lotteries.refund_purchase(session, node, payload.receipt_id, payload.amount_rial)

@@ -439,6 +439,13 @@ async def apply(hub: Hub, model: Model, op: tuple[Any, ...]) -> None:
         assert (lot.amount, lot.remaining, lot.held) == (amount, amount, 0)
         assert lot.rial_per_point == (rate if kind == POOLED else 1)
         model.issued[unit] += amount
+        if origin not in model.receipts:  # the hub's record of the purchase's total
+            receipt_id = origin.split(":")[2]
+            await hub.run(
+                lambda s: value.record_purchase_total(
+                    s, issuer, receipt_id, PURCHASE_TOTAL, model.clock
+                )
+            )
         model.receipts.setdefault(origin, [issuer, unit, PURCHASE_TOTAL, 0])
         return
     if name == "hold":
@@ -1565,6 +1572,8 @@ async def test_a_refund_at_the_issuing_shop_takes_back_its_share_of_the_value(hu
     credit = await hub.issue(who, GENERAL, 10_001, origin=origin)
     other = await hub.issue(who, GENERAL, 5_000, origin="receipt:ketab-sara:R-8")
     now = utcnow()
+    # The hub's own record of the purchase (taken at the intake of its event): 1,000,000 Rial
+    await hub.run(lambda s: value.record_purchase_total(s, "ketab-sara", "R-7", 1_000_000, now))
 
     async def claw(refund: PurchaseRefunded) -> int:
         return await hub.run(lambda s: value.clawback_for_refund(s, "ketab-sara", refund, now))

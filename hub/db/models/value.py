@@ -290,3 +290,38 @@ class CaptureFlag(Base):
     reported_rial: Mapped[int | None] = mapped_column(BigInteger)
     captured_rial: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PurchaseTotal(Base):
+    """A purchase as the hub received it, for taking back what it issued when it is
+    refunded: its total (the sum of its purchase events' totals under the receipt) and the
+    running sum of the refunds the hub has taken in. A refund's share is computed from
+    these, never from the node's own figures in the refund event. A refund of a receipt
+    whose purchase the hub never received makes the row with a total of 0 (no figure:
+    what was issued under the receipt is all taken back)."""
+
+    __tablename__ = "purchase_totals"
+    __table_args__ = (
+        CheckConstraint("total_rial >= 0", name="total_rial"),
+        CheckConstraint("refunded_rial >= 0", name="refunded_rial"),
+    )
+
+    shop: Mapped[str] = mapped_column(String(40), primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(64), primary_key=True)
+    total_rial: Mapped[int] = mapped_column(BigInteger)
+    refunded_rial: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PurchaseRefund(Base):
+    """A refund counted in its purchase's running sum, once per (shop, refund id): the same
+    refund again adds nothing."""
+
+    __tablename__ = "purchase_refunds"
+    __table_args__ = (CheckConstraint("amount_rial > 0", name="amount_rial"),)
+
+    shop: Mapped[str] = mapped_column(String(40), primary_key=True)
+    refund_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(64))
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -30,6 +30,7 @@ from hub.services.value.issuance import (
     issue,
     issue_for_purchase,
     purchase_origin,
+    record_purchase_total,
 )
 from hub.services.value.ledger import LOTS, POSTINGS, NetworkValueError
 from hub.services.value.pricing import (
@@ -100,6 +101,7 @@ __all__ = [
     "point_value_at",
     "point_values",
     "purchase_origin",
+    "record_purchase_total",
     "refund",
     "reverse_unmatched",
     "set_issuance_policy",

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.envelope import PurchaseRefunded
 from federation.ids import new_event_id
 from hub.db.models import (
+    PurchaseRefund,
+    PurchaseTotal,
     ValueLot,
 )
 from hub.domain.problems import ProblemCode
@@ -184,20 +186,104 @@ def grant_reason(grant: Grant, receipt_id: str, version: int) -> str:
     return f"{what[grant.kind]} for purchase {receipt_id} ({grant.rule}, policy v{version})"
 
 
+async def record_purchase_total(
+    session: AsyncSession, shop: str, receipt_id: str, total_rial: int, now: dt.datetime
+) -> None:
+    """The hub's own record of a purchase's total, taken at the intake of its event: what a
+    refund's share is computed from. Another purchase event under the same receipt adds its
+    total (the value both issued sits under the same origin). Called under the node's
+    stream lock, the only writer of its shop's rows."""
+    row = await session.get(PurchaseTotal, (shop, receipt_id), with_for_update=True)
+    if row is None:
+        session.add(
+            PurchaseTotal(
+                shop=shop,
+                receipt=receipt_id,
+                total_rial=total_rial,
+                refunded_rial=0,
+                updated_at=now,
+            )
+        )
+    else:
+        row.total_rial += total_rial
+        row.updated_at = now
+    await session.flush()
+
+
+async def _count_refund(
+    session: AsyncSession, shop: str, refund: PurchaseRefunded, now: dt.datetime
+) -> tuple[int, int, int] | None:
+    """Count the refund in its purchase's running sum, once per refund id. Returns the
+    hub's (total, refunded before, refunded after) of the purchase, or None if this refund
+    was counted before. A receipt the hub never received gets a row with no total."""
+    if await session.get(PurchaseRefund, (shop, refund.refund_id)) is not None:
+        return None
+    session.add(
+        PurchaseRefund(
+            shop=shop,
+            refund_id=refund.refund_id,
+            receipt=refund.receipt_id,
+            amount_rial=refund.amount_rial,
+            created_at=now,
+        )
+    )
+    row = await session.get(PurchaseTotal, (shop, refund.receipt_id), with_for_update=True)
+    if row is None:
+        row = PurchaseTotal(
+            shop=shop, receipt=refund.receipt_id, total_rial=0, refunded_rial=0, updated_at=now
+        )
+        session.add(row)
+    before = row.refunded_rial
+    row.refunded_rial = before + refund.amount_rial
+    row.updated_at = now
+    await session.flush()
+    what = f"refund {refund.refund_id} of {refund.receipt_id} at {shop}"
+    if row.total_rial == 0:
+        log.warning(
+            "%s: the hub received no total for that purchase; what it issued is all taken back",
+            what,
+        )
+    elif row.refunded_rial > row.total_rial:
+        log.warning(
+            "%s: %s Rial refunded of %s left of its %s Rial; what it issued is all taken back",
+            what,
+            f"{refund.amount_rial:,}",
+            f"{max(0, row.total_rial - before):,}",
+            f"{row.total_rial:,}",
+        )
+    return row.total_rial, before, row.refunded_rial
+
+
+def _share(amount: int, refunded: int, total: int) -> int:
+    """Of a lot of ``amount``, what refunds of ``refunded`` Rial of a ``total`` take back
+    (cumulative, rounded down; all of it once the whole total, or more, is refunded, and
+    all of it at the first refund of a purchase with no total)."""
+    if refunded <= 0:
+        return 0
+    if refunded >= total:
+        return amount
+    return amount * refunded // total
+
+
 async def clawback_for_refund(
     session: AsyncSession, shop: str, refund: PurchaseRefunded, now: dt.datetime
 ) -> int:
     """A purchase refunded at its own shop takes back, pro rata, the value it issued. What
     is available goes now; what is held or spent becomes a due, taken as soon as value
     comes back into the lot (a void, an expired hold, a refund where it was spent). Value
-    that expired stays expired. Returns what was taken now."""
-    total, before, amount = (
-        refund.purchase_total_rial,
-        refund.refunded_before_rial,
-        refund.amount_rial,
-    )
-    if total <= 0 or amount <= 0:
+    that expired stays expired. Returns what was taken now.
+
+    The share is the hub's own: the purchase's total as its event arrived, and what the
+    hub has counted refunded of it before (``record_purchase_total``); the node's
+    ``purchase_total_rial`` and ``refunded_before_rial`` are not believed (an inflated
+    total would make a full refund take back almost nothing). A refund of a purchase the
+    hub never received, or one beyond what is left of it, takes back everything (logged)."""
+    if refund.amount_rial <= 0:
         return 0
+    counted = await _count_refund(session, shop, refund, now)
+    if counted is None:  # this refund was counted before: a replay takes nothing more
+        return 0
+    total, before, after = counted
     lots = (
         await session.scalars(
             select(ValueLot)
@@ -212,7 +298,7 @@ async def clawback_for_refund(
         if await seen(session, key):
             continue
         # Cumulative rounding, as the node's own reversal: all refunds take back it all.
-        wanted = lot.amount * (before + amount) // total - lot.amount * before // total
+        wanted = _share(lot.amount, after, total) - _share(lot.amount, before, total)
         take = min(wanted, lot.remaining - lot.held)
         lot.clawback_due += wanted - take
         # Recorded even when nothing is available now: the key makes a replay a no-op.
