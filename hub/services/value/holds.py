@@ -241,6 +241,13 @@ async def lock_lots(session: AsyncSession, ids: Sequence[int]) -> None:
         )
 
 
+async def lock_lots_of(session: AsyncSession, holds: Sequence[ValueHold]) -> None:
+    """Lock every lot of a batch of holds in one ascending pass, before a sweep works
+    through them hold after hold (which would otherwise lock a lower id after a higher)."""
+    held = select(ValueHoldLot.lot_id).where(ValueHoldLot.hold_id.in_([h.id for h in holds]))
+    await lock_lots(session, list(await session.scalars(held)))
+
+
 async def _lot_ids_of(session: AsyncSession, *pseudonyms: str) -> list[int]:
     rows = await session.scalars(select(ValueLot.id).where(ValueLot.pseudonym.in_(pseudonyms)))
     return list(rows)
@@ -401,10 +408,7 @@ async def expire_holds(
     ).all()
     if not rows:
         return 0
-    # Every lot of the batch locked in one ascending pass first, so that releasing hold
-    # after hold never locks a lower id after a higher one.
-    held = select(ValueHoldLot.lot_id).where(ValueHoldLot.hold_id.in_([row.id for row in rows]))
-    await lock_lots(session, list(await session.scalars(held)))
+    await lock_lots_of(session, rows)
     for row in rows:
         await expire_hold(session, row, now)
     return len(rows)

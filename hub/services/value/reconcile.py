@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import CaptureFlag, ValueHold, ValueHoldLot, ValueRedemption
-from hub.services.value.holds import lock_lots
+from hub.db.models import CaptureFlag, ValueHold, ValueRedemption
+from hub.services.value.holds import lock_lots_of
 from hub.services.value.ledger import PENDING
 from hub.services.value.refunds import refund
 from mallnet.db import utcnow
@@ -182,10 +182,7 @@ async def reverse_unmatched(
     ).all()
     if not rows:
         return 0
-    # Every lot of the batch locked in one ascending pass first, so that reversing hold
-    # after hold never locks a lower id after a higher one.
-    held = select(ValueHoldLot.lot_id).where(ValueHoldLot.hold_id.in_([row.id for row in rows]))
-    await lock_lots(session, list(await session.scalars(held)))
+    await lock_lots_of(session, rows)
     for row in rows:
         await _reverse(session, row, window, now)
     return len(rows)
