@@ -46,6 +46,8 @@ from hub.db.models import (
     LocalBalance,
     Membership,
     NodeStream,
+    PurchaseRefund,
+    PurchaseTotal,
     Shopper,
 )
 from hub.domain.problems import HubError, ProblemCode
@@ -295,7 +297,10 @@ async def _purchase(
 ) -> None:
     """A purchase: the capture it names reconciled, the shopper's membership, the shop's
     sales, a partner referral, network value issued, campaign rewards and lottery
-    tickets."""
+    tickets. One event per receipt: another would dilute every refund's share of what
+    the first issued (the node records a receipt once)."""
+    if await session.get(PurchaseTotal, (node, payload.receipt_id)) is not None:
+        raise RefusedEvent(envelope, f"receipt {payload.receipt_id} was already recorded")
     claim = value.PurchaseClaim(
         shop=node,
         event_id=envelope.event_id,
@@ -358,6 +363,10 @@ async def _refund(
     (its share by the hub's own record of the purchase's total and of what was refunded
     of it before, never by the node's figures), network value spent on it returned to the
     shopper."""
+    if await session.get(PurchaseRefund, (node, payload.refund_id)) is not None:
+        # A replay of this very event never gets here (its id is known); another event
+        # under a used refund id would refund again while taking nothing more back.
+        raise RefusedEvent(envelope, f"refund id {payload.refund_id} was already used")
     await value.lock_for_refund(session, node, payload.receipt_id, payload.network_hold_id)
     await sales.record(session, node, envelope.occurred_at, -payload.amount_rial, 0)
     await lotteries.refund_purchase(session, node, payload.receipt_id, payload.amount_rial)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.envelope import PurchaseRefunded
 from hub.db.models import ValueLot
 from hub.domain.value_rules import POOLED
-from hub.services import value
+from hub.services import intake, value
 from mallnet.db import engine_scope, session_factory
 from mallnet.secrets_store import pseudonym
 
@@ -149,3 +149,29 @@ async def test_a_refund_of_a_purchase_the_hub_never_received_takes_it_all_back(
         "refund F-9 of R-9 at ketab-sara: the hub received no total for that purchase;"
         " what it issued is all taken back"
     ]
+
+
+async def test_a_refund_id_used_again_by_another_event_is_refused(hub: Hub) -> None:
+    campaign = await _bought(hub)
+    # Given a refund of 1 Rial (it takes back nothing, rounded down)
+    await _ingest(hub, BOOKS, _batch(BOOKS, [_refund("R-1", "F-1", 1, total=0, before=0)], 2))
+    # When another event names the same refund id for the rest of the purchase
+    again = _refund("R-1", "F-1", 999_999, total=0, before=0)
+    with pytest.raises(intake.RefusedEvent, match="refund id F-1 was already used"):
+        await _ingest(hub, BOOKS, _batch(BOOKS, [again], 3))
+    # Then it is refused (set aside by the node's relay), and nothing of it is applied
+    assert await _remaining(hub, "R-1") == {BOOKS: 50, f"campaign:{campaign}": 50}
+
+
+async def test_a_second_purchase_event_under_the_same_receipt_is_refused(hub: Hub) -> None:
+    campaign = await _bought(hub)
+    # When another purchase event names the same receipt with a huge total (it would
+    # dilute every refund's share of what the first issued)
+    inflating = _purchase("R-1", ALI, 10**12, 0)
+    with pytest.raises(intake.RefusedEvent, match="receipt R-1 was already recorded"):
+        await _ingest(hub, BOOKS, _batch(BOOKS, [inflating], 2))
+    # Then it is refused, and a full refund still takes it all back
+    await _ingest(
+        hub, BOOKS, _batch(BOOKS, [_refund("R-1", "F-1", 1_000_000, total=0, before=0)], 2)
+    )
+    assert await _remaining(hub, "R-1") == {BOOKS: 0, f"campaign:{campaign}": 0}
