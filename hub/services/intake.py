@@ -116,7 +116,7 @@ async def ingest(
     known, taken = await _seen(session, node, envelopes)
     fresh = [e for e in envelopes if e.event_id not in known and e.seq not in taken]
     await _ensure_shoppers(session, fresh, now)
-    await value.lock_holds(session, _holds_named(fresh))
+    await value.lock_holds(session, node, _holds_named(fresh))
     for envelope in sorted(envelopes, key=lambda e: e.seq):
         digest = envelope.digest()
         if envelope.event_id in known:

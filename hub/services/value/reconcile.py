@@ -59,13 +59,14 @@ class PurchaseClaim:
     paid_rial: int
 
 
-async def lock_holds(session: AsyncSession, hold_ids: Sequence[str]) -> None:
-    """Lock the holds named, in ascending id: intake locks every hold its batch names
-    before any lot (a purchase or refund event locks lots after its hold)."""
+async def lock_holds(session: AsyncSession, shop: str, hold_ids: Sequence[str]) -> None:
+    """Lock the holds named that are ``shop``'s own (a node's events lock nothing of
+    another shop's), in ascending id: intake locks every hold its batch names before any
+    lot (a purchase or refund event locks lots after its hold)."""
     if hold_ids:
         await session.execute(
             select(ValueHold.id)
-            .where(ValueHold.id.in_(set(hold_ids)))
+            .where(ValueHold.id.in_(set(hold_ids)), ValueHold.shop == shop)
             .order_by(ValueHold.id)
             .with_for_update()
         )

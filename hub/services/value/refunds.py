@@ -39,10 +39,11 @@ async def lock_for_refund(
         )
     )
     if hold_id is not None:
-        await session.execute(select(ValueHold.id).where(ValueHold.id == hold_id).with_for_update())
-        ids += await session.scalars(
-            select(ValueHoldLot.lot_id).where(ValueHoldLot.hold_id == hold_id)
-        )
+        own = select(ValueHold.id).where(ValueHold.id == hold_id, ValueHold.shop == shop)
+        if await session.scalar(own.with_for_update()) is not None:  # only the shop's own
+            ids += await session.scalars(
+                select(ValueHoldLot.lot_id).where(ValueHoldLot.hold_id == hold_id)
+            )
     await lock_lots(session, ids)
 
 
