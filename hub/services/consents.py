@@ -13,19 +13,27 @@ consent she switches on counts at once too. Switching on remembers no phone: the
 introduces her with the phone it already holds (the one she signed in with), or not at
 all. Until the node confirms her latest change, a report the node made before applying it
 may withdraw a consent but never grant one back.
+
+The hub also keeps the values she asked for herself: a node's report may withdraw a
+consent, but never switch on one she turned off in the app (a confirmation that differs
+from what she asked is logged and is no confirmation). A consent she never set in the app
+follows the node's reports, the system of record for consents given at the till.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import MemberConsentChanged, MemberEnrolled, SetConsent
-from hub.db.models import Membership, Shopper
+from hub.db.models import InboxCommand, Membership, Shopper
 from hub.domain.problems import HubError, ProblemCode
 from hub.services import inbox
+
+log = logging.getLogger(__name__)
 
 
 class ConsentError(HubError):
@@ -91,9 +99,9 @@ async def change(
     )
     membership.consent_command = command.command_id
     if promotional is not None:
-        membership.promotional = promotional
+        membership.promotional = membership.chosen_promotional = promotional
     if partner_sharing is not None:
-        membership.partner_sharing = partner_sharing
+        membership.partner_sharing = membership.chosen_partner_sharing = partner_sharing
         if not partner_sharing:
             await forget_contact(session, identity)
     await session.flush()
@@ -108,29 +116,62 @@ async def report(
 ) -> None:
     """A node's report of its member's consents (an enrolment or a change), applied in the
     node's order whatever order reports arrive in: an older report arriving late must not
-    bring back a contact the shopper withdrew."""
+    bring back a contact the shopper withdrew, and no report switches on a consent she
+    turned off in the app."""
     if (
         isinstance(payload, MemberConsentChanged)
         and payload.command_id is not None
         and payload.command_id == membership.consent_command
+        and await _as_asked(session, membership, payload)
     ):
         membership.consent_command = None  # her latest change is confirmed
     if seq <= membership.consent_seq:
         return
     membership.consent_seq = seq
+    # What she turned off in the app stays off, whatever the node says.
+    partner_sharing = payload.partner_sharing and membership.chosen_partner_sharing is not False
+    promotional = payload.promotional and membership.chosen_promotional is not False
     if membership.consent_command is not None:
         # Made before the node applied her latest change: it may withdraw, never grant.
-        membership.promotional = membership.promotional and payload.promotional
-        if membership.partner_sharing and not payload.partner_sharing:
+        membership.promotional = membership.promotional and promotional
+        if membership.partner_sharing and not partner_sharing:
             membership.partner_sharing = False
             await forget_contact(session, payload.pseudonym)
         return
-    membership.partner_sharing = payload.partner_sharing
-    membership.promotional = payload.promotional
-    if payload.partner_sharing and payload.phone:
+    membership.partner_sharing = partner_sharing
+    membership.promotional = promotional
+    if partner_sharing and payload.phone:
         await remember_contact(session, payload.pseudonym, payload.phone)
     elif isinstance(payload, MemberConsentChanged):
         await forget_contact(session, payload.pseudonym)
+
+
+async def _as_asked(
+    session: AsyncSession, membership: Membership, payload: MemberConsentChanged
+) -> bool:
+    """Whether the node's confirmation of her command reports the values she asked for
+    in it; if not, it is logged and confirms nothing."""
+    asked = await session.scalar(
+        select(InboxCommand.payload).where(InboxCommand.command_id == payload.command_id)
+    )
+    command = SetConsent.model_validate(asked) if asked is not None else None
+    if command is not None and all(
+        wanted is None or wanted == reported
+        for wanted, reported in (
+            (command.partner_sharing, payload.partner_sharing),
+            (command.promotional, payload.promotional),
+        )
+    ):
+        return True
+    log.warning(
+        "shop %s confirmed consent command %s with values she did not ask for "
+        "(partner sharing %s, promotional %s): not a confirmation",
+        membership.shop,
+        payload.command_id,
+        payload.partner_sharing,
+        payload.promotional,
+    )
+    return False
 
 
 async def remember_contact(session: AsyncSession, identity: str, phone: str) -> None:

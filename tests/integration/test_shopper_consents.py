@@ -17,6 +17,7 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import func, select, update
 
+from federation.envelope import MemberConsentChanged
 from hub.app import create_app as create_hub
 from hub.db.models import InboxCommand, NodeCursor
 from hub.services import partnerships, registry
@@ -26,6 +27,7 @@ from mallnet.scopes import Scope
 from mallnet.secrets_store import network_key, pseudonym
 from shop_node.db.models import AppliedCommand, Member, OutboxEvent
 from shop_node.domain.earning import Line
+from shop_node.services import outbox
 from shop_node.services.bootstrap import prepare_node
 from shop_node.services.inbox import pull_and_apply
 from shop_node.services.members import (
@@ -361,3 +363,83 @@ async def test_a_shopper_reads_and_changes_only_her_own_consents(mall: Mall) -> 
         return int(await session.scalar(select(func.count()).select_from(InboxCommand)) or 0)
 
     assert await mall.hub(count) == 0
+
+
+async def _partners_welcome_the_bookshops_customers(mall: Mall) -> None:
+    async def agreement(session: Any) -> None:
+        offer = await partnerships.publish_offer(
+            session, SHOES, partnerships.OfferInput(origin_shops=[BOOKS], welcome_points=40)
+        )
+        await partnerships.opt_in(session, BOOKS, offer.id)
+
+    await mall.hub(agreement)
+
+
+async def test_a_node_cannot_switch_back_on_a_consent_she_turned_off(mall: Mall) -> None:
+    # Given the shoe shop welcomes the bookshop's customers, and Ali consented at the
+    # bookshop's till to be introduced to partners; he signs in and turns it off in the app.
+    await _partners_welcome_the_bookshops_customers(mall)
+    await mall.enrol(BOOKS, ALI, partner=True, promotional=False)
+    await mall.relay(BOOKS)
+    ali = await mall.sign_in(ALI)
+    await mall.set_consent(ali, BOOKS, partner=False)
+    [(_, asked)] = await mall.commands(BOOKS)
+    assert asked["partner_sharing"] is False
+
+    async def command_id(session: Any) -> str:
+        found: str = await session.scalar(
+            select(InboxCommand.command_id).where(InboxCommand.node == BOOKS)
+        )
+        return found
+
+    # When the bookshop's node, having pulled the command (so it knows its id), reports
+    # back "sharing on, with his phone" as the command's confirmation,
+    forged = MemberConsentChanged(
+        pseudonym=mall.who(ALI),
+        partner_sharing=True,
+        promotional=False,
+        phone=ALI,
+        command_id=await mall.hub(command_id),
+    )
+
+    async def report(session: Any) -> None:
+        await outbox.emit(session, mall.nodes[BOOKS].clock(), [forged])
+
+    await mall.nodes[BOOKS].transaction(report)
+    await mall.relay(BOOKS)
+
+    # Then the hub keeps his choice: sharing off, still waiting for an honest confirmation,
+    # and a purchase there introduces him to no partner.
+    assert await mall.app(ali, MY_CONSENTS) == [_consent(BOOKS, False, False, True)]
+    await mall.buy(BOOKS, "B-1", ALI)
+    await mall.relay(BOOKS)
+    assert await mall.commands(SHOES) == []
+
+
+async def test_a_report_after_her_confirmed_change_cannot_switch_it_back_on(mall: Mall) -> None:
+    # Given Ali turned partner sharing off at the bookshop in the app, and the bookshop's
+    # node applied it and confirmed it honestly.
+    await _partners_welcome_the_bookshops_customers(mall)
+    await mall.enrol(BOOKS, ALI, partner=True, promotional=False)
+    await mall.relay(BOOKS)
+    ali = await mall.sign_in(ALI)
+    await mall.set_consent(ali, BOOKS, partner=False)
+    assert await mall.pull(BOOKS) == 1
+    await mall.relay(BOOKS)
+    assert await mall.app(ali, MY_CONSENTS) == [_consent(BOOKS, False, False, False)]
+
+    # When the node later reports him sharing again (a plain report, naming no command)
+    # and he buys there,
+    await update_member(
+        mall.nodes[BOOKS],
+        MemberRef(phone=ALI),
+        MemberUpdate(consent_partner_sharing=True, consent_promotional=True),
+        "staff",
+    )
+    await mall.buy(BOOKS, "B-1", ALI)
+    await mall.relay(BOOKS)
+
+    # Then partner sharing stays off at the hub (promotional SMS, which he never set in
+    # the app, follows the node), and no partner hears of him.
+    assert await mall.app(ali, MY_CONSENTS) == [_consent(BOOKS, False, True, False)]
+    assert await mall.commands(SHOES) == []

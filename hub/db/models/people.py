@@ -46,6 +46,11 @@ class Membership(Base):
     # node has not yet confirmed it: until then a report the node made before applying it
     # may withdraw a consent, never grant one.
     consent_command: Mapped[str | None] = mapped_column(String(26))
+    # The values she last asked for herself in the app (``None``: never set there, and the
+    # node's reports decide, as for consents given at the till). A node's report may
+    # withdraw a consent but never switch on one she turned off here.
+    chosen_partner_sharing: Mapped[bool | None] = mapped_column(Boolean)
+    chosen_promotional: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class LocalBalance(Base):
