@@ -24,6 +24,22 @@ def node_of(info: strawberry.Info) -> str:
     return user.shop
 
 
+def signed_in_shopper(info: strawberry.Info) -> str | None:
+    """The signed-in shopper's pseudonym, or None when the caller is not a shopper."""
+    user = info.context["request"].user
+    if not isinstance(user, Principal) or not user.subject.startswith("shopper:"):
+        return None
+    return user.subject.removeprefix("shopper:")
+
+
+def shopper_of(info: strawberry.Info) -> str:
+    """The signed-in shopper's pseudonym (a top-level error for any other caller)."""
+    shopper = signed_in_shopper(info)
+    if shopper is None:
+        raise GraphQLError("only a signed-in shopper may do this", extensions={"code": "FORBIDDEN"})
+    return shopper
+
+
 def actor(info: strawberry.Info) -> str:
     """Who the token speaks for, as the records name the author of a change."""
     user = info.context["request"].user

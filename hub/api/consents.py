@@ -10,11 +10,10 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql import GraphQLError
+from hub.api.access import shopper_of
 from hub.api.common import run, sessions
 from hub.api.problems import InvalidInput, NotAMember
 from hub.services import consents
-from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.scopes import Scope
 
@@ -48,14 +47,6 @@ SetConsentResult = Annotated[
 ]
 
 
-def _shopper(info: strawberry.Info) -> str:
-    """The signed-in shopper's pseudonym (a top-level error for any other caller)."""
-    user = info.context["request"].user
-    if not isinstance(user, Principal) or not user.subject.startswith("shopper:"):
-        raise GraphQLError("only a signed-in shopper may do this", extensions={"code": "FORBIDDEN"})
-    return user.subject.removeprefix("shopper:")
-
-
 @strawberry.type
 class ConsentQuery:
     @strawberry.field(
@@ -63,7 +54,7 @@ class ConsentQuery:
         description="The signed-in shopper's consents at each shop whose club she belongs to.",
     )
     async def my_consents(self, info: strawberry.Info) -> list[ShopConsent]:
-        identity = _shopper(info)
+        identity = shopper_of(info)
         async with sessions(info)() as session:
             return [ShopConsent.of(row) for row in await consents.of_shopper(session, identity)]
 
@@ -82,7 +73,7 @@ class ConsentMutation:
         partner_sharing: bool | None = None,
         promotional_sms: bool | None = None,
     ) -> SetConsentResult:
-        identity = _shopper(info)
+        identity = shopper_of(info)
 
         async def work(session: AsyncSession) -> ShopConsent:
             changed = await consents.change(

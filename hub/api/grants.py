@@ -10,8 +10,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql import GraphQLError
-from hub.api.access import node_of
+from hub.api.access import node_of, shopper_of
 from hub.api.common import run, sessions
 from hub.api.problems import (
     InvalidInput,
@@ -24,7 +23,6 @@ from hub.api.problems import (
 )
 from hub.domain.problems import Refusal
 from hub.services import grants
-from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import Rial
 from mallnet.messaging import sender_for
@@ -81,14 +79,6 @@ CodeResult = Annotated[
     RedemptionCodeSent | InvalidInput | PhoneMismatch | RateLimited,
     strawberry.union("SendRedemptionCodeResult"),
 ]
-
-
-def shopper_of(info: strawberry.Info) -> str:
-    """The signed-in shopper's pseudonym (a top-level error for any other caller)."""
-    user = info.context["request"].user
-    if not isinstance(user, Principal) or not user.subject.startswith("shopper:"):
-        raise GraphQLError("only a signed-in shopper may do this", extensions={"code": "FORBIDDEN"})
-    return user.subject.removeprefix("shopper:")
 
 
 @strawberry.type

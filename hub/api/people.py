@@ -9,7 +9,7 @@ import datetime as dt
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from hub.api.access import ANY_CLIENT
+from hub.api.access import ANY_CLIENT, signed_in_shopper
 from hub.api.campaigns import ShopperLottery, shopper_lotteries
 from hub.api.common import sessions
 from hub.api.loaders import loaders
@@ -101,10 +101,9 @@ class PeopleQuery:
         description="The signed-in shopper's own network identity, wallet and history.",
     )
     async def me(self, info: strawberry.Info) -> NetworkShopper | None:
-        user = info.context["request"].user
-        if not isinstance(user, Principal) or not user.subject.startswith("shopper:"):
+        identity = signed_in_shopper(info)
+        if identity is None:
             return None
-        identity = user.subject.removeprefix("shopper:")
         wanted = {
             f.name: f for f in info.selected_fields[0].selections if isinstance(f, SelectedField)
         }
