@@ -40,10 +40,7 @@ async def claim_prize(
 
 
 async def claims(session: AsyncSession, lottery_id: str) -> list[PrizeClaim]:
-    rows = await session.scalars(
-        select(PrizeClaim).where(PrizeClaim.lottery_id == lottery_id).order_by(PrizeClaim.place)
-    )
-    return list(rows.all())
+    return (await claims_of_many(session, [lottery_id]))[lottery_id]
 
 
 async def claims_of_many(

@@ -145,10 +145,7 @@ async def respond(session: AsyncSession, event_id: str, shop: str, accept: bool)
 
 
 async def shops_of(session: AsyncSession, event_id: str) -> list[CampaignShop]:
-    rows = await session.scalars(
-        select(CampaignShop).where(CampaignShop.event_id == event_id).order_by(CampaignShop.shop)
-    )
-    return list(rows.all())
+    return (await shops_of_many(session, [event_id]))[event_id]
 
 
 async def shops_of_many(
