@@ -3,11 +3,12 @@ the data directory (so every process of one demo shares them)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 
 from mallnet.config import Settings
+from mallnet.values import pseudonym
+
+__all__ = ["local_secret", "network_key", "pseudonym"]
 
 
 def local_secret(settings: Settings, name: str, configured: str | None) -> str:
@@ -24,13 +25,3 @@ def local_secret(settings: Settings, name: str, configured: str | None) -> str:
 
 def network_key(settings: Settings) -> bytes:
     return local_secret(settings, "network-key", settings.network_key).encode()
-
-
-def pseudonym(key: bytes, phone_e164: str) -> str:
-    """A shopper's network identity: HMAC-SHA256(network key, E.164 phone). The hub and
-    every node compute the same value. It keeps phones from shops that have no consent and
-    from anyone without the key — not from a holder of the key: Iranian mobiles are few
-    enough (about 10^9) to hash them all. The hub holds the key (it signs shoppers in by
-    phone), so the hub's operator is trusted with it, as DESIGN.md's identity scheme
-    implies."""
-    return hmac.new(key, phone_e164.encode(), hashlib.sha256).hexdigest()

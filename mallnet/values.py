@@ -11,6 +11,8 @@ the rule itself lives only here. Pydantic models use the annotated types (:data:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import Annotated, Final
 
@@ -62,3 +64,13 @@ def _key(value: str) -> str:
 
 IdempotencyKey = Annotated[str, StringConstraints(strict=True), AfterValidator(_key)]
 """A client-made idempotency key in a pydantic model: :data:`KEY_HELP`."""
+
+
+def pseudonym(key: bytes, phone_e164: str) -> str:
+    """A shopper's network identity: HMAC-SHA256(network key, E.164 phone). The hub and
+    every node compute the same value. It keeps phones from shops that have no consent and
+    from anyone without the key — not from a holder of the key: Iranian mobiles are few
+    enough (about 10^9) to hash them all. The hub holds the key (it signs shoppers in by
+    phone), so the hub's operator is trusted with it, as DESIGN.md's identity scheme
+    implies."""
+    return hmac.new(key, phone_e164.encode(), hashlib.sha256).hexdigest()

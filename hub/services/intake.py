@@ -21,7 +21,6 @@ inserted), so both intakes succeed the first time.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,10 +49,9 @@ from hub.db.models import (
     PurchaseTotal,
     Shopper,
 )
-from hub.domain.problems import HubError, ProblemCode
+from hub.domain.intake_rules import RefusedEvent, verify
 from hub.services import campaigns, consents, lotteries, partnerships, sales, value
 from mallnet.db import utcnow
-from mallnet.secrets_store import pseudonym
 
 log = logging.getLogger(__name__)
 MAX_GAPS_REPORTED = 50
@@ -64,19 +62,6 @@ SEQ_WINDOW = 2_000
 SHOPPERS: Table = Shopper.__table__  # type: ignore[assignment]
 MEMBERSHIPS: Table = Membership.__table__  # type: ignore[assignment]
 BALANCES: Table = LocalBalance.__table__  # type: ignore[assignment]
-
-
-class RefusedEvent(HubError):
-    """An event whose claim the hub does not believe: the batch is refused as
-    ``INVALID_BATCH`` (nothing of it written), the message naming the event and why."""
-
-    def __init__(self, envelope: Envelope, why: str) -> None:
-        super().__init__(
-            ProblemCode.INVALID_BATCH,
-            f"event {envelope.event_id} (seq {envelope.seq}, {envelope.type.value}): {why};"
-            " the hub does not apply it",
-            "events",
-        )
 
 
 @dataclass
@@ -156,28 +141,6 @@ async def ingest(
     report.highest_seq = stream.highest_seq
     report.gaps = await _gaps(session, stream)
     return report
-
-
-def verify(envelope: Envelope, key: bytes) -> None:
-    """What the hub checks of an event's claims before applying any of them. A phone
-    must be the one its pseudonym was computed from (else a node could send lottery
-    notices and partner enrolments for one shopper to another's phone); a purchase's lines
-    must add up to its total, and what was paid with value must fit in it (the hub
-    issues on the lines and on the part paid with money)."""
-    payload = envelope.typed()
-    if isinstance(payload, MemberEnrolled | MemberConsentChanged) and payload.phone is not None:
-        if not hmac.compare_digest(pseudonym(key, payload.phone), payload.pseudonym):
-            raise RefusedEvent(envelope, "the phone reported is not the pseudonym's phone")
-    elif isinstance(payload, PurchaseRecorded):
-        lines = sum(line.amount_rial for line in payload.lines)
-        if lines != payload.total_rial:
-            raise RefusedEvent(
-                envelope, f"its lines add up to {lines} Rial, not its total {payload.total_rial}"
-            )
-        if payload.credit_spent_rial + payload.network_paid_rial > payload.total_rial:
-            raise RefusedEvent(
-                envelope, "more was paid with credit and network value than its total"
-            )
 
 
 async def _stream_of(session: AsyncSession, node: str, now: dt.datetime) -> NodeStream:
