@@ -10,10 +10,10 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from hub.api.access import ANY_CLIENT, signed_in_shopper
-from hub.api.campaigns import ShopperLottery, shopper_lotteries
 from hub.api.common import sessions
 from hub.api.loaders import loaders
-from hub.api.value import NetworkValueEntry, NetworkWallet, value_history, wallet
+from hub.api.lottery_views import ShopperLottery, shopper_lotteries
+from hub.api.wallet import NetworkValueEntry, NetworkWallet, value_history, wallet
 from hub.db import models
 from hub.services import people
 from mallnet.auth import Principal

@@ -4,7 +4,6 @@ the pooled point's value, and two-phase redemption for nodes (hold → capture o
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Annotated, TypeVar
 
 import strawberry
@@ -30,176 +29,17 @@ from hub.api.problems import (
     TooManyAttempts,
     refused,
 )
+from hub.api.wallet import NetworkValueKind
 from hub.db import models
 from hub.domain.problems import Refusal
 from hub.services import grants, value
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Points, Rial, snake_keys
-from mallnet.jalali import to_jalali_str
 from mallnet.scopes import Scope
 
 T = TypeVar("T")
-WALLET_READERS = (Scope.SHOPPER_READ, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 POLICY_READERS = (Scope.NODE_FEDERATE, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
-
-
-def jalali(at: dt.datetime) -> str:
-    """The Jalali date of a moment, in Tehran."""
-    return to_jalali_str(at)
-
-
-@strawberry.enum(description="The kinds of network value.")
-class NetworkValueKind(Enum):
-    POOLED_POINTS = "pooled_points"
-    GENERAL_CREDIT = "general_credit"
-    TARGETED_CREDIT = "targeted_credit"
-
-
-@strawberry.type(description="A shop, by name.")
-class ShopRef:
-    slug: str
-    name_fa: str
-    name_en: str
-
-
-Names = dict[str, tuple[str, str]]
-
-
-def shop_ref(names: Names, slug: str | None) -> ShopRef | None:
-    if slug is None:
-        return None
-    fa, en = names.get(slug, (slug, slug))
-    return ShopRef(slug=slug, name_fa=fa, name_en=en)
-
-
-@strawberry.type(description="Network credit spendable in the same places.")
-class NetworkCredit:
-    kind: NetworkValueKind
-    available_rial: Rial
-    held_rial: Rial = strawberry.field(description="Reserved by holds not yet captured.")
-    everywhere: bool
-    spendable_at: list[ShopRef] = strawberry.field(description="When not everywhere.")
-    accepted_category: str | None = strawberry.field(
-        description="Spendable at every shop of this category."
-    )
-
-
-@strawberry.type(description="A shop's own club balance, as the shop last reported it.")
-class LocalClubBalance:
-    shop: ShopRef
-    points: Points
-    credit_rial: Rial
-    updated_at: dt.datetime
-
-
-@strawberry.type(description="Value that expires soon if not spent.")
-class ExpiringValue:
-    kind: NetworkValueKind
-    issuer: ShopRef
-    amount: Points = strawberry.field(description="Points, or Rial for credit.")
-    value_rial: Rial
-    expires_at: dt.datetime
-    expires_on_jalali: str
-
-
-@strawberry.type(description="A shopper's network value and club balances.")
-class NetworkWallet:
-    pooled_points: Points = strawberry.field(description="Spendable pooled points.")
-    pooled_points_held: Points
-    pooled_value_rial: Rial = strawberry.field(description="What the spendable points are worth.")
-    point_value_rial: Rial = strawberry.field(description="A new pooled point's value now.")
-    credit: list[NetworkCredit]
-    credit_rial: Rial = strawberry.field(description="All spendable network credit.")
-    total_value_rial: Rial = strawberry.field(description="Pooled points' worth plus credit.")
-    local_balances: list[LocalClubBalance]
-    expiring: list[ExpiringValue] = strawberry.field(description="Within the next 30 days.")
-
-
-@strawberry.type(description="One change of a shopper's network value.")
-class NetworkValueEntry:
-    id: strawberry.ID
-    kind: str = strawberry.field(
-        description="issue, hold, capture, release, expire, refund or clawback."
-    )
-    shop: ShopRef | None
-    reason: str
-    points: Points
-    credit_rial: Rial
-    value_rial: Rial
-    hold_id: str | None
-    at: dt.datetime
-    on_jalali: str
-
-
-async def wallet(session: AsyncSession, pseudonym: str) -> NetworkWallet:
-    now = dt.datetime.now(dt.UTC)
-    summary = await value.summary(session, pseudonym, now)
-    names = await value.shop_names(session)
-    rate = await value.point_value_at(session, now)
-    credit = [
-        NetworkCredit(
-            kind=NetworkValueKind(b.kind),
-            available_rial=Rial(b.available),
-            held_rial=Rial(b.held),
-            everywhere=not b.accepted_shops and b.accepted_category is None,
-            spendable_at=[r for s in b.accepted_shops if (r := shop_ref(names, s))],
-            accepted_category=b.accepted_category,
-        )
-        for b in summary.credit
-    ]
-    credit_total = sum(b.available for b in summary.credit)
-    return NetworkWallet(
-        pooled_points=Points(summary.pooled.available),
-        pooled_points_held=Points(summary.pooled.held),
-        pooled_value_rial=Rial(summary.pooled.value_rial),
-        point_value_rial=Rial(rate),
-        credit=credit,
-        credit_rial=Rial(credit_total),
-        total_value_rial=Rial(summary.pooled.value_rial + credit_total),
-        local_balances=[
-            LocalClubBalance(
-                shop=shop_ref(names, row.shop) or ShopRef(slug=row.shop, name_fa="", name_en=""),
-                points=Points(row.points),
-                credit_rial=Rial(row.credit_rial),
-                updated_at=row.updated_at,
-            )
-            for row in summary.local
-        ],
-        expiring=[
-            ExpiringValue(
-                kind=NetworkValueKind(e.kind),
-                issuer=shop_ref(names, e.issuer) or ShopRef(slug=e.issuer, name_fa="", name_en=""),
-                amount=Points(e.available),
-                value_rial=Rial(e.value_rial),
-                expires_at=e.expires_at,
-                expires_on_jalali=jalali(e.expires_at),
-            )
-            for e in summary.expiring
-        ],
-    )
-
-
-async def value_history(
-    session: AsyncSession, pseudonym: str, first: int, before: int | None
-) -> list[NetworkValueEntry]:
-    rows = await value.history(session, pseudonym, max(1, min(first, 200)), before)
-    names = await value.shop_names(session) if rows else {}
-    return [
-        NetworkValueEntry(
-            id=strawberry.ID(str(row.id)),
-            kind=row.kind,
-            shop=shop_ref(names, row.shop),
-            reason=row.reason,
-            points=Points(row.points),
-            credit_rial=Rial(row.credit_rial),
-            value_rial=Rial(row.value_rial),
-            hold_id=row.hold_id,
-            at=row.created_at,
-            on_jalali=jalali(row.created_at),
-        )
-        for row in rows
-    ]
 
 
 @strawberry.type(description="Part of a hold, from one lot.")
@@ -293,15 +133,6 @@ class PointValue:
     set_by: str
 
 
-guard_fields(ShopRef, *WALLET_READERS, Scope.NODE_FEDERATE)
-for wallet_part in (
-    NetworkCredit,
-    LocalClubBalance,
-    ExpiringValue,
-    NetworkWallet,
-    NetworkValueEntry,
-):
-    guard_fields(wallet_part, *WALLET_READERS)
 for hold_part in (HoldPortion, NetworkHold):
     guard_fields(hold_part, Scope.NODE_FEDERATE)
 guard_fields(IssuancePolicy, *POLICY_READERS)

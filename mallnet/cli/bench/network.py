@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.client import CAPTURE, HOLD
 from federation.ids import new_event_id
-from hub.api.value import value_history, wallet
+from hub.api.wallet import value_history, wallet
 from hub.domain.problems import HubError, Refusal
 from hub.domain.value_rules import (
     GENERAL,
