@@ -287,28 +287,7 @@ async def capture(
         if given is not None and (isinstance(given, bool) or given <= 0):
             raise NetworkValueError(ProblemCode.INVALID_INPUT, "a positive amount in Rial", name)
     row = await own_hold(session, shop, hold_id)
-    if row.reconciliation == "reversed":
-        # Not a replay: the value went back to the shopper (reconcile.py). Taking it again
-        # needs the shopper's grant for a new hold.
-        raise NetworkValueError(
-            ProblemCode.HOLD_CLOSED,
-            "this capture was reversed (no purchase event named it in time) and its value "
-            "went back to the shopper; ask for a new hold",
-            "holdId",
-        )
-    if pseudonym is not None and pseudonym != row.pseudonym:
-        raise NetworkValueError(
-            ProblemCode.SHOPPER_MISMATCH,
-            "this hold is another shopper's: only a purchase of the shopper who granted it "
-            "captures it",
-            "pseudonym",
-        )
-    if purchase_ref is not None and purchase_ref != row.purchase_ref:
-        raise NetworkValueError(
-            ProblemCode.HOLD_MISMATCH,
-            f"this hold is for purchase {row.purchase_ref!r}",
-            "purchaseRef",
-        )
+    _capture_is_for(row, pseudonym, purchase_ref)
     wanted = amount_rial
     if wanted is None:
         wanted = row.held_rial if up_to_rial is None else min(row.held_rial, up_to_rial)
@@ -354,6 +333,33 @@ async def capture(
     )
     await session.flush()
     return HoldOutcome(row, False, portions, lots)
+
+
+def _capture_is_for(row: ValueHold, pseudonym: str | None, purchase_ref: str | None) -> None:
+    """Refuse a capture of a reversed hold, by another shopper's purchase, or for another
+    purchase than the hold was made for."""
+    if row.reconciliation == "reversed":
+        # Not a replay: the value went back to the shopper (reconcile.py). Taking it again
+        # needs the shopper's grant for a new hold.
+        raise NetworkValueError(
+            ProblemCode.HOLD_CLOSED,
+            "this capture was reversed (no purchase event named it in time) and its value "
+            "went back to the shopper; ask for a new hold",
+            "holdId",
+        )
+    if pseudonym is not None and pseudonym != row.pseudonym:
+        raise NetworkValueError(
+            ProblemCode.SHOPPER_MISMATCH,
+            "this hold is another shopper's: only a purchase of the shopper who granted it "
+            "captures it",
+            "pseudonym",
+        )
+    if purchase_ref is not None and purchase_ref != row.purchase_ref:
+        raise NetworkValueError(
+            ProblemCode.HOLD_MISMATCH,
+            f"this hold is for purchase {row.purchase_ref!r}",
+            "purchaseRef",
+        )
 
 
 def _capturable(row: ValueHold, wanted: int, now: dt.datetime) -> None:
