@@ -51,6 +51,7 @@ class EventType(StrEnum):
     ENROL_MEMBER = "command.enrol_member"
     NOTIFY_MEMBER = "command.notify_member"
     SET_CONSENT = "command.set_consent"
+    REVOKE_STAFF_SESSIONS = "command.revoke_staff_sessions"
 
 
 class InvalidEnvelope(ValueError):
@@ -159,6 +160,15 @@ class SetConsent(_Payload):
         return self
 
 
+class RevokeStaffSessions(_Payload):
+    """A staff account was disabled, its password reset or its role changed at the hub, or
+    the shop was suspended: the node ends that person's sessions (``subject`` None: every
+    staff session it holds). New sign-ins go through the hub again."""
+
+    subject: Annotated[str, Field(pattern=r"^staff:[0-9]{1,18}$")] | None = None
+    reason: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
+
+
 PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.MEMBER_ENROLLED: MemberEnrolled,
     EventType.MEMBER_CONSENT_CHANGED: MemberConsentChanged,
@@ -168,6 +178,7 @@ PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.ENROL_MEMBER: EnrolMember,
     EventType.NOTIFY_MEMBER: NotifyMember,
     EventType.SET_CONSENT: SetConsent,
+    EventType.REVOKE_STAFF_SESSIONS: RevokeStaffSessions,
 }
 
 

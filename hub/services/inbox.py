@@ -16,7 +16,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.envelope import PAYLOADS, SCHEMA_VERSION, EnrolMember, NotifyMember, SetConsent
+from federation.envelope import (
+    PAYLOADS,
+    SCHEMA_VERSION,
+    EnrolMember,
+    NotifyMember,
+    RevokeStaffSessions,
+    SetConsent,
+)
 from federation.ids import new_event_id
 from hub.db.models import InboxCommand, NodeCursor
 from mallnet.db import utcnow
@@ -26,7 +33,9 @@ _TYPES = {model: kind for kind, model in PAYLOADS.items()}
 
 
 async def enqueue(
-    session: AsyncSession, node: str, command: EnrolMember | NotifyMember | SetConsent
+    session: AsyncSession,
+    node: str,
+    command: EnrolMember | NotifyMember | SetConsent | RevokeStaffSessions,
 ) -> InboxCommand:
     kind = _TYPES[type(command)]
     row = InboxCommand(
