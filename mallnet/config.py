@@ -76,6 +76,22 @@ class Settings(BaseSettings):
     # Where SMS go until a provider is configured: a JSON-lines file in the data directory.
     sms_outbox: Path | None = None
 
+    # --- The public edge (owners: see README "Security"). ---
+    # The reverse proxies in front of the hub and nodes (IPs or CIDR networks,
+    # comma-separated): a forwarded client address is believed only from these.
+    trusted_proxies: str = ""
+    # Where abuse counters live: empty means this process's memory (the embedded default);
+    # in production a Redis URL (redis://host:6379/N), shared by every hub instance.
+    rate_limit_storage: str | None = None
+    # SMS the hub may send in one hour across all phones: a budget against SMS pumping.
+    sms_budget_per_hour: int = Field(default=1000, ge=1)
+    # How long a staff or till session at a node keeps working without the hub.
+    node_session_hours: int = Field(default=8, ge=1, le=72)
+    # The key-encryption key for the hub's private signing keys: URL-safe base64 of 32
+    # bytes, given directly or as a file holding it.
+    key_encryption_key: str | None = None
+    key_encryption_key_file: Path | None = None
+
     # Network addresses.
     host: str = "127.0.0.1"
     hub_port: int = 8000
