@@ -28,6 +28,9 @@ class Principal(BaseUser):
     client_id: str
     scopes: frozenset[str] = field(default_factory=frozenset)
     shop: str | None = None
+    # When the credential was issued (a token's ``iat``, a node session's start), as a
+    # POSIX timestamp: a revocation voids what was issued before it.
+    issued_at: float | None = None
 
     @property
     def is_authenticated(self) -> bool:

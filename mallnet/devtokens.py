@@ -85,5 +85,6 @@ class DevTokenVerifier:
             client_id=str(claims.get("client_id", "")),
             scopes=frozenset(str(claims.get("scope", "")).split()),
             shop=self.audience,
+            issued_at=float(claims["iat"]) if "iat" in claims else None,
         )
         return principal, float(claims["exp"])

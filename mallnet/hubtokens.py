@@ -153,6 +153,8 @@ class HubTokenVerifier:
         )
         self._keys: KeySet | None = None
         self._decode = lru_cache(maxsize=8192)(self._check)
+        # The clock expiry is checked against (tests move it forward).
+        self.now: Callable[[], float] = time.time
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -163,7 +165,7 @@ class HubTokenVerifier:
             raise AuthenticationError(f"invalid access token: algorithm {header.get('alg')!r}")
         self._keys = await self.cache.get(header.get("kid"))
         principal, expires_at = self._decode(token, self.cache.generation)
-        if expires_at + LEEWAY_S <= time.time():
+        if expires_at + LEEWAY_S <= self.now():
             raise AuthenticationError("invalid access token: expired")
         return principal
 
@@ -182,6 +184,7 @@ class HubTokenVerifier:
                 client_id=str(claims["client_id"]),
                 scopes=frozenset(str(claims.get("scope") or "").split()),
                 shop=claims.get("shop"),
+                issued_at=float(claims["iat"]),
             ),
             float(claims["exp"]),
         )

@@ -14,7 +14,7 @@ from mallnet.config import Settings, check_shop_slug, get_settings
 from mallnet.db import create_engine
 from mallnet.hubtokens import node_verifier
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
-from shop_node.api import settlement
+from shop_node.api import sessions, settlement
 from shop_node.api.schema import schema
 from shop_node.services import identity
 from shop_node.services.runtime import NodeRuntime
@@ -31,17 +31,20 @@ async def healthz(request: Request) -> JSONResponse:
 def create_app(shop: str, settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     check_shop_slug(shop)
+    verifier = sessions.NodeVerifier(node_verifier(settings, shop), shop)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.shop = shop
+        app.state.verifier = verifier
         app.state.engine = create_engine(settings.node_db_url(shop), echo=settings.database_echo)
         try:
             if (await check_database(app.state.engine, "node")).ok:
                 # Refuse to start on another shop's database (a mistyped URL).
                 await identity.claim(app.state.engine, shop)
                 app.state.runtime = await NodeRuntime.start(shop, app.state.engine, settings)
+                verifier.runtime = app.state.runtime
             else:
                 app.state.runtime = None
             yield
@@ -52,9 +55,10 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             *settlement.routes,
+            *sessions.routes,
             *graphql_routes(schema, graphiql=not settings.is_production),
         ],
-        middleware=common_middleware(verifier=node_verifier(settings, shop)),
+        middleware=common_middleware(verifier=verifier),
         lifespan=lifespan,
     )
 

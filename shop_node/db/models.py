@@ -273,3 +273,36 @@ class AppliedCommand(Base):
     type: Mapped[str] = mapped_column(String(40))
     outcome: Mapped[str] = mapped_column(String(200))
     applied_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class StaffSession(Base):
+    """A staff member's or till's session at this node, started with a hub-issued access
+    token and then checked here alone: it keeps a till working through a hub outage. Only
+    a hash of its token is kept."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    subject: Mapped[str] = mapped_column(String(80), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(400))
+    # The hub sign-in this session comes from (its token's ``iat``): a revocation voids
+    # sessions whose sign-in came before it.
+    signed_in_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    ended_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class StaffRevocation(Base):
+    """Since when a person's (``*``: everyone's) earlier tokens and sessions are void at
+    this node, as the hub commanded (disabled, password reset, role changed, shop
+    suspended). A token issued later — a new sign-in at the hub — is not affected."""
+
+    __tablename__ = "staff_revocations"
+
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(40))

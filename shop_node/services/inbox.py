@@ -10,13 +10,14 @@ from federation.envelope import (
     EnrolMember,
     InvalidEnvelope,
     NotifyMember,
+    RevokeStaffSessions,
     SetConsent,
     parse_envelope,
 )
 from mallnet.messaging import Sender
 from mallnet.secrets_store import pseudonym
 from shop_node.db.models import AppliedCommand, Member
-from shop_node.services import outbox
+from shop_node.services import outbox, sessions
 from shop_node.services.ledger import Ledger
 from shop_node.services.members import MEMBER_BY_PHONE, create_member, grant_legs
 from shop_node.services.policy import current_policy
@@ -48,6 +49,12 @@ async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | Non
                 to_send.append((phone, command))
         elif isinstance(command, SetConsent):
             outcome = await _set_consent(session, runtime, envelope.event_id, command)
+        elif isinstance(command, RevokeStaffSessions):
+            ended = await sessions.revoke(
+                session, command.subject, command.reason, envelope.occurred_at, runtime.clock()
+            )
+            who = command.subject or "all staff"
+            outcome = f"revoked {who} ({command.reason}): {ended} session(s) ended"
         session.add(
             AppliedCommand(
                 command_id=envelope.event_id,
