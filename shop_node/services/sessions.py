@@ -27,6 +27,9 @@ TOKEN_PREFIX = "mns_"  # noqa: S105 - a prefix that marks node session tokens, n
 EVERYONE = "*"
 # Ended and expired sessions are kept this long (for the record), then deleted.
 KEEP_ENDED = dt.timedelta(days=7)
+# A person's live sessions at one node (tills, a phone, a laptop); starting one more ends
+# the oldest, so a leaked token replayed in a loop cannot fill the table.
+MAX_LIVE_PER_SUBJECT = 20
 
 
 class SessionRefused(Exception):
@@ -94,7 +97,26 @@ async def start(
         )
     )
     await session.flush()
+    await _end_oldest_beyond_limit(session, principal.subject, now)
     return Started(token, expires_at, principal)
+
+
+async def _end_oldest_beyond_limit(session: AsyncSession, subject: str, now: dt.datetime) -> None:
+    oldest = (
+        select(StaffSession.id)
+        .where(
+            StaffSession.subject == subject,
+            StaffSession.ended_at.is_(None),
+            StaffSession.expires_at > now,
+        )
+        .order_by(StaffSession.id.desc())
+        .offset(MAX_LIVE_PER_SUBJECT)
+    )
+    await session.execute(
+        update(StaffSession)
+        .where(StaffSession.id.in_(oldest.scalar_subquery()))
+        .values(ended_at=now, ended_reason="too_many_sessions")
+    )
 
 
 async def find(session: AsyncSession, token: str) -> StaffSession | None:

@@ -49,16 +49,16 @@ def _bearer(token: str) -> dict[str, str]:
 def _verifiers(app: Starlette) -> tuple[NodeVerifier, HubTokenVerifier]:
     node: NodeVerifier = app.state.verifier
     inner = node.inner
-    hub = inner.verifiers["RS256"] if isinstance(inner, ByAlgorithm) else inner
-    assert isinstance(hub, HubTokenVerifier)
-    return node, hub
+    signed = inner.verifiers["RS256"] if isinstance(inner, ByAlgorithm) else inner
+    assert isinstance(signed, HubTokenVerifier)
+    return node, signed
 
 
 def _move_clocks(app: Starlette, by: dt.timedelta) -> None:
     """Both clocks a node checks credentials with, ``by`` ahead of the real ones."""
-    node, hub = _verifiers(app)
+    node, signed = _verifiers(app)
     node.clock = lambda: utcnow() + by
-    hub.now = lambda: time.time() + by.total_seconds()
+    signed.now = lambda: time.time() + by.total_seconds()
 
 
 async def _recorded(client: httpx.AsyncClient, token: str, receipt: str) -> str:
@@ -86,11 +86,13 @@ async def test_a_till_keeps_selling_through_a_hub_outage_for_a_working_day(
             assert started.status_code == 201, started.text
             body = started.json()
             session = body["sessionToken"]
-            assert body["subject"] == "staff:7" and body["scopes"] == ["shop:operate"]
+            assert body["subject"] == "staff:7"
+            assert body["scopes"] == ["shop:operate"]
             assert await _recorded(client, session, "R-1") == "PurchaseRecorded"
             # A session does not start another (no chaining past the working day).
             again = await _start(client, session)
-            assert again.status_code == 400 and again.json()["error"] == "NOT_A_HUB_TOKEN"
+            assert again.status_code == 400
+            assert again.json()["error"] == "NOT_A_HUB_TOKEN"
 
             hub.stop()
             # Two hours into the outage: the hub's token has long expired, the session
@@ -104,7 +106,8 @@ async def test_a_till_keeps_selling_through_a_hub_outage_for_a_working_day(
             # Past the working day: sign in again (which needs the hub).
             _move_clocks(app, dt.timedelta(hours=8, minutes=1))
             expired = await _recorded(client, session, "R-5")
-            assert expired.startswith("401") and "expired" in expired
+            assert expired.startswith("401")
+            assert "expired" in expired
 
 
 async def test_the_hubs_revocation_ends_sessions_and_earlier_tokens_but_not_later_ones(
@@ -168,5 +171,22 @@ async def test_sign_out_ends_the_session_and_bad_session_tokens_are_refused(
             ended = await client.delete("/session", headers=_bearer(session))
             assert ended.status_code == 204
             gone = await _recorded(client, session, "R-1")
-            assert gone.startswith("401") and "ended" in gone
+            assert gone.startswith("401")
+            assert "ended" in gone
 
+
+async def test_a_person_holds_at_most_twenty_live_sessions_the_oldest_ends(
+    hub: Hub,  # noqa: F811
+    tmp_path: Any,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url)
+    await prepare_node(settings, SHOP)
+    signed_in = await _sign_with_hub_key(hub, OPERATOR)
+    with LiveServer(create_node_app(SHOP, settings)) as node:
+        async with httpx.AsyncClient(base_url=node.url) as client:
+            tokens = [(await _start(client, signed_in)).json()["sessionToken"] for _ in range(21)]
+            first = await _recorded(client, tokens[0], "R-1")
+            assert first.startswith("401")
+            assert "ended" in first
+            assert await _recorded(client, tokens[1], "R-2") == "PurchaseRecorded"
+            assert await _recorded(client, tokens[-1], "R-3") == "PurchaseRecorded"
