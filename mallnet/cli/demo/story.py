@@ -56,12 +56,21 @@ def _lines(path: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
 
 
+def start_till_session(client: httpx.Client, node_url: str, token: str) -> str:
+    started = client.post(f"{node_url}/session", headers={"Authorization": f"Bearer {token}"})
+    started.raise_for_status()
+    return str(started.json()["sessionToken"])
+
+
 def spend_at_cafe(cafe_url: str, pos_token: str, sms_outbox: Path, timeout_s: float = 120.0) -> str:
     """Wait until Ali's network value reaches the hub, then spend it at the café with the
     code the hub texts him."""
     deadline = time.monotonic() + timeout_s
     total = 950_000
     with httpx.Client(timeout=10) as client:
+        # The till trades its sign-in token for a node session once: the node alone then
+        # checks it for a working day, hub outage or not.
+        pos_token = start_till_session(client, cafe_url, pos_token)
         while True:
             value = _call(client, cafe_url, pos_token, "NetworkValue", phone=SHOPPER)
             found = value["networkValue"]
