@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,67 @@ def check_shop_slug(slug: str) -> str:
             "starting with a letter (e.g. 'ketab-sara')"
         )
     return slug
+
+
+class InsecureSettings(ValueError):
+    """Production settings that would run with a missing, default or guessable secret."""
+
+
+# Secrets seen in examples, compose files and tutorials: never accepted in production.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "change-me",
+        "change-me-network-key",
+        "changeme",
+        "change_me",
+        "secret",
+        "password",
+        "mallnet",
+        "development",
+        "dev",
+        "test",
+        "example",
+        "default",
+        "placeholder",
+    }
+)
+MIN_SECRET_LENGTH = 32
+REDACTED = "***"
+# Settings holding a secret by name; every other string is still shown with the password of
+# any URL in it hidden (database, broker and rate-limit storage URLs).
+_SECRET_NAME = re.compile(r"(^|_)(secret|password|passwd|token)(_|$)|_key$")
+Role = Literal["hub", "node", "worker"]
+
+
+def redact_url(value: str) -> str:
+    """``scheme://user:password@host/...`` with the password replaced by ``***``."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not parts.scheme or not at or ":" not in userinfo:
+        return value
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{REDACTED}@{host}"))
+
+
+def is_secret_setting(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
+
+
+def _weak_secret(value: str) -> str | None:
+    """Why ``value`` is no secret for production, or None."""
+    folded = value.strip().lower()
+    if folded in KNOWN_DEFAULT_SECRETS or any(
+        word in folded for word in ("change-me", "changeme", "change_me", "placeholder")
+    ):
+        return "is a known default"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"has {len(value)} characters, fewer than {MIN_SECRET_LENGTH}"
+    if len(set(value)) < 8:
+        return "repeats too few characters to be random"
+    return None
 
 
 class Settings(BaseSettings):
@@ -91,6 +153,10 @@ class Settings(BaseSettings):
     # bytes, given directly or as a file holding it.
     key_encryption_key: str | None = None
     key_encryption_key_file: Path | None = None
+    # While rotating the key-encryption key (``mallnet keys rotate-kek``): the one it
+    # replaces, so keys it wrapped can still be read and re-wrapped under the new one.
+    previous_key_encryption_key: str | None = None
+    previous_key_encryption_key_file: Path | None = None
 
     # Network addresses.
     host: str = "127.0.0.1"
@@ -109,6 +175,47 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    def production_problems(self, role: Role) -> list[str]:
+        """What makes these settings unsafe for ``role`` in production (nothing outside it).
+
+        Every process needs the network key; only the hub holds private signing keys, so
+        only it needs the key-encryption key. Development tokens are refused in production,
+        so their secret does not matter there."""
+        if not self.is_production:
+            return []
+        problems = []
+        if not self.network_key:
+            problems.append("MALLNET_NETWORK_KEY is not set")
+        elif reason := _weak_secret(self.network_key):
+            problems.append(f"MALLNET_NETWORK_KEY {reason}")
+        if role == "hub" and not (self.key_encryption_key or self.key_encryption_key_file):
+            problems.append(
+                "no key-encryption key: set MALLNET_KEY_ENCRYPTION_KEY or "
+                "MALLNET_KEY_ENCRYPTION_KEY_FILE"
+            )
+        return problems
+
+    def require_safe_secrets(self, role: Role) -> None:
+        if problems := self.production_problems(role):
+            raise InsecureSettings(
+                f"refusing to run the {role} in production: {'; '.join(problems)}. Give each "
+                f"secret at least {MIN_SECRET_LENGTH} random characters, e.g. from "
+                "'python -c \"import secrets; print(secrets.token_urlsafe(32))\"' (a "
+                "key-encryption key: 'mallnet keys new-kek')"
+            )
+
+    def redacted(self) -> dict[str, object]:
+        """The settings as ``mallnet config`` shows them: secrets and URL passwords hidden."""
+        shown: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            if value not in (None, "") and is_secret_setting(name):
+                shown[name] = REDACTED
+            elif isinstance(value, str):
+                shown[name] = redact_url(value)
+            else:
+                shown[name] = value
+        return shown
 
     def sqlite_path(self, name: str) -> Path:
         return self.data_dir / f"{name}.sqlite"

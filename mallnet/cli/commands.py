@@ -15,7 +15,14 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.services.registry import IssuedCredentials
-from mallnet.config import check_shop_slug, get_settings
+from mallnet.config import (
+    InsecureSettings,
+    Role,
+    Settings,
+    check_shop_slug,
+    get_settings,
+    redact_url,
+)
 from mallnet.scopes import Scope
 
 cli = typer.Typer(
@@ -35,6 +42,27 @@ def _shop(slug: str) -> str:
         return check_shop_slug(slug)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+
+
+def _serving_settings(role: Role) -> Settings:
+    """The settings of a long-running process (hub, node, worker, beat), refused unless the
+    environment is said explicitly (unset, it would quietly be development: development
+    tokens and GraphiQL on) and, in production, no secret is missing, default or short."""
+    settings = get_settings()
+    if "environment" not in settings.model_fields_set:
+        typer.echo(
+            f"refusing to start the {role}: MALLNET_ENVIRONMENT is not set. Set it to "
+            "'production' (with MALLNET_NETWORK_KEY and the other secrets) or, on a "
+            "development machine, to 'development'. 'mallnet demo' sets it for you.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        settings.require_safe_secrets(role)
+    except InsecureSettings as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    return settings
 
 
 @cli.command()
@@ -70,7 +98,7 @@ def run_hub(
     """Serve the hub (GraphQL at /graphql, health at /healthz)."""
     from hub.app import create_app
 
-    settings = get_settings()
+    settings = _serving_settings("hub")
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
@@ -89,7 +117,7 @@ def run_node(
     workers: Annotated[int, typer.Option(help="Server processes (use the cores).")] = 1,
 ) -> None:
     """Serve one shop's node (GraphQL at /graphql, health at /healthz)."""
-    settings = get_settings()
+    settings = _serving_settings("node")
     options: dict[str, Any] = {
         "host": host or settings.host,
         "port": port,
@@ -135,7 +163,7 @@ def worker(
     """Run a Celery worker (embedded SQLite broker unless MALLNET_BROKER_URL is set)."""
     from mallnet.celery_app import app
 
-    settings = get_settings()
+    settings = _serving_settings("worker")
     app.worker_main(
         [
             "worker",
@@ -152,7 +180,7 @@ def beat() -> None:
     """Run Celery beat, the scheduler of periodic tasks (heartbeat, expiries, closes)."""
     from mallnet.celery_app import app
 
-    settings = get_settings()
+    settings = _serving_settings("worker")
     schedule = settings.ensure_data_dir() / "celerybeat-schedule"
     app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
 
@@ -642,13 +670,19 @@ def bench_lottery(
 
 @cli.command("config")
 def show_config() -> None:
-    """Print the effective settings (from MALLNET_* variables and defaults)."""
+    """Print the effective settings (from MALLNET_* variables and defaults), secrets and
+    the passwords in URLs hidden."""
     settings = get_settings()
-    for name, value in settings.model_dump().items():
-        console.print(f"{name} = {value}")
-    console.print(f"hub database = {settings.hub_db_url}")
-    console.print(f"node database = {settings.node_database_url or settings.node_db_url('shop')}")
-    console.print(f"celery broker = {settings.celery_broker_url}")
+    for name, value in settings.redacted().items():
+        print(f"{name} = {value}")
+    node_url = settings.node_database_url or settings.node_db_url("shop")
+    for name, url in (
+        ("hub database", settings.hub_db_url),
+        ("node database", node_url),
+        ("celery broker", settings.celery_broker_url),
+        ("celery result backend", settings.celery_result_backend),
+    ):
+        print(f"{name} = {redact_url(url)}")
 
 
 def main() -> None:

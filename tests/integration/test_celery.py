@@ -32,6 +32,7 @@ from ..conftest import REDIS_URL
 
 def _env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
+    env["MALLNET_ENVIRONMENT"] = settings.environment
     env["MALLNET_DATA_DIR"] = str(settings.data_dir)
     env["MALLNET_CELERY_QUEUE"] = settings.celery_queue
     env["MALLNET_HUB_DATABASE_URL"] = settings.hub_db_url

@@ -259,6 +259,7 @@ def _start_node(
     """A real node process (``mallnet node``), its settings from the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
     env |= {
+        "MALLNET_ENVIRONMENT": settings.environment,
         "MALLNET_DATA_DIR": str(settings.data_dir),
         "MALLNET_NODE_DATABASE_URL": node_url,
         "MALLNET_DEV_TOKEN_SECRET": settings.dev_token_secret or "",

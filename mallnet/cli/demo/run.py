@@ -74,6 +74,9 @@ class Stop(Exception):
 def _env(settings: Settings, base_port: int) -> dict[str, str]:
     env = dict(os.environ)
     env["MALLNET_DATA_DIR"] = str(settings.data_dir)
+    # The demo runs on its embedded development default; its processes are told so, as
+    # 'mallnet hub', 'node', 'worker' and 'beat' refuse to guess their environment.
+    env["MALLNET_ENVIRONMENT"] = settings.environment
     env["MALLNET_HUB_PORT"] = str(base_port)
     env["MALLNET_HUB_URL"] = f"http://{settings.host}:{base_port}"
     env["MALLNET_SHOPS"] = ",".join(shop.slug for shop in DEMO_SHOPS)
