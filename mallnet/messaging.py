@@ -1,12 +1,15 @@
 """Sending messages to people (SMS now; Telegram later) behind one small interface.
 
 Until an SMS provider is configured, messages go to a JSON-lines outbox file, which the
-demo prints and tests read: every code a shopper would receive is there.
+demo prints and tests read: in development every code a shopper would receive is there. In
+production the file keeps one-time codes masked: whoever reads the file (a backup, a log
+shipper) must not be able to sign in as a shopper or spend her network value.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +17,17 @@ from typing import Protocol
 
 from mallnet.config import Settings
 from mallnet.db import utcnow
+
+# Messages that carry a one-time code: sign-in codes and redemption codes.
+CODE_KINDS = frozenset({"otp", "redemption"})
+MASK = "••••••"
+# A code is a run of 4 or more digits, ASCII or Persian/Arabic-Indic; amounts in these
+# messages are grouped by thousands separators, so their runs are shorter and stay.
+_CODE = re.compile(r"\d{4,}")
+
+
+def mask_codes(text: str) -> str:
+    return _CODE.sub(MASK, text)
 
 
 class Sender(Protocol):
@@ -23,9 +37,13 @@ class Sender(Protocol):
 @dataclass
 class FileSender:
     path: Path
+    # Outside development, the codes in messages of CODE_KINDS are written masked.
+    masks_codes: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send_sms(self, phone: str, text: str, *, kind: str) -> None:
+        if self.masks_codes and kind in CODE_KINDS:
+            text = mask_codes(text)
         record = {"at": utcnow().isoformat(), "to": phone, "kind": kind, "text": text}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, self.path.open("a", encoding="utf-8") as out:
@@ -33,4 +51,7 @@ class FileSender:
 
 
 def sender_for(settings: Settings) -> Sender:
-    return FileSender(settings.sms_outbox or settings.data_dir / "sms-outbox.jsonl")
+    return FileSender(
+        settings.sms_outbox or settings.data_dir / "sms-outbox.jsonl",
+        masks_codes=settings.environment != "development",
+    )
