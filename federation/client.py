@@ -75,6 +75,29 @@ CLAIM = f"""mutation Claim($lottery: String!, $place: Int!) {{
 LOTTERY_FIELDS = """id nameFa nameEn status stage drawAt commitment
   winners { place entrantId prizeFa sponsor claimedByShop }"""
 LOTTERIES = f"query Lotteries {{ lotteries {{ {LOTTERY_FIELDS} }} }}"
+STAFF_FIELDS = "id username role shop createdAt disabledAt active"
+_PROBLEM = "... on HubProblem { code message }"
+STAFF_ACCOUNTS = f"""query Staff($acting: String!) {{ staffAccounts(actingStaff: $acting) {{
+  __typename ... on StaffAccountList {{ items {{ {STAFF_FIELDS} }} }} {_PROBLEM} }} }}"""
+CREATE_STAFF = f"""mutation CreateStaff($input: CreateStaffAccountInput!, $acting: String!) {{
+  createStaffAccount(input: $input, actingStaff: $acting) {{
+  __typename ... on StaffAccount {{ {STAFF_FIELDS} }} {_PROBLEM} }} }}"""
+_STAFF_CHANGE = """mutation {name}($id: ID!, $acting: String!) {{
+  {field}(id: $id, actingStaff: $acting) {{
+  __typename ... on StaffAccount {{ {fields} }} {problem} }} }}"""
+DISABLE_STAFF = _STAFF_CHANGE.format(
+    name="DisableStaff", field="disableStaffAccount", fields=STAFF_FIELDS, problem=_PROBLEM
+)
+ENABLE_STAFF = _STAFF_CHANGE.format(
+    name="EnableStaff", field="enableStaffAccount", fields=STAFF_FIELDS, problem=_PROBLEM
+)
+RESET_STAFF_PASSWORD = f"""mutation ResetStaff($id: ID!, $password: String, $acting: String!) {{
+  resetStaffPassword(id: $id, newPassword: $password, actingStaff: $acting) {{
+  __typename ... on PasswordReset {{ generatedPassword account {{ {STAFF_FIELDS} }} }}
+  {_PROBLEM} }} }}"""
+CHANGE_STAFF_ROLE = f"""mutation StaffRole($id: ID!, $role: StaffRole!, $acting: String!) {{
+  changeStaffRole(id: $id, role: $role, actingStaff: $acting) {{
+  __typename ... on StaffAccount {{ {STAFF_FIELDS} }} {_PROBLEM} }} }}"""
 INBOX = "query Inbox($limit: Int!) { inbox(limit: $limit) { cursor envelope } }"
 ACK = "mutation Ack($upTo: Int!) { ackInbox(upTo: $upTo) }"
 
@@ -259,6 +282,43 @@ class HubConnection:
         """This shop's statement for a closed period (fields of ``STATEMENT_FIELDS``)."""
         data = await self._graphql(STATEMENT, {"period": period_id})
         return self._answer(data["settlementStatement"])
+
+    # Staff of this shop, managed from its dashboard: ``acting`` names the manager who asks
+    # (``staff:<id>``); the hub acts only on this shop's staff, for an active manager of it.
+
+    async def staff_accounts(self, acting: str) -> list[dict[str, Any]]:
+        data = await self._graphql(STAFF_ACCOUNTS, {"acting": acting})
+        items: list[dict[str, Any]] = self._answer(data["staffAccounts"])["items"]
+        return items
+
+    async def create_staff(
+        self, acting: str, username: str, password: str, role: str
+    ) -> dict[str, Any]:
+        """``role``: the hub's StaffRole name (MANAGER, OPERATOR, AUDITOR)."""
+        account = {"username": username, "password": password, "role": role}
+        data = await self._graphql(CREATE_STAFF, {"input": account, "acting": acting})
+        return self._answer(data["createStaffAccount"])
+
+    async def disable_staff(self, acting: str, account_id: str) -> dict[str, Any]:
+        data = await self._graphql(DISABLE_STAFF, {"id": account_id, "acting": acting})
+        return self._answer(data["disableStaffAccount"])
+
+    async def enable_staff(self, acting: str, account_id: str) -> dict[str, Any]:
+        data = await self._graphql(ENABLE_STAFF, {"id": account_id, "acting": acting})
+        return self._answer(data["enableStaffAccount"])
+
+    async def reset_staff_password(
+        self, acting: str, account_id: str, password: str | None = None
+    ) -> dict[str, Any]:
+        """The account and, when ``password`` is None, the one the hub chose (shown once)."""
+        variables = {"id": account_id, "password": password, "acting": acting}
+        data = await self._graphql(RESET_STAFF_PASSWORD, variables)
+        return self._answer(data["resetStaffPassword"])
+
+    async def change_staff_role(self, acting: str, account_id: str, role: str) -> dict[str, Any]:
+        variables = {"id": account_id, "role": role, "acting": acting}
+        data = await self._graphql(CHANGE_STAFF_ROLE, variables)
+        return self._answer(data["changeStaffRole"])
 
     async def inbox(self, limit: int = 100) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = (await self._graphql(INBOX, {"limit": limit}))["inbox"]

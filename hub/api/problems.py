@@ -208,6 +208,11 @@ class PeriodOpen(HubProblem):
     CODE = ProblemCode.PERIOD_OPEN
 
 
+@strawberry.type(description="Another account already has that username: choose another.")
+class UsernameTaken(HubProblem):
+    CODE = ProblemCode.USERNAME_TAKEN
+
+
 PROBLEM_TYPES: dict[ProblemCode, type[HubProblem]] = {
     cls.CODE: cls
     for cls in (
@@ -245,6 +250,7 @@ PROBLEM_TYPES: dict[ProblemCode, type[HubProblem]] = {
         NotDrawn,
         NothingToClose,
         PeriodOpen,
+        UsernameTaken,
     )
 }
 

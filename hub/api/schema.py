@@ -19,6 +19,7 @@ from hub.api.partnerships import PartnershipMutation, PartnershipQuery
 from hub.api.people import PeopleQuery
 from hub.api.registry import RegistryMutation, RegistryQuery
 from hub.api.settlement import SettlementMutation, SettlementQuery
+from hub.api.staff import StaffMutation, StaffQuery
 from hub.api.value import ValueMutation, ValueQuery
 from mallnet.authz import public
 from mallnet.gql import ServerInfo, build_schema
@@ -44,6 +45,7 @@ class Query(
     PartnershipQuery,
     FederationQuery,
     RegistryQuery,
+    StaffQuery,
 ):
     pass
 
@@ -58,6 +60,7 @@ class Mutation(
     PartnershipMutation,
     FederationMutation,
     RegistryMutation,
+    StaffMutation,
 ):
     pass
 

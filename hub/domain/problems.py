@@ -65,6 +65,8 @@ class ProblemCode(StrEnum):
     CODE_EXPIRED = "CODE_EXPIRED"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
     RATE_LIMITED = "RATE_LIMITED"
+    # Staff and mall accounts
+    USERNAME_TAKEN = "USERNAME_TAKEN"
 
 
 class HubError(Exception):

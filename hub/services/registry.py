@@ -3,7 +3,7 @@
 Registering a shop creates its node's machine client (client_credentials,
 ``node:federate``); the secret is returned once and stored only as a SHA-256 digest.
 A suspended shop's client gets no new token and the hub refuses the tokens it already
-holds.
+holds; its staff's sessions end (``staff.end_shop_sessions``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import OAuthClient, Shop
 from hub.domain.problems import HubError, ProblemCode
+from hub.services import staff
 from mallnet.config import InvalidShopSlug, check_shop_slug
 from mallnet.db import utcnow
 from mallnet.scopes import Scope
@@ -199,6 +200,10 @@ async def set_shop_status(session: AsyncSession, slug: str, status: str) -> Shop
         shop.status = status
         shop.suspended_at = utcnow() if status == "suspended" else None
         await session.flush()
+        if status == "suspended":
+            # Its staff's sessions end with it: at the hub now, on its node when it next
+            # pulls its inbox.
+            await staff.end_shop_sessions(session, slug, "shop_suspended")
     return shop
 
 

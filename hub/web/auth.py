@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.authentication import AuthenticationError
 
 from hub.db.models import Shop
-from hub.services import keys
+from hub.services import keys, staff
 from mallnet.auth import Principal
 from mallnet.hubtokens import HubTokenVerifier, JWKSCache
 
@@ -24,7 +25,9 @@ def local_jwks(sessions: async_sessionmaker[AsyncSession]) -> JWKSCache:
 
 class HubVerifier:
     """A hub-signed token for the hub, whose shop (if any) is not suspended: suspending a
-    shop stops its tokens at once, not when they expire."""
+    shop stops its tokens at once, not when they expire. A person's token (staff or mall
+    management) likewise stops at once when their account is disabled or its sessions
+    revoked."""
 
     def __init__(self, tokens: HubTokenVerifier, sessions: async_sessionmaker[AsyncSession]):
         self.tokens = tokens
@@ -32,6 +35,8 @@ class HubVerifier:
 
     async def verify(self, token: str) -> Principal:
         principal = await self.tokens.verify(token)
+        if principal.subject.startswith(("staff:", "mall:")):
+            return await self._person(principal)
         if principal.shop is not None:
             async with self.sessions() as session:
                 status = await session.scalar(
@@ -40,3 +45,13 @@ class HubVerifier:
             if status != "active":
                 raise AuthenticationError(f"shop {principal.shop!r} is {status or 'unknown'}")
         return principal
+
+    async def _person(self, principal: Principal) -> Principal:
+        """A person's token holds while their account does, and carries no more than their
+        role allows now: disabling an account, resetting its password or changing its role
+        stops its tokens at once (one read of the account by its key)."""
+        async with self.sessions() as session:
+            now = await staff.standing(session, principal.subject)
+        if now is None or now.voids(principal.issued_at):
+            raise AuthenticationError("this sign-in has ended: sign in again")
+        return replace(principal, scopes=principal.scopes & now.scopes)

@@ -39,7 +39,7 @@ from hub.db.models.grants import RedemptionGrant, RedemptionPin, RedemptionShopG
 from hub.db.models.heartbeat import WorkerHeartbeat
 from hub.db.models.partnerships import PartnerOffer, PartnerOptIn, Referral
 from hub.db.models.people import LocalBalance, Membership, Shopper
-from hub.db.models.registry import OAuthClient, Shop, User
+from hub.db.models.registry import OAuthClient, Shop, StaffChange, User
 from hub.db.models.settlement import (
     PrepaidAccount,
     PrepaidMovement,
@@ -123,6 +123,7 @@ __all__ = [
     "Shopper",
     "SignInFailure",
     "SigningKey",
+    "StaffChange",
     "User",
     "ValueHold",
     "ValueHoldLot",

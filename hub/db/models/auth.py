@@ -40,7 +40,8 @@ class AuthorizationCode(Base):
 
     code_hash: Mapped[str] = mapped_column(String(100), primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.client_id"))
-    subject: Mapped[str] = mapped_column(String(120))
+    # Indexed: disabling an account or resetting its password revokes by subject.
+    subject: Mapped[str] = mapped_column(String(120), index=True)
     audience: Mapped[str] = mapped_column(String(60))
     shop: Mapped[str | None] = mapped_column(String(40))
     scope: Mapped[str] = mapped_column(String(500))
@@ -61,7 +62,8 @@ class RefreshToken(Base):
     token_hash: Mapped[str] = mapped_column(String(100), primary_key=True)
     family_id: Mapped[str] = mapped_column(String(40), index=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.client_id"))
-    subject: Mapped[str] = mapped_column(String(120))
+    # Indexed: disabling an account or resetting its password revokes by subject.
+    subject: Mapped[str] = mapped_column(String(120), index=True)
     audience: Mapped[str] = mapped_column(String(60))
     shop: Mapped[str | None] = mapped_column(String(40))
     scope: Mapped[str] = mapped_column(String(500))

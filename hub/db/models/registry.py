@@ -80,3 +80,30 @@ class User(Base):
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Every token and session issued before this moment is void (set when the account is
+    # disabled, its password reset or its role changed): the hub refuses access tokens
+    # older than it, whatever their expiry.
+    sessions_revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffChange(Base):
+    """What was done to a staff or mall account, by whom and when (insert-only): created,
+    disabled, enabled, password reset, role changed."""
+
+    __tablename__ = "staff_changes"
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('created', 'disabled', 'enabled', 'password_reset', 'role_changed')",
+            name="action",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    # Who did it: a mall user ("mall:7") or a shop manager through their node
+    # ("staff:12"), and the OAuth client that carried the request.
+    actor: Mapped[str] = mapped_column(String(120))
+    client_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -2,7 +2,10 @@
 
 A code is claimed once (a replayed code revokes what it issued); a refresh token rotates
 on every use, and one presented again revokes its whole family; what a code or refresh
-token grants is re-read from the account as it is now."""
+token grants is re-read from the account as it is now. Disabling an account, resetting
+its password or changing its role revokes its families and burns its unused codes
+(``hub.services.staff``); a family begun from a code claimed just before that is born
+revoked."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import AuthorizationCode, RefreshToken
+from hub.services import staff
 from hub.services.people import Person, current_person
 from hub.web.oauth.clients import HubClient
 from mallnet.db import utcnow
@@ -204,6 +208,8 @@ async def save_refresh(
                 .with_for_update()
             )
             revoked = now if any(state is not None for state in states) else None
+        elif code_hash is not None and await _revoked_since_sign_in(session, person, code_hash):
+            revoked = now
         session.add(
             RefreshToken(
                 token_hash=digest(token["refresh_token"]),
@@ -219,6 +225,18 @@ async def save_refresh(
                 origin_code_hash=previous.origin_code_hash if previous is not None else code_hash,
             )
         )
+
+
+async def _revoked_since_sign_in(session: AsyncSession, person: Person, code_hash: str) -> bool:
+    """Whether the account's sessions were revoked (disabled, password reset, role changed)
+    after the sign-in whose code is being exchanged: the revocation burned the code, but
+    may have come between its claim and this new family."""
+    signed_in_at = await session.scalar(
+        select(AuthorizationCode.created_at).where(AuthorizationCode.code_hash == code_hash)
+    )
+    if signed_in_at is None:
+        return False
+    return await staff.revoked_after(session, person.subject, signed_in_at)
 
 
 async def revoke_refresh(
