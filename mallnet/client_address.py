@@ -1,0 +1,105 @@
+"""The real client address of a request, for abuse limits.
+
+The address is the connection's peer, unless that peer is one of the reverse proxies the
+operator listed (``MALLNET_TRUSTED_PROXIES``): only then is ``X-Forwarded-For`` read, from
+the right, skipping the listed proxies, and the first address no proxy of ours added is
+the client. Anything to the left of it was written by the client and is never believed. A
+malformed header from a trusted proxy falls back to the peer.
+
+Serve the apps with uvicorn's own proxy handling off (``proxy_headers=False``): it trusts
+``127.0.0.1`` by default and would rewrite the peer before this module sees it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from starlette.requests import HTTPConnection
+
+UNKNOWN = "unknown"
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class InvalidTrustedProxies(ValueError):
+    """``MALLNET_TRUSTED_PROXIES`` holds something that is not an IP address or network."""
+
+
+def _address(text: str) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # a dual-stack socket's view of an IPv4 client
+    return address
+
+
+class TrustedProxies:
+    """The networks whose forwarded headers are believed."""
+
+    def __init__(self, networks: tuple[IPNetwork, ...] = ()) -> None:
+        self.networks = networks
+
+    @classmethod
+    def parse(cls, text: str) -> TrustedProxies:
+        """From a comma-separated list of addresses and CIDR networks (``10.0.0.0/8``)."""
+        networks: list[IPNetwork] = []
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise InvalidTrustedProxies(
+                    f"MALLNET_TRUSTED_PROXIES: {part!r} is not an IP address or network "
+                    "(write e.g. 10.0.0.5, 10.0.0.0/8 or fd00::/8, comma-separated)"
+                ) from None
+        return cls(tuple(networks))
+
+    def trusts(self, address: IPAddress) -> bool:
+        return any(address in network for network in self.networks)
+
+    def client_of(self, peer: str | None, forwarded_for: list[str]) -> str:
+        """The client's address, given the connection's peer and the ``X-Forwarded-For``
+        header values (in the order received)."""
+        if peer is None:
+            return UNKNOWN
+        peer_address = _address(peer)
+        if peer_address is None:
+            return peer  # not an IP connection (a test client, a unix socket)
+        if not self.trusts(peer_address) or not forwarded_for:
+            return str(peer_address)
+        hops = [hop.strip() for value in forwarded_for for hop in value.split(",")]
+        addresses = [_address(hop) for hop in hops]
+        if not hops or any(a is None for a in addresses):
+            return str(peer_address)  # a malformed header: believe nothing in it
+        for address in reversed(addresses):
+            assert address is not None  # checked above
+            if not self.trusts(address):
+                return str(address)
+        # Every hop is one of our proxies: the leftmost is where the request came from.
+        return str(addresses[0])
+
+
+@lru_cache(maxsize=16)
+def trusted_proxies(text: str) -> TrustedProxies:
+    """``TrustedProxies.parse``, once per configured value."""
+    return TrustedProxies.parse(text)
+
+
+def client_address(conn: HTTPConnection, trusted: str | TrustedProxies) -> str:
+    """The real client address of ``conn`` (see the module's docstring)."""
+    proxies = trusted_proxies(trusted) if isinstance(trusted, str) else trusted
+    peer = conn.client.host if conn.client else None
+    return proxies.client_of(peer, conn.headers.getlist("x-forwarded-for"))
+
+
+def limit_key(address: str) -> str:
+    """The key abuse limits count an address under: the address itself, or for IPv6 its
+    /64 network (one subscriber's line holds a whole /64 and can change address at will)."""
+    parsed = _address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return address if parsed is None else str(parsed)
