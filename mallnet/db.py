@@ -4,6 +4,11 @@ SQLite needs three things to behave like a database we can trust with value: for
 on, WAL so readers never block the writer, and ``BEGIN IMMEDIATE`` so that a
 read-modify-write transaction takes the write lock up front (SQLite ignores ``FOR UPDATE``;
 without this, two concurrent spends can both read the old balance).
+
+Reads that write nothing need none of that lock, and must not wait for it: a read taking
+the write lock queues behind every open write (and, past the busy timeout, fails with
+"database is locked"). Their sessions come from ``read_session_factory``: on SQLite their
+transactions begin DEFERRED, and under WAL they read a snapshot while a writer works.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+# The execution option that marks an engine's (or a connection's) transactions as reads.
+READ_ONLY = "mallnet_read_only"
 
 # Stable constraint names, so Alembic can address them on PostgreSQL and in SQLite batches.
 NAMING_CONVENTION = {
@@ -77,13 +85,24 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-modify-write takes the write lock before it reads (see the module's
+        # docstring); a read takes none and reads the last committed snapshot.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: reading attributes after commit must not lazy-load
     # (that raises MissingGreenlet under asyncio).
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that writes nothing (lookups, balances, history, pages): on SQLite
+    they never take or wait for the write lock. Never write through one: on SQLite a write
+    there would take the lock halfway through (and may fail at once, not wait), and what it
+    wrote is never committed by the callers of these sessions."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -26,7 +26,7 @@ class NodeLoaders:
 
     @classmethod
     def of(cls, node: NodeRuntime) -> NodeLoaders:
-        reads = BatchReads(node.sessions)
+        reads = BatchReads(node.read_sessions)
 
         async def tiers(
             session: AsyncSession, ids: Sequence[int]

@@ -11,7 +11,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mallnet.config import Settings
-from mallnet.db import session_factory, transaction, utcnow
+from mallnet.db import read_session_factory, session_factory, transaction, utcnow
 from mallnet.secrets_store import network_key
 from shop_node.domain.policy import ClubPolicy
 from shop_node.services.ledger import ensure_system_accounts
@@ -53,10 +53,13 @@ class NodeRuntime:
     network_key: bytes
     clock: Callable[[], dt.datetime] = utcnow
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    # Sessions for work that writes nothing: on SQLite they never wait for the write lock.
+    read_sessions: async_sessionmaker[AsyncSession] = field(init=False)
     policies: PolicyCache = field(default_factory=PolicyCache)
 
     def __post_init__(self) -> None:
         self.sessions = session_factory(self.engine)
+        self.read_sessions = read_session_factory(self.engine)
 
     @classmethod
     async def start(cls, shop: str, engine: AsyncEngine, settings: Settings) -> NodeRuntime:
@@ -73,5 +76,7 @@ class NodeRuntime:
         return await transaction(self.sessions, work, attempts=attempts)
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        async with self.sessions() as session:
+        """Run ``work``, which writes nothing, on a snapshot: on SQLite it neither takes nor
+        waits for the write lock, so reads go on while a purchase is being written."""
+        async with self.read_sessions() as session:
             return await work(session)
