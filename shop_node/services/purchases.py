@@ -21,6 +21,7 @@ from federation.envelope import PurchaseRecorded, PurchaseRefunded
 from federation.ids import EVENT_ID
 from mallnet.db import UTCDateTime
 from mallnet.digest import request_digest
+from mallnet.secrets_store import pseudonym
 from mallnet.values import KEY_HELP, MAX_RIAL, is_idempotency_key
 from shop_node.db.models import (
     LedgerTransaction,
@@ -34,7 +35,9 @@ from shop_node.db.models import (
 from shop_node.domain.earning import Earning, Line, compute_earning, max_credit_spend
 from shop_node.domain.errors import (
     FieldProblem,
+    HoldOfAnotherShopper,
     IdempotencyConflict,
+    InsufficientBalance,
     InvalidInput,
     MemberNotFound,
     NetworkValueUnavailable,
@@ -54,6 +57,8 @@ from shop_node.domain.refunds import (
 from shop_node.services import outbox
 from shop_node.services.ledger import Asset, Ledger, Leg, MemberAccounts, member_accounts
 from shop_node.services.members import (
+    MEMBER_BY_CARD,
+    MEMBER_BY_PHONE,
     AtTill,
     MemberRef,
     create_member,
@@ -349,57 +354,135 @@ async def _replay(session: AsyncSession, purchase: Purchase, digest: str) -> Pur
 async def record_purchase(
     runtime: NodeRuntime, data: PurchaseInput, actor: str, capture: Capture | None = None
 ) -> PurchaseOutcome:
+    """Record a POS purchase. One paid partly with network value asks the hub to capture it
+    outside any local transaction — a slow hub must not hold this node's write lock, which
+    on SQLite stops every other till: a short read first refuses what this node would
+    refuse (the hub never takes value for a purchase that cannot be recorded) and names the
+    shopper; then the hub captures; then one write transaction records the purchase with
+    what was captured. A crash or failure after the capture is safe: the till retries the
+    same receipt and the hub answers the capture as a replay, and a capture no purchase
+    event names is reversed by the hub's reconciliation."""
     phone, digest = _validate_purchase(data)
-    if data.network_hold_id is not None and capture is None:
-        raise NetworkValueUnavailable("this node is not connected to the hub")
+    captured: _Captured | None = None
+    if data.network_hold_id is not None:
+        if capture is None:
+            raise NetworkValueUnavailable("this node is not connected to the hub")
+        checked = await runtime.read(
+            lambda session: _before_capture(session, runtime, data, phone, digest)
+        )
+        if isinstance(checked, PurchaseOutcome):
+            return checked
+        paid = await _capture_network_value(capture, data, data.network_hold_id, checked)
+        captured = _Captured(checked, paid)
 
     async def work(session: AsyncSession) -> PurchaseOutcome:
-        # The receipt is checked in the same round trip as the member.
-        till = await member_at_till(
-            session, phone=phone, card_code=data.card_code, receipt_id=data.receipt_id
+        return await _record(
+            session, runtime, data, phone=phone, digest=digest, actor=actor, captured=captured
         )
-        replayed = await _replay_if_seen(session, till, data.receipt_id, digest)
-        if replayed is not None:
-            return replayed
-        version, policy = await current_policy(session, runtime)
-        _check_groups(policy, data.lines)
-        ledger = Ledger(session, runtime.system_accounts, runtime.clock())
-        member, accounts = await _buyer(session, ledger, till, phone, actor, policy)
-        enrolled = till.member is None
-        before = (
-            Standing(0, 0) if enrolled else await standing(session, policy, member.id, ledger.now)
-        )
-        legs = await _credit_spend_legs(ledger, accounts, policy, data)
-        # Last, once everything local is known to be right: the hub takes the value only
-        # for a purchase this transaction will record.
-        network_paid = await _capture_network_value(capture, data, runtime.network_key, member)
-        priced = _price(policy, before, data, network_paid)
-        legs += grant_legs(
-            ledger, accounts, "points", priced.earning.total_points, policy, ledger.now
-        )
-        legs += grant_legs(
-            ledger, accounts, "rial", priced.earning.total_credit_rial, policy, ledger.now
-        )
-        # A purchase that earned nothing (a tiny basket) still gets its transaction, so
-        # the purchase row always points at one and the history shows the visit.
-        recorded = await ledger.record(
-            key=f"purchase:{data.receipt_id}",
-            reason="purchase",
-            reference=f"receipt:{data.receipt_id}",
-            member_id=member.id,
-            actor=actor,
-            legs=legs,
-            memo=_purchase_memo(priced),
-            allow_empty=True,
-        )
-        row = _purchase_row(data, digest, member.id, ledger.now, version, priced, actor)
-        purchase, lines = await _insert_purchase(session, row, recorded.transaction_id, data.lines)
-        after = recorded.after(accounts)
-        events = _purchase_events(runtime.network_key, data, member, enrolled, priced, after)
-        await outbox.emit(session, ledger.now, events)
-        return PurchaseOutcome(purchase, lines, member, after.points, after.rial, enrolled, False)
 
     return await runtime.transaction(work)
+
+
+@dataclass(frozen=True)
+class _Captured:
+    """What the hub captured for the purchase, and for which shopper (a pseudonym)."""
+
+    shopper: str
+    rial: int
+
+
+async def _record(
+    session: AsyncSession,
+    runtime: NodeRuntime,
+    data: PurchaseInput,
+    *,
+    phone: str | None,
+    digest: str,
+    actor: str,
+    captured: _Captured | None,
+) -> PurchaseOutcome:
+    """The purchase's write transaction: no network I/O happens in it."""
+    # The receipt is checked in the same round trip as the member.
+    till = await member_at_till(
+        session, phone=phone, card_code=data.card_code, receipt_id=data.receipt_id
+    )
+    replayed = await _replay_if_seen(session, till, data.receipt_id, digest)
+    if replayed is not None:
+        return replayed
+    version, policy = await current_policy(session, runtime)
+    _check_groups(policy, data.lines)
+    ledger = Ledger(session, runtime.system_accounts, runtime.clock())
+    member, accounts = await _buyer(session, ledger, till, phone, actor, policy)
+    enrolled = till.member is None
+    before = Standing(0, 0) if enrolled else await standing(session, policy, member.id, ledger.now)
+    legs = await _credit_spend_legs(ledger, accounts, policy, data)
+    if captured is not None and captured.shopper != outbox.shopper(runtime.network_key, member):
+        # The hub captured for the shopper the read before the capture found; a purchase of
+        # anyone else is never recorded with that value.
+        raise HoldOfAnotherShopper()
+    priced = _price(policy, before, data, 0 if captured is None else captured.rial)
+    legs += grant_legs(ledger, accounts, "points", priced.earning.total_points, policy, ledger.now)
+    legs += grant_legs(
+        ledger, accounts, "rial", priced.earning.total_credit_rial, policy, ledger.now
+    )
+    # A purchase that earned nothing (a tiny basket) still gets its transaction, so the
+    # purchase row always points at one and the history shows the visit.
+    recorded = await ledger.record(
+        key=f"purchase:{data.receipt_id}",
+        reason="purchase",
+        reference=f"receipt:{data.receipt_id}",
+        member_id=member.id,
+        actor=actor,
+        legs=legs,
+        memo=_purchase_memo(priced),
+        allow_empty=True,
+    )
+    row = _purchase_row(data, digest, member.id, ledger.now, version, priced, actor)
+    purchase, lines = await _insert_purchase(session, row, recorded.transaction_id, data.lines)
+    after = recorded.after(accounts)
+    events = _purchase_events(runtime.network_key, data, member, enrolled, priced, after)
+    await outbox.emit(session, ledger.now, events)
+    return PurchaseOutcome(purchase, lines, member, after.points, after.rial, enrolled, False)
+
+
+async def _before_capture(
+    session: AsyncSession,
+    runtime: NodeRuntime,
+    data: PurchaseInput,
+    phone: str | None,
+    digest: str,
+) -> PurchaseOutcome | str:
+    """Before the hub takes any value, on a snapshot (no lock): the original outcome of a
+    receipt recorded before, or every refusal the purchase's transaction would make — in
+    the order it makes them — and else the shopper's pseudonym the capture names. What
+    changes in between (another till spending the same credit) is checked again when the
+    purchase is written."""
+    seen = await session.scalar(RECEIPT_SEEN, {"receipt_id": data.receipt_id})
+    if seen is not None:
+        return await _replay(session, await session.get_one(Purchase, seen), digest)
+    _version, policy = await current_policy(session, runtime)
+    _check_groups(policy, data.lines)
+    if phone is not None:
+        member = await session.scalar(MEMBER_BY_PHONE, {"phone": phone})
+    else:
+        member = await session.scalar(MEMBER_BY_CARD, {"card_code": data.card_code})
+    if member is not None:
+        shopper_phone = member.phone
+    elif phone is not None:
+        shopper_phone = phone
+    else:
+        raise MemberNotFound("no member with that card code; record the purchase by phone to enrol")
+    if data.credit_to_spend_rial:
+        _allowed_credit_spend(policy, data)
+        # A shopper enrolled by this purchase can spend the welcome credit it gives.
+        available = policy.welcome_credit_rial if policy.open_club else 0
+        if member is not None:
+            ledger = Ledger(session, runtime.system_accounts, runtime.clock())
+            lots = await ledger.open_lots((await member_accounts(session, member.id)).rial_id)
+            available = sum(lot.remaining for lot in lots)
+        if available < data.credit_to_spend_rial:
+            raise InsufficientBalance("credit", available, data.credit_to_spend_rial)
+    return pseudonym(runtime.network_key, shopper_phone)
 
 
 async def _replay_if_seen(
@@ -449,11 +532,7 @@ async def _credit_spend_legs(
     spend = data.credit_to_spend_rial
     if not spend:
         return []
-    allowed = data.total_rial * policy.max_credit_spend_bp // 10_000
-    if spend > allowed:
-        raise InvalidInput.one(
-            "creditToSpendRial", f"at most {allowed} Rial of this purchase may be paid with credit"
-        )
+    _allowed_credit_spend(policy, data)
     lots = await ledger.open_lots(accounts.rial_id)
     legs = [
         Leg(accounts.rial_id, "rial", -take, lot_id=lot_id)
@@ -463,22 +542,23 @@ async def _credit_spend_legs(
     return legs
 
 
+def _allowed_credit_spend(policy: ClubPolicy, data: PurchaseInput) -> None:
+    allowed = data.total_rial * policy.max_credit_spend_bp // 10_000
+    if data.credit_to_spend_rial > allowed:
+        raise InvalidInput.one(
+            "creditToSpendRial", f"at most {allowed} Rial of this purchase may be paid with credit"
+        )
+
+
 async def _capture_network_value(
-    capture: Capture | None, data: PurchaseInput, key: bytes, member: Member
+    capture: Capture, data: PurchaseInput, hold_id: str, shopper: str
 ) -> int:
-    """Rial captured from the shopper's hold at the hub (0 without one). The capture names
-    the purchase's member — the hub captures only a hold of that shopper. A failure after
-    this is retried with the same receipt, and the hub answers the capture again as a
-    replay."""
-    if data.network_hold_id is None or capture is None:
-        return 0
+    """Rial captured from the shopper's hold at the hub. The capture names the purchase's
+    shopper — the hub captures only a hold of that shopper. A failure after this is retried
+    with the same receipt, and the hub answers the capture again as a replay."""
     spend = data.credit_to_spend_rial
     paid = await capture(
-        data.network_hold_id,
-        data.network_rial,
-        data.receipt_id,
-        data.total_rial - spend,
-        outbox.shopper(key, member),
+        hold_id, data.network_rial, data.receipt_id, data.total_rial - spend, shopper
     )
     if spend + paid > data.total_rial:
         raise InvalidInput.one("networkRial", "the hold is worth more than is left to pay")
