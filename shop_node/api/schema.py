@@ -31,6 +31,7 @@ from shop_node.api.problems import (
     attempt,
 )
 from shop_node.api.settlement import SettlementQuery
+from shop_node.api.staff import StaffMutation, StaffQuery
 from shop_node.domain.earning import Line
 from shop_node.services import adjustments, members, network, policy, purchases
 from shop_node.services.relay import hub_connection
@@ -165,7 +166,7 @@ class AdjustBalanceInput:
 
 
 @strawberry.type
-class Query(PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery):
+class Query(PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery, StaffQuery):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self, info: strawberry.Info) -> ServerInfo:
         shop: str = info.context["state"].shop
@@ -226,7 +227,7 @@ class Query(PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery):
 
 
 @strawberry.type
-class Mutation(PartnershipMutation, NetworkMutation, CampaignMutation):
+class Mutation(PartnershipMutation, NetworkMutation, CampaignMutation, StaffMutation):
     @strawberry.mutation(
         extensions=requires(*OPERATE),
         description="Record a POS purchase (idempotent on receiptId); enrols new shoppers.",
