@@ -22,7 +22,7 @@ from hub.api.problems import (
     refused,
 )
 from hub.domain.problems import Refusal
-from hub.services import grants
+from hub.services import abuse, grants
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import Rial
 from mallnet.messaging import sender_for
@@ -173,9 +173,12 @@ class GrantMutation:
         shop = node_of(info)
         settings = info.context["state"].settings
         key = network_key(settings)
+        limits = abuse.Limits.of(info.context["state"])
 
         async def work(session: AsyncSession) -> grants.TextedCode:
-            return await grants.text_code(session, key, shop, phone, pseudonym, max_rial)
+            return await grants.text_code(
+                session, key, shop, phone, pseudonym, max_rial, limits=limits
+            )
 
         made = await run(info, work)
         if not isinstance(made, grants.TextedCode):

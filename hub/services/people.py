@@ -10,16 +10,18 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import OneTimeCode, Shop, Shopper, SignInFailure, User
+from hub.db.models import OneTimeCode, Shop, Shopper, User
 from hub.domain.problems import HubError, ProblemCode
+from hub.services import abuse, passwords
 from mallnet.db import utcnow
 from mallnet.messaging import Sender
 from mallnet.phone import InvalidPhone, normalize_mobile
+from mallnet.ratelimit import RateLimited
 from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym
 
@@ -37,9 +39,9 @@ SHOPPER_SCOPES = frozenset({Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT})
 
 CODE_LIFETIME = dt.timedelta(minutes=5)
 CODE_ATTEMPTS = 5
-SENDS_PER_PHONE = 3  # per RATE_WINDOW
-SENDS_PER_IP = 10
-RATE_WINDOW = dt.timedelta(minutes=10)
+# Sign-in codes per phone and per address in ten minutes (see ``abuse``).
+SENDS_PER_PHONE = abuse.OTP_PER_PHONE.item.amount
+SENDS_PER_IP = abuse.OTP_PER_ADDRESS.item.amount
 
 
 class SignInError(HubError):
@@ -66,21 +68,9 @@ class Person:
 
 # --- passwords ---------------------------------------------------------------------------
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def password_matches(password: str, stored: str) -> bool:
-    scheme, salt, digest = stored.split("$")
-    if scheme != "scrypt":
-        return False
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
-    return hmac.compare_digest(candidate.hex(), digest)
+# Kept here for callers that import it from people (staff accounts, the CLI): blocking, so
+# async code prefers ``passwords.hash_async``.
+hash_password = passwords.hash_secret
 
 
 async def create_user(
@@ -99,7 +89,7 @@ async def create_user(
             raise SignInError(ProblemCode.INVALID_INPUT, f"no shop {shop!r} is registered")
     user = User(
         username=username.strip().lower(),
-        password_hash=hash_password(password),
+        password_hash=await passwords.hash_async(password),
         role=role,
         shop_id=shop_id,
         created_at=utcnow(),
@@ -109,33 +99,28 @@ async def create_user(
     return user
 
 
-FAILURES_PER_USERNAME = 10  # per FAILURE_WINDOW
-FAILURES_PER_IP = 30
-FAILURE_WINDOW = dt.timedelta(minutes=15)
+# Wrong passwords from one address at one account before it is refused (see ``abuse``).
+FAILURES_PER_USERNAME = abuse.PASSWORD_PAIR.item.amount
 
 
 async def sign_in_user(
-    session: AsyncSession, username: str, password: str, ip: str, now: dt.datetime | None = None
+    session: AsyncSession,
+    username: str,
+    password: str,
+    ip: str,
+    *,
+    limits: abuse.Limits,
 ) -> Person | None:
-    """A password sign-in. A wrong password (or a disabled account: the answer must not
-    tell which) returns None after recording the failure, so the caller commits it;
-    too many recent failures for the username or the address are refused up front."""
-    now = now or utcnow()
+    """A password sign-in from the client address ``ip``. A wrong password (or a disabled
+    account: the answer must not tell which) returns None; too many tries are refused up
+    front (``abuse.PasswordGuard``: a stranger's guesses do not lock the owner out). A
+    right password stored with an outdated hash is re-hashed with today's parameters."""
     name = username.strip().lower()[:60]
-    since = now - FAILURE_WINDOW
-    await _serialise(session, f"sign-in:{name}", f"sign-in-ip:{ip}")
-    by_name = await session.scalar(
-        select(func.count()).where(SignInFailure.username == name, SignInFailure.at > since)
-    )
-    by_ip = await session.scalar(
-        select(func.count()).where(SignInFailure.ip == ip, SignInFailure.at > since)
-    )
-    if (by_name or 0) >= FAILURES_PER_USERNAME or (by_ip or 0) >= FAILURES_PER_IP:
-        raise SignInError(
-            ProblemCode.RATE_LIMITED,
-            "too many failed sign-ins; try again later",
-            int(FAILURE_WINDOW.total_seconds()),
-        )
+    guard = abuse.PasswordGuard(limits.limiter, name, ip)
+    try:
+        await guard.before()
+    except RateLimited as exc:
+        raise SignInError(ProblemCode.RATE_LIMITED, abuse.message(exc), exc.retry_after_s) from None
     row = (
         await session.execute(
             select(User, Shop.slug, Shop.status)
@@ -144,13 +129,21 @@ async def sign_in_user(
         )
     ).first()
     # The same work whether or not the user exists.
-    stored = row[0].password_hash if row is not None else _DUMMY_HASH
-    matches = password_matches(password, stored)
-    if row is None or not matches or _inactive(row[0], row[2]):
-        session.add(SignInFailure(username=name, ip=ip, at=now))
-        await session.flush()
+    stored = row[0].password_hash if row is not None else passwords.DUMMY_HASH
+    verdict = await passwords.verify(stored, password)
+    if row is None or not verdict.matches or _inactive(row[0], row[2]):
+        await guard.failed()
         return None
+    await guard.succeeded()
     user, slug, _status = row
+    if verdict.needs_rehash:
+        # Only over the hash just checked: a password reset committed meanwhile wins.
+        await session.execute(
+            update(User)
+            .where(User.id == user.id, User.password_hash == stored)
+            .values(password_hash=await passwords.hash_async(password))
+            .execution_options(synchronize_session=False)
+        )
     return _staff_person(user, slug)
 
 
@@ -184,17 +177,6 @@ async def current_person(session: AsyncSession, person: Person) -> Person | None
     return _staff_person(row[0], row[1])
 
 
-async def _serialise(session: AsyncSession, *keys: str) -> None:
-    """Make concurrent checks-then-inserts for the same keys wait for each other. SQLite
-    already runs one writer at a time (BEGIN IMMEDIATE); PostgreSQL needs a lock."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        for key in sorted(keys):
-            await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
-
-
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
-
-
 # --- shoppers ------------------------------------------------------------------------------
 
 
@@ -203,28 +185,25 @@ def _code_hash(phone: str, code: str) -> str:
 
 
 async def send_code(
-    session: AsyncSession, sender: Sender, raw_phone: str, ip: str, now: dt.datetime | None = None
+    session: AsyncSession,
+    sender: Sender,
+    raw_phone: str,
+    ip: str,
+    now: dt.datetime | None = None,
+    *,
+    limits: abuse.Limits,
 ) -> str:
-    """Text a sign-in code to the phone; returns the normalised phone."""
+    """Text a sign-in code to the phone, asked from the client address ``ip`` (within the
+    limits per address, per phone and the hub's SMS budget); returns the normalised phone."""
     now = now or utcnow()
     try:
         phone = normalize_mobile(raw_phone)
     except InvalidPhone as exc:
         raise SignInError(ProblemCode.INVALID_PHONE, str(exc)) from None
-    since = now - RATE_WINDOW
-    await _serialise(session, f"otp:{phone}", f"otp-ip:{ip}")
-    by_phone = await session.scalar(
-        select(func.count()).where(OneTimeCode.phone == phone, OneTimeCode.created_at > since)
-    )
-    by_ip = await session.scalar(
-        select(func.count()).where(OneTimeCode.ip == ip, OneTimeCode.created_at > since)
-    )
-    if (by_phone or 0) >= SENDS_PER_PHONE or (by_ip or 0) >= SENDS_PER_IP:
-        raise SignInError(
-            ProblemCode.RATE_LIMITED,
-            "too many codes asked for; try again in a few minutes",
-            int(RATE_WINDOW.total_seconds()),
-        )
+    try:
+        await abuse.charge_sign_in_code(limits, phone, ip)
+    except RateLimited as exc:
+        raise SignInError(ProblemCode.RATE_LIMITED, abuse.message(exc), exc.retry_after_s) from None
     code = f"{secrets.randbelow(10**6):06d}"
     session.add(
         OneTimeCode(

@@ -2,7 +2,10 @@
 
 Staff and mall management sign in with a password; shoppers with their phone and a code
 sent by SMS. PKCE (S256) is required before any page is shown: a client that skips it is
-refused at ``/oauth/authorize``, not only later at ``/oauth/token``.
+refused at ``/oauth/authorize``, not only later at ``/oauth/token``. Every form carries a
+CSRF token (``csrf``), checked before anything else is done with a POST; the limits on
+codes and passwords (``hub.services.abuse``) count the real client address
+(``mallnet.client_address``: forwarded headers only from trusted proxies).
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from hub.domain.problems import ProblemCode
-from hub.services import people
+from hub.services import abuse, people
+from hub.web import csrf
 from hub.web.oauth import HubAuthorizationServer, HubClient, StarletteOAuthRequest
+from mallnet.client_address import client_address
 from mallnet.messaging import sender_for
 from mallnet.secrets_store import network_key
 
@@ -36,6 +41,10 @@ AUTHORIZE_PARAMS = (
 # A shopper refused with one of these asks for a new code: the page shows the phone again.
 CODE_NOT_SENT = frozenset(
     {ProblemCode.CODE_EXPIRED, ProblemCode.TOO_MANY_ATTEMPTS, ProblemCode.INVALID_PHONE}
+)
+FORGED = (
+    "این فرم منقضی شده یا از جای دیگری فرستاده شده است؛ دوباره وارد شوید.\n"
+    "This form expired or was sent from another site; please sign in again."
 )
 
 
@@ -65,6 +74,12 @@ async def _validate(
     return oauth_request, client, grant
 
 
+def _form_name(client: HubClient, code_sent: bool) -> csrf.Form:
+    if client.kind != "shopper_app":
+        return "password"
+    return "code" if code_sent else "send-code"
+
+
 def _page(
     request: Request, client: HubClient, params: dict[str, str], status: int = 200, **extra: Any
 ) -> Response:
@@ -77,7 +92,34 @@ def _page(
         "phone": "",
         **extra,
     }
-    return templates.TemplateResponse(request, "signin.html", context, status_code=status)
+    guard = csrf.csrf_of(request.app.state, request.app.state.settings)
+    browser, token = guard.issue(request, _form_name(client, context["code_sent"]), params)
+    context["csrf_field"], context["csrf_token"] = csrf.FIELD, token
+    response = templates.TemplateResponse(request, "signin.html", context, status_code=status)
+    guard.set_cookie(response, browser)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _forged(
+    request: Request,
+    client: HubClient,
+    params: dict[str, str],
+    form: dict[str, str],
+    name: csrf.Form,
+) -> Response | None:
+    """The page again (403, a fresh token) when the POST's CSRF token is missing or wrong."""
+    guard = csrf.csrf_of(request.app.state, request.app.state.settings)
+    if guard.valid(request, name, params, form.get(csrf.FIELD, "")):
+        return None
+    phone = form.get("phone", "") if name == "code" else ""
+    return _page(request, client, params, 403, error=FORGED, phone=phone, code_sent=name == "code")
+
+
+def _limited(response: Response, exc: people.SignInError) -> Response:
+    if exc.retry_after_s:
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _error_page(exc: OAuth2Error) -> Response:
@@ -96,6 +138,8 @@ async def authorize(request: Request) -> Response:
     params = _params({**dict(request.query_params), **form})
     if request.method == "GET":
         return _page(request, client, params)
+    if forged := _forged(request, client, params, form, _form_name(client, code_sent=True)):
+        return forged
     sessions = request.app.state.sessions
     settings = request.app.state.settings
     try:
@@ -106,11 +150,15 @@ async def authorize(request: Request) -> Response:
                 )
             else:
                 person = await people.sign_in_user(
-                    session, form.get("username", ""), form.get("password", ""), _ip(request)
+                    session,
+                    form.get("username", ""),
+                    form.get("password", ""),
+                    _ip(request),
+                    limits=abuse.Limits.of(request.app.state),
                 )
     except people.SignInError as exc:
         if exc.code is ProblemCode.RATE_LIMITED:
-            return _page(request, client, params, 429, error=exc.message)
+            return _limited(_page(request, client, params, 429, error=exc.message), exc)
         return _page(
             request,
             client,
@@ -160,21 +208,24 @@ async def send_code(request: Request) -> Response:
     except OAuth2Error as exc:
         return _error_page(exc)
     params = _params(form)
-    ip = _ip(request)
+    if forged := _forged(request, client, params, form, "send-code"):
+        return forged
     sender = sender_for(request.app.state.settings)
+    limits = abuse.Limits.of(request.app.state)
     try:
         async with request.app.state.sessions() as session, session.begin():
-            phone = await people.send_code(session, sender, form.get("phone", ""), ip)
+            phone = await people.send_code(
+                session, sender, form.get("phone", ""), _ip(request), limits=limits
+            )
     except people.SignInError as exc:
         status = 429 if exc.code is ProblemCode.RATE_LIMITED else 400
         response = _page(
             request, client, params, status, error=exc.message, phone=form.get("phone", "")
         )
-        if exc.retry_after_s:
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-        return response
+        return _limited(response, exc)
     return _page(request, client, params, phone=phone, code_sent=True)
 
 
 def _ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The real client address (forwarded headers believed only from trusted proxies)."""
+    return client_address(request, request.app.state.settings.trusted_proxies)

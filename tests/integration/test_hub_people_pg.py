@@ -1,4 +1,5 @@
-"""Sign-in limits hold under concurrency on PostgreSQL (SQLite serialises writers anyway)."""
+"""Sign-in limits hold under concurrency on PostgreSQL (the counters are the limiter's, atomic
+per hit: concurrent transactions cannot all pass a nearly spent limit)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.services import people
+from hub.services import abuse, people
 from mallnet.db import engine_scope, session_factory
 from mallnet.messaging import FileSender
 from mallnet.migrations import upgrade
@@ -20,13 +21,16 @@ async def test_concurrent_code_requests_cannot_exceed_the_per_phone_limit(
 ) -> None:
     await upgrade("hub", pg_url)
     sender = FileSender(tmp_path / "sms.jsonl")
+    limits = abuse.Limits.in_memory()
     async with engine_scope(pg_url) as engine:
         sessions = session_factory(engine)
 
         async def ask(index: int) -> str:
             try:
                 async with sessions() as session, session.begin():
-                    await people.send_code(session, sender, "09121234567", f"10.0.0.{index}")
+                    await people.send_code(
+                        session, sender, "09121234567", f"10.0.0.{index}", limits=limits
+                    )
             except people.SignInError as exc:
                 return exc.code
             return "sent"
@@ -39,6 +43,7 @@ async def test_concurrent_code_requests_cannot_exceed_the_per_phone_limit(
 
 async def test_concurrent_wrong_passwords_are_all_counted(pg_url: str) -> None:
     await upgrade("hub", pg_url)
+    limits = abuse.Limits.in_memory()
     async with engine_scope(pg_url) as engine:
         sessions = session_factory(engine)
         async with sessions() as session, session.begin():
@@ -47,7 +52,9 @@ async def test_concurrent_wrong_passwords_are_all_counted(pg_url: str) -> None:
         async def guess() -> str:
             try:
                 async with sessions() as session, session.begin():
-                    person = await people.sign_in_user(session, "boss", "wrong", "10.0.0.1")
+                    person = await people.sign_in_user(
+                        session, "boss", "wrong", "10.0.0.1", limits=limits
+                    )
             except people.SignInError as exc:
                 return exc.code
             return "wrong" if person is None else "in"

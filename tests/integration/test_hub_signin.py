@@ -28,7 +28,7 @@ from mallnet.scopes import Scope
 
 from ..conftest import HubDatabases, free_ports, in_transaction, in_transaction_sync
 from ..live_server import LiveServer
-from ..oauth_flow import last_code, shopper_code
+from ..oauth_flow import csrf, last_code, shopper_code
 
 REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
 PHONE = "09121234567"
@@ -57,6 +57,10 @@ class Site:
             f"{self.url}/oauth/authorize", code_verifier=verifier, state="xyz", **extra
         )
         return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+    def csrf(self, params: dict[str, str]) -> dict[str, str]:
+        """The CSRF field of the first form the sign-in page shows for ``params``."""
+        return csrf(self.http.get("/oauth/authorize", params=params))
 
     def last_code(self) -> str:
         return last_code(self.settings.data_dir / "sms-outbox.jsonl")
@@ -206,7 +210,13 @@ async def test_a_disabled_account_cannot_refresh(site: Site) -> None:
     verifier = generate_token(48)
     params = site.authorize_params("staff", verifier)
     ok = site.http.post(
-        "/oauth/authorize", data={**params, "username": "ali", "password": "correct horse battery"}
+        "/oauth/authorize",
+        data={
+            **params,
+            **site.csrf(params),
+            "username": "ali",
+            "password": "correct horse battery",
+        },
     )
     code = parse_qs(urlparse(ok.headers["location"]).query)["code"][0]
     token = await site.exchange("staff", code, verifier)
@@ -226,13 +236,15 @@ async def test_a_disabled_account_cannot_refresh(site: Site) -> None:
 
 def test_password_guessing_is_limited(site: Site) -> None:
     params = site.authorize_params("staff", generate_token(48))
+    token = site.csrf(params)
     for _ in range(10):
         wrong = site.http.post(
-            "/oauth/authorize", data={**params, "username": "ali", "password": "guess"}
+            "/oauth/authorize", data={**params, **token, "username": "ali", "password": "guess"}
         )
         assert wrong.status_code == 400
     right = site.http.post(
-        "/oauth/authorize", data={**params, "username": "ali", "password": "correct horse battery"}
+        "/oauth/authorize",
+        data={**params, **token, "username": "ali", "password": "correct horse battery"},
     )
     assert right.status_code == 429
     assert "location" not in right.headers
@@ -252,32 +264,41 @@ def test_pkce_is_required_at_the_authorization_endpoint(site: Site) -> None:
 def test_guessing_a_code_is_stopped_after_five_tries(site: Site) -> None:
     verifier = generate_token(48)
     params = site.authorize_params("app", verifier)
-    site.http.post("/oauth/otp", data={**params, "phone": PHONE})
+    sent = site.http.post("/oauth/otp", data={**params, **site.csrf(params), "phone": PHONE})
+    token = csrf(sent)
     real = site.last_code()
     wrong = f"{(int(real) + 1) % 10**6:06d}"
     for _ in range(5):
-        attempt = site.http.post("/oauth/authorize", data={**params, "phone": PHONE, "code": wrong})
+        attempt = site.http.post(
+            "/oauth/authorize", data={**params, **token, "phone": PHONE, "code": wrong}
+        )
         assert attempt.status_code == 400
-    late = site.http.post("/oauth/authorize", data={**params, "phone": PHONE, "code": real})
+    late = site.http.post(
+        "/oauth/authorize", data={**params, **token, "phone": PHONE, "code": real}
+    )
     assert late.status_code == 400  # the right code no longer helps
     assert "location" not in late.headers
 
 
 def test_codes_are_rate_limited_per_phone(site: Site) -> None:
     params = site.authorize_params("app", generate_token(48))
+    token = site.csrf(params)
     statuses = [
-        site.http.post("/oauth/otp", data={**params, "phone": PHONE}).status_code for _ in range(4)
+        site.http.post("/oauth/otp", data={**params, **token, "phone": PHONE}).status_code
+        for _ in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
-    other = site.http.post("/oauth/otp", data={**params, "phone": "09351112233"})
+    other = site.http.post("/oauth/otp", data={**params, **token, "phone": "09351112233"})
     assert other.status_code == 200
 
 
 def test_codes_are_rate_limited_per_ip(site: Site) -> None:
     params = site.authorize_params("app", generate_token(48))
+    token = site.csrf(params)
     phones = [f"0912000{i:04d}" for i in range(11)]
     statuses = [
-        site.http.post("/oauth/otp", data={**params, "phone": p}).status_code for p in phones
+        site.http.post("/oauth/otp", data={**params, **token, "phone": p}).status_code
+        for p in phones
     ]
     assert statuses == [200] * 10 + [429]
 
@@ -323,10 +344,14 @@ async def test_staff_sign_in_gets_a_token_for_their_own_shop_only(site: Site) ->
     page = site.http.get("/oauth/authorize", params=params)
     assert page.status_code == 200
     assert 'name="password"' in page.text
-    bad = site.http.post("/oauth/authorize", data={**params, "username": "ali", "password": "nope"})
+    token = csrf(page)
+    bad = site.http.post(
+        "/oauth/authorize", data={**params, **token, "username": "ali", "password": "nope"}
+    )
     assert bad.status_code == 400
     ok = site.http.post(
-        "/oauth/authorize", data={**params, "username": "ali", "password": "correct horse battery"}
+        "/oauth/authorize",
+        data={**params, **token, "username": "ali", "password": "correct horse battery"},
     )
     assert ok.status_code == 302
     code = parse_qs(urlparse(ok.headers["location"]).query)["code"][0]

@@ -39,6 +39,7 @@ from shop_node.services.relay import connect
 from shop_node.services.runtime import NodeRuntime
 
 from ..live_server import LiveServer
+from ..oauth_flow import csrf
 from .conftest import _connection, _hub_db
 
 ALI, SARA = "09121234567", "09351112233"
@@ -126,10 +127,14 @@ class Mall:
         }
         pages = httpx.Client(base_url=self.hub_url, timeout=10)
         with pages:
-            assert pages.get("/oauth/authorize", params=params).status_code == 200
-            assert pages.post("/oauth/otp", data={**params, "phone": phone}).status_code == 200
+            page = pages.get("/oauth/authorize", params=params)
+            assert page.status_code == 200
+            sent = pages.post("/oauth/otp", data={**params, **csrf(page), "phone": phone})
+            assert sent.status_code == 200
             code = self.texts(phone, "otp")[-1]
-            done = pages.post("/oauth/authorize", data={**params, "phone": phone, "code": code})
+            done = pages.post(
+                "/oauth/authorize", data={**params, **csrf(sent), "phone": phone, "code": code}
+            )
             assert done.status_code == 302, done.text
             auth_code = parse_qs(urlparse(done.headers["location"]).query)["code"][0]
             token = pages.post(

@@ -20,7 +20,7 @@ from hub.db.models import (
     ValueHold,
 )
 from hub.domain.problems import ProblemCode, Refusal
-from hub.services import value
+from hub.services import abuse, value
 from hub.services.grants.common import (
     _DIGITS,
     _QR,
@@ -53,6 +53,7 @@ from mallnet.digits import normalize_digits
 from mallnet.messaging import Sender
 from mallnet.money import toman_fa
 from mallnet.phone import InvalidPhone, normalize_mobile
+from mallnet.ratelimit import RateLimited
 from mallnet.secrets_store import pseudonym as pseudonym_of
 
 log = logging.getLogger("hub.services.grants")  # one logger for the package
@@ -148,11 +149,14 @@ async def text_code(
     shopper: str,
     max_rial: int | None = None,
     now: dt.datetime | None = None,
+    *,
+    limits: abuse.Limits,
 ) -> TextedCode:
     """An SMS grant for ``shop``, asked by its till with the shopper's phone; the text is
     for ``deliver`` once the transaction commits. Only a shopper with network value
     spendable at ``shop`` is texted; for anyone else the grant is recorded spent (so the
-    limits count the ask alike) and nothing is sent — the answer is the same either way."""
+    limits, the shop's and the hub's SMS budget, count the ask alike) and nothing is sent
+    — the answer is the same either way."""
     now = now or utcnow()
     cap = _checked_cap(max_rial)
     try:
@@ -169,6 +173,10 @@ async def text_code(
     if (until := await _shop_locked_until(session, shop, now)) is not None:
         raise _shop_locked(until, None)
     await _check_sms_limits(session, shop, shopper, now)
+    try:
+        await abuse.charge_sms(limits)
+    except RateLimited as exc:
+        raise GrantError(ProblemCode.RATE_LIMITED, abuse.message(exc)) from None
     _points, _credit, worth = await value.spendable_at(session, shopper, shop, now)
     grant = await _new_grant(
         session, shopper, "sms", shop, cap, SMS_GRANT_TTL, SMS_CODE_DIGITS, now

@@ -9,7 +9,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,8 +51,6 @@ QR_PREFIX = "mallnet-grant:"
 _QR = re.compile(rf"{QR_PREFIX}([0-9A-Z]{{26}}):([0-9]{{6,8}})")
 _DIGITS = re.compile(r"[0-9]{6,8}")
 _PIN = re.compile(r"[0-9]{4,6}")
-# OWASP's minimum for argon2id (19 MiB, 2 passes): a PIN is checked once per grant.
-_PINS = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 
 class GrantError(HubError):

@@ -1,21 +1,20 @@
-"""The shopper's redemption PIN: argon2id-hashed, a lock that doubles on each further
-wrong PIN until the right one."""
+"""The shopper's redemption PIN: argon2id-hashed (the hasher staff passwords use, off the
+event loop), a lock that doubles on each further wrong PIN until the right one."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import itertools
 import logging
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import (
     RedemptionPin,
 )
 from hub.domain.problems import ProblemCode, Refusal
-from hub.services.grants.common import _PIN, _PINS, PIN_ATTEMPTS, PIN_LOCK, PIN_LOCK_MAX, GrantError
+from hub.services import passwords
+from hub.services.grants.common import _PIN, PIN_ATTEMPTS, PIN_LOCK, PIN_LOCK_MAX, GrantError
 from mallnet.db import utcnow
 from mallnet.digits import normalize_digits
 
@@ -35,17 +34,11 @@ def _checked_pin(pin: str, field: str) -> str:
 
 
 async def _hash_pin(pin: str) -> str:
-    return await asyncio.to_thread(_PINS.hash, pin)
+    return await passwords.hash_async(pin)
 
 
 async def _pin_matches(stored: str, pin: str) -> bool:
-    def check() -> bool:
-        try:
-            return _PINS.verify(stored, pin)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(check)
+    return (await passwords.verify(stored, pin)).matches
 
 
 # 15 minutes doubled this often passes a day: the lock stops growing there.

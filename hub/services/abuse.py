@@ -1,0 +1,142 @@
+"""The hub's abuse limits: how many sign-in codes, texts and password tries, and what a
+refused person is told (in Persian and English).
+
+Counters live in ``mallnet.ratelimit`` (memory, or Redis shared by every hub instance).
+Addresses are the real client's (``mallnet.client_address``), IPv6 counted per /64.
+
+Password tries are limited so that a stranger cannot lock the owner out:
+- from one address at one account: ``PASSWORD_PAIR`` tries per 15 minutes and
+  ``PASSWORD_PAIR_DAY`` a day (the right password forgives that address's wrong ones);
+- from one address at any account: ``PASSWORD_ADDRESS`` tries per 15 minutes;
+- at one account from anywhere: past ``PASSWORD_ACCOUNT`` wrong passwords in 15 minutes
+  the account is under attack: an address that tried it wrongly in the last day is refused
+  until the attack subsides, while an address with no wrong try still gets one, so the
+  owner signs in from her own device and a botnet gets one guess per address a day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from limits import RateLimitItemPerHour
+
+from mallnet.client_address import limit_key
+from mallnet.digits import integer_fa
+from mallnet.ratelimit import Limiter, RateLimited, Rule, limiter_for
+
+OTP_PER_PHONE = Rule.of("otp-phone", "3 per 10 minutes")
+OTP_PER_ADDRESS = Rule.of("otp-address", "10 per 10 minutes")
+PASSWORD_PAIR = Rule.of("password-pair", "10 per 15 minutes")
+PASSWORD_PAIR_DAY = Rule.of("password-pair-day", "30 per day")
+PASSWORD_ADDRESS = Rule.of("password-address", "50 per 15 minutes")
+PASSWORD_ACCOUNT = Rule.of("password-account", "10 per 15 minutes")
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "otp-phone": (
+        "برای این شماره کد زیادی درخواست شده است",
+        "too many sign-in codes were asked for this number",
+    ),
+    "otp-address": (
+        "از این نشانی کد زیادی درخواست شده است",
+        "too many sign-in codes were asked from this address",
+    ),
+    "sms-budget": (
+        "سقف پیامک‌های ساعتی مال‌نت پر شده است",
+        "mallnet's hourly text-message budget is spent",
+    ),
+    "password-pair": (
+        "تلاش نادرست زیادی برای ورود به این حساب انجام شده است",
+        "too many wrong sign-ins to this account",
+    ),
+    "password-pair-day": (
+        "تلاش نادرست زیادی برای ورود به این حساب انجام شده است",
+        "too many wrong sign-ins to this account",
+    ),
+    "password-address": (
+        "از این نشانی تلاش ورود زیادی انجام شده است",
+        "too many sign-in attempts from this address",
+    ),
+    "password-account": (
+        "این حساب زیر حملهٔ حدس گذرواژه است و این نشانی اخیراً گذرواژهٔ نادرست داده است",
+        "this account is under a password-guessing attack and this address recently gave "
+        "a wrong password",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the hub's limited services need: the app's limiter and the SMS budget."""
+
+    limiter: Limiter
+    sms_budget_per_hour: int
+
+    @classmethod
+    def of(cls, state: Any) -> Limits:
+        """The limits of a Starlette app (``state`` holds its ``settings``)."""
+        return cls(limiter_for(state), state.settings.sms_budget_per_hour)
+
+    @classmethod
+    def in_memory(cls, sms_budget_per_hour: int = 1000) -> Limits:
+        """Counters of their own in this process's memory (tools and tests)."""
+        return cls(Limiter.from_url(None), sms_budget_per_hour)
+
+
+def message(refused: RateLimited) -> str:
+    """What the refused person reads: Persian, then English, with when to try again."""
+    fa, en = _MESSAGES.get(refused.rule.name, ("درخواست زیادی رسیده است", "too many requests"))
+    minutes = max(1, -(-refused.retry_after_s // 60))
+    return (
+        f"{fa}؛ {integer_fa(minutes)} دقیقهٔ دیگر دوباره امتحان کنید.\n"
+        f"{en}; try again in {minutes} minute{'s' if minutes > 1 else ''}."
+    )
+
+
+def sms_budget(per_hour: int) -> Rule:
+    """Every text the hub sends on someone's request (sign-in and redemption codes), across
+    all phones, per hour: a ceiling against SMS pumping."""
+    return Rule("sms-budget", RateLimitItemPerHour(per_hour))
+
+
+async def charge_sign_in_code(limits: Limits, phone: str, address: str) -> None:
+    """Count one sign-in code texted to ``phone`` for ``address`` (the asker's own budget
+    first), or raise ``RateLimited``."""
+    await limits.limiter.acquire(
+        OTP_PER_ADDRESS.on(limit_key(address)),
+        OTP_PER_PHONE.on(phone),
+        sms_budget(limits.sms_budget_per_hour).on("hub"),
+    )
+
+
+async def charge_sms(limits: Limits) -> None:
+    """Count one text against the hub's hourly budget, or raise ``RateLimited``."""
+    await limits.limiter.acquire(sms_budget(limits.sms_budget_per_hour).on("hub"))
+
+
+class PasswordGuard:
+    """The password limits of one try: ``before`` checking the password (raises
+    ``RateLimited``), then ``failed`` or ``succeeded``."""
+
+    def __init__(self, limiter: Limiter, username: str, address: str) -> None:
+        self.limiter = limiter
+        key = limit_key(address)
+        self.account = PASSWORD_ACCOUNT.on(username)
+        self.pair = PASSWORD_PAIR.on(username, key)
+        self.pair_day = PASSWORD_PAIR_DAY.on(username, key)
+        self.address = PASSWORD_ADDRESS.on(key)
+
+    async def before(self) -> None:
+        under_attack = not await self.limiter.allows(self.account)
+        if under_attack and await self.limiter.used(self.pair_day) > 0:
+            raise RateLimited(PASSWORD_ACCOUNT, await self.limiter.retry_after_s(self.account))
+        # Counted before the (slow) check, atomically: a burst of guesses cannot all slip
+        # in before the first is counted. The address's own budgets first.
+        await self.limiter.acquire(self.pair, self.pair_day, self.address)
+
+    async def failed(self) -> None:
+        await self.limiter.hit(self.account)  # a full window refills as guesses keep coming
+
+    async def succeeded(self) -> None:
+        await self.limiter.forget(self.pair)
+        await self.limiter.forget(self.pair_day)
