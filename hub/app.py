@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from federation.envelope import MAX_BATCH_BYTES
 from hub.api.schema import schema
 from hub.services import heartbeat
 from hub.services.people import HUB_AUDIENCE
@@ -62,7 +63,8 @@ async def healthz(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     database = await check_database(engine, "hub")
     beat = await heartbeat.latest(engine) if database.ok else None
-    worker = None if beat is None else {"name": beat.worker, "last_beat_s": beat.age_s()}
+    # The beat's age only: its worker's name is the Celery host name, not for the public.
+    worker = None if beat is None else {"last_beat_s": beat.age_s()}
     return health_response(
         {"role": "hub", "database": database.as_dict(), "worker": worker}, database.ok
     )
@@ -105,7 +107,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/.well-known/oauth-authorization-server", metadata_endpoint),
             Route("/.well-known/jwks.json", jwks_endpoint),
             *statement_routes.routes,
-            *graphql_routes(schema, graphiql=not settings.is_production),
+            # A node's event batch (up to MAX_BATCH_BYTES) is the largest body it takes.
+            *graphql_routes(
+                schema,
+                graphiql=not settings.is_production,
+                max_body_bytes=MAX_BATCH_BYTES + 64 * 1024,
+            ),
         ],
         middleware=common_middleware(verifier=HubVerifier(tokens, sessions)),
         lifespan=lifespan,

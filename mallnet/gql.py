@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from typing import Any, NewType
 
 import strawberry
@@ -19,38 +20,60 @@ from strawberry.utils.logging import StrawberryLogger
 
 from graphql import GraphQLError
 from mallnet.authz import public
+from mallnet.gql_limits import DEFAULT_LIMITS, REFUSAL_CODES, Limits, limit_extensions, unexpected
 
 logger = logging.getLogger("mallnet.graphql")
 
 
 class Schema(strawberry.Schema):
-    """Logs unexpected errors with their traceback, but not refusals: a missing scope is
+    """Logs unexpected errors with their traceback and a reference (which the answer
+    carries, masked or not), but not refusals: a missing scope or a query over a limit is
     an answer, not an incident."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            if (error.extensions or {}).get("code") == "FORBIDDEN":
-                logger.info("refused: %s at %s", error.message, error.path)
+            code = (error.extensions or {}).get("code")
+            if code == "FORBIDDEN" or code in REFUSAL_CODES:
+                logger.info("refused (%s): %s at %s", code, error.message, error.path)
+            elif unexpected(error):
+                reference = secrets.token_hex(6)
+                error.extensions = {**(error.extensions or {}), "reference": reference}
+                logger.error(
+                    "unexpected error at %s, reference %s: %s",
+                    ".".join(str(p) for p in error.path or ()),
+                    reference,
+                    error.message,
+                    exc_info=error.original_error,
+                )
             else:
                 StrawberryLogger.error(error, execution_context)
 
 
-def build_schema(query: type, mutation: type | None = None) -> strawberry.Schema:
+def build_schema(
+    query: type, mutation: type | None = None, *, limits: Limits = DEFAULT_LIMITS
+) -> strawberry.Schema:
     # The parser and validation caches made a trivial mutation 4x faster on this stack
     # (FACTS.md): every POS request repeats the same few documents. Strawberry builds the
     # extensions per request from these factories; the caches themselves are module-level.
+    # The limits come first: the token count runs before the parser cache would parse, and
+    # their rules (made once) are part of the validation cache's key.
     return Schema(
         query=query,
         mutation=mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
-        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+        extensions=[
+            *limit_extensions(limits),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
     )
 
 
 class GraphQLApp(GraphQL[dict[str, Any], None]):
-    """Strawberry's ASGI app with our per-request context (request, app state)."""
+    """Strawberry's ASGI app with our per-request context (request, app state, and whether
+    this is production: introspection off, unexpected errors masked)."""
 
     def __init__(self, schema: strawberry.Schema, *, graphiql: bool) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
@@ -58,7 +81,10 @@ class GraphQLApp(GraphQL[dict[str, Any], None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> dict[str, Any]:
-        return {"request": request, "response": response, "state": request.app.state}
+        state = request.app.state
+        settings = getattr(state, "settings", None)
+        production = settings is not None and bool(settings.is_production)
+        return {"request": request, "response": response, "state": state, "production": production}
 
 
 @strawberry.type(description="Which server answered: for health checks and client setup.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +18,21 @@ from starlette.routing import BaseRoute, Route
 
 from mallnet.auth import BearerAuthBackend, TokenVerifier
 from mallnet.gql import GraphQLApp
+from mallnet.gql_limits import DEFAULT_LIMITS, BodyLimit
 from mallnet.migrations import Component, current_revision, head_revision
 
 STARTED_AT = time.monotonic()
+log = logging.getLogger("mallnet.health")
+
+UNREACHABLE = "the database does not answer (the details are in the server's log)"
+BEHIND = "schema is not at head: run 'mallnet migrate'"
 
 
 @dataclass(frozen=True)
 class DatabaseHealth:
+    """A database's state for ``/healthz``: answers or not, schema at head or not. Never
+    an exception's text or a host name (both go to the log): the endpoint is public."""
+
     ok: bool
     revision: str | None
     expected_revision: str
@@ -46,12 +55,12 @@ async def check_database(engine: AsyncEngine, component: Component) -> DatabaseH
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
             revision = await current_revision(conn)
-    except Exception as exc:  # noqa: BLE001 - health reports any failure, it never raises
-        return DatabaseHealth(False, None, expected, f"{type(exc).__name__}: {exc}")
+    except Exception:  # health reports any failure, it never raises
+        log.warning("health: the %s database does not answer", component, exc_info=True)
+        return DatabaseHealth(False, None, expected, UNREACHABLE)
     if revision != expected:
-        return DatabaseHealth(
-            False, revision, expected, "schema is not at head: run 'mallnet migrate'"
-        )
+        log.warning("health: the %s schema is at %s, not %s", component, revision, expected)
+        return DatabaseHealth(False, revision, expected, BEHIND)
     return DatabaseHealth(True, revision, expected)
 
 
@@ -61,9 +70,16 @@ def health_response(body: dict[str, Any], ok: bool) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-def graphql_routes(schema: strawberry.Schema, *, graphiql: bool) -> list[BaseRoute]:
+def graphql_routes(
+    schema: strawberry.Schema,
+    *,
+    graphiql: bool,
+    max_body_bytes: int = DEFAULT_LIMITS.max_body_bytes,
+) -> list[BaseRoute]:
     # Route, not Mount: a Mount answers POST /graphql with a redirect to /graphql/.
-    return [Route("/graphql", GraphQLApp(schema, graphiql=graphiql), methods=["GET", "POST"])]
+    # The body limit wraps the app: it counts the body as it is read, before any parsing.
+    endpoint = BodyLimit(GraphQLApp(schema, graphiql=graphiql), max_body_bytes)
+    return [Route("/graphql", endpoint, methods=["GET", "POST"])]
 
 
 def _auth_error(conn: HTTPConnection, exc: Exception) -> JSONResponse:

@@ -47,6 +47,7 @@ from mallnet.auth import Principal
 from mallnet.authz import Forbidden as Refused
 from mallnet.authz import guard_fields, open_fields, public, requires
 from mallnet.gql import JSONDocument, Rial, snake_keys
+from mallnet.gql_limits import page_size
 from mallnet.jalali import InvalidDate, parse_moment
 from mallnet.scopes import Scope
 
@@ -252,7 +253,7 @@ class CampaignQuery:
                     "still checks against its listDigest)"
                 )
             rows = await lotteries.ticket_page(
-                session, lottery_id, max(0, after), max(1, min(first, 10_000))
+                session, lottery_id, max(0, after), page_size(first, lotteries.MAX_TICKET_PAGE)
             )
         return [TicketEntry(position=i, entrant_id=e, tickets=t) for i, e, t in rows]
 

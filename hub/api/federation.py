@@ -21,6 +21,7 @@ from hub.services import intake
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument
+from mallnet.gql_limits import page_size
 from mallnet.scopes import Scope
 from mallnet.secrets_store import network_key
 
@@ -91,9 +92,9 @@ class FederationQuery:
         "them, never skipped.",
     )
     async def inbox(self, info: strawberry.Info, limit: int = 100) -> list[InboxItem]:
-        node = node_of(info)
+        node, size = node_of(info), page_size(limit, hub_inbox.MAX_PULL, argument="limit")
         # A write: a pull numbers the commands it sees committed for the first time.
-        items = await write(info, lambda session: hub_inbox.pull(session, node, limit))
+        items = await write(info, lambda session: hub_inbox.pull(session, node, size))
         return [InboxItem(cursor=int(str(e["seq"])), envelope=JSONDocument(e)) for e in items]
 
     @strawberry.field(

@@ -18,6 +18,7 @@ from hub.db import models
 from hub.services import people
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
+from mallnet.gql_limits import page_size
 from mallnet.phone import mask
 from mallnet.scopes import Scope
 
@@ -129,5 +130,5 @@ class PeopleQuery:
     )
     async def shoppers(self, info: strawberry.Info, first: int = 50) -> list[NetworkShopper]:
         async with sessions(info)() as session:
-            rows = await people.list_shoppers(session, max(1, min(first, 200)))
+            rows = await people.list_shoppers(session, page_size(first, 200))
         return [NetworkShopper.of(row) for row in rows]

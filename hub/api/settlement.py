@@ -25,6 +25,7 @@ from hub.services import prepaid, settlement, settlement_policy, value
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Rial, snake_keys
+from mallnet.gql_limits import page_size
 from mallnet.gql_statements import SettlementStatement
 from mallnet.scopes import Scope
 from settlement.periods import jalali_label
@@ -312,7 +313,7 @@ class SettlementQuery:
         self, info: strawberry.Info, first: int = 30
     ) -> list[SettlementPeriod]:
         async with sessions(info)() as session:
-            rows = await settlement.periods(session, max(1, min(first, 500)))
+            rows = await settlement.periods(session, page_size(first, 500))
         return [SettlementPeriod.of(r) for r in rows]
 
     @strawberry.field(
@@ -356,7 +357,7 @@ class SettlementQuery:
         shop = _principal(info).shop
         async with sessions(info)() as session:
             waiting = await value.waiting_captures(session, shop=shop)
-            flags = await value.capture_flags(session, shop=shop, limit=max(1, min(first, 500)))
+            flags = await value.capture_flags(session, shop=shop, limit=page_size(first, 500))
         return CaptureReconciliation(waiting=waiting, flags=[CaptureFlag.of(f) for f in flags])
 
     @strawberry.field(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.services import value
 from mallnet.authz import guard_fields
 from mallnet.gql import Points, Rial
+from mallnet.gql_limits import page_size
 from mallnet.jalali import to_jalali_str
 from mallnet.scopes import Scope
 
@@ -158,7 +159,7 @@ async def wallet(session: AsyncSession, pseudonym: str) -> NetworkWallet:
 async def value_history(
     session: AsyncSession, pseudonym: str, first: int, before: int | None
 ) -> list[NetworkValueEntry]:
-    rows = await value.history(session, pseudonym, max(1, min(first, 200)), before)
+    rows = await value.history(session, pseudonym, page_size(first, 200), before)
     names = await value.shop_names(session) if rows else {}
     return [
         NetworkValueEntry(

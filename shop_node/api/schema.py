@@ -15,6 +15,7 @@ import strawberry
 import mallnet
 from mallnet.authz import public, requires
 from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
+from mallnet.gql_limits import page_size
 from shop_node.api import types as t
 from shop_node.api.access import MANAGE, OPERATE, STAFF, actor, runtime
 from shop_node.api.campaigns import CampaignMutation, CampaignQuery
@@ -192,7 +193,7 @@ class Query(PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery, Staf
     ) -> t.MemberPage:
         cursor = int(after) if after and after.isdigit() else None
         page = await members.list_members(
-            runtime(info), search=search, first=max(1, min(first, 200)), after=cursor
+            runtime(info), search=search, first=page_size(first, 200), after=cursor
         )
         return t.MemberPage(
             items=[t.Member(row=m) for m in page.members],

@@ -15,6 +15,7 @@ from federation.client import HubRefused, HubUnavailable
 from federation.problems import HubProblemCode
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
+from mallnet.gql_limits import page_size
 from mallnet.gql_statements import SettlementStatement, statement_from_json
 from mallnet.scopes import Scope
 from mallnet.web import attachment, refusal
@@ -69,7 +70,8 @@ class SettlementQuery:
     async def settlement_periods(
         self, info: strawberry.Info, first: int = 30
     ) -> list[SettlementPeriodInfo]:
-        answer = await ask(info, lambda hub: hub.settlement_periods(max(1, min(first, 200))))
+        size = page_size(first, 200)
+        answer = await ask(info, lambda hub: hub.settlement_periods(size))
         return [] if isinstance(answer, HubAnswer) else [SettlementPeriodInfo.of(p) for p in answer]
 
     @strawberry.field(

@@ -11,6 +11,7 @@ import strawberry
 from graphql import GraphQLError
 from mallnet.authz import guard_fields
 from mallnet.gql import Amount, JSONDocument, Points, Rial
+from mallnet.gql_limits import page_size
 from mallnet.jalali import tehran_date, to_jalali_str
 from mallnet.phone import local_format
 from shop_node.api.access import STAFF, runtime
@@ -181,7 +182,7 @@ class Member:
     async def history(
         self, info: strawberry.Info, first: int = 20, before: strawberry.ID | None = None
     ) -> list[HistoryEntry]:
-        first = max(1, min(first, 200))
+        first = page_size(first, 200)
         if before is not None and not str(before).isdigit():
             raise GraphQLError(
                 "history(before:) takes the id of a history entry",

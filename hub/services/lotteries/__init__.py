@@ -19,6 +19,7 @@ One module per job: ``setup`` (create, invitations, the public value), ``tickets
 """
 
 from hub.services.lotteries.drawing import (
+    MAX_TICKET_PAGE,
     Message,
     begin_draw,
     finish_draw,
@@ -56,6 +57,7 @@ from hub.services.lotteries.tickets import (
 )
 
 __all__ = [
+    "MAX_TICKET_PAGE",
     "Entered",
     "LotteryError",
     "LotteryInput",
