@@ -32,6 +32,7 @@ from hub.web.oauth.server import Bridge, HubAuthorizationServer
 from mallnet.config import Settings, get_settings
 from mallnet.db import create_engine, session_factory
 from mallnet.hubtokens import HubTokenVerifier
+from mallnet.keywrap import keyring_for
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     issuer = settings.public_hub_url.rstrip("/")
     engine = create_engine(settings.hub_db_url, echo=settings.database_echo)
     sessions = session_factory(engine)
-    key_cache = KeyCache(sessions)
+    key_cache = KeyCache(sessions, keyring_for(settings))
     oauth = HubAuthorizationServer(sessions, issuer, key_cache)
     tokens = HubTokenVerifier(local_jwks(sessions), issuer=issuer, audience=HUB_AUDIENCE)
 

@@ -23,6 +23,7 @@ from mallnet.config import (
     get_settings,
     redact_url,
 )
+from mallnet.keywrap import Keyring
 from mallnet.scopes import Scope
 
 cli = typer.Typer(
@@ -350,12 +351,48 @@ def create_user(
     print(f"created {username} ({role}{', ' + shop if shop else ''})")
 
 
+def _keyring() -> Keyring:
+    from mallnet.keywrap import KeyEncryptionError, keyring_for
+
+    try:
+        return keyring_for(get_settings())
+    except (KeyEncryptionError, RuntimeError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 @keys_cli.command("rotate")
 def rotate_keys() -> None:
     """Sign new tokens with a fresh key; old keys stay published until their tokens expire."""
     from hub.services import keys
 
-    print(f"signing with {_on_hub(keys.rotate)}")
+    keyring = _keyring()
+    print(f"signing with {_on_hub(lambda session: keys.rotate(session, keyring))}")
+
+
+@keys_cli.command("new-kek")
+def new_kek() -> None:
+    """Print a fresh key-encryption key (URL-safe base64 of 32 random bytes)."""
+    from mallnet.keywrap import new_kek as make
+
+    print(make())
+
+
+@keys_cli.command("rotate-kek")
+def rotate_kek() -> None:
+    """Re-seal every private signing key under MALLNET_KEY_ENCRYPTION_KEY(_FILE), opening
+    those sealed under the old key with MALLNET_PREVIOUS_KEY_ENCRYPTION_KEY(_FILE). Run it
+    with both set, then drop the previous key (README, "Security")."""
+    from hub.services import keys
+    from mallnet.keywrap import KeyEncryptionError
+
+    keyring = _keyring()
+    try:
+        done = _on_hub(lambda session: keys.rewrap(session, keyring))
+    except KeyEncryptionError as exc:
+        typer.echo(f"nothing re-sealed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    print(f"re-sealed {done.resealed} signing keys under key-encryption key {done.kek_id}")
+    print(f"{done.current} were already under it")
 
 
 value_cli = typer.Typer(help="The hub's network value (pooled points, network credit).")

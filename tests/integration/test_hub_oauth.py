@@ -26,6 +26,7 @@ from hub.web.oauth import HUB_AUDIENCE
 from mallnet.config import Settings
 from mallnet.db import is_sqlite, utcnow
 from mallnet.hubtokens import MAX_AGE_S, HubTokenVerifier, JWKSCache, remote_jwks
+from mallnet.keywrap import keyring_for
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from shop_node.app import create_app as create_node_app
@@ -228,7 +229,7 @@ async def test_a_node_verifies_hub_tokens_offline_and_across_a_key_rotation(hub:
     with pytest.raises(AuthenticationError, match=r"invalid access token: .*Invalid claim: 'aud'"):
         await for_kafsh.verify(staff)
     # The hub rotates its key: the node learns the new one when it first meets it.
-    await hub.session().arun(keys.rotate)
+    await hub.session().arun(lambda s: keys.rotate(s, keyring_for(hub.settings)))
     node_cache.loaded_at = 0  # the refresh interval has passed
     rotated = await _sign_with_hub_key(
         hub, {"aud": "ketab-sara", "scope": "shop:read", "sub": "staff:2"}
@@ -294,7 +295,8 @@ async def _sign_with_old_key(hub: Hub, kid: str) -> str:
         "exp": now + 300,
         "scope": "shop:manage",
     }
-    return jwt.encode({"alg": "RS256", "kid": kid}, claims, RSAKey.import_key(row.private_jwk))
+    private = keys.private_jwk(row, keyring_for(hub.settings))
+    return jwt.encode({"alg": "RS256", "kid": kid}, claims, RSAKey.import_key(private))
 
 
 def _shop(slug: str) -> dict[str, str]:
@@ -319,7 +321,7 @@ def _header(token: str) -> dict[str, Any]:
 
 
 async def _sign_with_hub_key(hub: Hub, overrides: dict[str, Any]) -> str:
-    active = await hub.session().arun(keys.active_key)
+    active = await hub.session().arun(lambda s: keys.active_key(s, keyring_for(hub.settings)))
     now = int(time.time())
     claims = {
         "iss": hub.url,

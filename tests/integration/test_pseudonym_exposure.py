@@ -61,6 +61,7 @@ from hub.services.people import HUB_AUDIENCE
 from mallnet.config import Settings
 from mallnet.db import create_engine, engine_scope, session_factory, transaction, utcnow
 from mallnet.devtokens import issue
+from mallnet.keywrap import keyring_for
 from mallnet.messaging import FileSender
 from mallnet.scopes import Scope
 from mallnet.secrets_store import network_key, pseudonym
@@ -431,7 +432,8 @@ async def _staff_token(mall: Mall, audience: str) -> str:
     """A token for the shoe shop's staff signed with the hub's own key, as its sign-in
     issues them (audience: the shop's node) — or, with the hub's audience, one the hub
     never issues to staff, to show its fields refuse them anyway."""
-    active: keys.ActiveKey = await mall.hub_do(keys.active_key)
+    keyring = keyring_for(mall.settings)
+    active: keys.ActiveKey = await mall.hub_do(lambda s: keys.active_key(s, keyring))
     now = int(time.time())
     claims = {
         "iss": mall.settings.public_hub_url.rstrip("/"),

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,13 +23,17 @@ from mallnet.db import UTCDateTime
 
 class SigningKey(Base):
     """A key the hub signs access tokens with. A retired key signs nothing new but stays
-    published in the JWKS until every token it signed has expired."""
+    published in the JWKS until every token it signed has expired.
+
+    The private key is never stored in clear: its JWK is sealed with AES-256-GCM under a
+    key-encryption key (``mallnet.keywrap``), whose id is kept beside it for rotation."""
 
     __tablename__ = "signing_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     algorithm: Mapped[str] = mapped_column(String(10))
-    private_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    kek_id: Mapped[str] = mapped_column(String(16))
+    sealed_private_jwk: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.services import keys
 from hub.services.people import HUB_AUDIENCE, Person
 from hub.web.oauth.clients import HubClient
+from mallnet.keywrap import Keyring
 
 MACHINE_TOKEN_LIFETIME_S = 600
 USER_TOKEN_LIFETIME_S = 900
@@ -62,6 +63,7 @@ class KeyCache:
     """The active signing key, read from the database at most once a minute."""
 
     sessions: async_sessionmaker[AsyncSession]
+    keyring: Keyring  # opens the stored private keys (mallnet.keywrap)
     ttl_s: float = 60.0
     _value: tuple[float, keys.ActiveKey] | None = field(default=None, init=False)
 
@@ -69,7 +71,7 @@ class KeyCache:
         if self._value is not None and time.monotonic() - self._value[0] < self.ttl_s:
             return self._value[1]
         async with self.sessions() as session, session.begin():
-            active = await keys.active_key(session)
+            active = await keys.active_key(session, self.keyring)
         self._value = (time.monotonic(), active)
         return active
 

@@ -62,6 +62,7 @@ from hub.services import grants, keys, people, registry, value
 from hub.services.people import HUB_AUDIENCE, SHOPPER_SCOPES, Person
 from hub.web.oauth import HubClient, TokenGenerator, load_client
 from mallnet.cli.bench.common import RawClient, Run, _drive, _free_port, _machine, _wait_healthy
+from mallnet.config import Settings
 from mallnet.db import (
     create_engine,
     drop_database,
@@ -71,6 +72,7 @@ from mallnet.db import (
     utcnow,
 )
 from mallnet.digest import request_digest
+from mallnet.keywrap import Keyring, keyring_for
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym as make_pseudonym
@@ -657,7 +659,7 @@ class Loaded:
     report: dict[str, Any]
 
 
-async def load_network(url: str, params: NetworkParams) -> Loaded:
+async def load_network(url: str, params: NetworkParams, keyring: Keyring) -> Loaded:
     """Migrate a fresh hub database at ``url`` and fill it (see the module docstring)."""
     import asyncpg
 
@@ -665,7 +667,7 @@ async def load_network(url: str, params: NetworkParams) -> Loaded:
     await upgrade("hub", url)
     engine = create_engine(url, pooled=False)
     sessions = session_factory(engine)
-    credentials, app_client_id = await _set_up_hub(sessions)
+    credentials, app_client_id = await _set_up_hub(sessions, keyring)
     marks["migrated"] = time.perf_counter()
 
     rng = random.Random(params.seed)  # noqa: S311 - reproducible test data, not secrets
@@ -704,7 +706,7 @@ async def load_network(url: str, params: NetworkParams) -> Loaded:
 
 
 async def _set_up_hub(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring
 ) -> tuple[dict[str, registry.IssuedCredentials], str]:
     """The three shops with their issuance policies, the shopper app, the point value and
     the signing key, through the hub's services: each shop's node credentials and the
@@ -732,7 +734,7 @@ async def _set_up_hub(
             }
             await value.set_issuance_policy(session, shop.slug, policy, "bench")
         await value.set_point_value(session, RIAL_PER_POINT, "mall:bench")
-        await keys.active_key(session)  # the hub signs with it (created here, once)
+        await keys.active_key(session, keyring)  # the hub signs with it (created here, once)
     return credentials, app.client_id
 
 
@@ -1069,7 +1071,7 @@ class _KeptKeyGenerator(TokenGenerator):
 
 
 async def _shopper_tokens(
-    url: str, issuer: str, client_id: str, pseudonyms: list[str]
+    url: str, issuer: str, client_id: str, pseudonyms: list[str], keyring: Keyring
 ) -> list[str]:
     """Access tokens as the hub issues them at the end of a shopper's sign-in: its token
     generator, its current signing key, the shopper app client as the hub loads it."""
@@ -1077,7 +1079,7 @@ async def _shopper_tokens(
     sessions = session_factory(engine)
     try:
         async with sessions() as session, session.begin():
-            active = await keys.active_key(session)
+            active = await keys.active_key(session, keyring)
         client: HubClient | None = await load_client(sessions, client_id)
     finally:
         await engine.dispose()
@@ -1275,7 +1277,8 @@ async def bench_network(postgres_url: str, params: NetworkParams, data_dir: Path
     warm_me = min(100, params.me_count)
     await ensure_database(url)
     try:
-        loaded = await load_network(url, params)
+        # The hub process started later runs in development on data_dir: its keyring.
+        loaded = await load_network(url, params, keyring_for(Settings(data_dir=data_dir)))
         wallets = Wallets(loaded.spendable, rng)
         chosen = rng.sample(loaded.pseudonyms, min(len(loaded.pseudonyms), ME_TOKENS + warm_me))
         api = await _over_http(url, params, loaded, wallets, chosen, run_id, data_dir)
@@ -1312,7 +1315,8 @@ async def _over_http(
     try:
         await _wait_healthy(base, data_dir, "bench-hub.log")
         minted = time.perf_counter()
-        shopper_tokens = await _shopper_tokens(url, base, loaded.app_client_id, chosen)
+        keyring = keyring_for(Settings(data_dir=data_dir))  # the bench hub's own
+        shopper_tokens = await _shopper_tokens(url, base, loaded.app_client_id, chosen, keyring)
         minted = time.perf_counter() - minted
         node_tokens = await _node_tokens(base, loaded.credentials)
         engine = create_engine(url)
