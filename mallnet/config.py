@@ -23,12 +23,19 @@ class InvalidShopSlug(ValueError):
     """A shop slug is not 3-40 characters of lowercase ASCII letters, digits and hyphens."""
 
 
+# A shop's slug is its node's token audience: none may be an audience the hub issues
+# tokens for itself (shoppers', mall users'), or a node would accept those tokens.
+RESERVED_SLUGS = frozenset({"mallnet-hub", "mallnet-dev", "hub"})
+
+
 def check_shop_slug(slug: str) -> str:
     if not SHOP_SLUG.fullmatch(slug):
         raise InvalidShopSlug(
             f"shop slug {slug!r} is invalid: use 3-40 lowercase letters, digits and hyphens, "
             "starting with a letter (e.g. 'ketab-sara')"
         )
+    if slug in RESERVED_SLUGS:
+        raise InvalidShopSlug(f"shop slug {slug!r} is reserved for the network itself")
     return slug
 
 

@@ -21,12 +21,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.auth import Principal
+from mallnet.scopes import Scope
 from shop_node.db.models import StaffRevocation, StaffSession
 
 TOKEN_PREFIX = "mns_"  # noqa: S105 - a prefix that marks node session tokens, not a secret
 EVERYONE = "*"
 # Ended and expired sessions are kept this long (for the record), then deleted.
 KEEP_ENDED = dt.timedelta(days=7)
+STAFF_SCOPES = frozenset({Scope.SHOP_MANAGE, Scope.SHOP_OPERATE, Scope.SHOP_READ})
+# Development tokens (``mallnet dev-token``; refused outright in production) name no
+# staff account, and may start a session too.
+DEV_CLIENT = "mallnet-dev"
 # A person's live sessions at one node (tills, a phone, a laptop); starting one more ends
 # the oldest, so a leaked token replayed in a loop cannot fill the table.
 MAX_LIVE_PER_SUBJECT = 20
@@ -74,7 +79,12 @@ async def start(
     now: dt.datetime,
     lifetime: dt.timedelta,
 ) -> Started:
-    """A new session for the person ``principal`` (verified from a hub token) speaks for."""
+    """A new session for the person ``principal`` (verified from a hub token) speaks for:
+    a shop's staff member, with a staff scope of this shop."""
+    if not principal.subject.startswith("staff:") and principal.client_id != DEV_CLIENT:
+        raise SessionRefused("only a shop's staff start sessions at its node")
+    if not principal.scopes & STAFF_SCOPES:
+        raise SessionRefused("the token carries no staff scope of this shop")
     if principal.issued_at is None:
         raise SessionRefused("the access token has no issue time (iat)")
     signed_in = dt.datetime.fromtimestamp(principal.issued_at, dt.UTC)

@@ -9,11 +9,12 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from federation.envelope import RevokeStaffSessions
 from hub.services import inbox as hub_inbox
-from mallnet.config import Settings
+from mallnet.config import InvalidShopSlug, Settings, check_shop_slug
 from mallnet.db import utcnow
 from mallnet.hubtokens import ByAlgorithm, HubTokenVerifier
 from shop_node.api.sessions import NodeVerifier
@@ -190,3 +191,25 @@ async def test_a_person_holds_at_most_twenty_live_sessions_the_oldest_ends(
             assert "ended" in first
             assert await _recorded(client, tokens[1], "R-2") == "PurchaseRecorded"
             assert await _recorded(client, tokens[-1], "R-3") == "PurchaseRecorded"
+
+
+async def test_only_a_shops_staff_start_sessions(
+    hub: Hub,  # noqa: F811
+    tmp_path: Any,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url)
+    await prepare_node(settings, SHOP)
+    # Signed by the hub for this shop's audience, but not a staff member's sign-in.
+    not_staff = {**OPERATOR, "sub": "shopper:abc", "scope": "shopper:read"}
+    no_staff_scope = {**OPERATOR, "scope": "node:federate"}
+    with LiveServer(create_node_app(SHOP, settings)) as node:
+        async with httpx.AsyncClient(base_url=node.url) as client:
+            for claims in (not_staff, no_staff_scope):
+                refused = await _start(client, await _sign_with_hub_key(hub, claims))
+                assert refused.status_code == 403
+                assert refused.json()["error"] == "SESSION_REFUSED"
+
+
+def test_no_shop_may_take_an_audience_the_hub_issues_tokens_for() -> None:
+    with pytest.raises(InvalidShopSlug, match="reserved"):
+        check_shop_slug("mallnet-hub")
