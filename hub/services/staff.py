@@ -135,18 +135,18 @@ async def standing(session: AsyncSession, subject: str) -> Standing | None:
     return Standing(ROLE_SCOPES[role], revoked_at)
 
 
-async def revoked_after(session: AsyncSession, subject: str, moment: dt.datetime) -> bool:
-    """Whether the account's sessions were revoked at or after ``moment`` (a sign-in's
-    code being exchanged). Locks the account's row: a revocation running now either
-    finished first (and is seen) or waits until the new refresh token is stored (and
-    revokes it)."""
+async def lock_sessions(session: AsyncSession, subject: str) -> dt.datetime | None:
+    """Lock a staff or mall account's row (nothing for other subjects) and say when its
+    sessions were last revoked. A token being stored takes this lock first: a revocation
+    running meanwhile (which holds it from start to end) either finished first, and is
+    seen, or waits until the token is stored, and revokes it."""
     kind, _, key = subject.partition(":")
     if kind not in ("staff", "mall") or not key.isdigit() or len(key) > 18:
-        return False
-    revoked = await session.scalar(
+        return None
+    revoked: dt.datetime | None = await session.scalar(
         select(User.sessions_revoked_at).where(User.id == int(key)).with_for_update()
     )
-    return revoked is not None and revoked >= moment
+    return revoked
 
 
 async def list_accounts(session: AsyncSession, actor: Actor, shop: str | None) -> list[Account]:
@@ -260,6 +260,12 @@ async def end_shop_sessions(session: AsyncSession, slug: str, reason: str) -> No
     is told to end every staff session it holds: a suspended shop's staff do not come
     back signed in when it is reactivated."""
     now = utcnow()
+    # The accounts first (as for one account): a token being stored meanwhile is seen.
+    await session.execute(
+        update(User)
+        .where(User.shop_id == await _shop_id(session, slug))
+        .values(sessions_revoked_at=now)
+    )
     await _revoke_tokens(session, RefreshToken.shop == slug, AuthorizationCode.shop == slug, now)
     await inbox.enqueue(session, slug, RevokeStaffSessions(subject=None, reason=reason))
 

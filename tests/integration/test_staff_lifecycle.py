@@ -6,6 +6,7 @@ and hub access stop at once, and the shop's node is told to end its sessions."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import html
 import re
 import time
@@ -23,10 +24,11 @@ from sqlalchemy import select, text, update
 from federation.client import HubConnection, HubRefused
 from federation.problems import HubProblemCode
 from hub.app import create_app
-from hub.db.models import User
+from hub.db.models import AuthorizationCode, RefreshToken, User
 from hub.services import people, registry
+from hub.web.oauth import token_store
 from mallnet.config import Settings
-from mallnet.db import is_sqlite, utcnow
+from mallnet.db import engine_scope, is_sqlite, session_factory, utcnow
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 
@@ -430,3 +432,56 @@ async def test_a_mall_users_token_stops_when_the_account_is_disabled_by_any_mean
 
     await mall.db(disable)
     assert mall.graphql(mina, VIEWER["query"]).status_code == 401
+
+
+async def test_a_refresh_token_of_a_sign_in_before_a_revocation_is_born_revoked(
+    mall: Mall,
+) -> None:
+    """The race a revocation can meet: a code claimed just before the password was reset,
+    its refresh token stored just after. The token is stored revoked."""
+    client_id = mall.data["dashboard"].client_id
+    subject = mall.subject("reza")
+    signed_in = utcnow() - dt.timedelta(seconds=5)
+
+    async def sign_in_then_reset(session: Any) -> None:
+        session.add(
+            AuthorizationCode(
+                code_hash="c" * 64,
+                client_id=client_id,
+                subject=subject,
+                audience=SHOP_A,
+                shop=SHOP_A,
+                scope="shop:operate",
+                redirect_uri=REDIRECT,
+                code_challenge="x",
+                code_challenge_method="S256",
+                created_at=signed_in,
+                expires_at=signed_in + dt.timedelta(minutes=2),
+                used_at=signed_in,
+            )
+        )
+        await session.execute(
+            update(User)
+            .where(User.id == int(mall.id("reza")))
+            .values(sessions_revoked_at=signed_in + dt.timedelta(seconds=1))
+        )
+
+    await mall.db(sign_in_then_reset)
+    person = people.Person(subject, SHOP_A, frozenset({"shop:operate"}), SHOP_A)
+    async with engine_scope(mall.settings.hub_db_url) as engine:
+        factory = session_factory(engine)
+        for token, code in (("late", "c" * 64), ("fresh", None)):
+            issued = {"refresh_token": token, "scope": "shop:operate"}
+            await token_store.save_refresh(factory, issued, client_id, person, None, code)
+
+    async def states(session: Any) -> dict[str, bool]:
+        rows = await session.execute(
+            select(RefreshToken.token_hash, RefreshToken.revoked_at).where(
+                RefreshToken.subject == subject
+            )
+        )
+        return {h: at is not None for h, at in rows}
+
+    found = await mall.db(states)
+    # the late token is revoked; a refresh token with no code behind it is not judged here
+    assert found == {token_store.digest("late"): True, token_store.digest("fresh"): False}

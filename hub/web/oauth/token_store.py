@@ -195,10 +195,15 @@ async def save_refresh(
     code_hash: str | None,
 ) -> None:
     """Store a new refresh token. A rotated one keeps its family's end date (a session
-    does not slide forever) and is born revoked if the family was revoked meanwhile."""
+    does not slide forever) and is born revoked if the family was revoked meanwhile, or
+    (a new family) if the account's sessions were revoked since the sign-in."""
     now = utcnow()
     family = previous.family_id if previous is not None else secrets.token_hex(16)
     async with sessions() as session, session.begin():
+        # The account first, then the tokens: the order a revocation locks them in
+        # (``hub.services.staff``), so one of the two waits for the other and this token
+        # is either seen by the revocation or sees it.
+        account_revoked_at = await staff.lock_sessions(session, person.subject)
         revoked = None
         if previous is not None:
             # Lock the family: a concurrent replay that revokes it waits for us, or we see it.
@@ -208,8 +213,13 @@ async def save_refresh(
                 .with_for_update()
             )
             revoked = now if any(state is not None for state in states) else None
-        elif code_hash is not None and await _revoked_since_sign_in(session, person, code_hash):
-            revoked = now
+        elif code_hash is not None and account_revoked_at is not None:
+            signed_in_at = await session.scalar(
+                select(AuthorizationCode.created_at).where(AuthorizationCode.code_hash == code_hash)
+            )
+            # The revocation burned the code, but may have come between its claim and now.
+            if signed_in_at is not None and account_revoked_at >= signed_in_at:
+                revoked = now
         session.add(
             RefreshToken(
                 token_hash=digest(token["refresh_token"]),
@@ -225,18 +235,6 @@ async def save_refresh(
                 origin_code_hash=previous.origin_code_hash if previous is not None else code_hash,
             )
         )
-
-
-async def _revoked_since_sign_in(session: AsyncSession, person: Person, code_hash: str) -> bool:
-    """Whether the account's sessions were revoked (disabled, password reset, role changed)
-    after the sign-in whose code is being exchanged: the revocation burned the code, but
-    may have come between its claim and this new family."""
-    signed_in_at = await session.scalar(
-        select(AuthorizationCode.created_at).where(AuthorizationCode.code_hash == code_hash)
-    )
-    if signed_in_at is None:
-        return False
-    return await staff.revoked_after(session, person.subject, signed_in_at)
 
 
 async def revoke_refresh(
