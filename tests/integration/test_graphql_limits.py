@@ -22,6 +22,8 @@ import pytest
 from graphql.language.parser import Parser
 from sqlalchemy import text
 from starlette.applications import Starlette
+from strawberry.extensions.parser_cache import _get_parse_cache
+from strawberry.extensions.validation_cache import _get_validate_cache
 
 from hub.app import create_app as create_hub
 from hub.services import heartbeat
@@ -324,3 +326,28 @@ async def test_hub_health_shows_the_worker_beat_not_its_host_name(settings: Sett
     assert answer.status_code == 200
     assert "worker-7" not in answer.text
     assert answer.json()["worker"]["last_beat_s"] >= 0
+
+
+# --- the caches --------------------------------------------------------------------------
+
+
+async def test_the_parser_and_validation_caches_still_serve_repeated_documents() -> None:
+    """The limits sit before the caches and their rules are made once: a repeated document
+    is parsed and validated once (the 4x speed-up of FACTS.md), and a refused one stays
+    refused however often it comes."""
+    from shop_node.api.schema import schema
+
+    parses: Any = _get_parse_cache(512)  # functools.lru_cache wrappers
+    validations: Any = _get_validate_cache(512)
+    ordinary = "{ __typename } # " + secrets.token_hex(4)
+    parsed, validated = parses.cache_info(), validations.cache_info()
+    for _ in range(3):
+        answer = await schema.execute(ordinary)
+        assert answer.data == {"__typename": "Query"}
+    assert parses.cache_info().hits - parsed.hits == 2
+    assert parses.cache_info().misses - parsed.misses == 1
+    assert validations.cache_info().hits - validated.hits == 2
+    for query, code in ((aliases(150), "TOO_MANY_ALIASES"), (MANY_TOKENS, "TOO_MANY_TOKENS")):
+        for _ in range(2):
+            refused = await schema.execute(query)
+            assert [(e.extensions or {}).get("code") for e in refused.errors or []] == [code]
