@@ -5,11 +5,11 @@ a Persian one (``extensions.message_fa``). In the order a request meets them:
 
 - the body's size (``BodyLimit``, an ASGI wrapper: counted while the body is read, so an
   oversized body is never buffered whole; an HTTP 413);
-- the document's tokens (``TokenLimit``): counted by the lexer, stopping at the limit,
-  *before* the parser runs; the parser also gets the bound (Strawberry's
-  ``MaxTokensLimiter``);
+- the document's length and tokens (``TokenLimit``): tokens counted by the lexer,
+  stopping at the limit, *before* the parser runs; the parser also gets the bound
+  (Strawberry's ``MaxTokensLimiter``);
 - depth and aliases (Strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` rules),
-  and how many paged lists one document reads (``PagedFieldsRule``): validation rules, made
+  and how many paged fields one document reads (``PagedFieldsRule``): validation rules, made
   once, so the validation cache's key stays the same across requests and a cached
   document has passed them;
 - a paged field's size (``page_size``, called by each resolver with its maximum);
@@ -20,6 +20,7 @@ a Persian one (``extensions.message_fa``). In the order a request meets them:
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,8 +41,6 @@ from strawberry.extensions.query_depth_limiter import IgnoreContext
 from graphql import (
     FieldNode,
     GraphQLError,
-    GraphQLList,
-    GraphQLNonNull,
     ValidationContext,
     ValidationRule,
 )
@@ -53,6 +52,7 @@ class Limits:
     largest, the till's, is about 450 tokens, depth 4, three aliases) with room to grow."""
 
     max_body_bytes: int = 256 * 1024
+    max_query_chars: int = 64 * 1024
     max_tokens: int = 3_000
     max_depth: int = 12
     max_aliases: int = 100
@@ -67,6 +67,7 @@ DEFAULT_LIMITS = Limits()
 
 class LimitCode(enum.StrEnum):
     BODY_TOO_LARGE = "BODY_TOO_LARGE"
+    QUERY_TOO_LONG = "QUERY_TOO_LONG"
     TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
     TOO_DEEP = "TOO_DEEP"
     TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
@@ -77,6 +78,7 @@ class LimitCode(enum.StrEnum):
 
 PERSIAN = {
     LimitCode.BODY_TOO_LARGE: "درخواست بیش از حد بزرگ است.",
+    LimitCode.QUERY_TOO_LONG: "متن پرس‌وجو بیش از حد طولانی است.",
     LimitCode.TOO_MANY_TOKENS: "پرس‌وجو بیش از حد طولانی است.",
     LimitCode.TOO_DEEP: "پرس‌وجو بیش از حد تودرتو است.",
     LimitCode.TOO_MANY_ALIASES: "پرس‌وجو نام مستعار بیش از حد دارد.",
@@ -171,18 +173,17 @@ class BodyLimit:
 
 
 def _json(data: object) -> bytes:
-    import json
-
     return json.dumps(data, ensure_ascii=False).encode()
 
 
 # --- tokens ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)
 def _token_count(query: str, limit: int) -> int:
     """Tokens of ``query``, counting no further than ``limit + 1``: the lexer alone, no AST.
-    Cached by text: clients repeat the same few documents."""
+    Cached by text (texts of at most ``max_query_chars``): clients repeat the same few
+    documents."""
     lexer, count = Lexer(Source(query)), 0
     try:
         while lexer.advance().kind is not TokenKind.EOF:
@@ -196,10 +197,21 @@ def _token_count(query: str, limit: int) -> int:
 
 class TokenLimit(MaxTokensLimiter):
     """Strawberry's token limit (the parser stops at ``max_tokens``), checked once more by
-    the lexer before the parser is called at all — so placed before ``ParserCache``."""
+    the lexer before the parser is called at all — so placed before ``ParserCache``. The
+    text's length is bounded too (comments are no tokens): the parser cache keeps texts."""
+
+    def __init__(self, max_token_count: int, max_chars: int) -> None:
+        super().__init__(max_token_count=max_token_count)
+        self.max_chars = max_chars
 
     def on_parse(self) -> Iterator[None]:
         query = self.execution_context.query
+        if query is not None and len(query) > self.max_chars:
+            raise refusal(
+                LimitCode.QUERY_TOO_LONG,
+                f"the query is over {self.max_chars} characters: send a shorter document",
+                limit=self.max_chars,
+            )
         if query is not None and _token_count(query, self.max_token_count) > self.max_token_count:
             raise refusal(
                 LimitCode.TOO_MANY_TOKENS,
@@ -239,16 +251,13 @@ def _introspection(ignore: IgnoreContext) -> bool:
     return ignore.field_name.startswith("__")
 
 
-def _paged(kind: Any) -> bool:
-    while isinstance(kind, GraphQLNonNull):
-        kind = kind.of_type
-    return isinstance(kind, GraphQLList)
+PAGE_ARGUMENTS = frozenset({"first", "limit"})
 
 
 class PagedFieldsRule(ValidationRule):
-    """At most ``limit`` reads of a paged list (a list field with a ``first`` or ``limit``
-    argument) in one document: with ``page_size``'s bound per field, a bound on the rows
-    one request may ask for, however it aliases."""
+    """At most ``limit`` reads of a paged field (one with a ``first`` or ``limit``
+    argument: a list, or a page object) in one document: with ``page_size``'s bound per
+    field, a bound on the rows one request may ask for, however it aliases."""
 
     limit = DEFAULT_LIMITS.max_paged_fields
 
@@ -258,7 +267,7 @@ class PagedFieldsRule(ValidationRule):
 
     def enter_field(self, node: FieldNode, *_args: object) -> None:
         field = self.context.get_field_def()
-        if field is None or not _paged(field.type) or not {"first", "limit"} & set(field.args):
+        if field is None or not PAGE_ARGUMENTS & field.args.keys():
             return
         self.count += 1
         if self.count == self.limit + 1:
@@ -364,7 +373,7 @@ def limit_extensions(limits: Limits = DEFAULT_LIMITS) -> list[Callable[[], Any]]
     cache's key."""
     rules = list(validation_rules(limits))
     return [
-        lambda: TokenLimit(max_token_count=limits.max_tokens),
+        lambda: TokenLimit(limits.max_tokens, limits.max_query_chars),
         lambda: AddValidationRules(rules),
         IntrospectionOff,
         MaskUnexpected,

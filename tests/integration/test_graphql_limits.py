@@ -146,7 +146,7 @@ async def test_a_token_heavy_query_is_refused_before_the_parser_runs(
 
 
 @pytest.mark.parametrize("role", ROLES)
-async def test_deep_and_alias_heavy_queries_are_refused(role: str, settings: Settings) -> None:
+async def test_deep_alias_heavy_and_long_queries_are_refused(role: str, settings: Settings) -> None:
     async with served(await make_app(role, settings)) as client:
         deep = await client.post("/graphql", json={"query": DEEP})
         assert "TOO_DEEP" in codes(deep)
@@ -156,6 +156,10 @@ async def test_deep_and_alias_heavy_queries_are_refused(role: str, settings: Set
         assert "100 aliases" in many.json()["errors"][0]["message"]
         fine = await client.post("/graphql", json={"query": aliases(100)})
         assert len(fine.json()["data"]) == 100
+        # Comments are no tokens, but the parser's cache keeps whole texts: length counts.
+        padded = "{ __typename } #" + "x" * 70_000
+        long = await client.post("/graphql", json={"query": padded})
+        assert codes(long) == ["QUERY_TOO_LONG"]
 
 
 async def test_paged_lists_are_bounded_per_field_and_per_query(settings: Settings) -> None:
