@@ -98,6 +98,9 @@ def _page(
     response = templates.TemplateResponse(request, "signin.html", context, status_code=status)
     guard.set_cookie(response, browser)
     response.headers["Cache-Control"] = "no-store"
+    # Never inside another site's frame: a hidden sign-in form invites clickjacking.
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

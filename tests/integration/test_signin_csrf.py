@@ -32,6 +32,7 @@ def test_the_password_form_needs_its_token(hub: HubPages) -> None:
     assert "mallnet-signin=" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
+    assert page.headers["x-frame-options"] == "DENY"
     login = {**params, "username": "ali", "password": PASSWORD}
     # No token, a made-up one, and one for other parameters: refused, nothing signed in.
     for data in (
