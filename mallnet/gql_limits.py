@@ -118,10 +118,26 @@ class _BodyTooLarge(Exception):
     pass
 
 
+# A client still sending its body reads no answer if the server closes on it (it sees a
+# reset): a declared body up to this size is read and dropped (never kept) before the 413.
+DRAIN_BYTES = 4 * 1024 * 1024
+
+
+async def _drain(receive: Receive) -> None:
+    drained = 0
+    while drained <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 class BodyLimit:
     """An ASGI wrapper refusing a request body over ``max_bytes`` with HTTP 413: by its
-    declared length before reading anything, or while it streams in (chunked), so the
-    whole body is never held."""
+    declared length before the app reads anything, or while it streams in (chunked), so
+    the whole body is never held."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -132,6 +148,8 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            if declared.isdigit() and int(declared) <= DRAIN_BYTES:
+                await _drain(receive)
             await self._refuse(send)
             return
         received = 0
