@@ -105,6 +105,8 @@ async def test_lottery_tickets_are_paged_from_storage_and_page_back_to_the_whole
             assert draw.list_digest(draw.TicketList.from_pairs(pairs)) == draw.list_digest(tickets)
             # each page read only its own bytes from storage, never the whole list,
             assert decoded == [PAGE * 40, PAGE * 40, 5_003 * 40, 0]
+            # a page far past the end is empty,
+            assert (await page(2_000_000_000))["data"]["lotteryTickets"] == []
             # and a page over 10,000 entrants is refused, not cut short.
             refused = await page(0, PAGE + 1)
     assert refused["data"] is None

@@ -151,6 +151,7 @@ async def notify_winners(session: AsyncSession, lottery_id: str) -> list[Message
 # One entrant of the canonical encoding: its id, then its tickets (a 64-bit integer).
 ENTRANT_BYTES = fair.ENTRANT_ID_BYTES + 8
 MAX_TICKET_PAGE = 10_000  # entrants a page: 400 kB read, whatever the list's size
+MAX_LIST_BYTES = 1 << 30  # PostgreSQL's largest value: no frozen list is longer
 
 
 async def ticket_page(
@@ -161,6 +162,8 @@ async def ticket_page(
     never the whole list: a list of a million entrants is 40 MB. Paging through it gives
     the whole published list, byte for byte, to re-run the draw."""
     after, first = max(0, after), min(max(1, first), MAX_TICKET_PAGE)
+    if after * ENTRANT_BYTES >= MAX_LIST_BYTES:
+        return []  # past the end of any list (and of the database's integer offsets)
     piece = func.substr(LotteryTicketList.data, after * ENTRANT_BYTES + 1, first * ENTRANT_BYTES)
     data = await session.scalar(
         select(type_coerce(piece, LargeBinary)).where(LotteryTicketList.lottery_id == lottery_id)
