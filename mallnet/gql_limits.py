@@ -281,7 +281,7 @@ class PagedFieldsRule(ValidationRule):
             self.report_error(
                 refusal(
                     LimitCode.TOO_MANY_PAGED_FIELDS,
-                    f"a query may read at most {self.limit} paged lists: send several queries",
+                    f"a query may read at most {self.limit} paged fields: send several queries",
                     limit=self.limit,
                 )
             )
