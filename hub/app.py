@@ -33,6 +33,7 @@ from mallnet.config import Settings, get_settings
 from mallnet.db import create_engine, session_factory
 from mallnet.hubtokens import HubTokenVerifier
 from mallnet.keywrap import keyring_for
+from mallnet.ratelimit import Limiter
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.oauth = oauth
         app.state.key_cache = key_cache
         app.state.enqueue = task_sender(settings)
+        # Abuse counters (memory, or Redis shared by every hub instance), in this loop.
+        app.state.limiter = Limiter.from_settings(settings)
         # Authlib's hooks run in worker threads and reach the database through this loop.
         oauth.bridge = Bridge(asyncio.get_running_loop())
         if (await check_database(engine, "hub")).ok:
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await app.state.limiter.aclose()
             await engine.dispose()
 
     return Starlette(

@@ -10,7 +10,7 @@ import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import httpx2 as httpx
@@ -68,7 +68,12 @@ async def _prepare(settings: Settings) -> dict[str, str]:
     return clients
 
 
-def form_fields(page: httpx.Response) -> dict[str, str]:
+class Page(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+def form_fields(page: Page) -> dict[str, str]:
     """The CSRF field of the page's form ({} on a page without one)."""
     found = _TOKEN.search(page.text)
     return {} if found is None else {"csrf_token": found.group(1)}

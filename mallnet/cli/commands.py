@@ -106,6 +106,9 @@ def run_hub(
         port=port or settings.hub_port,
         log_level="info",
         server_header=False,
+        # The hub reads forwarded addresses itself, only from MALLNET_TRUSTED_PROXIES;
+        # uvicorn's own handling would believe any X-Forwarded-For from 127.0.0.1.
+        proxy_headers=False,
     )
 
 
@@ -125,6 +128,7 @@ def run_node(
         "log_level": log_level,
         "access_log": log_level in ("debug", "info"),
         "server_header": False,
+        "proxy_headers": False,  # as for the hub: MALLNET_TRUSTED_PROXIES decides
     }
     if workers > 1:
         os.environ["MALLNET_SHOP"] = _shop(shop)

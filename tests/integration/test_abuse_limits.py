@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
+from hub.app import create_app
 from hub.db.models import RedemptionGrant, User
 from hub.domain.problems import ProblemCode
 from hub.services import abuse, grants, passwords, people
@@ -26,7 +28,8 @@ from mallnet.ratelimit import Limiter, RateLimited, Rule
 from mallnet.secrets_store import pseudonym
 
 from ..conftest import REDIS_URL
-from ..hub_pages import PASSWORD, hub_pages, in_hub, signed_in
+from ..hub_pages import PASSWORD, form_fields, hub_pages, in_hub, signed_in
+from ..live_server import LiveServer
 
 PROXY = "10.0.0.2"  # the load balancer in front of the hub
 
@@ -287,3 +290,26 @@ async def test_the_settings_choose_redis_storage(redis_prefix: str) -> None:
         assert await limiter.used(abuse.OTP_PER_PHONE.on("+989121234567")) == 1
     finally:
         await limiter.aclose()
+
+
+# --- served by uvicorn -------------------------------------------------------------------
+
+
+def test_uvicorn_does_not_believe_forwarded_headers_on_its_own(tmp_path: Path) -> None:
+    """uvicorn trusts X-Forwarded-For from 127.0.0.1 by default and would rewrite the peer
+    before the hub sees it: the servers run with its proxy handling off, so only
+    MALLNET_TRUSTED_PROXIES (empty here) decides."""
+    settings = Settings(data_dir=tmp_path / "var", hub_url="http://127.0.0.1:1")
+    statuses = []
+    with (
+        hub_pages(settings) as prepared,
+        LiveServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, follow_redirects=False, timeout=10) as http,
+    ):
+        for i in range(11):
+            params = prepared.params("app")
+            spoofed = {"X-Forwarded-For": f"198.51.100.{i}"}
+            page = http.get("/oauth/authorize", params=params, headers=spoofed)
+            data = {**params, **form_fields(page), "phone": f"0912000{i:04d}"}
+            statuses.append(http.post("/oauth/otp", data=data, headers=spoofed).status_code)
+    assert statuses == [200] * 10 + [429]
