@@ -165,7 +165,8 @@ class RevokeStaffSessions(_Payload):
     the shop was suspended: the node ends that person's sessions (``subject`` None: every
     staff session it holds). New sign-ins go through the hub again."""
 
-    subject: Annotated[str, Field(pattern=r"^staff:[0-9]{1,18}$")] | None = None
+    # One spelling per account (no leading zero): the node compares subjects as text.
+    subject: Annotated[str, Field(pattern=r"^staff:[1-9][0-9]{0,17}$")] | None = None
     reason: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
 
 

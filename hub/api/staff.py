@@ -12,6 +12,7 @@ it knows the named person as an active manager of the shop (``hub.services.staff
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import Enum
 from typing import Annotated
 
@@ -27,6 +28,7 @@ from mallnet.authz import guard_fields, requires
 from mallnet.scopes import Scope
 
 MANAGERS = (Scope.NODE_FEDERATE, Scope.MALL_ADMIN)
+_ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,17}")
 ACTING = strawberry.argument(
     description="A node names the shop manager who asks (staff:<id>); mall management omits it."
 )
@@ -130,7 +132,8 @@ ResetPasswordResult = Annotated[
 
 
 def actor_of(info: strawberry.Info, acting_staff: str | None) -> staff.Actor:
-    """Who asks: the manager a node names, or the mall user (or client) of the token."""
+    """Who asks: the manager a node names (a node:federate token of a shop), or the mall
+    user (or client) of a mall:admin token; anyone else is refused."""
     user = info.context["request"].user
     assert isinstance(user, Principal)
     if user.shop is not None and Scope.NODE_FEDERATE in user.scopes:
@@ -143,12 +146,18 @@ def actor_of(info: strawberry.Info, acting_staff: str | None) -> staff.Actor:
         raise staff.StaffError(
             ProblemCode.INVALID_INPUT, "only a shop's node names the acting staff", "actingStaff"
         )
+    if Scope.MALL_ADMIN not in user.scopes:
+        # A node:federate token of no shop (a service client) is neither a shop's node nor
+        # mall management: it acts on no account.
+        raise staff.StaffError(
+            ProblemCode.FORBIDDEN, "only mall management or a shop's node manages accounts", None
+        )
     return staff.Actor(user.subject, user.client_id)
 
 
 def _id(value: strawberry.ID) -> int:
     text = str(value)
-    if not text.isdigit() or len(text) > 18:
+    if _ACCOUNT_ID.fullmatch(text) is None:  # ASCII digits, as the hub writes ids
         raise staff.StaffError(ProblemCode.NOT_FOUND, f"no account {text!r}", "id")
     return int(text)
 

@@ -45,7 +45,9 @@ PASSWORD_MAX = 128
 GENERATED_PASSWORD_BYTES = 12  # 16 URL-safe characters, 96 bits
 MAX_LISTED = 500
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
-_STAFF_SUBJECT = re.compile(r"^staff:([0-9]{1,18})$")
+# A person's subject, in its one spelling: ``staff:12`` (never ``staff:012``, ``staff:12\n``
+# or other digits), so that reading a subject and comparing one never disagree.
+_SUBJECT = re.compile(r"(staff|mall):([1-9][0-9]{0,17})")
 
 
 class StaffError(HubError):
@@ -105,6 +107,13 @@ def subject_of(user_id: int, shop: str | None) -> str:
     return f"mall:{user_id}" if shop is None else f"staff:{user_id}"
 
 
+def parse_subject(subject: str) -> tuple[str, int] | None:
+    """``("staff" | "mall", account id)`` of a person's subject in its one spelling, else
+    None (a padded, suffixed or non-ASCII number names nobody)."""
+    match = _SUBJECT.fullmatch(subject)
+    return None if match is None else (match.group(1), int(match.group(2)))
+
+
 def _account(user: User, shop: str | None) -> Account:
     return Account(user.id, user.username, user.role, shop, user.created_at, user.disabled_at)
 
@@ -115,14 +124,15 @@ def _account(user: User, shop: str | None) -> Account:
 async def standing(session: AsyncSession, subject: str) -> Standing | None:
     """The account a staff or mall subject names, as it is now (one indexed read): None
     if it is unknown, disabled or its shop suspended; otherwise what its role allows."""
-    kind, _, key = subject.partition(":")
-    if kind not in ("staff", "mall") or not key.isdigit() or len(key) > 18:
+    parsed = parse_subject(subject)
+    if parsed is None:
         return None
+    kind, user_id = parsed
     row = (
         await session.execute(
             select(User.role, User.disabled_at, User.sessions_revoked_at, User.shop_id, Shop.status)
             .outerjoin(Shop, Shop.id == User.shop_id)
-            .where(User.id == int(key))
+            .where(User.id == user_id)
         )
     ).first()
     if row is None:
@@ -140,11 +150,11 @@ async def lock_sessions(session: AsyncSession, subject: str) -> dt.datetime | No
     sessions were last revoked. A token being stored takes this lock first: a revocation
     running meanwhile (which holds it from start to end) either finished first, and is
     seen, or waits until the token is stored, and revokes it."""
-    kind, _, key = subject.partition(":")
-    if kind not in ("staff", "mall") or not key.isdigit() or len(key) > 18:
+    parsed = parse_subject(subject)
+    if parsed is None:
         return None
     revoked: dt.datetime | None = await session.scalar(
-        select(User.sessions_revoked_at).where(User.id == int(key)).with_for_update()
+        select(User.sessions_revoked_at).where(User.id == parsed[1]).with_for_update()
     )
     return revoked
 
@@ -207,7 +217,7 @@ async def create_account(
 async def disable(session: AsyncSession, actor: Actor, user_id: int) -> Account:
     """Disable an account and end its sessions everywhere (a no-op if already disabled)."""
     user, shop = await _target(session, actor, user_id)
-    _not_self(actor, user, shop, "disable your own account")
+    _not_self(actor, user, "disable your own account")
     if user.disabled_at is None:
         user.disabled_at = utcnow()
         await _end_sessions(session, user, shop, "disabled")
@@ -247,7 +257,7 @@ async def change_role(session: AsyncSession, actor: Actor, user_id: int, role: s
     user, shop = await _target(session, actor, user_id)
     _check_role(role, shop)
     if user.role != role:
-        _not_self(actor, user, shop, "change your own role")
+        _not_self(actor, user, "change your own role")
         detail = f"{user.role} -> {role}"
         user.role = role
         await _end_sessions(session, user, shop, "role_changed")
@@ -282,13 +292,13 @@ async def _shop_id(session: AsyncSession, slug: str) -> int:
 
 async def _acting_manager(session: AsyncSession, actor: Actor) -> None:
     """The staff member a node names must be, at the hub, an active manager of that shop."""
-    match = _STAFF_SUBJECT.match(actor.subject)
+    parsed = parse_subject(actor.subject)
     row = None
-    if match is not None:
+    if parsed is not None and parsed[0] == "staff":
         found = await session.execute(
             select(User.role, User.disabled_at, Shop.slug)
             .join(Shop, Shop.id == User.shop_id)
-            .where(User.id == int(match.group(1)))
+            .where(User.id == parsed[1])
         )
         row = found.first()
     if row is None or tuple(row) != ("manager", None, actor.shop):
@@ -315,8 +325,10 @@ async def _target(
     return user, shop
 
 
-def _not_self(actor: Actor, user: User, shop: str | None, what: str) -> None:
-    if actor.subject == subject_of(user.id, shop):
+def _not_self(actor: Actor, user: User, what: str) -> None:
+    # By account id, not by text: whatever spelling got past the checks names this id.
+    parsed = parse_subject(actor.subject)
+    if parsed is not None and parsed[1] == user.id:
         raise StaffError(ProblemCode.FORBIDDEN, f"you cannot {what}: ask another", "id")
 
 
