@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -90,17 +91,27 @@ class HubAuthorizationServer(AuthorizationServer):
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         # Access tokens are self-contained JWTs: only refresh tokens are stored (hashed).
-        if "refresh_token" not in token or request.user is None:
-            return
+        person = request.user
+        if person is None:
+            return  # client credentials: the client's standing was read when it was loaded
         previous: IssuedRefresh | None = request.refresh_token
         code: IssuedCode | None = request.authorization_code
         client_id = request.client.client_id
         code_hash = code.code_hash if code is not None else None
-        self.bridge_run(
-            lambda: token_store.save_refresh(
-                self.sessions, token, client_id, request.user, previous, code_hash
+        if "refresh_token" in token:
+            holds = self.bridge_run(
+                lambda: token_store.save_refresh(
+                    self.sessions, token, client_id, person, previous, code_hash
+                )
             )
-        )
+        else:
+            holds = self.bridge_run(
+                lambda: token_store.sign_in_holds(self.sessions, person, code_hash)
+            )
+        if not holds:
+            # The account's sessions were ended between the claim and now: the access token
+            # just signed may postdate that end, so it must never leave (RFC 6749 5.2).
+            raise InvalidGrantError("this sign-in was ended meanwhile: sign in again")
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None

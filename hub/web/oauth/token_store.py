@@ -4,8 +4,8 @@ A code is claimed once (a replayed code revokes what it issued); a refresh token
 on every use, and one presented again revokes its whole family; what a code or refresh
 token grants is re-read from the account as it is now. Disabling an account, resetting
 its password or changing its role revokes its families and burns its unused codes
-(``hub.services.staff``); a family begun from a code claimed just before that is born
-revoked."""
+(``hub.services.staff``); a grant whose code or refresh token was claimed just before
+that gets no token at all (its refresh token is stored revoked, and the grant fails)."""
 
 from __future__ import annotations
 
@@ -193,33 +193,16 @@ async def save_refresh(
     person: Person,
     previous: IssuedRefresh | None,
     code_hash: str | None,
-) -> None:
-    """Store a new refresh token. A rotated one keeps its family's end date (a session
-    does not slide forever) and is born revoked if the family was revoked meanwhile, or
-    (a new family) if the account's sessions were revoked since the sign-in."""
+) -> bool:
+    """Store a new refresh token; False if what it continues was revoked meanwhile (see
+    ``_revoked_meanwhile``): it is then stored revoked, and the grant must hand out nothing
+    (its access token may be signed after the revocation, which only voids what came
+    before it). A rotated token keeps its family's end date (a session does not slide
+    forever)."""
     now = utcnow()
     family = previous.family_id if previous is not None else secrets.token_hex(16)
     async with sessions() as session, session.begin():
-        # The account first, then the tokens: the order a revocation locks them in
-        # (``hub.services.staff``), so one of the two waits for the other and this token
-        # is either seen by the revocation or sees it.
-        account_revoked_at = await staff.lock_sessions(session, person.subject)
-        revoked = None
-        if previous is not None:
-            # Lock the family: a concurrent replay that revokes it waits for us, or we see it.
-            states = await session.scalars(
-                select(RefreshToken.revoked_at)
-                .where(RefreshToken.family_id == family)
-                .with_for_update()
-            )
-            revoked = now if any(state is not None for state in states) else None
-        elif code_hash is not None and account_revoked_at is not None:
-            signed_in_at = await session.scalar(
-                select(AuthorizationCode.created_at).where(AuthorizationCode.code_hash == code_hash)
-            )
-            # The revocation burned the code, but may have come between its claim and now.
-            if signed_in_at is not None and account_revoked_at >= signed_in_at:
-                revoked = now
+        revoked = await _revoked_meanwhile(session, person, previous, code_hash)
         session.add(
             RefreshToken(
                 token_hash=digest(token["refresh_token"]),
@@ -231,10 +214,48 @@ async def save_refresh(
                 scope=token.get("scope") or "",
                 created_at=now,
                 expires_at=previous.expires_at if previous is not None else now + REFRESH_LIFETIME,
-                revoked_at=revoked,
+                revoked_at=now if revoked else None,
                 origin_code_hash=previous.origin_code_hash if previous is not None else code_hash,
             )
         )
+    return not revoked
+
+
+async def sign_in_holds(
+    sessions: async_sessionmaker[AsyncSession], person: Person, code_hash: str | None
+) -> bool:
+    """For a grant that stores no refresh token: whether the sign-in it comes from still
+    holds (no revocation of the account since its code was issued)."""
+    async with sessions() as session, session.begin():
+        return not await _revoked_meanwhile(session, person, None, code_hash)
+
+
+async def _revoked_meanwhile(
+    session: AsyncSession, person: Person, previous: IssuedRefresh | None, code_hash: str | None
+) -> bool:
+    """Whether a revocation came between the claim of a code or refresh token and now:
+    the refresh token's family was revoked (a rotation), or the account's sessions were
+    revoked since the code was issued (a sign-in; the revocation burned the code, but may
+    have come after its claim).
+
+    The account first, then the tokens: the order a revocation locks them in
+    (``hub.services.staff``), so one of the two waits for the other and a revocation is
+    either seen here or comes after this token was signed, and voids it."""
+    account_revoked_at = await staff.lock_sessions(session, person.subject)
+    if previous is not None:
+        # Lock the family: a concurrent replay that revokes it waits for us, or we see it.
+        states = await session.scalars(
+            select(RefreshToken.revoked_at)
+            .where(RefreshToken.family_id == previous.family_id)
+            .with_for_update()
+        )
+        return any(state is not None for state in states)
+    if code_hash is None or account_revoked_at is None:
+        return False
+    signed_in_at = await session.scalar(
+        select(AuthorizationCode.created_at).where(AuthorizationCode.code_hash == code_hash)
+    )
+    return signed_in_at is None or account_revoked_at >= signed_in_at
 
 
 async def revoke_refresh(
