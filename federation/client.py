@@ -1,5 +1,7 @@
 """The typed client a node uses to talk to the hub: a client_credentials token (reused
-until shortly before it expires) and the GraphQL operations of the protocol."""
+until shortly before it expires) and the GraphQL operations of the protocol. While its
+shop is suspended the hub gives the node only ``node:inbox``: it still pulls its inbox,
+and every other call fails with ``ShopSuspended``."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 import httpx
 
 from federation.problems import HubProblemCode
+from mallnet.scopes import SHOP_SUSPENDED, Scope
 
 INGEST = """
 mutation Ingest($events: JSON!, $backlog: BacklogInput) {
@@ -106,6 +109,17 @@ class HubUnavailable(Exception):
     """The hub could not be reached or refused the node's credentials; retry later."""
 
 
+class TokenRefused(HubUnavailable):
+    """The hub refused the node's access token (HTTP 401): expired, revoked, or its shop
+    suspended since it was issued. The next call asks for a new one."""
+
+
+class ShopSuspended(HubUnavailable):
+    """The hub gives this node no token for ``node:federate``: its shop is suspended. It
+    may still pull and acknowledge its inbox (``node:inbox``); nothing else, until the
+    mall reactivates the shop."""
+
+
 class HubUncertain(HubUnavailable):
     """The request may have reached the hub and taken effect, but no answer came back (a
     timeout, a 5xx): retry the same idempotent request to learn its outcome."""
@@ -137,32 +151,53 @@ class HubRefused(Exception):
         return cls(code, str(problem.get("message", "")))
 
 
+def _suspended(response: httpx.Response) -> bool:
+    """Whether the token endpoint refused because the node's shop is suspended."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict) or body.get("error") != "unauthorized_client":
+        return False
+    description = body.get("error_description")
+    return isinstance(description, str) and description.startswith(SHOP_SUSPENDED)
+
+
 @dataclass
 class HubConnection:
     hub_url: str
     client_id: str
     client_secret: str
     timeout_s: float = 10.0
-    _token: tuple[str, float] | None = field(default=None, init=False, repr=False)
+    # One token per scope asked for, each reused until shortly before it expires.
+    _tokens: dict[str, tuple[str, float]] = field(default_factory=dict, init=False, repr=False)
 
-    async def _access_token(self, client: httpx.AsyncClient) -> str:
-        if self._token is not None and self._token[1] - 30 > time.time():
-            return self._token[0]
+    async def _access_token(
+        self, client: httpx.AsyncClient, scope: Scope = Scope.NODE_FEDERATE
+    ) -> str:
+        cached = self._tokens.get(scope)
+        if cached is not None and cached[1] - 30 > time.time():
+            return cached[0]
         response = await client.post(
             f"{self.hub_url}/oauth/token",
-            data={"grant_type": "client_credentials", "scope": "node:federate"},
+            data={"grant_type": "client_credentials", "scope": scope.value},
             auth=(self.client_id, self.client_secret),
         )
         if response.status_code != 200:
+            if _suspended(response):
+                raise ShopSuspended(f"the hub says this node's shop is suspended: {scope} refused")
             raise HubUnavailable(f"token refused ({response.status_code}): {response.text[:200]}")
         body = response.json()
-        self._token = (body["access_token"], time.time() + float(body.get("expires_in", 60)))
+        expires_at = time.time() + float(body.get("expires_in", 60))
+        self._tokens[scope] = (body["access_token"], expires_at)
         return str(body["access_token"])
 
-    async def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async def _graphql(
+        self, query: str, variables: dict[str, Any], scope: Scope = Scope.NODE_FEDERATE
+    ) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=self.timeout_s) as client:
             try:
-                token = await self._access_token(client)
+                token = await self._access_token(client, scope)
             except httpx.HTTPError as exc:
                 raise HubUnavailable(f"hub unreachable: {exc!r}") from exc
             try:
@@ -176,8 +211,8 @@ class HubConnection:
             except httpx.HTTPError as exc:  # sent, but no answer: it may have been applied
                 raise HubUncertain(f"no answer from the hub: {exc!r}") from exc
         if response.status_code == 401:
-            self._token = None
-            raise HubUnavailable("the hub refused the node's token")
+            self._tokens.pop(scope, None)
+            raise TokenRefused("the hub refused the node's token")
         if response.status_code >= 500:
             raise HubUncertain(f"hub answered {response.status_code}")
         if response.status_code != 200:
@@ -321,11 +356,27 @@ class HubConnection:
         return self._answer(data["changeStaffRole"])
 
     async def inbox(self, limit: int = 100) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = (await self._graphql(INBOX, {"limit": limit}))["inbox"]
+        items: list[dict[str, Any]] = (await self._inbox_call(INBOX, {"limit": limit}))["inbox"]
         return items
 
     async def ack(self, up_to: int) -> int:
-        return int((await self._graphql(ACK, {"upTo": up_to}))["ackInbox"])
+        return int((await self._inbox_call(ACK, {"upTo": up_to}))["ackInbox"])
+
+    async def _inbox_call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The inbox with the node's usual token, or, when the hub says the shop is
+        suspended, with ``node:inbox``: a suspended shop's node still receives the command
+        that ends its staff's sessions (and nothing else)."""
+        try:
+            return await self._graphql(query, variables)
+        except ShopSuspended:
+            pass
+        except TokenRefused:
+            # A token of before a suspension is refused at once: ask again, once, to learn why.
+            try:
+                return await self._graphql(query, variables)
+            except ShopSuspended:
+                pass
+        return await self._graphql(query, variables, Scope.NODE_INBOX)
 
     async def ingest(
         self, events: list[dict[str, Any]], backlog: dict[str, int] | None = None

@@ -17,6 +17,9 @@ class Scope(StrEnum):
     MALL_REPORTS = "mall:reports"
     # A shop node's machine client talking to the hub.
     NODE_FEDERATE = "node:federate"
+    # Only its own inbox: what a suspended shop's node may still get (node clients ask for
+    # it by name; a request without a scope does not include it).
+    NODE_INBOX = "node:inbox"
     # Shop staff on their own node (token audience = that shop).
     SHOP_MANAGE = "shop:manage"
     SHOP_OPERATE = "shop:operate"
@@ -32,9 +35,20 @@ DESCRIPTIONS: dict[Scope, str] = {
     Scope.MALL_SETTLEMENT: "Close settlement periods and read every statement.",
     Scope.MALL_REPORTS: "Read network-wide reports.",
     Scope.NODE_FEDERATE: "A node pushes its events to the hub and pulls its commands.",
+    Scope.NODE_INBOX: "A node pulls and acknowledges its commands, and nothing else: granted "
+    "even while its shop is suspended, so the command ending its staff's sessions arrives.",
     Scope.SHOP_MANAGE: "Shop manager: club policy, staff, partnerships, adjustments.",
     Scope.SHOP_OPERATE: "Shop operator / POS: record purchases and refunds, look up members.",
     Scope.SHOP_READ: "Read-only auditor of one shop's club.",
     Scope.SHOPPER_READ: "A shopper reads their own balances, tickets and history.",
     Scope.SHOPPER_CONSENT: "A shopper changes their own consents.",
 }
+
+
+# Scopes a client gets only when it asks for them by name (never by asking for no scope).
+ASKED_FOR_BY_NAME = frozenset({Scope.NODE_INBOX})
+
+# The start of the token endpoint's error description when a suspended shop's node asks
+# for more than ``node:inbox`` (error ``unauthorized_client``; said only to the client
+# itself, after it authenticated): its node then pulls its inbox with ``node:inbox``.
+SHOP_SUSPENDED = "shop_suspended"

@@ -1,5 +1,6 @@
-"""The node↔hub protocol over GraphQL: a node delivers its events (``ingestEvents``) and
-pulls and acknowledges its commands (``inbox``, ``ackInbox``) with ``node:federate``; mall
+"""The node↔hub protocol over GraphQL: a node delivers its events (``ingestEvents``) with
+``node:federate`` and pulls and acknowledges its commands (``inbox``, ``ackInbox``) with
+``node:federate`` or ``node:inbox`` (all a suspended shop's node may have); mall
 management follows every node's stream (``federationStatus``)."""
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class InboxItem:
     envelope: JSONDocument
 
 
-guard_fields(InboxItem, Scope.NODE_FEDERATE)
+INBOX_READERS = (Scope.NODE_FEDERATE, Scope.NODE_INBOX)
+guard_fields(InboxItem, *INBOX_READERS)
 guard_fields(IngestResult, Scope.NODE_FEDERATE)
 guard_fields(NodeStreamStatus, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 
@@ -86,7 +88,7 @@ IngestEventsResult = Annotated[
 @strawberry.type
 class FederationQuery:
     @strawberry.field(
-        extensions=requires(Scope.NODE_FEDERATE),
+        extensions=requires(*INBOX_READERS),
         description="The calling node's commands after its acknowledged cursor, in the order "
         "they committed: a command committed after others were acknowledged comes after "
         "them, never skipped.",
@@ -121,7 +123,7 @@ class FederationQuery:
 @strawberry.type
 class FederationMutation:
     @strawberry.mutation(
-        extensions=requires(Scope.NODE_FEDERATE),
+        extensions=requires(*INBOX_READERS),
         description="The calling node has applied its commands up to this cursor.",
     )
     async def ack_inbox(self, info: strawberry.Info, up_to: int) -> int:

@@ -1,9 +1,11 @@
 """The shops registry and the hub's OAuth clients (mall management's use cases).
 
 Registering a shop creates its node's machine client (client_credentials,
-``node:federate``); the secret is returned once and stored only as a SHA-256 digest.
-A suspended shop's client gets no new token and the hub refuses the tokens it already
-holds; its staff's sessions end (``staff.end_shop_sessions``).
+``node:federate``, and ``node:inbox`` asked for by name); the secret is returned once and
+stored only as a SHA-256 digest. A suspended shop's client gets no new token but a
+``node:inbox`` one, and the hub refuses the tokens it already holds; its staff's sessions
+end (``staff.end_shop_sessions``), and its node, pulling its inbox with ``node:inbox``,
+ends them there too.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ async def register_shop(session: AsyncSession, data: ShopInput) -> tuple[Shop, I
         session,
         kind="node",
         name=f"node of {data.slug}",
-        scopes=[Scope.NODE_FEDERATE],
+        scopes=[Scope.NODE_FEDERATE, Scope.NODE_INBOX],
         client_id=f"node-{data.slug}",
         shop_id=shop.id,
     )
@@ -202,7 +204,7 @@ async def set_shop_status(session: AsyncSession, slug: str, status: str) -> Shop
         await session.flush()
         if status == "suspended":
             # Its staff's sessions end with it: at the hub now, on its node when it next
-            # pulls its inbox.
+            # pulls its inbox (which a suspended shop's node still may, with node:inbox).
             await staff.end_shop_sessions(session, slug, "shop_suspended")
     return shop
 

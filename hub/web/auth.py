@@ -13,6 +13,7 @@ from hub.db.models import Shop
 from hub.services import keys, staff
 from mallnet.auth import Principal
 from mallnet.hubtokens import HubTokenVerifier, JWKSCache
+from mallnet.scopes import Scope
 
 
 def local_jwks(sessions: async_sessionmaker[AsyncSession]) -> JWKSCache:
@@ -25,9 +26,10 @@ def local_jwks(sessions: async_sessionmaker[AsyncSession]) -> JWKSCache:
 
 class HubVerifier:
     """A hub-signed token for the hub, whose shop (if any) is not suspended: suspending a
-    shop stops its tokens at once, not when they expire. A person's token (staff or mall
-    management) likewise stops at once when their account is disabled or its sessions
-    revoked."""
+    shop stops its tokens at once, not when they expire — all but what ``node:inbox``
+    allows (its node pulling the command that ends its staff's sessions), the only scope a
+    suspended shop's token keeps. A person's token (staff or mall management) likewise
+    stops at once when their account is disabled or its sessions revoked."""
 
     def __init__(self, tokens: HubTokenVerifier, sessions: async_sessionmaker[AsyncSession]):
         self.tokens = tokens
@@ -42,6 +44,8 @@ class HubVerifier:
                 status = await session.scalar(
                     select(Shop.status).where(Shop.slug == principal.shop)
                 )
+            if status == "suspended" and Scope.NODE_INBOX in principal.scopes:
+                return replace(principal, scopes=frozenset({Scope.NODE_INBOX.value}))
             if status != "active":
                 raise AuthenticationError(f"shop {principal.shop!r} is {status or 'unknown'}")
         return principal

@@ -1,18 +1,25 @@
 """The hub's OAuth clients as Authlib sees them: what each may ask for (scopes, grant
-types, redirect URIs) and how it authenticates; a disabled client, or one of a suspended
-shop, is not found."""
+types, redirect URIs) and how it authenticates; a disabled client is not found.
+
+A suspended shop's client may still get ``node:inbox`` by client credentials, so that its
+node can pull the command that ends its staff's sessions there; asked for anything else,
+it hears (having authenticated, and only then) that its shop is suspended."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import OAuthClient, Shop
 from hub.services.registry import secret_matches
+from mallnet.scopes import ASKED_FOR_BY_NAME, SHOP_SUSPENDED, Scope
+
+# All a suspended shop's client may have.
+SUSPENDED_SCOPES = frozenset({Scope.NODE_INBOX.value})
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ class HubClient(ClientMixin):
     grant_types: tuple[str, ...]
     redirect_uris: tuple[str, ...]
     shop_slug: str | None
+    suspended: bool = False  # its shop is: it may have ``SUSPENDED_SCOPES`` only
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -34,9 +42,15 @@ class HubClient(ClientMixin):
         return self.redirect_uris[0] if self.redirect_uris else None
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        if not scope:
-            return " ".join(sorted(self.allowed_scopes))
-        requested = set(scope.split())
+        requested = set(scope.split()) if scope else set()
+        if self.suspended and not (requested and requested <= SUSPENDED_SCOPES):
+            # Called once the client has authenticated: only it learns why.
+            raise UnauthorizedClientError(
+                description=f"{SHOP_SUSPENDED}: this shop is suspended; its node may ask "
+                f"for {' '.join(sorted(SUSPENDED_SCOPES))} only, to pull its inbox"
+            )
+        if not requested:
+            return " ".join(sorted(self.allowed_scopes - ASKED_FOR_BY_NAME))
         if not requested <= self.allowed_scopes:
             # Refuse rather than quietly narrow: a client asking for more than it may
             # have is misconfigured, and should hear so.
@@ -65,7 +79,8 @@ class HubClient(ClientMixin):
 async def load_client(
     sessions: async_sessionmaker[AsyncSession], client_id: str
 ) -> HubClient | None:
-    """The client, unless it is disabled or belongs to a suspended shop."""
+    """The client, unless it is disabled; a suspended shop's, as it may be while suspended
+    (client credentials and ``node:inbox`` at most)."""
     async with sessions() as session:
         row = (
             await session.execute(
@@ -77,14 +92,23 @@ async def load_client(
     if row is None:
         return None
     client, slug, status = row
-    if client.disabled_at is not None or status == "suspended":
+    if client.disabled_at is not None:
         return None
+    allowed = frozenset(client.allowed_scopes.split())
+    grants = tuple(client.grant_types)
+    redirects = tuple(client.redirect_uris)
+    suspended = status == "suspended"
+    if suspended:
+        allowed &= SUSPENDED_SCOPES
+        grants = tuple(g for g in grants if g == "client_credentials")
+        redirects = ()
     return HubClient(
         client_id=client.client_id,
         secret_hash=client.secret_hash,
         kind=client.kind,
-        allowed_scopes=frozenset(client.allowed_scopes.split()),
-        grant_types=tuple(client.grant_types),
-        redirect_uris=tuple(client.redirect_uris),
+        allowed_scopes=allowed,
+        grant_types=grants,
+        redirect_uris=redirects,
         shop_slug=slug,
+        suspended=suspended,
     )
