@@ -35,6 +35,7 @@ from mallnet.hubtokens import HubTokenVerifier
 from mallnet.keywrap import keyring_for
 from mallnet.ratelimit import Limiter
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
+from mallnet.webapps import webapp_route
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 graphiql=not settings.is_production,
                 max_body_bytes=MAX_BATCH_BYTES + 64 * 1024,
             ),
+            webapp_route("app"),
+            webapp_route("console"),
         ],
         middleware=common_middleware(verifier=HubVerifier(tokens, sessions)),
         lifespan=lifespan,

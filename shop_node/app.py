@@ -14,6 +14,7 @@ from mallnet.config import Settings, check_shop_slug, get_settings
 from mallnet.db import create_engine
 from mallnet.hubtokens import node_verifier
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
+from mallnet.webapps import webapp_route
 from shop_node.api import sessions, settlement
 from shop_node.api.schema import schema
 from shop_node.services import identity
@@ -57,6 +58,7 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
             *settlement.routes,
             *sessions.routes,
             *graphql_routes(schema, graphiql=not settings.is_production),
+            webapp_route("dashboard"),
         ],
         middleware=common_middleware(verifier=verifier),
         lifespan=lifespan,

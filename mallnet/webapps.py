@@ -1,0 +1,118 @@
+"""The built web faces (``web/dist/<face>``) served as static files by the hub and nodes.
+
+Each face is a single-page app: a path that names no file (a client route such as
+``/app/history``) gets the face's ``index.html``, so reloads and shared links work. Vite
+names every file under ``assets/`` by its content's hash, so those are cached for a year;
+``index.html`` (which names the current hashes) and everything else is revalidated on each
+visit, so a new build is seen at once. A face that was not built answers 503 with a page
+saying how to build it, so the servers (and the Python tests) never need Node.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+from typing import Final
+
+from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+__all__ = ["DIST_DIR", "FACES", "SpaFiles", "webapp_route"]
+
+DIST_DIR: Final = Path(__file__).resolve().parent.parent / "web" / "dist"
+"""Where ``make web`` (``npm run build`` in ``web/``) puts the built faces."""
+
+FACES: Final = {
+    "app": ("اپ خریداران", "the shopper app"),
+    "console": ("کنسول مدیریت مال", "the mall console"),
+    "dashboard": ("داشبورد فروشگاه", "the shop dashboard"),
+}
+
+IMMUTABLE: Final = "public, max-age=31536000, immutable"
+REVALIDATE: Final = "no-cache"
+# The faces load only their own files and call only their own server's GraphQL. Mantine
+# sets CSS variables in <style> elements, hence 'unsafe-inline' for styles (not scripts).
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS: Final = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+_NOT_BUILT = """<!doctype html>
+<html lang="fa" dir="rtl">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>mallnet</title></head>
+<body style="font-family: sans-serif; max-inline-size: 40rem; margin: 2rem auto; padding: 0 1rem">
+<h1>{name_fa} هنوز ساخته نشده است</h1>
+<p>در پوشهٔ مخزن <code dir="ltr">make web</code> را اجرا کنید و این صفحه را دوباره باز کنید.</p>
+<hr>
+<div lang="en" dir="ltr">
+<h1>{name_en} is not built yet</h1>
+<p>Run <code>make web</code> in the repository, then reload this page.</p>
+</div>
+</body>
+</html>
+"""
+
+
+def _names_a_file(path: str) -> bool:
+    """A request for something with an extension (``main.js``, ``icon.png``) wants that
+    file: when it is missing it is a 404, not the app's HTML in its place."""
+    return "." in PurePosixPath(path).name
+
+
+class SpaFiles(StaticFiles):
+    """One built face: its files, ``index.html`` for client routes, 503 when not built."""
+
+    def __init__(self, face: str, directory: Path) -> None:
+        # check_dir=False: the face may be built after the server started (or never).
+        super().__init__(directory=directory, check_dir=False)
+        self.face = face
+        self.root = directory
+
+    async def check_config(self) -> None:
+        if self.root.is_dir():
+            await super().check_config()
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if not (self.root / "index.html").is_file():
+            if scope["method"] not in ("GET", "HEAD"):
+                raise HTTPException(status_code=405)
+            name_fa, name_en = FACES.get(self.face, (self.face, self.face))
+            page = _NOT_BUILT.format(name_fa=name_fa, name_en=name_en)
+            return HTMLResponse(page, status_code=503, headers={"Cache-Control": "no-store"})
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404 or _names_a_file(path):
+                raise
+            path = "index.html"
+            response = await super().get_response(path, scope)
+        return self._with_headers(path, response)
+
+    @staticmethod
+    def _with_headers(path: str, response: Response) -> Response:
+        hashed = PurePosixPath(path).parts[:1] == ("assets",)
+        response.headers["Cache-Control"] = IMMUTABLE if hashed else REVALIDATE
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if path == "index.html" or path.endswith(".html"):
+            response.headers.update(PAGE_HEADERS)
+        return response
+
+
+def webapp_route(face: str, prefix: str | None = None, dist: Path | None = None) -> BaseRoute:
+    """The route serving ``face`` at ``/<face>/`` (or ``prefix``); ``/<face>`` redirects
+    there. ``dist`` defaults to ``MALLNET_WEB_DIST`` or the repository's ``web/dist``."""
+    if face not in FACES:
+        raise ValueError(f"unknown web face {face!r}: one of {', '.join(FACES)}")
+    root = dist or Path(os.environ.get("MALLNET_WEB_DIST") or DIST_DIR)
+    return Mount(prefix or f"/{face}", app=SpaFiles(face, root / face), name=f"web-{face}")

@@ -1,0 +1,132 @@
+"""The built web faces served by the hub (/app/, /console/) and each node (/dashboard/):
+files, the single-page fallback, caching, and a clear page when a face was not built. A
+tiny fake ``dist`` stands in for the real build, so no Node is needed here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from hub.app import create_app as create_hub_app
+from mallnet.config import Settings
+from mallnet.webapps import IMMUTABLE, REVALIDATE, webapp_route
+from shop_node.app import create_app as create_node_app
+
+INDEX = '<!doctype html><html><body><div id="root"></div>{face}</body></html>'
+SCRIPT = "console.log('built');"
+
+
+def fake_build(dist: Path, *faces: str) -> Path:
+    for face in faces:
+        (dist / face / "assets").mkdir(parents=True)
+        (dist / face / "index.html").write_text(INDEX.format(face=face), encoding="utf-8")
+        (dist / face / "assets" / "index-Bx3kQ9aZ.js").write_text(SCRIPT, encoding="utf-8")
+        (dist / face / "favicon.svg").write_text("<svg/>", encoding="utf-8")
+    return dist
+
+
+def client_for(dist: Path, face: str = "app") -> TestClient:
+    return TestClient(Starlette(routes=[webapp_route(face, dist=dist)]))
+
+
+def test_the_page_and_its_client_routes_get_index_html_revalidated(tmp_path: Path) -> None:
+    http = client_for(fake_build(tmp_path, "app"))
+    for path in ("/app/", "/app/history", "/app/shops/ketab-sara/consents"):
+        page = http.get(path)
+        assert page.status_code == 200, path
+        assert "app</body>" in page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["cache-control"] == REVALIDATE
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["x-content-type-options"] == "nosniff"
+    # An unchanged page is answered 304 on revalidation, still not cached blindly.
+    again = http.get("/app/", headers={"if-none-match": http.get("/app/").headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == REVALIDATE
+
+
+def test_hashed_assets_are_cached_long_other_files_revalidated(tmp_path: Path) -> None:
+    http = client_for(fake_build(tmp_path, "app"))
+    script = http.get("/app/assets/index-Bx3kQ9aZ.js")
+    assert script.status_code == 200
+    assert script.text == SCRIPT
+    assert script.headers["cache-control"] == IMMUTABLE
+    assert "content-security-policy" not in script.headers
+    icon = http.get("/app/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.headers["cache-control"] == REVALIDATE
+    head = http.head("/app/assets/index-Bx3kQ9aZ.js")
+    assert head.status_code == 200
+    assert head.content == b""
+
+
+def test_a_missing_file_is_a_404_not_the_page(tmp_path: Path) -> None:
+    """A stale page asking for an old hash must not get HTML as its script."""
+    http = client_for(fake_build(tmp_path, "app"))
+    for path in ("/app/assets/index-0ld0ne.js", "/app/icon-512.png", "/app/a/b/c.css"):
+        missing = http.get(path)
+        assert missing.status_code == 404, path
+        assert "<html" not in missing.text
+
+
+def test_nothing_outside_the_face_is_served(tmp_path: Path) -> None:
+    dist = fake_build(tmp_path / "dist", "app", "console")
+    (tmp_path / "dist" / "secret.txt").write_text("the key", encoding="utf-8")
+    http = client_for(dist)
+    for path in ("/app/%2E%2E/secret.txt", "/app/..%2Fsecret.txt", "/app/%2E%2E/console/"):
+        answer = http.get(path)
+        assert "the key" not in answer.text
+        assert "console</body>" not in answer.text
+    assert http.get("/app/%2E%2E/secret.txt").status_code == 404
+
+
+def test_only_reading_methods(tmp_path: Path) -> None:
+    http = client_for(fake_build(tmp_path, "app"))
+    assert http.post("/app/", content=b"x").status_code == 405
+    assert http.post("/app/history").status_code == 405
+
+
+def test_the_bare_prefix_redirects_to_the_page(tmp_path: Path) -> None:
+    http = client_for(fake_build(tmp_path, "app"))
+    moved = http.get("/app", follow_redirects=False)
+    assert moved.status_code in (307, 308)
+    assert moved.headers["location"].endswith("/app/")
+
+
+def test_a_face_not_built_says_how_to_build_it(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    http = client_for(dist, "console")
+    for path in ("/console/", "/console/reports", "/console/assets/index-Bx3kQ9aZ.js"):
+        page = http.get(path)
+        assert page.status_code == 503, path
+        assert "make web" in page.text
+        assert "the mall console is not built yet" in page.text
+        assert "کنسول مدیریت مال" in page.text
+        assert page.headers["cache-control"] == "no-store"
+    # Built while the server runs: served at once, no restart.
+    fake_build(dist, "console")
+    assert http.get("/console/reports").status_code == 200
+
+
+def test_an_unknown_face_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown web face 'till'"):
+        webapp_route("till", dist=tmp_path)
+
+
+def test_the_hub_serves_app_and_console_and_a_node_its_dashboard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = fake_build(tmp_path / "dist", "app", "console", "dashboard")
+    monkeypatch.setenv("MALLNET_WEB_DIST", str(dist))
+    settings = Settings(data_dir=tmp_path / "var")
+    hub = TestClient(create_hub_app(settings))
+    assert "app</body>" in hub.get("/app/card").text
+    assert "console</body>" in hub.get("/console/shops").text
+    assert hub.get("/dashboard/").status_code == 404, "the dashboard lives on the nodes"
+    node = TestClient(create_node_app("ketab-sara", settings))
+    assert "dashboard</body>" in node.get("/dashboard/till").text
+    assert node.get("/app/").status_code == 404, "the shopper app lives on the hub"
