@@ -12,15 +12,15 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.envelope import InvalidEnvelope, parse_batch
+from federation.envelope import EventType, InvalidEnvelope, parse_batch
 from hub.api.access import node_of
 from hub.api.common import run, sessions, write
 from hub.api.loaders import loaders
 from hub.api.problems import InvalidBatch, NotANode
 from hub.services import inbox as hub_inbox
-from hub.services import intake
+from hub.services import intake, registry
 from mallnet.auth import Principal
-from mallnet.authz import guard_fields, requires
+from mallnet.authz import guard_fields, request_scopes, requires
 from mallnet.gql import JSONDocument
 from mallnet.gql_limits import page_size
 from mallnet.scopes import Scope
@@ -85,6 +85,22 @@ IngestEventsResult = Annotated[
 ]
 
 
+def _while_suspended(
+    items: list[dict[str, object]], since: dt.datetime | None
+) -> list[dict[str, object]]:
+    """What a suspended shop's node (``node:inbox``) receives: its commands in order, up
+    to the first introduction of a shopper (her phone) queued since the suspension. That
+    one, and all after it, wait for the shop's reactivation (numbered already, they come
+    first then): a suspended shop learns no new shopper's phone."""
+    if since is None:
+        return items
+    for at, item in enumerate(items):
+        queued = dt.datetime.fromisoformat(str(item["occurred_at"]))
+        if item["type"] == EventType.ENROL_MEMBER.value and queued >= since:
+            return items[:at]
+    return items
+
+
 @strawberry.type
 class FederationQuery:
     @strawberry.field(
@@ -95,8 +111,16 @@ class FederationQuery:
     )
     async def inbox(self, info: strawberry.Info, limit: int = 100) -> list[InboxItem]:
         node, size = node_of(info), page_size(limit, hub_inbox.MAX_PULL, argument="limit")
-        # A write: a pull numbers the commands it sees committed for the first time.
-        items = await write(info, lambda session: hub_inbox.pull(session, node, size))
+        federating = Scope.NODE_FEDERATE in request_scopes(info)
+
+        async def work(session: AsyncSession) -> list[dict[str, object]]:
+            # A write: a pull numbers the commands it sees committed for the first time.
+            items = await hub_inbox.pull(session, node, size)
+            if federating:
+                return items
+            return _while_suspended(items, await registry.suspended_since(session, node))
+
+        items = await write(info, work)
         return [InboxItem(cursor=int(str(e["seq"])), envelope=JSONDocument(e)) for e in items]
 
     @strawberry.field(

@@ -10,6 +10,7 @@ ends them there too.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -207,6 +208,14 @@ async def set_shop_status(session: AsyncSession, slug: str, status: str) -> Shop
             # pulls its inbox (which a suspended shop's node still may, with node:inbox).
             await staff.end_shop_sessions(session, slug, "shop_suspended")
     return shop
+
+
+async def suspended_since(session: AsyncSession, slug: str) -> dt.datetime | None:
+    """When the shop was suspended, if it is suspended now."""
+    found: dt.datetime | None = await session.scalar(
+        select(Shop.suspended_at).where(Shop.slug == slug, Shop.status == "suspended")
+    )
+    return found
 
 
 async def list_shops(session: AsyncSession) -> list[Shop]:

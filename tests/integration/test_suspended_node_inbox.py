@@ -11,7 +11,9 @@ falls back to ``node:inbox`` for its inbox.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +21,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.client import HubUnavailable
+from federation.envelope import EnrolMember
 from hub.db.models import OAuthClient
+from hub.services import inbox as hub_inbox
 from hub.services import registry
 from mallnet.config import Settings
 from mallnet.db import engine_scope, ensure_database, utcnow
@@ -35,6 +39,7 @@ from .test_staff_lifecycle import SHOP_A, SHOP_B, Mall, mall
 
 __all__ = ["mall"]  # the fixture, shared with the lifecycle tests
 
+ENROL, REVOKE = "command.enrol_member", "command.revoke_staff_sessions"
 SHOP_SUSPENDED = "shop_suspended"  # how the token endpoint says it (mallnet.scopes)
 MEMBERS = {"query": "{ members(first: 1) { totalCount } }"}
 SUSPEND = 'mutation { suspendShop(slug: "ketab-sara") { __typename } }'
@@ -154,6 +159,31 @@ async def test_a_suspended_node_gets_only_node_inbox_and_says_so_only_to_its_own
         auth=(creds.client_id, creds.client_secret),
     )
     assert refused.json()["error"] == "invalid_scope"
+
+
+async def test_a_suspended_node_learns_no_new_shoppers_phone(mall: Mall) -> None:
+    """An introduction queued before the suspension is delivered with the revocation; one
+    queued since waits (with what comes after it) for the shop's reactivation."""
+
+    def introduce(phone: str) -> Any:
+        command = EnrolMember(
+            pseudonym=secrets.token_hex(32), origin_shop=SHOP_B, agreement_id="a-1", phone=phone
+        )
+        return mall.db(lambda s: hub_inbox.enqueue(s, SHOP_A, command))
+
+    await introduce("+989120000001")
+    boss = await mall.sign_in("boss")
+    mall.graphql(boss, SUSPEND)
+    await introduce("+989120000002")
+    node = mall.node(SHOP_A)
+    delivered = await node.inbox()
+    assert [item["envelope"]["type"] for item in delivered] == [ENROL, REVOKE]
+    assert delivered[0]["envelope"]["payload"]["phone"] == "+989120000001"
+    await node.ack(int(delivered[-1]["cursor"]))
+    assert await node.inbox() == []
+    mall.graphql(boss, REACTIVATE)
+    later = await node.inbox()
+    assert [item["envelope"]["payload"]["phone"] for item in later] == ["+989120000002"]
 
 
 async def test_node_clients_are_given_node_inbox_and_ask_for_it_by_name(mall: Mall) -> None:
