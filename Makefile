@@ -1,17 +1,25 @@
 # The two commands of the README: `make demo` and `make test`. Both create .venv and
-# install the project on a fresh clone (and again whenever pyproject.toml changes).
+# install the project on a fresh clone (and again whenever pyproject.toml changes), and
+# install (npm ci, again whenever web/package-lock.json changes) and build the web faces.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format typecheck unit schema install clean
+.PHONY: demo test lint format typecheck unit schema install clean web web-check
 
-demo: $(STAMP)
+# The web faces (web/README.md): node_modules from the lock file, dist/ rebuilt only when
+# a source, the lock file or the SDL changed. Generated code (web/src/gql) is not a source.
+WEB_NODE := web/node_modules/.installed-stamp
+WEB_BUILT := web/dist/.built-stamp
+WEB_SOURCES := $(shell find web/src web/scripts -type f -not -path 'web/src/gql/*' 2>/dev/null) \
+	$(wildcard web/*.ts web/*.js web/package.json) graphql/hub.graphql graphql/node.graphql
+
+demo: $(STAMP) $(WEB_BUILT)
 	$(BIN)/mallnet demo
 
-test: lint typecheck
+test: lint typecheck web-check $(WEB_BUILT)
 	$(BIN)/pytest
 
 install: $(STAMP)
@@ -40,5 +48,20 @@ unit: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/mallnet export-schema
 
+web: $(WEB_BUILT)
+
+# Codegen, tsc --noEmit, eslint, vitest and the i18n catalogue check.
+web-check: $(WEB_NODE)
+	cd web && npm run --silent check
+
+$(WEB_NODE): web/package-lock.json web/package.json
+	@command -v npm >/dev/null || { echo "the web faces need Node.js >= 20.19 and npm"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_NODE)
+
+$(WEB_BUILT): $(WEB_NODE) web/package-lock.json $(WEB_SOURCES)
+	cd web && npm run --silent build
+	touch $(WEB_BUILT)
+
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache web/dist web/src/gql

@@ -1,0 +1,4 @@
+import { bootFace } from '../shared/ui/boot';
+import { Home } from './Home';
+
+bootFace(Home);

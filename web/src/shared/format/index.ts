@@ -1,0 +1,5 @@
+export * from './dates';
+export * from './digits';
+export * from './money';
+export * from './phone';
+export * from './search';

@@ -1,0 +1,84 @@
+/**
+ * The frame of every face: a header with the product's and the face's names and the
+ * language switch, then the page. Logical properties only (inline-start/end), so it is
+ * the same layout mirrored in Persian.
+ */
+import { Container, Group, Stack, Text, Title } from '@mantine/core';
+import { type ReactNode, useEffect } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
+
+import { localDigits } from '../format';
+import { LanguageSwitch } from './LanguageSwitch';
+
+export type Face = 'app' | 'console' | 'dashboard';
+
+export function FaceShell({ face, children }: { face: Face; children: ReactNode }) {
+  const { t } = useTranslation();
+  const title = t(`face.${face}.title`);
+  const product = t('product.name');
+  useEffect(() => {
+    document.title = `${title} · ${product}`;
+  }, [title, product]);
+  return (
+    <>
+      <header style={{ borderBlockEnd: '1px solid var(--mantine-color-gray-3)' }}>
+        <Container size="lg" py="sm">
+          <Group justify="space-between" wrap="nowrap">
+            <Stack gap={0}>
+              <Text size="sm" c="dimmed">
+                {product}
+              </Text>
+              <Title order={1} size="h3">
+                {title}
+              </Title>
+            </Stack>
+            <LanguageSwitch />
+          </Group>
+        </Container>
+      </header>
+      <Container component="main" size="lg" py="lg">
+        {children}
+      </Container>
+    </>
+  );
+}
+
+/** What the face will offer (until its pages arrive) and whether its server answers. */
+export function ComingSoon({ face, status }: { face: Face; status: ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <Stack gap="md">
+      <Text size="lg">{t(`face.${face}.coming`)}</Text>
+      <Text size="sm" c="dimmed" role="status">
+        {status}
+      </Text>
+    </Stack>
+  );
+}
+
+/** The server's answer to the face's first query, as one line. */
+export function ServerLine(props: {
+  fetching: boolean;
+  failed: boolean;
+  version?: string | undefined;
+  shop?: string | null | undefined;
+}) {
+  const { t, i18n } = useTranslation();
+  if (props.fetching) return t('server.checking');
+  if (props.failed || !props.version) return t('server.unreachable');
+  const isolated = { bdi: <bdi dir="ltr" /> };
+  const version = (
+    <Trans
+      i18nKey="server.version"
+      values={{ version: localDigits(props.version, i18n.language) }}
+      components={isolated}
+    />
+  );
+  if (!props.shop) return version;
+  return (
+    <>
+      <Trans i18nKey="server.shop" values={{ shop: props.shop }} components={isolated} /> ·{' '}
+      {version}
+    </>
+  );
+}
