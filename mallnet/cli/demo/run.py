@@ -369,8 +369,11 @@ def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> N
     table.add_column("process")
     table.add_column("GraphQL")
     table.add_column("health")
+    table.add_column("web")
     for name, url in urls.items():
-        table.add_row(name, f"{url}/graphql", f"{url}/healthz")
+        # The hub serves the shopper app and the mall console; each node its dashboard.
+        web = f"{url}/app/\n{url}/console/" if name == "hub" else f"{url}/dashboard/"
+        table.add_row(name, f"{url}/graphql", f"{url}/healthz", web)
     console.print(table)
     console.print(f"data and logs: {settings.data_dir}  (logs in {settings.data_dir / 'logs'})")
     console.print(f"celery broker: {settings.celery_broker_url}")
