@@ -369,12 +369,15 @@ def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> N
     table.add_column("process")
     table.add_column("GraphQL")
     table.add_column("health")
-    table.add_column("web")
     for name, url in urls.items():
-        # The hub serves the shopper app and the mall console; each node its dashboard.
-        web = f"{url}/app/\n{url}/console/" if name == "hub" else f"{url}/dashboard/"
-        table.add_row(name, f"{url}/graphql", f"{url}/healthz", web)
+        table.add_row(name, f"{url}/graphql", f"{url}/healthz")
     console.print(table)
+    # The web faces as plain lines: a table cut to the terminal's width would cut them.
+    console.print(f"shopper app: {urls['hub']}/app/")
+    console.print(f"mall console: {urls['hub']}/console/")
+    for name, url in urls.items():
+        if name != "hub":
+            console.print(f"{name} dashboard (staff and till): {url}/dashboard/")
     console.print(f"data and logs: {settings.data_dir}  (logs in {settings.data_dir / 'logs'})")
     console.print(f"celery broker: {settings.celery_broker_url}")
     console.print(
