@@ -20,6 +20,23 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // Right to left and left to right from one layout: logical properties only.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'Property[key.name=/^((margin|padding|border|inset)(Left|Right)|left|right|borderTopLeftRadius|borderTopRightRadius|borderBottomLeftRadius|borderBottomRightRadius)$/]',
+          message: 'Use a logical property (marginInlineStart, insetInlineEnd, …): the faces run right to left too.',
+        },
+        {
+          selector: 'JSXAttribute[name.name=/^(ml|mr|pl|pr)$/]',
+          message: 'Use Mantine\'s logical spacing props (ms, me, ps, pe): the faces run right to left too.',
+        },
+        {
+          selector: 'Property[key.name="textAlign"] Literal[value=/^(left|right)$/]',
+          message: "Use textAlign 'start' or 'end': the faces run right to left too.",
+        },
+      ],
     },
   },
   {
