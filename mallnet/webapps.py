@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-__all__ = ["DIST_DIR", "FACES", "SpaFiles", "webapp_route"]
+__all__ = ["DIST_DIR", "FACES", "SpaFiles", "dist_dir", "webapp_route"]
 
 DIST_DIR: Final = Path(__file__).resolve().parent.parent / "web" / "dist"
 """Where ``make web`` (``npm run build`` in ``web/``) puts the built faces."""
@@ -109,10 +109,15 @@ class SpaFiles(StaticFiles):
         return response
 
 
+def dist_dir() -> Path:
+    """Where the built faces are: ``MALLNET_WEB_DIST`` or the repository's ``web/dist``."""
+    return Path(os.environ.get("MALLNET_WEB_DIST") or DIST_DIR)
+
+
 def webapp_route(face: str, prefix: str | None = None, dist: Path | None = None) -> BaseRoute:
     """The route serving ``face`` at ``/<face>/`` (or ``prefix``); ``/<face>`` redirects
     there. ``dist`` defaults to ``MALLNET_WEB_DIST`` or the repository's ``web/dist``."""
     if face not in FACES:
         raise ValueError(f"unknown web face {face!r}: one of {', '.join(FACES)}")
-    root = dist or Path(os.environ.get("MALLNET_WEB_DIST") or DIST_DIR)
+    root = dist or dist_dir()
     return Mount(prefix or f"/{face}", app=SpaFiles(face, root / face), name=f"web-{face}")

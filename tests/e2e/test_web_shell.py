@@ -1,0 +1,126 @@
+"""The built web faces in a real headless Chromium (Debian's package), served by a hub and
+a node over HTTP: each face opens in Persian, right to left, asks its own server, switches
+to English and left to right in one click and keeps the choice, fits 360 px and 1280 px,
+breaks no Content-Security-Policy rule, and keeps nothing on the device but the language.
+
+Needs ``make web`` (``make test`` builds first) and ``chromium`` (``.ci/run`` installs it):
+skipped without them, failed without them under ``MALLNET_REQUIRE_SERVICES=1``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.app import create_app as create_hub_app
+from mallnet.config import Settings
+from mallnet.webapps import dist_dir
+from shop_node.app import create_app as create_node_app
+
+from ..conftest import REQUIRE_SERVICES
+from ..live_server import LiveServer
+
+CHROMIUM = shutil.which("chromium")
+CATALOGUES = Path(__file__).resolve().parents[2] / "web" / "src" / "shared" / "i18n"
+FACES = ("app", "console", "dashboard")
+# As FACTS.md says: without these, Chromium tries to reach outside hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _missing() -> str | None:
+    if CHROMIUM is None:
+        return "chromium is not installed (.ci/run installs Debian's package)"
+    if not all((dist_dir() / face / "index.html").is_file() for face in FACES):
+        return "the web faces are not built (make web)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    if problem := _missing():
+        if REQUIRE_SERVICES:
+            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
+        pytest.skip(problem)
+    # serverInfo is public and needs no database: the shells run on unmigrated ones.
+    settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var")
+    with (
+        LiveServer(create_hub_app(settings)) as hub,
+        LiveServer(create_node_app("ketab-sara", settings)) as node,
+    ):
+        yield {
+            "app": f"{hub.url}/app/",
+            "console": f"{hub.url}/console/shops",  # a client route: the page all the same
+            "dashboard": f"{node.url}/dashboard/",
+        }
+
+
+@pytest.fixture(scope="module")
+def browser(servers: dict[str, str]) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _titles(lang: str) -> dict[str, str]:
+    catalogue = json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
+    return {face: catalogue["face"][face]["title"] for face in FACES}
+
+
+def _html(page: Any) -> list[Any]:
+    return list(
+        page.evaluate(
+            "[document.documentElement.lang, document.documentElement.dir,"
+            " document.documentElement.scrollWidth]"
+        )
+    )
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("face", FACES)
+def test_a_face_opens_in_persian_and_switches_to_english(
+    face: str, width: int, servers: dict[str, str], browser: Any, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    complaints: list[str] = []
+    page.on("console", lambda m: complaints.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+    try:
+        # Given a first visit: Persian, right to left, its server answering.
+        page.goto(servers[face])
+        page.get_by_role("status").filter(has_text="نسخهٔ سرور").wait_for()
+        assert page.get_by_role("heading", level=1).inner_text() == _titles("fa")[face]
+        assert _html(page) == ["fa", "rtl", width], "no sideways scrolling"
+        assert "۰" in page.get_by_role("status").inner_text(), "the version in Persian digits"
+        page.screenshot(path=tmp_path / f"{face}-{width}-fa.png")
+        # When the visitor picks English: English, left to right, and so on the next visit.
+        page.get_by_role("button", name="English").click()
+        page.get_by_role("status").filter(has_text="Server version").wait_for()
+        assert page.get_by_role("heading", level=1).inner_text() == _titles("en")[face]
+        assert _html(page) == ["en", "ltr", width]
+        page.screenshot(path=tmp_path / f"{face}-{width}-en.png")
+        page.reload()
+        page.get_by_role("status").filter(has_text="Server version").wait_for()
+        assert _html(page) == ["en", "ltr", width]
+        # Then the device keeps the language and nothing else; the page broke no rule.
+        kept = page.evaluate(
+            "JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])"
+        )
+        assert json.loads(kept) == [{"mallnet.lang": "en"}, {}, ""]
+        assert complaints == []
+    finally:
+        context.close()
