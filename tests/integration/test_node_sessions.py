@@ -69,6 +69,13 @@ async def _recorded(client: httpx.AsyncClient, token: str, receipt: str) -> str:
     return str(answer.json()["data"]["recordPurchase"]["__typename"])
 
 
+async def _node_settings(hub: Hub, tmp_path: Any, **extra: Any) -> Settings:  # noqa: F811
+    """A migrated node of SHOP that knows the hub."""
+    settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url, **extra)
+    await prepare_node(settings, SHOP)
+    return settings
+
+
 async def _start(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.post("/session", headers=_bearer(token))
 
@@ -77,8 +84,7 @@ async def test_a_till_keeps_selling_through_a_hub_outage_for_a_working_day(
     hub: Hub,  # noqa: F811
     tmp_path: Any,
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url, node_session_hours=8)
-    await prepare_node(settings, SHOP)
+    settings = await _node_settings(hub, tmp_path, node_session_hours=8)
     signed_in = await _sign_with_hub_key(hub, OPERATOR)  # 5 minutes of life, as the hub's
     app = create_node_app(SHOP, settings)
     with LiveServer(app) as node:
@@ -115,8 +121,7 @@ async def test_the_hubs_revocation_ends_sessions_and_earlier_tokens_but_not_late
     hub: Hub,  # noqa: F811
     tmp_path: Any,
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url)
-    await prepare_node(settings, SHOP)
+    settings = await _node_settings(hub, tmp_path)
     before = await _sign_with_hub_key(hub, {**OPERATOR, "iat": int(time.time()) - 60})
     colleague = await _sign_with_hub_key(hub, {**OPERATOR, "sub": "staff:8"})
     app = create_node_app(SHOP, settings)
@@ -160,8 +165,7 @@ async def test_sign_out_ends_the_session_and_bad_session_tokens_are_refused(
     hub: Hub,  # noqa: F811
     tmp_path: Any,
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url)
-    await prepare_node(settings, SHOP)
+    settings = await _node_settings(hub, tmp_path)
     signed_in = await _sign_with_hub_key(hub, OPERATOR)
     with LiveServer(create_node_app(SHOP, settings)) as node:
         async with httpx.AsyncClient(base_url=node.url) as client:
@@ -180,8 +184,7 @@ async def test_a_person_holds_at_most_twenty_live_sessions_the_oldest_ends(
     hub: Hub,  # noqa: F811
     tmp_path: Any,
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url)
-    await prepare_node(settings, SHOP)
+    settings = await _node_settings(hub, tmp_path)
     signed_in = await _sign_with_hub_key(hub, OPERATOR)
     with LiveServer(create_node_app(SHOP, settings)) as node:
         async with httpx.AsyncClient(base_url=node.url) as client:
@@ -197,8 +200,7 @@ async def test_only_a_shops_staff_start_sessions(
     hub: Hub,  # noqa: F811
     tmp_path: Any,
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "node", hub_url=hub.url)
-    await prepare_node(settings, SHOP)
+    settings = await _node_settings(hub, tmp_path)
     # Signed by the hub for this shop's audience, but not a staff member's sign-in.
     not_staff = {**OPERATOR, "sub": "shopper:abc", "scope": "shopper:read"}
     no_staff_scope = {**OPERATOR, "scope": "node:federate"}
