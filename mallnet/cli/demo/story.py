@@ -62,6 +62,26 @@ def start_till_session(client: httpx.Client, node_url: str, token: str) -> str:
     return str(started.json()["sessionToken"])
 
 
+def _hold_without_grant(client: httpx.Client, url: str, token: str, total: int) -> str | None:
+    """The attack issue 14 closed: a till holding Ali's value without his grant. Returns
+    the refusal's code, or None if the hold was made."""
+    attack = _call(
+        client,
+        url,
+        token,
+        "HoldNetworkValue",
+        input={
+            "phone": SHOPPER,
+            "amountRial": str(total),
+            "receiptId": f"{RECEIPT}-NO-GRANT",
+            "partial": True,
+        },
+    )["holdNetworkValue"]
+    if attack["__typename"] == "NetworkHold":
+        return None
+    return str(attack.get("code") or attack.get("problem") or attack["__typename"])
+
+
 def spend_at_cafe(cafe_url: str, pos_token: str, sms_outbox: Path, timeout_s: float = 120.0) -> str:
     """Wait until Ali's network value reaches the hub, then spend it at the café with the
     code the hub texts him."""
@@ -79,22 +99,9 @@ def spend_at_cafe(cafe_url: str, pos_token: str, sms_outbox: Path, timeout_s: fl
             if time.monotonic() > deadline:
                 return f"network value story skipped: nothing spendable yet ({found})"
             time.sleep(1)
-        # The attack issue 14 closed: a till holding Ali's value without his grant.
-        attack = _call(
-            client,
-            cafe_url,
-            pos_token,
-            "HoldNetworkValue",
-            input={
-                "phone": SHOPPER,
-                "amountRial": str(total),
-                "receiptId": f"{RECEIPT}-NO-GRANT",
-                "partial": True,
-            },
-        )["holdNetworkValue"]
-        if attack["__typename"] == "NetworkHold":
-            return f"network value story: a hold WITHOUT Ali's grant was accepted ({attack})"
-        refused = attack.get("code") or attack.get("problem") or attack["__typename"]
+        refused = _hold_without_grant(client, cafe_url, pos_token, total)
+        if refused is None:
+            return "network value story: a hold WITHOUT Ali's grant was accepted"
         before = _lines(sms_outbox)
         sent = _call(
             client,
