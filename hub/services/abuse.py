@@ -31,6 +31,8 @@ PASSWORD_PAIR = Rule.of("password-pair", "10 per 15 minutes")
 PASSWORD_PAIR_DAY = Rule.of("password-pair-day", "30 per day")
 PASSWORD_ADDRESS = Rule.of("password-address", "50 per 15 minutes")
 PASSWORD_ACCOUNT = Rule.of("password-account", "10 per 15 minutes")
+# The one guess an address gets at an account under attack.
+PASSWORD_ATTACK_PASS = Rule.of("password-attack-pass", "1 per day")
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "otp-phone": (
@@ -124,12 +126,18 @@ class PasswordGuard:
         self.account = PASSWORD_ACCOUNT.on(username)
         self.pair = PASSWORD_PAIR.on(username, key)
         self.pair_day = PASSWORD_PAIR_DAY.on(username, key)
+        self.attack_pass = PASSWORD_ATTACK_PASS.on(username, key)
         self.address = PASSWORD_ADDRESS.on(key)
 
     async def before(self) -> None:
-        under_attack = not await self.limiter.allows(self.account)
-        if under_attack and await self.limiter.used(self.pair_day) > 0:
-            raise RateLimited(PASSWORD_ACCOUNT, await self.limiter.retry_after_s(self.account))
+        if not await self.limiter.allows(self.account):
+            # Under attack: one guess per address, granted by a single atomic hit. Reading
+            # "no try from here yet" and counting the try in two steps let a concurrent
+            # burst from a fresh address all read before the first was counted.
+            if await self.limiter.used(self.pair_day) > 0 or not await self.limiter.hit(
+                self.attack_pass
+            ):
+                raise RateLimited(PASSWORD_ACCOUNT, await self.limiter.retry_after_s(self.account))
         # Counted before the (slow) check, atomically: a burst of guesses cannot all slip
         # in before the first is counted. The address's own budgets first.
         await self.limiter.acquire(self.pair, self.pair_day, self.address)
@@ -140,3 +148,4 @@ class PasswordGuard:
     async def succeeded(self) -> None:
         await self.limiter.forget(self.pair)
         await self.limiter.forget(self.pair_day)
+        await self.limiter.forget(self.attack_pass)
