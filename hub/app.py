@@ -21,6 +21,7 @@ from hub.services.people import HUB_AUDIENCE
 from hub.web import signin
 from hub.web import statements as statement_routes
 from hub.web.auth import HubVerifier, local_jwks
+from hub.web.bff import ensure_face_clients, face_middleware, face_routes
 from hub.web.oauth.access_tokens import KeyCache
 from hub.web.oauth.endpoints import (
     jwks_endpoint,
@@ -34,7 +35,7 @@ from mallnet.db import create_engine, session_factory
 from mallnet.hubtokens import HubTokenVerifier
 from mallnet.keywrap import keyring_for
 from mallnet.ratelimit import Limiter
-from mallnet.web import check_database, common_middleware, graphql_routes, health_response
+from mallnet.web import check_database, graphql_routes, health_response
 from mallnet.webapps import webapp_route
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     issuer = settings.public_hub_url.rstrip("/")
     engine = create_engine(settings.hub_db_url, echo=settings.database_echo)
     sessions = session_factory(engine)
-    key_cache = KeyCache(sessions, keyring_for(settings))
+    keyring = keyring_for(settings)
+    key_cache = KeyCache(sessions, keyring)
     oauth = HubAuthorizationServer(sessions, issuer, key_cache)
     tokens = HubTokenVerifier(local_jwks(sessions), issuer=issuer, audience=HUB_AUDIENCE)
+    verifier = HubVerifier(tokens, sessions)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.issuer = issuer
         app.state.oauth = oauth
         app.state.key_cache = key_cache
+        app.state.keyring = keyring
+        app.state.verifier = verifier
         app.state.enqueue = task_sender(settings)
         # Abuse counters (memory, or Redis shared by every hub instance), in this loop.
         app.state.limiter = Limiter.from_settings(settings)
@@ -97,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         oauth.bridge = Bridge(asyncio.get_running_loop())
         if (await check_database(engine, "hub")).ok:
             await key_cache.get()  # the first signing key exists before the first request
+            await ensure_face_clients(sessions, issuer, keyring)
         try:
             yield
         finally:
@@ -119,9 +125,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 graphiql=not settings.is_production,
                 max_body_bytes=MAX_BATCH_BYTES + 64 * 1024,
             ),
+            # The faces' sign-in routes before their files, which answer any path below.
+            *face_routes("app"),
+            *face_routes("console"),
             webapp_route("app"),
             webapp_route("console"),
         ],
-        middleware=common_middleware(verifier=HubVerifier(tokens, sessions)),
+        middleware=face_middleware(verifier, ("app", "console")),
         lifespan=lifespan,
     )

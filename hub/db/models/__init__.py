@@ -28,6 +28,7 @@ from hub.db.models.campaigns import (
     PrizeClaim,
     ShopSalesDay,
 )
+from hub.db.models.faces import FaceLogin, FaceSession
 from hub.db.models.federation import (
     FederationConflict,
     FederationEvent,
@@ -81,6 +82,8 @@ __all__ = [
     "CampaignShop",
     "CampaignVisit",
     "CaptureFlag",
+    "FaceLogin",
+    "FaceSession",
     "FederationConflict",
     "FederationEvent",
     "InboxCommand",

@@ -1,0 +1,91 @@
+"""The faces' session cookie as a credential, at ``/graphql`` only and only with the CSRF
+header: ``SameSite=Strict`` keeps the cookie off cross-site requests, and the custom header
+is one a cross-site form cannot send and a cross-origin script cannot send without a CORS
+preflight the hub never grants (RFC 10017's recommended pair). A bearer token, when given,
+is used as before; the cookie is never read anywhere else (not at ``/oauth/*``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from starlette.authentication import AuthCredentials, AuthenticationError, BaseUser
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
+
+from hub.web.bff import store
+from hub.web.bff.tokens import TokenRefused, fresh
+from mallnet.auth import BearerAuthBackend, TokenVerifier
+
+CSRF_HEADER: Final = "X-Mallnet-CSRF"
+CSRF_VALUE: Final = "1"
+COOKIE_PATHS: Final = frozenset({"/graphql"})
+
+
+@dataclass(frozen=True)
+class CookieNames:
+    session: str
+    login: str
+
+
+def cookie_names(face: str, *, secure: bool) -> CookieNames:
+    """``__Host-`` cookies (Secure, Path=/, no Domain) outside development; in development
+    over plain http a browser refuses a ``__Host-`` cookie, so the same name without it."""
+    prefix = "__Host-" if secure else ""
+    return CookieNames(f"{prefix}mallnet-{face}", f"{prefix}mallnet-{face}-login")
+
+
+class CsrfHeaderRequired(AuthenticationError):
+    """A session cookie came without the CSRF header."""
+
+
+class FaceAuthBackend(BearerAuthBackend):
+    def __init__(self, verifier: TokenVerifier, faces: tuple[str, ...]) -> None:
+        super().__init__(verifier)
+        self.hub_verifier = verifier
+        self.faces = faces
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        if conn.headers.get("authorization") or conn.url.path not in COOKIE_PATHS:
+            return await super().authenticate(conn)
+        state = conn.app.state
+        secure = state.settings.is_production
+        found = [
+            (face, value)
+            for face in self.faces
+            if (value := conn.cookies.get(cookie_names(face, secure=secure).session))
+        ]
+        if not found:
+            return await super().authenticate(conn)
+        if conn.headers.get(CSRF_HEADER) != CSRF_VALUE:
+            raise CsrfHeaderRequired(
+                f"a session cookie is accepted only with the header {CSRF_HEADER}: {CSRF_VALUE}"
+            )
+        face, session_id = found[0]
+        held = await store.load(state.sessions, state.keyring, session_id)
+        if held is None or held.face != face:
+            raise AuthenticationError("this session has ended: sign in again")
+        try:
+            held = await fresh(state.sessions, state.keyring, state.oauth, state.issuer, held)
+        except TokenRefused:
+            raise AuthenticationError("this session has ended: sign in again") from None
+        principal = await self.hub_verifier.verify(held.tokens.access_token)
+        return AuthCredentials(sorted(principal.scopes)), principal
+
+
+def _auth_error(conn: HTTPConnection, exc: Exception) -> JSONResponse:
+    if isinstance(exc, CsrfHeaderRequired):
+        return JSONResponse({"error": "csrf_header_required", "error_description": str(exc)}, 403)
+    return JSONResponse(
+        {"error": "invalid_token", "error_description": str(exc)},
+        status_code=401,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'},
+    )
+
+
+def face_middleware(verifier: TokenVerifier, faces: tuple[str, ...]) -> list[Middleware]:
+    """``mallnet.web.common_middleware`` for the hub, with the faces' session cookies."""
+    backend = FaceAuthBackend(verifier, faces)
+    return [Middleware(AuthenticationMiddleware, backend=backend, on_error=_auth_error)]
