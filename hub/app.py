@@ -30,11 +30,12 @@ from hub.web.oauth.endpoints import (
     token_endpoint,
 )
 from hub.web.oauth.server import Bridge, HubAuthorizationServer
-from mallnet.config import Settings, get_settings
+from mallnet.config import Settings
 from mallnet.db import create_engine, session_factory
 from mallnet.hubtokens import HubTokenVerifier
 from mallnet.keywrap import keyring_for
 from mallnet.ratelimit import Limiter
+from mallnet.serving import serve_or_exit
 from mallnet.web import check_database, graphql_routes, health_response
 from mallnet.webapps import webapp_route
 
@@ -75,7 +76,9 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or get_settings()
+    # Without settings this is a server's factory (uvicorn hub.app:create_app --factory):
+    # the environment is checked as 'mallnet hub' checks it.
+    settings = settings or serve_or_exit("hub")
     issuer = settings.public_hub_url.rstrip("/")
     engine = create_engine(settings.hub_db_url, echo=settings.database_echo)
     sessions = session_factory(engine)

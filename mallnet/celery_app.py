@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 from mallnet.config import Settings, get_settings
+from mallnet.serving import serve_or_exit
 
 TASK_MODULES = ["hub.tasks", "shop_node.tasks"]
 
@@ -88,3 +89,15 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
 
 app = create_celery()
+
+
+@signals.worker_init.connect
+def _check_worker_settings(**_kwargs: Any) -> None:
+    """``celery -A mallnet.celery_app worker`` is checked as ``mallnet worker`` is: the
+    environment said explicitly, no unsafe secret in production (``mallnet.serving``)."""
+    serve_or_exit("worker")
+
+
+@signals.beat_init.connect
+def _check_beat_settings(**_kwargs: Any) -> None:
+    serve_or_exit("worker")

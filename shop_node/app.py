@@ -13,6 +13,7 @@ from starlette.routing import Route
 from mallnet.config import Settings, check_shop_slug, get_settings
 from mallnet.db import create_engine
 from mallnet.hubtokens import node_verifier
+from mallnet.serving import serve_or_exit
 from mallnet.web import check_database, common_middleware, graphql_routes, health_response
 from mallnet.webapps import webapp_route
 from shop_node.api import sessions, settlement
@@ -67,7 +68,8 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
 
 def app_from_env() -> Starlette:
     """Factory for multi-process serving (``uvicorn --factory``): the shop comes from
-    ``MALLNET_SHOP``, the rest of the settings from the environment as usual."""
+    ``MALLNET_SHOP``, the rest of the settings from the environment, checked as ``mallnet
+    node`` checks them (``mallnet.serving``)."""
     import os
 
-    return create_app(os.environ["MALLNET_SHOP"])
+    return create_app(os.environ["MALLNET_SHOP"], serve_or_exit("node"))

@@ -1108,6 +1108,8 @@ def _start_hub(url: str, port: int, workers: int, data_dir: Path) -> subprocess.
         "MALLNET_DATA_DIR": str(data_dir),
         "MALLNET_HUB_DATABASE_URL": url,
         "MALLNET_HUB_URL": f"http://127.0.0.1:{port}",
+        # Said explicitly: the hub's factory refuses an unset environment (mallnet.serving).
+        "MALLNET_ENVIRONMENT": "development",
     }
     with (data_dir / "bench-hub.log").open("wb") as log:
         return subprocess.Popen(
@@ -1127,6 +1129,8 @@ def _start_hub(url: str, port: int, workers: int, data_dir: Path) -> subprocess.
                 "warning",
                 "--no-access-log",
                 "--no-server-header",
+                # The hub reads forwarded addresses itself, from MALLNET_TRUSTED_PROXIES only.
+                "--no-proxy-headers",
             ],
             env=env,
             stdout=log,
