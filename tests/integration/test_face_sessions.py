@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select, update
 
 from hub.app import create_app
-from hub.db.models import FaceSession, RefreshToken
-from hub.services import registry
+from hub.db.models import FaceSession, RefreshToken, User
+from hub.services import people, registry
 from hub.web.bff.faces import FACES, client_secret
 from hub.web.bff.store import load
 from mallnet.config import Settings
@@ -29,9 +29,10 @@ from mallnet.migrations import upgrade
 
 from ..conftest import HubDatabases, free_ports, in_transaction, in_transaction_sync
 from ..live_server import LiveServer
-from ..oauth_flow import shopper_code
+from ..oauth_flow import csrf, shopper_code
 
 PHONE = "09121234567"
+PASSWORD = "correct horse battery"
 CSRF = {"X-Mallnet-CSRF": "1"}
 ME = {"query": "{ me { phoneMasked } viewer { subject scopes } }"}
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
@@ -43,6 +44,7 @@ async def _hub(url: str) -> dict[str, Any]:
     async def work(session: Any) -> dict[str, Any]:
         shop = registry.ShopInput("ketab-sara", "کتاب‌سرا", "Ketab Sara", "books")
         await registry.register_shop(session, shop)
+        await people.create_user(session, "boss", PASSWORD, "mall_admin", None)
         return {}
 
     result: dict[str, Any] = await in_transaction(url, work)
@@ -77,6 +79,16 @@ class Hub:
             self.browser, params, PHONE, self.settings.data_dir / "sms-outbox.jsonl"
         )
         return self.get("/app/callback", params={"code": code, "state": params["state"]})
+
+    def console_sign_in(self) -> httpx.Response:
+        start = self.get("/console/login")
+        params = {k: v[0] for k, v in parse_qs(urlparse(start.headers["location"]).query).items()}
+        page = self.get("/oauth/authorize", params=params)
+        form = {**params, **csrf(page), "username": "boss", "password": PASSWORD}
+        done = self.post("/oauth/authorize", data=form)
+        assert done.status_code == 302, done.text
+        query = parse_qs(urlparse(done.headers["location"]).query)
+        return self.get("/console/callback", params={k: v[0] for k, v in query.items()})
 
     def graphql(self, headers: dict[str, str] | None = None) -> httpx.Response:
         return self.post("/graphql", json=ME, headers=headers or {})
@@ -141,6 +153,7 @@ def test_sign_in_sets_only_an_httponly_strict_cookie_and_graphql_needs_the_heade
     info = hub.get("/app/session").json()
     assert info["signedIn"] is True
     assert info["who"] == "shopper"
+    assert info["name"] == "0912***4567"
     for response in hub.seen:
         assert not JWT.search(response.text), response.request.url
         for header in response.headers.get_list("set-cookie"):
@@ -243,3 +256,24 @@ def test_a_code_is_taken_only_by_the_browser_that_started_the_sign_in(hub: Hub) 
     assert victim.status_code == 400
     assert victim.json()["error"] == "login_state_mismatch"
     assert "mallnet-app=" not in " ".join(victim.headers.get_list("set-cookie"))
+
+
+def test_mall_management_signs_in_to_the_console_and_a_disabled_account_stops_at_once(
+    hub: Hub,
+) -> None:
+    done = hub.console_sign_in()
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/console/"
+    viewer = hub.graphql(CSRF).json()["data"]["viewer"]
+    assert viewer["subject"].startswith("mall:")
+    assert "mall:admin" in viewer["scopes"]
+    info = hub.get("/console/session").json()
+    assert info["name"] == "boss"
+    # The console's cookie is not the app's: the app's shell sees nobody.
+    assert hub.get("/app/session").json()["signedIn"] is False
+
+    async def disable(session: Any) -> None:
+        await session.execute(update(User).values(disabled_at=dt.datetime.now(dt.UTC)))
+
+    hub.db(disable)
+    assert hub.graphql(CSRF).status_code == 401
