@@ -130,14 +130,14 @@ class PasswordGuard:
         self.address = PASSWORD_ADDRESS.on(key)
 
     async def before(self) -> None:
-        if not await self.limiter.allows(self.account):
-            # Under attack: one guess per address, granted by a single atomic hit. Reading
-            # "no try from here yet" and counting the try in two steps let a concurrent
-            # burst from a fresh address all read before the first was counted.
-            if await self.limiter.used(self.pair_day) > 0 or not await self.limiter.hit(
-                self.attack_pass
-            ):
-                raise RateLimited(PASSWORD_ACCOUNT, await self.limiter.retry_after_s(self.account))
+        # Under attack: one guess per address, granted by a single atomic hit. Reading
+        # "no try from here yet" and counting the try in two steps let a concurrent burst
+        # from a fresh address all read before the first was counted.
+        if not await self.limiter.allows(self.account) and (
+            await self.limiter.used(self.pair_day) > 0
+            or not await self.limiter.hit(self.attack_pass)
+        ):
+            raise RateLimited(PASSWORD_ACCOUNT, await self.limiter.retry_after_s(self.account))
         # Counted before the (slow) check, atomically: a burst of guesses cannot all slip
         # in before the first is counted. The address's own budgets first.
         await self.limiter.acquire(self.pair, self.pair_day, self.address)
