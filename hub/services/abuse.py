@@ -27,6 +27,9 @@ from mallnet.ratelimit import Limiter, RateLimited, Rule, limiter_for
 
 OTP_PER_PHONE = Rule.of("otp-phone", "3 per 10 minutes")
 OTP_PER_ADDRESS = Rule.of("otp-address", "10 per 10 minutes")
+# Tries at a sign-in code by anyone but the browser that asked for it (``people``).
+CODE_TRY_ADDRESS = Rule.of("code-try-address", "20 per 10 minutes")
+CODE_TRY_PHONE = Rule.of("code-try-phone", "10 per hour")
 PASSWORD_PAIR = Rule.of("password-pair", "10 per 15 minutes")
 PASSWORD_PAIR_DAY = Rule.of("password-pair-day", "30 per day")
 PASSWORD_ADDRESS = Rule.of("password-address", "50 per 15 minutes")
@@ -46,6 +49,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "sms-budget": (
         "سقف پیامک‌های ساعتی مال‌نت پر شده است",
         "mallnet's hourly text-message budget is spent",
+    ),
+    "code-try-address": (
+        "از این نشانی کد نادرست زیادی وارد شده است",
+        "too many sign-in codes were tried from this address",
+    ),
+    "code-try-phone": (
+        "برای این شماره کد نادرست زیادی وارد شده است؛ در همان دستگاهی که کد را خواسته‌اید وارد کنید",
+        "too many codes were tried for this number; type the code on the device that asked for it",
     ),
     "password-pair": (
         "تلاش نادرست زیادی برای ورود به این حساب انجام شده است",
@@ -114,6 +125,16 @@ async def charge_sign_in_code(limits: Limits, phone: str, address: str) -> None:
 async def charge_sms(limits: Limits) -> None:
     """Count one text against the hub's hourly budget, or raise ``RateLimited``."""
     await limits.limiter.acquire(sms_budget(limits.sms_budget_per_hour).on("hub"))
+
+
+async def charge_code_guess(limits: Limits, phone: str, address: str) -> None:
+    """Count one try at a sign-in code by someone other than the browser that asked for
+    it, per address and per phone, or raise ``RateLimited``. The asking browser's own tries
+    are never counted here: a stranger spending these limits cannot lock the shopper out."""
+    await limits.limiter.acquire(
+        CODE_TRY_ADDRESS.on(limit_key(address)),
+        CODE_TRY_PHONE.on(phone),
+    )
 
 
 class PasswordGuard:

@@ -38,7 +38,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
 SHOPPER_SCOPES = frozenset({Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT})
 
 CODE_LIFETIME = dt.timedelta(minutes=5)
-CODE_ATTEMPTS = 5
+CODE_ATTEMPTS = 5  # the asking browser's own tries at one code
+STRANGER_ATTEMPTS = 5  # everyone else's tries at one code, together
 # Sign-in codes per phone and per address in ten minutes (see ``abuse``).
 SENDS_PER_PHONE = abuse.OTP_PER_PHONE.item.amount
 SENDS_PER_IP = abuse.OTP_PER_ADDRESS.item.amount
@@ -192,14 +193,14 @@ async def send_code(
     now: dt.datetime | None = None,
     *,
     limits: abuse.Limits,
+    asker: str | None = None,
 ) -> str:
-    """Text a sign-in code to the phone, asked from the client address ``ip`` (within the
-    limits per address, per phone and the hub's SMS budget); returns the normalised phone."""
+    """Text a sign-in code to the phone, asked from the client address ``ip`` by the browser
+    ``asker`` (``csrf.SignInCsrf.asker``; None: no browser, every try is a stranger's),
+    within the limits per address, per phone and the hub's SMS budget; returns the
+    normalised phone."""
     now = now or utcnow()
-    try:
-        phone = normalize_mobile(raw_phone)
-    except InvalidPhone as exc:
-        raise SignInError(ProblemCode.INVALID_PHONE, str(exc)) from None
+    phone = _phone(raw_phone)
     try:
         await abuse.charge_sign_in_code(limits, phone, ip)
     except RateLimited as exc:
@@ -210,9 +211,11 @@ async def send_code(
             phone=phone,
             code_hash=_code_hash(phone, code),
             ip=ip,
+            asker=asker,
             created_at=now,
             expires_at=now + CODE_LIFETIME,
             attempts=0,
+            stranger_attempts=0,
         )
     )
     await session.flush()
@@ -220,36 +223,91 @@ async def send_code(
     return phone
 
 
-async def sign_in_shopper(
-    session: AsyncSession, key: bytes, raw_phone: str, code: str, now: dt.datetime | None = None
-) -> Person | None:
-    """Check a code (single use, expiring, at most ``CODE_ATTEMPTS`` tries). A wrong code
-    returns None rather than raising, so the caller commits the try it cost."""
-    now = now or utcnow()
+def _phone(raw_phone: str) -> str:
     try:
-        phone = normalize_mobile(raw_phone)
+        return normalize_mobile(raw_phone)
     except InvalidPhone as exc:
         raise SignInError(ProblemCode.INVALID_PHONE, str(exc)) from None
-    latest = await session.scalar(
+
+
+async def _code_to_try(
+    session: AsyncSession, phone: str, asker: str | None, now: dt.datetime
+) -> OneTimeCode | None:
+    """The browser's own newest live code for ``phone``; else the phone's newest code (a
+    code asked later by someone else does not replace the one this browser holds)."""
+    newest = (
         select(OneTimeCode)
         .where(OneTimeCode.phone == phone, OneTimeCode.used_at.is_(None))
-        .order_by(OneTimeCode.created_at.desc())
+        .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc())
         .limit(1)
         .with_for_update()
     )
+    if asker is not None:
+        own = await session.scalar(
+            newest.where(OneTimeCode.asker == asker, OneTimeCode.expires_at > now)
+        )
+        if own is not None:
+            return own
+    found: OneTimeCode | None = await session.scalar(newest)
+    return found
+
+
+async def _count_try(
+    session: AsyncSession, code: OneTimeCode, owner: bool, phone: str, ip: str, limits: abuse.Limits
+) -> None:
+    """Count one try at ``code`` before comparing, in its own statement (a wrong guess
+    always costs a try, however many arrive at once), or raise ``SignInError``.
+
+    Why two counters: with one shared counter, five wrong posts from anyone burnt the
+    shopper's code. The browser that asked for the code (``owner``) has ``CODE_ATTEMPTS``
+    tries of its own, which nobody else can spend (they would need its HttpOnly cookie).
+    Everyone else together has ``STRANGER_ATTEMPTS`` at the code, and is also limited per
+    address and per phone (``abuse.charge_code_guess``), limits that never apply to the
+    owner's tries, so a stranger who spends them locks out only strangers. A code is thus
+    guessed at most ``CODE_ATTEMPTS + STRANGER_ATTEMPTS`` times in a million; more guesses
+    need more codes, each a text within the per-phone, per-address and hourly budgets."""
+    if owner:
+        column, cap = OneTimeCode.attempts, CODE_ATTEMPTS
+    else:
+        try:
+            await abuse.charge_code_guess(limits, phone, ip)
+        except RateLimited as exc:
+            raise SignInError(
+                ProblemCode.RATE_LIMITED, abuse.message(exc), exc.retry_after_s
+            ) from None
+        column, cap = OneTimeCode.stranger_attempts, STRANGER_ATTEMPTS
+    tried = await session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.id == code.id, column < cap)
+        .values({column.key: column + 1})
+    )
+    if tried.rowcount == 0:  # type: ignore[attr-defined]
+        raise SignInError(ProblemCode.TOO_MANY_ATTEMPTS, "too many wrong codes; ask for a new one")
+
+
+async def sign_in_shopper(
+    session: AsyncSession,
+    key: bytes,
+    raw_phone: str,
+    code: str,
+    now: dt.datetime | None = None,
+    *,
+    limits: abuse.Limits,
+    ip: str,
+    asker: str | None = None,
+) -> Person | None:
+    """Check a code (single use, expiring, few tries: see ``_count_try``) typed in the
+    browser ``asker`` at the client address ``ip``. A wrong code returns None rather than
+    raising, so the caller commits the try it cost."""
+    now = now or utcnow()
+    phone = _phone(raw_phone)
+    latest = await _code_to_try(session, phone, asker, now)
     if latest is None or latest.expires_at <= now:
         raise SignInError(
             ProblemCode.CODE_EXPIRED, "no valid code for this phone; ask for a new one"
         )
-    # Count the attempt first, in its own statement: a wrong guess always costs a try,
-    # however many guesses arrive at once.
-    tried = await session.execute(
-        update(OneTimeCode)
-        .where(OneTimeCode.id == latest.id, OneTimeCode.attempts < CODE_ATTEMPTS)
-        .values(attempts=OneTimeCode.attempts + 1)
-    )
-    if tried.rowcount == 0:  # type: ignore[attr-defined]
-        raise SignInError(ProblemCode.TOO_MANY_ATTEMPTS, "too many wrong codes; ask for a new one")
+    owner = asker is not None and latest.asker == asker
+    await _count_try(session, latest, owner, phone, ip, limits)
     if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code.strip())):
         return None
     latest.used_at = now

@@ -45,6 +45,15 @@ class SignInCsrf:
         value = request.cookies.get(self.cookie)
         return value if value is not None and _BROWSER_ID.fullmatch(value) else None
 
+    def asker(self, request: Request) -> str | None:
+        """A keyed digest of the browser's id, stored beside a sign-in code it asked for:
+        the code's own tries are counted apart from everyone else's (``people``), and the
+        database never holds the cookie itself."""
+        browser = self.browser_id(request)
+        if browser is None:
+            return None
+        return hmac.new(self._key, b"code asker\x1f" + browser.encode(), "sha256").hexdigest()
+
     def token(self, browser_id: str, form: Form, params: Mapping[str, str]) -> str:
         message = "\x1f".join([form, browser_id, *(f"{k}={v}" for k, v in sorted(params.items()))])
         digest = hmac.new(self._key, message.encode(), hashlib.sha256).digest()

@@ -149,7 +149,13 @@ async def authorize(request: Request) -> Response:
         async with sessions() as session, session.begin():
             if client.kind == "shopper_app":
                 person = await people.sign_in_shopper(
-                    session, network_key(settings), form.get("phone", ""), form.get("code", "")
+                    session,
+                    network_key(settings),
+                    form.get("phone", ""),
+                    form.get("code", ""),
+                    limits=abuse.Limits.of(request.app.state),
+                    ip=_ip(request),
+                    asker=_asker(request),
                 )
             else:
                 person = await people.sign_in_user(
@@ -218,7 +224,12 @@ async def send_code(request: Request) -> Response:
     try:
         async with request.app.state.sessions() as session, session.begin():
             phone = await people.send_code(
-                session, sender, form.get("phone", ""), _ip(request), limits=limits
+                session,
+                sender,
+                form.get("phone", ""),
+                _ip(request),
+                limits=limits,
+                asker=_asker(request),
             )
     except people.SignInError as exc:
         status = 429 if exc.code is ProblemCode.RATE_LIMITED else 400
@@ -232,3 +243,8 @@ async def send_code(request: Request) -> Response:
 def _ip(request: Request) -> str:
     """The real client address (forwarded headers believed only from trusted proxies)."""
     return client_address(request, request.app.state.settings.trusted_proxies)
+
+
+def _asker(request: Request) -> str | None:
+    """Which browser this is, for the tries at a sign-in code (its CSRF cookie's id)."""
+    return csrf.csrf_of(request.app.state, request.app.state.settings).asker(request)

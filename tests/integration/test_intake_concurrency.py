@@ -169,7 +169,9 @@ async def test_three_backlogs_and_sign_ins_with_the_same_new_shoppers_at_once_al
         code = texts[-1].rsplit(" ", 1)[-1]
         try:
             async with sessions() as session, session.begin():
-                person = await people.sign_in_shopper(session, KEY, phone, code)
+                person = await people.sign_in_shopper(
+                    session, KEY, phone, code, limits=abuse.Limits.in_memory(), ip="10.0.0.7"
+                )
         except DBAPIError as exc:
             return str(getattr(exc.orig, "sqlstate", None))
         return "ok" if person is not None else "refused"

@@ -170,7 +170,9 @@ async def _sign_in(hub: Hub, phone: str) -> None:
     limits = abuse.Limits.in_memory()
     await hub.run(lambda s: people.send_code(s, texts, phone, "10.0.0.9", limits=limits))
     code = texts.sent[-1][1].rsplit(" ", 1)[-1]
-    person = await hub.run(lambda s: people.sign_in_shopper(s, KEY, phone, code))
+    person = await hub.run(
+        lambda s: people.sign_in_shopper(s, KEY, phone, code, limits=limits, ip="10.0.0.9")
+    )
     assert person is not None
 
 

@@ -97,6 +97,9 @@ class OneTimeCode(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The keyed digest of the asking browser's id; tries from elsewhere are counted apart.
+    asker: Mapped[str | None] = mapped_column(String(64))
+    stranger_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SignInFailure(Base):
