@@ -96,10 +96,37 @@ def client_address(conn: HTTPConnection, trusted: str | TrustedProxies) -> str:
     return proxies.client_of(peer, conn.headers.getlist("x-forwarded-for"))
 
 
-def limit_key(address: str) -> str:
-    """The key abuse limits count an address under: the address itself, or for IPv6 its
-    /64 network (one subscriber's line holds a whole /64 and can change address at will)."""
+# The IPv6 networks an address is also counted under, each with larger limits (see
+# ``limit_keys``): one subscriber usually holds a /64, often a /56 or a /48.
+IPV6_TIERS = (64, 56, 48)
+
+
+def _counted_address(address: str) -> IPAddress | None:
+    """The address limits count: a 6to4 address (2002::/16) is its embedded IPv4 address
+    (anyone with that IPv4 address holds the whole 2002:xxxx:xxxx::/48), a Teredo address
+    its client's IPv4 address."""
     parsed = _address(address)
     if isinstance(parsed, ipaddress.IPv6Address):
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return address if parsed is None else str(parsed)
+        if parsed.sixtofour is not None:
+            return parsed.sixtofour
+        if parsed.teredo is not None:
+            return parsed.teredo[1]
+    return parsed
+
+
+def limit_keys(address: str) -> tuple[str, ...]:
+    """The keys abuse limits count an address under, narrowest first: an IPv4 address
+    alone; an IPv6 address's /64, /56 and /48 networks (a line can change address at will
+    within its prefix, and a /56 holds 256 /64s: the wider keys get larger limits so one
+    subscriber cannot spend the network's budgets by walking its /64s)."""
+    parsed = _counted_address(address)
+    if parsed is None:
+        return (address,)
+    if isinstance(parsed, ipaddress.IPv4Address):
+        return (str(parsed),)
+    return tuple(str(ipaddress.IPv6Network((parsed, bits), strict=False)) for bits in IPV6_TIERS)
+
+
+def limit_key(address: str) -> str:
+    """The narrowest of ``limit_keys``: the address itself, or for IPv6 its /64 network."""
+    return limit_keys(address)[0]

@@ -2,7 +2,8 @@
 refused person is told (in Persian and English).
 
 Counters live in ``mallnet.ratelimit`` (memory, or Redis shared by every hub instance).
-Addresses are the real client's (``mallnet.client_address``), IPv6 counted per /64.
+Addresses are the real client's (``mallnet.client_address``): IPv6 counted per /64 and, with
+larger limits, per /56 and /48; a 6to4 address as its IPv4 address.
 
 Password tries are limited so that a stranger cannot lock the owner out:
 - from one address at one account: ``PASSWORD_PAIR`` tries per 15 minutes and
@@ -21,18 +22,32 @@ from typing import Any
 
 from limits import RateLimitItemPerHour
 
-from mallnet.client_address import limit_key
+from mallnet.client_address import limit_key, limit_keys
 from mallnet.digits import integer_fa
-from mallnet.ratelimit import Limiter, RateLimited, Rule, limiter_for
+from mallnet.ratelimit import Charge, Limiter, RateLimited, Rule, limiter_for
 
 OTP_PER_PHONE = Rule.of("otp-phone", "3 per 10 minutes")
 OTP_PER_ADDRESS = Rule.of("otp-address", "10 per 10 minutes")
+# An IPv6 address is also counted under its /56 and /48, with larger limits (each holds
+# many /64s). Each tier is told to the refused person as its narrowest rule is.
+OTP_PER_NETWORK = (
+    Rule.of("otp-address-56", "20 per 10 minutes"),
+    Rule.of("otp-address-48", "40 per 10 minutes"),
+)
 # Tries at a sign-in code by anyone but the browser that asked for it (``people``).
 CODE_TRY_ADDRESS = Rule.of("code-try-address", "20 per 10 minutes")
+CODE_TRY_NETWORK = (
+    Rule.of("code-try-address-56", "40 per 10 minutes"),
+    Rule.of("code-try-address-48", "80 per 10 minutes"),
+)
 CODE_TRY_PHONE = Rule.of("code-try-phone", "10 per hour")
 PASSWORD_PAIR = Rule.of("password-pair", "10 per 15 minutes")
 PASSWORD_PAIR_DAY = Rule.of("password-pair-day", "30 per day")
 PASSWORD_ADDRESS = Rule.of("password-address", "50 per 15 minutes")
+PASSWORD_NETWORK = (
+    Rule.of("password-address-56", "100 per 15 minutes"),
+    Rule.of("password-address-48", "200 per 15 minutes"),
+)
 PASSWORD_ACCOUNT = Rule.of("password-account", "10 per 15 minutes")
 # The one guess an address gets at an account under attack.
 PASSWORD_ATTACK_PASS = Rule.of("password-attack-pass", "1 per day")
@@ -78,6 +93,29 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+_MESSAGES |= {
+    wider.name: _MESSAGES[narrowest.name]
+    for narrowest, tiers in (
+        (OTP_PER_ADDRESS, OTP_PER_NETWORK),
+        (CODE_TRY_ADDRESS, CODE_TRY_NETWORK),
+        (PASSWORD_ADDRESS, PASSWORD_NETWORK),
+    )
+    for wider in tiers
+}
+# Texts are budgeted apart by who asks: anyone for a sign-in code, or an authenticated
+# till for a redemption code (its shop has limits of its own, ``grants``): an anonymous
+# flood of sign-in codes does not stop tills, nor a hostile shop the shoppers' sign-ins.
+SIGN_IN_TEXTS = "sign-in"
+REDEMPTION_TEXTS = "redemption"
+
+
+def per_address(address: str, narrowest: Rule, wider: tuple[Rule, ...] = ()) -> list[Charge]:
+    """Charges of ``address`` under ``narrowest`` (its IPv4 address or IPv6 /64) and, for
+    IPv6, its wider networks under ``wider`` (``client_address.limit_keys``)."""
+    rules = (narrowest, *wider)
+    return [rule.on(key) for rule, key in zip(rules, limit_keys(address), strict=False)]
+
+
 @dataclass(frozen=True)
 class Limits:
     """What the hub's limited services need: the app's limiter and the SMS budget."""
@@ -107,8 +145,9 @@ def message(refused: RateLimited) -> str:
 
 
 def sms_budget(per_hour: int) -> Rule:
-    """Every text the hub sends on someone's request (sign-in and redemption codes), across
-    all phones, per hour: a ceiling against SMS pumping."""
+    """The texts the hub sends on someone's request, across all phones, per hour: a
+    ceiling against SMS pumping, one for each kind of asker (``SIGN_IN_TEXTS``,
+    ``REDEMPTION_TEXTS``)."""
     return Rule("sms-budget", RateLimitItemPerHour(per_hour))
 
 
@@ -116,15 +155,16 @@ async def charge_sign_in_code(limits: Limits, phone: str, address: str) -> None:
     """Count one sign-in code texted to ``phone`` for ``address`` (the asker's own budget
     first), or raise ``RateLimited``."""
     await limits.limiter.acquire(
-        OTP_PER_ADDRESS.on(limit_key(address)),
+        *per_address(address, OTP_PER_ADDRESS, OTP_PER_NETWORK),
         OTP_PER_PHONE.on(phone),
-        sms_budget(limits.sms_budget_per_hour).on("hub"),
+        sms_budget(limits.sms_budget_per_hour).on(SIGN_IN_TEXTS),
     )
 
 
-async def charge_sms(limits: Limits) -> None:
-    """Count one text against the hub's hourly budget, or raise ``RateLimited``."""
-    await limits.limiter.acquire(sms_budget(limits.sms_budget_per_hour).on("hub"))
+async def charge_redemption_text(limits: Limits) -> None:
+    """Count one redemption code texted at a till's request against the hourly budget of
+    such texts, or raise ``RateLimited``."""
+    await limits.limiter.acquire(sms_budget(limits.sms_budget_per_hour).on(REDEMPTION_TEXTS))
 
 
 async def charge_code_guess(limits: Limits, phone: str, address: str) -> None:
@@ -132,7 +172,7 @@ async def charge_code_guess(limits: Limits, phone: str, address: str) -> None:
     it, per address and per phone, or raise ``RateLimited``. The asking browser's own tries
     are never counted here: a stranger spending these limits cannot lock the shopper out."""
     await limits.limiter.acquire(
-        CODE_TRY_ADDRESS.on(limit_key(address)),
+        *per_address(address, CODE_TRY_ADDRESS, CODE_TRY_NETWORK),
         CODE_TRY_PHONE.on(phone),
     )
 
@@ -148,7 +188,7 @@ class PasswordGuard:
         self.pair = PASSWORD_PAIR.on(username, key)
         self.pair_day = PASSWORD_PAIR_DAY.on(username, key)
         self.attack_pass = PASSWORD_ATTACK_PASS.on(username, key)
-        self.address = PASSWORD_ADDRESS.on(key)
+        self.address = per_address(address, PASSWORD_ADDRESS, PASSWORD_NETWORK)
 
     async def before(self) -> None:
         # Under attack: one guess per address, granted by a single atomic hit. Reading
@@ -161,7 +201,7 @@ class PasswordGuard:
             raise RateLimited(PASSWORD_ACCOUNT, await self.limiter.retry_after_s(self.account))
         # Counted before the (slow) check, atomically: a burst of guesses cannot all slip
         # in before the first is counted. The address's own budgets first.
-        await self.limiter.acquire(self.pair, self.pair_day, self.address)
+        await self.limiter.acquire(self.pair, self.pair_day, *self.address)
 
     async def failed(self) -> None:
         await self.limiter.hit(self.account)  # a full window refills as guesses keep coming

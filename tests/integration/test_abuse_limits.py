@@ -85,16 +85,20 @@ def test_the_hourly_sms_budget_stops_sign_in_codes_from_any_address(tmp_path: Pa
     assert sent == 5  # nothing texted for the refused one
 
 
-async def test_the_sms_budget_covers_redemption_codes_too(tmp_path: Path) -> None:
+async def test_redemption_codes_have_an_hourly_budget_too(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "var")
     await upgrade("hub", settings.hub_db_url)
     limits = abuse.Limits.in_memory(sms_budget_per_hour=2)
     key = b"k" * 32
-    for phone in ("09120000001", "09120000002"):
+    phones = ("+989120000001", "+989120000002", "+989121234567")
+    for phone in phones[:2]:
         await in_hub(
-            settings, lambda s, p=phone: people.send_code(s, _Texts(), p, "x", limits=limits)
+            settings,
+            lambda s, p=phone: grants.text_code(
+                s, key, "ketab-sara", p, pseudonym(key, p), limits=limits
+            ),
         )
-    phone = "+989121234567"
+    phone = phones[2]
     with pytest.raises(grants.GrantError, match="text-message budget") as refused:
         await in_hub(
             settings,
@@ -103,7 +107,12 @@ async def test_the_sms_budget_covers_redemption_codes_too(tmp_path: Path) -> Non
             ),
         )
     assert refused.value.code is ProblemCode.RATE_LIMITED
-    made = await in_hub(settings, lambda s: s.scalar(select(RedemptionGrant.id)))
+    made = await in_hub(
+        settings,
+        lambda s: s.scalar(
+            select(RedemptionGrant.id).where(RedemptionGrant.pseudonym == pseudonym(key, phone))
+        ),
+    )
     assert made is None  # refused before any grant was made
 
 

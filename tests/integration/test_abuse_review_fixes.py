@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable
 from pathlib import Path
 
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.services import abuse, grants, people
 from mallnet.config import Settings
-from tests.hub_pages import HubPages, form_fields, hub_pages
+from mallnet.migrations import upgrade
+from mallnet.secrets_store import pseudonym
+from tests.hub_pages import HubPages, form_fields, hub_pages, in_hub
 
 PROXY = "10.0.0.2"
 VICTIM = "09121112233"
@@ -100,3 +107,75 @@ def test_code_guesses_from_one_address_are_limited_across_phones(tmp_path: Path)
         # Then it is refused past the address's budget of code guesses
         assert statuses.count(429) == 5, statuses
         assert statuses[-5:] == [429] * 5
+
+
+# --- SMS budgets and IPv6 networks ---------------------------------------------------------
+
+
+def test_one_ipv6_56_cannot_spend_the_sign_in_budget(tmp_path: Path) -> None:
+    with hub_pages(_settings(tmp_path, sms_budget_per_hour=40), peer=PROXY) as hub:
+        # Given an attacker walking four /64s of one /56, ten codes from each
+        sent = [
+            hub.ask_code(f"0935{net:03d}{i:04d}", address=f"2001:db8:0:{net:x}::{i + 1}")
+            for net in range(4)
+            for i in range(10)
+        ]
+        # When a shopper elsewhere asks for her code
+        shopper = hub.ask_code("09121234567", address="198.51.100.77")
+    # Then the /56 was stopped well before the hour's budget, and she gets hers
+    assert [a.status_code for a in sent].count(200) == 20
+    assert shopper.status_code == 200
+
+
+def test_one_ipv6_48_is_limited_across_its_56s(tmp_path: Path) -> None:
+    with hub_pages(_settings(tmp_path, sms_budget_per_hour=200), peer=PROXY) as hub:
+        sent = [
+            hub.ask_code(f"0935{net:03d}{i:04d}", address=f"2001:db8:0:{net:x}00::{i + 1}")
+            for net in range(8)
+            for i in range(8)
+        ]
+    assert [a.status_code for a in sent].count(200) == 40
+
+
+def test_a_6to4_address_is_counted_as_its_ipv4_address(tmp_path: Path) -> None:
+    with hub_pages(_settings(tmp_path), peer=PROXY) as hub:
+        # 2002:c633:6401::/48 belongs to whoever holds 198.51.100.1
+        statuses = [
+            hub.ask_code(f"0935000{i:04d}", address=f"2002:c633:6401:{i:x}::1").status_code
+            for i in range(6)
+        ] + [hub.ask_code(f"0935100{i:04d}", address="198.51.100.1").status_code for i in range(5)]
+    assert statuses == [200] * 10 + [429]
+
+
+async def test_sign_in_codes_cannot_spend_the_tills_redemption_texts(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "var")
+    await upgrade("hub", settings.hub_db_url)
+    limits = abuse.Limits.in_memory(sms_budget_per_hour=2)
+    key = b"k" * 32
+
+    class Texts:
+        def send_sms(self, phone: str, text: str, *, kind: str) -> None:
+            pass
+
+    # Given anonymous askers who spent the hour's sign-in codes
+    for phone in ("09120000001", "09120000002"):
+        await in_hub(
+            settings, lambda s, p=phone: people.send_code(s, Texts(), p, "x", limits=limits)
+        )
+    with pytest.raises(people.SignInError, match="text-message budget"):
+        await in_hub(
+            settings, lambda s: people.send_code(s, Texts(), "09120000003", "y", limits=limits)
+        )
+    # When a till asks a redemption code, it is still texted (its own budget)...
+    phone = "+989121234567"
+
+    def text(session: AsyncSession) -> Awaitable[object]:
+        return grants.text_code(
+            session, key, "ketab-sara", phone, pseudonym(key, phone), limits=limits
+        )
+
+    await in_hub(settings, text)
+    await in_hub(settings, text)
+    # ...and that budget holds for redemption texts too
+    with pytest.raises(grants.GrantError, match="text-message budget"):
+        await in_hub(settings, text)

@@ -174,7 +174,7 @@ async def text_code(
         raise _shop_locked(until, None)
     await _check_sms_limits(session, shop, shopper, now)
     try:
-        await abuse.charge_sms(limits)
+        await abuse.charge_redemption_text(limits)
     except RateLimited as exc:
         raise GrantError(ProblemCode.RATE_LIMITED, abuse.message(exc)) from None
     _points, _credit, worth = await value.spendable_at(session, shopper, shop, now)
