@@ -11,10 +11,11 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SHOP_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 
@@ -69,17 +70,39 @@ _SECRET_NAME = re.compile(r"(^|_)(secret|password|passwd|token)(_|$)|_key$")
 Role = Literal["hub", "node", "worker"]
 
 
+# Query parameters that carry a password or token in a database or broker URL.
+_SECRET_PARAM = re.compile(
+    r"(?i)^(password|passwd|pwd|pass|sslpassword|secret|token|auth|api_?key|access_?key)$"
+)
+_SECRET_PARAM_TEXT = re.compile(
+    r"(?i)([?&;](?:password|passwd|pwd|pass|sslpassword|secret|token|auth|api_?key|"
+    r"access_?key)=)[^&;#]*"
+)
+
+
 def redact_url(value: str) -> str:
-    """``scheme://user:password@host/...`` with the password replaced by ``***``."""
-    try:
-        parts = urlsplit(value)
-    except ValueError:
+    """``value`` with the password of a URL in it hidden: its userinfo password (even one
+    holding ``/``, ``?``, ``#`` or ``@``) and password-like query parameters
+    (``?password=``). Text that is no URL is returned as it is."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or not scheme or any(c.isspace() for c in scheme):
         return value
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not parts.scheme or not at or ":" not in userinfo:
-        return value
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:{REDACTED}@{host}"))
+    if rest.count("@") <= 1:  # with more, which '@' ends the password is ambiguous
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
+            pass
+        else:
+            query = {k: (REDACTED if _SECRET_PARAM.match(k) else v) for k, v in url.query.items()}
+            shown = url.set(query=query).render_as_string(hide_password=True)
+            # A node's URL template keeps its placeholder readable.
+            return shown.replace("%7Bshop%7D", "{shop}").replace("%2A%2A%2A", REDACTED)
+    # Not for SQLAlchemy's parser: the userinfo ends at the last '@' (hiding too much is
+    # harmless; a password cut at an '@' inside it would show its rest).
+    userinfo, at, tail = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{tail}"
+    return f"{scheme}://" + _SECRET_PARAM_TEXT.sub(r"\g<1>" + REDACTED, rest)
 
 
 def is_secret_setting(name: str) -> bool:
