@@ -8,6 +8,7 @@ skipped without them, failed without them under ``MALLNET_REQUIRE_SERVICES=1``."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from collections.abc import Iterator
@@ -21,8 +22,9 @@ from mallnet.config import Settings
 from mallnet.webapps import dist_dir
 from shop_node.app import create_app as create_node_app
 
-from ..conftest import REQUIRE_SERVICES
+from ..conftest import REQUIRE_SERVICES, free_ports
 from ..live_server import LiveServer
+from .signin_pages import prepare_hub, sign_in_manager, sign_in_shopper
 
 CHROMIUM = shutil.which("chromium")
 CATALOGUES = Path(__file__).resolve().parents[2] / "web" / "src" / "shared" / "i18n"
@@ -52,16 +54,21 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         if REQUIRE_SERVICES:
             pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
         pytest.skip(problem)
-    # serverInfo is public and needs no database: the shells run on unmigrated ones.
-    settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var")
+    # The hub's faces need someone signed in (test_face_signin): a migrated hub, at the
+    # public URL its sign-ins come back to. The node's shell runs on an unmigrated database.
+    port = free_ports(1)[0]
+    data_dir = tmp_path_factory.mktemp("web") / "var"
+    settings = Settings(data_dir=data_dir, hub_url=f"http://127.0.0.1:{port}")
+    asyncio.run(prepare_hub(settings))
     with (
-        LiveServer(create_hub_app(settings)) as hub,
+        LiveServer(create_hub_app(settings), port) as hub,
         LiveServer(create_node_app("ketab-sara", settings)) as node,
     ):
         yield {
             "app": f"{hub.url}/app/",
             "console": f"{hub.url}/console/shops",  # a client route: the page all the same
             "dashboard": f"{node.url}/dashboard/",
+            "outbox": str(settings.data_dir / "sms-outbox.jsonl"),
         }
 
 
@@ -100,6 +107,11 @@ def test_a_face_opens_in_persian_and_switches_to_english(
     page.on("console", lambda m: complaints.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: complaints.append(str(error)))
     try:
+        if face == "app":
+            sign_in_shopper(page, servers["app"], Path(servers["outbox"]))
+        elif face == "console":
+            sign_in_manager(page, servers["console"].removesuffix("shops"))
+        complaints.clear()  # the hub's sign-in pages (no favicon there) are not the face
         # Given a first visit: Persian, right to left, its server answering.
         page.goto(servers[face])
         page.get_by_role("status").filter(has_text="نسخهٔ سرور").wait_for()

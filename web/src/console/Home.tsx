@@ -1,7 +1,8 @@
 import { useQuery } from 'urql';
 
 import { graphql } from '../gql/hub';
-import { ComingSoon, FaceShell, ServerLine } from '../shared/ui/FaceShell';
+import { ComingSoon, ServerLine } from '../shared/ui/FaceShell';
+import { SessionGate } from '../shared/ui/SessionGate';
 
 const ConsoleServerInfo = graphql(`
   query ConsoleServerInfo {
@@ -19,8 +20,8 @@ export function Home() {
     <ServerLine fetching={fetching} failed={!!error} version={data?.serverInfo.version} />
   );
   return (
-    <FaceShell face="console">
+    <SessionGate face="console">
       <ComingSoon face="console" status={status} />
-    </FaceShell>
+    </SessionGate>
   );
 }

@@ -4,10 +4,12 @@
  * committed SDL by graphql-codegen (src/gql/hub, src/gql/node).
  *
  * No token is ever held here or in any storage: a signed-in browser is known to its server
- * by an HttpOnly session cookie only (the backend-for-frontend sign-in adds it, and the
- * custom header its CSRF check requires, in `fetchOptions` below).
+ * by an HttpOnly session cookie only (the backend-for-frontend sign-in sets it), which the
+ * server accepts only with the custom CSRF header sent on every call below.
  */
 import { cacheExchange, Client, fetchExchange } from 'urql';
+
+import { CSRF_HEADERS } from '../session/session';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -15,7 +17,7 @@ export function createGraphQLClient(url: string = GRAPHQL_PATH): Client {
   return new Client({
     url,
     exchanges: [cacheExchange, fetchExchange],
-    fetchOptions: { credentials: 'same-origin' },
+    fetchOptions: { credentials: 'same-origin', headers: { ...CSRF_HEADERS } },
     preferGetMethod: false,
   });
 }

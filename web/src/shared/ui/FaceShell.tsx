@@ -12,7 +12,16 @@ import { LanguageSwitch } from './LanguageSwitch';
 
 export type Face = 'app' | 'console' | 'dashboard';
 
-export function FaceShell({ face, children }: { face: Face; children: ReactNode }) {
+export function FaceShell({
+  face,
+  account,
+  children,
+}: {
+  face: Face;
+  /** Who is signed in and the sign-out button (`SessionGate`), beside the language. */
+  account?: ReactNode;
+  children: ReactNode;
+}) {
   const { t } = useTranslation();
   const title = t(`face.${face}.title`);
   const product = t('product.name');
@@ -23,7 +32,7 @@ export function FaceShell({ face, children }: { face: Face; children: ReactNode 
     <>
       <header style={{ borderBlockEnd: '1px solid var(--mantine-color-gray-3)' }}>
         <Container size="lg" py="sm">
-          <Group justify="space-between" wrap="nowrap">
+          <Group justify="space-between" wrap="wrap" gap="xs">
             <Stack gap={0}>
               <Text size="sm" c="dimmed">
                 {product}
@@ -32,7 +41,10 @@ export function FaceShell({ face, children }: { face: Face; children: ReactNode 
                 {title}
               </Title>
             </Stack>
-            <LanguageSwitch />
+            <Group gap="sm" wrap="wrap">
+              {account}
+              <LanguageSwitch />
+            </Group>
           </Group>
         </Container>
       </header>

@@ -1,0 +1,112 @@
+/**
+ * A face that needs someone signed in: asks its server who is (never a token), sends a
+ * visitor without a session to the server's sign-in (`/<face>/login`), and shows who is
+ * signed in with a sign-out button in the face's header.
+ */
+import { Button, Group, Stack, Text } from '@mantine/core';
+import { type ReactNode, useCallback, useEffect, useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
+
+import { localDigits } from '../format';
+import {
+  fetchSession,
+  loginUrl,
+  type Session,
+  type SessionFace,
+  signOut,
+} from '../session/session';
+import { FaceShell } from './FaceShell';
+
+type State =
+  | { kind: 'checking' }
+  | { kind: 'failed' }
+  | { kind: 'signedOut' }
+  | { kind: 'redirecting' }
+  | { kind: 'signedIn'; session: Extract<Session, { signedIn: true }> };
+
+/** "Signed in as …" (the name isolated, in the page's digits) and the sign-out button. */
+export function AccountBar(props: { name: string | null; onSignOut: () => void }) {
+  const { t, i18n } = useTranslation();
+  const who = props.name ? (
+    <Trans
+      i18nKey="session.signedInAs"
+      values={{ name: localDigits(props.name, i18n.language) }}
+      components={{ bdi: <bdi dir="ltr" /> }}
+    />
+  ) : (
+    t('session.signedIn')
+  );
+  return (
+    <Group gap="xs" wrap="nowrap">
+      <Text size="sm" data-testid="signed-in">
+        {who}
+      </Text>
+      <Button variant="subtle" size="compact-sm" onClick={props.onSignOut}>
+        {t('session.signOut')}
+      </Button>
+    </Group>
+  );
+}
+
+export function SessionGate({ face, children }: { face: SessionFace; children: ReactNode }) {
+  const { t } = useTranslation();
+  const [state, setState] = useState<State>({ kind: 'checking' });
+  useEffect(() => {
+    let live = true;
+    fetchSession(face).then(
+      (session) => {
+        if (!live) return;
+        if (session.signedIn) {
+          setState({ kind: 'signedIn', session });
+        } else {
+          setState({ kind: 'redirecting' });
+          window.location.assign(session.loginUrl);
+        }
+      },
+      () => {
+        if (live) setState({ kind: 'failed' });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [face]);
+  const leave = useCallback(() => {
+    signOut(face).then(
+      () => {
+        setState({ kind: 'signedOut' });
+      },
+      () => {
+        setState({ kind: 'failed' });
+      },
+    );
+  }, [face]);
+  if (state.kind === 'signedIn') {
+    const account = <AccountBar name={state.session.name} onSignOut={leave} />;
+    return (
+      <FaceShell face={face} account={account}>
+        {children}
+      </FaceShell>
+    );
+  }
+  const line = {
+    checking: t('session.checking'),
+    redirecting: t('session.redirecting'),
+    failed: t('session.failed'),
+    signedOut: t('session.signedOut'),
+  }[state.kind];
+  return (
+    <FaceShell face={face}>
+      <Stack gap="md">
+        <Text role="status">{line}</Text>
+        {state.kind === 'signedOut' || state.kind === 'failed' ? (
+          <Group>
+            <Button component="a" href={loginUrl(face)}>
+              {t('session.signIn')}
+            </Button>
+          </Group>
+        ) : null}
+      </Stack>
+    </FaceShell>
+  );
+}
