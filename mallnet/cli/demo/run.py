@@ -168,12 +168,16 @@ async def _cafe_welcomes_readers(session: AsyncSession) -> str:
 
 
 async def _shop_managers(session: AsyncSession) -> list[str]:
-    """A manager's sign-in for each shop's dashboard."""
+    """A manager's sign-in for each shop's dashboard, and mall management's."""
     lines = []
     for shop in DEMO_SHOPS:
         password = secrets.token_urlsafe(9)
         await people.create_user(session, f"{shop.slug}-manager", password, "manager", shop.slug)
         lines.append(f"{shop.slug} manager sign-in: {shop.slug}-manager {password}")
+    # The mall console's sign-in (its client is the hub's own: hub-console).
+    password = secrets.token_urlsafe(9)
+    await people.create_user(session, "mall-admin", password, "mall_admin", None)
+    lines.append(f"mall console sign-in: mall-admin {password}")
     return lines
 
 
@@ -373,8 +377,16 @@ def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> N
         table.add_row(name, f"{url}/graphql", f"{url}/healthz")
     console.print(table)
     # The web faces as plain lines: a table cut to the terminal's width would cut them.
-    console.print(f"shopper app: {urls['hub']}/app/")
-    console.print(f"mall console: {urls['hub']}/console/")
+    outbox = settings.sms_outbox or settings.data_dir / "sms-outbox.jsonl"
+    clients = settings.data_dir / "demo-clients.txt"
+    console.print(
+        f"shopper app: {urls['hub']}/app/  (sign in with any mobile number, "
+        f"e.g. 09121234567; the code is in {outbox})"
+    )
+    console.print(
+        f"mall console: {urls['hub']}/console/  (sign in as mall-admin: "
+        f"'mall console sign-in' in {clients})"
+    )
     for name, url in urls.items():
         if name != "hub":
             console.print(f"{name} dashboard (staff and till): {url}/dashboard/")
