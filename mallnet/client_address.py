@@ -3,8 +3,9 @@
 The address is the connection's peer, unless that peer is one of the reverse proxies the
 operator listed (``MALLNET_TRUSTED_PROXIES``): only then is ``X-Forwarded-For`` read, from
 the right, skipping the listed proxies, and the first address no proxy of ours added is
-the client. Anything to the left of it was written by the client and is never believed. A
-malformed header from a trusted proxy falls back to the peer.
+the client. Anything to the left of it was written by the client and is never believed: a
+hop that is no address (ports allowed: ``1.2.3.4:5678``, ``[2001:db8::1]:443``) ends the
+walk there, at the last hop our proxies vouched for.
 
 Serve the apps with uvicorn's own proxy handling off (``proxy_headers=False``): it trusts
 ``127.0.0.1`` by default and would rewrite the peer before this module sees it.
@@ -71,16 +72,39 @@ class TrustedProxies:
             return peer  # not an IP connection (a test client, a unix socket)
         if not self.trusts(peer_address) or not forwarded_for:
             return str(peer_address)
-        hops = [hop.strip() for value in forwarded_for for hop in value.split(",")]
-        addresses = [_address(hop) for hop in hops]
-        if not hops or any(a is None for a in addresses):
-            return str(peer_address)  # a malformed header: believe nothing in it
-        for address in reversed(addresses):
-            assert address is not None  # checked above
+        hops = [hop for value in forwarded_for for hop in value.split(",")]
+        nearest: IPAddress = peer_address
+        for hop in reversed(hops):
+            address = _hop_address(hop)
+            if address is None:
+                # Our proxies write addresses: what cannot be read was written by the
+                # client, left of the last hop our proxies vouch for.
+                return str(nearest)
             if not self.trusts(address):
                 return str(address)
+            nearest = address
         # Every hop is one of our proxies: the leftmost is where the request came from.
-        return str(addresses[0])
+        return str(nearest)
+
+
+def _hop_address(hop: str) -> IPAddress | None:
+    """The address of one ``X-Forwarded-For`` hop: ``ip``, ``ipv4:port``, ``[ipv6]`` or
+    ``[ipv6]:port`` (some proxies add the port); None when it is none of these."""
+    text = hop.strip().strip('"')
+    port = ""
+    if text.startswith("["):
+        host, bracket, port = text[1:].partition("]")
+        if not bracket or (port and not port.startswith(":")):
+            return None
+        port = port[1:] if port else ""
+        text = host
+    elif text.count(":") == 1:  # IPv4 with a port (a bare IPv6 has several colons)
+        text, port = text.split(":")
+        if not isinstance(_address(text), ipaddress.IPv4Address):
+            return None
+    if port and not (port.isascii() and port.isdigit()):
+        return None
+    return _address(text)
 
 
 @lru_cache(maxsize=16)
