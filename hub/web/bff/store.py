@@ -103,6 +103,8 @@ async def create(
     kek_id, sealed = _seal(keyring, id_hash, face, tokens)
     now = utcnow()
     async with sessions() as session, session.begin():
+        # Sessions past their end are swept as new ones begin (an indexed delete).
+        await session.execute(delete(FaceSession).where(FaceSession.expires_at < now))
         session.add(
             FaceSession(
                 id_hash=id_hash,
