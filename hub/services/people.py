@@ -131,7 +131,7 @@ async def sign_in_user(
     ).first()
     # The same work whether or not the user exists.
     stored = row[0].password_hash if row is not None else passwords.DUMMY_HASH
-    verdict = await passwords.verify(stored, password)
+    verdict = await passwords.verify(stored, password, legacy_cover=True)
     if row is None or not verdict.matches or _inactive(row[0], row[2]):
         await guard.failed()
         return None
