@@ -277,3 +277,4 @@ def test_mall_management_signs_in_to_the_console_and_a_disabled_account_stops_at
 
     hub.db(disable)
     assert hub.graphql(CSRF).status_code == 401
+    assert hub.get("/console/session").json()["signedIn"] is False

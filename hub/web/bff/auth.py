@@ -7,7 +7,7 @@ is used as before; the cookie is never read anywhere else (not at ``/oauth/*``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from starlette.authentication import AuthCredentials, AuthenticationError, BaseUser
 from starlette.middleware import Middleware
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 
 from hub.web.bff import store
 from hub.web.bff.tokens import TokenRefused, fresh
-from mallnet.auth import BearerAuthBackend, TokenVerifier
+from mallnet.auth import BearerAuthBackend, Principal, TokenVerifier
 
 CSRF_HEADER: Final = "X-Mallnet-CSRF"
 CSRF_VALUE: Final = "1"
@@ -44,7 +44,6 @@ class CsrfHeaderRequired(AuthenticationError):
 class FaceAuthBackend(BearerAuthBackend):
     def __init__(self, verifier: TokenVerifier, faces: tuple[str, ...]) -> None:
         super().__init__(verifier)
-        self.hub_verifier = verifier
         self.faces = faces
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
@@ -64,15 +63,23 @@ class FaceAuthBackend(BearerAuthBackend):
                 f"a session cookie is accepted only with the header {CSRF_HEADER}: {CSRF_VALUE}"
             )
         face, session_id = found[0]
-        held = await store.load(state.sessions, state.keyring, session_id)
-        if held is None or held.face != face:
-            raise AuthenticationError("this session has ended: sign in again")
-        try:
-            held = await fresh(state.sessions, state.keyring, state.oauth, state.issuer, held)
-        except TokenRefused:
-            raise AuthenticationError("this session has ended: sign in again") from None
-        principal = await self.hub_verifier.verify(held.tokens.access_token)
+        _held, principal = await session_principal(state, face, session_id)
         return AuthCredentials(sorted(principal.scopes)), principal
+
+
+async def session_principal(state: Any, face: str, session_id: str) -> tuple[store.Held, Principal]:
+    """The face's session and whom it speaks for now: its access token (refreshed when
+    about to end) checked as any bearer token is, so a disabled account, a revoked sign-in
+    or a suspended shop ends the session at once. Raises ``AuthenticationError``."""
+    held = await store.load(state.sessions, state.keyring, session_id)
+    if held is None or held.face != face:
+        raise AuthenticationError("this session has ended: sign in again")
+    try:
+        held = await fresh(state.sessions, state.keyring, state.oauth, state.issuer, held)
+    except TokenRefused:
+        raise AuthenticationError("this session has ended: sign in again") from None
+    verifier: TokenVerifier = state.verifier
+    return held, await verifier.verify(held.tokens.access_token)
 
 
 def _auth_error(conn: HTTPConnection, exc: Exception) -> JSONResponse:

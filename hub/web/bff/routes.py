@@ -9,15 +9,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from starlette.authentication import AuthenticationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.web.bff import store
-from hub.web.bff.auth import CSRF_HEADER, CSRF_VALUE, cookie_names
+from hub.web.bff.auth import CSRF_HEADER, CSRF_VALUE, cookie_names, session_principal
 from hub.web.bff.faces import FACES
 from hub.web.bff.people import display_name
-from hub.web.bff.tokens import TokenRefused, fresh, revoke, token_call
+from hub.web.bff.tokens import TokenRefused, revoke, token_call
 from mallnet.auth import Principal
 from mallnet.keywrap import Keyring
 from mallnet.web import refusal
@@ -118,23 +119,22 @@ async def logout(request: Request, face: str) -> Response:
 
 
 async def session_info(request: Request, face: str) -> Response:
-    """Who is signed in to this face: a kind of person and the scopes, never a token."""
-    sessions, keyring, issuer, dev = _state(request)
-    names = cookie_names(face, secure=not dev)
-    held = None
-    if session_id := request.cookies.get(names.session):
-        held = await store.load(sessions, keyring, session_id)
-    if held is None or held.face != face:
-        return JSONResponse({"signedIn": False, "loginUrl": f"/{face}/login"}, headers=NO_STORE)
+    """Who is signed in to this face: a kind of person, a name to show and the scopes they
+    have now; never a token."""
+    _sessions, _keyring, _issuer, dev = _state(request)
+    signed_out = JSONResponse({"signedIn": False, "loginUrl": f"/{face}/login"}, headers=NO_STORE)
+    session_id = request.cookies.get(cookie_names(face, secure=not dev).session)
+    if not session_id:
+        return signed_out
     try:
-        held = await fresh(sessions, keyring, request.app.state.oauth, issuer, held)
-    except TokenRefused:
-        return JSONResponse({"signedIn": False, "loginUrl": f"/{face}/login"}, headers=NO_STORE)
+        held, principal = await session_principal(request.app.state, face, session_id)
+    except AuthenticationError:
+        return signed_out
     body: dict[str, Any] = {
         "signedIn": True,
         "who": held.subject.split(":", 1)[0],
-        "name": await display_name(sessions, held.subject),
-        "scopes": sorted(held.tokens.scope.split()),
+        "name": await display_name(request.app.state.sessions, held.subject),
+        "scopes": sorted(principal.scopes),
     }
     return JSONResponse(body, headers=NO_STORE)
 
