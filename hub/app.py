@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from federation.envelope import MAX_BATCH_BYTES
 from hub.api.schema import schema
-from hub.services import heartbeat
+from hub.services import code_digests, heartbeat
 from hub.services.people import HUB_AUDIENCE
 from hub.web import signin
 from hub.web import statements as statement_routes
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = create_engine(settings.hub_db_url, echo=settings.database_echo)
     sessions = session_factory(engine)
     keyring = keyring_for(settings)
+    code_digests.configure(keyring.current.key)  # one-time codes stored under a hub key
     key_cache = KeyCache(sessions, keyring)
     oauth = HubAuthorizationServer(sessions, issuer, key_cache)
     tokens = HubTokenVerifier(local_jwks(sessions), issuer=issuer, audience=HUB_AUDIENCE)
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.verifier = verifier
         app.state.enqueue = task_sender(settings)
         # Abuse counters (memory, or Redis shared by every hub instance), in this loop.
-        app.state.limiter = Limiter.from_settings(settings)
+        app.state.limiter = Limiter.from_settings(settings, keyring.current.key)
         # Authlib's hooks run in worker threads and reach the database through this loop.
         oauth.bridge = Bridge(asyncio.get_running_loop())
         if (await check_database(engine, "hub")).ok:

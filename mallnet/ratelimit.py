@@ -5,14 +5,18 @@ The storage comes from ``MALLNET_RATE_LIMIT_STORAGE``: empty means this process'
 counters between every instance of an app behind a load balancer. A hit is atomic in
 both (a Lua script in Redis), so concurrent requests cannot all pass a nearly spent limit.
 
-Identifiers (phones, usernames, addresses) are hashed before they become keys: the
-counters' store never holds them in clear.
+Identifiers (phones, usernames, addresses) become keys as an HMAC-SHA256 under a secret
+of the app's (the hub derives it from its key-encryption key): the counters' store never
+holds them in clear, and a plain hash would not hide them (Iran's ~10^9 mobile numbers are
+walked in seconds). A new secret (a KEK rotation) starts the counts afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +27,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import ConnectionPool
 
 from mallnet.config import Settings
+from mallnet.keywrap import keyring_for
 
 
 @dataclass(frozen=True)
@@ -62,23 +67,33 @@ class RateLimited(Exception):
         self.retry_after_s = retry_after_s
 
 
-def _hashed(identifier: str) -> str:
-    return hashlib.sha256(identifier.encode()).hexdigest()[:32]
+LABEL = b"mallnet rate-limit keys v1"
 
 
 class Limiter:
     """Counts hits against rules; shared by every request of an app."""
 
-    def __init__(self, storage: Storage, pool: ConnectionPool | None = None) -> None:
+    def __init__(
+        self, storage: Storage, pool: ConnectionPool | None = None, *, secret: bytes | None = None
+    ) -> None:
         self.storage = storage
         self._pool = pool
         self._window = MovingWindowRateLimiter(storage)
+        # A key of its own (never the secret itself); random when none is given: counts
+        # then live only in this process's memory anyway.
+        self._hmac_key = hmac.new(secret or secrets.token_bytes(32), LABEL, hashlib.sha256).digest()
+
+    def _hashed(self, identifier: str) -> str:
+        return hmac.new(self._hmac_key, identifier.encode(), hashlib.sha256).hexdigest()[:32]
 
     @classmethod
-    def from_url(cls, url: str | None, *, key_prefix: str = "mallnet-limits") -> Limiter:
-        """Memory for an empty ``url``; Redis for ``redis://``/``rediss://`` URLs."""
+    def from_url(
+        cls, url: str | None, *, key_prefix: str = "mallnet-limits", secret: bytes | None = None
+    ) -> Limiter:
+        """Memory for an empty ``url``; Redis for ``redis://``/``rediss://`` URLs, where
+        every instance sharing the counts needs the same ``secret``."""
         if not url:
-            return cls(MemoryStorage())
+            return cls(MemoryStorage(), secret=secret)
         if not url.startswith(("redis://", "rediss://")):
             raise ValueError(
                 "MALLNET_RATE_LIMIT_STORAGE must be empty (this process's memory) or a Redis "
@@ -93,16 +108,21 @@ class Limiter:
             wrap_exceptions=True,
             **options,
         )
-        return cls(storage, pool)
+        if secret is None:
+            raise ValueError("counts shared in Redis need a secret shared by their instances")
+        return cls(storage, pool, secret=secret)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limiter:
+    def from_settings(cls, settings: Settings, secret: bytes | None = None) -> Limiter:
+        """The limiter of an app with these settings; ``secret`` defaults to the hub's
+        key-encryption key (``mallnet.keywrap``), the same in every hub instance."""
+        if secret is None:
+            secret = keyring_for(settings).current.key
         prefix = f"{settings.redis_key_prefix}mallnet-limits"
-        return cls.from_url(settings.rate_limit_storage, key_prefix=prefix)
+        return cls.from_url(settings.rate_limit_storage, key_prefix=prefix, secret=secret)
 
-    @staticmethod
-    def _key(charge: Charge) -> tuple[str, ...]:
-        return (charge.rule.name, *(_hashed(i) for i in charge.identifiers))
+    def _key(self, charge: Charge) -> tuple[str, ...]:
+        return (charge.rule.name, *(self._hashed(i) for i in charge.identifiers))
 
     async def allows(self, charge: Charge) -> bool:
         """Whether one more hit would pass (without counting one)."""

@@ -5,7 +5,6 @@ and a one-time code), and what each may be granted.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import OneTimeCode, Shop, Shopper, User
 from hub.domain.problems import HubError, ProblemCode
-from hub.services import abuse, passwords
+from hub.services import abuse, code_digests, passwords
 from mallnet.db import utcnow
 from mallnet.messaging import Sender
 from mallnet.phone import InvalidPhone, normalize_mobile
@@ -182,7 +181,7 @@ async def current_person(session: AsyncSession, person: Person) -> Person | None
 
 
 def _code_hash(phone: str, code: str) -> str:
-    return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
+    return code_digests.digest("sign-in", phone, code)
 
 
 async def send_code(

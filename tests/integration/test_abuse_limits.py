@@ -32,6 +32,7 @@ from ..hub_pages import PASSWORD, form_fields, hub_pages, in_hub, signed_in
 from ..live_server import LiveServer
 
 PROXY = "10.0.0.2"  # the load balancer in front of the hub
+SECRET = b"s" * 32  # what the hub derives from its key-encryption key
 
 
 def _settings(tmp_path: Path, **extra: Any) -> Settings:
@@ -260,8 +261,8 @@ async def test_an_unknown_username_costs_what_a_known_one_does(tmp_path: Path) -
 @pytest.mark.redis
 async def test_hub_instances_share_their_counts_in_redis(redis_prefix: str) -> None:
     rule = Rule.of("test-rule", "5 per minute")
-    first = Limiter.from_url(REDIS_URL, key_prefix=f"{redis_prefix}limits")
-    second = Limiter.from_url(REDIS_URL, key_prefix=f"{redis_prefix}limits")
+    first = Limiter.from_url(REDIS_URL, key_prefix=f"{redis_prefix}limits", secret=SECRET)
+    second = Limiter.from_url(REDIS_URL, key_prefix=f"{redis_prefix}limits", secret=SECRET)
     # Twenty concurrent hits over two instances: exactly five pass.
     results = await asyncio.gather(
         *((first if i % 2 else second).hit(rule.on("09121234567")) for i in range(20))
@@ -289,9 +290,9 @@ async def test_hub_instances_share_their_counts_in_redis(redis_prefix: str) -> N
 @pytest.mark.redis
 async def test_the_settings_choose_redis_storage(redis_prefix: str) -> None:
     settings = Settings(rate_limit_storage=REDIS_URL, redis_key_prefix=redis_prefix)
-    limiter = Limiter.from_settings(settings)
+    limiter = Limiter.from_settings(settings, SECRET)
     assert type(limiter.storage).__name__ == "RedisStorage"
-    assert type(Limiter.from_settings(Settings()).storage).__name__ == "MemoryStorage"
+    assert type(Limiter.from_settings(Settings(), SECRET).storage).__name__ == "MemoryStorage"
     with pytest.raises(ValueError, match="Redis URL"):
         Limiter.from_url("memcached://127.0.0.1:11211")
     try:

@@ -12,12 +12,14 @@ from hub.services import abuse
 from mallnet.ratelimit import Limiter, RateLimited
 from tests.conftest import REDIS_URL
 
+SECRET = b"s" * 32
+
 
 @pytest.mark.redis
 async def test_under_attack_a_burst_from_a_fresh_address_gets_one_guess(
     redis_prefix: str,
 ) -> None:
-    limiter = Limiter.from_url(REDIS_URL, key_prefix=f"{redis_prefix}limits")
+    limiter = Limiter.from_url(REDIS_URL, key_prefix=f"{redis_prefix}limits", secret=SECRET)
     try:
         # Given an account under attack: ten wrong passwords from ten addresses
         for i in range(10):

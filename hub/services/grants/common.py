@@ -4,7 +4,6 @@ and the counting and serialising helpers."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from hub.db.models import (
     RedemptionShopGuard,
 )
 from hub.domain.problems import HubError, ProblemCode
+from hub.services import code_digests
 from mallnet.values import MAX_RIAL
 
 log = logging.getLogger("hub.services.grants")  # one logger for the package
@@ -80,7 +80,7 @@ class TextedCode:
 
 
 def _code_hash(grant_id: str, shopper: str, code: str) -> str:
-    return hashlib.sha256(f"{grant_id}:{shopper}:{code}".encode()).hexdigest()
+    return code_digests.digest("grant", grant_id, shopper, code)
 
 
 def _checked_cap(max_rial: int | None) -> int | None:
