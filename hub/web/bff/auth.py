@@ -75,7 +75,7 @@ async def session_principal(state: Any, face: str, session_id: str) -> tuple[sto
     if held is None or held.face != face:
         raise AuthenticationError("this session has ended: sign in again")
     try:
-        held = await fresh(state.sessions, state.keyring, state.oauth, state.issuer, held)
+        held = await fresh(state, held)
     except TokenRefused:
         raise AuthenticationError("this session has ended: sign in again") from None
     verifier: TokenVerifier = state.verifier

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -129,11 +130,46 @@ async def load(sessions: Sessions, keyring: Keyring, session_id: str) -> Held | 
 async def load_by_hash(sessions: Sessions, keyring: Keyring, id_hash: str) -> Held | None:
     async with sessions() as session:
         row = await session.get(FaceSession, id_hash)
+    return _held(keyring, row)
+
+
+def _held(keyring: Keyring, row: FaceSession | None) -> Held | None:
     if row is None or row.expires_at < utcnow():
         return None
-    clear = json.loads(keyring.open(row.kek_id, row.sealed_tokens, _context(id_hash, row.face)))
+    clear = json.loads(keyring.open(row.kek_id, row.sealed_tokens, _context(row.id_hash, row.face)))
     tokens = Tokens(clear["a"], clear["r"], row.access_expires_at, row.scope)
-    return Held(id_hash, row.face, row.client_id, row.subject, tokens)
+    return Held(row.id_hash, row.face, row.client_id, row.subject, tokens)
+
+
+async def renew(
+    sessions: Sessions,
+    keyring: Keyring,
+    id_hash: str,
+    refresh: Callable[[Held], Awaitable[Tokens]],
+    *,
+    lock_row: bool,
+) -> Held | None:
+    """The session with fresh tokens: ``refresh`` is called only if they are still stale
+    once this caller holds the session. With ``lock_row`` (PostgreSQL: hub instances
+    share the database) the row is locked for the refresh, so another instance waits and
+    then finds it done; SQLite (one process) relies on the caller's lock, as holding its
+    write lock would stall the token endpoint's own writes."""
+    if not lock_row:
+        held = await load_by_hash(sessions, keyring, id_hash)
+        if held is None or held.fresh:
+            return held
+        tokens = await refresh(held)
+        await replace_tokens(sessions, keyring, held, tokens)
+        return replace(held, tokens=tokens)
+    async with sessions() as session, session.begin():
+        row = await session.get(FaceSession, id_hash, with_for_update=True)
+        held = _held(keyring, row)
+        if row is None or held is None or held.fresh:
+            return held
+        tokens = await refresh(held)
+        row.kek_id, row.sealed_tokens = _seal(keyring, id_hash, held.face, tokens)
+        row.access_expires_at, row.scope = tokens.access_expires_at, tokens.scope
+        return replace(held, tokens=tokens)
 
 
 async def replace_tokens(sessions: Sessions, keyring: Keyring, held: Held, tokens: Tokens) -> None:

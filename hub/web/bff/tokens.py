@@ -16,6 +16,7 @@ from hub.web.bff import store
 from hub.web.bff.faces import FACES, client_secret
 from hub.web.oauth.server import HubAuthorizationServer, StarletteOAuthRequest
 from hub.web.oauth.token_store import revoke_refresh
+from mallnet.db import is_sqlite
 from mallnet.keywrap import Keyring
 
 
@@ -53,41 +54,38 @@ async def token_call(
     return body
 
 
-# One refresh at a time per session in this process: two requests refreshing with the same
-# refresh token would look like a replay, which revokes the whole family.
-_refreshing: dict[str, asyncio.Lock] = {}
-
-
-async def fresh(
-    sessions: store.Sessions,
-    keyring: Keyring,
-    server: HubAuthorizationServer,
-    issuer: str,
-    held: store.Held,
-) -> store.Held:
-    """The session with an access token good for a while: refreshed if it is about to end."""
+async def fresh(state: Any, held: store.Held) -> store.Held:
+    """The session with an access token good for a while: refreshed if it is about to end,
+    once. Two requests refreshing with the same refresh token would look like a replay,
+    which revokes the whole family: in this app one refresh per session at a time (a lock
+    per session in ``state``), across hub instances a row lock (``store.renew``)."""
     if held.fresh:
         return held
-    lock = _refreshing.setdefault(held.id_hash, asyncio.Lock())
+    locks: dict[str, asyncio.Lock] | None = getattr(state, "face_refreshing", None)
+    if locks is None:
+        locks = state.face_refreshing = {}
+    lock = locks.setdefault(held.id_hash, asyncio.Lock())
+
+    async def refresh(stale: store.Held) -> store.Tokens:
+        form = {"grant_type": "refresh_token", "refresh_token": stale.tokens.refresh_token}
+        body = await token_call(state.oauth, state.issuer, state.keyring, stale.face, form)
+        return store.Tokens.from_response(body)
+
+    lock_row = not is_sqlite(str(state.engine.url))
     try:
         async with lock:
-            again = await store.load_by_hash(sessions, keyring, held.id_hash)
-            if again is None or again.fresh:
-                if again is None:
-                    raise TokenRefused("session ended")
-                return again
-            form = {"grant_type": "refresh_token", "refresh_token": again.tokens.refresh_token}
-            try:
-                body = await token_call(server, issuer, keyring, again.face, form)
-            except TokenRefused:
-                await store.end(sessions, again.id_hash)
-                raise
-            tokens = store.Tokens.from_response(body)
-            await store.replace_tokens(sessions, keyring, again, tokens)
-            return store.Held(again.id_hash, again.face, again.client_id, again.subject, tokens)
+            renewed = await store.renew(
+                state.sessions, state.keyring, held.id_hash, refresh, lock_row=lock_row
+            )
+    except TokenRefused:
+        await store.end(state.sessions, held.id_hash)
+        raise
     finally:
         if not lock.locked():
-            _refreshing.pop(held.id_hash, None)
+            locks.pop(held.id_hash, None)
+    if renewed is None:
+        raise TokenRefused("session ended")
+    return renewed
 
 
 async def revoke(sessions: store.Sessions, held: store.Held) -> None:
