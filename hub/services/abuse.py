@@ -49,6 +49,8 @@ PASSWORD_NETWORK = (
     Rule.of("password-address-48", "200 per 15 minutes"),
 )
 PASSWORD_ACCOUNT = Rule.of("password-account", "10 per 15 minutes")
+# Wrong passwords from a browser the account signed in from before (a known device).
+PASSWORD_DEVICE = Rule.of("password-device", "10 per 15 minutes")
 # The one guess an address gets at an account under attack.
 PASSWORD_ATTACK_PASS = Rule.of("password-attack-pass", "1 per day")
 
@@ -84,6 +86,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "password-address": (
         "از این نشانی تلاش ورود زیادی انجام شده است",
         "too many sign-in attempts from this address",
+    ),
+    "password-device": (
+        "از این دستگاه گذرواژهٔ نادرست زیادی وارد شده است",
+        "too many wrong passwords from this device",
     ),
     "password-account": (
         "این حساب زیر حملهٔ حدس گذرواژه است و این نشانی اخیراً گذرواژهٔ نادرست داده است",
@@ -179,10 +185,20 @@ async def charge_code_guess(limits: Limits, phone: str, address: str) -> None:
 
 class PasswordGuard:
     """The password limits of one try: ``before`` checking the password (raises
-    ``RateLimited``), then ``failed`` or ``succeeded``."""
+    ``RateLimited``), then ``failed`` or ``succeeded``.
 
-    def __init__(self, limiter: Limiter, username: str, address: str) -> None:
+    ``device``: the id of a known device of this account (a browser it signed in from
+    with the right password, proven by a signed cookie: ``hub.web.devices``), or None.
+    A known device is limited on its own (``PASSWORD_DEVICE``) and exempt from the limits
+    of its address and from the under-attack refusal, so a stranger sharing the owner's
+    address (an office NAT) cannot lock her out (OWASP's device cookies); a stolen cookie
+    gives ten guesses per 15 minutes."""
+
+    def __init__(
+        self, limiter: Limiter, username: str, address: str, device: str | None = None
+    ) -> None:
         self.limiter = limiter
+        self.device = None if device is None else PASSWORD_DEVICE.on(username, device)
         key = limit_key(address)
         self.account = PASSWORD_ACCOUNT.on(username)
         self.pair = PASSWORD_PAIR.on(username, key)
@@ -191,6 +207,9 @@ class PasswordGuard:
         self.address = per_address(address, PASSWORD_ADDRESS, PASSWORD_NETWORK)
 
     async def before(self) -> None:
+        if self.device is not None:
+            await self.limiter.acquire(self.device)
+            return
         # Under attack: one guess per address, granted by a single atomic hit. Reading
         # "no try from here yet" and counting the try in two steps let a concurrent burst
         # from a fresh address all read before the first was counted.
@@ -207,6 +226,9 @@ class PasswordGuard:
         await self.limiter.hit(self.account)  # a full window refills as guesses keep coming
 
     async def succeeded(self) -> None:
+        if self.device is not None:
+            await self.limiter.forget(self.device)
+            return
         await self.limiter.forget(self.pair)
         await self.limiter.forget(self.pair_day)
         await self.limiter.forget(self.attack_pass)

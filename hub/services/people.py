@@ -110,13 +110,15 @@ async def sign_in_user(
     ip: str,
     *,
     limits: abuse.Limits,
+    device: str | None = None,
 ) -> Person | None:
-    """A password sign-in from the client address ``ip``. A wrong password (or a disabled
+    """A password sign-in from the client address ``ip`` (on ``device``, a known device of
+    this account: see ``abuse.PasswordGuard``). A wrong password (or a disabled
     account: the answer must not tell which) returns None; too many tries are refused up
     front (``abuse.PasswordGuard``: a stranger's guesses do not lock the owner out). A
     right password stored with an outdated hash is re-hashed with today's parameters."""
-    name = username.strip().lower()[:60]
-    guard = abuse.PasswordGuard(limits.limiter, name, ip)
+    name = normal_username(username)
+    guard = abuse.PasswordGuard(limits.limiter, name, ip, device)
     try:
         await guard.before()
     except RateLimited as exc:
@@ -145,6 +147,11 @@ async def sign_in_user(
             .execution_options(synchronize_session=False)
         )
     return _staff_person(user, slug)
+
+
+def normal_username(username: str) -> str:
+    """A username as accounts are looked up (and limited) by."""
+    return username.strip().lower()[:60]
 
 
 def _inactive(user: User, shop_status: str | None) -> bool:

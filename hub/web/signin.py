@@ -22,9 +22,10 @@ from starlette.templating import Jinja2Templates
 
 from hub.domain.problems import ProblemCode
 from hub.services import abuse, people
-from hub.web import csrf
+from hub.web import csrf, devices
 from hub.web.oauth import HubAuthorizationServer, HubClient, StarletteOAuthRequest
 from mallnet.client_address import client_address
+from mallnet.db import utcnow
 from mallnet.messaging import sender_for
 from mallnet.secrets_store import network_key
 
@@ -143,28 +144,8 @@ async def authorize(request: Request) -> Response:
         return _page(request, client, params)
     if forged := _forged(request, client, params, form, _form_name(client, code_sent=True)):
         return forged
-    sessions = request.app.state.sessions
-    settings = request.app.state.settings
     try:
-        async with sessions() as session, session.begin():
-            if client.kind == "shopper_app":
-                person = await people.sign_in_shopper(
-                    session,
-                    network_key(settings),
-                    form.get("phone", ""),
-                    form.get("code", ""),
-                    limits=abuse.Limits.of(request.app.state),
-                    ip=_ip(request),
-                    asker=_asker(request),
-                )
-            else:
-                person = await people.sign_in_user(
-                    session,
-                    form.get("username", ""),
-                    form.get("password", ""),
-                    _ip(request),
-                    limits=abuse.Limits.of(request.app.state),
-                )
+        person = await _sign_in(request, client, form)
     except people.SignInError as exc:
         if exc.code is ProblemCode.RATE_LIMITED:
             return _limited(_page(request, client, params, 429, error=exc.message), exc)
@@ -198,9 +179,41 @@ async def authorize(request: Request) -> Response:
         server.create_authorization_response, oauth_request, person, grant
     )
     location = dict(headers).get("Location")
-    if status == 302 and location:
-        return RedirectResponse(location, status_code=302)
-    return HTMLResponse(str(body), status_code=status)
+    if status != 302 or not location:
+        return HTMLResponse(str(body), status_code=status)
+    redirect = RedirectResponse(location, status_code=302)
+    if client.kind != "shopper_app":  # the right password: this browser is now known
+        name, devices = _username(form), _devices(request)
+        devices.remember(redirect, name, devices.device_of(request, name, utcnow()), utcnow())
+    return redirect
+
+
+async def _sign_in(
+    request: Request, client: HubClient, form: dict[str, str]
+) -> people.Person | None:
+    """The person the posted form signs in (None: a wrong code or password), or
+    ``SignInError``."""
+    settings = request.app.state.settings
+    limits = abuse.Limits.of(request.app.state)
+    async with request.app.state.sessions() as session, session.begin():
+        if client.kind == "shopper_app":
+            return await people.sign_in_shopper(
+                session,
+                network_key(settings),
+                form.get("phone", ""),
+                form.get("code", ""),
+                limits=limits,
+                ip=_ip(request),
+                asker=_asker(request),
+            )
+        return await people.sign_in_user(
+            session,
+            form.get("username", ""),
+            form.get("password", ""),
+            _ip(request),
+            limits=limits,
+            device=_devices(request).device_of(request, _username(form), utcnow()),
+        )
 
 
 def _scope_for(client: HubClient, person: people.Person, requested: str | None) -> str:
@@ -243,6 +256,14 @@ async def send_code(request: Request) -> Response:
 def _ip(request: Request) -> str:
     """The real client address (forwarded headers believed only from trusted proxies)."""
     return client_address(request, request.app.state.settings.trusted_proxies)
+
+
+def _username(form: dict[str, str]) -> str:
+    return people.normal_username(form.get("username", ""))
+
+
+def _devices(request: Request) -> devices.KnownDevices:
+    return devices.known_devices(request.app.state, request.app.state.settings)
 
 
 def _asker(request: Request) -> str | None:

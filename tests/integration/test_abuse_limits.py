@@ -135,6 +135,7 @@ def test_a_strangers_guesses_do_not_lock_the_owner_out(tmp_path: Path) -> None:
         # The owner, from her own address, still signs in.
         owner = hub.sign_in("ali", PASSWORD, "192.0.2.10")
         assert signed_in(owner), owner.text
+        hub.http.cookies.clear()  # the strangers' browsers are not her known device
         # While the attack lasts, an address that guessed wrong gets nothing more (even
         # the right password), and a new address one guess.
         for address in ("198.51.100.1", "198.51.100.2"):
