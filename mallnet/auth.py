@@ -8,7 +8,7 @@ anonymous and a request that does present one is refused rather than silently ig
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from starlette.authentication import (
     AuthCredentials,
@@ -18,6 +18,7 @@ from starlette.authentication import (
     UnauthenticatedUser,
 )
 from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,58 @@ class BearerAuthBackend(AuthenticationBackend):
             raise AuthenticationError("this server does not accept access tokens yet")
         principal = await self.verifier.verify(token.strip())
         return AuthCredentials(sorted(principal.scopes)), principal
+
+
+CSRF_HEADER: Final = "X-Mallnet-CSRF"
+CSRF_VALUE: Final = "1"
+
+
+class CsrfHeaderRequired(AuthenticationError):
+    """A session cookie came without the CSRF header."""
+
+
+def session_cookie_name(face: str, *, secure: bool) -> str:
+    """``__Host-mallnet-<face>`` (Secure, Path=/, no Domain) outside development; over plain
+    http in development a browser refuses a ``__Host-`` cookie, so the name without it."""
+    return f"{'__Host-' if secure else ''}mallnet-{face}"
+
+
+def require_csrf_header(conn: HTTPConnection) -> None:
+    """A cookie is a credential only with the custom header: a cross-site form cannot send
+    it, and a cross-origin script cannot without a CORS preflight these servers never grant
+    (with SameSite=Strict, RFC 10017's recommended pair)."""
+    if conn.headers.get(CSRF_HEADER) != CSRF_VALUE:
+        raise CsrfHeaderRequired(
+            f"a session cookie is accepted only with the header {CSRF_HEADER}: {CSRF_VALUE}"
+        )
+
+
+class SessionCookieBackend(BearerAuthBackend):
+    """A bearer token, or at ``/graphql`` a face's session cookie whose value is itself a
+    credential ``verifier`` accepts (a node's session token), with the CSRF header."""
+
+    def __init__(self, verifier: TokenVerifier | None, cookie: str) -> None:
+        super().__init__(verifier)
+        self.cookie = cookie
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        value = conn.cookies.get(self.cookie)
+        if conn.headers.get("authorization") or conn.url.path != "/graphql" or not value:
+            return await super().authenticate(conn)
+        require_csrf_header(conn)
+        if self.verifier is None:
+            raise AuthenticationError("this server does not accept sessions yet")
+        principal = await self.verifier.verify(value)
+        return AuthCredentials(sorted(principal.scopes)), principal
+
+
+def session_auth_error(conn: HTTPConnection, exc: Exception) -> JSONResponse:
+    """The authentication middleware's answer: 403 ``csrf_header_required`` for a cookie
+    without the header, else 401 ``invalid_token`` (as ``mallnet.web`` answers)."""
+    if isinstance(exc, CsrfHeaderRequired):
+        return JSONResponse({"error": "csrf_header_required", "error_description": str(exc)}, 403)
+    return JSONResponse(
+        {"error": "invalid_token", "error_description": str(exc)},
+        status_code=401,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'},
+    )

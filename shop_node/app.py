@@ -6,17 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mallnet.auth import SessionCookieBackend, session_auth_error, session_cookie_name
 from mallnet.config import Settings, check_shop_slug, get_settings
 from mallnet.db import create_engine
 from mallnet.hubtokens import node_verifier
 from mallnet.serving import serve_or_exit
-from mallnet.web import check_database, common_middleware, graphql_routes, health_response
+from mallnet.web import check_database, graphql_routes, health_response
 from mallnet.webapps import webapp_route
-from shop_node.api import sessions, settlement
+from shop_node.api import dashboard, sessions, settlement
 from shop_node.api.schema import schema
 from shop_node.services import identity
 from shop_node.services.runtime import NodeRuntime
@@ -59,9 +62,19 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
             *settlement.routes,
             *sessions.routes,
             *graphql_routes(schema, graphiql=not settings.is_production),
+            # The dashboard's sign-in routes before its files, which answer any path below.
+            *dashboard.routes,
             webapp_route("dashboard"),
         ],
-        middleware=common_middleware(verifier=verifier),
+        middleware=[
+            Middleware(
+                AuthenticationMiddleware,
+                backend=SessionCookieBackend(
+                    verifier, session_cookie_name("dashboard", secure=settings.is_production)
+                ),
+                on_error=session_auth_error,
+            )
+        ],
         lifespan=lifespan,
     )
 

@@ -8,12 +8,11 @@ browser only an HttpOnly, SameSite=Strict cookie holding an opaque session id
 cannot send (``auth``). No token ever reaches JavaScript or browser storage.
 """
 
-from hub.web.bff.auth import CSRF_HEADER, FaceAuthBackend, face_middleware
+from hub.web.bff.auth import FaceAuthBackend, face_middleware
 from hub.web.bff.faces import FACES, ensure_face_clients
 from hub.web.bff.routes import face_routes
 
 __all__ = [
-    "CSRF_HEADER",
     "FACES",
     "FaceAuthBackend",
     "ensure_face_clients",

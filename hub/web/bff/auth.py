@@ -13,14 +13,18 @@ from starlette.authentication import AuthCredentials, AuthenticationError, BaseU
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse
 
 from hub.web.bff import store
 from hub.web.bff.tokens import TokenRefused, fresh
-from mallnet.auth import BearerAuthBackend, Principal, TokenVerifier
+from mallnet.auth import (
+    BearerAuthBackend,
+    Principal,
+    TokenVerifier,
+    require_csrf_header,
+    session_auth_error,
+    session_cookie_name,
+)
 
-CSRF_HEADER: Final = "X-Mallnet-CSRF"
-CSRF_VALUE: Final = "1"
 COOKIE_PATHS: Final = frozenset({"/graphql"})
 
 
@@ -33,12 +37,8 @@ class CookieNames:
 def cookie_names(face: str, *, secure: bool) -> CookieNames:
     """``__Host-`` cookies (Secure, Path=/, no Domain) outside development; in development
     over plain http a browser refuses a ``__Host-`` cookie, so the same name without it."""
-    prefix = "__Host-" if secure else ""
-    return CookieNames(f"{prefix}mallnet-{face}", f"{prefix}mallnet-{face}-login")
-
-
-class CsrfHeaderRequired(AuthenticationError):
-    """A session cookie came without the CSRF header."""
+    session = session_cookie_name(face, secure=secure)
+    return CookieNames(session, f"{session}-login")
 
 
 class FaceAuthBackend(BearerAuthBackend):
@@ -58,10 +58,7 @@ class FaceAuthBackend(BearerAuthBackend):
         ]
         if not found:
             return await super().authenticate(conn)
-        if conn.headers.get(CSRF_HEADER) != CSRF_VALUE:
-            raise CsrfHeaderRequired(
-                f"a session cookie is accepted only with the header {CSRF_HEADER}: {CSRF_VALUE}"
-            )
+        require_csrf_header(conn)
         face, session_id = found[0]
         _held, principal = await session_principal(state, face, session_id)
         return AuthCredentials(sorted(principal.scopes)), principal
@@ -82,17 +79,7 @@ async def session_principal(state: Any, face: str, session_id: str) -> tuple[sto
     return held, await verifier.verify(held.tokens.access_token)
 
 
-def _auth_error(conn: HTTPConnection, exc: Exception) -> JSONResponse:
-    if isinstance(exc, CsrfHeaderRequired):
-        return JSONResponse({"error": "csrf_header_required", "error_description": str(exc)}, 403)
-    return JSONResponse(
-        {"error": "invalid_token", "error_description": str(exc)},
-        status_code=401,
-        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'},
-    )
-
-
 def face_middleware(verifier: TokenVerifier, faces: tuple[str, ...]) -> list[Middleware]:
     """``mallnet.web.common_middleware`` for the hub, with the faces' session cookies."""
     backend = FaceAuthBackend(verifier, faces)
-    return [Middleware(AuthenticationMiddleware, backend=backend, on_error=_auth_error)]
+    return [Middleware(AuthenticationMiddleware, backend=backend, on_error=session_auth_error)]

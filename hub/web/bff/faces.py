@@ -13,10 +13,11 @@ import hmac
 from dataclasses import dataclass
 from typing import Final
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.db.models import OAuthClient
+from hub.db.models import OAuthClient, Shop
 from hub.services.registry import hash_secret
 from mallnet.db import utcnow
 from mallnet.keywrap import Keyring
@@ -79,16 +80,57 @@ async def _ensure(session: AsyncSession, face: Face, issuer: str, keyring: Keyri
             setattr(client, name, value)
 
 
+DASHBOARD_SCOPES: Final = (Scope.SHOP_MANAGE, Scope.SHOP_OPERATE, Scope.SHOP_READ)
+
+
+def dashboard_client_id(slug: str) -> str:
+    return f"dashboard-{slug}"
+
+
+async def _ensure_dashboards(session: AsyncSession) -> None:
+    """Each shop's dashboard (on its node) signs staff in as a confidential client of the
+    hub: ``dashboard-<slug>``, redirecting to the node's ``/dashboard/callback`` and
+    authenticating with the node's own secret (the same party holds both), for the staff
+    scopes only — the node's machine client never gets those. It stands and falls with the
+    node's client (disabled with it, suspended with its shop)."""
+    rows = await session.execute(
+        select(Shop, OAuthClient)
+        .join(OAuthClient, OAuthClient.shop_id == Shop.id)
+        .where(OAuthClient.kind == "node", Shop.node_url.is_not(None))
+    )
+    for shop, node in rows.all():
+        wanted: dict[str, object] = {
+            "secret_hash": node.secret_hash,
+            "kind": "console",
+            "name": f"dashboard of {shop.slug}",
+            "shop_id": shop.id,
+            "allowed_scopes": " ".join(sorted(DASHBOARD_SCOPES)),
+            "grant_types": ["authorization_code", "refresh_token"],
+            "redirect_uris": [f"{str(shop.node_url).rstrip('/')}/dashboard/callback"],
+            "disabled_at": node.disabled_at,
+        }
+        client = await session.get(OAuthClient, dashboard_client_id(shop.slug))
+        if client is None:
+            session.add(
+                OAuthClient(client_id=dashboard_client_id(shop.slug), created_at=utcnow(), **wanted)
+            )
+            continue
+        for name, value in wanted.items():
+            if getattr(client, name) != value:
+                setattr(client, name, value)
+
+
 async def ensure_face_clients(
     sessions: async_sessionmaker[AsyncSession], issuer: str, keyring: Keyring
 ) -> None:
-    """Register (or bring up to date) the faces' clients. Hub instances starting together
-    may race to insert them: the loser finds them there."""
+    """Register (or bring up to date) the faces' clients and the shops' dashboards'. Hub
+    instances starting together may race to insert them: the loser finds them there."""
     for attempt in range(2):
         try:
             async with sessions() as session, session.begin():
                 for face in FACES.values():
                     await _ensure(session, face, issuer, keyring)
+                await _ensure_dashboards(session)
             return
         except IntegrityError:
             if attempt:

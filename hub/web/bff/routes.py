@@ -15,11 +15,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.web.bff import store
-from hub.web.bff.auth import CSRF_HEADER, CSRF_VALUE, cookie_names, session_principal
+from hub.web.bff.auth import cookie_names, session_principal
 from hub.web.bff.faces import FACES
 from hub.web.bff.people import display_name
 from hub.web.bff.tokens import TokenRefused, revoke, token_call
-from mallnet.auth import Principal
+from mallnet.auth import CSRF_HEADER, CSRF_VALUE, Principal
 from mallnet.keywrap import Keyring
 from mallnet.web import refusal
 
