@@ -131,7 +131,41 @@ async def register_shop(session: AsyncSession, data: ShopInput) -> tuple[Shop, I
         client_id=f"node-{data.slug}",
         shop_id=shop.id,
     )
+    node = await session.get(OAuthClient, credentials.client_id)
+    assert node is not None
+    await ensure_dashboard_client(session, shop, node)
     return shop, credentials
+
+
+DASHBOARD_SCOPES = (Scope.SHOP_MANAGE, Scope.SHOP_OPERATE, Scope.SHOP_READ)
+
+
+async def ensure_dashboard_client(session: AsyncSession, shop: Shop, node: OAuthClient) -> None:
+    """The shop's dashboard (on its node, ``hub.web.bff``'s counterpart there) signs staff
+    in as the confidential client ``dashboard-<slug>``: the staff scopes only (the node's
+    machine client never gets those), redirecting to the node's ``/dashboard/callback``,
+    authenticating with the node's own secret (one party holds both), disabled with the
+    node's client. Made with the shop, and brought up to date at the hub's start."""
+    if shop.node_url is None:
+        return
+    wanted: dict[str, object] = {
+        "secret_hash": node.secret_hash,
+        "kind": "console",
+        "name": f"dashboard of {shop.slug}",
+        "shop_id": shop.id,
+        "allowed_scopes": " ".join(sorted(DASHBOARD_SCOPES)),
+        "grant_types": ["authorization_code", "refresh_token"],
+        "redirect_uris": [f"{shop.node_url.rstrip('/')}/dashboard/callback"],
+        "disabled_at": node.disabled_at,
+    }
+    client = await session.get(OAuthClient, f"dashboard-{shop.slug}")
+    if client is None:
+        session.add(OAuthClient(client_id=f"dashboard-{shop.slug}", created_at=utcnow(), **wanted))
+        await session.flush()
+        return
+    for name, value in wanted.items():
+        if getattr(client, name) != value:
+            setattr(client, name, value)
 
 
 async def create_client(

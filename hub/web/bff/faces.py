@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import OAuthClient, Shop
-from hub.services.registry import hash_secret
+from hub.services.registry import ensure_dashboard_client, hash_secret
 from mallnet.db import utcnow
 from mallnet.keywrap import Keyring
 from mallnet.scopes import Scope
@@ -80,44 +80,16 @@ async def _ensure(session: AsyncSession, face: Face, issuer: str, keyring: Keyri
             setattr(client, name, value)
 
 
-DASHBOARD_SCOPES: Final = (Scope.SHOP_MANAGE, Scope.SHOP_OPERATE, Scope.SHOP_READ)
-
-
-def dashboard_client_id(slug: str) -> str:
-    return f"dashboard-{slug}"
-
-
 async def _ensure_dashboards(session: AsyncSession) -> None:
-    """Each shop's dashboard (on its node) signs staff in as a confidential client of the
-    hub: ``dashboard-<slug>``, redirecting to the node's ``/dashboard/callback`` and
-    authenticating with the node's own secret (the same party holds both), for the staff
-    scopes only — the node's machine client never gets those. It stands and falls with the
-    node's client (disabled with it, suspended with its shop)."""
+    """Each shop's dashboard client (``registry.ensure_dashboard_client``), as the node's
+    client and URL are now."""
     rows = await session.execute(
         select(Shop, OAuthClient)
         .join(OAuthClient, OAuthClient.shop_id == Shop.id)
         .where(OAuthClient.kind == "node", Shop.node_url.is_not(None))
     )
     for shop, node in rows.all():
-        wanted: dict[str, object] = {
-            "secret_hash": node.secret_hash,
-            "kind": "console",
-            "name": f"dashboard of {shop.slug}",
-            "shop_id": shop.id,
-            "allowed_scopes": " ".join(sorted(DASHBOARD_SCOPES)),
-            "grant_types": ["authorization_code", "refresh_token"],
-            "redirect_uris": [f"{str(shop.node_url).rstrip('/')}/dashboard/callback"],
-            "disabled_at": node.disabled_at,
-        }
-        client = await session.get(OAuthClient, dashboard_client_id(shop.slug))
-        if client is None:
-            session.add(
-                OAuthClient(client_id=dashboard_client_id(shop.slug), created_at=utcnow(), **wanted)
-            )
-            continue
-        for name, value in wanted.items():
-            if getattr(client, name) != value:
-                setattr(client, name, value)
+        await ensure_dashboard_client(session, shop, node)
 
 
 async def ensure_face_clients(
