@@ -24,7 +24,7 @@ from shop_node.app import create_app as create_node_app
 
 from ..conftest import REQUIRE_SERVICES, free_ports
 from ..live_server import LiveServer
-from .signin_pages import prepare_hub, sign_in_manager, sign_in_shopper
+from .signin_pages import SHOP_MANAGER, prepare_hub, sign_in_manager, sign_in_shopper
 
 CHROMIUM = shutil.which("chromium")
 CATALOGUES = Path(__file__).resolve().parents[2] / "web" / "src" / "shared" / "i18n"
@@ -54,15 +54,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         if REQUIRE_SERVICES:
             pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
         pytest.skip(problem)
-    # The hub's faces need someone signed in (test_face_signin): a migrated hub, at the
-    # public URL its sign-ins come back to. The node's shell runs on an unmigrated database.
-    port = free_ports(1)[0]
+    # Every face needs someone signed in (test_face_signin): a migrated hub at the public
+    # URL its sign-ins come back to, and the shop's node registered there and connected.
+    port, node_port = free_ports(2)
     data_dir = tmp_path_factory.mktemp("web") / "var"
     settings = Settings(data_dir=data_dir, hub_url=f"http://127.0.0.1:{port}")
-    asyncio.run(prepare_hub(settings))
+    asyncio.run(prepare_hub(settings, f"http://127.0.0.1:{node_port}"))
     with (
         LiveServer(create_hub_app(settings), port) as hub,
-        LiveServer(create_node_app("ketab-sara", settings)) as node,
+        LiveServer(create_node_app("ketab-sara", settings), node_port) as node,
     ):
         yield {
             "app": f"{hub.url}/app/",
@@ -111,6 +111,8 @@ def test_a_face_opens_in_persian_and_switches_to_english(
             sign_in_shopper(page, servers["app"], Path(servers["outbox"]))
         elif face == "console":
             sign_in_manager(page, servers["console"].removesuffix("shops"))
+        else:
+            sign_in_manager(page, servers["dashboard"], SHOP_MANAGER)
         complaints.clear()  # the hub's sign-in pages (no favicon there) are not the face
         # Given a first visit: Persian, right to left, its server answering.
         page.goto(servers[face])

@@ -1,7 +1,8 @@
 import { useQuery } from 'urql';
 
 import { graphql } from '../gql/node';
-import { ComingSoon, FaceShell, ServerLine } from '../shared/ui/FaceShell';
+import { ComingSoon, ServerLine } from '../shared/ui/FaceShell';
+import { SessionGate } from '../shared/ui/SessionGate';
 
 const DashboardServerInfo = graphql(`
   query DashboardServerInfo {
@@ -21,8 +22,8 @@ export function Home() {
     <ServerLine fetching={fetching} failed={!!error} version={info?.version} shop={info?.shop} />
   );
   return (
-    <FaceShell face="dashboard">
+    <SessionGate face="dashboard">
       <ComingSoon face="dashboard" status={status} />
-    </FaceShell>
+    </SessionGate>
   );
 }

@@ -1,5 +1,6 @@
 /**
- * Who is signed in to a face, as its server says (`GET /<face>/session`): whether, what kind
+ * Who is signed in to a face, as its server says (`GET /<face>/session`: the hub for the
+ * app and the console, the shop's node for the dashboard): whether, what kind
  * of person, a name to show (a shopper's phone masked), the scopes. Never a token: the
  * server keeps the tokens (a backend-for-frontend, RFC 10017) and the browser holds only
  * an HttpOnly cookie it cannot read. Whatever else an answer carries is dropped here.
@@ -9,7 +10,7 @@
  */
 export const CSRF_HEADERS: Readonly<Record<string, string>> = { 'X-Mallnet-CSRF': '1' };
 
-export type SessionFace = 'app' | 'console';
+export type SessionFace = 'app' | 'console' | 'dashboard';
 
 export type Session =
   | { signedIn: false; loginUrl: string }
