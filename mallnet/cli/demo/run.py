@@ -389,7 +389,10 @@ def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> N
     )
     for name, url in urls.items():
         if name != "hub":
-            console.print(f"{name} dashboard (staff and till): {url}/dashboard/")
+            console.print(
+                f"{name} dashboard (staff and till): {url}/dashboard/  "
+                f"(sign in as {name}-manager: '{name} manager sign-in' in {clients})"
+            )
     console.print(f"data and logs: {settings.data_dir}  (logs in {settings.data_dir / 'logs'})")
     console.print(f"celery broker: {settings.celery_broker_url}")
     console.print(
