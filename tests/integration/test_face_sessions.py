@@ -271,6 +271,11 @@ def test_mall_management_signs_in_to_the_console_and_a_disabled_account_stops_at
     assert info["name"] == "boss"
     # The console's cookie is not the app's: the app's shell sees nobody.
     assert hub.get("/app/session").json()["signedIn"] is False
+    # The cookie is a credential at /graphql only: elsewhere (a statement download, which
+    # mall management may make with a bearer token) it is nobody, header or not.
+    download = hub.get("/settlement/statements/1/ketab-sara.csv", headers=CSRF)
+    assert download.status_code == 401
+    assert download.json()["error"] == "UNAUTHENTICATED"
 
     async def disable(session: Any) -> None:
         await session.execute(update(User).values(disabled_at=dt.datetime.now(dt.UTC)))
