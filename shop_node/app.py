@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mallnet.auth import SessionCookieBackend, session_auth_error, session_cookie_name
+from mallnet.auth import SessionCookieBackend, session_auth_error
 from mallnet.config import Settings, check_shop_slug, get_settings
 from mallnet.db import create_engine
 from mallnet.hubtokens import node_verifier
@@ -69,9 +69,7 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(
                 AuthenticationMiddleware,
-                backend=SessionCookieBackend(
-                    verifier, session_cookie_name("dashboard", secure=settings.is_production)
-                ),
+                backend=SessionCookieBackend(verifier, dashboard.cookie_name(shop, settings)),
                 on_error=session_auth_error,
             )
         ],

@@ -50,8 +50,14 @@ def dashboard_client_id(shop: str) -> str:
     return f"dashboard-{shop}"
 
 
-def _names(settings: Settings) -> tuple[str, str]:
-    session = session_cookie_name(FACE, secure=settings.is_production)
+def cookie_name(shop: str, settings: Settings) -> str:
+    """The shop's in the name: in development every node and the hub share one host (a
+    browser's cookies ignore ports), and one shop's sign-in must not replace another's."""
+    return session_cookie_name(f"{FACE}-{shop}", secure=settings.is_production)
+
+
+def _names(request: Request) -> tuple[str, str]:
+    session = cookie_name(request.app.state.shop, request.app.state.settings)
     return session, f"{session}-login"
 
 
@@ -59,16 +65,19 @@ def _login_key(settings: Settings) -> bytes:
     return hmac.new(network_key(settings), b"mallnet dashboard login v1", hashlib.sha256).digest()
 
 
-def _seal(settings: Settings, data: dict[str, Any]) -> str:
+def _seal(settings: Settings, shop: str, data: dict[str, Any]) -> str:
+    """Sealed for this shop's node: another node (the key is the network's) cannot open it."""
     nonce = os.urandom(12)
-    sealed = AESGCM(_login_key(settings)).encrypt(nonce, json.dumps(data).encode(), b"login")
+    bound = f"login:{shop}".encode()
+    sealed = AESGCM(_login_key(settings)).encrypt(nonce, json.dumps(data).encode(), bound)
     return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
 
-def _open(settings: Settings, value: str) -> dict[str, Any] | None:
+def _open(settings: Settings, shop: str, value: str) -> dict[str, Any] | None:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        clear = AESGCM(_login_key(settings)).decrypt(raw[:12], raw[12:], b"login")
+        bound = f"login:{shop}".encode()
+        clear = AESGCM(_login_key(settings)).decrypt(raw[:12], raw[12:], bound)
         data: dict[str, Any] = json.loads(clear)
     except (ValueError, InvalidTag):
         return None
@@ -108,8 +117,9 @@ async def login(request: Request) -> Response:
     )
     hub = settings.public_hub_url.rstrip("/")
     response = RedirectResponse(f"{hub}/oauth/authorize?{query}", 302, headers=NO_STORE)
-    sealed = _seal(settings, {"s": state, "v": verifier, "exp": time.time() + LOGIN_LIFETIME_S})
-    _cookie(response, settings, _names(settings)[1], sealed, LOGIN_LIFETIME_S)
+    started = {"s": state, "v": verifier, "exp": time.time() + LOGIN_LIFETIME_S}
+    sealed = _seal(settings, request.app.state.shop, started)
+    _cookie(response, settings, _names(request)[1], sealed, LOGIN_LIFETIME_S)
     return response
 
 
@@ -139,9 +149,9 @@ async def _exchange(request: Request, code: str, verifier: str) -> dict[str, Any
 
 async def callback(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    session_name, login_name = _names(settings)
+    session_name, login_name = _names(request)
     state, code = request.query_params.get("state"), request.query_params.get("code")
-    started = _open(settings, request.cookies.get(login_name, ""))
+    started = _open(settings, request.app.state.shop, request.cookies.get(login_name, ""))
     if not state or not code or started is None or not secrets.compare_digest(state, started["s"]):
         message = "this sign-in did not start in this browser, or expired: sign in again"
         return refusal(400, "login_state_mismatch", message)
@@ -172,7 +182,7 @@ async def logout(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if request.headers.get(CSRF_HEADER) != CSRF_VALUE:
         return refusal(403, "csrf_header_required", f"send the header {CSRF_HEADER}: {CSRF_VALUE}")
-    session_name, _login = _names(settings)
+    session_name, _login = _names(request)
     token = request.cookies.get(session_name, "")
     if sessions.is_session_token(token):
         node_verifier = request.app.state.verifier
@@ -185,9 +195,8 @@ async def logout(request: Request) -> Response:
 
 async def session_info(request: Request) -> Response:
     """Who is signed in to the dashboard: the kind of person and the scopes; never a token."""
-    settings: Settings = request.app.state.settings
     signed_out = JSONResponse({"signedIn": False, "loginUrl": f"/{FACE}/login"}, headers=NO_STORE)
-    token = request.cookies.get(_names(settings)[0], "")
+    token = request.cookies.get(_names(request)[0], "")
     if not sessions.is_session_token(token):
         return signed_out
     try:

@@ -7,6 +7,7 @@ revoked at once; the session keeps working while the hub is down; signing out en
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -20,6 +21,7 @@ from hub.services import people, registry
 from mallnet.config import Settings
 from mallnet.db import engine_scope, session_factory, utcnow
 from mallnet.migrations import upgrade
+from shop_node.api.dashboard import _seal
 from shop_node.app import create_app as create_node
 from shop_node.db.models import HubCredentials
 from shop_node.services.bootstrap import prepare_node
@@ -89,7 +91,9 @@ def test_a_manager_signs_in_at_the_node_and_keeps_working_through_a_hub_outage(
             assert done.status_code == 303, done.text
             assert done.headers["location"] == "/dashboard/"
             cookie = next(
-                h for h in done.headers.get_list("set-cookie") if h.startswith("mallnet-dashboard=")
+                h
+                for h in done.headers.get_list("set-cookie")
+                if h.startswith("mallnet-dashboard-ketab-sara=")
             ).lower()
             assert "httponly" in cookie
             assert "samesite=strict" in cookie
@@ -116,18 +120,20 @@ def test_a_manager_signs_in_at_the_node_and_keeps_working_through_a_hub_outage(
         assert answer.json()["data"]["members"]["totalCount"] == 0
         # Signing out needs the header too, then ends the session.
         assert browser.post(f"{node_url}/dashboard/logout").status_code == 403
-        token = browser.cookies["mallnet-dashboard"]
+        token = browser.cookies["mallnet-dashboard-ketab-sara"]
         assert browser.post(f"{node_url}/dashboard/logout", headers=CSRF).status_code == 200
-        assert "mallnet-dashboard" not in browser.cookies
+        assert "mallnet-dashboard-ketab-sara" not in browser.cookies
         after = httpx.post(
             f"{node_url}/graphql",
             json=MEMBERS,
-            headers={**CSRF, "Cookie": f"mallnet-dashboard={token}"},
+            headers={**CSRF, "Cookie": f"mallnet-dashboard-ketab-sara={token}"},
         )
         assert after.status_code == 401
 
 
-def test_a_callback_not_started_in_this_browser_is_refused(tmp_path: Path) -> None:
+def test_a_callback_not_started_in_this_browser_or_at_this_node_is_refused(
+    tmp_path: Path,
+) -> None:
     hub_port, node_port = free_ports(2)
     node_url = f"http://127.0.0.1:{node_port}"
     settings = Settings(data_dir=tmp_path / "var", hub_url=f"http://127.0.0.1:{hub_port}")
@@ -136,7 +142,16 @@ def test_a_callback_not_started_in_this_browser_is_refused(tmp_path: Path) -> No
         forged = httpx.get(
             f"{node_url}/dashboard/callback",
             params={"code": "x", "state": "y"},
-            headers={"Cookie": "mallnet-dashboard-login=not-sealed-by-this-node"},
+            headers={"Cookie": "mallnet-dashboard-ketab-sara-login=not-sealed-by-this-node"},
         )
         assert forged.status_code == 400
         assert forged.json()["error"] == "login_state_mismatch"
+        # A sign-in another node started (sealed under the same network key) opens only there.
+        other = _seal(settings, "kafsh-arya", {"s": "y", "v": "v" * 43, "exp": time.time() + 60})
+        moved = httpx.get(
+            f"{node_url}/dashboard/callback",
+            params={"code": "x", "state": "y"},
+            headers={"Cookie": f"mallnet-dashboard-ketab-sara-login={other}"},
+        )
+        assert moved.status_code == 400
+        assert moved.json()["error"] == "login_state_mismatch"
