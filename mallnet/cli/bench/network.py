@@ -58,7 +58,7 @@ from hub.domain.value_rules import (
     spending_order,
     split_capture,
 )
-from hub.services import grants, keys, people, registry, value
+from hub.services import code_digests, grants, keys, people, registry, value
 from hub.services.people import HUB_AUDIENCE, SHOPPER_SCOPES, Person
 from hub.web.oauth import HubClient, TokenGenerator, load_client
 from mallnet.cli.bench.common import RawClient, Run, _drive, _free_port, _machine, _wait_healthy
@@ -1281,8 +1281,12 @@ async def bench_network(postgres_url: str, params: NetworkParams, data_dir: Path
     warm_me = min(100, params.me_count)
     await ensure_database(url)
     try:
-        # The hub process started later runs in development on data_dir: its keyring.
-        loaded = await load_network(url, params, keyring_for(Settings(data_dir=data_dir)))
+        # The hub process started later runs in development on data_dir: its keyring. The
+        # grants this process makes for the run are checked there, so their codes are
+        # stored under that hub's code key.
+        keyring = keyring_for(Settings(data_dir=data_dir))
+        code_digests.configure(keyring.current.key)
+        loaded = await load_network(url, params, keyring)
         wallets = Wallets(loaded.spendable, rng)
         chosen = rng.sample(loaded.pseudonyms, min(len(loaded.pseudonyms), ME_TOKENS + warm_me))
         api = await _over_http(url, params, loaded, wallets, chosen, run_id, data_dir)
