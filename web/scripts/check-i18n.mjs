@@ -5,11 +5,22 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+// The shared catalogue and each face's (src/<face>/messages/<lang>.json), merged at the top
+// as src/shared/i18n/index.ts merges them: two files may not share a top-level key.
+const folders = ['src/shared/i18n', 'src/app/messages', 'src/dashboard/messages', 'src/console/messages'];
+const problems = [];
 const catalogues = Object.fromEntries(
-  ['fa', 'en'].map((lang) => [
-    lang,
-    JSON.parse(readFileSync(join(root, 'src/shared/i18n', `${lang}.json`), 'utf8')),
-  ]),
+  ['fa', 'en'].map((lang) => {
+    const merged = {};
+    for (const folder of folders) {
+      const part = JSON.parse(readFileSync(join(root, folder, `${lang}.json`), 'utf8'));
+      for (const key of Object.keys(part)) {
+        if (Object.hasOwn(merged, key)) problems.push(`${lang}: ${folder} repeats the top-level key ${key}`);
+      }
+      Object.assign(merged, part);
+    }
+    return [lang, merged];
+  }),
 );
 
 function flatten(tree, prefix = '') {
@@ -23,7 +34,6 @@ function flatten(tree, prefix = '') {
 const messages = Object.fromEntries(
   Object.entries(catalogues).map(([lang, tree]) => [lang, new Map(flatten(tree))]),
 );
-const problems = [];
 // {{values}} and <tags> of <Trans> components: the same in both languages.
 const placeholders = (text) =>
   [...String(text).matchAll(/\{\{\s*(\w+)\s*\}\}|<\/?(\w+)\s*\/?>/g)].map((m) => m[0]).sort();

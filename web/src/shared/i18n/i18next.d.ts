@@ -1,11 +1,11 @@
 // Message keys are typed: an unknown key passed to t fails `tsc`.
 import 'i18next';
 
-import type en from './en.json';
+import type { catalogues } from './index';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
     defaultNS: 'translation';
-    resources: { translation: typeof en };
+    resources: { translation: (typeof catalogues)['en'] };
   }
 }

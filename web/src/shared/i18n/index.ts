@@ -1,20 +1,37 @@
 /**
- * Every string of the faces comes from one catalogue per language (`fa.json`, `en.json`,
- * the same keys; `npm run i18n:check` fails on a key missing, empty or unused by name in
- * either). Persian first: a new visitor gets Persian, right to left; the choice of English
+ * Every string of the faces comes from one catalogue per language, kept in files beside
+ * what uses them: `shared/i18n/<lang>.json` (the frame, sessions, money, problems) and
+ * `<face>/messages/<lang>.json` (each face's pages, under one top-level key of its own:
+ * `shopper`, `till`, `mall`). `npm run i18n:check` fails on a key missing or empty in
+ * either language, or a top-level key two files share. Persian first: a new visitor gets Persian, right to left; the choice of English
  * is kept on the device (only the language, never anything about the person).
  */
 import i18next, { type i18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
 
-import en from './en.json';
-import fa from './fa.json';
+import appEn from '../../app/messages/en.json';
+import appFa from '../../app/messages/fa.json';
+import consoleEn from '../../console/messages/en.json';
+import consoleFa from '../../console/messages/fa.json';
+import dashboardEn from '../../dashboard/messages/en.json';
+import dashboardFa from '../../dashboard/messages/fa.json';
+import sharedEn from './en.json';
+import sharedFa from './fa.json';
+
+/** One catalogue per language: the shared messages and each face's, merged at the top. */
+export const catalogues = {
+  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa },
+  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn },
+} as const;
 
 export const LANGUAGES = ['fa', 'en'] as const;
 export type Lang = (typeof LANGUAGES)[number];
 export type Direction = 'rtl' | 'ltr';
 
-export const resources = { fa: { translation: fa }, en: { translation: en } } as const;
+export const resources = {
+  fa: { translation: catalogues.fa },
+  en: { translation: catalogues.en },
+} as const;
 
 const STORAGE_KEY = 'mallnet.lang';
 
