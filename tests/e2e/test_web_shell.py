@@ -1,7 +1,8 @@
 """The built web faces in a real headless Chromium (Debian's package), served by a hub and
 a node over HTTP: each face opens in Persian, right to left, asks its own server, switches
 to English and left to right in one click and keeps the choice, fits 360 px and 1280 px,
-breaks no Content-Security-Policy rule, and keeps nothing on the device but the language.
+breaks no Content-Security-Policy rule, has no serious accessibility violation
+(axe-core), and keeps nothing on the device but the language.
 
 Needs ``make web`` (``make test`` builds first) and ``chromium`` (``.ci/run`` installs it):
 skipped without them, failed without them under ``MALLNET_REQUIRE_SERVICES=1``."""
@@ -24,6 +25,7 @@ from shop_node.app import create_app as create_node_app
 
 from ..conftest import REQUIRE_SERVICES, free_ports
 from ..live_server import LiveServer
+from .axe import serious_violations
 from .signin_pages import SHOP_MANAGER, prepare_hub, sign_in_manager, sign_in_shopper
 
 CHROMIUM = shutil.which("chromium")
@@ -121,12 +123,14 @@ def test_a_face_opens_in_persian_and_switches_to_english(
         assert _html(page) == ["fa", "rtl", width], "no sideways scrolling"
         assert "۰" in page.get_by_role("status").inner_text(), "the version in Persian digits"
         page.screenshot(path=tmp_path / f"{face}-{width}-fa.png")
+        assert serious_violations(page) == []
         # When the visitor picks English: English, left to right, and so on the next visit.
         page.get_by_role("button", name="English").click()
         page.get_by_role("status").filter(has_text="Server version").wait_for()
         assert page.get_by_role("heading", level=1).inner_text() == _titles("en")[face]
         assert _html(page) == ["en", "ltr", width]
         page.screenshot(path=tmp_path / f"{face}-{width}-en.png")
+        assert serious_violations(page) == []
         page.reload()
         page.get_by_role("status").filter(has_text="Server version").wait_for()
         assert _html(page) == ["en", "ltr", width]

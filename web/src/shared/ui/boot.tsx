@@ -13,7 +13,7 @@ import { Provider as GraphQLProvider } from 'urql';
 
 import { createGraphQLClient } from '../graphql/client';
 import { applyLanguage, createI18n, directionOf, savedLanguage } from '../i18n';
-import { theme } from './theme';
+import { cssVariablesResolver, theme } from './theme';
 
 export function bootFace(Page: ComponentType): void {
   const lang = savedLanguage();
@@ -25,7 +25,7 @@ export function bootFace(Page: ComponentType): void {
   createRoot(root).render(
     <StrictMode>
       <DirectionProvider initialDirection={directionOf(lang)} detectDirection={false}>
-        <MantineProvider theme={theme}>
+        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
           <I18nextProvider i18n={i18n}>
             <GraphQLProvider value={client}>
               <Page />
