@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from mallnet.config import Settings
-from mallnet.db import drop_database, engine_scope, ensure_database, session_factory
+from mallnet.db import drop_database, engine_scope, ensure_database, is_sqlite, session_factory
 from mallnet.migrations import upgrade
 
 POSTGRES_URL = os.environ.get(
@@ -232,6 +232,17 @@ class HubDatabases:
     ) -> HubDatabase:
         """``new`` for synchronous tests and fixtures (no running event loop)."""
         return asyncio.run(self.new(prepare, sqlite_path=sqlite_path))
+
+    def settings_for(
+        self, prepare: HubPrepare, data_dir: Path, hub_url: str
+    ) -> tuple[Settings, HubDatabase]:
+        """Settings for a hub served at ``hub_url`` over a new database as ``prepare``
+        leaves one: the embedded SQLite file under ``data_dir``, or a PostgreSQL copy."""
+        embedded = Settings(data_dir=data_dir, hub_url=hub_url)
+        made = self.new_sync(prepare, sqlite_path=embedded.sqlite_path("hub"))
+        if is_sqlite(made.url):
+            return embedded, made
+        return Settings(data_dir=data_dir, hub_url=hub_url, hub_database_url=made.url), made
 
     async def drop(self, url: str) -> None:
         """Done with this database (a property test's example): drop it now."""

@@ -39,33 +39,35 @@ async def in_hub(settings: Settings, work: Any) -> Any:
         return await work(session)
 
 
+async def register_signin_clients(session: Any) -> dict[str, registry.IssuedCredentials]:
+    """A shop, the shopper app (public) and the staff dashboard (confidential) as clients
+    redirecting to ``REDIRECT``, and the shop's manager ``ali`` with ``PASSWORD``."""
+    shop = registry.ShopInput("ketab-sara", "کتاب‌سرا", "Ketab Sara", "books")
+    await registry.register_shop(session, shop)
+    app = await registry.create_app_client(
+        session,
+        kind="shopper_app",
+        name="shopper app",
+        scopes=[Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT],
+        redirect_uris=[REDIRECT],
+        public=True,
+    )
+    staff = await registry.create_app_client(
+        session,
+        kind="console",
+        name="staff dashboard",
+        scopes=[Scope.SHOP_MANAGE, Scope.SHOP_OPERATE, Scope.SHOP_READ],
+        redirect_uris=[REDIRECT],
+        public=False,
+    )
+    await people.create_user(session, "ali", PASSWORD, "manager", "ketab-sara")
+    return {"app": app, "staff": staff}
+
+
 async def _prepare(settings: Settings) -> dict[str, str]:
     await upgrade("hub", settings.hub_db_url)
-
-    async def work(session: Any) -> dict[str, str]:
-        shop = registry.ShopInput("ketab-sara", "کتاب‌سرا", "Ketab Sara", "books")
-        await registry.register_shop(session, shop)
-        app = await registry.create_app_client(
-            session,
-            kind="shopper_app",
-            name="shopper app",
-            scopes=[Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT],
-            redirect_uris=[REDIRECT],
-            public=True,
-        )
-        staff = await registry.create_app_client(
-            session,
-            kind="console",
-            name="staff dashboard",
-            scopes=[Scope.SHOP_MANAGE, Scope.SHOP_OPERATE, Scope.SHOP_READ],
-            redirect_uris=[REDIRECT],
-            public=False,
-        )
-        await people.create_user(session, "ali", PASSWORD, "manager", "ketab-sara")
-        return {"app": app.client_id, "staff": staff.client_id}
-
-    clients: dict[str, str] = await in_hub(settings, work)
-    return clients
+    clients = await in_hub(settings, register_signin_clients)
+    return {who: credentials.client_id for who, credentials in clients.items()}
 
 
 class Page(Protocol):

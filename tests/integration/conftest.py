@@ -11,7 +11,7 @@ import pytest
 from federation.client import HubConnection
 from hub.services import registry
 from mallnet.config import Settings
-from mallnet.db import engine_scope, is_sqlite, session_factory
+from mallnet.db import engine_scope, session_factory
 from mallnet.migrations import upgrade
 
 from ..conftest import HubDatabases, free_ports, in_transaction_sync
@@ -41,13 +41,7 @@ def network(tmp_path: Path, hub_databases: HubDatabases) -> tuple[Settings, dict
     port = free_ports(1)[0]
     data_dir = tmp_path / "var"
     hub_url = f"http://127.0.0.1:{port}"
-    embedded = Settings(data_dir=data_dir, hub_url=hub_url)
-    hub = hub_databases.new_sync(_hub_with_two_shops, sqlite_path=embedded.sqlite_path("hub"))
-    settings = (
-        embedded
-        if is_sqlite(hub.url)
-        else Settings(data_dir=data_dir, hub_url=hub_url, hub_database_url=hub.url)
-    )
+    settings, hub = hub_databases.settings_for(_hub_with_two_shops, data_dir, hub_url)
     # A copy: tests add shops of their own to it.
     return settings, {"port": port, "creds": dict(hub.data)}
 

@@ -23,7 +23,7 @@ from hub.services import people, registry
 from hub.web.bff.faces import FACES, client_secret
 from hub.web.bff.store import load
 from mallnet.config import Settings
-from mallnet.db import create_engine, is_sqlite, session_factory
+from mallnet.db import create_engine, session_factory
 from mallnet.keywrap import keyring_for
 from mallnet.migrations import upgrade
 
@@ -101,13 +101,7 @@ class Hub:
 def hub(tmp_path: Path, hub_databases: HubDatabases) -> Iterator[Hub]:
     port = free_ports(1)[0]
     data_dir, hub_url = tmp_path / "var", f"http://127.0.0.1:{port}"
-    embedded = Settings(data_dir=data_dir, hub_url=hub_url)
-    made = hub_databases.new_sync(_hub, sqlite_path=embedded.sqlite_path("hub"))
-    settings = (
-        embedded
-        if is_sqlite(made.url)
-        else Settings(data_dir=data_dir, hub_url=hub_url, hub_database_url=made.url)
-    )
+    settings, _ = hub_databases.settings_for(_hub, data_dir, hub_url)
     with LiveServer(create_app(settings), port) as server:
         hub = Hub(server.url, settings)
         try:

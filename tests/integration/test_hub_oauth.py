@@ -24,7 +24,7 @@ from hub.db.models import SigningKey
 from hub.services import keys, registry
 from hub.web.oauth import HUB_AUDIENCE
 from mallnet.config import Settings
-from mallnet.db import is_sqlite, utcnow
+from mallnet.db import utcnow
 from mallnet.hubtokens import MAX_AGE_S, HubTokenVerifier, JWKSCache, remote_jwks
 from mallnet.keywrap import keyring_for
 from mallnet.migrations import upgrade
@@ -106,13 +106,7 @@ def hub(tmp_path: Any, hub_databases: HubDatabases) -> Iterator[Hub]:
     port = free_ports(1)[0]
     # The hub signs with its public URL as issuer, so it must be known before it starts.
     data_dir, hub_url = tmp_path / "var", f"http://127.0.0.1:{port}"
-    embedded = Settings(data_dir=data_dir, hub_url=hub_url)
-    db = hub_databases.new_sync(_hub_with_clients, sqlite_path=embedded.sqlite_path("hub"))
-    settings = (
-        embedded
-        if is_sqlite(db.url)
-        else Settings(data_dir=data_dir, hub_url=hub_url, hub_database_url=db.url)
-    )
+    settings, db = hub_databases.settings_for(_hub_with_clients, data_dir, hub_url)
     with LiveServer(create_app(settings), port) as server:
         yield Hub(settings, server, dict(db.data))
 

@@ -20,17 +20,16 @@ from sqlalchemy import update
 
 from hub.app import create_app
 from hub.db.models import User
-from hub.services import people, registry
+from hub.services import people
 from mallnet.config import Settings
-from mallnet.db import is_sqlite, utcnow
+from mallnet.db import utcnow
 from mallnet.migrations import upgrade
-from mallnet.scopes import Scope
 
 from ..conftest import HubDatabases, free_ports, in_transaction, in_transaction_sync
+from ..hub_pages import REDIRECT, register_signin_clients
 from ..live_server import LiveServer
 from ..oauth_flow import csrf, last_code, shopper_code
 
-REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
 PHONE = "09121234567"
 
 
@@ -95,30 +94,7 @@ async def _hub_with_people(url: str) -> dict[str, Any]:
     """The template of ``site``: a hub with a shop, the shopper app and the staff dashboard
     as clients, and a manager (the password hashed once per session, not per test)."""
     await upgrade("hub", url)
-
-    async def work(session: Any) -> dict[str, Any]:
-        shop = registry.ShopInput("ketab-sara", "کتاب‌سرا", "Ketab Sara", "books")
-        await registry.register_shop(session, shop)
-        app = await registry.create_app_client(
-            session,
-            kind="shopper_app",
-            name="shopper app",
-            scopes=[Scope.SHOPPER_READ, Scope.SHOPPER_CONSENT],
-            redirect_uris=[REDIRECT],
-            public=True,
-        )
-        staff = await registry.create_app_client(
-            session,
-            kind="console",
-            name="staff dashboard",
-            scopes=[Scope.SHOP_MANAGE, Scope.SHOP_OPERATE, Scope.SHOP_READ],
-            redirect_uris=[REDIRECT],
-            public=False,
-        )
-        await people.create_user(session, "ali", "correct horse battery", "manager", "ketab-sara")
-        return {"app": app, "staff": staff}
-
-    clients: dict[str, Any] = await in_transaction(url, work)
+    clients: dict[str, Any] = await in_transaction(url, register_signin_clients)
     return clients
 
 
@@ -127,13 +103,7 @@ def site(tmp_path: Path, hub_databases: HubDatabases) -> Iterator[Site]:
     """The hub serving sign-in, on SQLite and on PostgreSQL."""
     port = free_ports(1)[0]
     data_dir, hub_url = tmp_path / "var", f"http://127.0.0.1:{port}"
-    embedded = Settings(data_dir=data_dir, hub_url=hub_url)
-    hub = hub_databases.new_sync(_hub_with_people, sqlite_path=embedded.sqlite_path("hub"))
-    settings = (
-        embedded
-        if is_sqlite(hub.url)
-        else Settings(data_dir=data_dir, hub_url=hub_url, hub_database_url=hub.url)
-    )
+    settings, hub = hub_databases.settings_for(_hub_with_people, data_dir, hub_url)
     with LiveServer(create_app(settings), port) as server:
         site = Site(server.url, settings, dict(hub.data))
         try:

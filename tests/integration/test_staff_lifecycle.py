@@ -28,7 +28,7 @@ from hub.db.models import AuthorizationCode, RefreshToken, User
 from hub.services import people, registry
 from hub.web.oauth import token_store
 from mallnet.config import Settings
-from mallnet.db import engine_scope, is_sqlite, session_factory, utcnow
+from mallnet.db import engine_scope, session_factory, utcnow
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 
@@ -203,13 +203,7 @@ def mall(tmp_path: Path, hub_databases: HubDatabases) -> Iterator[Mall]:
     """The hub over real HTTP, on SQLite and on PostgreSQL."""
     port = free_ports(1)[0]
     data_dir, hub_url = tmp_path / "var", f"http://127.0.0.1:{port}"
-    embedded = Settings(data_dir=data_dir, hub_url=hub_url)
-    db = hub_databases.new_sync(_mall, sqlite_path=embedded.sqlite_path("hub"))
-    settings = (
-        embedded
-        if is_sqlite(db.url)
-        else Settings(data_dir=data_dir, hub_url=hub_url, hub_database_url=db.url)
-    )
+    settings, db = hub_databases.settings_for(_mall, data_dir, hub_url)
     with LiveServer(create_app(settings), port) as server:
         mall = Mall(server.url, settings, dict(db.data))
         try:
