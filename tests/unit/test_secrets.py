@@ -150,40 +150,37 @@ def no_servers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 COMMANDS = [["hub"], ["node", "--shop", "ketab-sara"], ["worker"], ["beat"]]
 
 
+REFUSED = {
+    "unset": ({}, "MALLNET_ENVIRONMENT is not set"),
+    "compose-default-key": (
+        {
+            "MALLNET_ENVIRONMENT": "production",
+            "MALLNET_NETWORK_KEY": "change-me-network-key",
+            "MALLNET_KEY_ENCRYPTION_KEY": "x" * 44,
+        },
+        "MALLNET_NETWORK_KEY is a known default",
+    ),
+}
+
+
+@pytest.mark.parametrize("refused", REFUSED)
 @pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: a[0])
-def test_serving_commands_refuse_an_unset_environment(
+def test_serving_commands_refuse_to_start(
     argv: list[str],
+    refused: str,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     fresh_settings: None,
     no_servers: list[str],
 ) -> None:
-    _set(monkeypatch, tmp_path)
+    """No environment named, or production with the compose file's default network key:
+    every serving command stops before it serves."""
+    environment, why = REFUSED[refused]
+    _set(monkeypatch, tmp_path, **environment)
     result = CliRunner().invoke(commands.cli, argv)
     assert no_servers == []
     assert result.exit_code == 2
-    assert "MALLNET_ENVIRONMENT is not set" in result.output
-
-
-@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: a[0])
-def test_serving_commands_refuse_the_compose_default_key_in_production(
-    argv: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    fresh_settings: None,
-    no_servers: list[str],
-) -> None:
-    _set(
-        monkeypatch,
-        tmp_path,
-        MALLNET_ENVIRONMENT="production",
-        MALLNET_NETWORK_KEY="change-me-network-key",
-        MALLNET_KEY_ENCRYPTION_KEY="x" * 44,
-    )
-    result = CliRunner().invoke(commands.cli, argv)
-    assert no_servers == []
-    assert result.exit_code == 2
-    assert "MALLNET_NETWORK_KEY is a known default" in result.output
+    assert why in result.output
 
 
 @pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: a[0])
