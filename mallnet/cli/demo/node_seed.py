@@ -105,6 +105,7 @@ class Shopper:
 
 # Some shoppers visit several shops: the network's later story (pooled points, partner
 # enrolment) starts from them.
+DEMO_SHOPPER = "09121234567"  # Sara: a member at all three shops, the app's demo sign-in
 SHOPPERS = [
     Shopper("09121234567", "سارا احمدی", "1370/05/12", partner_sharing=True),
     Shopper("09351112233", "علی رضایی", "1365/11/02", partner_sharing=True),

@@ -35,7 +35,7 @@ from hub.services import (
     settlement_policy,
     value,
 )
-from mallnet.cli.demo.node_seed import seed_demo_club
+from mallnet.cli.demo.node_seed import DEMO_SHOPPER, seed_demo_club
 from mallnet.cli.demo.story import close_first_day, spend_at_cafe
 from mallnet.cli.demo.supervisor import Supervisor
 from mallnet.config import Settings
@@ -339,6 +339,17 @@ def _wait_ready(sup: Supervisor, urls: dict[str, str], console: Console) -> None
             time.sleep(0.3)
 
 
+def _demo_sign_ins(settings: Settings) -> dict[str, str]:
+    """The demo's staff sign-ins ("<who> sign-in: <username> <password>" lines of
+    demo-clients.txt) as "username / password" by who: 'mall console', '<shop> manager'."""
+    found = {}
+    for line in (settings.data_dir / "demo-clients.txt").read_text(encoding="utf-8").splitlines():
+        name, _, credentials = line.partition(" sign-in: ")
+        if credentials and len(parts := credentials.split()) == 2:
+            found[name] = f"{parts[0]} / {parts[1]}"
+    return found
+
+
 def _console_client(settings: Settings) -> tuple[str, str] | None:
     for line in (settings.data_dir / "demo-clients.txt").read_text(encoding="utf-8").splitlines():
         name, _, credentials = line.partition(": ")
@@ -378,20 +389,19 @@ def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> N
     console.print(table)
     # The web faces as plain lines: a table cut to the terminal's width would cut them.
     outbox = settings.sms_outbox or settings.data_dir / "sms-outbox.jsonl"
-    clients = settings.data_dir / "demo-clients.txt"
+    sign_ins = _demo_sign_ins(settings)
     console.print(
-        f"shopper app: {urls['hub']}/app/  (sign in with any mobile number, "
-        f"e.g. 09121234567; the code is in {outbox})"
+        f"shopper app: {urls['hub']}/app/  (sign in as {DEMO_SHOPPER}, a member of three "
+        f"shops' clubs, or any mobile number; the texted code is in {outbox})"
     )
     console.print(
-        f"mall console: {urls['hub']}/console/  (sign in as mall-admin: "
-        f"'mall console sign-in' in {clients})"
+        f"mall console: {urls['hub']}/console/  (sign in as {sign_ins.get('mall console', '?')})"
     )
     for name, url in urls.items():
         if name != "hub":
             console.print(
-                f"{name} dashboard (staff and till): {url}/dashboard/  "
-                f"(sign in as {name}-manager: '{name} manager sign-in' in {clients})"
+                f"{name} till and dashboard: {url}/dashboard/  "
+                f"(sign in as {sign_ins.get(f'{name} manager', '?')})"
             )
     console.print(f"data and logs: {settings.data_dir}  (logs in {settings.data_dir / 'logs'})")
     console.print(f"celery broker: {settings.celery_broker_url}")
