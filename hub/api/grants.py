@@ -21,8 +21,9 @@ from hub.api.problems import (
     TooManyAttempts,
     refused,
 )
+from hub.api.wallet import ShopRef, shop_ref
 from hub.domain.problems import Refusal
-from hub.services import abuse, grants
+from hub.services import abuse, grants, value
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import Rial
 from mallnet.messaging import sender_for
@@ -32,10 +33,47 @@ from mallnet.secrets_store import network_key
 
 @strawberry.type(description="A one-time redemption grant for the shopper to show at a till.")
 class RedemptionGrant:
+    id: str = strawberry.field(description="Follow it with myRedemptionGrant(id:).")
     digits: str = strawberry.field(description="What the till types (single use).")
     qr_payload: str = strawberry.field(description="What the QR code carries: the till scans it.")
     expires_at: dt.datetime
     max_rial: Rial | None = strawberry.field(description="At most this may be held with it.")
+
+
+@strawberry.type(description="Where one of the signed-in shopper's grants stands.")
+class RedemptionGrantStatus:
+    id: str
+    status: str = strawberry.field(
+        description="open (still usable), used (a till held with it) or expired (its time "
+        "ran out, a newer grant replaced it, or too many wrong codes ended it)."
+    )
+    expires_at: dt.datetime
+    used_at: dt.datetime | None
+    shop: ShopRef | None = strawberry.field(description="Where it may be used; null: any shop.")
+    held_at: ShopRef | None = strawberry.field(
+        description="The shop whose hold used it; null until used."
+    )
+    held_rial: Rial = strawberry.field(description="What its hold reserved (0 until used).")
+    captured_rial: Rial = strawberry.field(description="What the till captured of it.")
+    paid: bool = strawberry.field(
+        description="Its hold was captured, fully or partly: the purchase is paid with it."
+    )
+
+
+def _grant_status(
+    found: grants.GrantStatus, names: dict[str, tuple[str, str]]
+) -> RedemptionGrantStatus:
+    return RedemptionGrantStatus(
+        id=found.id,
+        status=found.status,
+        expires_at=found.expires_at,
+        used_at=found.used_at,
+        shop=shop_ref(names, found.shop),
+        held_at=shop_ref(names, found.held_at),
+        held_rial=Rial(found.held_rial),
+        captured_rial=Rial(found.captured_rial),
+        paid=found.paid,
+    )
 
 
 @strawberry.type(description="The shopper's redemption PIN is set.")
@@ -64,6 +102,7 @@ class RedemptionCodeFailures:
 MALL_WATCH = (Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 guard_fields(RedemptionCodeFailures, *MALL_WATCH)
 guard_fields(RedemptionGrant, Scope.SHOPPER_READ)
+guard_fields(RedemptionGrantStatus, Scope.SHOPPER_READ)
 guard_fields(RedemptionPinSet, Scope.SHOPPER_READ)
 guard_fields(RedemptionCodeSent, Scope.NODE_FEDERATE)
 
@@ -91,6 +130,22 @@ class GrantQuery:
         shopper = shopper_of(info)
         async with sessions(info)() as session:
             return await grants.has_pin(session, shopper)
+
+    @strawberry.field(
+        extensions=requires(Scope.SHOPPER_READ),
+        description="One of the signed-in shopper's own redemption grants, by the id "
+        "issueRedemptionGrant gave: the app polls it to show the purchase paid. Null for an "
+        "unknown id and for another shopper's grant alike.",
+    )
+    async def my_redemption_grant(
+        self, info: strawberry.Info, id: str
+    ) -> RedemptionGrantStatus | None:
+        shopper = shopper_of(info)
+        async with sessions(info)() as session:
+            found = await grants.grant_status(session, shopper, id)
+            if found is None:
+                return None
+            return _grant_status(found, await value.shop_names(session))
 
     @strawberry.field(
         extensions=requires(*MALL_WATCH),
@@ -135,18 +190,24 @@ class GrantMutation:
         extensions=requires(Scope.SHOPPER_READ),
         description="After the shopper's PIN, a one-time grant for a till to hold their "
         "network value once: digits and a QR payload, valid about two minutes, at most "
-        "maxRial if given. A new grant replaces the last one.",
+        "maxRial if given, at any shop or only at shop (an active shop's slug) if given. A "
+        "new grant replaces the last one.",
     )
     async def issue_redemption_grant(
-        self, info: strawberry.Info, pin: str, max_rial: Rial | None = None
+        self,
+        info: strawberry.Info,
+        pin: str,
+        max_rial: Rial | None = None,
+        shop: str | None = None,
     ) -> GrantResult:
         shopper = shopper_of(info)
 
         async def work(session: AsyncSession) -> RedemptionGrant | Refusal:
-            made = await grants.issue_app_grant(session, shopper, pin, max_rial)
+            made = await grants.issue_app_grant(session, shopper, pin, max_rial, shop=shop)
             if isinstance(made, Refusal):
                 return made
             return RedemptionGrant(
+                id=made.id,
                 digits=made.code,
                 qr_payload=made.qr_payload,
                 expires_at=made.expires_at,

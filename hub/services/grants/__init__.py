@@ -4,7 +4,8 @@ A grant is a one-time code bound to one shopper, single use, short-lived and opt
 capped (at most ``max_rial`` may be held with it). It comes two ways:
 
 * **in the app**, after the shopper's redemption PIN: eight digits, and a QR payload
-  (``mallnet-grant:<grant id>:<digits>``) the till scans instead of typing; any shop;
+  (``mallnet-grant:<grant id>:<digits>``) the till scans instead of typing; any shop, or
+  the one shop she names (the app then follows it by id to show it paid);
 * **by SMS**, when a shop's till asks for one with the shopper's phone (the hub checks the
   phone hashes to the pseudonym the node named): eight digits texted to that phone, for
   that shop only — and only if she has network value spendable there; otherwise nothing
@@ -32,7 +33,8 @@ locks twice as long as the last (at most ``PIN_LOCK_MAX``).
 
 Lock order: grant rows (ascending id), then the shop's guard row, then the hold row, then
 lots (the order ``value.hold`` keeps). One module per job: ``common`` (limits, types),
-``guards`` (each shop's budgets), ``pins`` and ``codes`` (issued, texted, spent).
+``guards`` (each shop's budgets), ``pins`` and ``codes`` (issued, texted, spent), ``status``
+(where the shopper's own grant stands).
 """
 
 from hub.services.grants.codes import (
@@ -66,6 +68,7 @@ from hub.services.grants.common import (
 )
 from hub.services.grants.guards import code_failures, has_value_here
 from hub.services.grants.pins import has_pin, set_pin
+from hub.services.grants.status import GrantStatus, grant_status
 
 __all__ = [
     "APP_CODE_DIGITS",
@@ -86,11 +89,13 @@ __all__ = [
     "SMS_PER_SHOPPER_AT_SHOP",
     "SMS_PER_SHOP_DAY",
     "GrantError",
+    "GrantStatus",
     "IssuedGrant",
     "TextedCode",
     "code_failures",
     "deliver",
     "grant_for_tools",
+    "grant_status",
     "has_pin",
     "has_value_here",
     "hold_with_grant",

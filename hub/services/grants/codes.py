@@ -9,7 +9,7 @@ import hmac
 import logging
 import secrets
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import new_event_id
@@ -70,6 +70,14 @@ async def _new_grant(
     now: dt.datetime,
 ) -> IssuedGrant:
     # A new grant replaces the shopper's live ones of the same kind: one code to read out.
+    # Every app grant replaces the last, whatever shop it names (one live app code each).
+    same_place = (
+        true()
+        if channel == "app"
+        else RedemptionGrant.shop.is_(None)
+        if shop is None
+        else RedemptionGrant.shop == shop
+    )
     await session.execute(
         update(RedemptionGrant)
         .where(
@@ -77,7 +85,7 @@ async def _new_grant(
             RedemptionGrant.channel == channel,
             RedemptionGrant.used_at.is_(None),
             RedemptionGrant.expires_at > now,
-            RedemptionGrant.shop.is_(None) if shop is None else RedemptionGrant.shop == shop,
+            same_place,
         )
         .values(expires_at=now)
     )
@@ -121,10 +129,15 @@ async def issue_app_grant(
     pin: str,
     max_rial: int | None = None,
     now: dt.datetime | None = None,
+    *,
+    shop: str | None = None,
 ) -> IssuedGrant | Refusal:
-    """A grant for the app to show (QR and digits), after the shopper's PIN."""
+    """A grant for the app to show (QR and digits), after the shopper's PIN: for any shop,
+    or only for ``shop`` (an active shop of the network) when named."""
     now = now or utcnow()
     cap = _checked_cap(max_rial)
+    if shop is not None:
+        await _check_active_shop(session, shop)
     row = await session.get(RedemptionPin, shopper, with_for_update=True)
     if row is None:
         raise GrantError(ProblemCode.PIN_REQUIRED, "set a redemption PIN first", "pin")
@@ -138,7 +151,15 @@ async def issue_app_grant(
     refused = await _verify_pin(row, pin, "pin", now)
     if refused is not None:
         return refused
-    return await _new_grant(session, shopper, "app", None, cap, APP_GRANT_TTL, APP_CODE_DIGITS, now)
+    return await _new_grant(session, shopper, "app", shop, cap, APP_GRANT_TTL, APP_CODE_DIGITS, now)
+
+
+async def _check_active_shop(session: AsyncSession, shop: str) -> None:
+    status = await session.scalar(select(Shop.status).where(Shop.slug == shop))
+    if status != "active":
+        raise GrantError(
+            ProblemCode.INVALID_INPUT, "no active shop of the network by that slug", "shop"
+        )
 
 
 async def text_code(
@@ -261,7 +282,11 @@ async def _matching(
     for row in rows:
         if hmac.compare_digest(row.code_hash, _code_hash(row.id, shopper, digits)):
             return row
-    own = [r.id for r in rows if r.shop == shop and r.used_at is None and r.expires_at > now]
+    own = [
+        r.id
+        for r in rows
+        if r.channel == "sms" and r.shop == shop and r.used_at is None and r.expires_at > now
+    ]
     if own:
         await session.execute(
             update(RedemptionGrant)
