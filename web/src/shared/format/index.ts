@@ -3,3 +3,4 @@ export * from './digits';
 export * from './money';
 export * from './phone';
 export * from './search';
+export * from './countdown';
