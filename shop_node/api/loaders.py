@@ -1,5 +1,5 @@
-"""The node's per-request DataLoaders: a member's balances, tier and company, each read for
-a whole page of members in one statement (see ``mallnet.loaders``)."""
+"""The node's per-request DataLoaders: a member's balances, tier and company, and what was
+refunded of a purchase, each read for a whole page in one statement (``mallnet.loaders``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from strawberry.types import Info
 from mallnet.loaders import BatchReads, batch_loader, per_request
 from shop_node.api.access import runtime
 from shop_node.db import models
-from shop_node.services import members, purchases
+from shop_node.services import members, purchases, till
 from shop_node.services.ledger import MemberAccounts, balances_of
 from shop_node.services.runtime import NodeRuntime
 
@@ -23,6 +23,7 @@ class NodeLoaders:
     balances: DataLoader[int, MemberAccounts]
     tier: DataLoader[int, purchases.TierStanding]
     member: DataLoader[int, models.Member]
+    refunded: DataLoader[int, int]
 
     @classmethod
     def of(cls, node: NodeRuntime) -> NodeLoaders:
@@ -37,6 +38,7 @@ class NodeLoaders:
             balances=batch_loader(reads, balances_of, "ledger accounts"),
             tier=batch_loader(reads, tiers, "tier standing"),
             member=batch_loader(reads, members.members_by_id, "member"),
+            refunded=batch_loader(reads, till.refunded_by_purchase, "refunds"),
         )
 
 

@@ -33,8 +33,9 @@ from shop_node.api.problems import (
 )
 from shop_node.api.settlement import SettlementQuery
 from shop_node.api.staff import StaffMutation, StaffQuery
+from shop_node.api.till import PurchasePreview, PurchasePreviewResult, preview_of
 from shop_node.domain.earning import Line
-from shop_node.services import adjustments, members, network, policy, purchases
+from shop_node.services import adjustments, members, network, policy, purchases, till
 from shop_node.services.relay import hub_connection
 
 RecordPurchaseResult = Annotated[
@@ -64,6 +65,8 @@ AdjustBalanceResult = Annotated[
 UpdatePolicyResult = Annotated[
     t.PolicyUpdated | InvalidInput, strawberry.union("UpdatePolicyResult")
 ]
+
+NO_RIAL = Rial(0)
 
 
 @strawberry.input(description="Exactly one of phone, cardCode or id.")
@@ -219,6 +222,34 @@ class Query(PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery, Staf
             )
 
         return await attempt(quote)
+
+    @strawberry.field(
+        extensions=requires(*OPERATE),
+        description=(
+            "What recordPurchase would earn for this member's basket now (the same"
+            " arithmetic); records nothing."
+        ),
+    )
+    async def purchase_preview(
+        self,
+        info: strawberry.Info,
+        ref: MemberRefInput,
+        total_rial: Rial,
+        lines: list[PurchaseLineInput],
+        credit_to_spend_rial: Rial = NO_RIAL,
+        network_rial: Rial = NO_RIAL,
+    ) -> PurchasePreviewResult:
+        basket = till.BasketInput(
+            total_rial=total_rial,
+            lines=[Line(x.product_group, x.amount_rial) for x in lines],
+            credit_to_spend_rial=credit_to_spend_rial,
+            network_rial=network_rial,
+        )
+
+        async def preview() -> PurchasePreview:
+            return preview_of(await till.preview_purchase(runtime(info), ref.to_domain(), basket))
+
+        return await attempt(preview)
 
     @strawberry.field(extensions=requires(*STAFF), description="The club policy in force.")
     async def club_policy(self, info: strawberry.Info) -> t.ClubPolicy:

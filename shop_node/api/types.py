@@ -18,6 +18,7 @@ from shop_node.api.access import STAFF, runtime
 from shop_node.api.loaders import loaders
 from shop_node.db import models
 from shop_node.services import members as member_service
+from shop_node.services import till
 
 
 @strawberry.enum
@@ -208,6 +209,23 @@ class Member:
             for e in entries
         ]
 
+    @strawberry.field(description="Purchases at this shop, newest first (to refund from).")
+    async def purchases(
+        self, info: strawberry.Info, first: int = 20, before: strawberry.ID | None = None
+    ) -> list[Annotated[Purchase, strawberry.lazy("shop_node.api.types")]]:
+        first = page_size(first, till.MAX_PAGE)
+        if before is not None and not str(before).isdigit():
+            raise GraphQLError(
+                "purchases(before:) takes the id of a purchase",
+                extensions={"code": "INVALID_INPUT"},
+            )
+        listed = await runtime(info).read(
+            lambda s: till.member_purchases(
+                s, self.row.id, first=first, before=None if before is None else int(before)
+            )
+        )
+        return [Purchase.of(x.purchase, x.lines) for x in listed]
+
 
 @strawberry.type
 class PurchaseLine:
@@ -232,6 +250,10 @@ class Purchase:
     lines: list[PurchaseLine]
     network_paid_rial: Rial = strawberry.field(description="Paid with network value.")
     network_hold_id: str | None
+
+    @strawberry.field(description="Refunded so far.")
+    async def refunded_rial(self, info: strawberry.Info) -> Rial:
+        return Rial(await loaders(info).refunded.load(int(self.id)))
 
     @classmethod
     def of(cls, row: models.Purchase, lines: list[models.PurchaseLine]) -> Purchase:
