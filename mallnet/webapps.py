@@ -6,6 +6,11 @@ names every file under ``assets/`` by its content's hash, so those are cached fo
 ``index.html`` (which names the current hashes) and everything else is revalidated on each
 visit, so a new build is seen at once. A face that was not built answers 503 with a page
 saying how to build it, so the servers (and the Python tests) never need Node.
+
+The shopper app is an installable PWA: its service worker (``sw.js``, with Workbox's
+``workbox-<hash>.js``), its web app manifest (``manifest.webmanifest``) and icons sit at
+the face's root, so they are revalidated too (a new service worker is picked up on the
+next visit, never held back by a cache), and are sent with their proper media types.
 """
 
 from __future__ import annotations
@@ -33,13 +38,23 @@ FACES: Final = {
 
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 REVALIDATE: Final = "no-cache"
+MEDIA_TYPES: Final = {
+    ".webmanifest": "application/manifest+json",
+    ".js": "text/javascript; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+"""Set here rather than guessed from the host's mime.types, which may lack the manifest's."""
 # The faces load only their own files and call only their own server's GraphQL. Mantine
 # sets CSS variables in <style> elements, hence 'unsafe-inline' for styles (not scripts).
+# The app's service worker and manifest come from the face's own origin only.
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
+    "worker-src 'self'; manifest-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+SERVICE_WORKER_POLICY: Final = "default-src 'self'; script-src 'self'; object-src 'none'"
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -101,11 +116,21 @@ class SpaFiles(StaticFiles):
 
     @staticmethod
     def _with_headers(path: str, response: Response) -> Response:
-        hashed = PurePosixPath(path).parts[:1] == ("assets",)
+        name = PurePosixPath(path)
+        hashed = name.parts[:1] == ("assets",)
+        # Never immutable outside assets/: sw.js and the manifest above all must be
+        # revalidated, or a browser would keep an old service worker's shell.
         response.headers["Cache-Control"] = IMMUTABLE if hashed else REVALIDATE
+        media_type = MEDIA_TYPES.get(name.suffix)
+        if media_type and response.status_code == 200:
+            response.headers["Content-Type"] = media_type
         response.headers["X-Content-Type-Options"] = "nosniff"
         if path == "index.html" or path.endswith(".html"):
             response.headers.update(PAGE_HEADERS)
+        elif path == "sw.js":
+            # The service worker's own policy (a worker's comes from its response): it may
+            # load scripts (Workbox's) and fetch only from this origin.
+            response.headers["Content-Security-Policy"] = SERVICE_WORKER_POLICY
         return response
 
 

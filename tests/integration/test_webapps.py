@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from hub.app import create_app as create_hub_app
 from mallnet.config import Settings
-from mallnet.webapps import IMMUTABLE, REVALIDATE, webapp_route
+from mallnet.webapps import IMMUTABLE, REVALIDATE, SERVICE_WORKER_POLICY, webapp_route
 from shop_node.app import create_app as create_node_app
 
 INDEX = '<!doctype html><html><body><div id="root"></div>{face}</body></html>'
@@ -25,6 +25,17 @@ def fake_build(dist: Path, *faces: str) -> Path:
         (dist / face / "index.html").write_text(INDEX.format(face=face), encoding="utf-8")
         (dist / face / "assets" / "index-Bx3kQ9aZ.js").write_text(SCRIPT, encoding="utf-8")
         (dist / face / "favicon.svg").write_text("<svg/>", encoding="utf-8")
+    return dist
+
+
+def fake_pwa(dist: Path) -> Path:
+    """What vite-plugin-pwa adds to the app's build: the service worker, Workbox, the
+    manifest and its icons, all at the face's root."""
+    app = dist / "app"
+    (app / "sw.js").write_text("importScripts('./workbox-9c191d2f.js');", encoding="utf-8")
+    (app / "workbox-9c191d2f.js").write_text("self.workbox = {};", encoding="utf-8")
+    (app / "manifest.webmanifest").write_text('{"name": "mallnet"}', encoding="utf-8")
+    (app / "icon-192.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     return dist
 
 
@@ -130,3 +141,47 @@ def test_the_hub_serves_app_and_console_and_a_node_its_dashboard(
     node = TestClient(create_node_app("ketab-sara", settings))
     assert "dashboard</body>" in node.get("/dashboard/till").text
     assert node.get("/app/").status_code == 404, "the shopper app lives on the hub"
+
+
+def test_the_service_worker_and_manifest_are_revalidated_with_their_types(
+    tmp_path: Path,
+) -> None:
+    http = client_for(fake_pwa(fake_build(tmp_path, "app")))
+    expected = {
+        "/app/sw.js": "text/javascript; charset=utf-8",
+        "/app/workbox-9c191d2f.js": "text/javascript; charset=utf-8",
+        "/app/manifest.webmanifest": "application/manifest+json",
+        "/app/icon-192.png": "image/png",
+    }
+    for path, media_type in expected.items():
+        answer = http.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["content-type"] == media_type, path
+        # Never immutable: a browser must see a new service worker on its next visit.
+        assert answer.headers["cache-control"] == REVALIDATE, path
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        again = http.get(path, headers={"if-none-match": answer.headers["etag"]})
+        assert again.status_code == 304, path
+        assert again.headers["cache-control"] == REVALIDATE, path
+    assert http.get("/app/manifest.webmanifest").json() == {"name": "mallnet"}
+    assert http.get("/app/sw.js").headers["content-security-policy"] == SERVICE_WORKER_POLICY
+
+
+def test_the_page_lets_only_its_own_origin_be_its_worker_and_manifest(tmp_path: Path) -> None:
+    http = client_for(fake_pwa(fake_build(tmp_path, "app")))
+    policy = [
+        rule.strip() for rule in http.get("/app/").headers["content-security-policy"].split(";")
+    ]
+    assert "worker-src 'self'" in policy
+    assert "manifest-src 'self'" in policy
+    assert "script-src 'self'" in policy
+
+
+def test_a_face_without_a_service_worker_answers_404_for_it(tmp_path: Path) -> None:
+    """The console has no service worker: its sw.js is a 404, not the page's HTML (which a
+    browser would refuse as a script anyway)."""
+    http = client_for(fake_build(tmp_path, "console"), "console")
+    for path in ("/console/sw.js", "/console/manifest.webmanifest"):
+        missing = http.get(path)
+        assert missing.status_code == 404, path
+        assert "<html" not in missing.text
