@@ -31,6 +31,17 @@ class Viewer:
     shop: str | None
 
 
+@strawberry.type(description="The shopper's network card: what a till types or scans.")
+class NetworkCard:
+    number: str = strawberry.field(
+        description="The shopper's mobile in local form, e.g. 09121234567."
+    )
+    qr_payload: str = strawberry.field(
+        description='What the QR code carries: "mallnet:card:" and the mobile in E.164, '
+        "e.g. mallnet:card:+989121234567."
+    )
+
+
 @strawberry.type(description="A shopper as the network knows them: a pseudonym.")
 class NetworkShopper:
     pseudonym: str
@@ -39,11 +50,22 @@ class NetworkShopper:
     )
     created_at: dt.datetime
     last_sign_in_at: dt.datetime | None
+    # Only ``me`` sets it: the shopper's own card, never shown in mall management's lists.
+    own_card: strawberry.Private[people.NetworkCard | None] = None
     # What ``me`` already read in its own session (one round of the database, not three).
     prefetched_wallet: strawberry.Private[NetworkWallet | None] = None
     prefetched_history: strawberry.Private[
         tuple[int, int | None, list[NetworkValueEntry]] | None
     ] = None
+
+    @strawberry.field(
+        description="The signed-in shopper's own network card (in me only; null elsewhere, "
+        "and when the hub has no phone for her)."
+    )
+    def card(self) -> NetworkCard | None:
+        if self.own_card is None:
+            return None
+        return NetworkCard(number=self.own_card.number, qr_payload=self.own_card.qr_payload)
 
     @strawberry.field(description="Pooled points, network credit and club balances.")
     async def wallet(self, info: strawberry.Info) -> NetworkWallet:
@@ -81,6 +103,7 @@ class NetworkShopper:
 
 
 guard_fields(NetworkShopper, Scope.SHOPPER_READ, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
+guard_fields(NetworkCard, Scope.SHOPPER_READ)
 guard_fields(Viewer, *ANY_CLIENT)
 
 
@@ -113,6 +136,7 @@ class PeopleQuery:
             if row is None:
                 return None
             shopper = NetworkShopper.of(row)
+            shopper.own_card = people.network_card(row)
             # The app asks for its wallet and history together: read them in this session
             # (the field resolvers would each open their own, concurrently).
             if "wallet" in wanted:

@@ -19,7 +19,7 @@ from hub.domain.problems import HubError, ProblemCode
 from hub.services import abuse, code_digests, passwords
 from mallnet.db import utcnow
 from mallnet.messaging import Sender
-from mallnet.phone import InvalidPhone, normalize_mobile
+from mallnet.phone import InvalidPhone, local_format, normalize_mobile
 from mallnet.ratelimit import RateLimited
 from mallnet.scopes import Scope
 from mallnet.secrets_store import pseudonym
@@ -336,6 +336,25 @@ async def sign_in_shopper(
 
 async def get_shopper(session: AsyncSession, identity: str) -> Shopper | None:
     return await session.get(Shopper, identity)
+
+
+CARD_PREFIX = "mallnet:card:"
+
+
+@dataclass(frozen=True)
+class NetworkCard:
+    """The shopper's network card, shown in her own app only: the number is her mobile
+    (what a till types), the QR carries it in E.164."""
+
+    number: str
+    qr_payload: str
+
+
+def network_card(shopper: Shopper) -> NetworkCard | None:
+    """Her card, when the hub holds her phone (a shopper who signed in); else None."""
+    if shopper.phone is None:
+        return None
+    return NetworkCard(local_format(shopper.phone), CARD_PREFIX + shopper.phone)
 
 
 async def list_shoppers(session: AsyncSession, first: int) -> list[Shopper]:

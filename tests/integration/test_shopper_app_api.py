@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.services import registry
+from mallnet.scopes import Scope
+
 from .conftest import _hub_db
 from .test_redemption_grants import (
     ALI,
@@ -25,6 +28,22 @@ GRANT_FOR = """mutation($pin: String!, $shop: String) {
   ... on HubProblem { code field message } } }"""
 GRANT_STATUS = """query($id: String!) { myRedemptionGrant(id: $id) {
   id status expiresAt usedAt shop { slug nameFa } heldAt { slug } heldRial capturedRial paid } }"""
+
+
+def _mall_reports_token(mall: Mall) -> str:
+    """Mall management's reporting client, signed in with its own credentials."""
+    client = _hub_db(
+        mall.settings,
+        lambda s: registry.create_client(
+            s, kind="service", name="reports", scopes=[Scope.MALL_REPORTS]
+        ),
+    )
+    answer = mall.http.post(
+        f"{mall.hub_url}/oauth/token",
+        data={"grant_type": "client_credentials", "scope": Scope.MALL_REPORTS.value},
+        auth=(client.client_id, client.client_secret),
+    )
+    return str(answer.json()["access_token"])
 
 
 def _grants(mall: Mall) -> int:
@@ -81,8 +100,6 @@ def test_a_grant_for_one_shop_holds_nothing_at_another(mall: Mall) -> None:
 def test_a_grant_for_an_unknown_or_suspended_shop_is_refused_and_writes_nothing(
     mall: Mall,
 ) -> None:
-    from hub.services import registry
-
     ali = _signed_in_with_pin(mall, ALI)
     _hub_db(mall.settings, lambda s: registry.set_shop_status(s, SHOES, "suspended"))
     before = _grants(mall)
@@ -95,3 +112,19 @@ def test_a_grant_for_an_unknown_or_suspended_shop_is_refused_and_writes_nothing(
     assert wrong["code"] == "INVALID_INPUT"
     good = mall.app(ali, GRANT_FOR, pin="9999", shop=BOOKS)
     assert (good["code"], good["message"]) == ("PIN_INVALID", "wrong PIN; 4 tries left")
+
+
+ME_CARD = "{ me { card { number qrPayload } phoneMasked } }"
+SHOPPERS = "{ shoppers { pseudonym phoneMasked card { number qrPayload } } }"
+
+
+def test_only_the_shoppers_own_me_shows_her_card(mall: Mall) -> None:
+    ali = mall.sign_in(ALI)
+    assert mall.app(ali, ME_CARD) == {
+        "card": {"number": "09121234567", "qrPayload": "mallnet:card:+989121234567"},
+        "phoneMasked": "0912***4567",
+    }
+    # Mall management's list: the phone masked as before, no card.
+    listed = mall.app(_mall_reports_token(mall), SHOPPERS)
+    assert [s["pseudonym"] for s in listed] == [mall.who(ALI)]
+    assert (listed[0]["phoneMasked"], listed[0]["card"]) == ("0912***4567", None)
