@@ -1,6 +1,6 @@
 /**
  * The frame of every face: a header with the product's and the face's names and the
- * language switch, then the page. Logical properties only (inline-start/end), so it is
+ * language switch, a notice while the device is offline, then the page. Logical properties only (inline-start/end), so it is
  * the same layout mirrored in Persian.
  */
 import { Container, Group, Stack, Text, Title } from '@mantine/core';
@@ -9,6 +9,7 @@ import { Trans, useTranslation } from 'react-i18next';
 
 import { localDigits } from '../format';
 import { LanguageSwitch } from './LanguageSwitch';
+import { OfflineNotice } from './OfflineNotice';
 
 export type Face = 'app' | 'console' | 'dashboard';
 
@@ -49,6 +50,7 @@ export function FaceShell({
         </Container>
       </header>
       <Container component="main" size="lg" py="lg">
+        <OfflineNotice />
         {children}
       </Container>
     </>

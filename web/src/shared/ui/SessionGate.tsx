@@ -1,7 +1,8 @@
 /**
  * A face that needs someone signed in: asks its server who is (never a token), sends a
  * visitor without a session to the server's sign-in (`/<face>/login`), and shows who is
- * signed in with a sign-out button in the face's header.
+ * signed in with a sign-out button in the face's header. When the check fails because the
+ * device is offline it says so (not "failed") and checks again once the device is back online.
  */
 import { Button, Group, Stack, Text } from '@mantine/core';
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
@@ -16,10 +17,12 @@ import {
   signOut,
 } from '../session/session';
 import { FaceShell } from './FaceShell';
+import { isOnline } from './OfflineNotice';
 
 type State =
   | { kind: 'checking' }
   | { kind: 'failed' }
+  | { kind: 'offline' }
   | { kind: 'signedOut' }
   | { kind: 'redirecting' }
   | { kind: 'signedIn'; session: Extract<Session, { signedIn: true }> };
@@ -51,6 +54,8 @@ export function AccountBar(props: { name: string | null; onSignOut: () => void }
 export function SessionGate({ face, children }: { face: SessionFace; children: ReactNode }) {
   const { t } = useTranslation();
   const [state, setState] = useState<State>({ kind: 'checking' });
+  // Bumped to check again (when the device comes back online).
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let live = true;
     fetchSession(face).then(
@@ -64,13 +69,25 @@ export function SessionGate({ face, children }: { face: SessionFace; children: R
         }
       },
       () => {
-        if (live) setState({ kind: 'failed' });
+        if (live) setState({ kind: isOnline() ? 'failed' : 'offline' });
       },
     );
     return () => {
       live = false;
     };
-  }, [face]);
+  }, [face, attempt]);
+  const offline = state.kind === 'offline';
+  useEffect(() => {
+    if (!offline) return;
+    const retry = () => {
+      setState({ kind: 'checking' });
+      setAttempt((n) => n + 1);
+    };
+    window.addEventListener('online', retry);
+    return () => {
+      window.removeEventListener('online', retry);
+    };
+  }, [offline]);
   const leave = useCallback(() => {
     signOut(face).then(
       () => {
@@ -93,6 +110,7 @@ export function SessionGate({ face, children }: { face: SessionFace; children: R
     checking: t('session.checking'),
     redirecting: t('session.redirecting'),
     failed: t('session.failed'),
+    offline: t('offline.session'),
     signedOut: t('session.signedOut'),
   }[state.kind];
   return (
