@@ -13,7 +13,7 @@ from hub.api.access import SHOP_READERS
 from hub.api.common import run, sessions
 from hub.api.problems import InvalidInput, ShopExists, ShopNotFound
 from hub.db import models
-from hub.services import registry
+from hub.services import directory, registry
 from mallnet.authz import guard_fields, requires
 from mallnet.scopes import Scope
 
@@ -54,7 +54,41 @@ class ShopRegistered:
     )
 
 
+@strawberry.type(description="An active shop of the network, as shoppers browse it.")
+class DirectoryShop:
+    slug: str
+    name_fa: str
+    name_en: str
+    category: str
+    floor: str | None
+    unit: str | None
+    accepts_pooled_points: bool = strawberry.field(
+        description="Whether pooled points may be spent here: they may at every active "
+        "shop of the network (a hold takes pooled points wherever its shop's node holds)."
+    )
+    accepts_general_credit: bool = strawberry.field(
+        description="Whether general network credit may be spent here: it may at every "
+        "active shop, like pooled points. Targeted credit is not counted: it names its own "
+        "shops or category (the wallet's credit lists them)."
+    )
+
+    @classmethod
+    def of(cls, found: directory.DirectoryShop) -> DirectoryShop:
+        return cls(
+            slug=found.slug,
+            name_fa=found.name_fa,
+            name_en=found.name_en,
+            category=found.category,
+            floor=found.floor,
+            unit=found.unit,
+            accepts_pooled_points=found.accepts_pooled_points,
+            accepts_general_credit=found.accepts_general_credit,
+        )
+
+
+DIRECTORY_READERS = (Scope.SHOPPER_READ, *SHOP_READERS)
 guard_fields(Shop, *SHOP_READERS)
+guard_fields(DirectoryShop, *DIRECTORY_READERS)
 guard_fields(ShopRegistered, Scope.MALL_ADMIN)
 
 RegisterShopResult = Annotated[
@@ -80,6 +114,15 @@ class RegistryQuery:
     async def shops(self, info: strawberry.Info) -> list[Shop]:
         async with sessions(info)() as session:
             return [Shop.of(row) for row in await registry.list_shops(session)]
+
+    @strawberry.field(
+        extensions=requires(*DIRECTORY_READERS),
+        description="The shop directory for shoppers: the active shops, in Persian "
+        "alphabetical order of their names, and the network value each takes.",
+    )
+    async def directory(self, info: strawberry.Info) -> list[DirectoryShop]:
+        async with sessions(info)() as session:
+            return [DirectoryShop.of(s) for s in await directory.shoppers_directory(session)]
 
 
 @strawberry.type

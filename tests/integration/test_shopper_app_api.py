@@ -128,3 +128,54 @@ def test_only_the_shoppers_own_me_shows_her_card(mall: Mall) -> None:
     listed = mall.app(_mall_reports_token(mall), SHOPPERS)
     assert [s["pseudonym"] for s in listed] == [mall.who(ALI)]
     assert (listed[0]["phoneMasked"], listed[0]["card"]) == ("0912***4567", None)
+
+
+DIRECTORY = """{ directory { slug nameFa nameEn category floor unit
+  acceptsPooledPoints acceptsGeneralCredit } }"""
+
+
+def _add_shops(mall: Mall) -> None:
+    async def add(session: Any) -> None:
+        for slug, name_fa, floor in (
+            ("sib-sabz", "سیب سبز", "2"),
+            ("zhila-mode", "ژیلا مد", None),
+            ("ziba-gallery", "زیبا گالری", "1"),
+            ("charm-mahan", "چرم ماهان", "-1"),
+            ("halva-hafez", "حلوای حافظ", None),
+        ):
+            data = registry.ShopInput(
+                slug, name_fa, slug, "fashion", floor, "B12", f"http://{slug}.test"
+            )
+            await registry.register_shop(session, data)
+        await registry.set_shop_status(session, BOOKS, "suspended")
+        await registry.set_shop_status(session, SHOES, "suspended")
+
+    _hub_db(mall.settings, add)
+
+
+def test_the_directory_lists_active_shops_in_persian_order(mall: Mall) -> None:
+    _add_shops(mall)
+    _hub_db(mall.settings, lambda s: registry.set_shop_status(s, "sib-sabz", "suspended"))
+    ali = mall.sign_in(ALI)
+    shops = mall.app(ali, DIRECTORY)
+    # چ before ح and ژ before س (code point order would put them after); no suspended shop.
+    assert [s["nameFa"] for s in shops] == ["چرم ماهان", "حلوای حافظ", "زیبا گالری", "ژیلا مد"]
+    assert shops[0] == {
+        "slug": "charm-mahan",
+        "nameFa": "چرم ماهان",
+        "nameEn": "charm-mahan",
+        "category": "fashion",
+        "floor": "-1",
+        "unit": "B12",
+        "acceptsPooledPoints": True,
+        "acceptsGeneralCredit": True,
+    }
+    # Nothing of a node (its address, its status) is there to ask for.
+    asked = mall.http.post(
+        f"{mall.hub_url}/graphql",
+        json={"query": "{ directory { nodeUrl status } }"},
+        headers={"Authorization": f"Bearer {ali}"},
+    ).json()
+    assert "Cannot query field 'nodeUrl'" in asked["errors"][0]["message"]
+    # Mall management reads it too.
+    assert mall.app(_mall_reports_token(mall), DIRECTORY) == shops
