@@ -49,7 +49,7 @@ MEDIA_TYPES: Final = {
 # sets CSS variables in <style> elements, hence 'unsafe-inline' for styles (not scripts).
 # The app's service worker and manifest come from the face's own origin only.
 CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
     "worker-src 'self'; manifest-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
