@@ -174,7 +174,7 @@ def test_the_page_lets_only_its_own_origin_be_its_worker_and_manifest(tmp_path: 
     ]
     assert "worker-src 'self'" in policy
     assert "manifest-src 'self'" in policy
-    assert "script-src 'self'" in policy
+    assert "script-src 'self' 'wasm-unsafe-eval'" in policy  # WebAssembly (the QR reader), no eval
 
 
 def test_a_face_without_a_service_worker_answers_404_for_it(tmp_path: Path) -> None:
