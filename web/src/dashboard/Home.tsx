@@ -1,8 +1,10 @@
+import { Text } from '@mantine/core';
 import { useQuery } from 'urql';
 
 import { graphql } from '../gql/node';
-import { ComingSoon, ServerLine } from '../shared/ui/FaceShell';
+import { ServerLine } from '../shared/ui/FaceShell';
 import { SessionGate } from '../shared/ui/SessionGate';
+import { Till } from './till/Till';
 
 const DashboardServerInfo = graphql(`
   query DashboardServerInfo {
@@ -14,16 +16,23 @@ const DashboardServerInfo = graphql(`
   }
 `);
 
-/** The shop dashboard's shell (on the shop's own node) until its pages arrive. */
+/** The shop dashboard on the shop's own node: the till, and a line about the server. */
 export function Home() {
   const [{ data, fetching, error }] = useQuery({ query: DashboardServerInfo });
   const info = data?.serverInfo;
-  const status = (
-    <ServerLine fetching={fetching} failed={!!error} version={info?.version} shop={info?.shop} />
-  );
   return (
     <SessionGate face="dashboard">
-      <ComingSoon face="dashboard" status={status} />
+      <Till shop={info?.shop ?? ''} />
+      <footer style={{ marginBlockStart: 'var(--mantine-spacing-xl)' }}>
+        <Text size="xs" c="dimmed" role="status">
+          <ServerLine
+            fetching={fetching}
+            failed={!!error}
+            version={info?.version}
+            shop={info?.shop}
+          />
+        </Text>
+      </footer>
     </SessionGate>
   );
 }
