@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from federation.ids import EVENT_ID
-from mallnet.values import IdempotencyKey, Rial
+from mallnet.values import IdempotencyKey, Points, Rial
 
 SCHEMA_VERSION = 1
 MAX_BATCH_EVENTS = 500
@@ -119,12 +119,39 @@ class PurchaseRefunded(_Payload):
     network_returned_rial: Rial = 0
 
 
+TierCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+TierName = Annotated[str, Field(min_length=1, max_length=80)]
+_TIER = ("tier_code", "tier_name_fa", "tier_name_en", "tier_basis", "tier_metric")
+_NEXT_TIER = ("next_tier_name_fa", "next_tier_name_en", "next_tier_threshold")
+
+
 class BalanceChanged(_Payload):
-    """The shopper's local balances at this shop, for the app's aggregated view."""
+    """The shopper's local balances at this shop, for the app's aggregated view, and her
+    club tier there (absent from older nodes' events: the app then shows none)."""
 
     pseudonym: Pseudonym
     points: Annotated[int, Field(ge=0, strict=True)]
     credit_rial: Rial
+    tier_code: TierCode | None = None
+    tier_name_fa: TierName | None = None
+    tier_name_en: TierName | None = None
+    # What the tiers count (the club's TierStatus.basis: earned_points or spend_12m).
+    tier_basis: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,20}$")] | None = None
+    tier_metric: Points | None = None
+    # The next tier up, if there is one: its names and the metric that reaches it.
+    next_tier_name_fa: TierName | None = None
+    next_tier_name_en: TierName | None = None
+    next_tier_threshold: Points | None = None
+
+    @model_validator(mode="after")
+    def _whole_tiers(self) -> BalanceChanged:
+        given = [getattr(self, name) is not None for name in _TIER]
+        if any(given) and not all(given):
+            raise ValueError(f"a tier comes whole: {', '.join(_TIER)} together, or none")
+        following = [getattr(self, name) is not None for name in _NEXT_TIER]
+        if any(following) and not (all(following) and all(given)):
+            raise ValueError(f"a next tier comes whole ({', '.join(_NEXT_TIER)}), with a tier")
+        return self
 
 
 class EnrolMember(_Payload):

@@ -10,9 +10,10 @@ from enum import Enum
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.models import LocalBalance
 from hub.services import value
 from mallnet.authz import guard_fields
-from mallnet.gql import Points, Rial
+from mallnet.gql import Amount, Points, Rial
 from mallnet.gql_limits import page_size
 from mallnet.jalali import to_jalali_str
 from mallnet.scopes import Scope
@@ -61,12 +62,54 @@ class NetworkCredit:
     )
 
 
+@strawberry.type(description="The shopper's tier in a shop's club, as the shop last reported it.")
+class ClubTier:
+    code: str
+    name_fa: str
+    name_en: str
+    basis: str = strawberry.field(
+        description="What the club's tiers count: earned_points (points earned, less those "
+        "refunds took back) or spend_12m (Rial spent in the last 12 months, less refunds)."
+    )
+    metric: Amount = strawberry.field(description="Her count so far, in the basis's unit.")
+    next_name_fa: str | None = strawberry.field(description="The next tier up; null at the top.")
+    next_name_en: str | None
+    next_threshold: Amount | None = strawberry.field(
+        description="The metric that reaches the next tier (null at the top)."
+    )
+
+
+def club_tier(row: LocalBalance) -> ClubTier | None:
+    """The tier of a club balance row, if its shop reported one (older nodes do not)."""
+    if (
+        row.tier_code is None
+        or row.tier_name_fa is None
+        or row.tier_name_en is None
+        or row.tier_basis is None
+        or row.tier_metric is None
+    ):
+        return None
+    return ClubTier(
+        code=row.tier_code,
+        name_fa=row.tier_name_fa,
+        name_en=row.tier_name_en,
+        basis=row.tier_basis,
+        metric=Amount(row.tier_metric),
+        next_name_fa=row.next_tier_name_fa,
+        next_name_en=row.next_tier_name_en,
+        next_threshold=None if row.next_tier_threshold is None else Amount(row.next_tier_threshold),
+    )
+
+
 @strawberry.type(description="A shop's own club balance, as the shop last reported it.")
 class LocalClubBalance:
     shop: ShopRef
     points: Points
     credit_rial: Rial
     updated_at: dt.datetime
+    tier: ClubTier | None = strawberry.field(
+        description="Her tier in that club; null when the shop has not reported one."
+    )
 
 
 @strawberry.type(description="Value that expires soon if not spent.")
@@ -139,6 +182,7 @@ async def wallet(session: AsyncSession, pseudonym: str) -> NetworkWallet:
                 points=Points(row.points),
                 credit_rial=Rial(row.credit_rial),
                 updated_at=row.updated_at,
+                tier=club_tier(row),
             )
             for row in summary.local
         ],
@@ -182,6 +226,7 @@ guard_fields(ShopRef, *WALLET_READERS, Scope.NODE_FEDERATE)
 for wallet_part in (
     NetworkCredit,
     LocalClubBalance,
+    ClubTier,
     ExpiringValue,
     NetworkWallet,
     NetworkValueEntry,

@@ -357,26 +357,36 @@ async def _balance(
     """The shopper's points and credit at the node, as of the node's latest report: one
     upsert (an older report arriving late changes nothing)."""
     conn = await session.connection()
+    reported = {
+        "points": payload.points,
+        "credit_rial": payload.credit_rial,
+        "as_of_seq": seq,
+        "updated_at": now,
+        # The tier as reported, or none (an older node's report clears an old tier).
+        **{name: getattr(payload, name) for name in _TIER_COLUMNS},
+    }
     stmt = _insert(conn.dialect.name, BALANCES).values(
-        pseudonym=payload.pseudonym,
-        shop=node,
-        points=payload.points,
-        credit_rial=payload.credit_rial,
-        as_of_seq=seq,
-        updated_at=now,
+        pseudonym=payload.pseudonym, shop=node, **reported
     )
     await conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["pseudonym", "shop"],
-            set_={
-                "points": stmt.excluded.points,
-                "credit_rial": stmt.excluded.credit_rial,
-                "as_of_seq": stmt.excluded.as_of_seq,
-                "updated_at": stmt.excluded.updated_at,
-            },
+            set_={name: stmt.excluded[name] for name in reported},
             where=BALANCES.c.as_of_seq < stmt.excluded.as_of_seq,
         )
     )
+
+
+_TIER_COLUMNS = (
+    "tier_code",
+    "tier_name_fa",
+    "tier_name_en",
+    "tier_basis",
+    "tier_metric",
+    "next_tier_name_fa",
+    "next_tier_name_en",
+    "next_tier_threshold",
+)
 
 
 def _insert(dialect: str, table: Table) -> Any:

@@ -97,7 +97,7 @@ async def adjust_balance(
             request_hash=digest,
         )
         after = recorded.after(accounts)
-        balance = outbox.balance(runtime.network_key, member, after.points, after.rial)
+        balance = await outbox.balance_now(session, runtime, member, after.points, after.rial)
         await outbox.emit(session, ledger.now, [balance])
         return AdjustmentOutcome(recorded.transaction_id, member, after.points, after.rial, False)
 
@@ -161,7 +161,7 @@ async def expire_due(runtime: NodeRuntime, *, limit: int = 500) -> int:
             )
             member = await session.get_one(Member, member_id)
             after = recorded.after(accounts)
-            balance = outbox.balance(runtime.network_key, member, after.points, after.rial)
+            balance = await outbox.balance_now(session, runtime, member, after.points, after.rial)
             await outbox.emit(session, now, [balance])
             return 1
 

@@ -158,12 +158,8 @@ async def _enrol(
             memo=f"welcome through the partnership with {command.origin_shop}",
         )
         accounts = recorded.after(accounts)
-    key = runtime.network_key
-    await outbox.emit(
-        session,
-        ledger.now,
-        [outbox.enrolled(key, member), outbox.balance(key, member, accounts.points, accounts.rial)],
-    )
+    balance = await outbox.balance_now(session, runtime, member, accounts.points, accounts.rial)
+    await outbox.emit(session, ledger.now, [outbox.enrolled(runtime.network_key, member), balance])
     return f"enrolled member {member.card_code}"
 
 

@@ -320,14 +320,9 @@ async def enrol_member(runtime: NodeRuntime, data: MemberInput, actor: str) -> M
             consents=(data.consent_sms, data.consent_promotional, data.consent_partner_sharing),
             tags=tags,
         )
-        key = runtime.network_key
+        balance = await outbox.balance_now(session, runtime, member, accounts.points, accounts.rial)
         await outbox.emit(
-            session,
-            ledger.now,
-            [
-                outbox.enrolled(key, member),
-                outbox.balance(key, member, accounts.points, accounts.rial),
-            ],
+            session, ledger.now, [outbox.enrolled(runtime.network_key, member), balance]
         )
         return member
 

@@ -14,6 +14,8 @@ from federation.envelope import PAYLOADS, BalanceChanged, MemberConsentChanged, 
 from federation.ids import new_event_id
 from mallnet.secrets_store import pseudonym
 from shop_node.db.models import Member, OutboxEvent
+from shop_node.services.runtime import NodeRuntime
+from shop_node.services.tiers import TierStanding, tier_standings
 
 OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
 INSERT_EVENTS = insert(OUTBOX)
@@ -41,8 +43,39 @@ def shopper(key: bytes, member: Member) -> str:
     return pseudonym(key, member.phone)
 
 
-def balance(key: bytes, member: Member, points: int, credit_rial: int) -> BalanceChanged:
-    return BalanceChanged(pseudonym=shopper(key, member), points=points, credit_rial=credit_rial)
+def balance(
+    key: bytes, member: Member, points: int, credit_rial: int, tier: TierStanding | None = None
+) -> BalanceChanged:
+    """The member's balances, and with ``tier`` where she stands in the club's tiers (the
+    standing ``Member.tier`` shows)."""
+    if tier is None:
+        return BalanceChanged(
+            pseudonym=shopper(key, member), points=points, credit_rial=credit_rial
+        )
+    following = tier.next
+    return BalanceChanged(
+        pseudonym=shopper(key, member),
+        points=points,
+        credit_rial=credit_rial,
+        tier_code=tier.current.code,
+        tier_name_fa=tier.current.name_fa,
+        tier_name_en=tier.current.name_en,
+        tier_basis=tier.basis,
+        # Refunds never take back more than was counted; never below zero on the wire.
+        tier_metric=max(tier.metric, 0),
+        next_tier_name_fa=None if following is None else following.name_fa,
+        next_tier_name_en=None if following is None else following.name_en,
+        next_tier_threshold=None if following is None else following.threshold,
+    )
+
+
+async def balance_now(
+    session: AsyncSession, runtime: NodeRuntime, member: Member, points: int, credit_rial: int
+) -> BalanceChanged:
+    """The balance event of a change just made in ``session``: the balances after it, and
+    the member's tier counting it."""
+    standing = (await tier_standings(session, runtime, [member.id]))[member.id]
+    return balance(runtime.network_key, member, points, credit_rial, standing)
 
 
 def enrolled(key: bytes, member: Member) -> MemberEnrolled:

@@ -71,6 +71,12 @@ from shop_node.services.members import (
 from shop_node.services.policy import current_policy
 from shop_node.services.runtime import NodeRuntime
 
+# Where members stand in the tiers lives in ``tiers`` (the balance events need it too);
+# named here as well, for the callers that read it with purchases.
+from shop_node.services.tiers import TierStanding as TierStanding
+from shop_node.services.tiers import metric_of
+from shop_node.services.tiers import tier_standings as tier_standings
+
 PURCHASES: Table = Purchase.__table__  # type: ignore[assignment]
 PURCHASE_LINES: Table = PurchaseLine.__table__  # type: ignore[assignment]
 MAX_LINES = 200
@@ -234,13 +240,7 @@ async def standing(
         )
     ).one()
     visits, earned, reversed_points, spent, refunded_rial = (int(v or 0) for v in row)
-    return Standing(visits, _metric(policy, earned, reversed_points, spent, refunded_rial))
-
-
-def _metric(
-    policy: ClubPolicy, earned: int, reversed_points: int, spent: int, refunded: int
-) -> int:
-    return earned - reversed_points if policy.tier_basis == "earned_points" else spent - refunded
+    return Standing(visits, metric_of(policy, earned, reversed_points, spent, refunded_rial))
 
 
 async def current_tier(
@@ -248,86 +248,6 @@ async def current_tier(
 ) -> tuple[Tier, int]:
     metric = (await standing(session, policy, member_id, now)).metric
     return policy.tier_for(metric), metric
-
-
-def _standings_query() -> Select[Any, Any, Any, Any, Any, Any]:
-    """``STANDING`` for many members at once, a row per member who has bought."""
-    since = bindparam("since", type_=UTCDateTime())
-    theirs = Purchase.member_id.in_(bindparam("member_ids", expanding=True))
-    refunded = (
-        select(
-            Purchase.member_id,
-            func.coalesce(func.sum(Refund.reversed_points), 0).label("points"),
-            func.coalesce(
-                func.sum(Refund.amount_rial).filter(Purchase.occurred_at > since), 0
-            ).label("amount"),
-        )
-        .join(Purchase, Purchase.id == Refund.purchase_id)
-        .where(theirs)
-        .group_by(Purchase.member_id)
-        .subquery()
-    )
-    bought = (
-        select(
-            Purchase.member_id,
-            func.count(Purchase.id).label("visits"),
-            func.sum(Purchase.earned_points + Purchase.frequency_points).label("earned"),
-            func.sum(Purchase.total_rial).filter(Purchase.occurred_at > since).label("spent"),
-        )
-        .where(theirs)
-        .group_by(Purchase.member_id)
-        .subquery()
-    )
-    return select(
-        bought.c.member_id,
-        bought.c.visits,
-        bought.c.earned,
-        refunded.c.points,
-        bought.c.spent,
-        refunded.c.amount,
-    ).outerjoin(refunded, refunded.c.member_id == bought.c.member_id)
-
-
-STANDINGS = _standings_query()
-
-
-@dataclass(frozen=True)
-class TierStanding:
-    """Where a member stands in the club's tiers, and how far the next one is."""
-
-    current: Tier
-    basis: str
-    metric: int
-    next: Tier | None
-    to_next: int | None
-
-
-async def tier_standings(
-    session: AsyncSession, runtime: NodeRuntime, member_ids: Sequence[int]
-) -> dict[int, TierStanding]:
-    """Many members' tiers under the policy in force, in one query (a page of members)."""
-    _version, policy = await current_policy(session, runtime)
-    now = runtime.clock()
-    rows = await session.execute(
-        STANDINGS, {"member_ids": list(member_ids), "since": now - dt.timedelta(days=365)}
-    )
-    metrics = {
-        member_id: _metric(policy, *(int(v or 0) for v in (earned, points, spent, amount)))
-        for member_id, _visits, earned, points, spent, amount in rows
-    }
-    out = {}
-    for member_id in member_ids:
-        metric = metrics.get(member_id, 0)  # no purchase yet
-        current = policy.tier_for(metric)
-        following = policy.next_tier(current)
-        out[member_id] = TierStanding(
-            current=current,
-            basis=policy.tier_basis,
-            metric=metric,
-            next=following,
-            to_next=None if following is None else following.threshold - metric,
-        )
-    return out
 
 
 async def _replay(session: AsyncSession, purchase: Purchase, digest: str) -> PurchaseOutcome:
@@ -440,7 +360,9 @@ async def _record(
     row = _purchase_row(data, digest, member.id, ledger.now, version, priced, actor)
     purchase, lines = await _insert_purchase(session, row, recorded.transaction_id, data.lines)
     after = recorded.after(accounts)
-    events = _purchase_events(runtime.network_key, data, member, enrolled, priced, after)
+    events = _purchase_events(runtime.network_key, data, member, enrolled, priced)
+    # The balances after the purchase, and the tier counting it (the purchase is written).
+    events.append(await outbox.balance_now(session, runtime, member, after.points, after.rial))
     await outbox.emit(session, ledger.now, events)
     return PurchaseOutcome(purchase, lines, member, after.points, after.rial, enrolled, False)
 
@@ -645,9 +567,9 @@ def _purchase_events(
     member: Member,
     enrolled: bool,
     priced: _Priced,
-    after: MemberAccounts,
 ) -> list[object]:
-    """What the hub hears of the purchase: the enrolment, the purchase, the balances."""
+    """What the hub hears of the purchase: the enrolment, and the purchase (the balance
+    event follows it)."""
     events: list[object] = [outbox.enrolled(key, member)] if enrolled else []
     events.append(
         PurchaseRecorded(
@@ -662,7 +584,6 @@ def _purchase_events(
             network_hold_id=data.network_hold_id,
         )
     )
-    events.append(outbox.balance(key, member, after.points, after.rial))
     return events
 
 
@@ -762,7 +683,7 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
         member = await session.get_one(Member, purchase.member_id)
         after = recorded.after(accounts)
         events = _refund_events(runtime.network_key, data.refund_key, purchase, member, plan)
-        events.append(outbox.balance(runtime.network_key, member, after.points, after.rial))
+        events.append(await outbox.balance_now(session, runtime, member, after.points, after.rial))
         await outbox.emit(session, ledger.now, events)
         return RefundOutcome(refund, purchase, member, after.points, after.rial, False)
 

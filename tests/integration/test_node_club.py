@@ -465,5 +465,19 @@ def test_changes_leave_events_for_the_hub_in_the_same_transaction(node: NodeClie
     assert events[0].payload["phone"] is None  # no consent to share yet
     assert events[3].payload["phone"] == E164  # now there is
     assert events[1].payload["lines"] == [{"group": "books", "amount_rial": 200_000}]
-    assert events[-1].payload == {"pseudonym": shopper, "points": 35, "credit_rial": 25_000}
+    assert events[-1].payload == {
+        "pseudonym": shopper,
+        "points": 35,
+        "credit_rial": 25_000,
+        # Where she stands in the club's tiers, counting the refund.
+        "tier_code": events[-1].payload["tier_code"],
+        "tier_name_fa": events[-1].payload["tier_name_fa"],
+        "tier_name_en": events[-1].payload["tier_name_en"],
+        "tier_basis": "earned_points",
+        "tier_metric": 15,  # earned, less what the refund reversed (not the balance)
+        "next_tier_name_fa": "نقره‌ای",
+        "next_tier_name_en": "Silver",
+        "next_tier_threshold": 100,
+    }
+    assert events[-1].payload["tier_code"] == "bronze"
     assert all(e.seq is None and e.delivered_at is None for e in events)

@@ -1,12 +1,23 @@
 """What the shopper app asks of the hub, over real HTTP against the hub and two shop nodes
-(SQLite and PostgreSQL hubs): a grant the pay screen follows until the till captures it."""
+(SQLite and PostgreSQL hubs): a grant the pay screen follows until the till captures it,
+her network card, the shop directory, and her tier in each club as its node reports it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
+from federation.envelope import BalanceChanged
+from federation.ids import new_event_id
 from hub.services import registry
+from mallnet.db import create_engine, session_factory, utcnow
 from mallnet.scopes import Scope
+from shop_node.services import outbox
+from shop_node.services.relay import relay_all
+from shop_node.services.runtime import NodeRuntime
 
 from .conftest import _hub_db
 from .test_redemption_grants import (
@@ -179,3 +190,128 @@ def test_the_directory_lists_active_shops_in_persian_order(mall: Mall) -> None:
     assert "Cannot query field 'nodeUrl'" in asked["errors"][0]["message"]
     # Mall management reads it too.
     assert mall.app(_mall_reports_token(mall), DIRECTORY) == shops
+
+
+LOCAL_TIERS = """{ me { wallet { localBalances { shop { slug } points
+  tier { code nameFa nameEn basis metric nextNameFa nextNameEn nextThreshold } } } } }"""
+
+
+def _relay(mall: Mall, slug: str) -> int:
+    """The node's relay sends its outbox to the hub (what its worker does)."""
+
+    async def go() -> int:
+        engine = create_engine(mall.settings.node_db_url(slug))
+        try:
+            runtime = await NodeRuntime.start(slug, engine, mall.settings)
+            return await relay_all(runtime, mall.hub_as_node(slug))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _buy(mall: Mall, receipt: str, total: int) -> None:
+    bought = mall.till(
+        BOOKS,
+        "RecordPurchase",
+        input={
+            "receiptId": receipt,
+            "totalRial": str(total),
+            "phone": ALI,
+            "lines": [{"productGroup": "general", "amountRial": str(total)}],
+        },
+    )
+    assert bought["__typename"] == "PurchaseRecorded", bought
+
+
+def _club(mall: Mall, token: str) -> dict[str, Any]:
+    wallet = mall.app(token, LOCAL_TIERS)["wallet"]
+    [books] = [b for b in wallet["localBalances"] if b["shop"]["slug"] == BOOKS]
+    return dict(books)
+
+
+def test_a_purchase_that_crosses_a_tier_reaches_the_wallet_with_it(mall: Mall) -> None:
+    # Given Ali bought once at the bookshop (the default club: a point per 10,000 Rial,
+    # silver at 500 points earned, gold at 2,000)
+    ali = mall.sign_in(ALI)
+    _buy(mall, "B-1", 100_000)
+    assert _relay(mall, BOOKS) > 0
+    assert _club(mall, ali)["tier"] == {
+        "code": "bronze",
+        "nameFa": "برنزی",
+        "nameEn": "Bronze",
+        "basis": "earned_points",
+        "metric": 10,
+        "nextNameFa": "نقره‌ای",
+        "nextNameEn": "Silver",
+        "nextThreshold": 500,
+    }
+    # When a purchase takes her past 500 points earned
+    _buy(mall, "B-2", 5_000_000)
+    _relay(mall, BOOKS)
+    # Then the hub's wallet shows her silver, gold next
+    club = _club(mall, ali)
+    assert club["tier"] == {
+        "code": "silver",
+        "nameFa": "نقره‌ای",
+        "nameEn": "Silver",
+        "basis": "earned_points",
+        "metric": 510,
+        "nextNameFa": "طلایی",
+        "nextNameEn": "Gold",
+        "nextThreshold": 2_000,
+    }
+
+    # An older node's balance event, without a tier, is still taken: the balance moves
+    # and the wallet shows no tier rather than a stale one.
+    _old_balance_event(mall, club["points"] + 1)
+    assert _relay(mall, BOOKS) == 1
+    older = _club(mall, ali)
+    assert (older["points"], older["tier"]) == (club["points"] + 1, None)
+
+
+def _old_balance_event(mall: Mall, points: int) -> None:
+    """A balance event as a node from before tiers wrote it into its outbox."""
+
+    async def go() -> None:
+        engine = create_engine(mall.settings.node_db_url(BOOKS))
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                payload = {"pseudonym": mall.who(ALI), "points": points, "credit_rial": 0}
+                await session.execute(
+                    outbox.INSERT_EVENTS,
+                    [
+                        {
+                            "event_id": new_event_id(),
+                            "type": "balance.changed",
+                            "occurred_at": utcnow(),
+                            "payload": payload,
+                            "attempts": 0,
+                        }
+                    ],
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+def test_balance_events_without_a_tier_are_read_and_half_a_tier_is_refused() -> None:
+    old = {"pseudonym": "a" * 64, "points": 5, "credit_rial": 0}
+    assert BalanceChanged.model_validate(old).tier_code is None
+    tier = {
+        "tier_code": "silver",
+        "tier_name_fa": "نقره‌ای",
+        "tier_name_en": "Silver",
+        "tier_basis": "spend_12m",
+        "tier_metric": 3_000_000_000,  # Rial of spend: past 2^31
+    }
+    assert BalanceChanged.model_validate({**old, **tier}).tier_metric == 3_000_000_000
+    for broken in (
+        {**old, "tier_code": "silver"},
+        {**old, **tier, "next_tier_name_fa": "طلایی"},
+        {**old, "next_tier_name_fa": "a", "next_tier_name_en": "b", "next_tier_threshold": 1},
+        {**old, **tier, "tier_metric": -1},
+    ):
+        with pytest.raises(ValidationError):
+            BalanceChanged.model_validate(broken)

@@ -64,3 +64,13 @@ class LocalBalance(Base):
     credit_rial: Mapped[int] = mapped_column(BigInteger)
     as_of_seq: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The shopper's club tier there, from the same report (None: the shop's node did not
+    # send one — an older node, or a report from before tiers travelled).
+    tier_code: Mapped[str | None] = mapped_column(String(40))
+    tier_name_fa: Mapped[str | None] = mapped_column(String(80))
+    tier_name_en: Mapped[str | None] = mapped_column(String(80))
+    tier_basis: Mapped[str | None] = mapped_column(String(20))
+    tier_metric: Mapped[int | None] = mapped_column(BigInteger)
+    next_tier_name_fa: Mapped[str | None] = mapped_column(String(80))
+    next_tier_name_en: Mapped[str | None] = mapped_column(String(80))
+    next_tier_threshold: Mapped[int | None] = mapped_column(BigInteger)
