@@ -5,12 +5,12 @@
  * is yes; this form always sends the answer).
  */
 import { Button, Checkbox, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
-import { type SubmitEvent, useState } from 'react';
+import { type SubmitEvent, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 
 import { graphql } from '../../gql/node';
-import { normalizeDigits, parseJalaliDate, parseMobile } from '../../shared/format';
+import { formatPhone, normalizeDigits, parseJalaliDate, parseMobile } from '../../shared/format';
 import { type MemberView, ProblemAlert, problemCode } from './common';
 
 const EnrolMember = graphql(`
@@ -37,8 +37,16 @@ export function EnrolForm(props: {
   onEnrolled: (member: MemberView) => void;
   onCancel: () => void;
 }) {
-  const { t } = useTranslation();
-  const [phone, setPhone] = useState(props.phone ?? '');
+  const { t, i18n } = useTranslation();
+  const [phone, setPhone] = useState(() =>
+    props.phone ? formatPhone(props.phone, i18n.language) : '',
+  );
+  const nameField = useRef<HTMLInputElement>(null);
+  const phoneField = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    // The phone typed to find her is there: the name comes next (else the phone).
+    (props.phone ? nameField : phoneField).current?.focus();
+  }, [props.phone]);
   const [name, setName] = useState('');
   const [birthday, setBirthday] = useState('');
   const [sms, setSms] = useState(false);
@@ -86,6 +94,7 @@ export function EnrolForm(props: {
             {t('till.enrol.intro')}
           </Text>
           <TextInput
+            ref={phoneField}
             label={t('till.enrol.phone')}
             value={phone}
             onChange={(event) => {
@@ -98,13 +107,13 @@ export function EnrolForm(props: {
             required
           />
           <TextInput
+            ref={nameField}
             label={t('till.enrol.name')}
             value={name}
             onChange={(event) => {
               setName(event.currentTarget.value);
             }}
             autoComplete="off"
-            data-autofocus
           />
           <TextInput
             label={t('till.enrol.birthday')}

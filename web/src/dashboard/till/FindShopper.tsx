@@ -73,6 +73,7 @@ export function FindShopper(props: {
         }
       }
       const phone = refs.find((ref) => 'phone' in ref);
+      setText('');
       props.onFound({ kind: 'notMember', phone: phone && 'phone' in phone ? phone.phone : null });
     } finally {
       setBusy(false);

@@ -35,7 +35,7 @@ export function MemberPanel(props: { member: MemberView; onClose: () => void }) 
               <Phone e164={member.phone} /> · {t('till.member.card')} <Code value={member.cardCode} />
             </Text>
           </Stack>
-          <Badge size="lg" variant="light" data-testid="member-tier">
+          <Badge size="lg" variant="filled" data-testid="member-tier">
             {localName(member.tier.current)}
           </Badge>
         </Group>

@@ -141,7 +141,7 @@ export function NetworkValue(props: {
           {t('till.network.title')}
         </Title>
         {hasValue === null ? null : (
-          <Badge variant="light" color={hasValue ? 'teal' : 'gray'}>
+          <Badge variant="outline" color={hasValue ? 'teal.9' : 'gray.7'}>
             {hasValue ? t('till.network.has') : t('till.network.none')}
           </Badge>
         )}
@@ -176,7 +176,7 @@ export function NetworkValue(props: {
               autoComplete="off"
               style={{ flexGrow: 1 }}
             />
-            <Button type="submit" variant="light" loading={holding} disabled={!props.dueRial}>
+            <Button type="submit" variant="default" loading={holding} disabled={!props.dueRial}>
               {t('till.network.hold')}
             </Button>
             <ScanButton

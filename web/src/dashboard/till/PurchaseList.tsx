@@ -26,7 +26,7 @@ import {
   parseTomanInput,
 } from '../../shared/format';
 import { newTillKey } from '../../shared/format/shopper';
-import { Bdi, Code, Toman } from '../../shared/ui/Bdi';
+import { Bdi, Toman } from '../../shared/ui/Bdi';
 import { type MemberView, ProblemAlert, problemCode } from './common';
 
 const Purchases = graphql(`
@@ -157,7 +157,7 @@ function RefundForm(props: {
         </Group>
         <ProblemAlert code={problem} />
         <Group gap="sm">
-          <Button type="submit" color="red" loading={fetching}>
+          <Button type="submit" color="red.9" loading={fetching}>
             {t('till.refund.submit')}
           </Button>
           <Button variant="default" onClick={props.onCancel}>
@@ -229,7 +229,7 @@ export function PurchaseList(props: {
                   </Table.Td>
                   <Table.Td>
                     <Text size="xs">
-                      <Code value={purchase.receiptId} />
+                      <Bdi>{purchase.receiptId}</Bdi>
                     </Text>
                   </Table.Td>
                   <Table.Td>
@@ -242,8 +242,8 @@ export function PurchaseList(props: {
                     {purchase.refundedRial < purchase.totalRial ? (
                       <Button
                         size="compact-sm"
-                        variant="light"
-                        color="red"
+                        variant="outline"
+                        color="red.9"
                         onClick={() => {
                           setDone(null);
                           setRefunding(purchase);

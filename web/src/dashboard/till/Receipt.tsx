@@ -5,7 +5,7 @@ import { type ReactNode, useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { formatInteger, formatJalaliDateTime } from '../../shared/format';
-import { Bdi, Code, Phone, Toman } from '../../shared/ui/Bdi';
+import { Bdi, Phone, Toman } from '../../shared/ui/Bdi';
 import { useLocalName } from './common';
 import styles from './receipt.module.css';
 import type { ProductGroupView, Recorded } from './SaleForm';
@@ -60,7 +60,7 @@ export function Receipt(props: {
             <Bdi dir="auto">{props.shopName}</Bdi>
           </Text>
           <Row label={t('till.receipt.number')}>
-            <Code value={purchase.receiptId} />
+            <Bdi>{purchase.receiptId}</Bdi>
           </Row>
           <Row label={t('till.receipt.when')}>
             <Bdi>{formatJalaliDateTime(purchase.occurredAt, i18n.language)}</Bdi>

@@ -28,7 +28,7 @@ import { graphql } from '../../gql/node';
 import type { PurchasePreviewQuery, TillRecordPurchaseMutation } from '../../gql/node/graphql';
 import { formatInteger, formatToman } from '../../shared/format';
 import { newTillKey } from '../../shared/format/shopper';
-import { Code, Toman } from '../../shared/ui/Bdi';
+import { Bdi, Toman } from '../../shared/ui/Bdi';
 import { type MemberView, ProblemAlert, problemCode, useLocalName } from './common';
 import { type LineDraft, readBasket, readCredit } from './basket';
 import { type Hold, NetworkValue } from './NetworkValue';
@@ -281,7 +281,7 @@ export function SaleForm(props: {
             {t('till.sale.title')}
           </Title>
           <Text size="xs" c="dimmed">
-            {t('till.sale.receipt')} <Code value={receiptId} />
+            {t('till.sale.receipt')} <Bdi>{receiptId}</Bdi>
           </Text>
         </Group>
         <form onSubmit={submit} noValidate>

@@ -1,0 +1,213 @@
+"""The till (the shop dashboard on its node) in a real headless Chromium, at a 1280 px
+till, in Persian and in English: a new shopper is enrolled with every consent asked and
+none ticked in advance; a purchase is recorded keyboard-first, its earnings shown before
+it is confirmed, in under ten key presses once the member is found; the receipt is shown;
+part of the purchase is refunded from the member's purchase list. Each screen has no
+serious accessibility violation (axe-core).
+
+Needs the dashboard built (``make web``) and ``chromium``: skipped without them, failed
+without them under ``MALLNET_REQUIRE_SERVICES=1``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from hub.app import create_app as create_hub_app
+from mallnet.config import Settings
+from mallnet.db import engine_scope, session_factory
+from mallnet.webapps import dist_dir
+from shop_node.app import create_app as create_node_app
+from shop_node.db.models import Member, Purchase, Refund
+
+from ..conftest import REQUIRE_SERVICES, free_ports
+from ..live_server import LiveServer
+from .axe import serious_violations
+from .signin_pages import BOOKS, SHOP_MANAGER, prepare_hub, sign_in_manager
+
+CHROMIUM = shutil.which("chromium")
+MESSAGES = Path(__file__).resolve().parents[2] / "web" / "src" / "dashboard" / "messages"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+# What the cashier types for the amount: 250,000 toman, in the page's own digits.
+AMOUNT = {"fa": "۲۵۰۰۰۰", "en": "250000"}
+PHONE = {"fa": "۰۹۱۲ ۳۳۳ ۴۴۵۵", "en": "09124445566"}
+E164 = {"fa": "+989123334455", "en": "+989124445566"}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    problem = None
+    if CHROMIUM is None:
+        problem = "chromium is not installed (.ci/run installs Debian's package)"
+    elif not (dist_dir() / "dashboard" / "index.html").is_file():
+        problem = "the dashboard is not built (make web)"
+    if problem:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
+        pytest.skip(problem)
+    port, node_port = free_ports(2)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("till") / "var", hub_url=f"http://127.0.0.1:{port}"
+    )
+    asyncio.run(prepare_hub(settings, f"http://127.0.0.1:{node_port}"))
+    with (
+        LiveServer(create_hub_app(settings), port),
+        LiveServer(create_node_app(BOOKS, settings), node_port) as node,
+    ):
+        yield {"dashboard": f"{node.url}/dashboard/", "settings": settings}
+
+
+@pytest.fixture(scope="module")
+def browser(servers: dict[str, Any]) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _till(lang: str) -> dict[str, Any]:
+    messages: dict[str, Any] = json.loads((MESSAGES / f"{lang}.json").read_text(encoding="utf-8"))[
+        "till"
+    ]
+    return messages
+
+
+def _node_rows(settings: Settings, phone: str) -> dict[str, Any]:
+    """What the node recorded for the shopper: consents, purchases and refunds."""
+
+    async def read() -> dict[str, Any]:
+        async with (
+            engine_scope(settings.node_db_url(BOOKS)) as engine,
+            session_factory(engine)() as session,
+        ):
+            member = await session.scalar(select(Member).where(Member.phone == phone))
+            assert member is not None
+            purchases = (
+                await session.scalars(select(Purchase).where(Purchase.member_id == member.id))
+            ).all()
+            refunds = (
+                await session.scalars(
+                    select(Refund).where(Refund.purchase_id.in_([p.id for p in purchases]))
+                )
+            ).all()
+            return {
+                "consents": (
+                    member.consent_sms,
+                    member.consent_promotional,
+                    member.consent_partner_sharing,
+                ),
+                "name": member.name,
+                "purchases": [(p.receipt_id, p.total_rial) for p in purchases],
+                "refunds": [r.amount_rial for r in refunds],
+            }
+
+    # Playwright's synchronous API keeps an event loop running in this thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result()
+
+
+def _screen(page: Any, path: Path) -> None:
+    page.mouse.move(0, 0)  # the screen as it rests, not a button under the last click
+    page.screenshot(path=path, full_page=True)
+    assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_enrol_sell_in_few_keys_show_the_receipt_and_refund_part(
+    lang: str, servers: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    till = _till(lang)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    complaints: list[str] = []
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+    try:
+        sign_in_manager(page, servers["dashboard"], SHOP_MANAGER)
+        page.get_by_role("status").filter(has_text="نسخهٔ سرور").wait_for()
+        page.wait_for_function("document.activeElement?.id === 'find-shopper'")
+        if lang == "en":
+            page.get_by_role("button", name="English").click()
+            page.get_by_role("status").filter(has_text="Server version").wait_for()
+
+        # Given a shopper who is not a member: the one search field says so, and offers
+        # to enrol with the phone already typed.
+        find = page.get_by_role("textbox", name=till["find"]["label"])
+        find.fill(PHONE[lang])
+        find.press("Enter")
+        page.get_by_role("heading", name=till["enrol"]["title"]).wait_for()
+        consents = [
+            page.get_by_label(till["enrol"][key])
+            for key in ("consentSms", "consentPromotional", "consentPartners")
+        ]
+        assert [box.is_checked() for box in consents] == [False, False, False]
+        _screen(page, tmp_path / f"till-enrol-{lang}.png")
+        # When the cashier enrols her with a name, a Jalali birthday and SMS only
+        page.get_by_label(till["enrol"]["name"]).fill("سارا" if lang == "fa" else "Sara")
+        page.get_by_label(till["enrol"]["birthday"]).fill("۱۳۷۰/۵/۱۲")
+        consents[0].check()
+        page.get_by_role("button", name=till["enrol"]["submit"], exact=True).click()
+
+        # Then she is served at once, the amount field has the focus, and a purchase with
+        # its earnings shown first takes the amount's digits and two Enters.
+        amount = page.get_by_test_id("sale-amount")
+        amount.wait_for()
+        page.wait_for_function("document.activeElement?.dataset.testid === 'sale-amount'")
+        keys = 0
+        for digit in AMOUNT[lang]:
+            page.keyboard.type(digit)  # one key each (a Persian layout types ۲ with one key)
+            keys += 1
+        page.keyboard.press("Enter")
+        keys += 1
+        preview = page.get_by_test_id("sale-preview")
+        preview.wait_for()
+        earned = "۲۵۰" if lang == "fa" else "250"  # 1 point per 1,000 toman at bronze
+        assert earned in preview.inner_text()
+        _screen(page, tmp_path / f"till-preview-{lang}.png")
+        page.keyboard.press("Enter")
+        keys += 1
+        receipt = page.get_by_test_id("receipt")
+        receipt.wait_for()
+        assert keys == len(AMOUNT[lang]) + 2 < 10, f"{keys} key presses"
+        total = "۲۵۰٬۰۰۰" if lang == "fa" else "250,000"
+        assert total in receipt.inner_text()
+        _screen(page, tmp_path / f"till-receipt-{lang}.png")
+
+        rows = _node_rows(servers["settings"], E164[lang])
+        assert rows["consents"] == (True, False, False), "what she chose, nothing more"
+        assert rows["name"] == ("سارا" if lang == "fa" else "Sara")
+        assert [t for _, t in rows["purchases"]] == [2_500_000]
+
+        # When the next shopper is the same member again, and part is refunded
+        page.keyboard.press("Enter")  # "next shopper" has the focus on the receipt
+        find.fill(E164[lang])
+        find.press("Enter")
+        page.get_by_test_id("purchase-list").wait_for()
+        page.get_by_role("button", name=till["refund"]["button"]).first.click()
+        page.get_by_test_id("refund-amount").fill("100000")
+        page.get_by_role("button", name=till["refund"]["submit"], exact=True).last.click()
+        done = page.get_by_test_id("refund-done")
+        done.wait_for()
+        assert ("۱۰۰٬۰۰۰" if lang == "fa" else "100,000") in done.inner_text()
+        _screen(page, tmp_path / f"till-refund-{lang}.png")
+        # Then the node recorded one refund of 100,000 toman, and nothing broke
+        assert _node_rows(servers["settings"], E164[lang])["refunds"] == [1_000_000]
+        assert complaints == []
+    finally:
+        context.close()
