@@ -99,7 +99,14 @@ def test_the_pay_screen_sees_its_grant_captured(mall: Mall) -> None:
 
 def test_a_grant_for_one_shop_holds_nothing_at_another(mall: Mall) -> None:
     ali = _signed_in_with_pin(mall, ALI)
+    anywhere = mall.app(ali, GRANT_FOR, pin=PIN, shop=None)
     grant = mall.app(ali, GRANT_FOR, pin=PIN, shop=BOOKS)
+    # One live app code at a time: the new grant, for one shop, replaced the one for any.
+    replaced = mall.app(ali, GRANT_STATUS, id=anywhere["id"])
+    assert (replaced["status"], replaced["shop"]) == ("expired", None)
+    assert mall.hold(SHOES, ALI, 50_000, "S-0", grant=anywhere["digits"])["code"] == (
+        "GRANT_EXPIRED"
+    )
     before = mall.standing(ALI)[0]
     for code in (grant["digits"], grant["qrPayload"]):
         refused = mall.hold(SHOES, ALI, 50_000, "S-1", grant=code)
