@@ -11,7 +11,9 @@ without them under ``MALLNET_REQUIRE_SERVICES=1``."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,13 +24,16 @@ import pytest
 from sqlalchemy import select
 
 from hub.app import create_app as create_hub_app
+from hub.db.models import Membership
+from hub.services import value
 from mallnet.config import Settings
-from mallnet.db import engine_scope, session_factory
+from mallnet.db import engine_scope, session_factory, utcnow
+from mallnet.secrets_store import network_key, pseudonym
 from mallnet.webapps import dist_dir
 from shop_node.app import create_app as create_node_app
 from shop_node.db.models import Member, Purchase, Refund
 
-from ..conftest import REQUIRE_SERVICES, free_ports
+from ..conftest import REQUIRE_SERVICES, free_ports, in_transaction_sync
 from ..live_server import LiveServer
 from .axe import serious_violations
 from .signin_pages import BOOKS, SHOP_MANAGER, prepare_hub, sign_in_manager
@@ -209,5 +214,78 @@ def test_enrol_sell_in_few_keys_show_the_receipt_and_refund_part(
         # Then the node recorded one refund of 100,000 toman, and nothing broke
         assert _node_rows(servers["settings"], E164[lang])["refunds"] == [1_000_000]
         assert complaints == []
+    finally:
+        context.close()
+
+
+NETWORK_PHONE = "09127778899"
+NETWORK_CREDIT_RIAL = 300_000
+
+
+def _give_network_credit(settings: Settings, phone: str) -> None:
+    """The shopper holds 30,000 toman of general credit at the hub, spendable here, and is
+    a member of the shop's club there (as the node's enrolment event would tell the hub)."""
+    who = pseudonym(network_key(settings), "+98" + phone[1:])
+
+    async def give(session: Any) -> None:
+        session.add(Membership(pseudonym=who, shop=BOOKS, joined_at=utcnow()))
+        await value.issue(
+            session,
+            value.IssueInput(
+                pseudonym=who,
+                kind="general_credit",
+                issuer=BOOKS,
+                amount=NETWORK_CREDIT_RIAL,
+                expires_at=utcnow() + dt.timedelta(days=30),
+                reason="test",
+                origin="test",
+                key=f"lot-{phone}",
+            ),
+        )
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(in_transaction_sync, settings.hub_db_url, give).result()
+
+
+def _texted_code(settings: Settings) -> str:
+    records = (settings.data_dir / "sms-outbox.jsonl").read_text(encoding="utf-8").splitlines()
+    text = json.loads(records[-1])["text"]
+    return str(re.findall(r"(?<!\d)(\d{8}|\d{6})(?!\d)", text)[-1])
+
+
+def test_network_value_by_a_texted_code_pays_part_of_a_sale(
+    servers: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    till = _till("fa")
+    settings: Settings = servers["settings"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        sign_in_manager(page, servers["dashboard"], SHOP_MANAGER)
+        # Given a member with network value at the hub
+        find = page.get_by_role("textbox", name=till["find"]["label"])
+        find.fill(NETWORK_PHONE)
+        find.press("Enter")
+        page.get_by_role("button", name=till["enrol"]["submit"], exact=True).click()
+        page.get_by_test_id("sale-amount").wait_for()
+        _give_network_credit(settings, NETWORK_PHONE)
+        page.keyboard.type("100000")
+        # When the till asks the hub to text her a code, and types it in
+        page.get_by_role("button", name=till["network"]["sendCode"]).click()
+        page.get_by_text(till["network"]["codeSent"]).wait_for()
+        page.get_by_label(till["network"]["code"]).fill(_texted_code(settings))
+        page.get_by_role("button", name=till["network"]["hold"], exact=True).click()
+        held = page.get_by_test_id("network-held")
+        held.wait_for()
+        assert "۳۰٬۰۰۰" in held.inner_text()
+        page.get_by_role("button", name=till["sale"]["preview"]).click()
+        page.get_by_test_id("sale-preview").wait_for()
+        _screen(page, tmp_path / "till-network-fa.png")
+        page.keyboard.press("Enter")
+        # Then the purchase captured the hold: 30,000 of the 100,000 toman
+        receipt = page.get_by_test_id("receipt")
+        receipt.wait_for()
+        assert till["receipt"]["network"] in receipt.inner_text()
+        assert "۷۰٬۰۰۰" in receipt.inner_text()  # paid at the till
     finally:
         context.close()
