@@ -1,4 +1,6 @@
-"""``mallnet demo`` as a newcomer runs it: every process answers, Ctrl-C stops them all."""
+"""``mallnet demo`` as a newcomer runs it: every process answers, the stories hold (network
+value, settlement, a festival, and in real browsers the till-and-app story of
+``story_pages``), Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -28,8 +30,10 @@ from pypdf import PdfReader
 from mallnet.cli.sdl import operations
 from settlement.render import parse_csv_lines
 
-from ..conftest import REDIS_URL, free_ports
+from ..conftest import REDIS_URL, REQUIRE_SERVICES, free_ports
 from ..oauth_flow import shopper_code
+from .story_pages import till_and_app_story
+from .test_web_shell import _missing
 
 pytestmark = pytest.mark.e2e
 
@@ -507,6 +511,15 @@ def _festival_story(
     assert handed["__typename"] == "PrizeClaim", handed
 
 
+def _browser_story(hub_url: str, output: str, tmp_path: Path) -> None:
+    """The till-and-app story in Chromium (story_pages), where the faces are built."""
+    if problem := _missing():
+        if REQUIRE_SERVICES:
+            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
+        return
+    till_and_app_story(hub_url, output, tmp_path / "var" / "sms-outbox.jsonl", tmp_path)
+
+
 @pytest.mark.parametrize("broker", ["embedded", pytest.param("redis", marks=pytest.mark.redis)])
 def test_demo_starts_the_network_and_ctrl_c_stops_everything(
     tmp_path: Path, broker: str, request: pytest.FixtureRequest
@@ -652,6 +665,8 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
             shopper = _network_value_story(client, urls, tmp_path / "var", clients, tokens)
             _settlement_story(client, urls, env, clients, tokens)
             _festival_story(client, urls, env, clients, tokens, shopper, tmp_path / "var")
+        if broker == "embedded":
+            _browser_story(urls[0], output.text, tmp_path)
 
         family = psutil.Process(demo.pid).children(recursive=True)
         # hub + 3 nodes + worker + beat, and the worker's pool processes
