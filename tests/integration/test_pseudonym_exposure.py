@@ -546,6 +546,7 @@ def _read_node(mall: Mall, exposure: Exposure, token: str) -> dict[str, Any]:
             "periodId": [mall.ids["period"]],
             "ref": [{"phone": TAHA}],
             "totalRial": ["100000"],
+            "lines": [[{"productGroup": "shoes", "amountRial": "100000"}]],
             "phone": [TAHA],
         },
     )
