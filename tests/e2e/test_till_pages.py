@@ -193,6 +193,10 @@ def test_enrol_sell_in_few_keys_show_the_receipt_and_refund_part(
         total = "۲۵۰٬۰۰۰" if lang == "fa" else "250,000"
         assert total in receipt.inner_text()
         _screen(page, tmp_path / f"till-receipt-{lang}.png")
+        page.emulate_media(media="print")  # printed, only the receipt shows
+        page.screenshot(path=tmp_path / f"till-receipt-print-{lang}.png")
+        assert not page.get_by_role("button", name=till["receipt"]["print"]).is_visible()
+        page.emulate_media(media="screen")
 
         rows = _node_rows(servers["settings"], E164[lang])
         assert rows["consents"] == (True, False, False), "what she chose, nothing more"
@@ -211,6 +215,10 @@ def test_enrol_sell_in_few_keys_show_the_receipt_and_refund_part(
         done.wait_for()
         assert ("۱۰۰٬۰۰۰" if lang == "fa" else "100,000") in done.inner_text()
         _screen(page, tmp_path / f"till-refund-{lang}.png")
+        # A narrower screen (768 px) stacks the same till, without sideways scrolling.
+        page.set_viewport_size({"width": 768, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") == 768
+        _screen(page, tmp_path / f"till-refund-768-{lang}.png")
         # Then the node recorded one refund of 100,000 toman, and nothing broke
         assert _node_rows(servers["settings"], E164[lang])["refunds"] == [1_000_000]
         assert complaints == []

@@ -1,9 +1,10 @@
 /**
  * The till: find the shopper (or enrol them), sell, show the receipt, refund from the
  * member's purchases. On a 1280 px till the search, the member and their purchases sit on
- * one side, the sale on the other; narrower screens stack them.
+ * one side, the sale on the other; narrower screens stack them, the sale after the member
+ * (till.module.css).
  */
-import { Grid, Paper, Stack, Text } from '@mantine/core';
+import { Paper, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
@@ -16,6 +17,7 @@ import { MemberPanel } from './MemberPanel';
 import { PurchaseList } from './PurchaseList';
 import { Receipt } from './Receipt';
 import { type Recorded, SaleForm } from './SaleForm';
+import styles from './till.module.css';
 
 const TillPolicy = graphql(`
   query TillPolicy {
@@ -93,33 +95,35 @@ export function Till({ shop }: { shop: string }) {
   }
 
   return (
-    <Grid gap="md">
-      <Grid.Col span={{ base: 12, md: 5 }}>
-        <Stack gap="md">
-          <FindShopper
-            focusKey={member ? -1 : sales}
-            onFound={(found) => {
-              if (found.kind === 'member') serve(found.member);
-              else {
-                setMember(null);
-                setView({ kind: 'enrol', phone: found.phone });
-              }
-            }}
-          />
-          {member ? (
-            <>
-              <MemberPanel member={member} onClose={nextShopper} />
-              <PurchaseList
-                key={`${member.id}:${sales}`}
-                member={member}
-                shop={shop}
-                onMember={setMember}
-              />
-            </>
-          ) : null}
-        </Stack>
-      </Grid.Col>
-      <Grid.Col span={{ base: 12, md: 7 }}>{main}</Grid.Col>
-    </Grid>
+    <div className={styles.layout}>
+      <div className={styles.find}>
+        <FindShopper
+          focusKey={member ? -1 : sales}
+          onFound={(found) => {
+            if (found.kind === 'member') serve(found.member);
+            else {
+              setMember(null);
+              setView({ kind: 'enrol', phone: found.phone });
+            }
+          }}
+        />
+      </div>
+      <div className={styles.main}>{main}</div>
+      {member ? (
+        <>
+          <div className={styles.member}>
+            <MemberPanel member={member} onClose={nextShopper} />
+          </div>
+          <div className={styles.list}>
+            <PurchaseList
+              key={`${member.id}:${sales}`}
+              member={member}
+              shop={shop}
+              onMember={setMember}
+            />
+          </div>
+        </>
+      ) : null}
+    </div>
   );
 }
