@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -255,8 +256,32 @@ def _give_network_credit(settings: Settings, phone: str) -> None:
         pool.submit(in_transaction_sync, settings.hub_db_url, give).result()
 
 
-def _texted_code(settings: Settings) -> str:
-    records = (settings.data_dir / "sms-outbox.jsonl").read_text(encoding="utf-8").splitlines()
+def _network_standing(settings: Settings, phone: str) -> list[tuple[str, int, int]]:
+    """The shopper's general credit at the hub: (kind, available, held) per kind."""
+    who = pseudonym(network_key(settings), "+98" + phone[1:])
+
+    async def read(session: Any) -> list[tuple[str, int, int]]:
+        summary = await value.summary(session, who)
+        return [(b.kind, b.available, b.held) for b in summary.credit]
+
+    with ThreadPoolExecutor(1) as pool:
+        found: list[tuple[str, int, int]] = pool.submit(
+            in_transaction_sync, settings.hub_db_url, read
+        ).result()
+    return found
+
+
+def _texts(settings: Settings) -> list[str]:
+    outbox = settings.data_dir / "sms-outbox.jsonl"
+    return outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
+
+
+def _texted_code(settings: Settings, before: int) -> str:
+    """The code of the text sent after the first ``before`` (the development outbox)."""
+    deadline = time.monotonic() + 10
+    while len(records := _texts(settings)) <= before:
+        assert time.monotonic() < deadline, "no text was sent"
+        time.sleep(0.05)
     text = json.loads(records[-1])["text"]
     return str(re.findall(r"(?<!\d)(\d{8}|\d{6})(?!\d)", text)[-1])
 
@@ -277,15 +302,30 @@ def test_network_value_by_a_texted_code_pays_part_of_a_sale(
         page.get_by_role("button", name=till["enrol"]["submit"], exact=True).click()
         page.get_by_test_id("sale-amount").wait_for()
         _give_network_credit(settings, NETWORK_PHONE)
-        page.keyboard.type("100000")
+        full = [("general_credit", NETWORK_CREDIT_RIAL, 0)]
+        assert _network_standing(settings, NETWORK_PHONE) == full
+
+        def hold_with_a_texted_code() -> Any:
+            page.get_by_test_id("sale-amount").fill("100000")
+            sent = len(_texts(settings))
+            page.get_by_role("button", name=till["network"]["sendCode"]).click()
+            page.get_by_text(till["network"]["codeSent"]).wait_for()
+            page.get_by_label(till["network"]["code"]).fill(_texted_code(settings, sent))
+            page.get_by_role("button", name=till["network"]["hold"], exact=True).click()
+            held = page.get_by_test_id("network-held")
+            held.wait_for()
+            return held
+
+        # When a sale with value held is abandoned, the hold is released
+        assert "۳۰٬۰۰۰" in hold_with_a_texted_code().inner_text()
+        assert _network_standing(settings, NETWORK_PHONE) == [
+            ("general_credit", 0, NETWORK_CREDIT_RIAL)
+        ]
+        page.get_by_role("button", name=till["sale"]["cancel"]).click()
+        page.get_by_test_id("network-held").wait_for(state="detached")
+        assert _network_standing(settings, NETWORK_PHONE) == full
         # When the till asks the hub to text her a code, and types it in
-        page.get_by_role("button", name=till["network"]["sendCode"]).click()
-        page.get_by_text(till["network"]["codeSent"]).wait_for()
-        page.get_by_label(till["network"]["code"]).fill(_texted_code(settings))
-        page.get_by_role("button", name=till["network"]["hold"], exact=True).click()
-        held = page.get_by_test_id("network-held")
-        held.wait_for()
-        assert "۳۰٬۰۰۰" in held.inner_text()
+        assert "۳۰٬۰۰۰" in hold_with_a_texted_code().inner_text()
         page.get_by_role("button", name=till["sale"]["preview"]).click()
         page.get_by_test_id("sale-preview").wait_for()
         _screen(page, tmp_path / "till-network-fa.png")

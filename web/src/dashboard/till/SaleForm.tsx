@@ -144,12 +144,13 @@ export function SaleForm(props: {
   shop: string;
   groups: ProductGroupView[];
   onRecorded: (recorded: Recorded) => void;
+  onCancel: () => void;
 }) {
   const { t, i18n } = useTranslation();
   const localName = useLocalName();
   const client = useClient();
   const defaultGroup = props.groups[0]?.code ?? '';
-  const [receiptId, setReceiptId] = useState(() => newTillKey(props.shop));
+  const [receiptId] = useState(() => newTillKey(props.shop));
   const [lines, setLines] = useState<LineDraft[]>(() => [newLine(defaultGroup)]);
   const [credit, setCredit] = useState('');
   const [hold, setHold] = useState<Hold | null>(null);
@@ -258,13 +259,7 @@ export function SaleForm(props: {
 
   const cancel = async () => {
     await release();
-    setLines([newLine(defaultGroup)]);
-    setCredit('');
-    setPreview(null);
-    setProblem(null);
-    setChecked(false);
-    setReceiptId(newTillKey(props.shop));
-    amountInput.current?.focus();
+    props.onCancel(); // a fresh sale, with a new receipt id
   };
 
   const setLine = (key: number, change: Partial<LineDraft>) => {

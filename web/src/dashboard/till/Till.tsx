@@ -84,6 +84,9 @@ export function Till({ shop }: { shop: string }) {
           setView({ kind: 'receipt', recorded });
           setSales((n) => n + 1);
         }}
+        onCancel={() => {
+          setSales((n) => n + 1);
+        }}
       />
     );
   } else {
