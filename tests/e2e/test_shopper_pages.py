@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import pytest
 from hub.app import create_app as create_hub_app
 from hub.db.models import LocalBalance, Membership
 from hub.domain.value_rules import GENERAL, POOLED, TARGETED
-from hub.services import registry, value
+from hub.services import grants, registry, value
 from hub.services.value.issuance import IssueInput
 from mallnet.config import Settings
 from mallnet.db import utcnow
@@ -39,14 +40,38 @@ SHOES = "kafsh-arya"
 NAMES = {"fa": ("کتاب‌سرا", "کفش آریا"), "en": ("Ketab Sara", "Kafsh Arya")}
 POOLED_POINTS = 1_200
 PIN = "2580"
-PAGES = ("home", "card", "pay", "history", "lotteries", "clubs", "shops")
+PAID_RIAL = 200_000  # what the shoe shop's till takes with her code: 20,000 toman
+
+
+def _who(settings: Settings) -> str:
+    return pseudonym(network_key(settings), "+98" + SHOPPER_PHONE[1:])
+
+
+async def _till_takes(settings: Settings, digits: str) -> None:
+    """The shoe shop's till holds her value with the code she shows and captures it, as
+    its node does through holdNetworkValue and captureNetworkHold."""
+    who = _who(settings)
+
+    async def work(session: Any) -> None:
+        data = value.HoldInput(
+            pseudonym=who,
+            amount_rial=PAID_RIAL,
+            purchase_ref="R-shoes-1",
+            idempotency_key="till-1",
+            partial=True,
+        )
+        held = await grants.hold_with_grant(session, SHOES, data, digits)
+        assert isinstance(held, value.HoldOutcome), held
+        await value.capture(session, SHOES, held.hold.id, pseudonym=who)
+
+    await in_hub(settings, work)
 
 
 async def _seed(settings: Settings) -> None:
     """A second shop, and the shopper a member of both clubs with value from each: pooled
     points and general credit from the bookshop, credit only the shoe shop takes (expiring
     in ten days), and each club's own balance as its shop reported it."""
-    who = pseudonym(network_key(settings), "+98" + SHOPPER_PHONE[1:])
+    who = _who(settings)
     now = utcnow()
 
     async def work(session: Any) -> None:
@@ -177,7 +202,8 @@ def _visit_all(page: Any, lang: str, width: int, shots: Path) -> None:
     text = main.inner_text()
     assert shoes in text
     assert books in text
-    assert ("۳۰٬۰۰۰" if fa else "30,000") in text, "the shoe shop's credit in toman"
+    # The shoe shop's credit in toman: 30,000, then 10,000 once the Persian pass paid 20,000.
+    assert ("۳۰٬۰۰۰" if fa else "10,000") in text
     assert ("همهٔ فروشگاه‌ها" if fa else "every shop") in text, "general credit, everywhere"
     _check(page, "home", width, lang, shots)
 
@@ -205,6 +231,11 @@ def _visit_all(page: Any, lang: str, width: int, shots: Path) -> None:
     # Clubs: both, with the consent switches.
     _go(page, "clubs", lang, width)
     page.get_by_test_id("club").nth(1).wait_for()
+    if fa:  # a consent given here is on its way to the shop until it confirms
+        first = page.get_by_test_id("club").first
+        first.get_by_role("switch", name="پیامک‌های تبلیغاتی").click()
+        first.get_by_text("در راه فروشگاه").wait_for()
+        assert first.get_by_role("switch", name="پیامک‌های تبلیغاتی").is_checked()
     assert books in main.inner_text()
     assert shoes in main.inner_text()
     _check(page, "clubs", width, lang, shots)
@@ -223,9 +254,12 @@ def _visit_all(page: Any, lang: str, width: int, shots: Path) -> None:
     assert books in page.get_by_test_id("shop").inner_text()
 
 
-def _pay(page: Any, lang: str, width: int, shots: Path, *, first_time: bool) -> None:
+def _pay(
+    page: Any, lang: str, width: int, shots: Path, settings: Settings, *, first_time: bool
+) -> None:
     """A PIN (the first time), then a payment code for the shoe shop: its QR code, its
-    digits and a countdown that ticks."""
+    digits and a countdown that ticks; the first time, the till takes 20,000 toman with it
+    and the page says so, with her balance after it."""
     fa = lang == "fa"
     _go(page, "pay", lang, width)
     if first_time:
@@ -236,8 +270,9 @@ def _pay(page: Any, lang: str, width: int, shots: Path, *, first_time: bool) -> 
     shop.wait_for()
     shop.select_option(SHOES)
     spendable = page.get_by_test_id("spendable").inner_text()
-    # Its own credit (30,000 toman) and the general credit (50,000) are spendable there.
-    assert ("۸۰٬۰۰۰" if fa else "80,000") in spendable
+    # Its own credit (30,000 toman; 10,000 after the Persian pass paid) and the general
+    # credit (50,000) are spendable there.
+    assert ("۸۰٬۰۰۰" if fa else "60,000") in spendable
     _check(page, "pay", width, lang, shots)
     page.get_by_label("رمز شما" if fa else "Your PIN").fill(PIN)
     page.get_by_role("button", name="ساختن کد پرداخت" if fa else "Make a payment code").click()
@@ -256,6 +291,21 @@ def _pay(page: Any, lang: str, width: int, shots: Path, *, first_time: bool) -> 
         timeout=3_000,
     )
     _check(page, "pay-code", width, lang, shots)
+    if not first_time:
+        return
+    latin = digits.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
+    # In a thread of its own: Playwright's sync API keeps an event loop on this one.
+    with ThreadPoolExecutor(1) as worker:
+        worker.submit(asyncio.run, _till_takes(settings, latin)).result()
+    paid = page.get_by_test_id("paid")
+    paid.wait_for(timeout=10_000)
+    paid.get_by_text("امتیاز و اعتبار شما اکنون").wait_for()
+    paid_text = paid.inner_text()
+    assert "پرداخت شد" in paid_text
+    assert "۲۰٬۰۰۰" in paid_text, "the captured amount in toman"
+    assert "۱۸۰٬۰۰۰" in paid_text, "200,000 toman before, 180,000 after"
+    _check(page, "pay-paid", width, lang, shots)
+    paid.get_by_role("button", name="پرداختی دیگر").click()
 
 
 def test_the_shopper_pages_in_persian_at_360_and_english_at_1280(
@@ -271,7 +321,7 @@ def test_the_shopper_pages_in_persian_at_360_and_english_at_1280(
         page.get_by_role("status").filter(has_text="نسخهٔ سرور").wait_for()
         assert page.evaluate("document.documentElement.dir") == "rtl"
         _visit_all(page, "fa", 360, tmp_path)
-        _pay(page, "fa", 360, tmp_path, first_time=True)
+        _pay(page, "fa", 360, tmp_path, settings, first_time=True)
 
         # One click to English; then the wide screen.
         page.get_by_role("button", name="English").click()
@@ -279,7 +329,7 @@ def test_the_shopper_pages_in_persian_at_360_and_english_at_1280(
         page.get_by_role("status").filter(has_text="Server version").wait_for()
         assert page.evaluate("document.documentElement.dir") == "ltr"
         _visit_all(page, "en", 1280, tmp_path)
-        _pay(page, "en", 1280, tmp_path, first_time=False)
+        _pay(page, "en", 1280, tmp_path, settings, first_time=False)
         assert complaints == []
     finally:
         context.close()

@@ -30,7 +30,7 @@ export function CardPage() {
   const [{ data, fetching, error }] = useQuery({ query: ShopperCard });
   const card = data?.me?.card;
   return (
-    <Stack gap="md">
+    <Stack gap="md" maw={640}>
       <Title order={2}>{t('shopper.card.title')}</Title>
       {card ? (
         <Card

@@ -60,13 +60,16 @@ export function ClubsPage() {
     requestPolicy: 'cache-and-network',
   });
   const [, setConsent] = useMutation(SetShopperConsent);
+  // The switch being changed and the value asked for, shown until the hub answers.
   const [busy, setBusy] = useState<string | null>(null);
+  const [wanted, setWanted] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
   const names = new Map((data?.directory ?? []).map((shop) => [shop.slug, shop]));
   const consents = new Map((data?.myConsents ?? []).map((consent) => [consent.shop, consent]));
 
   const change = (shop: string, field: Field, on: boolean) => {
     setBusy(`${shop}:${field}`);
+    setWanted(on);
     setFailure(null);
     void setConsent({ shop, [field]: on }).then((result) => {
       setBusy(null);
@@ -122,7 +125,7 @@ export function ClubsPage() {
                       key={field}
                       label={t(`shopper.clubs.${field}`)}
                       description={t(`shopper.clubs.${field}Hint`)}
-                      checked={consent?.[field] ?? false}
+                      checked={busy === key ? wanted : (consent?.[field] ?? false)}
                       disabled={busy !== null || !consent}
                       aria-busy={busy === key}
                       onChange={(event) => {

@@ -382,7 +382,7 @@ export function PayPage() {
   const [{ fetching: issuing }, issueGrant] = useMutation(IssueShopperGrant);
 
   if (!data) return (
-    <Stack gap="md">
+    <Stack gap="md" maw={640}>
       <Title order={2}>{t('shopper.pay.title')}</Title>
       {fetching ? <Loading /> : error ? <LoadFailed /> : null}
     </Stack>
@@ -433,7 +433,7 @@ export function PayPage() {
   };
 
   return (
-    <Stack gap="md">
+    <Stack gap="md" maw={640}>
       <Title order={2}>{t('shopper.pay.title')}</Title>
       {grant ? (
         <ShowGrant

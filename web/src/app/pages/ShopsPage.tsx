@@ -72,11 +72,21 @@ export function ShopsPage() {
                 {shopName(shop, lang)}
               </Text>
               <Text size="sm">{categoryName(shop.category)}</Text>
-              <Text size="sm" c="dimmed">
-                {t('shopper.shops.floor')} <Bdi>{localDigits(shop.floor || '—', lang)}</Bdi>
-                {' · '}
-                {t('shopper.shops.unit')} <Bdi>{localDigits(shop.unit || '—', lang)}</Bdi>
-              </Text>
+              {shop.floor || shop.unit ? (
+                <Text size="sm" c="dimmed">
+                  {shop.floor ? (
+                    <>
+                      {t('shopper.shops.floor')} <Bdi>{localDigits(shop.floor, lang)}</Bdi>
+                    </>
+                  ) : null}
+                  {shop.floor && shop.unit ? ' · ' : null}
+                  {shop.unit ? (
+                    <>
+                      {t('shopper.shops.unit')} <Bdi>{localDigits(shop.unit, lang)}</Bdi>
+                    </>
+                  ) : null}
+                </Text>
+              ) : null}
               <Group gap={6} mt="xs" wrap="wrap">
                 {shop.acceptsPooledPoints ? (
                   <Badge variant="outline" color="teal.9">
