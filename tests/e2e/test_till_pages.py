@@ -207,9 +207,10 @@ def test_enrol_sell_in_few_keys_show_the_receipt_and_refund_part(
         assert rows["name"] == ("سارا" if lang == "fa" else "Sara")
         assert [t for _, t in rows["purchases"]] == [2_500_000]
 
-        # When the next shopper is the same member again, and part is refunded
+        # When the next shopper is the same member again (her network card scanned), and
+        # part of her purchase is refunded
         page.keyboard.press("Enter")  # "next shopper" has the focus on the receipt
-        find.fill(E164[lang])
+        find.fill(f"mallnet:card:{E164[lang]}")  # as a handheld scanner types her card QR
         find.press("Enter")
         page.get_by_test_id("purchase-list").wait_for()
         page.get_by_role("button", name=till["refund"]["button"]).first.click()
