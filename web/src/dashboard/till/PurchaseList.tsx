@@ -76,6 +76,7 @@ type Listed = Extract<TillPurchasesQuery['member'], { __typename: 'Member' }>['p
 type Refunded = {
   amountRial: number;
   reversedPoints: number;
+  reversedCreditRial: number;
   returnedCreditRial: number;
   networkReturnedRial: number;
 };
@@ -198,10 +199,30 @@ export function PurchaseList(props: {
               values={{
                 amount: formatToman(done.amountRial, i18n.language),
                 points: formatInteger(done.reversedPoints, i18n.language),
-                credit: formatToman(done.returnedCreditRial, i18n.language),
+                credit: formatToman(done.reversedCreditRial, i18n.language),
               }}
               components={{ bdi: <bdi dir="ltr" /> }}
             />
+            {done.returnedCreditRial > 0 ? (
+              <>
+                {' '}
+                <Trans
+                  i18nKey="till.refund.creditBack"
+                  values={{ credit: formatToman(done.returnedCreditRial, i18n.language) }}
+                  components={{ bdi: <bdi dir="ltr" /> }}
+                />
+              </>
+            ) : null}
+            {done.networkReturnedRial > 0 ? (
+              <>
+                {' '}
+                <Trans
+                  i18nKey="till.refund.networkBack"
+                  values={{ value: formatToman(done.networkReturnedRial, i18n.language) }}
+                  components={{ bdi: <bdi dir="ltr" /> }}
+                />
+              </>
+            ) : null}
           </Text>
         ) : null}
         {purchases.length === 0 ? (
