@@ -216,7 +216,7 @@ export function HomePage() {
   // Balances are never read from a cache: the answer shown is the hub's now.
   const [{ data, fetching, error }] = useQuery({
     query: ShopperHome,
-    requestPolicy: 'cache-and-network',
+    requestPolicy: 'network-only',
   });
   const wallet = data?.me?.wallet;
   return (

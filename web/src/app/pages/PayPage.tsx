@@ -68,6 +68,18 @@ const ShopperPay = graphql(`
   }
 `);
 
+/** Her balance once paid: a document of its own, so no answer of the pay form is reused. */
+const ShopperBalanceAfter = graphql(`
+  query ShopperBalanceAfter {
+    me {
+      pseudonym
+      wallet {
+        totalValueRial
+      }
+    }
+  }
+`);
+
 const SetShopperPin = graphql(`
   mutation SetShopperPin($pin: String!) {
     setRedemptionPin(pin: $pin) {
@@ -259,7 +271,7 @@ function ShowGrant({
   }, [watching, poll]);
   // Paid: the balance shown below comes from the hub again, not from before the payment.
   const [{ data: after }] = useQuery({
-    query: ShopperPay,
+    query: ShopperBalanceAfter,
     requestPolicy: 'network-only',
     pause: !paid,
   });
