@@ -98,16 +98,24 @@ async def _seed(settings: Settings) -> None:
             await value.issue(session, data, now)
         for seq, (shop, points) in enumerate(((BOOKS, 340), (SHOES, 75)), start=1):
             session.add(Membership(pseudonym=who, shop=shop, joined_at=now))
-            session.add(
-                LocalBalance(
-                    pseudonym=who,
-                    shop=shop,
-                    points=points,
-                    credit_rial=0,
-                    as_of_seq=seq,
-                    updated_at=now,
-                )
+            balance = LocalBalance(
+                pseudonym=who,
+                shop=shop,
+                points=points,
+                credit_rial=0,
+                as_of_seq=seq,
+                updated_at=now,
             )
+            if shop == BOOKS:  # silver, 340 of the 500 points gold needs
+                balance.tier_code, balance.tier_basis, balance.tier_metric = (
+                    "silver",
+                    "earned_points",
+                    340,
+                )
+                balance.tier_name_fa, balance.tier_name_en = "نقره‌ای", "Silver"
+                balance.next_tier_name_fa, balance.next_tier_name_en = "طلایی", "Gold"
+                balance.next_tier_threshold = 500
+            session.add(balance)
 
     await in_hub(settings, work)
 
@@ -197,6 +205,10 @@ def _visit_all(page: Any, lang: str, width: int, shots: Path) -> None:
     clubs = page.get_by_test_id("club-balance")
     assert clubs.count() == 2
     balances = " ".join(clubs.all_inner_texts())
+    # The bookshop's tier, and the way to the next: 340 of 500 points.
+    assert ("نقره‌ای" if fa else "Silver") in balances
+    assert ("طلایی" if fa else "Gold") in balances
+    assert clubs.get_by_role("progressbar").get_attribute("aria-valuenow") == "68"
     assert books in balances
     assert shoes in balances
     text = main.inner_text()

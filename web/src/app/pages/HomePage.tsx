@@ -3,7 +3,7 @@
  * then network credit grouped by where it can be spent; each shop's own club balance and
  * tier with the way to the next one; and what expires in the next 30 days.
  */
-import { Anchor, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Card, Group, Progress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { useQuery } from 'urql';
@@ -46,6 +46,16 @@ const ShopperHome = graphql(`
           points
           creditRial
           updatedAt
+          tier {
+            code
+            nameFa
+            nameEn
+            basis
+            metric
+            nextNameFa
+            nextNameEn
+            nextThreshold
+          }
         }
         expiring {
           kind
@@ -65,6 +75,53 @@ const ShopperHome = graphql(`
 
 type Wallet = NonNullable<ShopperHomeQuery['me']>['wallet'];
 type Credit = Wallet['credit'][number];
+type Tier = NonNullable<Wallet['localBalances'][number]['tier']>;
+
+/** A tier's measure in its unit: spending in toman, anything else as a count. */
+function Measure({ basis, value }: { basis: string; value: number }) {
+  const { i18n } = useTranslation();
+  if (/spend|rial|amount/i.test(basis)) return <Toman rial={value} />;
+  if (/point/i.test(basis)) return <PointsAmount points={value} />;
+  return <Bdi>{formatInteger(value, i18n.language)}</Bdi>;
+}
+
+/** Her level at a shop's club and the way to the next one. */
+function TierLine({ tier }: { tier: Tier }) {
+  const { t, i18n } = useTranslation();
+  const fa = i18n.language === 'fa';
+  const name = (fa ? tier.nameFa : tier.nameEn) || tier.nameFa || tier.code;
+  const next = (fa ? tier.nextNameFa : tier.nextNameEn) || tier.nextNameFa;
+  const threshold = tier.nextThreshold;
+  const percent =
+    threshold != null && threshold > 0
+      ? Math.min(100, Math.max(0, Math.floor((tier.metric * 100) / threshold)))
+      : 100;
+  return (
+    <Stack gap={4} mt="xs">
+      <Text size="sm" fw={600}>
+        {t('shopper.home.tier', { tier: name })}
+      </Text>
+      {next && threshold != null ? (
+        <>
+          <Progress
+            value={percent}
+            color="teal.9"
+            size="md"
+            aria-label={t('shopper.home.tierProgress')}
+          />
+          <Text size="xs">
+            {t('shopper.home.nextTier', { tier: next })}{' '}
+            <Measure basis={tier.basis} value={threshold} />
+            {t('shopper.home.tierNow')} <Measure basis={tier.basis} value={tier.metric} />
+          </Text>
+        </>
+      ) : (
+        <Text size="xs">{t('shopper.home.topTier')}</Text>
+      )}
+    </Stack>
+  );
+}
+
 function Pooled({ wallet }: { wallet: Wallet }) {
   const { t, i18n } = useTranslation();
   return (
@@ -168,6 +225,7 @@ function Clubs({ balances }: { balances: Wallet['localBalances'] }) {
                 <PointsAmount points={balance.points} />
                 {balance.creditRial > 0 ? <Toman rial={balance.creditRial} /> : null}
               </Group>
+              {balance.tier ? <TierLine tier={balance.tier} /> : null}
               <Text size="xs" c="dimmed">
                 {t('shopper.home.asOf', { date: formatJalaliDate(balance.updatedAt, i18n.language) })}
               </Text>
