@@ -23,7 +23,7 @@ import pytest
 from hub.app import create_app as create_hub_app
 from hub.db.models import LocalBalance, Membership
 from hub.domain.value_rules import GENERAL, POOLED, TARGETED
-from hub.services import grants, registry, value
+from hub.services import grants, lotteries, registry, value
 from hub.services.value.issuance import IssueInput
 from mallnet.config import Settings
 from mallnet.db import utcnow
@@ -118,6 +118,30 @@ async def _seed(settings: Settings) -> None:
             session.add(balance)
 
     await in_hub(settings, work)
+    await _lottery(settings, who)
+
+
+async def _lottery(settings: Settings, who: str) -> None:
+    """An open draw both shops take part in, and her 500,000-toman purchase at the
+    bookshop in it: a ticket per 100,000 Rial spent, five."""
+    now = utcnow()
+    data = lotteries.LotteryInput(
+        name_fa="قرعه‌کشی یلدا",
+        name_en="Yalda draw",
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(days=2),
+        draw_at=now + dt.timedelta(days=2),
+        shops=[BOOKS, SHOES],
+        rules={"rial_per_ticket": 100_000},
+        prizes=[{"count": 1, "description_fa": "دوچرخه", "description_en": "A bicycle"}],
+    )
+    row = await in_hub(settings, lambda s: lotteries.create(s, data, "test:marketing"))
+    for shop in (BOOKS, SHOES):
+        await in_hub(settings, lambda s, shop=shop: lotteries.respond(s, row.id, shop, True))
+    await in_hub(
+        settings,
+        lambda s: lotteries.enter_purchase(s, BOOKS, "ev-yalda", "R-yalda", who, 500_000, now),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -234,10 +258,13 @@ def _visit_all(page: Any, lang: str, width: int, shots: Path) -> None:
     assert shoes in history
     _check(page, "history", width, lang, shots)
 
-    # Draws: none yet, said so.
+    # Draws: the open one she has five tickets in, not drawn yet.
     _go(page, "lotteries", lang, width)
-    empty = "هنوز در هیچ قرعه‌کشی‌ای بلیت ندارید." if fa else "You have no tickets in any draw yet."
-    page.get_by_text(empty).wait_for()
+    draw = page.get_by_role("heading", name="قرعه‌کشی یلدا" if fa else "Yalda draw")
+    draw.wait_for()
+    entry = main.inner_text()
+    assert ("بلیت‌ها: ۵" if fa else "Tickets: 5") in entry
+    assert ("هنوز قرعه‌کشی نشده" if fa else "Not drawn yet") in entry
     _check(page, "lotteries", width, lang, shots)
 
     # Clubs: both, with the consent switches.
@@ -286,8 +313,14 @@ def _pay(
     # credit (50,000) are spendable there.
     assert ("۸۰٬۰۰۰" if fa else "60,000") in spendable
     _check(page, "pay", width, lang, shots)
+    make = page.get_by_role("button", name="ساختن کد پرداخت" if fa else "Make a payment code")
+    if not first_time:  # a wrong PIN reads as a sentence, never its code
+        page.get_by_label("Your PIN").fill("9999")
+        make.click()
+        page.get_by_role("alert").filter(has_text="The PIN is not right.").wait_for()
+        assert "PIN_INVALID" not in page.locator("main").inner_text()
     page.get_by_label("رمز شما" if fa else "Your PIN").fill(PIN)
-    page.get_by_role("button", name="ساختن کد پرداخت" if fa else "Make a payment code").click()
+    make.click()
     grant = page.get_by_test_id("grant")
     grant.wait_for()
     page.locator("[data-testid=grant] canvas[role=img][data-qr=drawn]").wait_for()

@@ -3,14 +3,14 @@
  * (the name the published list and winners give her) and tickets — and, once drawn, her
  * place and prize, or that she did not win.
  */
-import { Badge, Card, Group, Stack, Text, Title } from '@mantine/core';
+import { Card, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
 import type { ShopperLotteriesQuery } from '../../gql/hub/graphql';
 import { formatInteger, formatJalaliDateTime } from '../../shared/format';
-import { Bdi, Code } from '../../shared/ui/Bdi';
+import { Bdi } from '../../shared/ui/Bdi';
 import { LoadFailed, Loading } from '../common';
 
 const ShopperLotteries = graphql(`
@@ -45,7 +45,7 @@ function Result({ entry }: { entry: Entry }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   if (entry.lottery.status !== 'drawn') {
-    return <Badge variant="outline" color="gray.8">{t('shopper.lotteries.notDrawn')}</Badge>;
+    return <Text fw={600}>{t('shopper.lotteries.notDrawn')}</Text>;
   }
   if (entry.wonPlace == null) return <Text>{t('shopper.lotteries.notWon')}</Text>;
   const winner = entry.lottery.winners.find((w) => w.place === entry.wonPlace);
@@ -91,14 +91,13 @@ export function LotteriesPage() {
               {t('shopper.lotteries.drawAt')}{' '}
               <Bdi>{formatJalaliDateTime(entry.lottery.drawAt, lang)}</Bdi>
             </Text>
-            <Group gap="lg" my="xs" wrap="wrap">
-              <Text size="sm">
-                {t('shopper.lotteries.entrant')} <Code value={entry.entrantId} />
-              </Text>
-              <Text size="sm">
-                {t('shopper.lotteries.tickets')} <Bdi>{formatInteger(entry.tickets, lang)}</Bdi>
-              </Text>
-            </Group>
+            <Text size="sm" mt="xs">
+              {t('shopper.lotteries.tickets')} <Bdi>{formatInteger(entry.tickets, lang)}</Bdi>
+            </Text>
+            <Text size="sm">{t('shopper.lotteries.entrant')}</Text>
+            <Text size="xs" ff="monospace" mb="xs" style={{ wordBreak: 'break-all' }}>
+              <Bdi>{entry.entrantId}</Bdi>
+            </Text>
             <Result entry={entry} />
           </Card>
         ))
