@@ -40,6 +40,18 @@ SHOES = "kafsh-arya"
 NAMES = {"fa": ("کتاب‌سرا", "کفش آریا"), "en": ("Ketab Sara", "Kafsh Arya")}
 POOLED_POINTS = 1_200
 PIN = "2580"
+# Another payment code made elsewhere (another tab, say): the one on screen is replaced.
+NEW_GRANT = """async pin => {
+  const answer = await fetch('/graphql', {
+    method: 'POST',
+    headers: {'content-type': 'application/json', 'X-Mallnet-CSRF': '1'},
+    body: JSON.stringify({
+      query: 'mutation($pin: String!) { issueRedemptionGrant(pin: $pin) { __typename } }',
+      variables: {pin},
+    }),
+  });
+  return (await answer.json()).data.issueRedemptionGrant.__typename;
+}"""
 PAID_RIAL = 200_000  # what the shoe shop's till takes with her code: 20,000 toman
 
 
@@ -337,6 +349,15 @@ def _pay(
     )
     _check(page, "pay-code", width, lang, shots)
     if not first_time:
+        # A newer code ends this one: the page, watching it, says so and offers a new one.
+        assert page.evaluate(NEW_GRANT, PIN) == "RedemptionGrant"
+        expired = page.get_by_test_id("expired")
+        expired.wait_for(timeout=10_000)
+        assert "This payment code has expired" in expired.inner_text()
+        _check(page, "pay-expired", width, lang, shots)
+        expired.get_by_role("button", name="Make a new code").click()
+        page.get_by_label("Your PIN").wait_for()
+        assert page.get_by_label("Shop", exact=True).input_value() == SHOES, "the shop kept"
         return
     latin = digits.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
     # In a thread of its own: Playwright's sync API keeps an event loop on this one.

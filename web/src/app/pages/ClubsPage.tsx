@@ -112,7 +112,7 @@ export function ClubsPage() {
                   {named ? shopName(named, lang) : slug}
                 </Title>
                 {consent?.pending ? (
-                  <Badge variant="outline" color="indigo.9">
+                  <Badge variant="outline" tt="none" color="indigo.9">
                     {t('shopper.clubs.pending')}
                   </Badge>
                 ) : null}

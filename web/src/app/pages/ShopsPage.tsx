@@ -89,17 +89,17 @@ export function ShopsPage() {
               ) : null}
               <Group gap={6} mt="xs" wrap="wrap">
                 {shop.acceptsPooledPoints ? (
-                  <Badge variant="outline" color="teal.9">
+                  <Badge variant="outline" tt="none" color="teal.9">
                     {t('shopper.shops.acceptsPooled')}
                   </Badge>
                 ) : null}
                 {shop.acceptsGeneralCredit ? (
-                  <Badge variant="outline" color="indigo.9">
+                  <Badge variant="outline" tt="none" color="indigo.9">
                     {t('shopper.shops.acceptsCredit')}
                   </Badge>
                 ) : null}
                 {!shop.acceptsPooledPoints && !shop.acceptsGeneralCredit ? (
-                  <Badge variant="outline" color="gray.8">
+                  <Badge variant="outline" tt="none" color="gray.8">
                     {t('shopper.shops.acceptsNone')}
                   </Badge>
                 ) : null}
