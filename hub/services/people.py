@@ -61,6 +61,9 @@ class Person:
     audience: str
     scopes: frozenset[str]
     shop: str | None = None
+    # A staff or mall account's username, for its tokens' ``preferred_username``. None for
+    # shoppers: their subject is a pseudonym, and their phone never goes into a token.
+    username: str | None = None
 
     def get_user_id(self) -> str:  # Authlib's user interface
         return self.subject
@@ -160,7 +163,7 @@ def _inactive(user: User, shop_status: str | None) -> bool:
 
 def _staff_person(user: User, slug: str | None) -> Person:
     subject = f"mall:{user.id}" if slug is None else f"staff:{user.id}"
-    return Person(subject, slug or HUB_AUDIENCE, ROLE_SCOPES[user.role], slug)
+    return Person(subject, slug or HUB_AUDIENCE, ROLE_SCOPES[user.role], slug, user.username)
 
 
 async def current_person(session: AsyncSession, person: Person) -> Person | None:

@@ -127,6 +127,9 @@ async def test_a_shopper_signs_in_with_phone_and_code_through_pkce(site: Site) -
     )
     assert claims["aud"] == "mallnet-hub"
     assert set(token["scope"].split()) == {"shopper:read", "shopper:consent"}
+    # A shopper's token names no one: no username, and never the phone.
+    assert "preferred_username" not in claims
+    assert "9121234567" not in json.dumps(claims)
     assert token["refresh_token"]
     # The code works once.
     with pytest.raises(OAuthError, match="invalid_grant"):
@@ -195,6 +198,12 @@ async def test_a_disabled_account_cannot_refresh(site: Site) -> None:
     )
     code = parse_qs(urlparse(ok.headers["location"]).query)["code"][0]
     token = await site.exchange("staff", code, verifier)
+    async with site.oauth("staff") as client:
+        token = await client.refresh_token(
+            f"{site.url}/oauth/token", refresh_token=token["refresh_token"]
+        )
+    # A refreshed staff token still names the account.
+    assert _claims(token["access_token"])["preferred_username"] == "ali"
 
     async def disable(session: Any) -> None:
         await session.execute(
@@ -334,6 +343,8 @@ async def test_staff_sign_in_gets_a_token_for_their_own_shop_only(site: Site) ->
     claims = _claims(token["access_token"])
     assert claims["aud"] == "ketab-sara"
     assert claims["shop"] == "ketab-sara"
+    # The node shows who is signed in by the account's username.
+    assert claims["preferred_username"] == "ali"
     # A manager gets shop:manage, not more, though the dashboard could hold more.
     assert claims["scope"] == "shop:manage"
     assert claims["exp"] - claims["iat"] == 900

@@ -50,7 +50,11 @@ class TokenGenerator(JWTBearerTokenGenerator):
         self, client: HubClient, grant_type: str, user: Person | None, scope: str
     ) -> dict[str, Any]:
         shop = user.shop if user is not None else client.shop_slug
-        return {"shop": shop} if shop else {}
+        claims: dict[str, Any] = {"shop": shop} if shop else {}
+        if user is not None and user.username:
+            # OIDC's standard claim, so a node can show who is signed in (staff only).
+            claims["preferred_username"] = user.username
+        return claims
 
     def _get_expires_in(self, client: HubClient, grant_type: str) -> int:
         if grant_type == "client_credentials":
