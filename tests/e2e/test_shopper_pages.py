@@ -91,7 +91,9 @@ async def _seed(settings: Settings) -> None:
         await registry.register_shop(session, shoes)
         lots = [
             (POOLED, BOOKS, POOLED_POINTS, 1_000, (), 60),
-            (GENERAL, BOOKS, 500_000, 1, (), 90),
+            # General credit in twenty lots of 2,500 toman: 50,000 toman, and history
+            # enough for two pages.
+            *[(GENERAL, BOOKS, 25_000, 1, (), 90)] * 20,
             (TARGETED, SHOES, 300_000, 1, (SHOES,), 10),
         ]
         for number, (kind, issuer, amount, rate, shops, days) in enumerate(lots):
@@ -263,7 +265,13 @@ def _visit_all(page: Any, lang: str, width: int, shots: Path) -> None:
 
     # History: what was received, from which shop.
     _go(page, "history", lang, width)
-    page.get_by_test_id("history-entry").first.wait_for()
+    entries = page.get_by_test_id("history-entry")
+    entries.first.wait_for()
+    if fa:  # twenty on the first page, the two oldest behind "more"
+        assert entries.count() == 20
+        page.get_by_role("button", name="نمایش قدیمی‌ترها").click()
+        entries.nth(21).wait_for()
+        assert entries.count() == 22
     history = main.inner_text()
     assert ("دریافت" if fa else "Received") in history
     assert books in history
