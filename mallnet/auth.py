@@ -32,6 +32,9 @@ class Principal(BaseUser):
     # When the credential was issued (a token's ``iat``, a node session's start), as a
     # POSIX timestamp: a revocation voids what was issued before it.
     issued_at: float | None = None
+    # The person's username as the hub named it (a token's ``preferred_username``; a node
+    # session keeps it), for display only: never an identity to authorize by.
+    name: str | None = None
 
     @property
     def is_authenticated(self) -> bool:

@@ -178,6 +178,7 @@ class HubTokenVerifier:
         except (JoseError, ValueError) as exc:
             raise AuthenticationError(f"invalid access token: {exc}") from exc
         claims = decoded.claims
+        username = claims.get("preferred_username")
         return (
             Principal(
                 subject=str(claims["sub"]),
@@ -185,6 +186,7 @@ class HubTokenVerifier:
                 scopes=frozenset(str(claims.get("scope") or "").split()),
                 shop=claims.get("shop"),
                 issued_at=float(claims["iat"]),
+                name=username if isinstance(username, str) else None,
             ),
             float(claims["exp"]),
         )

@@ -194,7 +194,8 @@ async def logout(request: Request) -> Response:
 
 
 async def session_info(request: Request) -> Response:
-    """Who is signed in to the dashboard: the kind of person and the scopes; never a token."""
+    """Who is signed in to the dashboard: the kind of person, their username as the hub named
+    them (null for a session begun without one), and the scopes; never a token."""
     signed_out = JSONResponse({"signedIn": False, "loginUrl": f"/{FACE}/login"}, headers=NO_STORE)
     token = request.cookies.get(_names(request)[0], "")
     if not sessions.is_session_token(token):
@@ -206,7 +207,7 @@ async def session_info(request: Request) -> Response:
     body = {
         "signedIn": True,
         "who": principal.subject.split(":", 1)[0],
-        "name": None,
+        "name": principal.name,
         "scopes": sorted(principal.scopes),
     }
     return JSONResponse(body, headers=NO_STORE)

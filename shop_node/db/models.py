@@ -287,6 +287,8 @@ class StaffSession(Base):
     subject: Mapped[str] = mapped_column(String(80), index=True)
     client_id: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[str] = mapped_column(String(400))
+    # The person's username from the hub token (for display; None before node_0008).
+    name: Mapped[str | None] = mapped_column(String(64))
     # The hub sign-in this session comes from (its token's ``iat``): a revocation voids
     # sessions whose sign-in came before it.
     signed_in_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
@@ -35,6 +36,8 @@ DEV_CLIENT = "mallnet-dev"
 # A person's live sessions at one node (tills, a phone, a laptop); starting one more ends
 # the oldest, so a leaked token replayed in a loop cannot fill the table.
 MAX_LIVE_PER_SUBJECT = 20
+NAME_LENGTH = 64  # StaffSession.name
+JOINERS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: Persian words need them
 
 
 class SessionRefused(Exception):
@@ -54,6 +57,16 @@ class Started:
     token: str
     expires_at: dt.datetime
     principal: Principal
+
+
+def display_name(name: object) -> str | None:
+    """A name as a session keeps it: without control, format (bidi overrides among them),
+    private-use or unassigned characters, though with the zero-width (non-)joiner Persian
+    words need; trimmed, at most ``NAME_LENGTH`` characters; None if nothing is left."""
+    if not isinstance(name, str):
+        return None
+    kept = "".join(c for c in name if c in JOINERS or unicodedata.category(c)[0] != "C")
+    return kept.strip()[:NAME_LENGTH].strip() or None
 
 
 def revoked_since(revocations: dict[str, dt.datetime], subject: str) -> dt.datetime | None:
@@ -101,6 +114,7 @@ async def start(
             subject=principal.subject,
             client_id=principal.client_id,
             scopes=" ".join(sorted(principal.scopes)),
+            name=display_name(principal.name),
             signed_in_at=signed_in,
             created_at=now,
             expires_at=expires_at,
@@ -143,6 +157,7 @@ def principal_of(row: StaffSession, shop: str) -> Principal:
         scopes=frozenset(row.scopes.split()),
         shop=shop,
         issued_at=row.signed_in_at.timestamp(),
+        name=row.name,
     )
 
 

@@ -107,6 +107,8 @@ def test_a_manager_signs_in_at_the_node_and_keeps_working_through_a_hub_outage(
             info = browser.get(f"{node_url}/dashboard/session").json()
             assert info["signedIn"] is True
             assert "shop:manage" in info["scopes"]
+            # The header names the manager by the username the hub's token carried.
+            assert info["name"] == "ali"
             assert "eyJ" not in done.text + str(info)
 
             async def revoked(session: Any) -> list[bool]:
