@@ -185,7 +185,7 @@ function SetPin({ onSet }: { onSet: () => void }) {
         <PasswordInput
           label={t('shopper.pay.newPin')}
           inputMode="numeric"
-          autoComplete="new-password"
+          autoComplete="one-time-code"
           maxLength={6}
           value={pin}
           onChange={(event) => {
@@ -197,7 +197,7 @@ function SetPin({ onSet }: { onSet: () => void }) {
         <PasswordInput
           label={t('shopper.pay.newPinAgain')}
           inputMode="numeric"
-          autoComplete="new-password"
+          autoComplete="one-time-code"
           maxLength={6}
           value={again}
           onChange={(event) => {
@@ -511,7 +511,7 @@ export function PayPage() {
             <PasswordInput
               label={t('shopper.pay.pin')}
               inputMode="numeric"
-              autoComplete="current-password"
+              autoComplete="one-time-code"
               maxLength={6}
               value={pin}
               onChange={(event) => {

@@ -5,7 +5,7 @@ import { type ReactNode, useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { formatInteger, formatJalaliDateTime } from '../../shared/format';
-import { Bdi, Phone, Toman } from '../../shared/ui/Bdi';
+import { Bdi, MaskedPhone, Toman } from '../../shared/ui/Bdi';
 import { useLocalName } from './common';
 import styles from './receipt.module.css';
 import type { ProductGroupView, Recorded } from './SaleForm';
@@ -67,7 +67,7 @@ export function Receipt(props: {
           </Row>
           <Row label={t('till.receipt.member')}>
             {member.name ? <>{member.name} · </> : null}
-            <Phone e164={member.phone} />
+            <MaskedPhone e164={member.phone} />
           </Row>
           <Divider />
           {purchase.lines.map((line, index) => (

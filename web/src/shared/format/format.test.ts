@@ -6,6 +6,7 @@ import {
   formatJalaliDate,
   formatJalaliDateTime,
   formatPhone,
+  maskPhone,
   formatRial,
   formatToman,
   InvalidAmount,
@@ -127,6 +128,11 @@ describe('phones', () => {
     expect(formatPhone('+989121234567', 'fa')).toBe('۰۹۱۲ ۱۲۳ ۴۵۶۷');
     expect(formatPhone('+989121234567', 'en')).toBe('0912 123 4567');
     expect(formatPhone('+98912***4567', 'en')).toBe('+98912***4567');
+  });
+  it('hides the middle of a mobile for paper', () => {
+    expect(maskPhone('+989121234567', 'fa')).toBe('۰۹۱۲ *** ۴۵۶۷');
+    expect(maskPhone('+989121234567', 'en')).toBe('0912 *** 4567');
+    expect(maskPhone('not a phone', 'en')).toBe('not a phone');
   });
   it('reads any typed shape', () => {
     for (const typed of ['۰۹۱۲ ۱۲۳ ۴۵۶۷', '+98 912-123-4567', '00989121234567', '9121234567']) {

@@ -14,6 +14,17 @@ export function formatPhone(phone: string, lang: string): string {
   return localDigits(`09${rest.slice(0, 2)} ${rest.slice(2, 5)} ${rest.slice(5)}`, lang);
 }
 
+/**
+ * The mobile with its middle hidden, for paper that leaves the shop (a printed receipt):
+ * "+989121234567" → «۰۹۱۲ *** ۴۵۶۷» (fa) or "0912 *** 4567" (en); other text unchanged.
+ */
+export function maskPhone(phone: string, lang: string): string {
+  const match = E164_MOBILE.exec(phone);
+  if (!match?.[1]) return localDigits(phone, lang);
+  const rest = match[1];
+  return localDigits(`09${rest.slice(0, 2)} *** ${rest.slice(5)}`, lang);
+}
+
 /** A typed mobile number ("۰۹۱۲ ۱۲۳ ۴۵۶۷", "+98 912-123-4567") in E.164, or null. */
 export function parseMobile(text: string): string | null {
   const plain = normalizeDigits(text).replace(/[\s\u00a0\-()]/g, '');

@@ -5,7 +5,7 @@
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
-import { formatPhone, formatToman, localDigits, type RialAmount } from '../format';
+import { formatPhone, formatToman, localDigits, maskPhone, type RialAmount } from '../format';
 
 type Dir = 'ltr' | 'rtl' | 'auto';
 
@@ -27,6 +27,12 @@ export function Toman({ rial }: { rial: RialAmount }) {
 export function Phone({ e164 }: { e164: string }) {
   const { i18n } = useTranslation();
   return <Bdi>{formatPhone(e164, i18n.language)}</Bdi>;
+}
+
+/** A mobile with its middle hidden (a receipt the shopper takes away). */
+export function MaskedPhone({ e164 }: { e164: string }) {
+  const { i18n } = useTranslation();
+  return <Bdi>{maskPhone(e164, i18n.language)}</Bdi>;
 }
 
 /** A code to read out or type (a card number, a one-time code), in the language's digits. */
