@@ -30,6 +30,7 @@ from typing import Any
 
 from graphql.language import Lexer, Source, TokenKind
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.extensions.query_depth_limiter import IgnoreContext
@@ -133,7 +134,8 @@ async def _drain(receive: Receive) -> None:
 class BodyLimit:
     """An ASGI wrapper refusing a request body over ``max_bytes`` with HTTP 413: by its
     declared length before the app reads anything, or while it streams in (chunked), so
-    the whole body is never held."""
+    the whole body is never held. A client that disconnects before its body is read gets
+    nothing (no answer, no error logged)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -163,6 +165,10 @@ class BodyLimit:
             await self.app(scope, counted, send)
         except _BodyTooLarge:
             await self._refuse(send)  # nothing was sent yet: the body was still being read
+        except ClientDisconnect:
+            # The client left while its body was on its way (a browser leaving the page
+            # cancels its calls): nobody is there to answer, and it is no server error.
+            return
 
     async def _refuse(self, send: Send) -> None:
         error = refusal(

@@ -355,3 +355,45 @@ async def test_the_parser_and_validation_caches_still_serve_repeated_documents()
         for _ in range(2):
             refused = await schema.execute(query)
             assert [(e.extensions or {}).get("code") for e in refused.errors or []] == [code]
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_a_client_gone_mid_body_is_no_server_error(
+    role: str, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A browser that leaves a page cancels its GraphQL call while the body is on its way:
+    nobody is left to answer, so nothing is sent and nothing is logged as a server error
+    (it was an unhandled ClientDisconnect, a 500 in the log, on every such page change)."""
+    app = await make_app(role, settings)
+    messages = [
+        {"type": "http.request", "body": b'{"query": "{ serverInfo', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    async with app.router.lifespan_context(app):
+        with caplog.at_level(logging.ERROR):
+            await app(scope, receive, send)
+    assert [m for m in sent if m["type"] == "http.response.start"] == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
