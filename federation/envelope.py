@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from federation.ids import EVENT_ID
-from mallnet.values import IdempotencyKey, Points, Rial
+from mallnet.values import IdempotencyKey, NoControlCharacters, Points, Rial
 
 SCHEMA_VERSION = 1
 MAX_BATCH_EVENTS = 500
@@ -120,7 +120,9 @@ class PurchaseRefunded(_Payload):
 
 
 TierCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-TierName = Annotated[str, Field(min_length=1, max_length=80)]
+# Shown in the shopper's app and stored by the hub: no control characters (PostgreSQL
+# refuses a NUL, which would fail the whole batch instead of refusing this event).
+TierName = Annotated[str, Field(min_length=1, max_length=80), NoControlCharacters]
 _TIER = ("tier_code", "tier_name_fa", "tier_name_en", "tier_basis", "tier_metric")
 _NEXT_TIER = ("next_tier_name_fa", "next_tier_name_en", "next_tier_threshold")
 

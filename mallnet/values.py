@@ -6,7 +6,8 @@ edges: a Rial amount or a number of points is a whole number within :data:`MAX_R
 hold's key) is :data:`KEY_HELP`. Each app reports a broken rule in its own typed error;
 the rule itself lives only here. Pydantic models use the annotated types (:data:`Rial`,
 :data:`Points`, :data:`IdempotencyKey`), plain code the constants and
-:func:`is_idempotency_key`.
+:func:`is_idempotency_key`. A name one app gives and another shows (a club's tier) holds
+no control characters: :data:`NoControlCharacters`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from typing import Annotated, Final
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -23,10 +25,13 @@ __all__ = [
     "KEY_MAX_LENGTH",
     "MAX_POINTS",
     "MAX_RIAL",
+    "NO_CONTROL_HELP",
     "IdempotencyKey",
+    "NoControlCharacters",
     "Points",
     "Rial",
     "is_idempotency_key",
+    "without_control_characters",
 ]
 
 MAX_RIAL: Final = 10**15
@@ -64,6 +69,27 @@ def _key(value: str) -> str:
 
 IdempotencyKey = Annotated[str, StringConstraints(strict=True), AfterValidator(_key)]
 """A client-made idempotency key in a pydantic model: :data:`KEY_HELP`."""
+
+
+NO_CONTROL_HELP: Final = "no control characters (NUL, tab, line breaks)"
+
+
+def without_control_characters(value: str) -> str:
+    """``value`` with each control character (Unicode category Cc: NUL, tab, line breaks
+    and the like) replaced by a space. Format characters (Cf) stay: Persian words need the
+    zero-width non-joiner (U+200C)."""
+    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in value)
+
+
+def _no_control(value: str) -> str:
+    if without_control_characters(value) != value:
+        raise ValueError(f"a name has {NO_CONTROL_HELP}")
+    return value
+
+
+NoControlCharacters = AfterValidator(_no_control)
+"""For a text that is shown to people and stored by another app (PostgreSQL refuses NUL in
+text): annotate ``Annotated[str, ..., NoControlCharacters]``."""
 
 
 def pseudonym(key: bytes, phone_e164: str) -> str:

@@ -8,14 +8,38 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
-from mallnet.values import Points, Rial
+from mallnet.values import NO_CONTROL_HELP, Points, Rial, without_control_characters
 from shop_node.domain.errors import FieldProblem, InvalidInput
 
 BP = Annotated[int, Field(ge=0, le=10_000, strict=True)]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-Name = Annotated[str, Field(min_length=1, max_length=80)]
+# Validation context for a policy read back from the database: see ``_name``.
+STORED = {"stored": True}
+
+
+def _name(value: str, info: ValidationInfo) -> str:
+    """A name has no control characters: they would reach the hub in the member's tier
+    (which refuses them) and the screens that show it. A policy stored before this rule
+    still loads, each control character read as a space, so its events pass."""
+    cleaned = without_control_characters(value)
+    if cleaned == value:
+        return value
+    if info.context == STORED:
+        return cleaned
+    raise ValueError(f"a name has {NO_CONTROL_HELP}")
+
+
+Name = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_name)]
 Days = Annotated[int, Field(ge=1, le=3650, strict=True)]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mallnet.db import utcnow
 from shop_node.db.models import PolicyVersion
-from shop_node.domain.policy import DEFAULT_POLICY, ClubPolicy, parse_policy
+from shop_node.domain.policy import DEFAULT_POLICY, STORED, ClubPolicy, parse_policy
 from shop_node.services.runtime import NodeRuntime
 
 LATEST_VERSION = select(func.max(PolicyVersion.version))
@@ -29,7 +29,8 @@ async def current_policy(session: AsyncSession, runtime: NodeRuntime) -> tuple[i
         document = await session.scalar(
             select(PolicyVersion.document).where(PolicyVersion.version == version)
         )
-        parsed = cache.parsed[version] = ClubPolicy.model_validate(document)
+        # Read as stored: a name from before a rule it breaks still loads (see ``Name``).
+        parsed = cache.parsed[version] = ClubPolicy.model_validate(document, context=STORED)
     return version, parsed
 
 
