@@ -69,6 +69,9 @@ class IngestReport:
     accepted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    # Accepted (the stream goes on) but not applied: a balance for a shopper who is no
+    # member of the reporting shop.
+    ignored: list[str] = field(default_factory=list)
     contiguous_seq: int = 0
     highest_seq: int = 0
     gaps: list[int] = field(default_factory=list)
@@ -127,9 +130,17 @@ async def ingest(
         )
         known[envelope.event_id] = digest
         taken.add(envelope.seq)
-        await _apply(session, node, envelope, now)
+        if not await _apply(session, node, envelope, now):
+            report.ignored.append(envelope.event_id)
         report.accepted.append(envelope.event_id)
     await session.flush()
+    if report.ignored:
+        log.warning(
+            "%d balance report(s) from %s for shoppers who are not its members, not applied: %s",
+            len(report.ignored),
+            node,
+            ", ".join(report.ignored[:10]),
+        )
     stream.events += len(report.accepted)
     stream.highest_seq = max([stream.highest_seq, *taken])
     stream.last_contact_at = now
@@ -238,7 +249,8 @@ async def _gaps(session: AsyncSession, stream: NodeStream) -> list[int]:
     return [seq for _, seq in zip(range(MAX_GAPS_REPORTED), missing, strict=False)]
 
 
-async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.datetime) -> None:
+async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.datetime) -> bool:
+    """Apply one event; False if it was accepted but had no effect (see ``_balance``)."""
     payload = envelope.typed()
     if isinstance(payload, PurchaseRecorded):
         await _purchase(session, node, envelope, payload, now)
@@ -248,7 +260,8 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
         membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at)
         await consents.report(session, membership, envelope.seq, payload)
     elif isinstance(payload, BalanceChanged):
-        await _balance(session, node, envelope.seq, payload, now)
+        return await _balance(session, node, envelope.seq, payload, now)
+    return True
 
 
 async def _purchase(
@@ -353,9 +366,14 @@ async def _refund(
 
 async def _balance(
     session: AsyncSession, node: str, seq: int, payload: BalanceChanged, now: dt.datetime
-) -> None:
+) -> bool:
     """The shopper's points and credit at the node, as of the node's latest report: one
-    upsert (an older report arriving late changes nothing)."""
+    upsert (an older report arriving late changes nothing). Only for a member of the node's
+    club (its enrolment or a purchase came first in its stream): a shop puts no balance,
+    nor a tier in its own words, into the wallet of a shopper who never joined it. Such a
+    report is ignored (False), not refused: refusing would hold up the node's stream."""
+    if await session.get(Membership, (payload.pseudonym, node)) is None:
+        return False
     conn = await session.connection()
     reported = {
         "points": payload.points,
@@ -375,6 +393,7 @@ async def _balance(
             where=BALANCES.c.as_of_seq < stmt.excluded.as_of_seq,
         )
     )
+    return True
 
 
 _TIER_COLUMNS = (

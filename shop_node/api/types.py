@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import Enum
 from typing import Annotated, Any
 
@@ -19,6 +20,14 @@ from shop_node.api.loaders import loaders
 from shop_node.db import models
 from shop_node.services import members as member_service
 from shop_node.services import till
+
+# A row id as a page cursor: ASCII digits only (str.isdigit() takes '²', which int()
+# refuses) and at most 18 of them (below BIGINT's limit, which the database would refuse).
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _is_row_id(value: object) -> bool:
+    return _ROW_ID.fullmatch(str(value)) is not None
 
 
 @strawberry.enum
@@ -184,7 +193,7 @@ class Member:
         self, info: strawberry.Info, first: int = 20, before: strawberry.ID | None = None
     ) -> list[HistoryEntry]:
         first = page_size(first, 200)
-        if before is not None and not str(before).isdigit():
+        if before is not None and not _is_row_id(before):
             raise GraphQLError(
                 "history(before:) takes the id of a history entry",
                 extensions={"code": "INVALID_INPUT"},
@@ -214,7 +223,7 @@ class Member:
         self, info: strawberry.Info, first: int = 20, before: strawberry.ID | None = None
     ) -> list[Annotated[Purchase, strawberry.lazy("shop_node.api.types")]]:
         first = page_size(first, till.MAX_PAGE)
-        if before is not None and not str(before).isdigit():
+        if before is not None and not _is_row_id(before):
             raise GraphQLError(
                 "purchases(before:) takes the id of a purchase",
                 extensions={"code": "INVALID_INPUT"},
