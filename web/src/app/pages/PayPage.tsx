@@ -1,5 +1,7 @@
 /**
- * Pay with network value: pick the shop (seeing what she can spend there), an amount in
+ * Pay with network value: pick the shop, or scan the till's shop code ("mallnet:shop:<slug>",
+ * taken only for a shop in the directory; anything else scanned is refused with a sentence
+ * and never followed), seeing what she can spend there, then an amount in
  * toman or "as much as possible", her PIN (set it first, twice, on first use), then a
  * one-time payment code for that shop — its QR code and digits, large, with the time left
  * — which the page watches every two seconds until the till has used it (paid: how much,
@@ -33,7 +35,9 @@ import {
 } from '../../shared/format';
 import { problemMessage } from '../../shared/i18n/problems';
 import { Bdi, Code, Toman } from '../../shared/ui/Bdi';
+import { readShopCode } from '../../shared/format/shopCode';
 import { QrCode } from '../../shared/ui/QrCode';
+import { ScanButton } from '../../shared/ui/ScanButton';
 import { LoadFailed, Loading, PointsAmount, shopName, useCategoryName } from '../common';
 import { spendableAt } from '../spendable';
 
@@ -390,6 +394,7 @@ export function PayPage() {
   const [amount, setAmount] = useState('');
   const [pin, setPin] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
+  const [scanProblem, setScanProblem] = useState<string | null>(null);
   const [grant, setGrant] = useState<Grant | null>(null);
   const [{ fetching: issuing }, issueGrant] = useMutation(IssueShopperGrant);
 
@@ -404,6 +409,20 @@ export function PayPage() {
   );
   const shop = shops.find((s) => s.slug === shopSlug);
   const wallet = data.me?.wallet;
+
+  /** A scanned till code chooses its shop when the directory has it; nothing else does. */
+  const scanned = (text: string) => {
+    const slug = readShopCode(text);
+    if (slug === null) {
+      setScanProblem(t('shopper.pay.scan.notShop'));
+    } else if (!shops.some((s) => s.slug === slug)) {
+      setScanProblem(t('shopper.pay.scan.unknownShop'));
+    } else {
+      setScanProblem(null);
+      setProblem(null);
+      setShopSlug(slug);
+    }
+  };
 
   const issue = (event?: SyntheticEvent) => {
     event?.preventDefault();
@@ -469,20 +488,39 @@ export function PayPage() {
       ) : (
         <Card withBorder padding="md" component="form" onSubmit={issue} noValidate>
           <Stack gap="md">
-            <NativeSelect
-              label={t('shopper.pay.shop')}
-              value={shopSlug}
-              onChange={(event) => {
-                setShopSlug(event.currentTarget.value);
-              }}
-              data={[
-                { value: '', label: t('shopper.pay.pickShop') },
-                ...shops.map((s) => ({
-                  value: s.slug,
-                  label: `${shopName(s, lang)} · ${categoryName(s.category)}`,
-                })),
-              ]}
-            />
+            <Group align="flex-end" gap="sm">
+              <NativeSelect
+                label={t('shopper.pay.shop')}
+                value={shopSlug}
+                onChange={(event) => {
+                  setShopSlug(event.currentTarget.value);
+                  setScanProblem(null);
+                }}
+                data={[
+                  { value: '', label: t('shopper.pay.pickShop') },
+                  ...shops.map((s) => ({
+                    value: s.slug,
+                    label: `${shopName(s, lang)} · ${categoryName(s.category)}`,
+                  })),
+                ]}
+                style={{ flex: '1 1 14rem' }}
+              />
+              <ScanButton
+                onRead={scanned}
+                labels={{
+                  open: t('shopper.pay.scan.open'),
+                  title: t('shopper.pay.scan.title'),
+                  hint: t('shopper.pay.scan.hint'),
+                  failed: t('shopper.pay.scan.failed'),
+                  close: t('shopper.pay.scan.close'),
+                }}
+              />
+            </Group>
+            {scanProblem ? (
+              <Text c="red.9" role="alert" data-testid="scan-problem">
+                {scanProblem}
+              </Text>
+            ) : null}
             {shop && wallet ? <Spendable wallet={wallet} shop={shop} /> : null}
             <Radio.Group
               label={t('shopper.pay.amount')}

@@ -2,9 +2,10 @@
  * The till: find the shopper (or enrol them), sell, show the receipt, refund from the
  * member's purchases. On a 1280 px till the search, the member and their purchases sit on
  * one side, the sale on the other; narrower screens stack them, the sale after the member
- * (till.module.css).
+ * (till.module.css). The shop's code, for a shopper to scan with the app's Pay page, is a
+ * button under the search (ShopCode).
  */
-import { Paper, Text } from '@mantine/core';
+import { Group, Paper, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
@@ -17,6 +18,7 @@ import { MemberPanel } from './MemberPanel';
 import { PurchaseList } from './PurchaseList';
 import { Receipt } from './Receipt';
 import { type Recorded, SaleForm } from './SaleForm';
+import { ShopCode } from './ShopCode';
 import styles from './till.module.css';
 
 const TillPolicy = graphql(`
@@ -110,6 +112,9 @@ export function Till({ shop }: { shop: string }) {
             }
           }}
         />
+        <Group mt="sm">
+          <ShopCode shop={shop} />
+        </Group>
       </div>
       <div className={styles.main}>{main}</div>
       {member ? (
