@@ -25,7 +25,15 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-__all__ = ["DIST_DIR", "FACES", "SpaFiles", "dist_dir", "webapp_route"]
+__all__ = [
+    "DIST_DIR",
+    "FACES",
+    "WASM_FACES",
+    "SpaFiles",
+    "content_security_policy",
+    "dist_dir",
+    "webapp_route",
+]
 
 DIST_DIR: Final = Path(__file__).resolve().parent.parent / "web" / "dist"
 """Where ``make web`` (``npm run build`` in ``web/``) puts the built faces."""
@@ -48,19 +56,30 @@ MEDIA_TYPES: Final = {
 # The faces load only their own files and call only their own server's GraphQL. Mantine
 # sets CSS variables in <style> elements, hence 'unsafe-inline' for styles (not scripts).
 # The app's service worker and manifest come from the face's own origin only.
-CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+_PAGE_POLICY: Final = (
+    "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
     "worker-src 'self'; manifest-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+WASM_FACES: Final = frozenset({"dashboard"})
+"""The faces that compile WebAssembly ('wasm-unsafe-eval', still no script eval): the
+dashboard, whose till's camera scan falls back to ZXing's wasm where the browser has no
+``BarcodeDetector``. The other faces' pages may not."""
 SERVICE_WORKER_POLICY: Final = "default-src 'self'; script-src 'self'; object-src 'none'"
 PAGE_HEADERS: Final = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+"""Besides the face's ``content_security_policy``."""
+
+
+def content_security_policy(face: str) -> str:
+    """The Content-Security-Policy of ``face``'s pages."""
+    scripts = "'self' 'wasm-unsafe-eval'" if face in WASM_FACES else "'self'"
+    return _PAGE_POLICY.format(scripts=scripts)
+
 
 _NOT_BUILT = """<!doctype html>
 <html lang="fa" dir="rtl">
@@ -93,6 +112,10 @@ class SpaFiles(StaticFiles):
         super().__init__(directory=directory, check_dir=False)
         self.face = face
         self.root = directory
+        self.page_headers = {
+            **PAGE_HEADERS,
+            "Content-Security-Policy": content_security_policy(face),
+        }
 
     async def check_config(self) -> None:
         if self.root.is_dir():
@@ -114,8 +137,7 @@ class SpaFiles(StaticFiles):
             response = await super().get_response(path, scope)
         return self._with_headers(path, response)
 
-    @staticmethod
-    def _with_headers(path: str, response: Response) -> Response:
+    def _with_headers(self, path: str, response: Response) -> Response:
         name = PurePosixPath(path)
         hashed = name.parts[:1] == ("assets",)
         # Never immutable outside assets/: sw.js and the manifest above all must be
@@ -126,7 +148,7 @@ class SpaFiles(StaticFiles):
             response.headers["Content-Type"] = media_type
         response.headers["X-Content-Type-Options"] = "nosniff"
         if path == "index.html" or path.endswith(".html"):
-            response.headers.update(PAGE_HEADERS)
+            response.headers.update(self.page_headers)
         elif path == "sw.js":
             # The service worker's own policy (a worker's comes from its response): it may
             # load scripts (Workbox's) and fetch only from this origin.

@@ -174,7 +174,47 @@ def test_the_page_lets_only_its_own_origin_be_its_worker_and_manifest(tmp_path: 
     ]
     assert "worker-src 'self'" in policy
     assert "manifest-src 'self'" in policy
-    assert "script-src 'self' 'wasm-unsafe-eval'" in policy  # WebAssembly (the QR reader), no eval
+    assert "script-src 'self'" in policy  # no eval, no WebAssembly
+
+
+def _policy(http: TestClient, path: str) -> list[str]:
+    page = http.get(path)
+    assert page.status_code == 200, path
+    return [rule.strip() for rule in page.headers["content-security-policy"].split(";")]
+
+
+def test_only_the_dashboards_pages_may_compile_webassembly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The till's camera scan falls back to ZXing's WebAssembly ('wasm-unsafe-eval', still
+    no script eval); the shopper app and the mall console run none, so their pages may
+    not."""
+    dist = fake_build(tmp_path / "dist", "app", "console", "dashboard")
+    monkeypatch.setenv("MALLNET_WEB_DIST", str(dist))
+    settings = Settings(data_dir=tmp_path / "var")
+    hub = TestClient(create_hub_app(settings))
+    node = TestClient(create_node_app("ketab-sara", settings))
+    policies = {
+        "app": _policy(hub, "/app/pay"),
+        "console": _policy(hub, "/console/"),
+        "dashboard": _policy(node, "/dashboard/till"),
+    }
+    scripts = {
+        face: [r for r in rules if r.startswith("script-src")] for face, rules in policies.items()
+    }
+    assert scripts == {
+        "app": ["script-src 'self'"],
+        "console": ["script-src 'self'"],
+        "dashboard": ["script-src 'self' 'wasm-unsafe-eval'"],
+    }
+    assert not any("unsafe-eval'" in r for r in policies["app"] + policies["console"])
+    # and otherwise one policy for every face
+    others = {
+        face: [r for r in rules if not r.startswith("script-src")]
+        for face, rules in policies.items()
+    }
+    assert others["app"] == others["console"] == others["dashboard"]
+    assert "frame-ancestors 'none'" in others["app"]
 
 
 def test_a_face_without_a_service_worker_answers_404_for_it(tmp_path: Path) -> None:
