@@ -62,10 +62,11 @@ _PAGE_POLICY: Final = (
     "worker-src 'self'; manifest-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-WASM_FACES: Final = frozenset({"dashboard"})
+WASM_FACES: Final = frozenset({"app", "dashboard"})
 """The faces that compile WebAssembly ('wasm-unsafe-eval', still no script eval): the
-dashboard, whose till's camera scan falls back to ZXing's wasm where the browser has no
-``BarcodeDetector``. The other faces' pages may not."""
+dashboard (the till's camera scan) and the shopper app (the Pay page scans the till's shop
+code), whose camera readers fall back to ZXing's wasm where the browser has no
+``BarcodeDetector`` (Safari, desktop Chromium on Linux). The console's pages may not."""
 SERVICE_WORKER_POLICY: Final = "default-src 'self'; script-src 'self'; object-src 'none'"
 PAGE_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
