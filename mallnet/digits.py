@@ -1,9 +1,12 @@
-"""Persian digits: shown to people, read back from what they type.
+"""Persian digits (and letters typed in their Arabic forms): shown to people, read back
+from what they type.
 
 The Persian UI shows numbers in Persian digits (``۱۲۳``) grouped with the Arabic thousands
 separator (``۱٬۲۳۴``). People type Persian digits, and on some keyboards Arabic-Indic ones
 (``٠١٢``); everything that parses their input first turns both into ASCII digits with
-:func:`normalize_digits`. This module is the one table of those digits.
+:func:`normalize_digits`. This module is the one table of those digits, and of the
+Arabic forms of Persian letters (``ي``, ``ك``…) that Arabic keyboards type, which
+:func:`persian_letters` reads as the Persian ones (search, sorting).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ __all__ = [
     "THOUSANDS_SEPARATOR",
     "integer_fa",
     "normalize_digits",
+    "persian_letters",
     "to_persian_digits",
 ]
 
@@ -29,6 +33,15 @@ MINUS_SIGN: Final = "−"
 _ASCII_DIGITS = "0123456789"
 _TO_PERSIAN = str.maketrans(_ASCII_DIGITS, PERSIAN_DIGITS)
 _TO_ASCII = str.maketrans(PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, _ASCII_DIGITS * 2)
+_AS_PERSIAN_LETTERS = str.maketrans(
+    {"ك": "ک", "ي": "ی", "ى": "ی", "ئ": "ی", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "ؤ": "و"}
+)
+
+
+def persian_letters(text: str) -> str:
+    """Arabic forms of Persian letters as the Persian ones: ``كتاب`` → ``کتاب``,
+    ``علي`` → ``علی`` (and hamza-carrying forms as their base letters)."""
+    return text.translate(_AS_PERSIAN_LETTERS)
 
 
 def to_persian_digits(text: str) -> str:

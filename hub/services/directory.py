@@ -11,13 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import Shop
 from hub.domain.value_rules import GENERAL, POOLED, LotView, accepted_at
+from mallnet.digits import persian_letters
 
 # The Persian alphabet, in order; the Arabic forms of its letters are read as the Persian.
 _ALPHABET = "آابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
 _RANK = {letter: rank for rank, letter in enumerate(_ALPHABET)}
-_AS_PERSIAN = str.maketrans(
-    {"ك": "ک", "ي": "ی", "ى": "ی", "ئ": "ی", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "ؤ": "و"}
-)
 _IGNORED = {"\u200c", "\u200d", "\u064b", "\u064c", "\u064d", "\u064e", "\u064f", "\u0650"}
 _ANY_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
@@ -26,7 +24,7 @@ def persian_order(name: str) -> tuple[tuple[int, int], ...]:
     """A sort key putting Persian names in dictionary order (پ after ب, گ after ک: code
     point order would put them after ی); spaces, digits and Latin sort before letters."""
     key = []
-    for char in name.translate(_AS_PERSIAN):
+    for char in persian_letters(name):
         if char in _IGNORED:
             continue
         rank = _RANK.get(char)

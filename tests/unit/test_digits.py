@@ -11,6 +11,7 @@ from mallnet.digits import (
     PERSIAN_DIGITS,
     integer_fa,
     normalize_digits,
+    persian_letters,
     to_persian_digits,
 )
 
@@ -62,3 +63,9 @@ def test_integer_fa_reads_back(n: int) -> None:
 def test_integer_fa_takes_ints_only(bad: object) -> None:
     with pytest.raises(TypeError, match=f"expected an int, got a {type(bad).__name__}"):
         integer_fa(bad)  # type: ignore[arg-type]
+
+
+def test_persian_letters_reads_arabic_forms_as_persian() -> None:
+    assert persian_letters("كتاب سراي علي") == "کتاب سرای علی"
+    assert persian_letters("کتاب‌سرا") == "کتاب‌سرا", "Persian text and its ZWNJ stay"
+    assert persian_letters("Ketab 12") == "Ketab 12"
