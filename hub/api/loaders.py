@@ -10,7 +10,8 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from hub.api.common import sessions
-from hub.services import inbox, intake
+from hub.services import inbox
+from hub.services.memberships import memberships_of
 from mallnet.loaders import BatchReads, batch_loader, per_request
 
 
@@ -24,7 +25,7 @@ class HubLoaders:
         reads = BatchReads(factory)
         return cls(
             inbox_depth=batch_loader(reads, inbox.depths, "inbox depth"),
-            memberships=batch_loader(reads, intake.memberships_of, "memberships"),
+            memberships=batch_loader(reads, memberships_of, "memberships"),
         )
 
 

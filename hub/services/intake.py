@@ -485,25 +485,5 @@ async def _member_of(
     return membership
 
 
-async def memberships(session: AsyncSession, identity: str) -> list[Membership]:
-    rows = await session.scalars(
-        select(Membership).where(Membership.pseudonym == identity).order_by(Membership.joined_at)
-    )
-    return list(rows.all())
-
-
-async def memberships_of(session: AsyncSession, identities: Sequence[str]) -> dict[str, list[str]]:
-    """The shops of many shoppers in one statement (a page of shoppers), in joining order."""
-    found: dict[str, list[str]] = {identity: [] for identity in identities}
-    rows = await session.execute(
-        select(Membership.pseudonym, Membership.shop)
-        .where(Membership.pseudonym.in_(found))
-        .order_by(Membership.pseudonym, Membership.joined_at)
-    )
-    for identity, shop in rows:
-        found[identity].append(shop)
-    return found
-
-
 async def streams(session: AsyncSession) -> list[NodeStream]:
     return list((await session.scalars(select(NodeStream).order_by(NodeStream.node))).all())
