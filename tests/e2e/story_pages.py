@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .axe import serious_violations
+from .browsers import launched_chromium
 from .signin_pages import SHOPPER_PHONE, kept_on_device, sign_in_manager, sign_in_shopper
-from .test_web_shell import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2] / "web" / "src"
 PIN = "1357"
@@ -104,46 +104,40 @@ def _till_takes(page: Any, digits: str) -> str:
 
 
 def till_and_app_story(hub_url: str, output: str, outbox: Path, shots: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     cafe_url, cafe_manager = demo_sign_in(output, "cafe-sepid")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            phone = browser.new_context(viewport={"width": 360, "height": 780})
-            till = browser.new_context(viewport={"width": 1280, "height": 900})
-            app = phone.new_page()
-            # Given no session: the app sends her to the hub's sign-in, and back.
-            sign_in_shopper(app, f"{hub_url}/app/", outbox)
-            clubs = _app_shows_two_clubs(app)
-            assert "کتاب‌سرا" in clubs or "کفش آریا" in clubs, clubs
-            assert app.evaluate("document.documentElement.dir") == "rtl"
-            _shot(app, shots / "story-app-home-360-fa.png")
-            assert app.evaluate("navigator.serviceWorker.ready.then(r => r.scope)") == (
-                f"{hub_url}/app/"
-            )
-            digits = _make_code(app, "cafe-sepid")
-            _shot(app, shots / "story-app-code-360-fa.png")
+    with launched_chromium() as browser:
+        phone = browser.new_context(viewport={"width": 360, "height": 780})
+        till = browser.new_context(viewport={"width": 1280, "height": 900})
+        app = phone.new_page()
+        # Given no session: the app sends her to the hub's sign-in, and back.
+        sign_in_shopper(app, f"{hub_url}/app/", outbox)
+        clubs = _app_shows_two_clubs(app)
+        assert "کتاب‌سرا" in clubs or "کفش آریا" in clubs, clubs
+        assert app.evaluate("document.documentElement.dir") == "rtl"
+        _shot(app, shots / "story-app-home-360-fa.png")
+        assert app.evaluate("navigator.serviceWorker.ready.then(r => r.scope)") == (
+            f"{hub_url}/app/"
+        )
+        digits = _make_code(app, "cafe-sepid")
+        _shot(app, shots / "story-app-code-360-fa.png")
 
-            counter = till.new_page()
-            sign_in_manager(counter, cafe_url, cafe_manager)
-            receipt = _till_takes(counter, digits)
-            assert "۴۰۰٬۰۰۰" in receipt, receipt
-            _shot(counter, shots / "story-till-receipt-1280-fa.png")
+        counter = till.new_page()
+        sign_in_manager(counter, cafe_url, cafe_manager)
+        receipt = _till_takes(counter, digits)
+        assert "۴۰۰٬۰۰۰" in receipt, receipt
+        _shot(counter, shots / "story-till-receipt-1280-fa.png")
 
-            # Then her phone says paid, with what the café took and what is left.
-            paid = app.get_by_test_id("paid")
-            paid.wait_for(timeout=15_000)
-            paid.get_by_text("امتیاز و اعتبار شما اکنون").wait_for()
-            assert "پرداخت شد" in paid.inner_text()
-            _shot(app, shots / "story-app-paid-360-fa.png")
+        # Then her phone says paid, with what the café took and what is left.
+        paid = app.get_by_test_id("paid")
+        paid.wait_for(timeout=15_000)
+        paid.get_by_text("امتیاز و اعتبار شما اکنون").wait_for()
+        assert "پرداخت شد" in paid.inner_text()
+        _shot(app, shots / "story-app-paid-360-fa.png")
 
-            # The till in English: left to right, Latin digits.
-            counter.get_by_role("button", name="English").click()
-            counter.get_by_role("status").filter(has_text="Server version").wait_for()
-            assert counter.evaluate("document.documentElement.dir") == "ltr"
-            _shot(counter, shots / "story-till-1280-en.png")
-            for context, page in ((phone, app), (till, counter)):
-                _nothing_within_reach(context, page)
-        finally:
-            browser.close()
+        # The till in English: left to right.
+        counter.get_by_role("button", name="English").click()
+        counter.get_by_role("status").filter(has_text="Server version").wait_for()
+        assert counter.evaluate("document.documentElement.dir") == "ltr"
+        _shot(counter, shots / "story-till-1280-en.png")
+        for context, page in ((phone, app), (till, counter)):
+            _nothing_within_reach(context, page)

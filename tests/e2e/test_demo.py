@@ -32,8 +32,8 @@ from settlement.render import parse_csv_lines
 
 from ..conftest import REDIS_URL, REQUIRE_SERVICES, free_ports
 from ..oauth_flow import shopper_code
+from .browsers import missing
 from .story_pages import till_and_app_story
-from .test_web_shell import _missing
 
 pytestmark = pytest.mark.e2e
 
@@ -513,7 +513,7 @@ def _festival_story(
 
 def _browser_story(hub_url: str, output: str, tmp_path: Path) -> None:
     """The till-and-app story in Chromium (story_pages), where the faces are built."""
-    if problem := _missing():
+    if problem := missing():
         if REQUIRE_SERVICES:
             pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
         return

@@ -9,7 +9,6 @@ Skipped without chromium or a build (``make web``), failed then under
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +16,10 @@ from typing import Any
 
 import pytest
 
-from hub.app import create_app as create_hub_app
 from mallnet.config import Settings
 
-from ..conftest import REQUIRE_SERVICES, free_ports
-from ..live_server import LiveServer
-from .signin_pages import kept_on_device, prepare_hub, sign_in_manager, sign_in_shopper
-from .test_web_shell import CHROMIUM, CHROMIUM_ARGS, _missing
+from .browsers import served_hub
+from .signin_pages import kept_on_device, sign_in_manager, sign_in_shopper
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
 VIEWER = """async () => {
@@ -38,27 +34,8 @@ VIEWER = """async () => {
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
-    if problem := _missing():
-        if REQUIRE_SERVICES:
-            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
-        pytest.skip(problem)
-    port = free_ports(1)[0]
-    data_dir = tmp_path_factory.mktemp("faces") / "var"
-    # The hub's public URL is where its faces' sign-ins come back to.
-    settings = Settings(data_dir=data_dir, hub_url=f"http://127.0.0.1:{port}")
-    asyncio.run(prepare_hub(settings))
-    with LiveServer(create_hub_app(settings), port) as server:
-        yield server.url, settings
-
-
-@pytest.fixture(scope="module")
-def browser(hub: tuple[str, Settings]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with served_hub(tmp_path_factory, "faces") as served:
+        yield served
 
 
 def _viewer(page: Any, headers: str) -> list[Any]:

@@ -10,7 +10,6 @@ Skipped without chromium or a build (``make web``), failed then under
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import struct
@@ -21,14 +20,12 @@ from urllib.parse import urljoin
 
 import pytest
 
-from hub.app import create_app as create_hub_app
 from mallnet.config import Settings
 
-from ..conftest import REQUIRE_SERVICES, free_ports
-from ..live_server import LiveServer
 from .axe import serious_violations
-from .signin_pages import prepare_hub, sign_in_shopper
-from .test_web_shell import CATALOGUES, CHROMIUM, CHROMIUM_ARGS, _missing
+from .browsers import served_hub
+from .signin_pages import sign_in_shopper
+from .test_web_shell import CATALOGUES
 
 MASKED_PHONE = "۰۹۱۲***۴۵۶۷"
 OFFLINE = json.loads((CATALOGUES / "fa.json").read_text(encoding="utf-8"))["offline"]
@@ -61,26 +58,8 @@ WORKER = """async () => {
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
-    if problem := _missing():
-        if REQUIRE_SERVICES:
-            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
-        pytest.skip(problem)
-    port = free_ports(1)[0]
-    data_dir = tmp_path_factory.mktemp("pwa") / "var"
-    settings = Settings(data_dir=data_dir, hub_url=f"http://127.0.0.1:{port}")
-    asyncio.run(prepare_hub(settings))
-    with LiveServer(create_hub_app(settings), port) as server:
-        yield server.url, settings
-
-
-@pytest.fixture(scope="module")
-def browser(hub: tuple[str, Settings]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with served_hub(tmp_path_factory, "pwa") as served:
+        yield served
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

@@ -22,11 +22,11 @@ from hub.app import create_app as create_hub_app
 from mallnet.config import Settings
 from shop_node.app import create_app as create_node_app
 
-from ..conftest import REQUIRE_SERVICES, free_ports
+from ..conftest import free_ports
 from ..live_server import LiveServer
 from .axe import serious_violations
+from .browsers import CHROMIUM, CHROMIUM_ARGS, require_browser
 from .signin_pages import BOOKS, SHOP_MANAGER, prepare_hub, sign_in_manager, sign_in_shopper
-from .test_web_shell import CHROMIUM, CHROMIUM_ARGS, _missing
 
 WEB = Path(__file__).resolve().parents[2] / "web" / "src"
 PIN = "2468"
@@ -68,10 +68,7 @@ def _video(rows: list[str], path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if problem := _missing():
-        if REQUIRE_SERVICES:
-            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
-        pytest.skip(problem)
+    require_browser()
     port, node_port = free_ports(2)
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("scan") / "var", hub_url=f"http://127.0.0.1:{port}"

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from hub.app import create_app as create_hub_app
 from hub.db.models import LocalBalance, Membership
 from hub.domain.value_rules import GENERAL, POOLED, TARGETED
 from hub.services import grants, lotteries, registry, value
@@ -29,12 +28,10 @@ from mallnet.config import Settings
 from mallnet.db import utcnow
 from mallnet.secrets_store import network_key, pseudonym
 
-from ..conftest import REQUIRE_SERVICES, free_ports
 from ..hub_pages import in_hub
-from ..live_server import LiveServer
 from .axe import serious_violations
-from .signin_pages import BOOKS, SHOPPER_PHONE, prepare_hub, sign_in_shopper
-from .test_web_shell import CHROMIUM, CHROMIUM_ARGS, _missing
+from .browsers import served_hub
+from .signin_pages import BOOKS, SHOPPER_PHONE, sign_in_shopper
 
 SHOES = "kafsh-arya"
 NAMES = {"fa": ("کتاب‌سرا", "کفش آریا"), "en": ("Ketab Sara", "Kafsh Arya")}
@@ -160,27 +157,8 @@ async def _lottery(settings: Settings, who: str) -> None:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
-    if problem := _missing():
-        if REQUIRE_SERVICES:
-            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
-        pytest.skip(problem)
-    port = free_ports(1)[0]
-    data_dir = tmp_path_factory.mktemp("shopper") / "var"
-    settings = Settings(data_dir=data_dir, hub_url=f"http://127.0.0.1:{port}")
-    asyncio.run(prepare_hub(settings))
-    asyncio.run(_seed(settings))
-    with LiveServer(create_hub_app(settings), port) as server:
-        yield server.url, settings
-
-
-@pytest.fixture(scope="module")
-def browser(hub: tuple[str, Settings]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with served_hub(tmp_path_factory, "shopper", _seed) as served:
+        yield served
 
 
 def _go(page: Any, key: str, lang: str, width: int) -> None:

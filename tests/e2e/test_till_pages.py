@@ -14,7 +14,6 @@ import asyncio
 import datetime as dt
 import json
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,28 +29,18 @@ from hub.services import value
 from mallnet.config import Settings
 from mallnet.db import engine_scope, session_factory, utcnow
 from mallnet.secrets_store import network_key, pseudonym
-from mallnet.webapps import dist_dir
 from shop_node.app import create_app as create_node_app
 from shop_node.db.models import Member, Purchase, Refund
 
-from ..conftest import REQUIRE_SERVICES, free_ports, in_transaction_sync
+from ..conftest import free_ports, in_transaction_sync
 from ..live_server import LiveServer
 from .axe import serious_violations
+from .browsers import launched_chromium, require_browser
 from .signin_pages import BOOKS, SHOP_MANAGER, prepare_hub, sign_in_manager
 
-CHROMIUM = shutil.which("chromium")
 MESSAGES = Path(__file__).resolve().parents[2] / "web" / "src" / "dashboard" / "messages"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    # A camera that shows a test pattern, allowed without asking: the QR reader runs.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
+# A camera that shows a test pattern, allowed without asking: the QR reader runs.
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 # What the cashier types for the amount: 250,000 toman, in the page's own digits.
 AMOUNT = {"fa": "۲۵۰۰۰۰", "en": "250000"}
 PHONE = {"fa": "۰۹۱۲ ۳۳۳ ۴۴۵۵", "en": "09124445566"}
@@ -60,15 +49,7 @@ E164 = {"fa": "+989123334455", "en": "+989124445566"}
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    problem = None
-    if CHROMIUM is None:
-        problem = "chromium is not installed (.ci/run installs Debian's package)"
-    elif not (dist_dir() / "dashboard" / "index.html").is_file():
-        problem = "the dashboard is not built (make web)"
-    if problem:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
-        pytest.skip(problem)
+    require_browser()
     port, node_port = free_ports(2)
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("till") / "var", hub_url=f"http://127.0.0.1:{port}"
@@ -83,12 +64,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 @pytest.fixture(scope="module")
 def browser(servers: dict[str, Any]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium(FAKE_CAMERA) as chromium:
         yield chromium
-        chromium.close()
 
 
 def _till(lang: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,42 +19,20 @@ import pytest
 
 from hub.app import create_app as create_hub_app
 from mallnet.config import Settings
-from mallnet.webapps import dist_dir
 from shop_node.app import create_app as create_node_app
 
-from ..conftest import REQUIRE_SERVICES, free_ports
+from ..conftest import free_ports
 from ..live_server import LiveServer
 from .axe import serious_violations
+from .browsers import FACES, require_browser
 from .signin_pages import SHOP_MANAGER, prepare_hub, sign_in_manager, sign_in_shopper
 
-CHROMIUM = shutil.which("chromium")
 CATALOGUES = Path(__file__).resolve().parents[2] / "web" / "src" / "shared" / "i18n"
-FACES = ("app", "console", "dashboard")
-# As FACTS.md says: without these, Chromium tries to reach outside hosts.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-def _missing() -> str | None:
-    if CHROMIUM is None:
-        return "chromium is not installed (.ci/run installs Debian's package)"
-    if not all((dist_dir() / face / "index.html").is_file() for face in FACES):
-        return "the web faces are not built (make web)"
-    return None
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    if problem := _missing():
-        if REQUIRE_SERVICES:
-            pytest.fail(f"MALLNET_REQUIRE_SERVICES=1 but {problem}", pytrace=False)
-        pytest.skip(problem)
+    require_browser()
     # Every face needs someone signed in (test_face_signin): a migrated hub at the public
     # URL its sign-ins come back to, and the shop's node registered there and connected.
     port, node_port = free_ports(2)
@@ -72,16 +49,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             "dashboard": f"{node.url}/dashboard/",
             "outbox": str(settings.data_dir / "sms-outbox.jsonl"),
         }
-
-
-@pytest.fixture(scope="module")
-def browser(servers: dict[str, str]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _titles(lang: str) -> dict[str, str]:
