@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-// The shared catalogue and each face's (src/<face>/messages/<lang>.json), merged at the top
+// The shared catalogue and each face's (src/<face>/messages/<lang>.json and <part>.<lang>.json), merged at the top
 // as src/shared/i18n/index.ts merges them: two files may not share a top-level key.
 const folders = ['src/shared/i18n', 'src/app/messages', 'src/dashboard/messages', 'src/console/messages'];
 const problems = [];
@@ -13,15 +13,29 @@ const catalogues = Object.fromEntries(
   ['fa', 'en'].map((lang) => {
     const merged = {};
     for (const folder of folders) {
-      const part = JSON.parse(readFileSync(join(root, folder, `${lang}.json`), 'utf8'));
-      for (const key of Object.keys(part)) {
-        if (Object.hasOwn(merged, key)) problems.push(`${lang}: ${folder} repeats the top-level key ${key}`);
+      // <lang>.json, and a page's own <part>.<lang>.json beside it.
+      const names = readdirSync(join(root, folder)).filter(
+        (name) => name === `${lang}.json` || name.endsWith(`.${lang}.json`),
+      );
+      for (const name of names) {
+        const part = JSON.parse(readFileSync(join(root, folder, name), 'utf8'));
+        for (const key of Object.keys(part)) {
+          if (Object.hasOwn(merged, key)) problems.push(`${lang}: ${folder}/${name} repeats the top-level key ${key}`);
+        }
+        Object.assign(merged, part);
       }
-      Object.assign(merged, part);
     }
     return [lang, merged];
   }),
 );
+// Every catalogue file is one the faces load (src/shared/i18n/index.ts imports it).
+const loader = readFileSync(join(root, 'src/shared/i18n/index.ts'), 'utf8');
+for (const folder of folders.slice(1)) {
+  for (const name of readdirSync(join(root, folder)).filter((n) => n.endsWith('.json'))) {
+    const path = `${folder.replace(/^src\//, '../../')}/${name}`;
+    if (!loader.includes(`'${path}'`)) problems.push(`src/shared/i18n/index.ts does not load ${folder}/${name}`);
+  }
+}
 
 function flatten(tree, prefix = '') {
   return Object.entries(tree).flatMap(([key, value]) =>

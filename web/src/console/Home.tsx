@@ -1,8 +1,38 @@
+/**
+ * The mall management console on the hub (served at /console/): signed in through the hub
+ * (SessionGate), then its sections under one router — overview, shops, partnerships,
+ * campaigns, lotteries, settlement, network value, mall users — each shown in the
+ * navigation and opened only for the mall roles that may use it.
+ */
+import { Text } from '@mantine/core';
+import {
+  IconAffiliate,
+  IconBuildingStore,
+  IconCoins,
+  IconLayoutDashboard,
+  IconReceipt,
+  IconSpeakerphone,
+  IconTicket,
+  IconUsersGroup,
+} from '@tabler/icons-react';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 
 import { graphql } from '../gql/hub';
-import { ComingSoon, ServerLine } from '../shared/ui/FaceShell';
+import { SCOPE } from '../shared/scopes';
+import { FaceNav, RequireScope, type Section } from '../shared/ui/FaceNav';
+import { ServerLine } from '../shared/ui/FaceShell';
 import { SessionGate } from '../shared/ui/SessionGate';
+import { CampaignsPage } from './campaigns/CampaignsPage';
+import { LotteriesPage } from './lotteries/LotteriesPage';
+import { OverviewPage } from './overview/OverviewPage';
+import { PartnershipsPage } from './partnerships/PartnershipsPage';
+import { SettlementPage } from './settlement/SettlementPage';
+import { ShopsPage } from './shops/ShopsPage';
+import { UsersPage } from './users/UsersPage';
+import { ValuePage } from './value/ValuePage';
 
 const ConsoleServerInfo = graphql(`
   query ConsoleServerInfo {
@@ -13,15 +43,79 @@ const ConsoleServerInfo = graphql(`
   }
 `);
 
-/** The mall console's shell until its pages arrive. */
+const EVERY_MALL_ROLE = [
+  SCOPE.mallAdmin,
+  SCOPE.mallReports,
+  SCOPE.mallCampaigns,
+  SCOPE.mallSettlement,
+] as const;
+
+const SECTIONS = [
+  { to: '', label: 'mallOverview.title', icon: IconLayoutDashboard, scopes: EVERY_MALL_ROLE },
+  { to: 'shops', label: 'mallShops.title', icon: IconBuildingStore, scopes: [SCOPE.mallAdmin] },
+  {
+    to: 'partnerships',
+    label: 'mallPartnerships.title',
+    icon: IconAffiliate,
+    scopes: [SCOPE.mallAdmin, SCOPE.mallReports],
+  },
+  {
+    to: 'campaigns',
+    label: 'mallCampaigns.title',
+    icon: IconSpeakerphone,
+    scopes: [SCOPE.mallCampaigns],
+  },
+  { to: 'lotteries', label: 'mallLotteries.title', icon: IconTicket, scopes: [SCOPE.mallCampaigns] },
+  {
+    to: 'settlement',
+    label: 'mallSettlement.title',
+    icon: IconReceipt,
+    scopes: [SCOPE.mallSettlement],
+  },
+  { to: 'value', label: 'mallValue.title', icon: IconCoins, scopes: [SCOPE.mallAdmin, SCOPE.mallReports] },
+  { to: 'users', label: 'mallUsers.title', icon: IconUsersGroup, scopes: [SCOPE.mallAdmin] },
+] as const satisfies readonly Section[];
+
+type Path = (typeof SECTIONS)[number]['to'];
+
+function guarded(to: Path, page: ReactNode) {
+  const section = SECTIONS.find((s) => s.to === to);
+  return <RequireScope scopes={section?.scopes ?? []}>{page}</RequireScope>;
+}
+
+function Sections({ footer }: { footer: ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <BrowserRouter basename="/console">
+      <FaceNav label={t('mall.nav.label')} sections={SECTIONS} />
+      <Routes>
+        <Route index element={guarded('', <OverviewPage />)} />
+        <Route path="shops/*" element={guarded('shops', <ShopsPage />)} />
+        <Route path="partnerships" element={guarded('partnerships', <PartnershipsPage />)} />
+        <Route path="campaigns/*" element={guarded('campaigns', <CampaignsPage />)} />
+        <Route path="lotteries/*" element={guarded('lotteries', <LotteriesPage />)} />
+        <Route path="settlement/*" element={guarded('settlement', <SettlementPage />)} />
+        <Route path="value" element={guarded('value', <ValuePage />)} />
+        <Route path="users" element={guarded('users', <UsersPage />)} />
+        <Route path="*" element={<Navigate to="/" replace />} />
+      </Routes>
+      {footer}
+    </BrowserRouter>
+  );
+}
+
 export function Home() {
   const [{ data, fetching, error }] = useQuery({ query: ConsoleServerInfo });
-  const status = (
-    <ServerLine fetching={fetching} failed={!!error} version={data?.serverInfo.version} />
+  const footer = (
+    <footer style={{ marginBlockStart: 'var(--mantine-spacing-xl)' }}>
+      <Text size="xs" c="dimmed" role="status">
+        <ServerLine fetching={fetching} failed={!!error} version={data?.serverInfo.version} />
+      </Text>
+    </footer>
   );
   return (
     <SessionGate face="console">
-      <ComingSoon face="console" status={status} />
+      <Sections footer={footer} />
     </SessionGate>
   );
 }

@@ -1,10 +1,37 @@
+/**
+ * The shop dashboard on the shop's own node (served at /dashboard/): signed in through the
+ * hub (SessionGate), then its sections under one router — the till, today's figures,
+ * members, the club's policy, the network, settlement, staff — each shown in the navigation
+ * and opened only for the roles that may use it, with a line about the server at the foot.
+ */
 import { Text } from '@mantine/core';
+import {
+  IconAdjustments,
+  IconCashRegister,
+  IconChartBar,
+  IconNetwork,
+  IconReceipt,
+  IconUserShield,
+  IconUsers,
+} from '@tabler/icons-react';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 
 import { graphql } from '../gql/node';
+import { SHOP_BOOKS, SHOP_MANAGE, SHOP_OPERATE, SHOP_STAFF } from '../shared/scopes';
+import { FaceNav, RequireScope, type Section } from '../shared/ui/FaceNav';
 import { ServerLine } from '../shared/ui/FaceShell';
 import { SessionGate } from '../shared/ui/SessionGate';
+import { mayUse, useSession } from '../shared/ui/session-context';
+import { MembersPage } from './members/MembersPage';
+import { NetworkPage } from './network/NetworkPage';
+import { PolicyPage } from './policy/PolicyPage';
+import { SettlementPage } from './settlement/SettlementPage';
+import { StaffPage } from './staff/StaffPage';
 import { Till } from './till/Till';
+import { TodayPage } from './today/TodayPage';
 
 const DashboardServerInfo = graphql(`
   query DashboardServerInfo {
@@ -16,23 +43,68 @@ const DashboardServerInfo = graphql(`
   }
 `);
 
-/** The shop dashboard on the shop's own node: the till, and a line about the server. */
+const SECTIONS = [
+  { to: '', label: 'dashboard.nav.till', icon: IconCashRegister, scopes: SHOP_OPERATE },
+  { to: 'today', label: 'today.title', icon: IconChartBar, scopes: SHOP_STAFF },
+  { to: 'members', label: 'members.title', icon: IconUsers, scopes: SHOP_STAFF },
+  { to: 'policy', label: 'policy.title', icon: IconAdjustments, scopes: SHOP_MANAGE },
+  { to: 'network', label: 'shopNetwork.title', icon: IconNetwork, scopes: SHOP_MANAGE },
+  { to: 'settlement', label: 'shopSettlement.title', icon: IconReceipt, scopes: SHOP_BOOKS },
+  { to: 'staff', label: 'staff.title', icon: IconUserShield, scopes: SHOP_MANAGE },
+] as const satisfies readonly Section[];
+
+type Path = (typeof SECTIONS)[number]['to'];
+
+function guarded(to: Path, page: ReactNode) {
+  const section = SECTIONS.find((s) => s.to === to);
+  return <RequireScope scopes={section?.scopes ?? []}>{page}</RequireScope>;
+}
+
+/** The till for whoever may operate it; an auditor starts at today's figures. */
+function Start({ shop }: { shop: string }) {
+  const session = useSession();
+  if (!mayUse(session, SHOP_OPERATE)) return <Navigate to="/today" replace />;
+  return <Till shop={shop} />;
+}
+
+function Sections({ shop, footer }: { shop: string; footer: ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <BrowserRouter basename="/dashboard">
+      <FaceNav label={t('dashboard.nav.label')} sections={SECTIONS} />
+      <Routes>
+        <Route index element={<Start shop={shop} />} />
+        <Route path="today" element={guarded('today', <TodayPage />)} />
+        <Route path="members/*" element={guarded('members', <MembersPage />)} />
+        <Route path="policy" element={guarded('policy', <PolicyPage />)} />
+        <Route path="network" element={guarded('network', <NetworkPage />)} />
+        <Route path="settlement" element={guarded('settlement', <SettlementPage />)} />
+        <Route path="staff" element={guarded('staff', <StaffPage />)} />
+        <Route path="*" element={<Navigate to="/" replace />} />
+      </Routes>
+      {footer}
+    </BrowserRouter>
+  );
+}
+
 export function Home() {
   const [{ data, fetching, error }] = useQuery({ query: DashboardServerInfo });
   const info = data?.serverInfo;
+  const footer = (
+    <footer style={{ marginBlockStart: 'var(--mantine-spacing-xl)' }}>
+      <Text size="xs" c="dimmed" role="status">
+        <ServerLine
+          fetching={fetching}
+          failed={!!error}
+          version={info?.version}
+          shop={info?.shop}
+        />
+      </Text>
+    </footer>
+  );
   return (
     <SessionGate face="dashboard">
-      <Till shop={info?.shop ?? ''} />
-      <footer style={{ marginBlockStart: 'var(--mantine-spacing-xl)' }}>
-        <Text size="xs" c="dimmed" role="status">
-          <ServerLine
-            fetching={fetching}
-            failed={!!error}
-            version={info?.version}
-            shop={info?.shop}
-          />
-        </Text>
-      </footer>
+      <Sections shop={info?.shop ?? ''} footer={footer} />
     </SessionGate>
   );
 }

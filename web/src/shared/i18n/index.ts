@@ -1,8 +1,8 @@
 /**
  * Every string of the faces comes from one catalogue per language, kept in files beside
  * what uses them: `shared/i18n/<lang>.json` (the frame, sessions, money, problems) and
- * `<face>/messages/<lang>.json` (each face's pages, under one top-level key of its own:
- * `shopper`, `till`, `mall`). `npm run i18n:check` fails on a key missing or empty in
+ * `<face>/messages/<lang>.json` and `<face>/messages/<part>.<lang>.json` (each face's pages,
+ * each file under one top-level key of its own: `shopper`, `till`, `mall`, `members`…). `npm run i18n:check` fails on a key missing or empty in
  * either language, or a top-level key two files share. Persian first: a new visitor gets Persian, right to left; the choice of English
  * is kept on the device (only the language, never anything about the person).
  */
@@ -15,13 +15,41 @@ import consoleEn from '../../console/messages/en.json';
 import consoleFa from '../../console/messages/fa.json';
 import dashboardEn from '../../dashboard/messages/en.json';
 import dashboardFa from '../../dashboard/messages/fa.json';
+import dashboardMembersEn from '../../dashboard/messages/members.en.json';
+import dashboardMembersFa from '../../dashboard/messages/members.fa.json';
+import dashboardPolicyEn from '../../dashboard/messages/policy.en.json';
+import dashboardPolicyFa from '../../dashboard/messages/policy.fa.json';
+import dashboardShopNetworkEn from '../../dashboard/messages/shopNetwork.en.json';
+import dashboardShopNetworkFa from '../../dashboard/messages/shopNetwork.fa.json';
+import dashboardShopSettlementEn from '../../dashboard/messages/shopSettlement.en.json';
+import dashboardShopSettlementFa from '../../dashboard/messages/shopSettlement.fa.json';
+import dashboardStaffEn from '../../dashboard/messages/staff.en.json';
+import dashboardStaffFa from '../../dashboard/messages/staff.fa.json';
+import dashboardTodayEn from '../../dashboard/messages/today.en.json';
+import dashboardTodayFa from '../../dashboard/messages/today.fa.json';
+import consoleMallCampaignsEn from '../../console/messages/mallCampaigns.en.json';
+import consoleMallCampaignsFa from '../../console/messages/mallCampaigns.fa.json';
+import consoleMallLotteriesEn from '../../console/messages/mallLotteries.en.json';
+import consoleMallLotteriesFa from '../../console/messages/mallLotteries.fa.json';
+import consoleMallOverviewEn from '../../console/messages/mallOverview.en.json';
+import consoleMallOverviewFa from '../../console/messages/mallOverview.fa.json';
+import consoleMallPartnershipsEn from '../../console/messages/mallPartnerships.en.json';
+import consoleMallPartnershipsFa from '../../console/messages/mallPartnerships.fa.json';
+import consoleMallSettlementEn from '../../console/messages/mallSettlement.en.json';
+import consoleMallSettlementFa from '../../console/messages/mallSettlement.fa.json';
+import consoleMallShopsEn from '../../console/messages/mallShops.en.json';
+import consoleMallShopsFa from '../../console/messages/mallShops.fa.json';
+import consoleMallUsersEn from '../../console/messages/mallUsers.en.json';
+import consoleMallUsersFa from '../../console/messages/mallUsers.fa.json';
+import consoleMallValueEn from '../../console/messages/mallValue.en.json';
+import consoleMallValueFa from '../../console/messages/mallValue.fa.json';
 import sharedEn from './en.json';
 import sharedFa from './fa.json';
 
 /** One catalogue per language: the shared messages and each face's, merged at the top. */
 export const catalogues = {
-  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa },
-  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn },
+  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardStaffFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
+  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardStaffEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
 } as const;
 
 export const LANGUAGES = ['fa', 'en'] as const;

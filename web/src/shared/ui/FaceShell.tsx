@@ -57,19 +57,6 @@ export function FaceShell({
   );
 }
 
-/** What the face will offer (until its pages arrive) and whether its server answers. */
-export function ComingSoon({ face, status }: { face: Face; status: ReactNode }) {
-  const { t } = useTranslation();
-  return (
-    <Stack gap="md">
-      <Text size="lg">{t(`face.${face}.coming`)}</Text>
-      <Text size="sm" c="dimmed" role="status">
-        {status}
-      </Text>
-    </Stack>
-  );
-}
-
 /** The server's answer to the face's first query, as one line. */
 export function ServerLine(props: {
   fetching: boolean;

@@ -17,6 +17,7 @@ import {
   signOut,
 } from '../session/session';
 import { FaceShell } from './FaceShell';
+import { SessionContext } from './session-context';
 import { isOnline } from './OfflineNotice';
 
 type State =
@@ -101,9 +102,11 @@ export function SessionGate({ face, children }: { face: SessionFace; children: R
   if (state.kind === 'signedIn') {
     const account = <AccountBar name={state.session.name} onSignOut={leave} />;
     return (
-      <FaceShell face={face} account={account}>
-        {children}
-      </FaceShell>
+      <SessionContext.Provider value={state.session}>
+        <FaceShell face={face} account={account}>
+          {children}
+        </FaceShell>
+      </SessionContext.Provider>
     );
   }
   const line = {

@@ -1,0 +1,8 @@
+import { Title } from '@mantine/core';
+import { useTranslation } from 'react-i18next';
+
+/** Being built: the section's heading only. */
+export function PartnershipsPage() {
+  const { t } = useTranslation();
+  return <Title order={2}>{t('mallPartnerships.title')}</Title>;
+}
