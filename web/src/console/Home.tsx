@@ -4,7 +4,6 @@
  * campaigns, lotteries, settlement, network value, mall users — each shown in the
  * navigation and opened only for the mall roles that may use it.
  */
-import { Text } from '@mantine/core';
 import {
   IconAffiliate,
   IconBuildingStore,
@@ -22,8 +21,8 @@ import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 
 import { graphql } from '../gql/hub';
 import { SCOPE } from '../shared/scopes';
-import { FaceNav, RequireScope, type Section } from '../shared/ui/FaceNav';
-import { ServerLine } from '../shared/ui/FaceShell';
+import { FaceNav, guardOf, type Section } from '../shared/ui/FaceNav';
+import { ServerFooter } from '../shared/ui/FaceShell';
 import { SessionGate } from '../shared/ui/SessionGate';
 import { CampaignsPage } from './campaigns/CampaignsPage';
 import { LotteriesPage } from './lotteries/LotteriesPage';
@@ -76,12 +75,7 @@ const SECTIONS = [
   { to: 'users', label: 'mallUsers.title', icon: IconUsersGroup, scopes: [SCOPE.mallAdmin] },
 ] as const satisfies readonly Section[];
 
-type Path = (typeof SECTIONS)[number]['to'];
-
-function guarded(to: Path, page: ReactNode) {
-  const section = SECTIONS.find((s) => s.to === to);
-  return <RequireScope scopes={section?.scopes ?? []}>{page}</RequireScope>;
-}
+const guarded = guardOf(SECTIONS);
 
 function Sections({ footer }: { footer: ReactNode }) {
   const { t } = useTranslation();
@@ -107,11 +101,7 @@ function Sections({ footer }: { footer: ReactNode }) {
 export function Home() {
   const [{ data, fetching, error }] = useQuery({ query: ConsoleServerInfo });
   const footer = (
-    <footer style={{ marginBlockStart: 'var(--mantine-spacing-xl)' }}>
-      <Text size="xs" c="dimmed" role="status">
-        <ServerLine fetching={fetching} failed={!!error} version={data?.serverInfo.version} />
-      </Text>
-    </footer>
+    <ServerFooter fetching={fetching} failed={!!error} version={data?.serverInfo.version} />
   );
   return (
     <SessionGate face="console">

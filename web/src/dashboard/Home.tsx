@@ -4,7 +4,6 @@
  * members, the club's policy, the network, settlement, staff — each shown in the navigation
  * and opened only for the roles that may use it, with a line about the server at the foot.
  */
-import { Text } from '@mantine/core';
 import {
   IconAdjustments,
   IconCashRegister,
@@ -21,8 +20,8 @@ import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 
 import { graphql } from '../gql/node';
 import { SHOP_BOOKS, SHOP_MANAGE, SHOP_OPERATE, SHOP_STAFF } from '../shared/scopes';
-import { FaceNav, RequireScope, type Section } from '../shared/ui/FaceNav';
-import { ServerLine } from '../shared/ui/FaceShell';
+import { FaceNav, guardOf, type Section } from '../shared/ui/FaceNav';
+import { ServerFooter } from '../shared/ui/FaceShell';
 import { SessionGate } from '../shared/ui/SessionGate';
 import { mayUse, useSession } from '../shared/ui/session-context';
 import { MembersPage } from './members/MembersPage';
@@ -53,12 +52,7 @@ const SECTIONS = [
   { to: 'staff', label: 'staff.title', icon: IconUserShield, scopes: SHOP_MANAGE },
 ] as const satisfies readonly Section[];
 
-type Path = (typeof SECTIONS)[number]['to'];
-
-function guarded(to: Path, page: ReactNode) {
-  const section = SECTIONS.find((s) => s.to === to);
-  return <RequireScope scopes={section?.scopes ?? []}>{page}</RequireScope>;
-}
+const guarded = guardOf(SECTIONS);
 
 /** The till for whoever may operate it; an auditor starts at today's figures. */
 function Start({ shop }: { shop: string }) {
@@ -91,16 +85,12 @@ export function Home() {
   const [{ data, fetching, error }] = useQuery({ query: DashboardServerInfo });
   const info = data?.serverInfo;
   const footer = (
-    <footer style={{ marginBlockStart: 'var(--mantine-spacing-xl)' }}>
-      <Text size="xs" c="dimmed" role="status">
-        <ServerLine
-          fetching={fetching}
-          failed={!!error}
-          version={info?.version}
-          shop={info?.shop}
-        />
-      </Text>
-    </footer>
+    <ServerFooter
+      fetching={fetching}
+      failed={!!error}
+      version={info?.version}
+      shop={info?.shop}
+    />
   );
   return (
     <SessionGate face="dashboard">

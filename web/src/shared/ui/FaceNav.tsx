@@ -65,3 +65,11 @@ export function RequireScope({
     </Alert>
   );
 }
+
+/** Each section's page behind its own scopes: `guard('members', <MembersPage />)`. */
+export function guardOf<S extends Section>(sections: readonly S[]) {
+  return (to: S['to'], page: ReactNode) => {
+    const section = sections.find((s) => s.to === to);
+    return <RequireScope scopes={section?.scopes ?? []}>{page}</RequireScope>;
+  };
+}

@@ -83,3 +83,14 @@ export function ServerLine(props: {
     </>
   );
 }
+
+/** The server line as the foot of a face's pages. */
+export function ServerFooter(props: Parameters<typeof ServerLine>[0]) {
+  return (
+    <footer style={{ marginBlockStart: 'var(--mantine-spacing-xl)' }}>
+      <Text size="xs" c="dimmed" role="status">
+        <ServerLine {...props} />
+      </Text>
+    </footer>
+  );
+}
