@@ -18,6 +18,7 @@ from mallnet.gql import JSONDocument, Points, Rial, ServerInfo, build_schema
 from mallnet.gql_limits import page_size
 from shop_node.api import types as t
 from shop_node.api.access import MANAGE, OPERATE, STAFF, actor, runtime
+from shop_node.api.activity import ActivityQuery
 from shop_node.api.campaigns import CampaignMutation, CampaignQuery
 from shop_node.api.network import NetworkMutation, NetworkQuery
 from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
@@ -170,7 +171,9 @@ class AdjustBalanceInput:
 
 
 @strawberry.type
-class Query(PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery, StaffQuery):
+class Query(
+    PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery, StaffQuery, ActivityQuery
+):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self, info: strawberry.Info) -> ServerInfo:
         shop: str = info.context["state"].shop
