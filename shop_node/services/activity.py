@@ -17,7 +17,6 @@ SQLite (the embedded demo) adds the fixed +03:30.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -88,56 +87,33 @@ async def activity(session: AsyncSession, days: int, now: dt.datetime | None = N
     start, end = _start_of(first), _start_of(today + dt.timedelta(days=1))
     per_day: dict[dt.date, dict[str, int]] = {}
 
-    def add(rows: Sequence[Any]) -> None:
-        for row in rows:
+    dialect = (await session.connection()).dialect.name
+
+    async def add(moment: Any, *sums: Any) -> None:
+        """``sums`` of the rows whose ``moment`` falls in the window, per Tehran day."""
+        day = _day_of(dialect, moment).label("day")
+        statement = select(day, *sums).where(moment >= start, moment < end).group_by(day)
+        for row in (await session.execute(statement)).all():
             mapping = dict(row._mapping)
             per_day.setdefault(_as_date(mapping.pop("day")), {}).update(
                 {k: int(v or 0) for k, v in mapping.items()}
             )
 
-    dialect = (await session.connection()).dialect.name
-    bought = _day_of(dialect, Purchase.occurred_at).label("day")
-    add(
-        (
-            await session.execute(
-                select(
-                    bought,
-                    func.sum(Purchase.total_rial).label("sales_rial"),
-                    func.count().label("purchases"),
-                    func.count(
-                        func.distinct(case((Purchase.visit_number > 1, Purchase.member_id)))
-                    ).label("returning_members"),
-                    func.sum(Purchase.earned_credit_rial + Purchase.frequency_credit_rial).label(
-                        "credit_issued_rial"
-                    ),
-                    func.sum(Purchase.credit_spent_rial).label("credit_spent_rial"),
-                    func.sum(Purchase.network_paid_rial).label("network_value_rial"),
-                )
-                .where(Purchase.occurred_at >= start, Purchase.occurred_at < end)
-                .group_by(bought)
-            )
-        ).all()
+    await add(
+        Purchase.occurred_at,
+        func.sum(Purchase.total_rial).label("sales_rial"),
+        func.count().label("purchases"),
+        func.count(func.distinct(case((Purchase.visit_number > 1, Purchase.member_id)))).label(
+            "returning_members"
+        ),
+        func.sum(Purchase.earned_credit_rial + Purchase.frequency_credit_rial).label(
+            "credit_issued_rial"
+        ),
+        func.sum(Purchase.credit_spent_rial).label("credit_spent_rial"),
+        func.sum(Purchase.network_paid_rial).label("network_value_rial"),
     )
-    joined = _day_of(dialect, Member.joined_at).label("day")
-    add(
-        (
-            await session.execute(
-                select(joined, func.count().label("new_members"))
-                .where(Member.joined_at >= start, Member.joined_at < end)
-                .group_by(joined)
-            )
-        ).all()
-    )
-    refunded = _day_of(dialect, Refund.created_at).label("day")
-    add(
-        (
-            await session.execute(
-                select(refunded, func.sum(Refund.amount_rial).label("refunded_rial"))
-                .where(Refund.created_at >= start, Refund.created_at < end)
-                .group_by(refunded)
-            )
-        ).all()
-    )
+    await add(Member.joined_at, func.count().label("new_members"))
+    await add(Refund.created_at, func.sum(Refund.amount_rial).label("refunded_rial"))
 
     async def period(first_day: dt.date) -> Period:
         last_day = first_day + dt.timedelta(days=days - 1)
