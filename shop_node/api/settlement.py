@@ -7,19 +7,21 @@ import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
+from starlette.authentication import AuthenticationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from federation.client import HubRefused, HubUnavailable
 from federation.problems import HubProblemCode
-from mallnet.auth import Principal
+from mallnet.auth import CSRF_HEADER, CSRF_VALUE, Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql_limits import page_size
 from mallnet.gql_statements import SettlementStatement, statement_from_json
 from mallnet.scopes import Scope
 from mallnet.web import attachment, refusal
 from settlement.render import statement_file
+from shop_node.api.dashboard import cookie_name
 from shop_node.api.partnerships import HubAnswer, ask
 from shop_node.services.relay import hub_connection
 
@@ -86,11 +88,30 @@ class SettlementQuery:
         return SettlementStatement.of(statement_from_json(answer))
 
 
-async def download(request: Request) -> Response:
-    """``GET /settlement/statements/{period}.csv`` (or ``.pdf``) with a staff token."""
-    user = request.user
-    if not isinstance(user, Principal):
+async def _staff(request: Request) -> Principal | Response:
+    """Who asks: a bearer token, or the dashboard's session cookie with the CSRF header (the
+    dashboard fetches the file with the header; a bare link, a cross-site one too, cannot)."""
+    if isinstance(request.user, Principal):
+        return request.user
+    state = request.app.state
+    token = request.cookies.get(cookie_name(state.shop, state.settings), "")
+    if not token:
         return refusal(401, "UNAUTHENTICATED", "send 'Authorization: Bearer <access token>'")
+    if request.headers.get(CSRF_HEADER) != CSRF_VALUE:
+        return refusal(403, "csrf_header_required", f"send the header {CSRF_HEADER}: {CSRF_VALUE}")
+    try:
+        principal: Principal = await state.verifier.verify(token)
+    except AuthenticationError as exc:
+        return refusal(401, "invalid_token", str(exc))
+    return principal
+
+
+async def download(request: Request) -> Response:
+    """``GET /settlement/statements/{period}.csv`` (or ``.pdf``) with a staff token or the
+    dashboard's session."""
+    user = await _staff(request)
+    if not isinstance(user, Principal):
+        return user
     if not set(user.scopes) & set(FINANCE):
         return refusal(403, "FORBIDDEN", "shop:manage or shop:read")
     kind = request.path_params["kind"]
