@@ -108,6 +108,20 @@ class RegisterShopInput:
     node_url: str | None = None
 
 
+@strawberry.input(description="What the shopper app's directory shows of a shop.")
+class ShopDetailsInput:
+    name_fa: str
+    name_en: str
+    category: str = strawberry.field(description=", ".join(registry.CATEGORIES))
+    floor: str | None = None
+    unit: str | None = None
+
+
+UpdateShopResult = Annotated[
+    Shop | InvalidInput | ShopNotFound, strawberry.union("UpdateShopDetailsResult")
+]
+
+
 @strawberry.type
 class RegistryQuery:
     @strawberry.field(extensions=requires(*SHOP_READERS), description="The shops registry.")
@@ -164,6 +178,22 @@ class RegistryMutation:
     @strawberry.mutation(extensions=requires(Scope.MALL_ADMIN), description="Undo a suspension.")
     async def reactivate_shop(self, info: strawberry.Info, slug: str) -> ShopResult:
         return await _set_status(info, slug, "active")
+
+    @strawberry.mutation(
+        extensions=requires(Scope.MALL_ADMIN),
+        description="Change a shop's names, category, floor and unit (the directory's details).",
+    )
+    async def update_shop_details(
+        self, info: strawberry.Info, slug: str, input: ShopDetailsInput
+    ) -> UpdateShopResult:
+        data = registry.ShopInput(
+            slug, input.name_fa, input.name_en, input.category, input.floor, input.unit
+        )
+
+        async def work(session: AsyncSession) -> Shop:
+            return Shop.of(await registry.update_shop_details(session, data))
+
+        return await run(info, work)
 
 
 async def _set_status(info: strawberry.Info, slug: str, status: str) -> ShopResult:

@@ -13,8 +13,10 @@ import strawberry
 import mallnet
 from hub.api.campaigns import CampaignMutation, CampaignQuery
 from hub.api.consents import ConsentMutation, ConsentQuery
+from hub.api.console_lists import ConsoleListQuery
 from hub.api.federation import FederationMutation, FederationQuery
 from hub.api.grants import GrantMutation, GrantQuery
+from hub.api.overview import OverviewQuery
 from hub.api.partnerships import PartnershipMutation, PartnershipQuery
 from hub.api.people import PeopleQuery
 from hub.api.registry import RegistryMutation, RegistryQuery
@@ -46,6 +48,8 @@ class Query(
     FederationQuery,
     RegistryQuery,
     StaffQuery,
+    OverviewQuery,
+    ConsoleListQuery,
 ):
     pass
 

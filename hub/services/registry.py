@@ -244,6 +244,23 @@ async def set_shop_status(session: AsyncSession, slug: str, status: str) -> Shop
     return shop
 
 
+async def update_shop_details(session: AsyncSession, data: ShopInput) -> Shop:
+    """Change what the directory shows of a shop (names, category, floor, unit): its slug,
+    node and credentials stay. ``data.node_url`` is not changed (it moves the node)."""
+    _check(data)
+    shop = await session.scalar(select(Shop).where(Shop.slug == data.slug).with_for_update())
+    if shop is None:
+        raise RegistryError(
+            ProblemCode.SHOP_NOT_FOUND, f"no shop {data.slug!r} is registered", "slug"
+        )
+    shop.name_fa, shop.name_en = data.name_fa.strip(), data.name_en.strip()
+    shop.category = data.category
+    shop.floor = (data.floor or "").strip() or None
+    shop.unit = (data.unit or "").strip() or None
+    await session.flush()
+    return shop
+
+
 async def suspended_since(session: AsyncSession, slug: str) -> dt.datetime | None:
     """When the shop was suspended, if it is suspended now."""
     found: dt.datetime | None = await session.scalar(
