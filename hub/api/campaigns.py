@@ -42,7 +42,7 @@ from hub.api.problems import (
 from hub.api.wallet import jalali
 from hub.db import models
 from hub.domain.problems import HubError, ProblemCode
-from hub.services import campaigns, lotteries
+from hub.services import campaigns, event_pages, lotteries
 from mallnet.auth import Principal
 from mallnet.authz import Forbidden as Refused
 from mallnet.authz import guard_fields, open_fields, public, requires
@@ -96,7 +96,30 @@ class CampaignReport:
     )
 
 
+@strawberry.type(description="A page of campaigns, newest first.")
+class CampaignPage:
+    items: list[CampaignView]
+    total: int
+
+
+@strawberry.type(description="A page of lotteries, newest first.")
+class LotteryPage:
+    items: list[LotteryView]
+    total: int
+
+
+@strawberry.type(description="A drawn lottery re-run on the hub from what it published.")
+class LotteryVerification:
+    lottery_id: str
+    entrants: int
+    matches: bool = strawberry.field(description="The re-run gave the published winners.")
+    differences: list[str] = strawberry.field(description="Each disagreement (none: it stands).")
+
+
 guard_fields(Invitation, *INVITEES)
+guard_fields(CampaignPage, *MARKETING)
+guard_fields(LotteryPage, *MARKETING)
+guard_fields(LotteryVerification, *MARKETING)
 guard_fields(CampaignView, *INVITEES)
 guard_fields(CampaignReport, *MARKETING)
 for public_part in (LotteryWinner, LotteryView, TicketEntry):
@@ -115,6 +138,11 @@ DrawResult = Annotated[
 ]
 InvitationResult = Annotated[
     Invitation | NotInvited | AnswerFinal, strawberry.union("InvitationResult")
+]
+CampaignPageResult = Annotated[CampaignPage | InvalidInput, strawberry.union("CampaignPageResult")]
+LotteryPageResult = Annotated[LotteryPage | InvalidInput, strawberry.union("LotteryPageResult")]
+VerificationResult = Annotated[
+    LotteryVerification | NotFound | NotDrawn, strawberry.union("LotteryVerificationResult")
 ]
 ClaimResult = Annotated[
     PrizeClaimView | NotFound | NotDrawn | Forbidden, strawberry.union("PrizeClaimResult")
@@ -208,6 +236,49 @@ class CampaignQuery:
             views = await campaign_views(session, await campaigns.listing(session))
         # A shop sees the campaigns it was invited to, not the others'.
         return [v for v in views if shop is None or shop in {i.shop for i in v.shops}]
+
+    @strawberry.field(
+        extensions=requires(*MARKETING),
+        description=f"Campaigns a page at a time (1-{event_pages.MAX_PAGE}), newest first.",
+    )
+    async def campaign_page(
+        self, info: strawberry.Info, first: int = 20, offset: int = 0
+    ) -> CampaignPageResult:
+        async def work(session: AsyncSession) -> CampaignPage:
+            page = await event_pages.campaigns(session, first, offset)
+            return CampaignPage(items=await campaign_views(session, page.items), total=page.total)
+
+        return await run(info, work)
+
+    @strawberry.field(
+        extensions=requires(*MARKETING),
+        description=f"Lotteries a page at a time (1-{event_pages.MAX_PAGE}), newest first.",
+    )
+    async def lottery_page(
+        self, info: strawberry.Info, first: int = 20, offset: int = 0
+    ) -> LotteryPageResult:
+        async def work(session: AsyncSession) -> LotteryPage:
+            page = await event_pages.lotteries(session, first, offset)
+            views = await lottery_views(session, page.items, operator=True)
+            return LotteryPage(items=views, total=page.total)
+
+        return await run(info, work)
+
+    @strawberry.field(
+        extensions=requires(*MARKETING),
+        description="Re-run a drawn lottery on the hub from its published record and list.",
+    )
+    async def verify_lottery(self, info: strawberry.Info, lottery_id: str) -> VerificationResult:
+        async def work(session: AsyncSession) -> LotteryVerification:
+            done = await event_pages.verify(session, lottery_id)
+            return LotteryVerification(
+                lottery_id=done.lottery_id,
+                entrants=done.entrants,
+                matches=not done.differences,
+                differences=done.differences,
+            )
+
+        return await run(info, work)
 
     @strawberry.field(extensions=requires(*MARKETING), description="A campaign's report.")
     async def campaign_report(self, info: strawberry.Info, campaign_id: str) -> CampaignReport:
