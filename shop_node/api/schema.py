@@ -20,6 +20,7 @@ from shop_node.api import types as t
 from shop_node.api.access import MANAGE, OPERATE, STAFF, actor, runtime
 from shop_node.api.activity import ActivityQuery
 from shop_node.api.campaigns import CampaignMutation, CampaignQuery
+from shop_node.api.members import MemberMutation, MemberQuery
 from shop_node.api.network import NetworkMutation, NetworkQuery
 from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
 from shop_node.api.problems import (
@@ -172,7 +173,13 @@ class AdjustBalanceInput:
 
 @strawberry.type
 class Query(
-    PartnershipQuery, NetworkQuery, SettlementQuery, CampaignQuery, StaffQuery, ActivityQuery
+    MemberQuery,
+    PartnershipQuery,
+    NetworkQuery,
+    SettlementQuery,
+    CampaignQuery,
+    StaffQuery,
+    ActivityQuery,
 ):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self, info: strawberry.Info) -> ServerInfo:
@@ -262,7 +269,9 @@ class Query(
 
 
 @strawberry.type
-class Mutation(PartnershipMutation, NetworkMutation, CampaignMutation, StaffMutation):
+class Mutation(
+    MemberMutation, PartnershipMutation, NetworkMutation, CampaignMutation, StaffMutation
+):
     @strawberry.mutation(
         extensions=requires(*OPERATE),
         description="Record a POS purchase (idempotent on receiptId); enrols new shoppers.",
