@@ -280,6 +280,12 @@ class CampaignQuery:
 
         return await run(info, work)
 
+    @strawberry.field(extensions=requires(*MARKETING), description="One campaign, or null.")
+    async def campaign(self, info: strawberry.Info, campaign_id: str) -> CampaignView | None:
+        async with sessions(info)() as session:
+            row = await session.get(models.Campaign, campaign_id)
+            return None if row is None else await campaign_view(session, row)
+
     @strawberry.field(extensions=requires(*MARKETING), description="A campaign's report.")
     async def campaign_report(self, info: strawberry.Info, campaign_id: str) -> CampaignReport:
         async with sessions(info)() as session:

@@ -79,6 +79,11 @@ async def test_campaigns_page_newest_first_with_the_total(
     assert len(first["items"]) == 2
     assert len(rest["items"]) == 1
     assert first["items"][0]["shops"] == [{"shop": BOOKS, "status": "invited"}]
+    # one campaign reads by its id (an unknown one is null),
+    one = """query($id: String!) { campaign(campaignId: $id) { id nameFa } }"""
+    campaign_id = (await _ok(sessions, MARKETING, "{ campaigns { id nameFa } }"))[0]["id"]
+    assert (await _ok(sessions, MARKETING, one, id=campaign_id))["id"] == campaign_id
+    assert await _ok(sessions, MARKETING, one, id="C-none") is None
     # a page too large is a typed problem,
     refused = await _ok(sessions, MARKETING, CAMPAIGNS, first=101, offset=0)
     assert refused == {"__typename": "InvalidInput", "code": "INVALID_INPUT", "field": "first"}
