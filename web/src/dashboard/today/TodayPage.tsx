@@ -153,7 +153,7 @@ function Charts({ days }: { days: ShopActivityQuery['shopActivity']['current']['
         </Title>
         <Box dir="ltr" h={260} aria-hidden>
           <ResponsiveContainer width="100%" height="100%">
-            <BarChart data={rows}>
+            <BarChart data={rows} accessibilityLayer={false}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="day" tick={{ fontSize: 11 }} />
               <YAxis tickFormatter={number} width={80} tick={{ fontSize: 11 }} />
@@ -169,7 +169,7 @@ function Charts({ days }: { days: ShopActivityQuery['shopActivity']['current']['
         </Title>
         <Box dir="ltr" h={260} aria-hidden>
           <ResponsiveContainer width="100%" height="100%">
-            <LineChart data={rows}>
+            <LineChart data={rows} accessibilityLayer={false}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="day" tick={{ fontSize: 11 }} />
               <YAxis allowDecimals={false} tickFormatter={number} tick={{ fontSize: 11 }} />

@@ -26,6 +26,8 @@ export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
     '--mantine-color-teal-light-color': t.colors.teal[9],
     // ... and on their hover background (teal.2 under teal.9 is 3.4:1; teal.0, 4.6:1).
     '--mantine-color-teal-light-hover': t.colors.teal[0],
+    // A field's error sentence: red.6 on white is 3.6:1; red.9 passes AA.
+    '--mantine-color-error': t.colors.red[9],
   },
   dark: {},
 });
