@@ -10,8 +10,7 @@ statement per table, grouped by the Tehran day (bounded work: at most 2 × 90 ro
 - credit issued (earned plus frequency credit) and spent (credit paying for purchases);
 - network value received (pooled points and network credit paying at this till).
 
-Tehran has kept +03:30 all year since 2022. PostgreSQL converts with the zone database;
-SQLite (the embedded demo) adds the fixed +03:30.
+Days are Tehran days as mallnet.sql_days counts them.
 """
 
 from __future__ import annotations
@@ -20,12 +19,12 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Date, Integer, case, cast, func, select
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from mallnet.db import utcnow
-from mallnet.jalali import TEHRAN, tehran_date
+from mallnet.jalali import tehran_date
+from mallnet.sql_days import as_date, start_of_tehran_day, tehran_day_of
 from shop_node.db.models import Member, Purchase, Refund
 
 RANGES = (7, 30, 90)
@@ -64,38 +63,24 @@ class Activity:
     previous: Period
 
 
-def _day_of(dialect: str, column: Any) -> ColumnElement[Any]:
-    if dialect == "postgresql":
-        return cast(func.timezone("Asia/Tehran", column), Date)
-    return func.date(column, "+210 minutes")
-
-
-def _as_date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=TEHRAN).astimezone(dt.UTC)
-
-
 async def activity(session: AsyncSession, days: int, now: dt.datetime | None = None) -> Activity:
     """The last ``days`` Tehran days (today included) and the ``days`` before them."""
     if days not in RANGES:
         raise ValueError(f"days must be one of {RANGES}")
     today = tehran_date(now or utcnow())
     first = today - dt.timedelta(days=2 * days - 1)
-    start, end = _start_of(first), _start_of(today + dt.timedelta(days=1))
+    start, end = start_of_tehran_day(first), start_of_tehran_day(today + dt.timedelta(days=1))
     per_day: dict[dt.date, dict[str, int]] = {}
 
     dialect = (await session.connection()).dialect.name
 
     async def add(moment: Any, *sums: Any) -> None:
         """``sums`` of the rows whose ``moment`` falls in the window, per Tehran day."""
-        day = _day_of(dialect, moment).label("day")
+        day = tehran_day_of(dialect, moment).label("day")
         statement = select(day, *sums).where(moment >= start, moment < end).group_by(day)
         for row in (await session.execute(statement)).all():
             mapping = dict(row._mapping)
-            per_day.setdefault(_as_date(mapping.pop("day")), {}).update(
+            per_day.setdefault(as_date(mapping.pop("day")), {}).update(
                 {k: int(v or 0) for k, v in mapping.items()}
             )
 
@@ -127,8 +112,8 @@ async def activity(session: AsyncSession, days: int, now: dt.datetime | None = N
             await session.scalar(
                 select(cast(func.count(func.distinct(Purchase.member_id)), Integer)).where(
                     Purchase.visit_number > 1,
-                    Purchase.occurred_at >= _start_of(first_day),
-                    Purchase.occurred_at < _start_of(last_day + dt.timedelta(days=1)),
+                    Purchase.occurred_at >= start_of_tehran_day(first_day),
+                    Purchase.occurred_at < start_of_tehran_day(last_day + dt.timedelta(days=1)),
                 )
             )
             or 0
