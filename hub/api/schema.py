@@ -23,6 +23,7 @@ from hub.api.registry import RegistryMutation, RegistryQuery
 from hub.api.settlement import SettlementMutation, SettlementQuery
 from hub.api.staff import StaffMutation, StaffQuery
 from hub.api.value import ValueMutation, ValueQuery
+from hub.api.value_report import ValueReportQuery
 from mallnet.authz import public
 from mallnet.gql import ServerInfo, build_schema
 
@@ -50,6 +51,7 @@ class Query(
     StaffQuery,
     OverviewQuery,
     ConsoleListQuery,
+    ValueReportQuery,
 ):
     pass
 
