@@ -158,7 +158,7 @@ function Charts({ days }: { days: ShopActivityQuery['shopActivity']['current']['
               <XAxis dataKey="day" tick={{ fontSize: 11 }} />
               <YAxis tickFormatter={number} width={80} tick={{ fontSize: 11 }} />
               <Tooltip formatter={number} />
-              <Bar dataKey="sales" name={t('today.chart.salesToman')} fill="var(--mantine-color-teal-8)" />
+              <Bar isAnimationActive={false} dataKey="sales" name={t('today.chart.salesToman')} fill="var(--mantine-color-teal-8)" />
             </BarChart>
           </ResponsiveContainer>
         </Box>
@@ -175,9 +175,9 @@ function Charts({ days }: { days: ShopActivityQuery['shopActivity']['current']['
               <YAxis allowDecimals={false} tickFormatter={number} tick={{ fontSize: 11 }} />
               <Tooltip formatter={number} />
               <Legend />
-              <Line dataKey="purchases" name={t('today.figure.purchases')} stroke="var(--mantine-color-blue-8)" />
-              <Line dataKey="newMembers" name={t('today.figure.newMembers')} stroke="var(--mantine-color-grape-8)" />
-              <Line dataKey="returning" name={t('today.figure.returningMembers')} stroke="var(--mantine-color-orange-8)" />
+              <Line isAnimationActive={false} dataKey="purchases" name={t('today.figure.purchases')} stroke="var(--mantine-color-blue-8)" />
+              <Line isAnimationActive={false} dataKey="newMembers" name={t('today.figure.newMembers')} stroke="var(--mantine-color-grape-8)" />
+              <Line isAnimationActive={false} dataKey="returning" name={t('today.figure.returningMembers')} stroke="var(--mantine-color-orange-8)" />
             </LineChart>
           </ResponsiveContainer>
         </Box>
