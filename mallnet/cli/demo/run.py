@@ -167,6 +167,14 @@ async def _cafe_welcomes_readers(session: AsyncSession) -> str:
     return f"partnership: cafe-sepid welcomes ketab-sara's customers ({offer.id})"
 
 
+# Mall management's demo sign-ins: (who, username, role).
+MALL_ROLES = (
+    ("mall console", "mall-admin", "mall_admin"),
+    ("mall marketing", "mall-marketing", "mall_marketing"),
+    ("mall finance", "mall-finance", "mall_finance"),
+)
+
+
 async def _shop_managers(session: AsyncSession) -> list[str]:
     """A manager's sign-in for each shop's dashboard, and mall management's."""
     lines = []
@@ -174,10 +182,12 @@ async def _shop_managers(session: AsyncSession) -> list[str]:
         password = secrets.token_urlsafe(9)
         await people.create_user(session, f"{shop.slug}-manager", password, "manager", shop.slug)
         lines.append(f"{shop.slug} manager sign-in: {shop.slug}-manager {password}")
-    # The mall console's sign-in (its client is the hub's own: hub-console).
-    password = secrets.token_urlsafe(9)
-    await people.create_user(session, "mall-admin", password, "mall_admin", None)
-    lines.append(f"mall console sign-in: mall-admin {password}")
+    # The mall console's sign-ins (its client is the hub's own: hub-console), one per mall
+    # role: the admin (shops, users, value), marketing (campaigns, lotteries), finance.
+    for who, username, role in MALL_ROLES:
+        password = secrets.token_urlsafe(9)
+        await people.create_user(session, username, password, role, None)
+        lines.append(f"{who} sign-in: {username} {password}")
     return lines
 
 
@@ -395,7 +405,9 @@ def _print_urls(urls: dict[str, str], settings: Settings, console: Console) -> N
         f"shops' clubs, or any mobile number; the texted code is in {outbox})"
     )
     console.print(
-        f"mall console: {urls['hub']}/console/  (sign in as {sign_ins.get('mall console', '?')})"
+        f"mall console: {urls['hub']}/console/  (sign in as {sign_ins.get('mall console', '?')}"
+        f" for shops, users and value; {sign_ins.get('mall marketing', '?')} for campaigns and"
+        f" lotteries; {sign_ins.get('mall finance', '?')} for settlement)"
     )
     for name, url in urls.items():
         if name != "hub":
