@@ -278,7 +278,7 @@ export function OverviewPage() {
                       </Text>
                     </Table.Td>
                     <Table.Td>
-                      <Badge variant="light" color={shop.status === 'active' ? 'teal.9' : 'gray.8'} tt="none">
+                      <Badge variant="outline" color={shop.status === 'active' ? 'teal.9' : 'gray.8'} tt="none">
                         {t(shop.status === 'active' ? 'mallOverview.health.active' : 'mallOverview.health.suspended')}
                       </Badge>
                     </Table.Td>
@@ -294,7 +294,7 @@ export function OverviewPage() {
                     </Table.Td>
                     <Table.Td>
                       {shop.oldestPendingS > LAG_WARNING_S ? (
-                        <Badge color="red.9" variant="light" tt="none">
+                        <Badge color="red.9" variant="outline" tt="none">
                           {t('mallOverview.health.lagMinutes', {
                             n: formatInteger(Math.round(shop.oldestPendingS / 60), lang),
                           })}

@@ -138,7 +138,7 @@ export function PartnershipsPage() {
                       </Stack>
                     </Table.Td>
                     <Table.Td>
-                      <Badge variant="light" tt="none" color={offer.status === 'active' ? 'teal.9' : 'gray.8'}>
+                      <Badge variant="outline" tt="none" color={offer.status === 'active' ? 'teal.9' : 'gray.8'}>
                         {t(offer.status === 'active' ? 'mallPartnerships.active' : 'mallPartnerships.withdrawn')}
                       </Badge>
                     </Table.Td>

@@ -13,6 +13,9 @@ import { graphql } from '../../gql/hub';
 import { fieldError, ProblemText, type Problem } from '../overview/parts';
 import { detailsInput, ShopFields, type Details } from './ShopDetails';
 
+/** The alert's title in the text's colour: yellow on light yellow is too faint to read. */
+const READABLE_TITLE = { title: { color: 'var(--mantine-color-text)' } };
+
 const RegisterShopMutation = graphql(`
   mutation ConsoleRegisterShop($input: RegisterShopInput!) {
     registerShop(input: $input) {
@@ -70,7 +73,7 @@ function Credentials({ registered, onClose }: { registered: Registered; onClose:
   const { t } = useTranslation();
   return (
     <Stack data-testid="registered">
-      <Alert color="yellow" variant="light" title={t('mallShops.register.onceTitle')}>
+      <Alert color="yellow" variant="light" styles={READABLE_TITLE} title={t('mallShops.register.onceTitle')}>
         <Text c="dark.9">{t('mallShops.register.once')}</Text>
       </Alert>
       <Copyable label={t('mallShops.register.clientId')} value={registered.clientId} testId="client-id" />
@@ -118,6 +121,7 @@ export function RegisterShop({ onClose }: { onClose: () => void }) {
   }
   return (
     <Modal
+      closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }}
       opened
       onClose={onClose}
       title={t(registered ? 'mallShops.register.doneTitle' : 'mallShops.register.title')}

@@ -123,7 +123,7 @@ export function ShopDetails({ shop, onClose }: { shop: ShopRow; onClose: () => v
     else onClose();
   }
   return (
-    <Modal opened onClose={onClose} title={t('mallShops.edit.title', { name: shopName(shop, i18n.language) })} size="lg">
+    <Modal closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }} opened onClose={onClose} title={t('mallShops.edit.title', { name: shopName(shop, i18n.language) })} size="lg">
       <form
         onSubmit={(event) => {
           event.preventDefault();

@@ -94,6 +94,7 @@ function StatusChange({ shop, onClose }: { shop: ShopRow; onClose: () => void })
   }
   return (
     <Modal
+      closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }}
       opened
       onClose={onClose}
       title={t(toSuspend ? 'mallShops.suspend.title' : 'mallShops.reactivate.title', { name })}
@@ -199,7 +200,7 @@ export function ShopsPage() {
                     </Table.Td>
                     <Table.Td>
                       <Badge
-                        variant="light"
+                        variant="outline"
                         tt="none"
                         color={shop.status === 'active' ? 'teal.9' : 'red.9'}
                         data-testid="status"
@@ -221,7 +222,7 @@ export function ShopsPage() {
                         </Button>
                         <Button
                           size="xs"
-                          variant="light"
+                          variant="outline"
                           color={shop.status === 'active' ? 'red.9' : 'teal.9'}
                           onClick={() => {
                             setChanging(shop);

@@ -59,7 +59,7 @@ export function CreateUser({ onClose }: { onClose: () => void }) {
     else onClose();
   }
   return (
-    <Modal opened onClose={onClose} title={t('mallUsers.create.title')}>
+    <Modal closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }} opened onClose={onClose} title={t('mallUsers.create.title')}>
       <form
         onSubmit={(event) => {
           event.preventDefault();

@@ -18,6 +18,9 @@ export interface UserRow {
   active: boolean;
 }
 
+/** The alert's title in the text's colour: yellow on light yellow is too faint to read. */
+const READABLE_TITLE = { title: { color: 'var(--mantine-color-text)' } };
+
 const ResetMallUserPassword = graphql(`
   mutation ConsoleResetMallUserPassword($id: ID!, $newPassword: String) {
     resetStaffPassword(id: $id, newPassword: $newPassword) {
@@ -47,12 +50,12 @@ export function ResetPassword({ user, onClose }: { user: UserRow; onClose: () =>
     else setDone({ generated: result.generatedPassword ?? null });
   }
   return (
-    <Modal opened onClose={onClose} title={t('mallUsers.reset.title', { name: user.username })}>
+    <Modal closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }} opened onClose={onClose} title={t('mallUsers.reset.title', { name: user.username })}>
       {done ? (
         <Stack data-testid="password-reset">
           <Text>{t('mallUsers.reset.done')}</Text>
           {done.generated ? (
-            <Alert color="yellow" variant="light" title={t('mallUsers.reset.generatedTitle')}>
+            <Alert color="yellow" variant="light" styles={READABLE_TITLE} title={t('mallUsers.reset.generatedTitle')}>
               <Code block dir="ltr" data-testid="generated-password">
                 {done.generated}
               </Code>

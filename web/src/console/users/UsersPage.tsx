@@ -137,7 +137,7 @@ export function UsersPage() {
                     <Table.Td>{t(roleKey(user.role))}</Table.Td>
                     <Table.Td>{formatJalaliDate(user.createdAt, lang, 'medium')}</Table.Td>
                     <Table.Td>
-                      <Badge variant="light" tt="none" color={user.active ? 'teal.9' : 'red.9'}>
+                      <Badge variant="outline" tt="none" color={user.active ? 'teal.9' : 'red.9'}>
                         {t(user.active ? 'mallUsers.active' : 'mallUsers.disabled')}
                       </Badge>
                     </Table.Td>
@@ -145,7 +145,7 @@ export function UsersPage() {
                       <Group gap="xs" wrap="nowrap">
                         <Button
                           size="xs"
-                          variant="light"
+                          variant="outline"
                           color={user.active ? 'red.9' : 'teal.9'}
                           loading={disabling.fetching || enabling.fetching}
                           aria-label={t(user.active ? 'mallUsers.disableLabel' : 'mallUsers.enableLabel', {
