@@ -16,6 +16,7 @@ next visit, never held back by a cache), and are sent with their proper media ty
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path, PurePosixPath
 from typing import Final
 
@@ -74,6 +75,23 @@ PAGE_HEADERS: Final = {
     "X-Frame-Options": "DENY",
 }
 """Besides the face's ``content_security_policy``."""
+
+
+# A page of a face to come back to after signing in: letters, digits, '-', '_' and single
+# slashes under the face's own path; no scheme, host, query, dots or "//".
+_PAGE_PATH = re.compile(r"(?:/[A-Za-z0-9_-]{1,64}){0,8}/?")
+
+
+def return_path(face: str, asked: str | None) -> str:
+    """Where a sign-in for ``face`` lands: the face's page the person asked for
+    (``/dashboard/members``), else the face's first page. Anything else — another face, an
+    absolute URL, ``//host``, a path with dots or a query — is never followed (no open
+    redirect through the sign-in)."""
+    home = f"/{face}/"
+    if not asked or not asked.startswith(home):
+        return home
+    rest = asked[len(home) - 1 :]
+    return asked if len(asked) <= 400 and _PAGE_PATH.fullmatch(rest) else home
 
 
 def content_security_policy(face: str) -> str:

@@ -37,6 +37,7 @@ from mallnet.auth import CSRF_HEADER, CSRF_VALUE, session_cookie_name
 from mallnet.config import Settings
 from mallnet.secrets_store import network_key
 from mallnet.web import refusal
+from mallnet.webapps import return_path
 from shop_node.db.models import HubCredentials
 from shop_node.services import sessions
 
@@ -117,7 +118,13 @@ async def login(request: Request) -> Response:
     )
     hub = settings.public_hub_url.rstrip("/")
     response = RedirectResponse(f"{hub}/oauth/authorize?{query}", 302, headers=NO_STORE)
-    started = {"s": state, "v": verifier, "exp": time.time() + LOGIN_LIFETIME_S}
+    started = {
+        "s": state,
+        "v": verifier,
+        "exp": time.time() + LOGIN_LIFETIME_S,
+        # The page to come back to (checked again when used: only the dashboard's pages).
+        "n": return_path(FACE, request.query_params.get("next")),
+    }
     sealed = _seal(settings, request.app.state.shop, started)
     _cookie(response, settings, _names(request)[1], sealed, LOGIN_LIFETIME_S)
     return response
@@ -172,7 +179,7 @@ async def callback(request: Request) -> Response:
         )
     except (AuthenticationError, sessions.SessionRefused) as exc:
         return refusal(403, "SESSION_REFUSED", str(exc))
-    response = RedirectResponse(f"/{FACE}/", 303, headers=NO_STORE)
+    response = RedirectResponse(return_path(FACE, started.get("n")), 303, headers=NO_STORE)
     _cookie(response, settings, session_name, begun.token, None)
     _forget(response, settings, login_name)
     return response

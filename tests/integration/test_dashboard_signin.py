@@ -59,8 +59,8 @@ async def _network(settings: Settings, node_url: str) -> None:
         session.add(credentials)
 
 
-def _sign_in(browser: httpx.Client, node_url: str) -> httpx.Response:
-    start = browser.get(f"{node_url}/dashboard/login")
+def _sign_in(browser: httpx.Client, node_url: str, asked: str | None = None) -> httpx.Response:
+    start = browser.get(f"{node_url}/dashboard/login", params={"next": asked} if asked else None)
     assert start.status_code == 302, start.text
     authorize = start.headers["location"]
     params = {k: v[0] for k, v in parse_qs(urlparse(authorize).query).items()}
@@ -157,3 +157,25 @@ def test_a_callback_not_started_in_this_browser_or_at_this_node_is_refused(
         )
         assert moved.status_code == 400
         assert moved.json()["error"] == "login_state_mismatch"
+
+
+def test_the_dashboard_sign_in_lands_on_the_page_asked_for_and_never_off_it(
+    tmp_path: Path,
+) -> None:
+    hub_port, node_port = free_ports(2)
+    hub_url, node_url = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{node_port}"
+    settings = Settings(data_dir=tmp_path / "var", hub_url=hub_url)
+    asyncio.run(_network(settings, node_url))
+    with (
+        LiveServer(create_node(BOOKS, settings), node_port),
+        LiveServer(create_hub(settings), hub_port),
+    ):
+        for asked, lands in (
+            ("/dashboard/members/7", "/dashboard/members/7"),
+            ("https://evil.example/dashboard/", "/dashboard/"),
+            ("/console/", "/dashboard/"),
+        ):
+            with httpx.Client(follow_redirects=False, timeout=10) as browser:
+                done = _sign_in(browser, node_url, asked)
+                assert done.status_code == 303, done.text
+                assert done.headers["location"] == lands

@@ -80,8 +80,8 @@ class Hub:
         )
         return self.get("/app/callback", params={"code": code, "state": params["state"]})
 
-    def console_sign_in(self) -> httpx.Response:
-        start = self.get("/console/login")
+    def console_sign_in(self, asked: str | None = None) -> httpx.Response:
+        start = self.get("/console/login", params={"next": asked} if asked else None)
         params = {k: v[0] for k, v in parse_qs(urlparse(start.headers["location"]).query).items()}
         page = self.get("/oauth/authorize", params=params)
         form = {**params, **csrf(page), "username": "boss", "password": PASSWORD}
@@ -277,3 +277,20 @@ def test_mall_management_signs_in_to_the_console_and_a_disabled_account_stops_at
     hub.db(disable)
     assert hub.graphql(CSRF).status_code == 401
     assert hub.get("/console/session").json()["signedIn"] is False
+
+
+@pytest.mark.parametrize(
+    ("asked", "lands"),
+    [
+        ("/console/lotteries/abc", "/console/lotteries/abc"),
+        ("https://evil.example/console/", "/console/"),
+        ("//evil.example/", "/console/"),
+        ("/app/history", "/console/"),
+    ],
+)
+def test_the_sign_in_lands_on_the_page_asked_for_and_never_off_the_face(
+    hub: Hub, asked: str, lands: str
+) -> None:
+    done = hub.console_sign_in(asked)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == lands

@@ -22,6 +22,7 @@ from hub.web.bff.tokens import TokenRefused, revoke, token_call
 from mallnet.auth import CSRF_HEADER, CSRF_VALUE, Principal
 from mallnet.keywrap import Keyring
 from mallnet.web import refusal
+from mallnet.webapps import return_path
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -62,7 +63,11 @@ async def login(request: Request, face: str) -> Response:
     # The state is also bound to this browser: a code another browser obtained cannot be
     # fed to this one's callback (login CSRF).
     names = cookie_names(face, secure=not dev)
-    _cookie(response, names.login, state, not dev, int(store.LOGIN_LIFETIME.total_seconds()))
+    lifetime = int(store.LOGIN_LIFETIME.total_seconds())
+    _cookie(response, names.login, state, not dev, lifetime)
+    # The page to come back to (checked again when used: only this face's pages).
+    back = return_path(face, request.query_params.get("next"))
+    _cookie(response, f"{names.login}-next", back, not dev, lifetime)
     return response
 
 
@@ -93,9 +98,11 @@ async def callback(request: Request, face: str) -> Response:
     principal: Principal = await request.app.state.verifier.verify(tokens.access_token)
     subject = principal.subject
     session_id = await store.create(sessions, keyring, face, spec.client_id, subject, tokens)
-    response = RedirectResponse(f"/{face}/", status_code=303, headers=NO_STORE)
+    back = return_path(face, request.cookies.get(f"{names.login}-next"))
+    response = RedirectResponse(back, status_code=303, headers=NO_STORE)
     _cookie(response, names.session, session_id, not dev, None)
     _forget(response, names.login, not dev)
+    _forget(response, f"{names.login}-next", not dev)
     return response
 
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { CSRF_HEADERS, sessionFrom } from './session';
+import { CSRF_HEADERS, loginUrlBackTo, sessionFrom } from './session';
 
 describe('the session answer', () => {
   it('keeps who and the scopes, and drops anything else (a token never stays)', () => {
@@ -28,5 +28,13 @@ describe('the session answer', () => {
   });
   it('names the CSRF header the servers require with the cookie', () => {
     expect(CSRF_HEADERS).toEqual({ 'X-Mallnet-CSRF': '1' });
+  });
+});
+
+describe('loginUrlBackTo', () => {
+  it('asks the sign-in to come back to the page', () => {
+    expect(loginUrlBackTo('/dashboard/login', '/dashboard/members/7')).toBe(
+      '/dashboard/login?next=%2Fdashboard%2Fmembers%2F7',
+    );
   });
 });

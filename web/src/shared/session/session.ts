@@ -20,6 +20,11 @@ export function loginUrl(face: SessionFace): string {
   return `/${face}/login`;
 }
 
+/** The sign-in that comes back to `page` (the server follows only this face's pages). */
+export function loginUrlBackTo(url: string, page: string): string {
+  return `${url}?${new URLSearchParams({ next: page }).toString()}`;
+}
+
 /** The server's answer as a `Session`, keeping only the fields named here. */
 export function sessionFrom(face: SessionFace, body: unknown): Session {
   const data = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;

@@ -12,6 +12,7 @@ import { localDigits } from '../format';
 import {
   fetchSession,
   loginUrl,
+  loginUrlBackTo,
   type Session,
   type SessionFace,
   signOut,
@@ -66,7 +67,7 @@ export function SessionGate({ face, children }: { face: SessionFace; children: R
           setState({ kind: 'signedIn', session });
         } else {
           setState({ kind: 'redirecting' });
-          window.location.assign(session.loginUrl);
+          window.location.assign(loginUrlBackTo(session.loginUrl, window.location.pathname));
         }
       },
       () => {
