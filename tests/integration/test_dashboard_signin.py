@@ -59,6 +59,15 @@ async def _network(settings: Settings, node_url: str) -> None:
         session.add(credentials)
 
 
+def _prepared(tmp_path: Path) -> tuple[Settings, int, int, str]:
+    """A hub and a node, migrated and connected (not yet served): settings, their ports."""
+    hub_port, node_port = free_ports(2)
+    hub_url, node_url = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{node_port}"
+    settings = Settings(data_dir=tmp_path / "var", hub_url=hub_url)
+    asyncio.run(_network(settings, node_url))
+    return settings, hub_port, node_port, node_url
+
+
 def _sign_in(browser: httpx.Client, node_url: str, asked: str | None = None) -> httpx.Response:
     start = browser.get(f"{node_url}/dashboard/login", params={"next": asked} if asked else None)
     assert start.status_code == 302, start.text
@@ -78,10 +87,7 @@ def _sign_in(browser: httpx.Client, node_url: str, asked: str | None = None) -> 
 def test_a_manager_signs_in_at_the_node_and_keeps_working_through_a_hub_outage(
     tmp_path: Path,
 ) -> None:
-    hub_port, node_port = free_ports(2)
-    hub_url, node_url = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{node_port}"
-    settings = Settings(data_dir=tmp_path / "var", hub_url=hub_url)
-    asyncio.run(_network(settings, node_url))
+    settings, hub_port, node_port, node_url = _prepared(tmp_path)
     with (
         LiveServer(create_node(BOOKS, settings), node_port),
         httpx.Client(follow_redirects=False, timeout=10) as browser,
@@ -162,10 +168,7 @@ def test_a_callback_not_started_in_this_browser_or_at_this_node_is_refused(
 def test_the_dashboard_sign_in_lands_on_the_page_asked_for_and_never_off_it(
     tmp_path: Path,
 ) -> None:
-    hub_port, node_port = free_ports(2)
-    hub_url, node_url = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{node_port}"
-    settings = Settings(data_dir=tmp_path / "var", hub_url=hub_url)
-    asyncio.run(_network(settings, node_url))
+    settings, hub_port, node_port, node_url = _prepared(tmp_path)
     with (
         LiveServer(create_node(BOOKS, settings), node_port),
         LiveServer(create_hub(settings), hub_port),
