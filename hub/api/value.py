@@ -36,6 +36,7 @@ from hub.services import grants, value
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Points, Rial, snake_keys
+from mallnet.gql_limits import page_size
 from mallnet.scopes import Scope
 
 T = TypeVar("T")
@@ -213,11 +214,12 @@ class ValueQuery:
 
     @strawberry.field(
         extensions=requires(*MALL, Scope.NODE_FEDERATE, Scope.SHOPPER_READ),
-        description="The pooled point's value: the current one first, then its history.",
+        description="The pooled point's value: the current one first, then its history "
+        "(the newest `first`, at most 100).",
     )
-    async def point_values(self, info: strawberry.Info) -> list[PointValue]:
+    async def point_values(self, info: strawberry.Info, first: int = 20) -> list[PointValue]:
         async with sessions(info)() as session:
-            rows = await value.point_values(session)
+            rows = await value.point_values(session, page_size(first, 100))
         return [
             PointValue(
                 rial_per_point=Rial(r.rial_per_point),

@@ -10,6 +10,7 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import Shopper
+from hub.services import value
 from mallnet.db import utcnow
 from mallnet.jalali import TEHRAN, tehran_date
 
@@ -87,3 +88,15 @@ async def test_marketing_may_not_read_it(
     result = await _execute(sessions, MARKETING, REPORT, days=30)
     assert result.errors is not None
     assert result.data is None or result.data.get("networkValueReport") is None
+
+
+async def test_point_values_come_newest_first_a_page_at_a_time(
+    sessions: async_sessionmaker[AsyncSession],  # noqa: F811
+) -> None:
+    async with sessions() as session, session.begin():
+        for rial in (1_000, 1_500, 2_000):
+            await value.set_point_value(session, rial, "mall:1")
+    page = await _ok(sessions, ADMIN, "{ pointValues(first: 2) { rialPerPoint } }")
+    assert [v["rialPerPoint"] for v in page["pointValues"]] == [2_000, 1_500]
+    refused = await _execute(sessions, ADMIN, "{ pointValues(first: 101) { rialPerPoint } }")
+    assert refused.errors is not None

@@ -42,8 +42,11 @@ async def point_value_at(session: AsyncSession, at: dt.datetime) -> int:
     return DEFAULT_RIAL_PER_POINT if value is None else int(value)
 
 
-async def point_values(session: AsyncSession) -> list[PointValue]:
-    rows = await session.scalars(select(PointValue).order_by(PointValue.effective_from.desc()))
+async def point_values(session: AsyncSession, first: int = 20) -> list[PointValue]:
+    """The newest ``first`` point values, the current one first."""
+    rows = await session.scalars(
+        select(PointValue).order_by(PointValue.effective_from.desc()).limit(first)
+    )
     return list(rows.all())
 
 
