@@ -8,6 +8,7 @@ screen without serious accessibility violations (axe-core)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +20,10 @@ import pytest
 from sqlalchemy import select
 
 from hub.app import create_app as create_hub_app
-from hub.db.models import IssuancePolicy
+from hub.db.models import CampaignShop, IssuancePolicy
+from hub.services import campaigns
 from mallnet.config import Settings
+from mallnet.db import utcnow
 from mallnet.devtokens import issue
 from shop_node.app import create_app as create_node_app
 
@@ -46,6 +49,22 @@ def _catalogue(part: str, lang: str) -> dict[str, Any]:
     return found
 
 
+async def _autumn_festival(session: Any) -> None:
+    """Mall marketing's campaign, the bookshop invited."""
+    now = utcnow()
+    data = campaigns.CampaignInput(
+        name_fa="جشنواره پاییز",
+        name_en="Autumn festival",
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=10),
+        shops=[BOOKS],
+        reward={"pooled_multiplier_bp": 20_000},
+        budget_rial=50_000_000,
+        cost_rule="equal",
+    )
+    await campaigns.create(session, data, "marketing")
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     require_browser()
@@ -54,6 +73,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         data_dir=tmp_path_factory.mktemp("network") / "var", hub_url=f"http://127.0.0.1:{port}"
     )
     asyncio.run(prepare_hub(settings, f"http://127.0.0.1:{node_port}"))
+    asyncio.run(in_hub(settings, _autumn_festival))
     with (
         LiveServer(create_hub_app(settings), port),
         LiveServer(create_node_app(BOOKS, settings), node_port) as node,
@@ -115,6 +135,16 @@ def _hub_policies(settings: Settings) -> list[tuple[int, dict[str, Any]]]:
     return found
 
 
+def _answers(settings: Settings) -> dict[str, str]:
+    async def read(session: Any) -> dict[str, str]:
+        rows = await session.scalars(select(CampaignShop))
+        return {row.shop: row.status for row in rows}
+
+    with ThreadPoolExecutor(1) as pool:
+        found: dict[str, str] = pool.submit(asyncio.run, in_hub(settings, read)).result()
+    return found
+
+
 def test_today_and_the_network_policy(
     servers: dict[str, Any], browser: Any, tmp_path: Path
 ) -> None:
@@ -164,8 +194,12 @@ def test_today_and_the_network_policy(
         page.get_by_role("tab", name=network["tab"]["offers"]).click()
         page.get_by_role("heading", name=network["offers"]["publish"]).wait_for()
         _screen(page, tmp_path / "dashboard-network-offers-fa.png")
+        # The mall's autumn festival: the manager accepts it, and the hub has the answer
         page.get_by_role("tab", name=network["tab"]["invitations"]).click()
-        page.get_by_text(network["invitations"]["none"]).wait_for()
+        invitation = page.get_by_test_id("invitation").filter(has_text="جشنواره پاییز")
+        invitation.get_by_role("button", name=network["invitations"]["accept"], exact=True).click()
+        invitation.filter(has_text=network["invitations"]["accepted"]).wait_for()
+        assert _answers(servers["settings"]) == {BOOKS: "accepted"}
         _screen(page, tmp_path / "dashboard-network-invitations-fa.png")
 
         # At 768 px the same pages fit without sideways scrolling; in English too
