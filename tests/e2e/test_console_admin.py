@@ -20,16 +20,18 @@ import httpx
 import pytest
 
 from hub.app import create_app as create_hub_app
-from hub.services import registry
+from hub.db.models import Referral
+from hub.services import partnerships, registry
 from mallnet.config import Settings
+from mallnet.db import utcnow
 
 from ..conftest import free_ports
 from ..hub_pages import in_hub
 from ..integration.test_settlement_api import _spend
 from ..live_server import LiveServer
-from .axe import serious_violations
 from .browsers import launched_chromium, require_browser
 from .signin_pages import BOOKS, prepare_hub, sign_in_manager
+from .test_settlement_pages import _choose, _screen
 
 WEB = Path(__file__).resolve().parents[2] / "web" / "src"
 SHOES = "kafsh-arya"
@@ -48,6 +50,23 @@ async def _network(settings: Settings) -> None:
     async def work(session: Any) -> None:
         shoes = registry.ShopInput(SHOES, "کفش آریا", "Kafsh Arya", "shoes", floor="1")
         await registry.register_shop(session, shoes)
+        # The shoe shop welcomes the bookshop's customers; the bookshop opted in, and one
+        # shopper was introduced.
+        terms = partnerships.OfferInput(
+            origin_shops=[BOOKS], min_purchase_rial=5_000_000, welcome_points=50
+        )
+        offer = await partnerships.publish_offer(session, SHOES, terms)
+        await partnerships.opt_in(session, BOOKS, offer.id)
+        session.add(
+            Referral(
+                offer_id=offer.id,
+                origin_shop=BOOKS,
+                pseudonym="a" * 64,
+                event_id="e-1",
+                month=utcnow().strftime("%Y-%m"),
+                created_at=utcnow(),
+            )
+        )
 
     await in_hub(settings, work)
 
@@ -73,21 +92,6 @@ def browser(console: str) -> Iterator[Any]:
         yield chromium
 
 
-def _screen(page: Any, path: Path, width: int) -> None:
-    page.set_viewport_size({"width": width, "height": 900})
-    page.mouse.move(0, 0)
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, path.name
-    page.screenshot(path=path, full_page=True)
-    assert serious_violations(page) == [], path.name
-
-
-def _choose(page: Any, label: str, option: str) -> None:
-    page.get_by_role("textbox", name=label).or_(
-        page.get_by_role("combobox", name=label)
-    ).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
 def _register(page: Any, shops: dict[str, Any], slug: str) -> None:
     dialog = page.get_by_role("dialog")
     dialog.get_by_label(shops["field"]["slug"]).fill(slug)
@@ -100,7 +104,6 @@ def _register(page: Any, shops: dict[str, Any], slug: str) -> None:
 def test_a_mall_admin_runs_shops_and_users(console: str, browser: Any, tmp_path: Path) -> None:
     fa = {part: _messages(part, "fa") for part in ("mallOverview", "mallShops", "mallUsers")}
     en = {part: _messages(part, "en") for part in ("mallOverview", "mallShops")}
-    partnerships = _messages("mallPartnerships", "fa")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     complaints: list[str] = []
@@ -161,10 +164,24 @@ def test_a_mall_admin_runs_shops_and_users(console: str, browser: Any, tmp_path:
         row.get_by_test_id("status").filter(has_text=shops["active"]).wait_for()
         _screen(page, tmp_path / "console-shops-fa-1280.png", 1280)
 
-        # Partnerships: none yet, said so.
-        page.get_by_role("link", name=partnerships["title"]).click()
-        page.get_by_text(partnerships["noOffers"]).wait_for()
+        # Its directory details change.
+        row.get_by_role("button", name=shops["edit"]["open"]).click()
+        page.get_by_role("dialog").get_by_label(shops["field"]["floor"]).fill("۳")
+        page.get_by_role("dialog").get_by_role(
+            "button", name=fa["mallOverview"]["common"]["save"]
+        ).click()
+        row.get_by_text("طبقه‌ی ۳").wait_for()
+
+        # Partnerships: the offer with its opt-in, and who refers to whom.
+        words = _messages("mallPartnerships", "fa")
+        page.get_by_role("link", name=words["title"]).click()
+        offers = page.get_by_test_id("offers")
+        offers.wait_for()
+        assert offers.locator("tbody tr").count() == 1
+        matrix = page.get_by_test_id("referral-map")
+        assert words["map"]["activeCell"].replace("{{n}}", "۱") in matrix.inner_text()
         _screen(page, tmp_path / "console-partnerships-fa-1280.png", 1280)
+        _screen(page, tmp_path / "console-partnerships-fa-768.png", 768)
 
         # A mall user is created, then disabled.
         users = fa["mallUsers"]

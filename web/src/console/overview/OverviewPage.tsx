@@ -24,6 +24,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../../gql/hub';
 import { formatInteger, formatJalaliDate, formatJalaliDateTime, formatToman } from '../../shared/format';
 import { Bdi, Toman } from '../../shared/ui/Bdi';
+import { ScrollTable } from '../../shared/settlement/ScrollTable';
 import { ChartBox, Count, LoadFailed, Loading, ProblemText } from './parts';
 
 const MallOverviewQuery = graphql(`
@@ -256,7 +257,7 @@ export function OverviewPage() {
           <Title order={3} size="h4">
             {t('mallOverview.health.title')}
           </Title>
-          <Table.ScrollContainer minWidth={640}>
+          <ScrollTable minWidth={640} label={t('mallOverview.health.title')}>
             <Table striped withTableBorder data-testid="health">
               <Table.Thead>
                 <Table.Tr>
@@ -310,7 +311,7 @@ export function OverviewPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         </>
       )}
     </Stack>

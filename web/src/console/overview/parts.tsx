@@ -3,7 +3,7 @@
  * over a server-paged list (numbered pages of `PAGE_SIZE` rows), a typed problem as a
  * sentence (with the field it concerns), a status badge and a chart's left-to-right box.
  */
-import { Box, Group, Loader, Pagination, Text } from '@mantine/core';
+import { Box, Button, Group, Loader, Modal, Pagination, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -118,4 +118,75 @@ export function ChartBox({ label, children }: { label: string; children: ReactNo
 export function Count({ value }: { value: number }) {
   const { i18n } = useTranslation();
   return <Bdi>{formatInteger(value, i18n.language)}</Bdi>;
+}
+
+/** A console dialog: a modal whose close button says what it does. */
+export function Dialog({
+  title,
+  onClose,
+  children,
+  size,
+  closeOnClickOutside = true,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  size?: string;
+  closeOnClickOutside?: boolean;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Modal
+      opened
+      onClose={onClose}
+      title={title}
+      closeOnClickOutside={closeOnClickOutside}
+      closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }}
+      {...(size ? { size } : {})}
+    >
+      {children}
+    </Modal>
+  );
+}
+
+/** A dialog's form: its fields, the problem the hub answered, Cancel and the action. */
+export function DialogForm({
+  onSubmit,
+  onCancel,
+  submitLabel,
+  fetching,
+  problem,
+  danger = false,
+  children,
+}: {
+  onSubmit: () => void;
+  onCancel: () => void;
+  submitLabel: string;
+  fetching: boolean;
+  problem: Problem | null;
+  danger?: boolean;
+  children: ReactNode;
+}) {
+  const { t } = useTranslation();
+  return (
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSubmit();
+      }}
+    >
+      <Stack>
+        {children}
+        <ProblemText problem={problem} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onCancel}>
+            {t('mallOverview.common.cancel')}
+          </Button>
+          <Button type="submit" loading={fetching} {...(danger ? { color: 'red.9' } : {})}>
+            {submitLabel}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
 }

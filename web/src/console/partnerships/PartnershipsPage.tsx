@@ -13,6 +13,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../../gql/hub';
 import { formatInteger, formatJalaliDate } from '../../shared/format';
 import { Bdi, Toman } from '../../shared/ui/Bdi';
+import { ScrollTable } from '../../shared/settlement/ScrollTable';
 import { Count, LoadFailed, Loading, PAGE_SIZE, Pager, ProblemText } from '../overview/parts';
 import { ReferralMatrix } from './ReferralMatrix';
 
@@ -74,7 +75,7 @@ export function PartnershipsPage() {
         <Text c="dimmed">{t('mallPartnerships.noOffers')}</Text>
       ) : (
         <>
-          <Table.ScrollContainer minWidth={900}>
+          <ScrollTable minWidth={900} label={t('mallPartnerships.offers')}>
             <Table striped withTableBorder data-testid="offers" verticalSpacing="xs">
               <Table.Thead>
                 <Table.Tr>
@@ -177,7 +178,7 @@ export function PartnershipsPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
           <Pager total={page.total} offset={offset} onOffset={setOffset} />
         </>
       )}

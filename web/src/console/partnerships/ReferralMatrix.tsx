@@ -10,6 +10,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../../gql/hub';
 import { formatInteger } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
+import { ScrollTable } from '../../shared/settlement/ScrollTable';
 import { LoadFailed, Loading } from '../overview/parts';
 
 const ReferralMapQuery = graphql(`
@@ -65,7 +66,7 @@ function MatrixTable({ links, lang }: { links: readonly Link[]; lang: string }) 
   const { t } = useTranslation();
   const { origins, hosts, cell } = matrixOf(links);
   return (
-    <Table.ScrollContainer minWidth={Math.min(1200, 160 + hosts.length * 110)}>
+    <ScrollTable minWidth={Math.min(1200, 160 + hosts.length * 110)} label={t('mallPartnerships.map.title')}>
       <Table withTableBorder withColumnBorders data-testid="referral-map">
         <caption>{t('mallPartnerships.map.caption')}</caption>
         <Table.Thead>
@@ -106,6 +107,6 @@ function MatrixTable({ links, lang }: { links: readonly Link[]; lang: string }) 
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }

@@ -4,13 +4,13 @@
  * (the hub keeps only its hash), with the command that gives it to the node. Closing
  * the dialog forgets it.
  */
-import { Alert, Button, Code, CopyButton, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Code, CopyButton, Group, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 
 import { graphql } from '../../gql/hub';
-import { fieldError, ProblemText, type Problem } from '../overview/parts';
+import { Dialog, DialogForm, fieldError, type Problem } from '../overview/parts';
 import { detailsInput, ShopFields, type Details } from './ShopDetails';
 
 /** The alert's title in the text's colour: yellow on light yellow is too faint to read. */
@@ -120,9 +120,7 @@ export function RegisterShop({ onClose }: { onClose: () => void }) {
     }
   }
   return (
-    <Modal
-      closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }}
-      opened
+    <Dialog
       onClose={onClose}
       title={t(registered ? 'mallShops.register.doneTitle' : 'mallShops.register.title')}
       size="lg"
@@ -131,48 +129,38 @@ export function RegisterShop({ onClose }: { onClose: () => void }) {
       {registered ? (
         <Credentials registered={registered} onClose={onClose} />
       ) : (
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            void submit();
-          }}
+        <DialogForm
+          onSubmit={() => void submit()}
+          onCancel={onClose}
+          submitLabel={t('mallShops.register.submit')}
+          fetching={fetching}
+          problem={problem}
         >
-          <Stack>
-            <TextInput
-              label={t('mallShops.field.slug')}
-              description={t('mallShops.field.slugHint')}
-              required
-              dir="ltr"
-              value={slug}
-              error={fieldError(t, problem, 'slug')}
-              onChange={(event) => {
-                setSlug(event.currentTarget.value);
-              }}
-            />
-            <ShopFields value={details} onChange={setDetails} problem={problem} />
-            <TextInput
-              label={t('mallShops.field.nodeUrl')}
-              description={t('mallShops.field.nodeUrlHint')}
-              dir="ltr"
-              type="url"
-              value={nodeUrl}
-              error={fieldError(t, problem, 'nodeUrl')}
-              onChange={(event) => {
-                setNodeUrl(event.currentTarget.value);
-              }}
-            />
-            <ProblemText problem={problem} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={onClose}>
-                {t('mallOverview.common.cancel')}
-              </Button>
-              <Button type="submit" loading={fetching}>
-                {t('mallShops.register.submit')}
-              </Button>
-            </Group>
-          </Stack>
-        </form>
+          <TextInput
+            label={t('mallShops.field.slug')}
+            description={t('mallShops.field.slugHint')}
+            required
+            dir="ltr"
+            value={slug}
+            error={fieldError(t, problem, 'slug')}
+            onChange={(event) => {
+              setSlug(event.currentTarget.value);
+            }}
+          />
+          <ShopFields value={details} onChange={setDetails} problem={problem} />
+          <TextInput
+            label={t('mallShops.field.nodeUrl')}
+            description={t('mallShops.field.nodeUrlHint')}
+            dir="ltr"
+            type="url"
+            value={nodeUrl}
+            error={fieldError(t, problem, 'nodeUrl')}
+            onChange={(event) => {
+              setNodeUrl(event.currentTarget.value);
+            }}
+          />
+        </DialogForm>
       )}
-    </Modal>
+    </Dialog>
   );
 }

@@ -3,14 +3,14 @@
  * category, floor and unit — as form fields (shared with registering), and the form that
  * changes them (updateShopDetails). A refused field shows its problem at the field.
  */
-import { Button, Group, Modal, Select, SimpleGrid, Stack, TextInput } from '@mantine/core';
+import { Select, SimpleGrid, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 
 import { CATEGORIES, shopName, useCategoryName } from '../../app/common';
 import { graphql } from '../../gql/hub';
-import { fieldError, ProblemText, type Problem } from '../overview/parts';
+import { Dialog, DialogForm, fieldError, type Problem } from '../overview/parts';
 
 export interface ShopRow {
   slug: string;
@@ -123,26 +123,16 @@ export function ShopDetails({ shop, onClose }: { shop: ShopRow; onClose: () => v
     else onClose();
   }
   return (
-    <Modal closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }} opened onClose={onClose} title={t('mallShops.edit.title', { name: shopName(shop, i18n.language) })} size="lg">
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          void save();
-        }}
+    <Dialog onClose={onClose} title={t('mallShops.edit.title', { name: shopName(shop, i18n.language) })} size="lg">
+      <DialogForm
+        onSubmit={() => void save()}
+        onCancel={onClose}
+        submitLabel={t('mallOverview.common.save')}
+        fetching={fetching}
+        problem={problem}
       >
-        <Stack>
-          <ShopFields value={details} onChange={setDetails} problem={problem} />
-          <ProblemText problem={problem} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              {t('mallOverview.common.cancel')}
-            </Button>
-            <Button type="submit" loading={fetching}>
-              {t('mallOverview.common.save')}
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+        <ShopFields value={details} onChange={setDetails} problem={problem} />
+      </DialogForm>
+    </Dialog>
   );
 }

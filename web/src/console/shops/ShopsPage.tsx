@@ -4,7 +4,7 @@
  * suspending and reactivating, and the details the shopper app's directory shows
  * (names, category, floor, unit).
  */
-import { Badge, Button, Group, Modal, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { IconSearch } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -14,7 +14,17 @@ import { useCategoryName, shopName } from '../../app/common';
 import { graphql } from '../../gql/hub';
 import { localDigits } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
-import { LoadFailed, Loading, PAGE_SIZE, Pager, ProblemText, type Problem } from '../overview/parts';
+import { ScrollTable } from '../../shared/settlement/ScrollTable';
+import {
+  Dialog,
+  DialogForm,
+  LoadFailed,
+  Loading,
+  PAGE_SIZE,
+  Pager,
+  ProblemText,
+  type Problem,
+} from '../overview/parts';
 import { RegisterShop } from './RegisterShop';
 import { ShopDetails, type ShopRow } from './ShopDetails';
 
@@ -76,6 +86,8 @@ const ReactivateShop = graphql(`
   }
 `);
 
+type ShopDialog = { kind: 'register' } | { kind: 'details' | 'status'; shop: ShopRow };
+
 /** Suspend or reactivate, after the person confirms. */
 function StatusChange({ shop, onClose }: { shop: ShopRow; onClose: () => void }) {
   const { t, i18n } = useTranslation();
@@ -93,29 +105,21 @@ function StatusChange({ shop, onClose }: { shop: ShopRow; onClose: () => void })
     else onClose();
   }
   return (
-    <Modal
-      closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }}
-      opened
+    <Dialog
       onClose={onClose}
       title={t(toSuspend ? 'mallShops.suspend.title' : 'mallShops.reactivate.title', { name })}
     >
-      <Stack>
+      <DialogForm
+        onSubmit={() => void confirm()}
+        onCancel={onClose}
+        submitLabel={t(toSuspend ? 'mallShops.suspend.confirm' : 'mallShops.reactivate.confirm')}
+        fetching={suspending.fetching || reactivating.fetching}
+        problem={problem}
+        danger={toSuspend}
+      >
         <Text>{t(toSuspend ? 'mallShops.suspend.explain' : 'mallShops.reactivate.explain')}</Text>
-        <ProblemText problem={problem} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            {t('mallOverview.common.cancel')}
-          </Button>
-          <Button
-            color={toSuspend ? 'red.9' : 'teal.9'}
-            loading={suspending.fetching || reactivating.fetching}
-            onClick={() => void confirm()}
-          >
-            {t(toSuspend ? 'mallShops.suspend.confirm' : 'mallShops.reactivate.confirm')}
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
+      </DialogForm>
+    </Dialog>
   );
 }
 
@@ -125,15 +129,14 @@ export function ShopsPage() {
   const categoryName = useCategoryName();
   const [search, setSearch] = useState('');
   const [offset, setOffset] = useState(0);
-  const [registering, setRegistering] = useState(false);
-  const [editing, setEditing] = useState<ShopRow | null>(null);
-  const [changing, setChanging] = useState<ShopRow | null>(null);
+  const [dialog, setDialog] = useState<ShopDialog | null>(null);
   const [{ data, fetching, error }, refetch] = useQuery({
     query: ShopPageQuery,
     variables: { first: PAGE_SIZE, offset, search: search.trim() || null },
   });
   const page = data?.shopPage;
-  const reload = () => {
+  const closeDialog = () => {
+    setDialog(null);
     refetch({ requestPolicy: 'network-only' });
   };
   return (
@@ -142,7 +145,7 @@ export function ShopsPage() {
         <Title order={2}>{t('mallShops.title')}</Title>
         <Button
           onClick={() => {
-            setRegistering(true);
+            setDialog({ kind: 'register' });
           }}
         >
           {t('mallShops.register.open')}
@@ -167,7 +170,7 @@ export function ShopsPage() {
         <Text c="dimmed">{t('mallShops.none')}</Text>
       ) : (
         <>
-          <Table.ScrollContainer minWidth={720}>
+          <ScrollTable minWidth={720} label={t('mallShops.title')}>
             <Table striped withTableBorder data-testid="shops">
               <Table.Thead>
                 <Table.Tr>
@@ -214,7 +217,7 @@ export function ShopsPage() {
                           size="xs"
                           variant="default"
                           onClick={() => {
-                            setEditing(shop);
+                            setDialog({ kind: 'details', shop });
                           }}
                           aria-label={t('mallShops.edit.label', { name: shopName(shop, lang) })}
                         >
@@ -225,7 +228,7 @@ export function ShopsPage() {
                           variant="outline"
                           color={shop.status === 'active' ? 'red.9' : 'teal.9'}
                           onClick={() => {
-                            setChanging(shop);
+                            setDialog({ kind: 'status', shop });
                           }}
                         >
                           {t(shop.status === 'active' ? 'mallShops.suspend.open' : 'mallShops.reactivate.open')}
@@ -236,36 +239,13 @@ export function ShopsPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
           <Pager total={page.total} offset={offset} onOffset={setOffset} />
         </>
       )}
-      {registering ? (
-        <RegisterShop
-          onClose={() => {
-            setRegistering(false);
-            reload();
-          }}
-        />
-      ) : null}
-      {editing ? (
-        <ShopDetails
-          shop={editing}
-          onClose={() => {
-            setEditing(null);
-            reload();
-          }}
-        />
-      ) : null}
-      {changing ? (
-        <StatusChange
-          shop={changing}
-          onClose={() => {
-            setChanging(null);
-            reload();
-          }}
-        />
-      ) : null}
+      {dialog?.kind === 'register' ? <RegisterShop onClose={closeDialog} /> : null}
+      {dialog?.kind === 'details' ? <ShopDetails shop={dialog.shop} onClose={closeDialog} /> : null}
+      {dialog?.kind === 'status' ? <StatusChange shop={dialog.shop} onClose={closeDialog} /> : null}
     </Stack>
   );
 }

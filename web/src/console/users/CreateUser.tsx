@@ -1,12 +1,12 @@
 /** Creating a mall user: a username, a password of 10-128 characters, and a mall role. */
-import { Button, Group, Modal, PasswordInput, Select, Stack, TextInput } from '@mantine/core';
+import { PasswordInput, Select, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 
 import { graphql } from '../../gql/hub';
 import type { StaffRole } from '../../gql/hub/graphql';
-import { fieldError, ProblemText, type Problem } from '../overview/parts';
+import { Dialog, DialogForm, fieldError, type Problem } from '../overview/parts';
 
 const CreateMallUser = graphql(`
   mutation ConsoleCreateMallUser($input: CreateStaffAccountInput!) {
@@ -25,7 +25,7 @@ const CreateMallUser = graphql(`
 `);
 
 export const MALL_ROLES = ['MALL_ADMIN', 'MALL_MARKETING', 'MALL_FINANCE'] as const satisfies readonly StaffRole[];
-type MallRole = (typeof MALL_ROLES)[number];
+export type MallRole = (typeof MALL_ROLES)[number];
 
 export function roleKey(role: StaffRole) {
   switch (role) {
@@ -40,7 +40,7 @@ export function roleKey(role: StaffRole) {
   }
 }
 
-function isMallRole(value: string | null): value is MallRole {
+export function isMallRole(value: string | null): value is MallRole {
   return (MALL_ROLES as readonly (string | null)[]).includes(value);
 }
 
@@ -59,59 +59,65 @@ export function CreateUser({ onClose }: { onClose: () => void }) {
     else onClose();
   }
   return (
-    <Modal closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }} opened onClose={onClose} title={t('mallUsers.create.title')}>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          void submit();
-        }}
+    <Dialog onClose={onClose} title={t('mallUsers.create.title')}>
+      <DialogForm
+        onSubmit={() => void submit()}
+        onCancel={onClose}
+        submitLabel={t('mallUsers.create.submit')}
+        fetching={fetching}
+        problem={problem}
       >
-        <Stack>
-          <TextInput
-            label={t('mallUsers.field.username')}
-            description={t('mallUsers.field.usernameHint')}
-            required
-            dir="ltr"
-            autoComplete="off"
-            value={username}
-            error={fieldError(t, problem, 'username')}
-            onChange={(event) => {
-              setUsername(event.currentTarget.value);
-            }}
-          />
-          <PasswordInput
-            label={t('mallUsers.field.password')}
-            description={t('mallUsers.field.passwordHint')}
-            required
-            autoComplete="new-password"
-            value={password}
-            error={fieldError(t, problem, 'password')}
-            onChange={(event) => {
-              setPassword(event.currentTarget.value);
-            }}
-          />
-          <Select
-            label={t('mallUsers.field.role')}
-            required
-            allowDeselect={false}
-            data={MALL_ROLES.map((value) => ({ value, label: t(roleKey(value)) }))}
-            value={role}
-            error={fieldError(t, problem, 'role')}
-            onChange={(value) => {
-              if (isMallRole(value)) setRole(value);
-            }}
-          />
-          <ProblemText problem={problem} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              {t('mallOverview.common.cancel')}
-            </Button>
-            <Button type="submit" loading={fetching}>
-              {t('mallUsers.create.submit')}
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+        <TextInput
+          label={t('mallUsers.field.username')}
+          description={t('mallUsers.field.usernameHint')}
+          required
+          dir="ltr"
+          autoComplete="off"
+          value={username}
+          error={fieldError(t, problem, 'username')}
+          onChange={(event) => {
+            setUsername(event.currentTarget.value);
+          }}
+        />
+        <PasswordInput
+          label={t('mallUsers.field.password')}
+          description={t('mallUsers.field.passwordHint')}
+          required
+          autoComplete="new-password"
+          value={password}
+          error={fieldError(t, problem, 'password')}
+          onChange={(event) => {
+            setPassword(event.currentTarget.value);
+          }}
+        />
+        <RoleSelect value={role} onChange={setRole} error={fieldError(t, problem, 'role')} />
+      </DialogForm>
+    </Dialog>
+  );
+}
+
+/** A mall role, chosen among the three. */
+export function RoleSelect({
+  value,
+  onChange,
+  error,
+}: {
+  value: MallRole;
+  onChange: (role: MallRole) => void;
+  error: string | undefined;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Select
+      label={t('mallUsers.field.role')}
+      required
+      allowDeselect={false}
+      data={MALL_ROLES.map((role) => ({ value: role, label: t(roleKey(role)) }))}
+      value={value}
+      error={error}
+      onChange={(role) => {
+        if (isMallRole(role)) onChange(role);
+      }}
+    />
   );
 }

@@ -2,14 +2,14 @@
  * Resetting a mall user's password: type a new one, or leave it empty and the hub
  * chooses one, shown here once. Every session of the account ends either way.
  */
-import { Alert, Button, Code, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
+import { Alert, Button, Code, Group, PasswordInput, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 
 import { graphql } from '../../gql/hub';
 import type { StaffRole } from '../../gql/hub/graphql';
-import { fieldError, ProblemText, type Problem } from '../overview/parts';
+import { Dialog, DialogForm, fieldError, type Problem } from '../overview/parts';
 
 export interface UserRow {
   id: string;
@@ -50,7 +50,7 @@ export function ResetPassword({ user, onClose }: { user: UserRow; onClose: () =>
     else setDone({ generated: result.generatedPassword ?? null });
   }
   return (
-    <Modal closeButtonProps={{ 'aria-label': t('mallOverview.common.close') }} opened onClose={onClose} title={t('mallUsers.reset.title', { name: user.username })}>
+    <Dialog onClose={onClose} title={t('mallUsers.reset.title', { name: user.username })}>
       {done ? (
         <Stack data-testid="password-reset">
           <Text>{t('mallUsers.reset.done')}</Text>
@@ -66,36 +66,27 @@ export function ResetPassword({ user, onClose }: { user: UserRow; onClose: () =>
           </Group>
         </Stack>
       ) : (
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            void submit();
-          }}
+        <DialogForm
+          onSubmit={() => void submit()}
+          onCancel={onClose}
+          submitLabel={t('mallUsers.reset.submit')}
+          fetching={fetching}
+          problem={problem}
+          danger
         >
-          <Stack>
-            <Text size="sm">{t('mallUsers.reset.explain')}</Text>
-            <PasswordInput
-              label={t('mallUsers.reset.newPassword')}
-              description={t('mallUsers.reset.newPasswordHint')}
-              autoComplete="new-password"
-              value={password}
-              error={fieldError(t, problem, 'newPassword')}
-              onChange={(event) => {
-                setPassword(event.currentTarget.value);
-              }}
-            />
-            <ProblemText problem={problem} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={onClose}>
-                {t('mallOverview.common.cancel')}
-              </Button>
-              <Button type="submit" color="red.9" loading={fetching}>
-                {t('mallUsers.reset.submit')}
-              </Button>
-            </Group>
-          </Stack>
-        </form>
+          <Text size="sm">{t('mallUsers.reset.explain')}</Text>
+          <PasswordInput
+            label={t('mallUsers.reset.newPassword')}
+            description={t('mallUsers.reset.newPasswordHint')}
+            autoComplete="new-password"
+            value={password}
+            error={fieldError(t, problem, 'newPassword')}
+            onChange={(event) => {
+              setPassword(event.currentTarget.value);
+            }}
+          />
+        </DialogForm>
       )}
-    </Modal>
+    </Dialog>
   );
 }

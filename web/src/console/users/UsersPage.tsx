@@ -12,8 +12,10 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql/hub';
 import { formatJalaliDate } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
+import { ScrollTable } from '../../shared/settlement/ScrollTable';
 import { LoadFailed, Loading, PAGE_SIZE, Pager, ProblemText, type Problem } from '../overview/parts';
 import { CreateUser, roleKey } from './CreateUser';
+import { ChangeRole } from './ChangeRole';
 import { ResetPassword, type UserRow } from './ResetPassword';
 
 const MallUserPageQuery = graphql(`
@@ -70,12 +72,13 @@ const EnableAccount = graphql(`
   }
 `);
 
+type UserDialog = { kind: 'create' } | { kind: 'reset' | 'role'; user: UserRow };
+
 export function UsersPage() {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   const [offset, setOffset] = useState(0);
-  const [creating, setCreating] = useState(false);
-  const [resetting, setResetting] = useState<UserRow | null>(null);
+  const [dialog, setDialog] = useState<UserDialog | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [{ data, fetching, error }, refetch] = useQuery({
     query: MallUserPageQuery,
@@ -86,6 +89,10 @@ export function UsersPage() {
   const page = data?.mallUserPage;
   const reload = () => {
     refetch({ requestPolicy: 'network-only' });
+  };
+  const closeDialog = () => {
+    setDialog(null);
+    reload();
   };
   async function toggle(user: UserRow) {
     const result = user.active
@@ -104,7 +111,7 @@ export function UsersPage() {
         <Title order={2}>{t('mallUsers.title')}</Title>
         <Button
           onClick={() => {
-            setCreating(true);
+            setDialog({ kind: 'create' });
           }}
         >
           {t('mallUsers.create.open')}
@@ -117,7 +124,7 @@ export function UsersPage() {
         <ProblemText problem={page} />
       ) : (
         <>
-          <Table.ScrollContainer minWidth={640}>
+          <ScrollTable minWidth={640} label={t('mallUsers.title')}>
             <Table striped withTableBorder data-testid="users">
               <Table.Thead>
                 <Table.Tr>
@@ -158,9 +165,19 @@ export function UsersPage() {
                         <Button
                           size="xs"
                           variant="default"
+                          aria-label={t('mallUsers.role.label', { name: user.username })}
+                          onClick={() => {
+                            setDialog({ kind: 'role', user });
+                          }}
+                        >
+                          {t('mallUsers.role.open')}
+                        </Button>
+                        <Button
+                          size="xs"
+                          variant="default"
                           aria-label={t('mallUsers.reset.label', { name: user.username })}
                           onClick={() => {
-                            setResetting(user);
+                            setDialog({ kind: 'reset', user });
                           }}
                         >
                           {t('mallUsers.reset.open')}
@@ -171,26 +188,13 @@ export function UsersPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
           <Pager total={page.total} offset={offset} onOffset={setOffset} />
         </>
       )}
-      {creating ? (
-        <CreateUser
-          onClose={() => {
-            setCreating(false);
-            reload();
-          }}
-        />
-      ) : null}
-      {resetting ? (
-        <ResetPassword
-          user={resetting}
-          onClose={() => {
-            setResetting(null);
-          }}
-        />
-      ) : null}
+      {dialog?.kind === 'create' ? <CreateUser onClose={closeDialog} /> : null}
+      {dialog?.kind === 'reset' ? <ResetPassword user={dialog.user} onClose={closeDialog} /> : null}
+      {dialog?.kind === 'role' ? <ChangeRole user={dialog.user} onClose={closeDialog} /> : null}
     </Stack>
   );
 }
