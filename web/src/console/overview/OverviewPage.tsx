@@ -25,7 +25,7 @@ import { graphql } from '../../gql/hub';
 import { formatInteger, formatJalaliDate, formatJalaliDateTime, formatToman } from '../../shared/format';
 import { Bdi, Toman } from '../../shared/ui/Bdi';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
-import { ChartBox, Count, LoadFailed, Loading, ProblemText } from './parts';
+import { ChartBox, Count, HeadRow, NoAnswer, ProblemText } from './parts';
 
 const MallOverviewQuery = graphql(`
   query MallOverview($days: Int!) {
@@ -121,7 +121,7 @@ export function OverviewPage() {
         />
       </Group>
       {!found ? (
-        fetching ? <Loading /> : error ? <LoadFailed /> : null
+        <NoAnswer fetching={fetching} failed={!!error} />
       ) : found.__typename !== 'MallOverview' ? (
         <ProblemText problem={found} />
       ) : (
@@ -259,16 +259,16 @@ export function OverviewPage() {
           </Title>
           <ScrollTable minWidth={640} label={t('mallOverview.health.title')}>
             <Table striped withTableBorder data-testid="health">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('mallOverview.health.shop')}</Table.Th>
-                  <Table.Th>{t('mallOverview.health.status')}</Table.Th>
-                  <Table.Th>{t('mallOverview.health.lastContact')}</Table.Th>
-                  <Table.Th>{t('mallOverview.health.outbox')}</Table.Th>
-                  <Table.Th>{t('mallOverview.health.lag')}</Table.Th>
-                  <Table.Th>{t('mallOverview.health.inbox')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
+              <HeadRow
+                columns={[
+                  t('mallOverview.health.shop'),
+                  t('mallOverview.health.status'),
+                  t('mallOverview.health.lastContact'),
+                  t('mallOverview.health.outbox'),
+                  t('mallOverview.health.lag'),
+                  t('mallOverview.health.inbox'),
+                ]}
+              />
               <Table.Tbody>
                 {found.health.map((shop) => (
                   <Table.Tr key={shop.slug}>

@@ -3,7 +3,7 @@
  * over a server-paged list (numbered pages of `PAGE_SIZE` rows), a typed problem as a
  * sentence (with the field it concerns), a status badge and a chart's left-to-right box.
  */
-import { Box, Button, Group, Loader, Modal, Pagination, Stack, Text } from '@mantine/core';
+import { Box, Button, Group, Loader, Modal, Pagination, Stack, Table, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -29,6 +29,24 @@ export function LoadFailed() {
     <Text c="red.9" role="alert">
       {t('mallOverview.common.loadFailed')}
     </Text>
+  );
+}
+
+/** What a query without an answer yet shows: loading, or its failure as a sentence. */
+export function NoAnswer({ fetching, failed }: { fetching: boolean; failed: boolean }) {
+  return fetching ? <Loading /> : failed ? <LoadFailed /> : null;
+}
+
+/** A table's header row of column names. */
+export function HeadRow({ columns }: { columns: readonly string[] }) {
+  return (
+    <Table.Thead>
+      <Table.Tr>
+        {columns.map((column) => (
+          <Table.Th key={column}>{column}</Table.Th>
+        ))}
+      </Table.Tr>
+    </Table.Thead>
   );
 }
 

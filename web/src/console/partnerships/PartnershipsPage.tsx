@@ -14,7 +14,7 @@ import { graphql } from '../../gql/hub';
 import { formatInteger, formatJalaliDate } from '../../shared/format';
 import { Bdi, Toman } from '../../shared/ui/Bdi';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
-import { Count, LoadFailed, Loading, PAGE_SIZE, Pager, ProblemText } from '../overview/parts';
+import { Count, HeadRow, NoAnswer, PAGE_SIZE, Pager, ProblemText } from '../overview/parts';
 import { ReferralMatrix } from './ReferralMatrix';
 
 const OfferPageQuery = graphql(`
@@ -68,7 +68,7 @@ export function PartnershipsPage() {
         {t('mallPartnerships.offers')}
       </Title>
       {!page ? (
-        fetching ? <Loading /> : error ? <LoadFailed /> : null
+        <NoAnswer fetching={fetching} failed={!!error} />
       ) : page.__typename !== 'PartnerOfferPage' ? (
         <ProblemText problem={page} />
       ) : page.total === 0 ? (
@@ -77,17 +77,17 @@ export function PartnershipsPage() {
         <>
           <ScrollTable minWidth={900} label={t('mallPartnerships.offers')}>
             <Table striped withTableBorder data-testid="offers" verticalSpacing="xs">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('mallPartnerships.column.host')}</Table.Th>
-                  <Table.Th>{t('mallPartnerships.column.origin')}</Table.Th>
-                  <Table.Th>{t('mallPartnerships.column.conditions')}</Table.Th>
-                  <Table.Th>{t('mallPartnerships.column.welcome')}</Table.Th>
-                  <Table.Th>{t('mallPartnerships.column.status')}</Table.Th>
-                  <Table.Th>{t('mallPartnerships.column.optIns')}</Table.Th>
-                  <Table.Th>{t('mallPartnerships.column.referrals')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
+              <HeadRow
+                columns={[
+                  t('mallPartnerships.column.host'),
+                  t('mallPartnerships.column.origin'),
+                  t('mallPartnerships.column.conditions'),
+                  t('mallPartnerships.column.welcome'),
+                  t('mallPartnerships.column.status'),
+                  t('mallPartnerships.column.optIns'),
+                  t('mallPartnerships.column.referrals'),
+                ]}
+              />
               <Table.Tbody>
                 {page.items.map(({ offer, optIns, referrals }) => (
                   <Table.Tr key={offer.id}>

@@ -11,7 +11,7 @@ import { graphql } from '../../gql/hub';
 import { formatInteger } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
-import { LoadFailed, Loading } from '../overview/parts';
+import { NoAnswer } from '../overview/parts';
 
 const ReferralMapQuery = graphql(`
   query ConsoleReferralMap {
@@ -52,7 +52,7 @@ export function ReferralMatrix() {
         {t('mallPartnerships.map.explain')}
       </Text>
       {!links ? (
-        fetching ? <Loading /> : error ? <LoadFailed /> : null
+        <NoAnswer fetching={fetching} failed={!!error} />
       ) : links.length === 0 ? (
         <Text c="dimmed">{t('mallPartnerships.map.none')}</Text>
       ) : (

@@ -15,16 +15,7 @@ import { graphql } from '../../gql/hub';
 import { localDigits } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
-import {
-  Dialog,
-  DialogForm,
-  LoadFailed,
-  Loading,
-  PAGE_SIZE,
-  Pager,
-  ProblemText,
-  type Problem,
-} from '../overview/parts';
+import { Dialog, DialogForm, HeadRow, NoAnswer, PAGE_SIZE, Pager, ProblemText, type Problem } from '../overview/parts';
 import { RegisterShop } from './RegisterShop';
 import { ShopDetails, type ShopRow } from './ShopDetails';
 
@@ -163,7 +154,7 @@ export function ShopsPage() {
         }}
       />
       {!page ? (
-        fetching ? <Loading /> : error ? <LoadFailed /> : null
+        <NoAnswer fetching={fetching} failed={!!error} />
       ) : page.__typename !== 'ShopPage' ? (
         <ProblemText problem={page} />
       ) : page.total === 0 ? (
@@ -172,15 +163,15 @@ export function ShopsPage() {
         <>
           <ScrollTable minWidth={720} label={t('mallShops.title')}>
             <Table striped withTableBorder data-testid="shops">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('mallShops.column.shop')}</Table.Th>
-                  <Table.Th>{t('mallShops.column.category')}</Table.Th>
-                  <Table.Th>{t('mallShops.column.place')}</Table.Th>
-                  <Table.Th>{t('mallShops.column.status')}</Table.Th>
-                  <Table.Th>{t('mallOverview.common.actions')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
+              <HeadRow
+                columns={[
+                  t('mallShops.column.shop'),
+                  t('mallShops.column.category'),
+                  t('mallShops.column.place'),
+                  t('mallShops.column.status'),
+                  t('mallOverview.common.actions'),
+                ]}
+              />
               <Table.Tbody>
                 {page.items.map((shop) => (
                   <Table.Tr key={shop.slug} data-testid={`shop-${shop.slug}`}>

@@ -13,7 +13,7 @@ import { graphql } from '../../gql/hub';
 import { formatJalaliDate } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
-import { LoadFailed, Loading, PAGE_SIZE, Pager, ProblemText, type Problem } from '../overview/parts';
+import { HeadRow, NoAnswer, PAGE_SIZE, Pager, ProblemText, type Problem } from '../overview/parts';
 import { CreateUser, roleKey } from './CreateUser';
 import { ChangeRole } from './ChangeRole';
 import { ResetPassword, type UserRow } from './ResetPassword';
@@ -119,22 +119,22 @@ export function UsersPage() {
       </Group>
       <ProblemText problem={problem} />
       {!page ? (
-        fetching ? <Loading /> : error ? <LoadFailed /> : null
+        <NoAnswer fetching={fetching} failed={!!error} />
       ) : page.__typename !== 'MallUserPage' ? (
         <ProblemText problem={page} />
       ) : (
         <>
           <ScrollTable minWidth={640} label={t('mallUsers.title')}>
             <Table striped withTableBorder data-testid="users">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('mallUsers.column.username')}</Table.Th>
-                  <Table.Th>{t('mallUsers.column.role')}</Table.Th>
-                  <Table.Th>{t('mallUsers.column.since')}</Table.Th>
-                  <Table.Th>{t('mallUsers.column.state')}</Table.Th>
-                  <Table.Th>{t('mallOverview.common.actions')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
+              <HeadRow
+                columns={[
+                  t('mallUsers.column.username'),
+                  t('mallUsers.column.role'),
+                  t('mallUsers.column.since'),
+                  t('mallUsers.column.state'),
+                  t('mallOverview.common.actions'),
+                ]}
+              />
               <Table.Tbody>
                 {page.items.map((user) => (
                   <Table.Tr key={user.id} data-testid={`user-${user.username}`}>
