@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.api.common import run
+from hub.api.console_lists import read
 from hub.api.problems import InvalidInput
 from hub.services import overview
 from mallnet.authz import guard_fields, requires
@@ -122,4 +122,4 @@ class OverviewQuery:
         async def work(session: AsyncSession) -> MallOverview:
             return MallOverview.of(await overview.overview(session, days))
 
-        return await run(info, work)
+        return await read(info, work)
