@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, cast, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import Membership, NodeStream, Referral, Shop, Shopper, ValueLot, ValueRedemption
 from hub.domain.problems import HubError, ProblemCode
 from hub.services import inbox
 from mallnet.db import utcnow
-from mallnet.jalali import TEHRAN, tehran_date
+from mallnet.jalali import tehran_date
+from mallnet.sql_days import as_date, start_of_tehran_day, tehran_day_of
 
 MAX_DAYS = 90
 MAX_HEALTH = 200
@@ -83,21 +84,6 @@ class Overview:
     health: list[ShopHealth]
 
 
-def _day_of(dialect: str, column: Any) -> ColumnElement[Any]:
-    # Tehran days: Iran keeps +03:30 all year since 2022, as SQLite's modifier assumes.
-    if dialect == "postgresql":
-        return cast(func.timezone("Asia/Tehran", column), Date)
-    return func.date(column, "+210 minutes")
-
-
-def _as_date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=TEHRAN).astimezone(dt.UTC)
-
-
 async def _count(session: AsyncSession, *columns: Any) -> int:
     return int(await session.scalar(select(func.count()).select_from(*columns)) or 0)
 
@@ -127,18 +113,18 @@ async def _liability(session: AsyncSession, now: dt.datetime) -> Liability:
 async def _series(
     session: AsyncSession, first: dt.date, last: dt.date
 ) -> dict[dt.date, dict[str, int]]:
-    start, end = _start_of(first), _start_of(last + dt.timedelta(days=1))
+    start, end = start_of_tehran_day(first), start_of_tehran_day(last + dt.timedelta(days=1))
     dialect = (await session.connection()).dialect.name
     per_day: dict[dt.date, dict[str, int]] = {}
 
     async def add(column: Any, *figures: Any) -> None:
-        day = _day_of(dialect, column).label("day")
+        day = tehran_day_of(dialect, column).label("day")
         statement = (
             select(day, *figures).where(column >= start, column < end).group_by(day).limit(400)
         )
         for row in await session.execute(statement):
             mapping = dict(row._mapping)
-            per_day.setdefault(_as_date(mapping.pop("day")), {}).update(
+            per_day.setdefault(as_date(mapping.pop("day")), {}).update(
                 {k: int(v or 0) for k, v in mapping.items()}
             )
 
