@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { formatInteger } from '../../shared/format';
 import { problemMessage } from '../../shared/i18n/problems';
 import { Bdi } from '../../shared/ui/Bdi';
+import { ProblemAlert } from '../../shared/ui/ProblemAlert';
 
 export const PAGE_SIZE = 20;
 
@@ -58,13 +59,7 @@ export interface Problem {
 }
 
 export function ProblemText({ problem }: { problem: Problem | null }) {
-  const { t } = useTranslation();
-  if (!problem) return null;
-  return (
-    <Text c="red.9" role="alert" data-testid="problem">
-      {problemMessage(t, problem.code)}
-    </Text>
-  );
+  return <ProblemAlert code={problem?.code} />;
 }
 
 /** A problem's sentence when it concerns `field`, for a form input's `error`. */
