@@ -7,7 +7,6 @@
 import {
   Anchor,
   Badge,
-  Box,
   Card,
   Group,
   Progress,
@@ -28,6 +27,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../../gql/hub';
 import { formatInteger, formatJalaliDateTime, formatToman } from '../../shared/format';
 import { Toman } from '../../shared/ui/Bdi';
+import { ChartBox } from '../overview/parts';
 import { spentPercent, useShopNames, usePolling } from './common';
 
 const CampaignQuery = graphql(`
@@ -109,17 +109,22 @@ function Report({ id }: { id: string }) {
       <Text size="sm" c="dimmed" mb="xs">
         {t('mallCampaigns.report.explain')}
       </Text>
-      <Box dir="ltr" h={240} aria-hidden>
+      <ChartBox
+        label={t('mallCampaigns.report.chart', {
+          sales: formatToman(report.salesRial, lang),
+          baseline: formatToman(report.baselineRial, lang),
+        })}
+      >
         <ResponsiveContainer width="100%" height="100%">
           <BarChart data={rows}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="name" tick={{ fontSize: 11 }} />
             <YAxis tickFormatter={number} width={90} tick={{ fontSize: 11 }} />
             <Tooltip formatter={number} />
-            <Bar dataKey="value" name={t('mallCampaigns.report.toman')} fill="var(--mantine-color-indigo-8)" />
+            <Bar isAnimationActive={false} dataKey="value" name={t('mallCampaigns.report.toman')} fill="var(--mantine-color-indigo-8)" />
           </BarChart>
         </ResponsiveContainer>
-      </Box>
+      </ChartBox>
       <VisuallyHidden>
         <table>
           <caption>{t('mallCampaigns.report.table')}</caption>

@@ -10,6 +10,7 @@ import { Link, Route, Routes, useNavigate } from 'react-router';
 import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
+import { ScrollTable } from '../../shared/settlement/ScrollTable';
 import { formatJalaliDateTime } from '../../shared/format';
 import { Toman } from '../../shared/ui/Bdi';
 import { CampaignDetail } from './CampaignDetail';
@@ -68,7 +69,7 @@ function List() {
       {result && result.__typename !== 'CampaignPage' ? (
         <ProblemAlert problem={asProblem(result)} />
       ) : null}
-      <Table.ScrollContainer minWidth={700}>
+      <ScrollTable minWidth={700} label={t('mallCampaigns.list.caption')}>
         <Table striped highlightOnHover aria-busy={fetching}>
           <Table.Caption>{t('mallCampaigns.list.caption')}</Table.Caption>
           <Table.Thead>
@@ -122,7 +123,7 @@ function List() {
             })}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
       {rows.length === 0 && !fetching ? <Text c="dimmed">{t('mallCampaigns.list.none')}</Text> : null}
       <Pager page={page} total={result?.__typename === 'CampaignPage' ? result.total : 0} onPage={setPage} />
     </Stack>

@@ -9,6 +9,7 @@ import { Link, Route, Routes, useNavigate } from 'react-router';
 import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
+import { ScrollTable } from '../../shared/settlement/ScrollTable';
 import { formatInteger, formatJalaliDateTime } from '../../shared/format';
 import { PAGE_SIZE, Pager, ProblemAlert, asProblem } from '../campaigns/common';
 import { LotteryDetail } from './LotteryDetail';
@@ -62,7 +63,7 @@ function List() {
         </Button>
       </Group>
       {result && result.__typename !== 'LotteryPage' ? <ProblemAlert problem={asProblem(result)} /> : null}
-      <Table.ScrollContainer minWidth={600}>
+      <ScrollTable minWidth={600} label={t('mallLotteries.list.caption')}>
         <Table striped highlightOnHover aria-busy={fetching}>
           <Table.Caption>{t('mallLotteries.list.caption')}</Table.Caption>
           <Table.Thead>
@@ -94,7 +95,7 @@ function List() {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
       {rows.length === 0 && !fetching ? <Text c="dimmed">{t('mallLotteries.list.none')}</Text> : null}
       <Pager page={page} total={result?.__typename === 'LotteryPage' ? result.total : 0} onPage={setPage} />
     </Stack>

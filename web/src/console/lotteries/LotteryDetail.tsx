@@ -28,6 +28,7 @@ import { Link, useParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
+import { ScrollTable } from '../../shared/settlement/ScrollTable';
 import { formatInteger, formatJalaliDateTime } from '../../shared/format';
 import { asProblem, type Problem, ProblemAlert, usePolling, useShopNames } from '../campaigns/common';
 import { useVerification, type Verification } from './useVerification';
@@ -139,7 +140,7 @@ function PublicValueForm({ id, onSet }: { id: string; onSet: () => void }) {
       />
       <ProblemAlert problem={problem} />
       <Group>
-        <Button type="submit" loading={fetching} variant="light">
+        <Button type="submit" loading={fetching} variant="default">
           {t('mallLotteries.publicValue.save')}
         </Button>
       </Group>
@@ -186,7 +187,7 @@ function VerifyPanel({ id, record }: { id: string; record: unknown }) {
         <Button onClick={inBrowser} loading={busy} data-testid="verify-browser">
           {t('mallLotteries.verify.inBrowser')}
         </Button>
-        <Button variant="light" onClick={onServer} disabled={busy} data-testid="verify-server">
+        <Button variant="default" onClick={onServer} disabled={busy} data-testid="verify-server">
           {t('mallLotteries.verify.onServer')}
         </Button>
       </Group>
@@ -336,7 +337,7 @@ export function LotteryDetail() {
             <Code block dir="ltr" style={{ overflowWrap: 'anywhere', whiteSpace: 'normal' }}>
               {lottery.listDigest}
             </Code>
-            <Table.ScrollContainer minWidth={600} mt="sm">
+            <ScrollTable minWidth={600} label={t('mallLotteries.published.winners')}>
               <Table data-testid="winners">
                 <Table.Caption>{t('mallLotteries.published.winners')}</Table.Caption>
                 <Table.Thead>
@@ -371,7 +372,7 @@ export function LotteryDetail() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </ScrollTable>
             {lottery.winners.length === 0 ? <Text c="dimmed">{t('mallLotteries.published.none')}</Text> : null}
           </Card>
           <VerifyPanel id={lottery.id} record={lottery.record} />

@@ -232,7 +232,7 @@ export function LotteryForm({ onCreated }: { onCreated: (id: string) => void }) 
             ))}
             <Group>
               <Button
-                variant="light"
+                variant="default"
                 onClick={() => {
                   setPrizes([...prizes, EMPTY_PRIZE]);
                 }}
