@@ -132,6 +132,18 @@ async def _tickets(settings: Settings, lottery_id: str, at: dt.datetime) -> None
     await in_hub(settings, work)
 
 
+async def _tamper(settings: Settings, lottery_id: str) -> None:
+    """The first winner's position moved by one in the published record."""
+
+    async def work(session: Any) -> None:
+        row = await session.get(Lottery, lottery_id)
+        first, *rest = row.record["winners"]
+        moved = {**first, "position": first["position"] + 1}
+        row.record = {**row.record, "winners": [moved, *rest]}
+
+    await in_hub(settings, work)
+
+
 def _off_loop(work: Coroutine[Any, Any, Any]) -> Any:
     # Playwright's synchronous API keeps an event loop running in this thread.
     with ThreadPoolExecutor(1) as pool:
@@ -284,6 +296,16 @@ def test_mall_marketing_runs_a_campaign_and_draws_and_verifies_a_lottery(
         page.goto(f"{url}/console/lotteries")
         page.get_by_role("heading", name=en["mallLotteries"]["title"]).wait_for()
         _screen(page, tmp_path / "lotteries-en-1280.png", 1280)
+
+        # Had the published winners been changed after the draw, both checks would say so.
+        _off_loop(_tamper(settings, lottery_id))
+        page.goto(f"{url}/console/lotteries/{lottery_id}")
+        page.get_by_test_id("verify-browser").click()
+        page.locator("[data-testid=verify-result][data-result=mismatch]").wait_for()
+        assert "winner 1" in page.get_by_test_id("verify-result").inner_text()
+        _screen(page, tmp_path / "lottery-mismatch-en-1280.png", 1280)
+        page.get_by_test_id("verify-server").click()
+        page.get_by_text(en["mallLotteries"]["verify"]["mismatchServer"]).wait_for()
         assert complaints == []
     finally:
         context.close()

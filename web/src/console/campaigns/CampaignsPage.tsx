@@ -11,7 +11,7 @@ import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
-import { formatJalaliDateTime } from '../../shared/format';
+import { formatInteger, formatJalaliDateTime } from '../../shared/format';
 import { Toman } from '../../shared/ui/Bdi';
 import { CampaignDetail } from './CampaignDetail';
 import { CampaignForm } from './CampaignForm';
@@ -99,8 +99,8 @@ function List() {
                   </Table.Td>
                   <Table.Td>
                     {t('mallCampaigns.list.accepted', {
-                      accepted: new Intl.NumberFormat(lang === 'fa' ? 'fa-IR' : 'en-US').format(accepted),
-                      invited: new Intl.NumberFormat(lang === 'fa' ? 'fa-IR' : 'en-US').format(c.shops.length),
+                      accepted: formatInteger(accepted, lang),
+                      invited: formatInteger(c.shops.length, lang),
                     })}
                   </Table.Td>
                   <Table.Td miw={160}>
