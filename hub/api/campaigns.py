@@ -427,7 +427,8 @@ class CampaignMutation:
             return await lottery_view(session, row, operator=True)
 
         result = await run(info, work)
-        if isinstance(result, LotteryView) and result.status != "drawn":
+        # Until the winners are told (stage "done"): a draw stopped midway resumes.
+        if isinstance(result, LotteryView) and result.stage != "done":
             await info.context["state"].enqueue("hub.draw_lottery", lottery_id)
         return result
 

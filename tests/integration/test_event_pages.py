@@ -5,16 +5,20 @@ mall marketing, a bad page a typed problem."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.api.schema import schema
 from hub.db.models import Lottery
 from hub.services import campaigns, lotteries, registry
 from mallnet.auth import Principal
+from mallnet.config import Settings
 from mallnet.db import utcnow
 from mallnet.scopes import Scope
 
+from .test_hub_problems import _Request
 from .test_lottery_paging import ENTRANTS
 from .test_lottery_paging import _drawn_lottery as frozen_lottery
 from .test_mall_console_api import _execute, sessions
@@ -150,3 +154,37 @@ async def test_an_open_lottery_cannot_be_verified_yet(
         row.record = None
     answer = await _ok(sessions, MARKETING, VERIFY, id=lottery_id)
     assert answer == {"__typename": "NotDrawn", "code": "NOT_DRAWN", "field": "lotteryId"}
+
+
+DRAW = """mutation($id: String!) { drawLottery(lotteryId: $id) { __typename
+  ... on LotteryView { status stage } ... on HubProblem { code } } }"""
+
+
+async def test_a_draw_stopped_before_the_winners_were_told_is_asked_for_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # Given a lottery drawn but whose winners were not told (its worker stopped there),
+    lottery_id = await _drawn_lottery(sessions)
+    queued: list[tuple[str, ...]] = []
+
+    async def enqueue(name: str, *args: str) -> None:
+        queued.append((name, *args))
+
+    state = SimpleNamespace(sessions=sessions, settings=Settings(), enqueue=enqueue)
+    context = {"request": _Request(MARKETING), "state": state}
+    # when mall marketing asks for the draw again, the worker is sent to finish it,
+    again = await schema.execute(DRAW, variable_values={"id": lottery_id}, context_value=context)
+    assert again.data == {
+        "drawLottery": {"__typename": "LotteryView", "status": "drawn", "stage": "drawn"}
+    }
+    assert queued == [("hub.draw_lottery", lottery_id)]
+    # but once it is done, asking again sends nothing.
+    async with sessions() as session, session.begin():
+        row = await session.get(Lottery, lottery_id)
+        assert row is not None
+        row.stage, row.progress_pct = "done", 100  # as notify_winners leaves it
+    done = await schema.execute(DRAW, variable_values={"id": lottery_id}, context_value=context)
+    assert done.data == {
+        "drawLottery": {"__typename": "LotteryView", "status": "drawn", "stage": "done"}
+    }
+    assert queued == [("hub.draw_lottery", lottery_id)]

@@ -309,7 +309,16 @@ export function LotteryDetail() {
               {t('mallLotteries.draw.start')}
             </Button>
           ) : null}
-          {running ? <Text size="xs" c="dimmed">{t('mallLotteries.draw.leave')}</Text> : null}
+          {running ? (
+            <Group gap="xs" mt="xs">
+              <Text size="xs" c="dimmed">
+                {t('mallLotteries.draw.leave')}
+              </Text>
+              <Button size="xs" variant="default" onClick={() => void startDraw()} loading={drawing.fetching}>
+                {t('mallLotteries.draw.again')}
+              </Button>
+            </Group>
+          ) : null}
           <ProblemAlert problem={problem} />
         </Card>
       </SimpleGrid>
