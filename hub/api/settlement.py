@@ -22,6 +22,7 @@ from hub.api.problems import (
 )
 from hub.db import models
 from hub.services import prepaid, settlement, settlement_policy, value
+from hub.services.settlement_policy import SettlementError
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Rial, snake_keys
@@ -315,6 +316,14 @@ class SettlementQuery:
         async with sessions(info)() as session:
             rows = await settlement.periods(session, page_size(first, 500))
         return [SettlementPeriod.of(r) for r in rows]
+
+    @strawberry.field(extensions=requires(*FINANCE), description="One period (null: none such).")
+    async def settlement_period(self, info: strawberry.Info, id: int) -> SettlementPeriod | None:
+        async with sessions(info)() as session:
+            try:
+                return SettlementPeriod.of(await settlement.get_period(session, id))
+            except SettlementError:
+                return None
 
     @strawberry.field(
         extensions=requires(*PERIOD_READERS, Scope.MALL_SETTLEMENT),
