@@ -1,8 +1,14 @@
-import { Title } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
+/** The dashboard's members: the filtered list, and each member's page under it. */
+import { Route, Routes } from 'react-router';
 
-/** Being built: the section's heading only. */
+import { MemberDetail } from './MemberDetail';
+import { MemberList } from './MemberList';
+
 export function MembersPage() {
-  const { t } = useTranslation();
-  return <Title order={2}>{t('members.title')}</Title>;
+  return (
+    <Routes>
+      <Route index element={<MemberList />} />
+      <Route path=":id" element={<MemberDetail />} />
+    </Routes>
+  );
 }
