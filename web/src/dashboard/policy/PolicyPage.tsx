@@ -1,8 +1,0 @@
-import { Title } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
-
-/** Being built: the section's heading only. */
-export function PolicyPage() {
-  const { t } = useTranslation();
-  return <Title order={2}>{t('policy.title')}</Title>;
-}
