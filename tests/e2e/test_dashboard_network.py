@@ -166,6 +166,14 @@ def test_today_and_the_network_policy(
         page.locator(".recharts-surface").first.wait_for()
         _screen(page, tmp_path / "dashboard-today-fa-1280.png")
 
+        # Members: the two shoppers the till enrolled, each a row (the page loads and pages
+        # on the server)
+        nav.get_by_role("link", name=_catalogue("members", "fa")["title"]).click()
+        page.wait_for_url("**/dashboard/members")
+        page.get_by_test_id("member-row").nth(1).wait_for()
+        assert page.get_by_test_id("member-row").count() == 2
+        _screen(page, tmp_path / "dashboard-members-fa.png")
+
         # Network: a share that is no percent is refused at its field; nothing is sent
         nav.get_by_role("link", name=network["title"]).click()
         page.wait_for_url("**/dashboard/network")

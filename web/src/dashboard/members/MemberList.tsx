@@ -213,7 +213,7 @@ function ExportButtons({ variables }: { variables: MemberFilterVariables }) {
         {(['csv', 'xlsx'] as const).map((kind) => (
           <Button
             key={kind}
-            variant="light"
+            variant="default"
             leftSection={<IconDownload size={18} aria-hidden />}
             loading={busy === kind}
             disabled={busy !== null}

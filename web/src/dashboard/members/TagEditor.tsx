@@ -74,7 +74,7 @@ export function TagEditor(props: { memberId: string; tags: string[]; editable: b
         {props.tags.map((name) => (
           <Badge
             key={name}
-            variant="light"
+            variant="default"
             size="lg"
             rightSection={
               props.editable ? (
@@ -107,7 +107,7 @@ export function TagEditor(props: { memberId: string; tags: string[]; editable: b
               }}
               data-testid="tag-input"
             />
-            <Button type="submit" variant="light" loading={adding}>
+            <Button type="submit" variant="default" loading={adding}>
               {t('members.tags.add')}
             </Button>
           </Group>
