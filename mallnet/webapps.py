@@ -79,6 +79,7 @@ PAGE_HEADERS: Final = {
 
 # A page of a face to come back to after signing in: letters, digits, '-', '_' and single
 # slashes under the face's own path; no scheme, host, query, dots or "//".
+_SIGN_IN_ROUTES = frozenset({"login", "callback", "logout", "session"})
 _PAGE_PATH = re.compile(r"(?:/[A-Za-z0-9_-]{1,64}){0,8}/?")
 
 
@@ -91,6 +92,8 @@ def return_path(face: str, asked: str | None) -> str:
     if not asked or not asked.startswith(home):
         return home
     rest = asked[len(home) - 1 :]
+    if rest.strip("/").split("/")[0] in _SIGN_IN_ROUTES:
+        return home  # a landing there would sign in again or read "did not start here"
     return asked if len(asked) <= 400 and _PAGE_PATH.fullmatch(rest) else home
 
 

@@ -44,3 +44,13 @@ def test_a_page_of_the_same_face_is_where_the_sign_in_lands(
 )
 def test_anything_else_lands_on_the_face_first_page(asked: str) -> None:
     assert return_path("console", asked) == "/console/"
+
+
+@pytest.mark.parametrize(
+    "asked",
+    ["/console/callback", "/console/login", "/console/session/", "/console/logout"],
+)
+def test_the_sign_in_endpoints_are_no_landing(asked: str) -> None:
+    # Landing on /callback after signing in would read "this sign-in did not start here";
+    # /login would start another sign-in.
+    assert return_path("console", asked) == "/console/"
