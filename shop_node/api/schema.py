@@ -23,6 +23,7 @@ from shop_node.api.campaigns import CampaignMutation, CampaignQuery
 from shop_node.api.members import MemberMutation, MemberQuery
 from shop_node.api.network import NetworkMutation, NetworkQuery
 from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
+from shop_node.api.policy import PolicyQuery
 from shop_node.api.problems import (
     IdempotencyConflict,
     InsufficientBalance,
@@ -174,6 +175,7 @@ class AdjustBalanceInput:
 @strawberry.type
 class Query(
     MemberQuery,
+    PolicyQuery,
     PartnershipQuery,
     NetworkQuery,
     SettlementQuery,

@@ -17,6 +17,7 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from mallnet.values import NO_CONTROL_HELP, Points, Rial, without_control_characters
 from shop_node.domain.errors import FieldProblem, InvalidInput
@@ -99,19 +100,45 @@ class ClubPolicy(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        codes = [g.code for g in self.product_groups]
-        if len(set(codes)) != len(codes):
-            raise ValueError("product group codes must be unique")
-        unknown = sorted(set(self.earning_by_group) - set(codes))
-        if unknown:
-            raise ValueError(f"earning_by_group names unknown product groups: {unknown}")
-        if len({t.code for t in self.tiers}) != len(self.tiers):
-            raise ValueError("tier codes must be unique")
+        # Each problem names the field a form shows it at (the second of two equal codes,
+        # the tier out of order), not the policy as a whole.
+        located: list[tuple[tuple[str | int, ...], str]] = []
+        seen: set[str] = set()
+        for i, group in enumerate(self.product_groups):
+            if group.code in seen:
+                located.append(
+                    (("product_groups", i, "code"), "product group codes must be unique")
+                )
+            seen.add(group.code)
+        for code in sorted(set(self.earning_by_group) - seen):
+            located.append((("earning_by_group", code), "names an unknown product group"))
+        seen = set()
+        for i, tier in enumerate(self.tiers):
+            if tier.code in seen:
+                located.append((("tiers", i, "code"), "tier codes must be unique"))
+            seen.add(tier.code)
         if self.tiers[0].threshold != 0:
-            raise ValueError("the first tier is the base tier: its threshold must be 0")
-        thresholds = [t.threshold for t in self.tiers]
-        if thresholds != sorted(set(thresholds)):
-            raise ValueError("tier thresholds must strictly increase")
+            located.append(
+                (
+                    ("tiers", 0, "threshold"),
+                    "the first tier is the base tier: its threshold must be 0",
+                )
+            )
+        for i in range(1, len(self.tiers)):
+            if self.tiers[i].threshold <= self.tiers[i - 1].threshold:
+                located.append(
+                    (("tiers", i, "threshold"), "tier thresholds must strictly increase")
+                )
+        if located:
+            raise ValidationError.from_exception_data(
+                "ClubPolicy",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("policy_rule", message), loc=loc, input=None
+                    )
+                    for loc, message in located
+                ],
+            )
         return self
 
     @property

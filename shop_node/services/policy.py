@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -72,3 +73,25 @@ async def update_policy(
     result = await runtime.transaction(work)
     runtime.policies.forget_version()
     return result
+
+
+MAX_VERSIONS_PAGE = 50
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    items: list[PolicyVersion]
+    total_count: int
+    next_before: int | None  # pass as ``before`` for the next (older) page
+
+
+async def policy_versions(session: AsyncSession, first: int, before: int | None) -> VersionPage:
+    """The policy's versions, newest first, ``first`` at a time below version ``before``."""
+    query = select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(first + 1)
+    if before is not None:
+        query = query.where(PolicyVersion.version < before)
+    rows = list(await session.scalars(query))
+    total = await session.scalar(select(func.count()).select_from(PolicyVersion)) or 0
+    page = rows[:first]
+    more = len(rows) > first
+    return VersionPage(page, total, page[-1].version if more and page else None)
