@@ -1,7 +1,7 @@
 /**
  * The shop dashboard on the shop's own node (served at /dashboard/): signed in through the
  * hub (SessionGate), then its sections under one router — the till, today's figures,
- * members, the club's policy, the network, settlement — each shown in the navigation
+ * members, the club's policy, the network, settlement, staff — each shown in the navigation
  * and opened only for the roles that may use it, with a line about the server at the foot.
  */
 import {
@@ -10,6 +10,7 @@ import {
   IconChartBar,
   IconNetwork,
   IconReceipt,
+  IconUserShield,
   IconUsers,
 } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
@@ -27,6 +28,7 @@ import { MembersPage } from './members/MembersPage';
 import { NetworkPage } from './network/NetworkPage';
 import { PolicyPage } from './policy/PolicyPage';
 import { SettlementPage } from './settlement/SettlementPage';
+import { StaffPage } from './staff/StaffPage';
 import { Till } from './till/Till';
 import { TodayPage } from './today/TodayPage';
 
@@ -47,6 +49,7 @@ const SECTIONS = [
   { to: 'policy', label: 'policy.title', icon: IconAdjustments, scopes: SHOP_MANAGE },
   { to: 'network', label: 'shopNetwork.title', icon: IconNetwork, scopes: SHOP_MANAGE },
   { to: 'settlement', label: 'shopSettlement.title', icon: IconReceipt, scopes: SHOP_BOOKS },
+  { to: 'staff', label: 'staff.title', icon: IconUserShield, scopes: SHOP_MANAGE },
 ] as const satisfies readonly Section[];
 
 const guarded = guardOf(SECTIONS);
@@ -70,6 +73,7 @@ function Sections({ shop, footer }: { shop: string; footer: ReactNode }) {
         <Route path="policy" element={guarded('policy', <PolicyPage />)} />
         <Route path="network" element={guarded('network', <NetworkPage />)} />
         <Route path="settlement" element={guarded('settlement', <SettlementPage />)} />
+        <Route path="staff" element={guarded('staff', <StaffPage />)} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Routes>
       {footer}

@@ -23,6 +23,8 @@ import dashboardShopNetworkEn from '../../dashboard/messages/shopNetwork.en.json
 import dashboardShopNetworkFa from '../../dashboard/messages/shopNetwork.fa.json';
 import dashboardShopSettlementEn from '../../dashboard/messages/shopSettlement.en.json';
 import dashboardShopSettlementFa from '../../dashboard/messages/shopSettlement.fa.json';
+import dashboardStaffEn from '../../dashboard/messages/staff.en.json';
+import dashboardStaffFa from '../../dashboard/messages/staff.fa.json';
 import dashboardTodayEn from '../../dashboard/messages/today.en.json';
 import dashboardTodayFa from '../../dashboard/messages/today.fa.json';
 import consoleMallCampaignsEn from '../../console/messages/mallCampaigns.en.json';
@@ -46,8 +48,8 @@ import sharedFa from './fa.json';
 
 /** One catalogue per language: the shared messages and each face's, merged at the top. */
 export const catalogues = {
-  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
-  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
+  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardStaffFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
+  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardStaffEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
 } as const;
 
 export const LANGUAGES = ['fa', 'en'] as const;

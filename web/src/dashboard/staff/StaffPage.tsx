@@ -1,0 +1,470 @@
+/**
+ * The shop's staff (managers): who they are, their role and whether they may sign in; add
+ * someone, change a role, disable or enable an account, reset a password (the hub chooses
+ * it and it is shown here once). Accounts live at the hub: the node asks it, and what the
+ * hub or an unreachable hub says reads as a sentence. Disabling, a reset or a new role ends
+ * that person's sessions, here too once the node has heard from the hub.
+ */
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  NativeSelect,
+  Pagination,
+  PasswordInput,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useMutation, useQuery } from 'urql';
+
+import { graphql } from '../../gql/node';
+import type { StaffRowFragment } from '../../gql/node/graphql';
+import { formatJalaliDate } from '../../shared/format';
+import { Code } from '../../shared/ui/Bdi';
+import {
+  type AccountErrors,
+  answerKey,
+  checkAccount,
+  cleanUsername,
+  type NewAccount,
+  ROLES,
+  type Role,
+} from './account';
+
+graphql(`
+  fragment StaffRow on StaffAccount {
+    id
+    username
+    role
+    createdAt
+    disabledAt
+    active
+  }
+`);
+
+const StaffList = graphql(`
+  query DashboardStaffAccounts {
+    staffAccounts {
+      __typename
+      ... on StaffAccountList {
+        items {
+          ...StaffRow
+        }
+      }
+      ... on HubAnswer {
+        code
+      }
+    }
+  }
+`);
+
+const Create = graphql(`
+  mutation DashboardCreateStaff($input: NewStaffInput!) {
+    createStaffAccount(input: $input) {
+      __typename
+      ... on StaffAccount {
+        ...StaffRow
+      }
+      ... on HubAnswer {
+        code
+      }
+    }
+  }
+`);
+
+const Disable = graphql(`
+  mutation DashboardDisableStaff($id: ID!) {
+    disableStaffAccount(id: $id) {
+      __typename
+      ... on StaffAccount {
+        ...StaffRow
+      }
+      ... on HubAnswer {
+        code
+      }
+    }
+  }
+`);
+
+const Enable = graphql(`
+  mutation DashboardEnableStaff($id: ID!) {
+    enableStaffAccount(id: $id) {
+      __typename
+      ... on StaffAccount {
+        ...StaffRow
+      }
+      ... on HubAnswer {
+        code
+      }
+    }
+  }
+`);
+
+const ChangeRole = graphql(`
+  mutation DashboardChangeStaffRole($id: ID!, $role: StaffRole!) {
+    changeStaffRole(id: $id, role: $role) {
+      __typename
+      ... on StaffAccount {
+        ...StaffRow
+      }
+      ... on HubAnswer {
+        code
+      }
+    }
+  }
+`);
+
+const Reset = graphql(`
+  mutation DashboardResetStaffPassword($id: ID!) {
+    resetStaffPassword(id: $id) {
+      __typename
+      ... on StaffPasswordReset {
+        generatedPassword
+        account {
+          ...StaffRow
+        }
+      }
+      ... on HubAnswer {
+        code
+      }
+    }
+  }
+`);
+
+const PAGE = 20;
+
+type Answer =
+  | { __typename: 'StaffAccount' | 'StaffPasswordReset' }
+  | { __typename: 'HubAnswer'; code: string };
+
+type Done = (problem: string | null, success: string) => void;
+
+/** What a mutation's answer means: null when done, else the sentence's catalogue key. */
+function refusedKey(answer: Answer | undefined, failed: boolean): string | null {
+  if (!answer || failed) return answerKey(null);
+  return answer.__typename === 'HubAnswer' ? answerKey(answer.code) : null;
+}
+
+function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function StaffPage() {
+  const { t } = useTranslation();
+  const [{ data, fetching, error }, reload] = useQuery({ query: StaffList });
+  const [notice, setNotice] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [password, setPassword] = useState<{ username: string; password: string } | null>(null);
+  const done: Done = (key, success) => {
+    setProblem(key);
+    setNotice(key === null && success ? success : null);
+    if (key === null) reload({ requestPolicy: 'network-only' });
+  };
+  const list = data?.staffAccounts;
+  return (
+    <Stack gap="lg">
+      <Title order={2}>{t('staff.title')}</Title>
+      {password ? (
+        <Alert
+          color="yellow"
+          variant="light"
+          title={t('staff.newPasswordTitle')}
+          data-testid="new-password"
+        >
+          <Stack gap="xs">
+            <Text size="sm">{t('staff.newPasswordFor', { username: password.username })}</Text>
+            <Text size="lg" fw={700} data-testid="new-password-value">
+              <Code value={password.password} />
+            </Text>
+            <Text size="sm">{t('staff.newPasswordOnce')}</Text>
+            <div>
+              <Button
+                variant="default"
+                size="xs"
+                onClick={() => {
+                  setPassword(null);
+                }}
+              >
+                {t('staff.newPasswordDone')}
+              </Button>
+            </div>
+          </Stack>
+        </Alert>
+      ) : null}
+      {notice ? (
+        <Text role="status" c="teal.9" data-testid="staff-notice">
+          {notice}
+        </Text>
+      ) : null}
+      {problem ? (
+        <Alert color="red" variant="light" role="alert" data-testid="problem">
+          {t(problem as never)}
+        </Alert>
+      ) : null}
+      <CreateForm onDone={done} />
+      <Card withBorder padding="lg">
+        <Stack gap="md">
+          <Title order={3} size="h4">
+            {t('staff.listTitle')}
+          </Title>
+          {list?.__typename === 'StaffAccountList' ? (
+            <StaffTable
+              items={list.items}
+              onDone={done}
+              onPassword={(username, generated) => {
+                setPassword({ username, password: generated });
+              }}
+            />
+          ) : list?.__typename === 'HubAnswer' ? (
+            <Text role="alert" c="red.8">
+              {t(answerKey(list.code) as never)}
+            </Text>
+          ) : (
+            <Text role="status">
+              {fetching ? t('staff.loading') : error ? t('staff.failed') : ''}
+            </Text>
+          )}
+        </Stack>
+      </Card>
+    </Stack>
+  );
+}
+
+function CreateForm({ onDone }: { onDone: Done }) {
+  const { t } = useTranslation();
+  const [account, setAccount] = useState<NewAccount>({
+    username: '',
+    password: '',
+    role: 'OPERATOR',
+  });
+  const [errors, setErrors] = useState<AccountErrors>({});
+  const [creating, create] = useMutation(Create);
+  const submit = () => {
+    const found = checkAccount(account);
+    setErrors(found);
+    if (Object.keys(found).length) return;
+    const input = { ...account, username: cleanUsername(account.username) };
+    void create({ input }).then((result) => {
+      const key = refusedKey(result.data?.createStaffAccount, !!result.error);
+      if (key === 'staff.error.taken') {
+        setErrors({ username: key });
+        onDone(null, '');
+        return;
+      }
+      if (key === null) setAccount({ username: '', password: '', role: account.role });
+      onDone(
+        key,
+        t('staff.created', { username: input.username, role: t(`staff.role.${input.role}`) }),
+      );
+    });
+  };
+  return (
+    <Card withBorder padding="lg">
+      <Stack gap="md">
+        <Title order={3} size="h4">
+          {t('staff.createTitle')}
+        </Title>
+        <Group grow align="flex-start" wrap="wrap">
+          <TextInput
+            label={t('staff.username')}
+            description={t('staff.usernameHint')}
+            autoComplete="off"
+            value={account.username}
+            error={errors.username ? t(errors.username as never) : null}
+            onChange={(e) => {
+              setAccount({ ...account, username: e.currentTarget.value });
+            }}
+          />
+          <PasswordInput
+            label={t('staff.password')}
+            description={t('staff.passwordHint')}
+            autoComplete="new-password"
+            value={account.password}
+            error={errors.password ? t(errors.password as never) : null}
+            onChange={(e) => {
+              setAccount({ ...account, password: e.currentTarget.value });
+            }}
+          />
+          <NativeSelect
+            label={t('staff.role.label')}
+            value={account.role}
+            onChange={(e) => {
+              const role = e.currentTarget.value;
+              if (isRole(role)) setAccount({ ...account, role });
+            }}
+            data={ROLES.map((r) => ({ value: r, label: t(`staff.role.${r}`) }))}
+          />
+        </Group>
+        <div>
+          <Button onClick={submit} loading={creating.fetching}>
+            {t('staff.create')}
+          </Button>
+        </div>
+      </Stack>
+    </Card>
+  );
+}
+
+interface RowProps {
+  onDone: Done;
+  onPassword: (username: string, password: string) => void;
+}
+
+function StaffTable({ items, ...props }: RowProps & { items: StaffRowFragment[] }) {
+  const { t } = useTranslation();
+  const [page, setPage] = useState(1);
+  const pages = Math.max(1, Math.ceil(items.length / PAGE));
+  const current = Math.min(page, pages);
+  const shown = items.slice((current - 1) * PAGE, current * PAGE);
+  if (items.length === 0) return <Text>{t('staff.none')}</Text>;
+  return (
+    <Stack gap="sm">
+      <Table.ScrollContainer minWidth={720}>
+        <Table striped verticalSpacing="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('staff.username')}</Table.Th>
+              <Table.Th>{t('staff.role.label')}</Table.Th>
+              <Table.Th>{t('staff.status')}</Table.Th>
+              <Table.Th>{t('staff.since')}</Table.Th>
+              <Table.Th>{t('staff.actions')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {shown.map((account) => (
+              <StaffRow key={account.id} account={account} {...props} />
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      {pages > 1 ? (
+        <Pagination
+          total={pages}
+          value={current}
+          onChange={setPage}
+          getControlProps={(control) => ({ 'aria-label': t(`staff.page.${control}`) })}
+        />
+      ) : null}
+    </Stack>
+  );
+}
+
+function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRowFragment }) {
+  const { t, i18n } = useTranslation();
+  const [role, setRole] = useState(account.role);
+  const [disabling, disable] = useMutation(Disable);
+  const [enabling, enable] = useMutation(Enable);
+  const [changing, change] = useMutation(ChangeRole);
+  const [resetting, reset] = useMutation(Reset);
+  const who = account.username;
+  return (
+    <Table.Tr data-testid="staff-row" data-username={who}>
+      <Table.Td>
+        <Code value={who} />
+      </Table.Td>
+      <Table.Td>
+        <Group gap="xs" wrap="nowrap">
+          <NativeSelect
+            aria-label={t('staff.roleOf', { username: who })}
+            value={role}
+            onChange={(e) => {
+              setRole(e.currentTarget.value);
+            }}
+            data={ROLES.map((r) => ({ value: r, label: t(`staff.role.${r}`) }))}
+          />
+          {role !== account.role && isRole(role) ? (
+            <Button
+              size="xs"
+              loading={changing.fetching}
+              onClick={() => {
+                void change({ id: account.id, role }).then((result) => {
+                  const key = refusedKey(result.data?.changeStaffRole, !!result.error);
+                  if (key !== null) setRole(account.role);
+                  onDone(
+                    key,
+                    t('staff.roleChanged', { username: who, role: t(`staff.role.${role}`) }),
+                  );
+                });
+              }}
+            >
+              {t('staff.changeRole')}
+            </Button>
+          ) : null}
+        </Group>
+      </Table.Td>
+      <Table.Td>
+        <Badge color={account.active ? 'teal' : 'gray'} variant="light">
+          {t(account.active ? 'staff.active' : 'staff.disabled')}
+        </Badge>
+      </Table.Td>
+      <Table.Td>{formatJalaliDate(account.disabledAt ?? account.createdAt, i18n.language)}</Table.Td>
+      <Table.Td>
+        <Group gap="xs" wrap="nowrap">
+          {account.active ? (
+            <Button
+              size="xs"
+              variant="light"
+              color="red"
+              loading={disabling.fetching}
+              aria-label={t('staff.disableOf', { username: who })}
+              onClick={() => {
+                void disable({ id: account.id }).then((result) => {
+                  onDone(
+                    refusedKey(result.data?.disableStaffAccount, !!result.error),
+                    t('staff.disabledDone', { username: who }),
+                  );
+                });
+              }}
+            >
+              {t('staff.disable')}
+            </Button>
+          ) : (
+            <Button
+              size="xs"
+              variant="light"
+              loading={enabling.fetching}
+              aria-label={t('staff.enableOf', { username: who })}
+              onClick={() => {
+                void enable({ id: account.id }).then((result) => {
+                  onDone(
+                    refusedKey(result.data?.enableStaffAccount, !!result.error),
+                    t('staff.enabledDone', { username: who }),
+                  );
+                });
+              }}
+            >
+              {t('staff.enable')}
+            </Button>
+          )}
+          <Button
+            size="xs"
+            variant="default"
+            loading={resetting.fetching}
+            aria-label={t('staff.resetOf', { username: who })}
+            onClick={() => {
+              void reset({ id: account.id }).then((result) => {
+                const answer = result.data?.resetStaffPassword;
+                onDone(
+                  refusedKey(answer, !!result.error),
+                  t('staff.resetDone', { username: who }),
+                );
+                if (answer?.__typename === 'StaffPasswordReset' && answer.generatedPassword) {
+                  onPassword(who, answer.generatedPassword);
+                }
+              });
+            }}
+          >
+            {t('staff.reset')}
+          </Button>
+        </Group>
+      </Table.Td>
+    </Table.Tr>
+  );
+}
