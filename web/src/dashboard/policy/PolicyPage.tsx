@@ -61,8 +61,8 @@ export function PolicyPage() {
           <Text size="sm" c="dimmed" data-testid="policy-version">
             {t('policy.inForce', { version: formatInteger(current.version, i18n.language) })}
           </Text>
+          {/* Not remounted on a new version: after saving, the draft is what was saved. */}
           <Editor
-            key={current.version}
             document={current.document}
             onSaved={(version) => {
               setSavedVersion(version);

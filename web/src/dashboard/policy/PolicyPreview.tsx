@@ -11,7 +11,7 @@ import { useClient } from 'urql';
 import { graphql } from '../../gql/node';
 import type { DashboardClubPolicyPreviewQuery } from '../../gql/node/graphql';
 import { formatInteger, formatToman, parseTomanInput, rialForApi } from '../../shared/format';
-import { Toman } from '../../shared/ui/Bdi';
+import { Bdi } from '../../shared/ui/Bdi';
 import { ProblemAlert } from '../../shared/ui/ProblemAlert';
 import { useLocalName } from '../till/common';
 import { documentOf, errorKeyOf, errorsOfProblems, type FieldErrors, type PolicyDraft } from './draft';
@@ -153,7 +153,7 @@ export function PolicyPreview({
           />
         </Group>
         <div>
-          <Button variant="light" onClick={run} loading={busy} data-testid="policy-preview">
+          <Button variant="default" onClick={run} loading={busy} data-testid="policy-preview">
             {t('policy.preview')}
           </Button>
         </div>
@@ -176,9 +176,11 @@ export function PolicyPreview({
                   {result.byTier.map((row) => (
                     <Table.Tr key={row.tier.code} data-testid="preview-tier">
                       <Table.Td>{localName(row.tier)}</Table.Td>
-                      <Table.Td>{formatInteger(row.earning.points, lang)}</Table.Td>
                       <Table.Td>
-                        <Toman rial={row.earning.creditRial} />
+                        <Bdi>{formatInteger(row.earning.points, lang)}</Bdi>
+                      </Table.Td>
+                      <Table.Td>
+                        <Bdi>{formatToman(row.earning.creditRial, lang)}</Bdi>
                       </Table.Td>
                     </Table.Tr>
                   ))}

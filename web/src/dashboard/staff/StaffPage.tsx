@@ -7,7 +7,6 @@
  */
 import {
   Alert,
-  Badge,
   Button,
   Card,
   Group,
@@ -27,7 +26,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql/node';
 import type { StaffRowFragment } from '../../gql/node/graphql';
 import { formatJalaliDate } from '../../shared/format';
-import { Code } from '../../shared/ui/Bdi';
+import { Bdi } from '../../shared/ui/Bdi';
 import {
   type AccountErrors,
   answerKey,
@@ -181,7 +180,10 @@ export function StaffPage() {
           <Stack gap="xs">
             <Text size="sm">{t('staff.newPasswordFor', { username: password.username })}</Text>
             <Text size="lg" fw={700} data-testid="new-password-value">
-              <Code value={password.password} />
+              {/* As the hub wrote it: Latin digits, left to right, never translated. */}
+              <bdi dir="ltr" translate="no" style={{ fontFamily: 'monospace' }}>
+                {password.password}
+              </bdi>
             </Text>
             <Text size="sm">{t('staff.newPasswordOnce')}</Text>
             <div>
@@ -367,7 +369,7 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
   return (
     <Table.Tr data-testid="staff-row" data-username={who}>
       <Table.Td>
-        <Code value={who} />
+        <Bdi>{who}</Bdi>
       </Table.Td>
       <Table.Td>
         <Group gap="xs" wrap="nowrap">
@@ -400,9 +402,9 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
         </Group>
       </Table.Td>
       <Table.Td>
-        <Badge color={account.active ? 'teal' : 'gray'} variant="light">
+        <Text size="sm" fw={600} c={account.active ? 'teal.9' : 'gray.8'}>
           {t(account.active ? 'staff.active' : 'staff.disabled')}
-        </Badge>
+        </Text>
       </Table.Td>
       <Table.Td>{formatJalaliDate(account.disabledAt ?? account.createdAt, i18n.language)}</Table.Td>
       <Table.Td>
@@ -410,8 +412,7 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
           {account.active ? (
             <Button
               size="xs"
-              variant="light"
-              color="red"
+              variant="default"
               loading={disabling.fetching}
               aria-label={t('staff.disableOf', { username: who })}
               onClick={() => {
@@ -428,7 +429,7 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
           ) : (
             <Button
               size="xs"
-              variant="light"
+              variant="default"
               loading={enabling.fetching}
               aria-label={t('staff.enableOf', { username: who })}
               onClick={() => {
