@@ -238,15 +238,15 @@ def test_a_manager_manages_staff_and_a_disabled_member_is_signed_out(
         rows.filter(has_text=SHOP_MANAGER[0]).wait_for()
 
         # A username in Persian letters and a short password: refused at their fields
-        page.get_by_label(staff["username"]).fill("سارا")
-        page.get_by_label(staff["password"]).fill("کوتاه")
+        page.get_by_label(staff["username"], exact=True).fill("سارا")
+        page.get_by_label(staff["password"], exact=True).fill("کوتاه")
         page.get_by_role("button", name=staff["create"], exact=True).click()
         page.get_by_text(staff["error"]["username"]).wait_for()
         page.get_by_text(staff["error"]["password"]).wait_for()
         _screen(page, tmp_path / "dashboard-staff-error-fa.png")
         # Then Sara, a till operator
-        page.get_by_label(staff["username"]).fill(SARA[0])
-        page.get_by_label(staff["password"]).fill(SARA[1])
+        page.get_by_label(staff["username"], exact=True).fill(SARA[0])
+        page.get_by_label(staff["password"], exact=True).fill(SARA[1])
         page.get_by_role("button", name=staff["create"], exact=True).click()
         page.get_by_test_id("staff-notice").wait_for()
         row = rows.filter(has_text=SARA[0])

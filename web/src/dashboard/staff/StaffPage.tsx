@@ -143,7 +143,14 @@ type Answer =
   | { __typename: 'StaffAccount' | 'StaffPasswordReset' }
   | { __typename: 'HubAnswer'; code: string };
 
-type Done = (problem: string | null, success: string) => void;
+/** What was done, kept as a catalogue key and names so it follows a change of language. */
+interface Notice {
+  key: 'created' | 'roleChanged' | 'disabledDone' | 'enabledDone' | 'resetDone';
+  username: string;
+  role?: Role;
+}
+
+type Done = (problem: string | null, success: Notice | null) => void;
 
 /** What a mutation's answer means: null when done, else the sentence's catalogue key. */
 function refusedKey(answer: Answer | undefined, failed: boolean): string | null {
@@ -158,12 +165,12 @@ function isRole(value: string): value is Role {
 export function StaffPage() {
   const { t } = useTranslation();
   const [{ data, fetching, error }, reload] = useQuery({ query: StaffList });
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [password, setPassword] = useState<{ username: string; password: string } | null>(null);
   const done: Done = (key, success) => {
     setProblem(key);
-    setNotice(key === null && success ? success : null);
+    setNotice(key === null ? success : null);
     if (key === null) reload({ requestPolicy: 'network-only' });
   };
   const list = data?.staffAccounts;
@@ -202,7 +209,10 @@ export function StaffPage() {
       ) : null}
       {notice ? (
         <Text role="status" c="teal.9" data-testid="staff-notice">
-          {notice}
+          {t(`staff.${notice.key}`, {
+            username: notice.username,
+            role: notice.role ? t(`staff.role.${notice.role}`) : '',
+          })}
         </Text>
       ) : null}
       {problem ? (
@@ -257,13 +267,13 @@ function CreateForm({ onDone }: { onDone: Done }) {
       const key = refusedKey(result.data?.createStaffAccount, !!result.error);
       if (key === 'staff.error.taken') {
         setErrors({ username: key });
-        onDone(null, '');
+        onDone(null, null);
         return;
       }
       if (key === null) setAccount({ username: '', password: '', role: account.role });
       onDone(
         key,
-        t('staff.created', { username: input.username, role: t(`staff.role.${input.role}`) }),
+        { key: 'created', username: input.username, role: input.role },
       );
     });
   };
@@ -389,10 +399,7 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
                 void change({ id: account.id, role }).then((result) => {
                   const key = refusedKey(result.data?.changeStaffRole, !!result.error);
                   if (key !== null) setRole(account.role);
-                  onDone(
-                    key,
-                    t('staff.roleChanged', { username: who, role: t(`staff.role.${role}`) }),
-                  );
+                  onDone(key, { key: 'roleChanged', username: who, role });
                 });
               }}
             >
@@ -419,7 +426,7 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
                 void disable({ id: account.id }).then((result) => {
                   onDone(
                     refusedKey(result.data?.disableStaffAccount, !!result.error),
-                    t('staff.disabledDone', { username: who }),
+                    { key: 'disabledDone', username: who },
                   );
                 });
               }}
@@ -436,7 +443,7 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
                 void enable({ id: account.id }).then((result) => {
                   onDone(
                     refusedKey(result.data?.enableStaffAccount, !!result.error),
-                    t('staff.enabledDone', { username: who }),
+                    { key: 'enabledDone', username: who },
                   );
                 });
               }}
@@ -454,7 +461,7 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
                 const answer = result.data?.resetStaffPassword;
                 onDone(
                   refusedKey(answer, !!result.error),
-                  t('staff.resetDone', { username: who }),
+                  { key: 'resetDone', username: who },
                 );
                 if (answer?.__typename === 'StaffPasswordReset' && answer.generatedPassword) {
                   onPassword(who, answer.generatedPassword);
