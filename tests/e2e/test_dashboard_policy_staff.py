@@ -17,7 +17,6 @@ violations (axe-core); screenshots under the test's tmp_path."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,20 +37,12 @@ from shop_node.services.runtime import NodeRuntime
 
 from ..conftest import free_ports
 from ..live_server import LiveServer
-from .axe import serious_violations
 from .browsers import launched_chromium, require_browser
 from .signin_pages import BOOKS, SHOP_MANAGER, prepare_hub, sign_in_manager
+from .test_dashboard_network import _catalogue, _fits, _screen
 
-MESSAGES = Path(__file__).resolve().parents[2] / "web" / "src" / "dashboard" / "messages"
 SARA = ("sara", "sara operator pass")
 POLICY = "{ clubPolicy { version document } }"
-
-
-def _catalogue(part: str, lang: str) -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(
-        (MESSAGES / f"{part}.{lang}.json").read_text(encoding="utf-8")
-    )[part]
-    return found
 
 
 def _fill(template: str, **values: str) -> str:
@@ -82,19 +73,6 @@ def browser(servers: dict[str, Any]) -> Iterator[Any]:
         yield chromium
 
 
-def _screen(page: Any, path: Path) -> None:
-    page.mouse.move(0, 0)
-    page.screenshot(path=path, full_page=True)
-    assert serious_violations(page) == []
-
-
-def _fits(page: Any) -> bool:
-    width: bool = page.evaluate(
-        "document.scrollingElement.scrollWidth <= document.documentElement.clientWidth + 1"
-    )
-    return width
-
-
 def _policy(servers: dict[str, Any]) -> dict[str, Any]:
     """The policy in force, as the node's API gives it to any staff member."""
     token = issue(servers["settings"], audience=BOOKS, scopes=["shop:read"], subject="staff:x")
@@ -121,6 +99,25 @@ def _pull_inbox(settings: Settings) -> int:
     # Playwright's synchronous API keeps an event loop running in this thread.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, pull()).result()
+
+
+def _sign_in(page: Any, account: tuple[str, str]) -> None:
+    """On the hub's sign-in page (where the dashboard sends someone not signed in), sign
+    in; the page the hub answers with has loaded on return."""
+    page.wait_for_url("**/oauth/authorize**")
+    page.locator("#username").fill(account[0])
+    page.locator("#password").fill(account[1])
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+
+
+def _sign_in_at_till(page: Any, dashboard: str, account: tuple[str, str]) -> None:
+    """A staff member opens the dashboard and signs in (it may send her on to her first
+    page: an auditor's is today's figures)."""
+    page.goto(dashboard)
+    _sign_in(page, account)
+    page.wait_for_url(f"{dashboard}**")
+    page.get_by_test_id("signed-in").wait_for()
 
 
 def _graphql_status(page: Any) -> int:
@@ -257,8 +254,7 @@ def test_a_manager_manages_staff_and_a_disabled_member_is_signed_out(
         _screen(page, tmp_path / "dashboard-staff-fa-1280.png")
 
         # Sara signs in on her own browser: the till opens, the node answers her
-        sign_in_manager(sara, servers["dashboard"], SARA)
-        sara.get_by_test_id("signed-in").wait_for()
+        _sign_in_at_till(sara, servers["dashboard"], SARA)
         assert _graphql_status(sara) == 200
 
         # The manager disables her; the node hears it from the hub: her open dashboard is
@@ -268,11 +264,7 @@ def test_a_manager_manages_staff_and_a_disabled_member_is_signed_out(
         assert _pull_inbox(servers["settings"]) >= 1
         assert _graphql_status(sara) == 401
         sara.reload()
-        sara.wait_for_url("**/oauth/authorize**")
-        sara.locator("#username").fill(SARA[0])
-        sara.locator("#password").fill(SARA[1])
-        with sara.expect_navigation():
-            sara.locator("#password").press("Enter")
+        _sign_in(sara, SARA)
         sara.locator("#password").wait_for()
         assert "/oauth/authorize" in sara.url
         assert not sara.url.startswith(servers["dashboard"])
@@ -296,8 +288,7 @@ def test_a_manager_manages_staff_and_a_disabled_member_is_signed_out(
         row.get_by_role("button", name=_fill(staff["enableOf"], username=SARA[0])).click()
         row.filter(has_text=staff["active"]).wait_for()
         _pull_inbox(servers["settings"])
-        sign_in_manager(sara, servers["dashboard"], (SARA[0], new_password))
-        sara.get_by_test_id("signed-in").wait_for()
+        _sign_in_at_till(sara, servers["dashboard"], (SARA[0], new_password))
         assert _graphql_status(sara) == 200
 
         # At 768 px, and in English

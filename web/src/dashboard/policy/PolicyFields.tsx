@@ -136,50 +136,50 @@ interface ListProps {
   onChange: (draft: PolicyDraft) => void;
 }
 
-function cell(
-  label: string,
-  value: string,
-  fieldError: string | null,
-  field: string,
-  set: (value: string) => void,
-) {
-  return (
-    <Table.Td>
-      <TextInput
-        aria-label={label}
-        value={value}
-        error={fieldError}
-        data-field={field}
-        onChange={(e) => {
-          set(e.currentTarget.value);
-        }}
-      />
-    </Table.Td>
-  );
+type Texts<T> = { [K in keyof T]: T[K] extends string ? K : never }[keyof T] & string;
+
+interface RowsProps<T> {
+  list: 'groups' | 'tiers';
+  items: T[];
+  empty: T;
+  columns: readonly string[];
+  minWidth: number;
+  error: (field: string) => string | null;
+  onItems: (items: T[]) => void;
+  /** One row's cells: ``input`` gives a text cell for a field, ``label`` a field's name. */
+  cells: (
+    item: T,
+    input: (field: Texts<T>, column?: string) => ReactNode,
+    set: (patch: Partial<T>) => void,
+    label: (column: string) => string,
+  ) => ReactNode;
 }
 
-function Groups({ draft, error, onChange }: ListProps) {
+const LIST_KEYS = {
+  groups: { header: 'policy.group', remove: 'policy.removeGroup', add: 'policy.addGroup' },
+  tiers: { header: 'policy.tier', remove: 'policy.removeTier', add: 'policy.addTier' },
+} as const;
+
+/** A list of the policy (product groups, tiers) as a table of inputs: a row per item, each
+ * field's error under it, a button to remove a row and one to add another. */
+function Rows<T extends object>(props: RowsProps<T>) {
+  const { list, items, error, onItems } = props;
   const { t, i18n } = useTranslation();
-  const set = (i: number, patch: Partial<GroupDraft>) => {
-    onChange({ ...draft, groups: draft.groups.map((g, j) => (j === i ? { ...g, ...patch } : g)) });
-  };
-  const columns = ['code', 'nameFa', 'nameEn', 'margin', 'own', 'credit', 'points', 'per'] as const;
+  const keys = LIST_KEYS[list];
+  const header = (column: string) => t(`${keys.header}.${column}` as never);
   return (
-    <Section title={t('policy.section.groups')}>
-      <Text size="sm" c="dimmed">
-        {t('policy.groupsHint')}
-      </Text>
-      {error('groups') ? (
+    <>
+      {error(list) ? (
         <Text c="red.8" size="sm" role="alert">
-          {error('groups')}
+          {error(list)}
         </Text>
       ) : null}
-      <Table.ScrollContainer minWidth={980}>
+      <Table.ScrollContainer minWidth={props.minWidth}>
         <Table verticalSpacing="xs">
           <Table.Thead>
             <Table.Tr>
-              {columns.map((c) => (
-                <Table.Th key={c}>{t(`policy.group.${c}`)}</Table.Th>
+              {props.columns.map((c) => (
+                <Table.Th key={c}>{header(c)}</Table.Th>
               ))}
               <Table.Th>
                 <VisuallyHidden>{t('policy.remove')}</VisuallyHidden>
@@ -187,59 +187,38 @@ function Groups({ draft, error, onChange }: ListProps) {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {draft.groups.map((g, i) => {
+            {items.map((item, i) => {
               const row = formatInteger(i + 1, i18n.language);
-              const at = (c: string) => `groups.${String(i)}.${c}`;
-              const label = (c: string) => t('policy.ofRow', { what: t(`policy.group.${c}` as never), row });
-              return (
-                <Table.Tr key={String(i)}>
-                  {cell(label('code'), g.code, error(at('code')), at('code'), (code) => {
-                    set(i, { code });
-                  })}
-                  {cell(label('nameFa'), g.nameFa, error(at('nameFa')), at('nameFa'), (nameFa) => {
-                    set(i, { nameFa });
-                  })}
-                  {cell(label('nameEn'), g.nameEn, error(at('nameEn')), at('nameEn'), (nameEn) => {
-                    set(i, { nameEn });
-                  })}
-                  {cell(label('margin'), g.margin, error(at('margin')), at('margin'), (margin) => {
-                    set(i, { margin });
-                  })}
+              const label = (column: string) => t('policy.ofRow', { what: header(column), row });
+              const set = (patch: Partial<T>) => {
+                onItems(items.map((x, j) => (j === i ? { ...x, ...patch } : x)));
+              };
+              const input = (field: Texts<T>, column: string = field) => {
+                const at = `${list}.${String(i)}.${field}`;
+                return (
                   <Table.Td>
-                    <Checkbox
-                      aria-label={label('own')}
-                      checked={g.own}
+                    <TextInput
+                      aria-label={label(column)}
+                      value={String(item[field])}
+                      error={error(at)}
+                      data-field={at}
                       onChange={(e) => {
-                        set(i, { own: e.currentTarget.checked });
+                        set({ [field]: e.currentTarget.value } as Partial<T>);
                       }}
                     />
                   </Table.Td>
-                  {g.own ? (
-                    <>
-                      {cell(label('credit'), g.credit, error(at('credit')), at('credit'), (credit) => {
-                        set(i, { credit });
-                      })}
-                      {cell(label('points'), g.points, error(at('points')), at('points'), (points) => {
-                        set(i, { points });
-                      })}
-                      {cell(label('per'), g.per, error(at('per')), at('per'), (per) => {
-                        set(i, { per });
-                      })}
-                    </>
-                  ) : (
-                    <Table.Td colSpan={3}>
-                      <Text size="sm" c="dimmed">
-                        {t('policy.group.default')}
-                      </Text>
-                    </Table.Td>
-                  )}
+                );
+              };
+              return (
+                <Table.Tr key={String(i)}>
+                  {props.cells(item, input, set, label)}
                   <Table.Td>
                     <ActionIcon
                       variant="subtle"
                       color="red"
-                      aria-label={t('policy.removeGroup', { row })}
+                      aria-label={t(keys.remove, { row })}
                       onClick={() => {
-                        onChange({ ...draft, groups: draft.groups.filter((_, j) => j !== i) });
+                        onItems(items.filter((_, j) => j !== i));
                       }}
                     >
                       <IconTrash size={18} aria-hidden />
@@ -255,23 +234,71 @@ function Groups({ draft, error, onChange }: ListProps) {
         <Button
           variant="default"
           onClick={() => {
-            onChange({ ...draft, groups: [...draft.groups, { ...EMPTY_GROUP }] });
+            onItems([...items, { ...props.empty }]);
           }}
         >
-          {t('policy.addGroup')}
+          {t(keys.add)}
         </Button>
       </div>
+    </>
+  );
+}
+
+function Groups({ draft, error, onChange }: ListProps) {
+  const { t } = useTranslation();
+  return (
+    <Section title={t('policy.section.groups')}>
+      <Text size="sm" c="dimmed">
+        {t('policy.groupsHint')}
+      </Text>
+      <Rows<GroupDraft>
+        list="groups"
+        items={draft.groups}
+        empty={EMPTY_GROUP}
+        columns={['code', 'nameFa', 'nameEn', 'margin', 'own', 'credit', 'points', 'per']}
+        minWidth={980}
+        error={error}
+        onItems={(groups) => {
+          onChange({ ...draft, groups });
+        }}
+        cells={(g, input, set, label) => (
+          <>
+            {input('code')}
+            {input('nameFa')}
+            {input('nameEn')}
+            {input('margin')}
+            <Table.Td>
+              <Checkbox
+                aria-label={label('own')}
+                checked={g.own}
+                onChange={(e) => {
+                  set({ own: e.currentTarget.checked });
+                }}
+              />
+            </Table.Td>
+            {g.own ? (
+              <>
+                {input('credit')}
+                {input('points')}
+                {input('per')}
+              </>
+            ) : (
+              <Table.Td colSpan={3}>
+                <Text size="sm" c="dimmed">
+                  {t('policy.group.default')}
+                </Text>
+              </Table.Td>
+            )}
+          </>
+        )}
+      />
     </Section>
   );
 }
 
 function Tiers({ draft, error, onChange }: ListProps) {
-  const { t, i18n } = useTranslation();
-  const set = (i: number, patch: Partial<TierDraft>) => {
-    onChange({ ...draft, tiers: draft.tiers.map((x, j) => (j === i ? { ...x, ...patch } : x)) });
-  };
-  const spend = draft.tierBasis === 'spend_12m';
-  const columns = ['code', 'nameFa', 'nameEn', spend ? 'spend' : 'threshold', 'multiplier'] as const;
+  const { t } = useTranslation();
+  const threshold = draft.tierBasis === 'spend_12m' ? 'spend' : 'threshold';
   return (
     <Section title={t('policy.section.tiers')}>
       <NativeSelect
@@ -288,85 +315,26 @@ function Tiers({ draft, error, onChange }: ListProps) {
       <Text size="sm" c="dimmed">
         {t('policy.tiersHint')}
       </Text>
-      {error('tiers') ? (
-        <Text c="red.8" size="sm" role="alert">
-          {error('tiers')}
-        </Text>
-      ) : null}
-      <Table.ScrollContainer minWidth={760}>
-        <Table verticalSpacing="xs">
-          <Table.Thead>
-            <Table.Tr>
-              {columns.map((c) => (
-                <Table.Th key={c}>{t(`policy.tier.${c}`)}</Table.Th>
-              ))}
-              <Table.Th>
-                <VisuallyHidden>{t('policy.remove')}</VisuallyHidden>
-              </Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {draft.tiers.map((tier, i) => {
-              const row = formatInteger(i + 1, i18n.language);
-              const at = (c: string) => `tiers.${String(i)}.${c}`;
-              const label = (c: string) => t('policy.ofRow', { what: t(`policy.tier.${c}` as never), row });
-              return (
-                <Table.Tr key={String(i)}>
-                  {cell(label('code'), tier.code, error(at('code')), at('code'), (code) => {
-                    set(i, { code });
-                  })}
-                  {cell(label('nameFa'), tier.nameFa, error(at('nameFa')), at('nameFa'), (nameFa) => {
-                    set(i, { nameFa });
-                  })}
-                  {cell(label('nameEn'), tier.nameEn, error(at('nameEn')), at('nameEn'), (nameEn) => {
-                    set(i, { nameEn });
-                  })}
-                  {cell(
-                    label(spend ? 'spend' : 'threshold'),
-                    tier.threshold,
-                    error(at('threshold')),
-                    at('threshold'),
-                    (threshold) => {
-                      set(i, { threshold });
-                    },
-                  )}
-                  {cell(
-                    label('multiplier'),
-                    tier.multiplier,
-                    error(at('multiplier')),
-                    at('multiplier'),
-                    (multiplier) => {
-                      set(i, { multiplier });
-                    },
-                  )}
-                  <Table.Td>
-                    <ActionIcon
-                      variant="subtle"
-                      color="red"
-                      aria-label={t('policy.removeTier', { row })}
-                      onClick={() => {
-                        onChange({ ...draft, tiers: draft.tiers.filter((_, j) => j !== i) });
-                      }}
-                    >
-                      <IconTrash size={18} aria-hidden />
-                    </ActionIcon>
-                  </Table.Td>
-                </Table.Tr>
-              );
-            })}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
-      <div>
-        <Button
-          variant="default"
-          onClick={() => {
-            onChange({ ...draft, tiers: [...draft.tiers, { ...EMPTY_TIER }] });
-          }}
-        >
-          {t('policy.addTier')}
-        </Button>
-      </div>
+      <Rows<TierDraft>
+        list="tiers"
+        items={draft.tiers}
+        empty={EMPTY_TIER}
+        columns={['code', 'nameFa', 'nameEn', threshold, 'multiplier']}
+        minWidth={760}
+        error={error}
+        onItems={(tiers) => {
+          onChange({ ...draft, tiers });
+        }}
+        cells={(_tier, input) => (
+          <>
+            {input('code')}
+            {input('nameFa')}
+            {input('nameEn')}
+            {input('threshold', threshold)}
+            {input('multiplier')}
+          </>
+        )}
+      />
     </Section>
   );
 }

@@ -13,7 +13,14 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql/node';
 import { formatInteger } from '../../shared/format';
 import { ProblemAlert } from '../../shared/ui/ProblemAlert';
-import { documentOf, draftOf, errorsOfProblems, type FieldErrors, type PolicyDraft } from './draft';
+import {
+  documentOf,
+  draftOf,
+  errorsOfProblems,
+  type FieldErrors,
+  inLocalDigits,
+  type PolicyDraft,
+} from './draft';
 import { PolicyFields } from './PolicyFields';
 import { PolicyHistory } from './PolicyHistory';
 import { PolicyPreview } from './PolicyPreview';
@@ -91,8 +98,10 @@ function Editor({
   document: unknown;
   onSaved: (version: number) => void;
 }) {
-  const { t } = useTranslation();
-  const [draft, setDraft] = useState<PolicyDraft>(() => draftOf(document));
+  const { t, i18n } = useTranslation();
+  const [draft, setDraft] = useState<PolicyDraft>(() =>
+    inLocalDigits(draftOf(document), i18n.language),
+  );
   const [errors, setErrors] = useState<FieldErrors>({});
   const [problem, setProblem] = useState<string | null>(null);
   const [saving, save] = useMutation(SavePolicy);

@@ -10,7 +10,13 @@ import { useClient } from 'urql';
 
 import { graphql } from '../../gql/node';
 import type { DashboardClubPolicyPreviewQuery } from '../../gql/node/graphql';
-import { formatInteger, formatToman, parseTomanInput, rialForApi } from '../../shared/format';
+import {
+  formatInteger,
+  formatToman,
+  localDigits,
+  parseTomanInput,
+  rialForApi,
+} from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
 import { ProblemAlert } from '../../shared/ui/ProblemAlert';
 import { useLocalName } from '../till/common';
@@ -71,7 +77,7 @@ export function PolicyPreview({
   const { t, i18n } = useTranslation();
   const client = useClient();
   const localName = useLocalName();
-  const [amount, setAmount] = useState(DEFAULT_BASKET_TOMAN);
+  const [amount, setAmount] = useState(() => localDigits(DEFAULT_BASKET_TOMAN, i18n.language));
   const [group, setGroup] = useState('');
   const [basketErrors, setBasketErrors] = useState<FieldErrors>({});
   const [result, setResult] = useState<Result | null>(null);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { documentOf, draftOf, errorKeyOf, fieldOfPath, unitsOf, unitsText } from './draft';
+import {
+  documentOf,
+  draftOf,
+  errorKeyOf,
+  fieldOfPath,
+  inLocalDigits,
+  unitsOf,
+  unitsText,
+} from './draft';
 
 // The node's test policy (tests/node_client.py), as the node stores it.
 const STORED = {
@@ -94,6 +102,15 @@ describe('the policy draft', () => {
     expect(fieldOfPath('policy.extra', draft)).toBe('form');
     expect(errorKeyOf('tiers.1.threshold')).toBe('policy.error.threshold');
     expect(errorKeyOf('form')).toBe('policy.error.invalid');
+  });
+
+  it('shows numbers in Persian digits and reads them back to the same document', () => {
+    const draft = inLocalDigits(draftOf(STORED), 'fa');
+    expect(draft.welcomeCredit).toBe('۱۰۰۰.۵');
+    expect(draft.tiers[1]).toMatchObject({ code: 'silver', threshold: '۱۰۰', multiplier: '۱.۲۵' });
+    expect(draft.tierBasis).toBe('earned_points');
+    expect(documentOf(draft)).toEqual({ document: STORED });
+    expect(inLocalDigits(draftOf(STORED), 'en')).toEqual(draftOf(STORED));
   });
 
   it('converts decimals in integers', () => {

@@ -6,7 +6,7 @@
  * integers, never through a floating-point sum. What spans fields (codes unique, tiers in
  * order) is the node's to say: its answer lands at the field it names.
  */
-import { normalizeDigits, parseTomanInput, RIAL_PER_TOMAN } from '../../shared/format';
+import { localDigits, normalizeDigits, parseTomanInput, RIAL_PER_TOMAN } from '../../shared/format';
 
 export type TierBasis = 'earned_points' | 'spend_12m';
 
@@ -355,4 +355,18 @@ export function errorsOfProblems(
     errors[field] ??= errorKeyOf(field);
   }
   return errors;
+}
+
+const NOT_NUMBERS = new Set(['code', 'nameFa', 'nameEn']);
+
+/** The draft's numbers in the page's digits (Persian in Persian); codes and names as they are. */
+export function inLocalDigits(draft: PolicyDraft, lang: string): PolicyDraft {
+  const local = <T extends object>(item: T): T =>
+    Object.fromEntries(
+      Object.entries(item).map(([key, value]) => [
+        key,
+        typeof value === 'string' && !NOT_NUMBERS.has(key) ? localDigits(value, lang) : value,
+      ]),
+    ) as T;
+  return { ...local(draft), groups: draft.groups.map(local), tiers: draft.tiers.map(local) };
 }

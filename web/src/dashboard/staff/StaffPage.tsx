@@ -48,6 +48,18 @@ graphql(`
   }
 `);
 
+graphql(`
+  fragment StaffAnswer on StaffResult {
+    __typename
+    ... on StaffAccount {
+      ...StaffRow
+    }
+    ... on HubAnswer {
+      code
+    }
+  }
+`);
+
 const StaffList = graphql(`
   query DashboardStaffAccounts {
     staffAccounts {
@@ -67,13 +79,7 @@ const StaffList = graphql(`
 const Create = graphql(`
   mutation DashboardCreateStaff($input: NewStaffInput!) {
     createStaffAccount(input: $input) {
-      __typename
-      ... on StaffAccount {
-        ...StaffRow
-      }
-      ... on HubAnswer {
-        code
-      }
+      ...StaffAnswer
     }
   }
 `);
@@ -81,13 +87,7 @@ const Create = graphql(`
 const Disable = graphql(`
   mutation DashboardDisableStaff($id: ID!) {
     disableStaffAccount(id: $id) {
-      __typename
-      ... on StaffAccount {
-        ...StaffRow
-      }
-      ... on HubAnswer {
-        code
-      }
+      ...StaffAnswer
     }
   }
 `);
@@ -95,13 +95,7 @@ const Disable = graphql(`
 const Enable = graphql(`
   mutation DashboardEnableStaff($id: ID!) {
     enableStaffAccount(id: $id) {
-      __typename
-      ... on StaffAccount {
-        ...StaffRow
-      }
-      ... on HubAnswer {
-        code
-      }
+      ...StaffAnswer
     }
   }
 `);
@@ -109,13 +103,7 @@ const Enable = graphql(`
 const ChangeRole = graphql(`
   mutation DashboardChangeStaffRole($id: ID!, $role: StaffRole!) {
     changeStaffRole(id: $id, role: $role) {
-      __typename
-      ... on StaffAccount {
-        ...StaffRow
-      }
-      ... on HubAnswer {
-        code
-      }
+      ...StaffAnswer
     }
   }
 `);
