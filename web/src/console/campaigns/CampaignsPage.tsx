@@ -15,7 +15,7 @@ import { formatInteger, formatJalaliDateTime } from '../../shared/format';
 import { Toman } from '../../shared/ui/Bdi';
 import { CampaignDetail } from './CampaignDetail';
 import { CampaignForm } from './CampaignForm';
-import { PAGE_SIZE, Pager, ProblemAlert, asProblem, spentPercent } from './common';
+import { NewPage, PAGE_SIZE, Pager, ProblemAlert, asProblem, spentPercent } from './common';
 
 const CampaignList = graphql(`
   query ConsoleCampaignPage($first: Int!, $offset: Int!) {
@@ -134,15 +134,9 @@ function New() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   return (
-    <Stack gap="md">
-      <Group justify="space-between">
-        <Title order={2}>{t('mallCampaigns.title')}</Title>
-        <Anchor component={Link} to="..">
-          {t('mallCampaigns.back')}
-        </Anchor>
-      </Group>
+    <NewPage title={t('mallCampaigns.title')} back={t('mallCampaigns.back')}>
       <CampaignForm onCreated={(id) => void navigate(`../${id}`, { relative: 'path' })} />
-    </Stack>
+    </NewPage>
   );
 }
 

@@ -3,9 +3,10 @@
  * typed problem as a sentence (with the field at fault), a page of a table, a query
  * re-asked while something runs on the server.
  */
-import { Alert, Group, MultiSelect, Pagination, Text } from '@mantine/core';
-import { useEffect } from 'react';
+import { Alert, Anchor, Group, MultiSelect, Pagination, Stack, Text, Title } from '@mantine/core';
+import { type ReactNode, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
@@ -143,4 +144,19 @@ export function usePolling(active: boolean, refresh: () => void, ms: number) {
 export function spentPercent(spentRial: number, budgetRial: number): number {
   if (budgetRial <= 0) return 0;
   return Math.min(100, Math.floor((spentRial * 100) / budgetRial));
+}
+
+/** A section's "new" page: its title, a way back to the list, and the form. */
+export function NewPage({ title, back, children }: { title: string; back: string; children: ReactNode }) {
+  return (
+    <Stack gap="md">
+      <Group justify="space-between">
+        <Title order={2}>{title}</Title>
+        <Anchor component={Link} to="..">
+          {back}
+        </Anchor>
+      </Group>
+      {children}
+    </Stack>
+  );
 }

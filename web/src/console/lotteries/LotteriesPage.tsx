@@ -11,7 +11,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../../gql/hub';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
 import { formatInteger, formatJalaliDateTime } from '../../shared/format';
-import { PAGE_SIZE, Pager, ProblemAlert, asProblem } from '../campaigns/common';
+import { NewPage, PAGE_SIZE, Pager, ProblemAlert, asProblem } from '../campaigns/common';
 import { LotteryDetail } from './LotteryDetail';
 import { LotteryForm } from './LotteryForm';
 
@@ -106,15 +106,9 @@ function New() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   return (
-    <Stack gap="md">
-      <Group justify="space-between">
-        <Title order={2}>{t('mallLotteries.title')}</Title>
-        <Anchor component={Link} to="..">
-          {t('mallLotteries.back')}
-        </Anchor>
-      </Group>
+    <NewPage title={t('mallLotteries.title')} back={t('mallLotteries.back')}>
       <LotteryForm onCreated={(id) => void navigate(`../${id}`, { relative: 'path' })} />
-    </Stack>
+    </NewPage>
   );
 }
 
