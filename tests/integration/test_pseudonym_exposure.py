@@ -547,6 +547,8 @@ def _read_node(mall: Mall, exposure: Exposure, token: str) -> dict[str, Any]:
             "ref": [{"phone": TAHA}],
             "totalRial": ["100000"],
             "lines": [[{"productGroup": "shoes", "amountRial": "100000"}]],
+            "basket": [[{"productGroup": "shoes", "amountRial": "100000"}]],
+            "document": [{}],  # a draft policy: the preview answers with its problems
             "phone": [TAHA],
         },
     )
