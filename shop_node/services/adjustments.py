@@ -56,7 +56,6 @@ async def adjust_balance(
         problems.append(FieldProblem("asset", "points or rial"))
     if problems:
         raise InvalidInput(problems)
-    memo = f"{data.asset} {data.amount:+d}: {reason}"
 
     async def work(session: AsyncSession) -> AdjustmentOutcome:
         member = await get_member(session, data.member)
@@ -93,7 +92,8 @@ async def adjust_balance(
             member_id=member.id,
             actor=actor,
             legs=legs,
-            memo=memo,
+            # The staff member's own words: the legs say what moved.
+            memo=reason,
             request_hash=digest,
         )
         after = recorded.after(accounts)

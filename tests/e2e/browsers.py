@@ -83,3 +83,21 @@ def served_hub(
         asyncio.run(seed(settings))
     with LiveServer(create_hub_app(settings), port) as server:
         yield server.url, settings
+
+
+@contextmanager
+def watched_page(
+    browser: Any, width: int = 1280, height: int = 900, *, downloads: bool = False
+) -> Iterator[tuple[Any, list[str]]]:
+    """A page in a fresh browser context, with the script errors it raises collected (a
+    test ends by asserting there were none); the context is closed afterwards."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=downloads
+    )
+    page = context.new_page()
+    complaints: list[str] = []
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+    try:
+        yield page, complaints
+    finally:
+        context.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select
 
@@ -31,7 +32,7 @@ from ..conftest import free_ports
 from ..hub_pages import in_hub
 from ..live_server import LiveServer
 from .axe import serious_violations
-from .browsers import launched_chromium, require_browser
+from .browsers import launched_chromium, require_browser, watched_page
 from .signin_pages import BOOKS, SHOP_MANAGER, prepare_hub, sign_in_manager
 
 MESSAGES = Path(__file__).resolve().parents[2] / "web" / "src" / "dashboard" / "messages"
@@ -225,3 +226,91 @@ def test_today_and_the_network_policy(
         assert complaints == []
     finally:
         context.close()
+
+
+def _number(text: str) -> int:
+    """An integer as the page writes it (Persian digits, Persian thousands separators)."""
+    western = text.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
+    return int("".join(c for c in western if c.isdigit() or c == "-"))
+
+
+def test_a_manager_adjusts_a_member_tags_her_and_exports_the_list(
+    servers: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    """Members: a search by phone finds one member; an adjustment without a reason is
+    refused at its field and writes nothing; with a reason it is recorded and heads the
+    history; a tag is added; the list filtered by that tag downloads as XLSX, which openpyxl
+    opens and which holds exactly her row."""
+    words = _catalogue("members", "fa")
+    with watched_page(browser, downloads=True) as (page, complaints):
+        sign_in_manager(page, servers["dashboard"], SHOP_MANAGER)
+        page.goto(f"{servers['dashboard']}members")
+        rows = page.get_by_test_id("member-row")
+        rows.nth(1).wait_for()
+        page.get_by_test_id("member-search").fill("۰۹۱۲۱۱۱۰۰۰۱")
+        page.get_by_role("button", name=words["search"]["submit"], exact=True).click()
+        page.get_by_test_id("member-count").filter(has_text="۱").wait_for()
+        assert rows.count() == 1
+        rows.first.get_by_role("link").click()
+        page.get_by_test_id("member-name").wait_for()
+        points = page.get_by_test_id("member-points")
+        before = _number(points.inner_text())
+
+        # 50 points without a reason: refused at the reason's field, nothing recorded
+        page.get_by_test_id("adjust-amount").fill("۵۰")
+        page.get_by_test_id("adjust-submit").click()
+        page.get_by_text(words["adjust"]["reasonRequired"]).wait_for()
+        reason = page.get_by_label(words["adjust"]["reason"])
+        assert reason.get_attribute("aria-invalid") == "true"
+        assert _number(points.inner_text()) == before
+        _screen(page, tmp_path / "dashboard-member-adjust-error-fa.png")
+        # With a reason: recorded, the balance moves, the history says why
+        reason.fill("جبران تأخیر در تحویل")
+        page.get_by_test_id("adjust-submit").click()
+        page.get_by_test_id("adjust-saved").wait_for()
+        page.wait_for_function(
+            "([el, want]) => el.innerText.includes(want)",
+            arg=[
+                points.element_handle(),
+                f"{before + 50:,}".translate(str.maketrans("0123456789,", "۰۱۲۳۴۵۶۷۸۹٬")),
+            ],
+        )
+        history = page.get_by_test_id("member-history")
+        history.filter(has_text="جبران تأخیر در تحویل").wait_for()
+        latest = history.locator("tbody tr").first.inner_text()
+        assert words["reason"]["ADJUSTMENT"] in latest
+        assert "جبران تأخیر در تحویل" in latest
+        assert "+۵۰" in latest
+
+        # A tag, then the list of members with that tag, exported as XLSX
+        page.get_by_test_id("tag-input").fill("مشتری-ویژه")
+        page.get_by_role("button", name=words["tags"]["add"]).click()
+        page.get_by_test_id("member-tags").filter(has_text="مشتری-ویژه").wait_for()
+        _screen(page, tmp_path / "dashboard-member-fa.png")
+        page.get_by_role("link", name=words["detail"]["back"]).click()
+        page.get_by_test_id("member-search").fill("")
+        page.get_by_label(words["filter"]["tag"]).fill("مشتری-ویژه")
+        page.get_by_role("button", name=words["search"]["submit"], exact=True).click()
+        page.get_by_test_id("member-count").filter(has_text="۱").wait_for()
+        with page.expect_download() as download:
+            page.get_by_test_id("export-xlsx").click()
+        assert download.value.suggested_filename.endswith(".xlsx")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        book = openpyxl.load_workbook(saved, read_only=True)
+        header, *found = [list(r) for r in book.active.iter_rows(values_only=True)]
+        assert len(found) == 1
+        row = dict(zip(header, found[0], strict=True))
+        assert row["phone"] == "09121110001"
+        assert row["points"] == before + 50
+        assert row["tags"] == "مشتری-ویژه"
+        _screen(page, tmp_path / "dashboard-members-filtered-fa.png")
+
+        # In English at 768 px the member list still fits
+        page.set_viewport_size({"width": 768, "height": 1000})
+        page.get_by_role("button", name="English").click()
+        en = _catalogue("members", "en")
+        page.get_by_role("heading", name=en["title"], exact=True).wait_for()
+        assert _fits(page)
+        _screen(page, tmp_path / "dashboard-members-en-768.png")
+        assert complaints == []

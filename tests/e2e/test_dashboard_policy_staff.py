@@ -133,6 +133,19 @@ def _graphql_status(page: Any) -> int:
     return status
 
 
+def _staff_list_refused(page: Any) -> bool:
+    """Whether the node refuses the open page's own call for the staff list (a manager's)."""
+    answer: dict[str, Any] = page.evaluate(
+        """async () => (await fetch('/graphql', {
+            method: 'POST',
+            headers: {'Content-Type': 'application/json', 'X-Mallnet-CSRF': '1'},
+            body: JSON.stringify({query: '{ staffAccounts { __typename } }'}),
+        })).json()"""
+    )
+    errors = [e["message"] for e in answer.get("errors", [])]
+    return answer.get("data") is None and any("needs one of the scopes" in e for e in errors)
+
+
 def test_a_manager_edits_previews_and_saves_the_club_policy(
     servers: dict[str, Any], browser: Any, tmp_path: Path
 ) -> None:
@@ -257,6 +270,18 @@ def test_a_manager_manages_staff_and_a_disabled_member_is_signed_out(
         # Sara signs in on her own browser: the till opens, the node answers her
         _sign_in_at_till(sara, servers["dashboard"], SARA)
         assert _graphql_status(sara) == 200
+        # As an operator she sees the till, today's figures and the members, not the
+        # manager's sections; their address opens only "not for your role", and the node
+        # refuses her the staff list even when asked directly
+        sara_nav = sara.get_by_role("navigation", name="بخش‌های فروشگاه")
+        sara_nav.get_by_role("link", name=_catalogue("members", "fa")["title"]).wait_for()
+        for part in ("policy", "shopNetwork", "shopSettlement", "staff"):
+            assert sara_nav.get_by_role("link", name=_catalogue(part, "fa")["title"]).count() == 0
+        sara.goto(f"{servers['dashboard']}staff")
+        sara.get_by_test_id("forbidden").wait_for()
+        assert sara.get_by_test_id("staff-row").count() == 0
+        _screen(sara, tmp_path / "dashboard-operator-refused-fa.png")
+        assert _staff_list_refused(sara)
 
         # The manager disables her; the node hears it from the hub: her open dashboard is
         # refused, and on its next check it is signed out, back at the hub's sign-in

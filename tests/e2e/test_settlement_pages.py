@@ -35,7 +35,7 @@ from ..integration.test_celery import _env
 from ..integration.test_settlement_api import _spend
 from ..live_server import LiveServer
 from .axe import serious_violations
-from .browsers import launched_chromium, require_browser
+from .browsers import launched_chromium, require_browser, watched_page
 from .signin_pages import BOOKS, SHOP_MANAGER, prepare_hub, sign_in_manager
 
 WEB = Path(__file__).resolve().parents[2] / "web" / "src"
@@ -219,11 +219,7 @@ def test_a_shop_manager_downloads_the_shops_statement(
     if not closed:
         pytest.skip("the console test closes the period this one reads")
     words = _messages("dashboard", "shopSettlement", lang)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    complaints: list[str] = []
-    page.on("pageerror", lambda error: complaints.append(str(error)))
-    try:
+    with watched_page(browser, downloads=True) as (page, complaints):
         sign_in_manager(page, servers["dashboard"], SHOP_MANAGER)
         page.goto(f"{servers['dashboard']}settlement")
         if lang == "en":
@@ -248,5 +244,3 @@ def test_a_shop_manager_downloads_the_shops_statement(
         assert pdf_download.value.suggested_filename.endswith(".pdf")
         assert page.get_by_role("alert").count() == 0
         assert complaints == []
-    finally:
-        context.close()

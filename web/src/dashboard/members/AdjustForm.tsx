@@ -59,9 +59,12 @@ export function AdjustForm({ memberId, onDone }: { memberId: string; onDone: () 
     if (reason.trim().length < 3) wrong.push('reason');
     setErrors(wrong);
     if (value === null || wrong.length > 0) return;
-    const answer = await adjust({
-      input: { member: { id: memberId }, asset, amount: value, reason: reason.trim(), idempotencyKey: key },
-    });
+    // The answer names no Member: say so, so that every open query of a member (its
+    // figures, its history, the list) is fetched again.
+    const answer = await adjust(
+      { input: { member: { id: memberId }, asset, amount: value, reason: reason.trim(), idempotencyKey: key } },
+      { additionalTypenames: ['Member'] },
+    );
     const result = answer.data?.adjustBalance;
     if (result?.__typename === 'AdjustmentRecorded') {
       setAmount('');

@@ -302,7 +302,7 @@ export function MemberList() {
                       {member.tags.length > 0 && (
                         <Group gap={4} mt={2}>
                           {member.tags.map((tag) => (
-                            <Badge key={tag} size="xs" variant="light">
+                            <Badge key={tag} size="sm" variant="outline" tt="none" color="teal.9">
                               {tag}
                             </Badge>
                           ))}

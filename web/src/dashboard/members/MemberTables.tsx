@@ -9,7 +9,7 @@ import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/node';
-import { formatInteger, formatJalaliDateTime } from '../../shared/format';
+import { formatInteger, formatJalaliDateTime, formatToman } from '../../shared/format';
 import { Bdi, Toman } from '../../shared/ui/Bdi';
 
 const PAGE = 10;
@@ -99,15 +99,18 @@ function Pager(props: {
   );
 }
 
-function Signed({ value, children }: { value: number; children?: ReactNode }) {
-  const { i18n } = useTranslation();
+/** A change with its sign, in green or red; credit in toman with the sign on the number. */
+function Signed({ value, toman = false }: { value: number; toman?: boolean }) {
+  const { t, i18n } = useTranslation();
   if (value === 0) return <Text c="dimmed">–</Text>;
+  const amount = toman ? formatToman(Math.abs(value), i18n.language) : formatInteger(Math.abs(value), i18n.language);
   return (
-    <Text c={value > 0 ? 'teal.8' : 'red.8'} span>
+    <Text c={value > 0 ? 'teal.9' : 'red.9'} span>
       <Bdi>
         {value > 0 ? '+' : '−'}
-        {children ?? formatInteger(Math.abs(value), i18n.language)}
+        {amount}
       </Bdi>
+      {toman && ` ${t('money.toman')}`}
     </Text>
   );
 }
@@ -140,7 +143,9 @@ export function HistoryTable({ memberId }: { memberId: string }) {
               <Table.Td>{formatJalaliDateTime(entry.at, i18n.language)}</Table.Td>
               <Table.Td>
                 {t(`members.reason.${entry.reason}`)}
-                {entry.memo && (
+                {/* A hand adjustment's memo is the staff member's reason; other memos are
+                    the ledger's own English notes for the audit, not for this page. */}
+                {entry.reason === 'ADJUSTMENT' && entry.memo && (
                   <Text size="xs" c="dimmed">
                     <bdi>{entry.memo}</bdi>
                   </Text>
@@ -150,9 +155,7 @@ export function HistoryTable({ memberId }: { memberId: string }) {
                 <Signed value={entry.pointsDelta} />
               </Table.Td>
               <Table.Td>
-                <Signed value={entry.creditDeltaRial}>
-                  <Toman rial={Math.abs(entry.creditDeltaRial)} />
-                </Signed>
+                <Signed value={entry.creditDeltaRial} toman />
               </Table.Td>
             </Table.Tr>
           ))}

@@ -74,7 +74,7 @@ function CameraReader(props: { onRead: (text: string) => void; labels: ScanLabel
   return (
     <Stack gap="sm">
       <video ref={video} muted playsInline style={{ inlineSize: '100%', borderRadius: 8 }} />
-      <Text size="sm" c={failed ? 'red.8' : 'dimmed'} role={failed ? 'alert' : undefined}>
+      <Text size="sm" c={failed ? 'red.9' : 'dimmed'} role={failed ? 'alert' : undefined}>
         {failed ? props.labels.failed : props.labels.hint}
       </Text>
     </Stack>
