@@ -6,10 +6,11 @@ at its field by the page, tiers out of order are refused at the tier's field by 
 and nothing is saved; the preview prices the 600,000 toman basket under the draft before
 saving; saving makes version 2, listed first in the history.
 
-Staff: the manager adds an operator, who signs in on another browser; the manager disables
-her, and once the node has heard from the hub (its worker pulls the inbox) her open
-dashboard is signed out and her password no longer signs her in. A reset shows the new
-password once; enabled again with a new role, she signs in with it.
+Staff: the manager adds an operator, who signs in on another browser and finds no manager
+section; the manager disables her, and once the node has heard from the hub (its worker
+pulls the inbox) her open dashboard notices at its next call (no reload) and her password
+no longer signs her in. A reset shows the new password once; enabled again with a new
+role, she signs in with it.
 
 At 1280 px and 768 px, Persian and English, each screen without serious accessibility
 violations (axe-core); screenshots under the test's tmp_path."""
@@ -284,12 +285,13 @@ def test_a_manager_manages_staff_and_a_disabled_member_is_signed_out(
         assert _staff_list_refused(sara)
 
         # The manager disables her; the node hears it from the hub: her open dashboard is
-        # refused, and on its next check it is signed out, back at the hub's sign-in
+        # refused, and at its next call (she opens today's figures, no reload) the page
+        # notices and sends her to the hub's sign-in, where her password no longer works
         row.get_by_role("button", name=_fill(staff["disableOf"], username=SARA[0])).click()
         row.filter(has_text=staff["disabled"]).wait_for()
         assert _pull_inbox(servers["settings"]) >= 1
         assert _graphql_status(sara) == 401
-        sara.reload()
+        sara_nav.get_by_role("link", name=_catalogue("today", "fa")["title"]).click()
         _sign_in(sara, SARA)
         sara.locator("#password").wait_for()
         assert "/oauth/authorize" in sara.url

@@ -9,6 +9,7 @@ import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
 
 import { localDigits } from '../format';
+import { onSessionLost } from '../graphql/client';
 import {
   fetchSession,
   loginUrl,
@@ -78,6 +79,16 @@ export function SessionGate({ face, children }: { face: SessionFace; children: R
       live = false;
     };
   }, [face, attempt]);
+  // A call the server refused for want of a session: check again now (and so be sent to
+  // sign in), not on the next reload.
+  useEffect(
+    () =>
+      onSessionLost(() => {
+        setState({ kind: 'checking' });
+        setAttempt((n) => n + 1);
+      }),
+    [],
+  );
   const offline = state.kind === 'offline';
   useEffect(() => {
     if (!offline) return;
