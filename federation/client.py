@@ -80,8 +80,9 @@ LOTTERY_FIELDS = """id nameFa nameEn status stage drawAt commitment
 LOTTERIES = f"query Lotteries {{ lotteries {{ {LOTTERY_FIELDS} }} }}"
 STAFF_FIELDS = "id username role shop createdAt disabledAt active"
 _PROBLEM = "... on HubProblem { code message }"
-STAFF_ACCOUNTS = f"""query Staff($acting: String!) {{ staffAccounts(actingStaff: $acting) {{
-  __typename ... on StaffAccountList {{ items {{ {STAFF_FIELDS} }} }} {_PROBLEM} }} }}"""
+STAFF_ACCOUNTS = f"""query Staff($acting: String!, $first: Int!, $after: String) {{
+  staffAccounts(actingStaff: $acting, first: $first, after: $after) {{
+  __typename ... on StaffAccountList {{ items {{ {STAFF_FIELDS} }} hasMore }} {_PROBLEM} }} }}"""
 CREATE_STAFF = f"""mutation CreateStaff($input: CreateStaffAccountInput!, $acting: String!) {{
   createStaffAccount(input: $input, actingStaff: $acting) {{
   __typename ... on StaffAccount {{ {STAFF_FIELDS} }} {_PROBLEM} }} }}"""
@@ -321,10 +322,13 @@ class HubConnection:
     # Staff of this shop, managed from its dashboard: ``acting`` names the manager who asks
     # (``staff:<id>``); the hub acts only on this shop's staff, for an active manager of it.
 
-    async def staff_accounts(self, acting: str) -> list[dict[str, Any]]:
-        data = await self._graphql(STAFF_ACCOUNTS, {"acting": acting})
-        items: list[dict[str, Any]] = self._answer(data["staffAccounts"])["items"]
-        return items
+    async def staff_accounts(
+        self, acting: str, first: int = 50, after: str | None = None
+    ) -> dict[str, Any]:
+        """A page of this shop's staff by username: ``items`` and ``hasMore``."""
+        variables = {"acting": acting, "first": first, "after": after}
+        data = await self._graphql(STAFF_ACCOUNTS, variables)
+        return self._answer(data["staffAccounts"])
 
     async def create_staff(
         self, acting: str, username: str, password: str, role: str

@@ -25,6 +25,7 @@ from hub.domain.problems import ProblemCode
 from hub.services import staff
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
+from mallnet.gql_limits import page_size
 from mallnet.scopes import Scope
 
 MANAGERS = (Scope.NODE_FEDERATE, Scope.MALL_ADMIN)
@@ -32,6 +33,8 @@ _ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,17}")
 ACTING = strawberry.argument(
     description="A node names the shop manager who asks (staff:<id>); mall management omits it."
 )
+STAFF_PAGE = 50
+STAFF_PAGE_MAX = 100
 
 
 @strawberry.enum(description="What an account may do: shop staff roles, then mall roles.")
@@ -67,9 +70,12 @@ class StaffAccount:
         )
 
 
-@strawberry.type(description="Accounts, by username.")
+@strawberry.type(description="Accounts, by username, a page at a time.")
 class StaffAccountList:
     items: list[StaffAccount]
+    has_more: bool = strawberry.field(
+        description="More accounts follow: ask again with after = the last one's username."
+    )
 
 
 @strawberry.type(description="A password was reset: every session of the account has ended.")
@@ -173,10 +179,19 @@ class StaffQuery:
         info: strawberry.Info,
         shop: str | None = None,
         acting_staff: Annotated[str | None, ACTING] = None,
+        first: int = STAFF_PAGE,
+        after: Annotated[
+            str | None, strawberry.argument(description="The last username of the page before.")
+        ] = None,
     ) -> StaffAccountsResult:
+        size = page_size(first, STAFF_PAGE_MAX)
+
         async def work(session: AsyncSession) -> StaffAccountList:
-            found = await staff.list_accounts(session, actor_of(info, acting_staff), shop)
-            return StaffAccountList(items=[StaffAccount.of(a) for a in found])
+            acting = actor_of(info, acting_staff)
+            found = await staff.list_accounts(session, acting, shop, size, after)
+            return StaffAccountList(
+                items=[StaffAccount.of(a) for a in found.items], has_more=found.has_more
+            )
 
         return await run(info, work)
 

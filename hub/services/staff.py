@@ -159,19 +159,36 @@ async def lock_sessions(session: AsyncSession, subject: str) -> dt.datetime | No
     return revoked
 
 
-async def list_accounts(session: AsyncSession, actor: Actor, shop: str | None) -> list[Account]:
-    """A shop's staff (a node: its own shop only), or with no shop the mall users."""
+@dataclass(frozen=True)
+class AccountPage:
+    items: list[Account]
+    has_more: bool  # more after the last item (ask again with ``after`` its username)
+
+
+async def list_accounts(
+    session: AsyncSession,
+    actor: Actor,
+    shop: str | None,
+    first: int = MAX_LISTED,
+    after: str | None = None,
+) -> AccountPage:
+    """A shop's staff (a node: its own shop only), or with no shop the mall users: ``first``
+    accounts by username after the username ``after``."""
     if actor.shop is not None:
         if shop not in (None, actor.shop):
             raise StaffError(ProblemCode.FORBIDDEN, "a shop lists only its own staff", "shop")
         await _acting_manager(session, actor)
         shop = actor.shop
-    query = select(User).order_by(User.username).limit(MAX_LISTED)
+    size = min(first, MAX_LISTED)
+    query = select(User).order_by(User.username).limit(size + 1)
+    if after is not None:
+        query = query.where(User.username > after)
     if shop is None:
         query = query.where(User.shop_id.is_(None))
     else:
         query = query.where(User.shop_id == await _shop_id(session, shop))
-    return [_account(user, shop) for user in await session.scalars(query)]
+    found = [_account(user, shop) for user in await session.scalars(query)]
+    return AccountPage(found[:size], len(found) > size)
 
 
 async def history(session: AsyncSession, actor: Actor, user_id: int) -> list[Change]:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import strawberry
 
 from mallnet.authz import guard_fields, requires
+from mallnet.gql_limits import page_size
 from shop_node.api.access import MANAGE, actor
 from shop_node.api.partnerships import HubAnswer, ask
 
@@ -50,9 +51,12 @@ class StaffAccount:
         )
 
 
-@strawberry.type(description="This shop's staff, by username.")
+@strawberry.type(description="This shop's staff, by username, a page at a time.")
 class StaffAccountList:
     items: list[StaffAccount]
+    has_more: bool = strawberry.field(
+        description="More follow: ask again with after = the last one's username."
+    )
 
 
 @strawberry.type(description="A password was reset: the person's sessions have ended.")
@@ -87,12 +91,21 @@ def _account(answer: Any) -> StaffAccount | HubAnswer:
 @strawberry.type
 class StaffQuery:
     @strawberry.field(extensions=requires(*MANAGE), description="This shop's staff.")
-    async def staff_accounts(self, info: strawberry.Info) -> StaffListResult:
+    async def staff_accounts(
+        self,
+        info: strawberry.Info,
+        first: int = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="The last username of the page before.")
+        ] = None,
+    ) -> StaffListResult:
         acting = actor(info)
-        answer = await ask(info, lambda hub: hub.staff_accounts(acting))
+        size = page_size(first, 100)
+        answer = await ask(info, lambda hub: hub.staff_accounts(acting, size, after))
         if isinstance(answer, HubAnswer):
             return answer
-        return StaffAccountList(items=[StaffAccount.of(a) for a in answer])
+        items = [StaffAccount.of(a) for a in answer["items"]]
+        return StaffAccountList(items=items, has_more=answer["hasMore"])
 
 
 @strawberry.type

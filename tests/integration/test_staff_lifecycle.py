@@ -21,7 +21,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from sqlalchemy import select, text, update
 
-from federation.client import HubConnection, HubRefused
+from federation.client import HubConnection, HubRefused, HubUnavailable
 from federation.problems import HubProblemCode
 from hub.app import create_app
 from hub.db.models import AuthorizationCode, RefreshToken, User
@@ -245,7 +245,8 @@ async def test_a_manager_acts_only_on_their_own_shops_staff(mall: Mall) -> None:
     assert refused.value.code is HubProblemCode.NOT_FOUND
     with pytest.raises(HubRefused, match="no account"):
         await node_a.reset_staff_password(mall.subject("ali"), mall.id("sara"), "a new password!")
-    assert all(a["shop"] == SHOP_A for a in await node_a.staff_accounts(mall.subject("ali")))
+    page = await node_a.staff_accounts(mall.subject("ali"))
+    assert all(a["shop"] == SHOP_A for a in page["items"])
     # nor may it claim to act for shop B's manager, or for its own operator
     for acting in (mall.subject("sara"), mall.subject("reza"), "mall:" + mall.id("boss")):
         with pytest.raises(HubRefused, match="only an active manager") as refused:
@@ -392,8 +393,15 @@ async def test_a_manager_creates_staff_of_their_own_shop(mall: Mall) -> None:
     with pytest.raises(HubRefused, match="taken") as taken:
         await node.create_staff(mall.subject("ali"), "nima", "another password", "OPERATOR")
     assert taken.value.code is HubProblemCode.USERNAME_TAKEN
-    names = {a["username"] for a in await node.staff_accounts(mall.subject("ali"))}
+    names = {a["username"] for a in (await node.staff_accounts(mall.subject("ali")))["items"]}
     assert names == {"ali", "reza", "nima"}
+    # A page at a time, by username: two, then the one after the second
+    first = await node.staff_accounts(mall.subject("ali"), first=2)
+    assert ([a["username"] for a in first["items"]], first["hasMore"]) == (["ali", "nima"], True)
+    rest = await node.staff_accounts(mall.subject("ali"), first=2, after="nima")
+    assert ([a["username"] for a in rest["items"]], rest["hasMore"]) == (["reza"], False)
+    with pytest.raises(HubUnavailable, match="between 1 and 100"):
+        await node.staff_accounts(mall.subject("ali"), first=101)
 
 
 async def test_suspending_a_shop_ends_its_staffs_sessions(mall: Mall) -> None:

@@ -4,13 +4,14 @@
  * the last one shown; the pages seen are kept to step back.
  */
 import { Button, Group, Loader, Stack, Table, Text } from '@mantine/core';
-import { type ReactNode, useState } from 'react';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/node';
 import { formatInteger, formatJalaliDateTime, formatToman } from '../../shared/format';
 import { Bdi, Toman } from '../../shared/ui/Bdi';
+import { type CursorPages, useCursorPages } from '../../shared/ui/cursorPages';
 
 const PAGE = 10;
 
@@ -54,23 +55,8 @@ const Purchases = graphql(`
   }
 `);
 
-/** The cursors of the pages before this one, and the step forward and back. */
-function usePages() {
-  const [befores, setBefores] = useState<(string | null)[]>([null]);
-  return {
-    before: befores[befores.length - 1] ?? null,
-    first: befores.length === 1,
-    older: (lastId: string) => {
-      setBefores((seen) => [...seen, lastId]);
-    },
-    newer: () => {
-      setBefores((seen) => seen.slice(0, -1));
-    },
-  };
-}
-
 function Pager(props: {
-  pages: ReturnType<typeof usePages>;
+  pages: CursorPages;
   lastId: string | undefined;
   full: boolean;
   children: ReactNode;
@@ -81,7 +67,7 @@ function Pager(props: {
     <Stack gap="xs">
       <Table.ScrollContainer minWidth={560}>{props.children}</Table.ScrollContainer>
       <Group justify="space-between">
-        <Button variant="default" size="compact-sm" disabled={pages.first} onClick={pages.newer}>
+        <Button variant="default" size="compact-sm" disabled={pages.first} onClick={pages.back}>
           {t('members.list.newer')}
         </Button>
         <Button
@@ -89,7 +75,7 @@ function Pager(props: {
           size="compact-sm"
           disabled={!props.full || lastId === undefined}
           onClick={() => {
-            if (lastId) pages.older(lastId);
+            if (lastId) pages.forward(lastId);
           }}
         >
           {t('members.list.older')}
@@ -117,10 +103,10 @@ function Signed({ value, toman = false }: { value: number; toman?: boolean }) {
 
 export function HistoryTable({ memberId }: { memberId: string }) {
   const { t, i18n } = useTranslation();
-  const pages = usePages();
+  const pages = useCursorPages();
   const [{ data, fetching }] = useQuery({
     query: History,
-    variables: { id: memberId, first: PAGE, before: pages.before },
+    variables: { id: memberId, first: PAGE, before: pages.cursor },
   });
   const member = data?.member.__typename === 'Member' ? data.member : null;
   if (!member) return fetching ? <Loader size="sm" /> : null;
@@ -167,10 +153,10 @@ export function HistoryTable({ memberId }: { memberId: string }) {
 
 export function PurchaseTable({ memberId }: { memberId: string }) {
   const { t, i18n } = useTranslation();
-  const pages = usePages();
+  const pages = useCursorPages();
   const [{ data, fetching }] = useQuery({
     query: Purchases,
-    variables: { id: memberId, first: PAGE, before: pages.before },
+    variables: { id: memberId, first: PAGE, before: pages.cursor },
   });
   const member = data?.member.__typename === 'Member' ? data.member : null;
   if (!member) return fetching ? <Loader size="sm" /> : null;

@@ -11,7 +11,6 @@ import {
   Card,
   Group,
   NativeSelect,
-  Pagination,
   PasswordInput,
   Stack,
   Table,
@@ -27,6 +26,7 @@ import { graphql } from '../../gql/node';
 import type { StaffRowFragment } from '../../gql/node/graphql';
 import { formatJalaliDate } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
+import { type CursorPages, useCursorPages } from '../../shared/ui/cursorPages';
 import {
   type AccountErrors,
   answerKey,
@@ -61,13 +61,14 @@ graphql(`
 `);
 
 const StaffList = graphql(`
-  query DashboardStaffAccounts {
-    staffAccounts {
+  query DashboardStaffAccounts($first: Int!, $after: String) {
+    staffAccounts(first: $first, after: $after) {
       __typename
       ... on StaffAccountList {
         items {
           ...StaffRow
         }
+        hasMore
       }
       ... on HubAnswer {
         code
@@ -125,7 +126,7 @@ const Reset = graphql(`
   }
 `);
 
-const PAGE = 20;
+const PAGE = 50;
 
 type Answer =
   | { __typename: 'StaffAccount' | 'StaffPasswordReset' }
@@ -152,7 +153,11 @@ function isRole(value: string): value is Role {
 
 export function StaffPage() {
   const { t } = useTranslation();
-  const [{ data, fetching, error }, reload] = useQuery({ query: StaffList });
+  const pages = useCursorPages();
+  const [{ data, fetching, error }, reload] = useQuery({
+    query: StaffList,
+    variables: { first: PAGE, after: pages.cursor },
+  });
   const [notice, setNotice] = useState<Notice | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [password, setPassword] = useState<{ username: string; password: string } | null>(null);
@@ -217,6 +222,8 @@ export function StaffPage() {
           {list?.__typename === 'StaffAccountList' ? (
             <StaffTable
               items={list.items}
+              pages={pages}
+              hasMore={list.hasMore}
               onDone={done}
               onPassword={(username, generated) => {
                 setPassword({ username, password: generated });
@@ -317,13 +324,16 @@ interface RowProps {
   onPassword: (username: string, password: string) => void;
 }
 
-function StaffTable({ items, ...props }: RowProps & { items: StaffRowFragment[] }) {
+/** A page of the staff (the server pages them by username), with the steps between pages. */
+function StaffTable({
+  items,
+  pages,
+  hasMore,
+  ...props
+}: RowProps & { items: StaffRowFragment[]; pages: CursorPages; hasMore: boolean }) {
   const { t } = useTranslation();
-  const [page, setPage] = useState(1);
-  const pages = Math.max(1, Math.ceil(items.length / PAGE));
-  const current = Math.min(page, pages);
-  const shown = items.slice((current - 1) * PAGE, current * PAGE);
-  if (items.length === 0) return <Text>{t('staff.none')}</Text>;
+  if (items.length === 0 && pages.first) return <Text>{t('staff.none')}</Text>;
+  const last = items[items.length - 1]?.username;
   return (
     <Stack gap="sm">
       <Table.ScrollContainer minWidth={720}>
@@ -338,19 +348,28 @@ function StaffTable({ items, ...props }: RowProps & { items: StaffRowFragment[] 
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {shown.map((account) => (
+            {items.map((account) => (
               <StaffRow key={account.id} account={account} {...props} />
             ))}
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      {pages > 1 ? (
-        <Pagination
-          total={pages}
-          value={current}
-          onChange={setPage}
-          getControlProps={(control) => ({ 'aria-label': t(`staff.page.${control}`) })}
-        />
+      {!pages.first || hasMore ? (
+        <Group justify="space-between">
+          <Button variant="default" size="compact-sm" disabled={pages.first} onClick={pages.back}>
+            {t('staff.page.previous')}
+          </Button>
+          <Button
+            variant="default"
+            size="compact-sm"
+            disabled={!hasMore || last === undefined}
+            onClick={() => {
+              if (last) pages.forward(last);
+            }}
+          >
+            {t('staff.page.next')}
+          </Button>
+        </Group>
       ) : null}
     </Stack>
   );
