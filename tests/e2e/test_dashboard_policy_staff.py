@@ -199,6 +199,9 @@ def test_a_manager_edits_previews_and_saves_the_club_policy(
         result = page.get_by_test_id("policy-preview-result").inner_text()
         assert "۶۰۰٬۰۰۰" in result  # the basket
         assert "۱۰۰ امتیاز" in result  # the welcome gift
+        # the sound draft leaves no refusal of the earlier save on the page
+        assert page.get_by_text(policy["error"]["threshold"]).count() == 0
+        assert page.get_by_role("alert").count() == 0
         assert _policy(servers)["version"] == 1
         _screen(page, tmp_path / "dashboard-policy-preview-fa.png")
 

@@ -170,7 +170,7 @@ function Rows<T extends object>(props: RowsProps<T>) {
   return (
     <>
       {error(list) ? (
-        <Text c="red.8" size="sm" role="alert">
+        <Text c="red.9" size="sm" role="alert">
           {error(list)}
         </Text>
       ) : null}

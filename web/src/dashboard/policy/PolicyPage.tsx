@@ -136,12 +136,14 @@ function Editor({
         draft={draft}
         onProblems={(found) => {
           setErrors(found);
+          // A draft the preview found sound leaves no refusal of an earlier save standing.
+          if (Object.keys(found).length === 0) setProblem(null);
         }}
       />
       <Card withBorder padding="lg">
         <Stack gap="sm">
           {errors.form ? (
-            <Text c="red.8" size="sm" role="alert">
+            <Text c="red.9" size="sm" role="alert">
               {t(errors.form as never)}
             </Text>
           ) : null}

@@ -230,7 +230,7 @@ export function StaffPage() {
               }}
             />
           ) : list?.__typename === 'HubAnswer' ? (
-            <Text role="alert" c="red.8">
+            <Text role="alert" c="red.9">
               {t(answerKey(list.code) as never)}
             </Text>
           ) : (
