@@ -11,7 +11,8 @@ import { useMutation, useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
 import { problemMessage } from '../../shared/i18n/problems';
-import { LoadFailed, Loading, shopName } from '../common';
+import { LoadFailed, Loading } from '../common';
+import { shopName } from '../../shared/shops';
 
 const ShopperClubs = graphql(`
   query ShopperClubs {

@@ -12,7 +12,8 @@ import { graphql } from '../../gql/hub';
 import type { ShopperHistoryQuery } from '../../gql/hub/graphql';
 import { formatInteger, formatJalaliDateTime, formatToman } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
-import { LoadFailed, Loading, shopName } from '../common';
+import { LoadFailed, Loading } from '../common';
+import { shopName } from '../../shared/shops';
 
 const PAGE = 20;
 

@@ -12,7 +12,8 @@ import { graphql } from '../../gql/hub';
 import type { ShopperHomeQuery } from '../../gql/hub/graphql';
 import { formatInteger, formatJalaliDate } from '../../shared/format';
 import { Bdi, Toman } from '../../shared/ui/Bdi';
-import { LoadFailed, Loading, PointsAmount, shopName, useCategoryName } from '../common';
+import { LoadFailed, Loading, PointsAmount } from '../common';
+import { shopName, useCategoryName } from '../../shared/shops';
 
 const ShopperHome = graphql(`
   query ShopperHome {

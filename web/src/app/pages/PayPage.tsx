@@ -38,7 +38,8 @@ import { Bdi, Code, Toman } from '../../shared/ui/Bdi';
 import { readShopCode } from '../../shared/format/shopCode';
 import { QrCode } from '../../shared/ui/QrCode';
 import { ScanButton } from '../../shared/ui/ScanButton';
-import { LoadFailed, Loading, PointsAmount, shopName, useCategoryName } from '../common';
+import { LoadFailed, Loading, PointsAmount } from '../common';
+import { shopName, useCategoryName } from '../../shared/shops';
 import { spendableAt } from '../spendable';
 
 const ShopperPay = graphql(`

@@ -12,7 +12,8 @@ import { useQuery } from 'urql';
 import { graphql } from '../../gql/hub';
 import { localDigits, matchesSearch } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
-import { LoadFailed, Loading, shopName, useCategoryName } from '../common';
+import { LoadFailed, Loading } from '../common';
+import { shopName, useCategoryName } from '../../shared/shops';
 
 export const ShopDirectory = graphql(`
   query ShopDirectory {

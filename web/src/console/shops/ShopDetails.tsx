@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 
-import { CATEGORIES, shopName, useCategoryName } from '../../app/common';
+import { CATEGORIES, shopName, useCategoryName } from '../../shared/shops';
 import { graphql } from '../../gql/hub';
 import { Dialog, DialogForm, fieldError, type Problem } from '../overview/parts';
 

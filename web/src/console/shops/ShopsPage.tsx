@@ -10,7 +10,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation, useQuery } from 'urql';
 
-import { useCategoryName, shopName } from '../../app/common';
+import { shopName, useCategoryName } from '../../shared/shops';
 import { graphql } from '../../gql/hub';
 import { localDigits } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';

@@ -34,7 +34,7 @@ import {
 import { ProblemAlert } from '../till/common';
 import { refusal } from './answer';
 import { documentOf, formOf, type IssuanceForm } from './policyDoc';
-import { CATEGORY_CODES } from './categories';
+import { CATEGORIES } from '../../shared/shops';
 
 const IssuancePolicyQuery = graphql(`
   query NetworkIssuance {
@@ -310,7 +310,7 @@ function Editor({ current, onSaved }: { current: Current | null; onSaved: () => 
                           }}
                           data={[
                             { value: '', label: t('shopNetwork.issuance.everywhere') },
-                            ...CATEGORY_CODES.map((c) => ({
+                            ...CATEGORIES.map((c) => ({
                               value: c,
                               label: t(`shopper.category.${c}`),
                             })),

@@ -30,7 +30,7 @@ import {
 import { Bdi, Toman } from '../../shared/ui/Bdi';
 import { ProblemAlert } from '../till/common';
 import { refusal } from './answer';
-import { CATEGORY_CODES } from './categories';
+import { CATEGORIES } from '../../shared/shops';
 
 const Offers = graphql(`
   query PartnerOffers {
@@ -177,7 +177,7 @@ function PublishForm({ onPublished }: { onPublished: () => void }) {
           }}
           data={[
             { value: '', label: t('shopNetwork.offers.anyCategory') },
-            ...CATEGORY_CODES.map((c) => ({ value: c, label: t(`shopper.category.${c}`) })),
+            ...CATEGORIES.map((c) => ({ value: c, label: t(`shopper.category.${c}`) })),
           ]}
         />
       </Group>
