@@ -14,7 +14,7 @@ from strawberry.types.union import StrawberryUnion
 
 from hub.api.problems import problem_of
 from hub.domain.problems import HubError
-from mallnet.db import transaction
+from mallnet.db import read_session_factory, transaction
 
 T = TypeVar("T")
 
@@ -46,3 +46,15 @@ async def run(
             exc.add_note(f"{info.field_name} does not declare the problem {exc.code.name}")
             raise
         return answer
+
+
+async def read(info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T | Any:
+    """Run a read (it writes nothing) in a session that takes no write lock on SQLite (a
+    snapshot under WAL, as ``mallnet.db.read_session_factory`` says); bad input comes back
+    as the typed problem (the field must declare it, as for ``run``)."""
+    engine = sessions(info).kw["bind"]
+    try:
+        async with read_session_factory(engine)() as session:
+            return await work(session)
+    except HubError as exc:
+        return problem_of(exc)

@@ -6,38 +6,22 @@ total); a bad page is an ``InvalidInput``."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.api.common import sessions
+from hub.api.common import read
 from hub.api.partnerships import PartnerOffer
-from hub.api.problems import InvalidInput, problem_of
+from hub.api.problems import InvalidInput
 from hub.api.registry import Shop
 from hub.api.staff import StaffAccount
-from hub.domain.problems import HubError
 from hub.services import console_lists
 from mallnet.authz import guard_fields, requires
-from mallnet.db import read_session_factory
 from mallnet.scopes import Scope
 
 READERS = (Scope.MALL_ADMIN, Scope.MALL_REPORTS)
-T = TypeVar("T")
 FIRST = strawberry.argument(description=f"Rows of the page: 1-{console_lists.MAX_PAGE}.")
-
-
-async def read(info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T | Any:
-    """Run a read (it writes nothing) in a session that takes no write lock on SQLite (a
-    snapshot under WAL, as ``mallnet.db.read_session_factory`` says); bad input comes back
-    as the typed problem (``InvalidInput``, which every field here declares)."""
-    engine = sessions(info).kw["bind"]
-    try:
-        async with read_session_factory(engine)() as session:
-            return await work(session)
-    except HubError as exc:
-        return problem_of(exc)
 
 
 @strawberry.type(description="A page of the shops registry.")
