@@ -9,17 +9,13 @@ stops every process it started and exits 0.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import os
-import secrets
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import httpx
 from rich.console import Console
@@ -27,42 +23,26 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.services import (
-    campaigns,
-    lotteries,
-    partnerships,
-    people,
     registry,
-    settlement_policy,
-    value,
+)
+from mallnet.cli.demo.hub_seed import (
+    DEMO_SHOPS,
+    cafe_welcomes_readers,
+    mall_events,
+    network_value_rules,
+    shop_managers,
 )
 from mallnet.cli.demo.node_seed import DEMO_SHOPPER, seed_demo_club
 from mallnet.cli.demo.story import close_first_day, spend_at_cafe
 from mallnet.cli.demo.supervisor import Supervisor
 from mallnet.config import Settings
-from mallnet.db import create_engine, engine_scope, session_factory, utcnow
+from mallnet.db import create_engine, engine_scope, session_factory
 from mallnet.devtokens import issue
 from mallnet.migrations import upgrade
 from mallnet.scopes import Scope
 from shop_node.services.bootstrap import prepare_node
 from shop_node.services.relay import connect
 from shop_node.services.runtime import NodeRuntime
-
-
-@dataclass(frozen=True)
-class DemoShop:
-    slug: str
-    name_fa: str
-    name_en: str
-    category: str
-    floor: str
-    unit: str
-
-
-DEMO_SHOPS = (
-    DemoShop("ketab-sara", "کتاب‌سرا", "Ketab Sara bookshop", "books", "1", "104"),
-    DemoShop("kafsh-arya", "کفش آریا", "Arya shoes", "shoes", "2", "212"),
-    DemoShop("cafe-sepid", "کافه سپید", "Cafe Sepid", "cafe", "3", "F-07"),
-)
 
 READY_TIMEOUT_S = 90.0
 
@@ -97,10 +77,10 @@ async def _register_network(settings: Settings, base_port: int, with_console: bo
         lines, connections = await _register_shops(session, settings, base_port)
         if with_console:
             lines += await _mall_clients(session, settings, base_port)
-            lines.append(await _cafe_welcomes_readers(session))
-            await _network_value_rules(session)
-            lines += await _festival(session)
-            lines += await _shop_managers(session)
+            lines.append(await cafe_welcomes_readers(session))
+            await network_value_rules(session)
+            lines += await mall_events(session)
+            lines += await shop_managers(session)
     await _connect_nodes(settings, connections)
     return lines
 
@@ -150,47 +130,6 @@ async def _mall_clients(session: AsyncSession, settings: Settings, base_port: in
     ]
 
 
-async def _cafe_welcomes_readers(session: AsyncSession) -> str:
-    """The café welcomes the bookshop's customers who spend at least 100,000 toman there:
-    a free coffee's worth of credit. The bookshop agrees."""
-    offer = await partnerships.publish_offer(
-        session,
-        "cafe-sepid",
-        partnerships.OfferInput(
-            origin_shops=["ketab-sara"],
-            min_purchase_rial=1_000_000,
-            monthly_cap=100,
-            welcome_credit_rial=500_000,
-        ),
-    )
-    await partnerships.opt_in(session, "ketab-sara", offer.id)
-    return f"partnership: cafe-sepid welcomes ketab-sara's customers ({offer.id})"
-
-
-# Mall management's demo sign-ins: (who, username, role).
-MALL_ROLES = (
-    ("mall console", "mall-admin", "mall_admin"),
-    ("mall marketing", "mall-marketing", "mall_marketing"),
-    ("mall finance", "mall-finance", "mall_finance"),
-)
-
-
-async def _shop_managers(session: AsyncSession) -> list[str]:
-    """A manager's sign-in for each shop's dashboard, and mall management's."""
-    lines = []
-    for shop in DEMO_SHOPS:
-        password = secrets.token_urlsafe(9)
-        await people.create_user(session, f"{shop.slug}-manager", password, "manager", shop.slug)
-        lines.append(f"{shop.slug} manager sign-in: {shop.slug}-manager {password}")
-    # The mall console's sign-ins (its client is the hub's own: hub-console), one per mall
-    # role: the admin (shops, users, value), marketing (campaigns, lotteries), finance.
-    for who, username, role in MALL_ROLES:
-        password = secrets.token_urlsafe(9)
-        await people.create_user(session, username, password, role, None)
-        lines.append(f"{who} sign-in: {username} {password}")
-    return lines
-
-
 async def _connect_nodes(
     settings: Settings, connections: dict[str, registry.IssuedCredentials]
 ) -> None:
@@ -202,92 +141,6 @@ async def _connect_nodes(
             await connect(runtime, credentials.client_id, credentials.client_secret)
         finally:
             await node_engine.dispose()
-
-
-async def _network_value_rules(session: AsyncSession) -> None:
-    """The mall values a pooled point at 100 toman. The bookshop gives half of what its
-    club awards again as pooled points, the café a fifth; the shoe shop gives 5% of a
-    purchase of 500,000 toman or more as credit at the café, valid 30 days. Mall finance
-    sets how the shared fund settles."""
-    await value.set_point_value(session, 1_000, "demo:mall-admin")
-    policies: dict[str, dict[str, Any]] = {
-        "ketab-sara": {"pooled_share_bp": 5_000},
-        "cafe-sepid": {"pooled_share_bp": 2_000},
-        "kafsh-arya": {
-            "credit_rules": [
-                {
-                    "min_purchase_rial": 5_000_000,
-                    "credit_bp": 500,
-                    "accepted_shops": ["cafe-sepid"],
-                    "valid_days": 30,
-                }
-            ]
-        },
-    }
-    for shop, policy in policies.items():
-        await value.set_issuance_policy(session, shop, policy, f"demo:{shop}-manager")
-    # Postpaid: each shop is billed at the close for its value spent elsewhere; the fund
-    # keeps 1% of what a redeeming shop receives, but nothing on the shoe shop's credit at
-    # the café (their own arrangement); expired value goes to the fund; daily periods.
-    await settlement_policy.set_policy(
-        session,
-        {
-            "funding": "postpaid",
-            "fee_bp": 100,
-            "breakage": "fund",
-            "period": "daily",
-            "agreements": [{"issuer": "kafsh-arya", "redeemer": "cafe-sepid", "fee_bp": 0}],
-        },
-        "demo:mall-finance",
-    )
-
-
-async def _festival(session: AsyncSession) -> list[str]:
-    """Mall marketing's autumn festival among the bookshop and the café (both accept):
-    pooled points doubled for a month, within a 5,000,000-toman budget shared equally; and
-    a lottery among their shoppers — a ticket per 100,000 toman, one more per shop visited,
-    drawn when the month ends. The seeded purchases already earn both."""
-    now = utcnow()
-    month = now + dt.timedelta(days=30)
-    shops = ["ketab-sara", "cafe-sepid"]
-    festival = await campaigns.create(
-        session,
-        campaigns.CampaignInput(
-            name_fa="جشنواره پاییزه",
-            name_en="Autumn festival",
-            starts_at=now - dt.timedelta(hours=1),
-            ends_at=month,
-            shops=shops,
-            reward={"pooled_multiplier_bp": 20_000},
-            budget_rial=50_000_000,
-            cost_rule="equal",
-        ),
-        "demo:mall-marketing",
-    )
-    draw = await lotteries.create(
-        session,
-        lotteries.LotteryInput(
-            name_fa="قرعه‌کشی پاییزه",
-            name_en="Autumn draw",
-            starts_at=now - dt.timedelta(hours=1),
-            ends_at=month,
-            draw_at=month,
-            shops=shops,
-            rules={"rial_per_ticket": 1_000_000, "bonus_per_shop": 1},
-            prizes=[
-                {"count": 1, "description_fa": "کارت هدیه ۵ میلیون تومانی"},
-                {"count": 2, "description_fa": "یک ماه قهوه رایگان", "sponsor": "cafe-sepid"},
-            ],
-        ),
-        "demo:mall-marketing",
-    )
-    for event in (festival.id, draw.id):
-        for shop in shops:
-            await lotteries.respond(session, event, shop, accept=True)
-    return [
-        f"campaign: {festival.name_en} ({festival.id}), ketab-sara and cafe-sepid",
-        f"lottery: {draw.name_en} ({draw.id}), commitment {draw.commitment}",
-    ]
 
 
 async def _migrate(settings: Settings) -> None:
