@@ -16,6 +16,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.api.access import actor, node_of
+from hub.api.campaign_report import MARKETING, CampaignReport, report_view
 from hub.api.common import run, sessions
 from hub.api.lottery_views import (
     LotteryView,
@@ -42,7 +43,7 @@ from hub.api.problems import (
 from hub.api.wallet import jalali
 from hub.db import models
 from hub.domain.problems import HubError, ProblemCode
-from hub.services import campaigns, event_pages, lotteries
+from hub.services import campaign_report, campaigns, event_pages, lotteries
 from mallnet.auth import Principal
 from mallnet.authz import Forbidden as Refused
 from mallnet.authz import guard_fields, open_fields, public, requires
@@ -51,7 +52,6 @@ from mallnet.gql_limits import page_size
 from mallnet.jalali import InvalidDate, parse_moment
 from mallnet.scopes import Scope
 
-MARKETING = (Scope.MALL_CAMPAIGNS, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
 INVITEES = (*MARKETING, Scope.NODE_FEDERATE)
 
 
@@ -77,23 +77,12 @@ class CampaignView:
     budget_rial: Rial
     spent_rial: Rial
     cost_rule: str
+    sponsors: list[str] = strawberry.field(
+        description="Shops that pay the cost by the cost rule instead of the shops that "
+        "accepted (none: those that accepted pay)."
+    )
     status: str = strawberry.field(description="active, or stopped (budget spent).")
     shops: list[Invitation]
-
-
-@strawberry.type(description="What a campaign did: participants, cost, incremental sales.")
-class CampaignReport:
-    participants: int
-    rewards: int
-    cost_rial: Rial
-    sales_rial: Rial = strawberry.field(description="At the participating shops, in its days.")
-    baseline_rial: Rial = strawberry.field(
-        description="The same weekdays of the 4 weeks before, averaged."
-    )
-    incremental_rial: Rial
-    cost_per_incremental_rial: str | None = strawberry.field(
-        description="Cost / incremental sales (4 decimals); null without incremental sales."
-    )
 
 
 @strawberry.type(description="A page of campaigns, newest first.")
@@ -121,7 +110,6 @@ guard_fields(CampaignPage, *MARKETING)
 guard_fields(LotteryPage, *MARKETING)
 guard_fields(LotteryVerification, *MARKETING)
 guard_fields(CampaignView, *INVITEES)
-guard_fields(CampaignReport, *MARKETING)
 for public_part in (LotteryWinner, LotteryView, TicketEntry):
     open_fields(public_part)  # published: anyone may read them
 guard_fields(ShopperLottery, Scope.SHOPPER_READ)
@@ -162,6 +150,12 @@ class CampaignInput:
     )
     budget_rial: Rial
     cost_rule: str = strawberry.field(description="equal, sales_share or mall.")
+    sponsors: list[str] = strawberry.field(
+        default_factory=list,
+        description=f"Registered shops (slugs, at most {campaigns.MAX_SPONSORS}, invited or "
+        "not) that pay the cost by the cost rule instead of the shops that accept; none with "
+        "the rule mall.",
+    )
 
 
 @strawberry.input(description="A lottery: Jalali dates with hours, Tehran time.")
@@ -221,6 +215,7 @@ def _campaign_view(row: models.Campaign, shops: list[models.CampaignShop]) -> Ca
         budget_rial=Rial(row.budget_rial),
         spent_rial=Rial(row.spent_rial),
         cost_rule=row.cost_rule,
+        sponsors=list(row.sponsors or []),
         status=row.status,
         shops=_invitations(row.id, "campaign", row.name_fa, shops),
     )
@@ -234,8 +229,12 @@ class CampaignQuery:
         shop = user.shop if isinstance(user, Principal) else None
         async with sessions(info)() as session:
             views = await campaign_views(session, await campaigns.listing(session))
-        # A shop sees the campaigns it was invited to, not the others'.
-        return [v for v in views if shop is None or shop in {i.shop for i in v.shops}]
+        # A shop sees the campaigns it was invited to or sponsors, not the others'.
+        return [
+            v
+            for v in views
+            if shop is None or shop in {i.shop for i in v.shops} or shop in v.sponsors
+        ]
 
     @strawberry.field(
         extensions=requires(*MARKETING),
@@ -289,17 +288,7 @@ class CampaignQuery:
     @strawberry.field(extensions=requires(*MARKETING), description="A campaign's report.")
     async def campaign_report(self, info: strawberry.Info, campaign_id: str) -> CampaignReport:
         async with sessions(info)() as session:
-            r = await campaigns.report(session, campaign_id)
-        ratio = r.cost_per_incremental_rial
-        return CampaignReport(
-            participants=r.participants,
-            rewards=r.rewards,
-            cost_rial=Rial(r.cost_rial),
-            sales_rial=Rial(r.sales_rial),
-            baseline_rial=Rial(r.baseline_rial),
-            incremental_rial=Rial(r.incremental_rial),
-            cost_per_incremental_rial=None if ratio is None else str(ratio),
-        )
+            return report_view(await campaign_report.report(session, campaign_id))
 
     @strawberry.field(extensions=public(), description="Lotteries, newest first (published).")
     async def lotteries(self, info: strawberry.Info) -> list[LotteryView]:
@@ -373,6 +362,7 @@ class CampaignMutation:
                 reward=snake_keys(input.reward),
                 budget_rial=input.budget_rial,
                 cost_rule=input.cost_rule,
+                sponsors=input.sponsors,
             )
             return await campaign_view(session, await campaigns.create(session, data, author))
 

@@ -3,10 +3,11 @@
 A campaign's rewards — more pooled points (a multiplier on what the shop's own policy
 issued), bonus points for visiting N distinct participating shops, credit for a minimum
 spend (valid at the participating shops) — are network value issued by
-``campaign:<id>``: settlement bills them to the participating shops by the campaign's
-cost rule (equally, by sales share, or to the mall). The budget is never exceeded, even
-under concurrent purchases (one conditional update decides), and a campaign whose budget
-cannot pay a reward stops by itself.
+``campaign:<id>``: settlement bills them by the campaign's cost rule (equally, by sales
+share, or to the mall) to the participating shops — or to its sponsors, the shops named to
+pay instead (invited or not). The budget is never exceeded, even under concurrent
+purchases (one conditional update decides), and a campaign whose budget cannot pay a
+reward stops by itself. Its report is ``hub.services.campaign_report``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,24 +22,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import new_event_id
-from hub.db.models import (
-    Campaign,
-    CampaignReward,
-    CampaignShop,
-    CampaignVisit,
-    ShopSalesDay,
-    ValueLot,
-)
+from hub.db.models import Campaign, CampaignReward, CampaignShop, CampaignVisit, ValueLot
 from hub.domain.problems import HubError, ProblemCode
 from hub.domain.value_rules import POOLED, TARGETED
 from hub.services import registry, value
-from hub.services.sales import tehran_day
 from mallnet.db import utcnow
 from mallnet.values import MAX_RIAL
 from settlement.policy import CostSharing, SettlementPolicy
 
 POINTS_VALID_DAYS = 365
-BASELINE_WEEKS = 4
+MAX_SPONSORS = 100
 
 
 class CampaignError(HubError):
@@ -68,6 +60,8 @@ class CampaignInput:
     reward: dict[str, Any]
     budget_rial: int
     cost_rule: Literal["equal", "sales_share", "mall"] | str
+    # Shops that pay the cost instead of those that accept (none: those that accept pay).
+    sponsors: Sequence[str] = ()
 
 
 async def create(session: AsyncSession, data: CampaignInput, actor: str) -> Campaign:
@@ -95,6 +89,7 @@ async def create(session: AsyncSession, data: CampaignInput, actor: str) -> Camp
         raise CampaignError(
             ProblemCode.INVALID_INPUT, f"name known shops (unknown: {unknown})", "shops"
         )
+    sponsors = await _sponsors(session, data)
     row = Campaign(
         id=new_event_id(),
         name_fa=data.name_fa,
@@ -105,6 +100,7 @@ async def create(session: AsyncSession, data: CampaignInput, actor: str) -> Camp
         budget_rial=data.budget_rial,
         spent_rial=0,
         cost_rule=data.cost_rule,
+        sponsors=sponsors,
         status="active",
         created_by=actor,
         created_at=utcnow(),
@@ -114,6 +110,29 @@ async def create(session: AsyncSession, data: CampaignInput, actor: str) -> Camp
         session.add(CampaignShop(event_id=row.id, shop=shop, status="invited"))
     await session.flush()
     return row
+
+
+async def _sponsors(session: AsyncSession, data: CampaignInput) -> list[str]:
+    """The sponsors, checked: registered shops, each once, and none when the mall pays."""
+    sponsors = list(data.sponsors)
+    if not sponsors:
+        return []
+    if data.cost_rule == "mall":
+        raise CampaignError(
+            ProblemCode.INVALID_INPUT, "the mall pays this campaign: name no sponsors", "sponsors"
+        )
+    if len(set(sponsors)) != len(sponsors):
+        raise CampaignError(ProblemCode.INVALID_INPUT, "a sponsor is named twice", "sponsors")
+    if len(sponsors) > MAX_SPONSORS:
+        raise CampaignError(
+            ProblemCode.INVALID_INPUT, f"at most {MAX_SPONSORS} sponsors", "sponsors"
+        )
+    unknown = await registry.unknown_shops(session, sponsors)
+    if unknown:
+        raise CampaignError(
+            ProblemCode.INVALID_INPUT, f"name known shops (unknown: {unknown})", "sponsors"
+        )
+    return sorted(sponsors)
 
 
 async def listing(session: AsyncSession) -> list[Campaign]:
@@ -132,7 +151,7 @@ def issuer(campaign_id: str) -> str:
     return f"campaign:{campaign_id}"
 
 
-async def _accepted(session: AsyncSession, campaign_id: str) -> list[str]:
+async def accepted(session: AsyncSession, campaign_id: str) -> list[str]:
     rows = await session.scalars(
         select(CampaignShop.shop).where(
             CampaignShop.event_id == campaign_id, CampaignShop.status == "accepted"
@@ -306,7 +325,7 @@ async def _give(
             origin=value.purchase_origin(purchase.shop, purchase.receipt),
             key=f"campaign:{campaign.id}:{kind}:{occasion}",
             rial_per_point=per_unit,
-            accepted_shops=await _accepted(session, campaign.id) if targeted else (),
+            accepted_shops=await accepted(session, campaign.id) if targeted else (),
         ),
         purchase.at,
     )
@@ -326,74 +345,19 @@ async def _give(
 
 
 async def cost_rules(session: AsyncSession, policy: SettlementPolicy) -> list[CostSharing]:
-    """Each campaign's cost rule among the shops that accepted it, for settlement (a rule
-    mall finance declared in the policy for the same campaign wins)."""
+    """Each campaign's cost rule among its sponsors, or the shops that accepted it when it
+    has none, for settlement (a rule mall finance declared in the policy for the same
+    campaign wins). A sponsor's sales share is its own sales, as any shop's."""
     declared = {c.issuer for c in policy.cost_sharing}
     rules = []
     for campaign in await listing(session):
-        name = issuer(campaign.id)
-        shops = await _accepted(session, campaign.id)
-        if name in declared or (campaign.cost_rule != "mall" and not shops):
+        name, rule = issuer(campaign.id), campaign.cost_rule
+        if name in declared:
             continue
-        rule = campaign.cost_rule
-        rules.append(CostSharing(issuer=name, rule=rule, shops=[] if rule == "mall" else shops))
+        payers: list[str] = []
+        if rule != "mall":
+            payers = sorted(campaign.sponsors or []) or await accepted(session, campaign.id)
+            if not payers:
+                continue
+        rules.append(CostSharing(issuer=name, rule=rule, shops=payers))
     return rules
-
-
-@dataclass(frozen=True)
-class Report:
-    participants: int
-    rewards: int
-    cost_rial: int
-    sales_rial: int
-    baseline_rial: int  # the same weekdays in the weeks before, averaged
-
-    @property
-    def incremental_rial(self) -> int:
-        return self.sales_rial - self.baseline_rial
-
-    @property
-    def cost_per_incremental_rial(self) -> Decimal | None:
-        if self.incremental_rial <= 0:
-            return None
-        return (Decimal(self.cost_rial) / Decimal(self.incremental_rial)).quantize(
-            Decimal("0.0001")
-        )
-
-
-async def report(session: AsyncSession, campaign_id: str) -> Report:
-    """Participants, cost, and sales at the participating shops during the campaign against
-    the same weekdays of the ``BASELINE_WEEKS`` weeks before."""
-    campaign = await get(session, campaign_id)
-    shops = await _accepted(session, campaign.id)
-    first = tehran_day(campaign.starts_at)
-    last = tehran_day(campaign.ends_at - dt.timedelta(microseconds=1))
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-
-    async def sales_on(on: Sequence[dt.date]) -> int:
-        total = await session.scalar(
-            select(func.coalesce(func.sum(ShopSalesDay.sales_rial), 0)).where(
-                ShopSalesDay.shop.in_(shops), ShopSalesDay.day.in_(list(on))
-            )
-        )
-        return int(total or 0)
-
-    # The same weekdays before it started: the whole window moved back by whole weeks (at
-    # least its own length, so a long campaign is never its own baseline), four times.
-    shift = -(-len(days) // 7)  # weeks, rounded up
-    baseline = 0
-    for k in range(1, BASELINE_WEEKS + 1):
-        baseline += await sales_on([d - dt.timedelta(weeks=shift * k) for d in days])
-    counts = await session.execute(
-        select(
-            func.count(func.distinct(CampaignReward.pseudonym)), func.count(CampaignReward.id)
-        ).where(CampaignReward.campaign_id == campaign.id)
-    )
-    participants, rewards = counts.one()
-    return Report(
-        participants=int(participants or 0),
-        rewards=int(rewards or 0),
-        cost_rial=campaign.spent_rial,
-        sales_rial=await sales_on(days),
-        baseline_rial=baseline // BASELINE_WEEKS,
-    )

@@ -1,6 +1,7 @@
 """The console's campaigns and lotteries in real headless Chromium, against the hub and a
 Celery worker as processes: mall marketing (a ``mall_marketing`` user) creates a campaign
-with the Jalali date pickers and sees its invitations and budget, creates a lottery, enters
+with the Jalali date pickers and a sponsor it did not invite, sees its invitations, budget
+and sponsor, and its report day by day once the shops sold; creates a lottery, enters
 its public value, draws it on the worker with its progress shown, reads the winners and
 verifies the draw in the browser's worker and on the hub. Screenshots at 1280 and 768 px in
 Persian and English; no serious axe violation on any page.
@@ -28,7 +29,7 @@ import pytest
 from sqlalchemy import update
 
 from hub.db.models import Campaign, CampaignShop, Lottery
-from hub.services import lotteries, people, registry
+from hub.services import lotteries, people, registry, sales
 from mallnet.config import Settings
 from mallnet.db import utcnow
 from mallnet.jalali import TEHRAN
@@ -40,6 +41,7 @@ from .test_settlement_pages import _choose, _english, _screen
 
 WEB = Path(__file__).resolve().parents[2] / "web" / "src"
 SHOES = "kafsh-arya"
+CAFE = "kafe-gol"
 MARKETING = ("nazanin", "marketing pass phrase")
 ENTRANTS = 30
 
@@ -51,11 +53,14 @@ def _messages(part: str, lang: str) -> dict[str, Any]:
 
 
 async def _mall(settings: Settings) -> None:
-    """Besides the bookshop (``prepare_hub``): the shoe shop and mall marketing."""
+    """Besides the bookshop (``prepare_hub``): the shoe shop, the café (never invited: it
+    sponsors) and mall marketing."""
 
     async def work(session: Any) -> None:
         shoes = registry.ShopInput(SHOES, "کفش آریا", "Kafsh Arya", "shoes", floor="1")
         await registry.register_shop(session, shoes)
+        cafe = registry.ShopInput(CAFE, "کافه گل", "Kafe Gol", "cafe", floor="2")
+        await registry.register_shop(session, cafe)
         await people.create_user(session, *MARKETING, "mall_marketing", None)
 
     await in_hub(settings, work)
@@ -132,6 +137,21 @@ async def _tickets(settings: Settings, lottery_id: str, at: dt.datetime) -> None
     await in_hub(settings, work)
 
 
+async def _campaign_sold(settings: Settings, campaign_id: str, now: dt.datetime) -> None:
+    """Both shops accepted the campaign, and the bookshop sold on its first day and today."""
+
+    async def work(session: Any) -> None:
+        await session.execute(
+            update(CampaignShop)
+            .where(CampaignShop.event_id == campaign_id)
+            .values(status="accepted", responded_at=now - dt.timedelta(days=4))
+        )
+        await sales.record(session, BOOKS, now - dt.timedelta(days=3), 2_000_000, 1)
+        await sales.record(session, BOOKS, now, 3_000_000, 2)
+
+    await in_hub(settings, work)
+
+
 async def _tamper(settings: Settings, lottery_id: str) -> None:
     """The first winner's position moved by one in the published record."""
 
@@ -174,10 +194,12 @@ def test_mall_marketing_runs_a_campaign_and_draws_and_verifies_a_lottery(
         campaigns = fa["mallCampaigns"]
         page.get_by_role("heading", name=campaigns["title"]).wait_for()
         _screen(page, tmp_path / "campaigns-empty-fa-1280.png", 1280)
-        # when she creates a campaign, its days picked on the Jalali calendar,
+        # when she creates a campaign begun three days ago, its end picked on the Jalali
+        # calendar, the café (not invited) its sponsor,
         page.get_by_role("link", name=campaigns["new"]).click()
         page.locator("#campaign-name-fa").fill("جشنواره پاییز")
         page.locator("#campaign-name-en").fill("Autumn festival")
+        _moment(page, "campaign-starts", now - dt.timedelta(days=3))
         page.get_by_test_id("campaign-ends-calendar").click()
         page.get_by_role("button", name=campaigns["picker"]["next"]).click()
         page.locator("[data-day='10']").click()
@@ -185,25 +207,40 @@ def test_mall_marketing_runs_a_campaign_and_draws_and_verifies_a_lottery(
         _pick_shops(page, "campaign-shops", ["کتاب‌سرا", "کفش آریا"])
         page.locator("#campaign-budget").fill("۵٬۰۰۰٬۰۰۰")
         _choose(page, campaigns["form"]["costRule"], campaigns["costRule"]["sales_share"])
+        _pick_shops(page, "campaign-sponsors", ["کافه گل"])
         page.locator("#campaign-visit-shops").fill("2")
         page.locator("#campaign-visit-points").fill("100")
         _screen(page, tmp_path / "campaign-form-fa-1280.png", 1280)
         page.get_by_role("button", name=campaigns["form"]["create"]).click()
-        # then its page shows both shops invited and its budget, nothing spent yet;
+        # then its page shows both shops invited, its budget, nothing spent yet, and that
+        # its sponsor pays by its share of sales;
         page.get_by_test_id("campaign-budget").wait_for()
         page.get_by_text(campaigns["answer"]["invited"]).first.wait_for()
         assert page.get_by_text(campaigns["answer"]["invited"]).count() == 2
+        assert page.get_by_test_id("campaign-sponsors").inner_text() == campaigns["detail"][
+            "sponsors"
+        ].replace("{{shops}}", "کافه گل")
+        page.get_by_text(campaigns["sponsorRule"]["sales_share"]).wait_for()
         campaign_id = page.url.rstrip("/").rsplit("/", 1)[1]
         stored = _row(settings, Campaign, campaign_id)
         assert stored.budget_rial == 50_000_000  # 5,000,000 toman sent as Rial
         assert stored.cost_rule == "sales_share"
+        assert stored.sponsors == [CAFE]
         ends = stored.ends_at.astimezone(TEHRAN)
         assert (ends.hour, ends.minute, jdatetime.date.fromgregorian(date=ends.date()).day) == (
             21,
             30,
             10,
         )
-        page.get_by_test_id("campaign-report").wait_for()
+        # and once the shops accepted and the bookshop sold, its report shows its four
+        # days so far, day by day (read out as a table too).
+        _off_loop(_campaign_sold(settings, campaign_id, now))
+        page.reload()
+        days = page.get_by_test_id("campaign-days")
+        days.locator("tbody tr").first.wait_for(state="attached")
+        assert days.locator("tbody tr").count() == 4
+        assert days.get_by_test_id("chart").count() == 1
+        assert "۲۰۰٬۰۰۰" in days.locator("tbody tr").first.inner_text()  # toman
         _screen(page, tmp_path / "campaign-fa-1280.png", 1280)
         _screen(page, tmp_path / "campaign-fa-768.png", 768)
         page.set_viewport_size({"width": 1280, "height": 900})

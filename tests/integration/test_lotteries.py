@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.db.models import CampaignReward, InboxCommand, Lottery, LotteryEntrant, LotteryEntry
 from hub.domain import draw
 from hub.domain.value_rules import POOLED
-from hub.services import campaigns, lotteries, sales, settlement, value
+from hub.services import campaign_report, campaigns, lotteries, sales, settlement, value
 from mallnet.db import create_engine, engine_scope, session_factory, utcnow
 from mallnet.messaging import FileSender
 
@@ -236,7 +236,7 @@ async def test_a_campaign_multiplies_pooled_points_until_its_budget_is_spent(hub
         await sales.record(session, SHOES, utcnow() - dt.timedelta(weeks=1), 200_000, 1)
 
     await hub.run(sell)
-    report = await hub.run(lambda s: campaigns.report(s, campaign))
+    report = await hub.run(lambda s: campaign_report.report(s, campaign))
     assert (report.participants, report.rewards, report.cost_rial) == (1, 4, 25_000)
     # 500,000 during it; the same weekdays of the 4 weeks before averaged 200,000 / 4.
     assert (report.sales_rial, report.baseline_rial, report.incremental_rial) == (
@@ -362,6 +362,6 @@ async def test_a_long_campaign_is_compared_with_weeks_before_it_not_with_itself(
             await sales.record(session, BOOKS, utcnow() + dt.timedelta(days=day), 100_000, 1)
 
     await hub.run(flat)
-    report = await hub.run(lambda s: campaigns.report(s, row.id))
+    report = await hub.run(lambda s: campaign_report.report(s, row.id))
     assert report.incremental_rial == 0
     assert report.sales_rial == report.baseline_rial > 0

@@ -59,6 +59,9 @@ class Campaign(Base):
     budget_rial: Mapped[int] = mapped_column(BigInteger)
     spent_rial: Mapped[int] = mapped_column(BigInteger, default=0)
     cost_rule: Mapped[str] = mapped_column(String(12))
+    # Shops (slugs) that pay the cost instead of the accepting shops, by the cost rule;
+    # none: the accepting shops pay (never with the rule "mall").
+    sponsors: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -23,7 +23,8 @@ class Shopper(Base):
 
     pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Indexed: the console overview counts new shoppers per day over a range of it.
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -34,7 +35,8 @@ class Membership(Base):
 
     pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
     shop: Mapped[str] = mapped_column(String(40), primary_key=True)
-    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Indexed: the console overview counts new memberships per day over a range of it.
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     # The sequence number of the shop's latest consent report for this shopper: an older
     # report arriving late must not bring back a contact the shopper withdrew.
     consent_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -1,8 +1,9 @@
 /**
- * One campaign: its dates and rewards, each invited shop's answer, its budget as it is
- * spent (asked again every 10 s while it runs), and its report — sales at the
- * participating shops against the same weekdays of the four weeks before — as figures and
- * a chart in a left-to-right box.
+ * One campaign: its dates and rewards, who pays for them (its sponsors, if any), each
+ * invited shop's answer, its budget as it is spent (asked again every 10 s while it runs),
+ * and its report — sales at the participating shops against the same weekdays of the four
+ * weeks before — as figures and charts in left-to-right boxes: the totals, then each day
+ * so far.
  */
 import {
   Anchor,
@@ -29,6 +30,7 @@ import { formatInteger, formatJalaliDateTime, formatToman } from '../../shared/f
 import { Toman } from '../../shared/ui/Bdi';
 import { ChartBox } from '../overview/parts';
 import { spentPercent, useShopNames, usePolling } from './common';
+import { ReportDays } from './ReportDays';
 
 const CampaignQuery = graphql(`
   query ConsoleCampaign($id: String!) {
@@ -42,6 +44,7 @@ const CampaignQuery = graphql(`
       budgetRial
       spentRial
       costRule
+      sponsors
       status
       shops {
         shop
@@ -61,6 +64,13 @@ const ReportQuery = graphql(`
       baselineRial
       incrementalRial
       costPerIncrementalRial
+      days {
+        day
+        salesRial
+        baselineRial
+        rewards
+        costRial
+      }
     }
   }
 `);
@@ -116,7 +126,7 @@ function Report({ id }: { id: string }) {
         })}
       >
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={rows}>
+          <BarChart data={rows} accessibilityLayer={false}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="name" tick={{ fontSize: 11 }} />
             <YAxis tickFormatter={number} width={90} tick={{ fontSize: 11 }} />
@@ -138,6 +148,7 @@ function Report({ id }: { id: string }) {
           </tbody>
         </table>
       </VisuallyHidden>
+      <ReportDays days={report.days} />
     </Card>
   );
 }
@@ -212,7 +223,21 @@ export function CampaignDetail() {
               ends: formatJalaliDateTime(campaign.endsAt, lang),
             })}
           </Text>
-          <Text size="sm">{t(`mallCampaigns.costRule.${campaign.costRule}`, campaign.costRule)}</Text>
+          <Text size="sm">
+            {t(
+              `mallCampaigns.${campaign.sponsors.length ? 'sponsorRule' : 'costRule'}.${campaign.costRule}`,
+              campaign.costRule,
+            )}
+          </Text>
+          {campaign.costRule === 'mall' ? null : (
+            <Text size="sm" data-testid="campaign-sponsors">
+              {campaign.sponsors.length
+                ? t('mallCampaigns.detail.sponsors', {
+                    shops: new Intl.ListFormat(lang === 'fa' ? 'fa' : 'en').format(campaign.sponsors.map(name)),
+                  })
+                : t('mallCampaigns.detail.noSponsors')}
+            </Text>
+          )}
           {rewardLines(campaign.reward, t, lang).map((line) => (
             <Text size="sm" key={line}>
               {line}

@@ -1,7 +1,8 @@
 /**
  * A new joint campaign: names, Jalali start and end (Tehran time), the shops invited, the
- * budget in toman (sent as Rial), who bears the cost, and the rewards. The hub's typed
- * problem comes back as a sentence, its field marked.
+ * budget in toman (sent as Rial), who bears the cost — by which rule, and whether sponsors
+ * (shops invited or not) pay it instead of the shops that accept — and the rewards. The
+ * hub's typed problem comes back as a sentence, its field marked.
  */
 import {
   Button,
@@ -64,6 +65,7 @@ export function CampaignForm({ onCreated }: { onCreated: (id: string) => void })
   const [shops, setShops] = useState<string[]>([]);
   const [budget, setBudget] = useState('');
   const [costRule, setCostRule] = useState<string>('equal');
+  const [sponsors, setSponsors] = useState<string[]>([]);
   const [multiplier, setMultiplier] = useState<number | string>(1.5);
   const [visitShops, setVisitShops] = useState<number | string>('');
   const [visitPoints, setVisitPoints] = useState<number | string>('');
@@ -101,6 +103,8 @@ export function CampaignForm({ onCreated }: { onCreated: (id: string) => void })
         reward,
         budgetRial,
         costRule,
+        // The mall pays alone: sponsors picked before it was chosen are not sent.
+        sponsors: costRule === 'mall' ? [] : sponsors,
       },
     });
     const result = data?.createCampaign;
@@ -177,6 +181,15 @@ export function CampaignForm({ onCreated }: { onCreated: (id: string) => void })
             error={at('costRule')}
           />
         </SimpleGrid>
+        <ShopPicker
+          id="campaign-sponsors"
+          label={t('mallCampaigns.form.sponsors')}
+          description={t(costRule === 'mall' ? 'mallCampaigns.form.sponsorsMall' : 'mallCampaigns.form.sponsorsHint')}
+          value={costRule === 'mall' ? [] : sponsors}
+          onChange={setSponsors}
+          disabled={costRule === 'mall'}
+          error={at('sponsors')}
+        />
         <Fieldset legend={t('mallCampaigns.form.rewards')}>
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
             <NumberInput

@@ -46,22 +46,28 @@ export function ShopPicker({
   value,
   onChange,
   error,
+  description,
+  disabled = false,
 }: {
   id: string;
   label: string;
   value: string[];
   onChange: (shops: string[]) => void;
   error?: string | null | undefined;
+  description?: string | undefined;
+  disabled?: boolean;
 }) {
   const { options } = useShopNames();
   return (
     <MultiSelect
       id={id}
       label={label}
+      description={description}
       data={options}
       value={value}
       onChange={onChange}
       searchable
+      disabled={disabled}
       error={error}
     />
   );
