@@ -308,3 +308,61 @@ class StaffRevocation(Base):
     subject: Mapped[str] = mapped_column(String(80), primary_key=True)
     revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(String(40))
+
+
+class Offer(Base):
+    """A shop's offer (issue 18): its document (``shop_node.domain.offers``), drafted,
+    then active (a one-time offer is launched: its grants made) and at last stopped. A
+    manager who activates one that sells below margin gives a reason, kept here."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Chooses the control group: stable per member and offer, unknown to anyone else.
+    control_salt: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    activated_by: Mapped[str | None] = mapped_column(String(120))
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    stopped_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class OfferGrant(Base):
+    """A one-time offer's member at launch: granted (usable once until ``expires_at``) or,
+    for the control group, only recorded (``control``: never usable, compared against)."""
+
+    __tablename__ = "offer_grants"
+    __table_args__ = (UniqueConstraint("offer_id", "member_id"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    control: Mapped[bool] = mapped_column(Boolean)
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class OfferReward(Base):
+    """What an offer gave at a purchase (the ledger holds the value; this says which offer
+    gave what, for the receipt, refunds, budgets and the report)."""
+
+    __tablename__ = "offer_rewards"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), index=True)
+    grant_id: Mapped[str | None] = mapped_column(ForeignKey("offer_grants.id"))
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    discount_rial: Mapped[int] = mapped_column(BigInteger)
+    credit_rial: Mapped[int] = mapped_column(BigInteger)
+    bonus_points: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -23,6 +23,9 @@ class ProblemCode(StrEnum):
     NETWORK_VALUE_REFUSED = "NETWORK_VALUE_REFUSED"
     NETWORK_VALUE_UNCERTAIN = "NETWORK_VALUE_UNCERTAIN"
     HOLD_OF_ANOTHER_SHOPPER = "HOLD_OF_ANOTHER_SHOPPER"
+    OFFER_NOT_FOUND = "OFFER_NOT_FOUND"
+    OFFER_NOT_CHANGEABLE = "OFFER_NOT_CHANGEABLE"
+    BELOW_MARGIN = "BELOW_MARGIN"
 
 
 @dataclass(frozen=True)
@@ -142,3 +145,28 @@ class NetworkValueUncertain(NodeError):
             "the hub may already have taken the network value for this receipt: send the"
             f" same purchase again, with the same receipt and hold — not without it ({why})"
         )
+
+
+class OfferNotFound(NodeError):
+    code = ProblemCode.OFFER_NOT_FOUND
+
+
+class OfferNotChangeable(NodeError):
+    """The offer's status does not allow this (a live offer is not edited; a stopped one is
+    not started again)."""
+
+    code = ProblemCode.OFFER_NOT_CHANGEABLE
+
+
+class BelowMargin(NodeError):
+    """Activating the offer would sell below margin in some product groups: a manager may
+    still, with a reason."""
+
+    code = ProblemCode.BELOW_MARGIN
+
+    def __init__(self, groups: list[str]) -> None:
+        super().__init__(
+            "the offer sells below margin in " + ", ".join(groups) + ": give a reason to "
+            "activate it anyway"
+        )
+        self.groups = groups
