@@ -7,13 +7,12 @@ from typing import Any, TypeVar
 
 from starlette.testclient import TestClient
 
-from mallnet.cli.sdl import operations
+from mallnet.cli.sdl import operation_document
 from mallnet.config import Settings
 from mallnet.devtokens import issue
 
 T = TypeVar("T")
 
-OPERATIONS = operations("node")
 
 TEST_POLICY: dict[str, Any] = {
     "open_club": True,
@@ -56,7 +55,11 @@ class NodeClient:
         headers = {} if token == "" else {"Authorization": f"Bearer {token or self.token}"}
         response = self.http.post(
             "/graphql",
-            json={"query": OPERATIONS, "operationName": operation, "variables": variables},
+            json={
+                "query": operation_document("node", operation),
+                "operationName": operation,
+                "variables": variables,
+            },
             headers=headers,
         )
         body: dict[str, Any] = response.json()

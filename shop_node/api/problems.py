@@ -11,6 +11,7 @@ from mallnet.authz import guard_fields
 from mallnet.gql import Amount, Rial
 from shop_node.api.access import STAFF
 from shop_node.domain import errors
+from shop_node.domain.offers.parsing import InvalidOffer as InvalidOfferError
 
 ProblemCode = errors.ProblemCode
 strawberry.enum(
@@ -73,7 +74,34 @@ class NetworkValueProblem(Problem):
     )
 
 
+@strawberry.type(description="A part of an offer document that is wrong, and why.")
+class OfferDocumentProblem:
+    path: str = strawberry.field(description="Where: offer.audience.of[1].gt")
+    code: str = strawberry.field(description="A stable kind of mistake (int_parsing, ...).")
+    message_en: str
+    message_fa: str
+
+
+@strawberry.type(description="An offer document with problems; nothing was saved.")
+class InvalidOffer(Problem):
+    problems: list[OfferDocumentProblem]
+
+
+@strawberry.type(description="The offer sells below margin in these product groups.")
+class BelowMargin(Problem):
+    groups: list[str]
+
+
+@strawberry.type(description="The offer's status does not allow this.")
+class OfferNotChangeable(Problem):
+    pass
+
+
 for _type in (
+    OfferDocumentProblem,
+    InvalidOffer,
+    BelowMargin,
+    OfferNotChangeable,
     Problem,
     FieldProblem,
     InvalidInput,
@@ -90,13 +118,28 @@ for _type in (
 def as_problem(exc: errors.NodeError) -> Problem:
     code = exc.code
     match exc:
+        case InvalidOfferError():
+            return InvalidOffer(
+                code=code,
+                message=exc.message,
+                problems=[
+                    OfferDocumentProblem(
+                        path=p.path, code=p.code, message_en=p.message_en, message_fa=p.message_fa
+                    )
+                    for p in exc.located
+                ],
+            )
+        case errors.BelowMargin():
+            return BelowMargin(code=code, message=exc.message, groups=exc.groups)
+        case errors.OfferNotChangeable():
+            return OfferNotChangeable(code=code, message=exc.message)
         case errors.InvalidInput():
             return InvalidInput(
                 code=code,
                 message=exc.message,
                 problems=[FieldProblem(field=p.field, message=p.message) for p in exc.problems],
             )
-        case errors.MemberNotFound() | errors.PurchaseNotFound():
+        case errors.MemberNotFound() | errors.PurchaseNotFound() | errors.OfferNotFound():
             return NotFound(code=code, message=exc.message)
         case errors.IdempotencyConflict():
             return IdempotencyConflict(code=code, message=exc.message)

@@ -22,6 +22,7 @@ from shop_node.api.activity import ActivityQuery
 from shop_node.api.campaigns import CampaignMutation, CampaignQuery
 from shop_node.api.members import MemberMutation, MemberQuery
 from shop_node.api.network import NetworkMutation, NetworkQuery
+from shop_node.api.offers import OfferMutation, OfferQuery
 from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
 from shop_node.api.policy import PolicyQuery
 from shop_node.api.problems import (
@@ -175,6 +176,7 @@ class AdjustBalanceInput:
 @strawberry.type
 class Query(
     MemberQuery,
+    OfferQuery,
     PolicyQuery,
     PartnershipQuery,
     NetworkQuery,
@@ -272,7 +274,12 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    MemberMutation, PartnershipMutation, NetworkMutation, CampaignMutation, StaffMutation
+    MemberMutation,
+    OfferMutation,
+    PartnershipMutation,
+    NetworkMutation,
+    CampaignMutation,
+    StaffMutation,
 ):
     @strawberry.mutation(
         extensions=requires(*OPERATE),

@@ -27,7 +27,7 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from pypdf import PdfReader
 
-from mallnet.cli.sdl import operations
+from mallnet.cli.sdl import operation_document
 from settlement.render import parse_csv_lines
 
 from ..conftest import REDIS_URL, REQUIRE_SERVICES, free_ports
@@ -79,7 +79,11 @@ WALLET = """{ me { wallet { pooledPoints pooledValueRial creditRial
 def _node_op(client: httpx.Client, url: str, token: str, name: str, **variables: Any) -> Any:
     body = client.post(
         f"{url}/graphql",
-        json={"query": operations("node"), "operationName": name, "variables": variables},
+        json={
+            "query": operation_document("node", name),
+            "operationName": name,
+            "variables": variables,
+        },
         headers={"Authorization": f"Bearer {token}"},
     ).json()
     assert "errors" not in body, body
@@ -219,13 +223,14 @@ def _network_value_story(
     return shopper
 
 
-HUB_OPS = operations("hub")
-
-
 def _hub_op(client: httpx.Client, url: str, token: str, name: str, **variables: Any) -> Any:
     body = client.post(
         f"{url}/graphql",
-        json={"query": HUB_OPS, "operationName": name, "variables": variables},
+        json={
+            "query": operation_document("hub", name),
+            "operationName": name,
+            "variables": variables,
+        },
         headers={"Authorization": f"Bearer {token}"},
     ).json()
     assert "errors" not in body, body
@@ -459,7 +464,7 @@ def _festival_story(
         drawn = client.post(
             f"{hub}/graphql",
             json={
-                "query": HUB_OPS,
+                "query": operation_document("hub", "Lottery"),
                 "operationName": "Lottery",
                 "variables": {"lotteryId": lottery["id"]},
             },

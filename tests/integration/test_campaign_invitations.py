@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from hub.app import create_app as create_hub
 from hub.services import campaigns, lotteries
-from mallnet.cli.sdl import operations
+from mallnet.cli.sdl import operation_document
 from mallnet.config import Settings
 from mallnet.devtokens import issue
 from shop_node.app import create_app as create_node_app
@@ -25,7 +25,6 @@ from shop_node.services.runtime import NodeRuntime
 from ..live_server import LiveServer
 from .conftest import _hub_db
 
-NODE_OPS = operations("node")
 BOOKS, SHOES = "ketab-sara", "kafsh-arya"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -90,7 +89,11 @@ def test_a_manager_answers_invitations_from_the_shops_own_node(
         def op(token: str, name: str, **variables: Any) -> dict[str, Any]:
             body = node.post(
                 "/graphql",
-                json={"query": NODE_OPS, "operationName": name, "variables": variables},
+                json={
+                    "query": operation_document("node", name),
+                    "operationName": name,
+                    "variables": variables,
+                },
                 headers={"Authorization": f"Bearer {token}"},
             ).json()
             return dict(body)

@@ -16,7 +16,7 @@ from federation.ids import new_event_id
 from hub.app import create_app as create_hub
 from hub.domain.value_rules import GENERAL
 from hub.services import registry, settlement, value
-from mallnet.cli.sdl import operations
+from mallnet.cli.sdl import operation_document
 from mallnet.config import Settings
 from mallnet.db import engine_scope, session_factory, transaction, utcnow
 from mallnet.devtokens import issue
@@ -30,8 +30,6 @@ from shop_node.services.runtime import NodeRuntime
 from ..live_server import LiveServer
 from .conftest import _hub_db
 
-HUB_OPS = operations("hub")
-NODE_OPS = operations("node")
 BOOKS, SHOES = "ketab-sara", "kafsh-arya"
 
 
@@ -73,7 +71,11 @@ def _token(hub: str, client_id: str, secret: str, scope: str) -> str:
 def _gql(hub: str, token: str, name: str, **variables: Any) -> dict[str, Any]:
     body = httpx.post(
         f"{hub}/graphql",
-        json={"query": HUB_OPS, "operationName": name, "variables": variables},
+        json={
+            "query": operation_document("hub", name),
+            "operationName": name,
+            "variables": variables,
+        },
         headers={"Authorization": f"Bearer {token}"},
     ).json()
     return dict(body)
@@ -250,7 +252,11 @@ def _staff_read_their_statement_on_their_node(
         def op(token: str, name: str, **variables: Any) -> dict[str, Any]:
             body = node.post(
                 "/graphql",
-                json={"query": NODE_OPS, "operationName": name, "variables": variables},
+                json={
+                    "query": operation_document("node", name),
+                    "operationName": name,
+                    "variables": variables,
+                },
                 headers={"Authorization": f"Bearer {token}"},
             ).json()
             return dict(body)

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from mallnet.cli.sdl import operations
+from mallnet.cli.sdl import operation_document
 
 SHOPPER = "09351112233"  # Ali
 SHOPPER_E164 = "+989351112233"
@@ -30,7 +30,11 @@ LINES = [{"productGroup": "coffee", "amountRial": "950000"}]
 def _call(client: httpx.Client, url: str, token: str, name: str, **variables: Any) -> Any:
     response = client.post(
         f"{url}/graphql",
-        json={"query": operations("node"), "operationName": name, "variables": variables},
+        json={
+            "query": operation_document("node", name),
+            "operationName": name,
+            "variables": variables,
+        },
         headers={"Authorization": f"Bearer {token}"},
     )
     response.raise_for_status()
