@@ -1,5 +1,6 @@
-"""The node's per-request DataLoaders: a member's balances, tier and company, and what was
-refunded of a purchase, each read for a whole page in one statement (``mallnet.loaders``)."""
+"""The node's per-request DataLoaders: a member's balances, tier and company, what was
+refunded of a purchase and what offers gave at it, each read for a whole page in one
+statement (``mallnet.loaders``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from strawberry.types import Info
 from mallnet.loaders import BatchReads, batch_loader, per_request
 from shop_node.api.access import runtime
 from shop_node.db import models
-from shop_node.services import members, purchases, till
+from shop_node.services import members, offer_till, purchases, till
 from shop_node.services.ledger import MemberAccounts, balances_of
 from shop_node.services.runtime import NodeRuntime
 
@@ -24,6 +25,7 @@ class NodeLoaders:
     tier: DataLoader[int, purchases.TierStanding]
     member: DataLoader[int, models.Member]
     refunded: DataLoader[int, int]
+    offers: DataLoader[int, list[offer_till.GivenAt]]
 
     @classmethod
     def of(cls, node: NodeRuntime) -> NodeLoaders:
@@ -39,6 +41,7 @@ class NodeLoaders:
             tier=batch_loader(reads, tiers, "tier standing"),
             member=batch_loader(reads, members.members_by_id, "member"),
             refunded=batch_loader(reads, till.refunded_by_purchase, "refunds"),
+            offers=batch_loader(reads, offer_till.rewards_by_purchase, "offer rewards"),
         )
 
 

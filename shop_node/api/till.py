@@ -12,7 +12,7 @@ from mallnet.gql import Points, Rial
 from shop_node.api import types as t
 from shop_node.api.access import STAFF
 from shop_node.api.problems import InsufficientBalance, InvalidInput, NotFound
-from shop_node.services import till
+from shop_node.services import offer_till, till
 
 
 @strawberry.type(description="What recording this basket now would earn; nothing is written.")
@@ -28,6 +28,16 @@ class PurchasePreview:
     available_credit_rial: Rial
     spendable_rial: Rial = strawberry.field(description="What credit may pay for this basket.")
     policy_version: int
+    offers: list[t.AppliedOffer] = strawberry.field(
+        description="What the shop's live offers give this basket, in the order applied."
+    )
+    offer_discount_rial: Rial
+    offer_points: Points
+    offer_credit_rial: Rial
+    charged_rial: Rial = strawberry.field(
+        description="The basket after the offers' discounts: what credit, network value and "
+        "money pay."
+    )
 
 
 PurchasePreviewResult = Annotated[
@@ -53,4 +63,9 @@ def preview_of(p: till.Preview) -> PurchasePreview:
         available_credit_rial=Rial(p.available_credit_rial),
         spendable_rial=Rial(p.spendable_rial),
         policy_version=p.policy_version,
+        offers=[t.AppliedOffer.of(g) for g in offer_till.given_now(p.offered)],
+        offer_discount_rial=Rial(p.offered.discount_rial),
+        offer_points=Points(p.offered.points),
+        offer_credit_rial=Rial(p.offered.credit_rial),
+        charged_rial=Rial(p.charged_rial),
     )

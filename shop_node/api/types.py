@@ -19,7 +19,7 @@ from shop_node.api.access import STAFF, runtime
 from shop_node.api.loaders import loaders
 from shop_node.db import models
 from shop_node.services import members as member_service
-from shop_node.services import till
+from shop_node.services import offer_till, till
 
 # A row id as a page cursor: ASCII digits only (str.isdigit() takes '²', which int()
 # refuses) and at most 18 of them (below BIGINT's limit, which the database would refuse).
@@ -242,6 +242,27 @@ class PurchaseLine:
     amount_rial: Rial
 
 
+@strawberry.type(description="What one offer gave at a purchase (or, in a preview, would).")
+class AppliedOffer:
+    offer_id: strawberry.ID
+    name_fa: str
+    name_en: str
+    discount_rial: Rial
+    credit_rial: Rial
+    bonus_points: Points
+
+    @classmethod
+    def of(cls, g: offer_till.GivenAt) -> AppliedOffer:
+        return cls(
+            offer_id=strawberry.ID(g.offer_id),
+            name_fa=g.name_fa,
+            name_en=g.name_en,
+            discount_rial=Rial(g.discount_rial),
+            credit_rial=Rial(g.credit_rial),
+            bonus_points=Points(g.bonus_points),
+        )
+
+
 @strawberry.type
 class Purchase:
     id: strawberry.ID
@@ -259,10 +280,19 @@ class Purchase:
     lines: list[PurchaseLine]
     network_paid_rial: Rial = strawberry.field(description="Paid with network value.")
     network_hold_id: str | None
+    offer_discount_rial: Rial = strawberry.field(
+        description="Taken off the basket by offers: totalRial and the lines are after it."
+    )
+    offer_points: Points = strawberry.field(description="Points offers added.")
+    offer_credit_rial: Rial = strawberry.field(description="Credit offers added.")
 
     @strawberry.field(description="Refunded so far.")
     async def refunded_rial(self, info: strawberry.Info) -> Rial:
         return Rial(await loaders(info).refunded.load(int(self.id)))
+
+    @strawberry.field(description="What each offer gave at this purchase.")
+    async def offers(self, info: strawberry.Info) -> list[AppliedOffer]:
+        return [AppliedOffer.of(g) for g in await loaders(info).offers.load(int(self.id))]
 
     @classmethod
     def of(cls, row: models.Purchase, lines: list[models.PurchaseLine]) -> Purchase:
@@ -281,6 +311,9 @@ class Purchase:
             policy_version=row.policy_version,
             network_paid_rial=Rial(row.network_paid_rial or 0),
             network_hold_id=row.network_hold_id,
+            offer_discount_rial=Rial(row.offer_discount_rial or 0),
+            offer_points=Points(row.offer_points or 0),
+            offer_credit_rial=Rial(row.offer_credit_rial or 0),
             lines=[
                 PurchaseLine(product_group=x.product_group, amount_rial=Rial(x.amount_rial))
                 for x in lines
@@ -397,6 +430,7 @@ for _type in (
     HistoryEntry,
     Member,
     PurchaseLine,
+    AppliedOffer,
     Purchase,
     PurchaseRecorded,
     Refund,

@@ -188,6 +188,12 @@ class Purchase(Base):
     # Paid with network value: what the hub captured of the hold (the hub holds that value).
     network_paid_rial: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     network_hold_id: Mapped[str | None] = mapped_column(String(26))
+    # What offers gave (offer_rewards says which): the discount off the basket (total_rial
+    # and the lines are what was charged, after it), and the points and credit they added
+    # to the purchase's transaction — refunds take these back like the club's own.
+    offer_discount_rial: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    offer_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    offer_credit_rial: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class PurchaseLine(Base):

@@ -54,7 +54,7 @@ from shop_node.domain.refunds import (
     plan_refund,
     refund_share,
 )
-from shop_node.services import outbox
+from shop_node.services import offer_till, outbox
 from shop_node.services.ledger import Asset, Ledger, Leg, MemberAccounts, member_accounts
 from shop_node.services.members import (
     MEMBER_BY_CARD,
@@ -68,6 +68,7 @@ from shop_node.services.members import (
     phone_or_problem,
     valid_card_code,
 )
+from shop_node.services.offer_till import offers_at_till
 from shop_node.services.policy import current_policy
 from shop_node.services.runtime import NodeRuntime
 
@@ -292,8 +293,9 @@ async def record_purchase(
         )
         if isinstance(checked, PurchaseOutcome):
             return checked
-        paid = await _capture_network_value(capture, data, data.network_hold_id, checked)
-        captured = _Captured(checked, paid)
+        shopper, charged = checked
+        paid = await _capture_network_value(capture, data, data.network_hold_id, shopper, charged)
+        captured = _Captured(shopper, paid)
 
     async def work(session: AsyncSession) -> PurchaseOutcome:
         return await _record(
@@ -335,16 +337,28 @@ async def _record(
     member, accounts = await _buyer(session, ledger, till, phone, actor, policy)
     enrolled = till.member is None
     before = Standing(0, 0) if enrolled else await standing(session, policy, member.id, ledger.now)
-    legs = await _credit_spend_legs(ledger, accounts, policy, data)
+    network_paid = 0 if captured is None else captured.rial
+    # The shop's live offers, on the basket as the till sent it: a discount lowers what is
+    # charged (the purchase's lines and total), credit and points join what it earns.
+    offered = await offers_at_till(
+        session,
+        runtime,
+        policy,
+        None if enrolled else member,
+        [(line.group, line.amount_rial) for line in data.lines],
+        data.occurred_at or ledger.now,
+        data.credit_to_spend_rial + network_paid,
+    )
+    charged = [Line(group, amount) for group, amount in offered.lines]
+    _within_charged(data, charged, network_paid)
+    legs = await _credit_spend_legs(ledger, accounts, policy, data, charged)
     if captured is not None and captured.shopper != outbox.shopper(runtime.network_key, member):
         # The hub captured for the shopper the read before the capture found; a purchase of
         # anyone else is never recorded with that value.
         raise HoldOfAnotherShopper()
-    priced = _price(policy, before, data, 0 if captured is None else captured.rial)
-    legs += grant_legs(ledger, accounts, "points", priced.earning.total_points, policy, ledger.now)
-    legs += grant_legs(
-        ledger, accounts, "rial", priced.earning.total_credit_rial, policy, ledger.now
-    )
+    priced = _price(policy, before, data, network_paid, charged, offered)
+    legs += grant_legs(ledger, accounts, "points", priced.points, policy, ledger.now)
+    legs += grant_legs(ledger, accounts, "rial", priced.credit_rial, policy, ledger.now)
     # A purchase that earned nothing (a tiny basket) still gets its transaction, so the
     # purchase row always points at one and the history shows the visit.
     recorded = await ledger.record(
@@ -358,9 +372,10 @@ async def _record(
         allow_empty=True,
     )
     row = _purchase_row(data, digest, member.id, ledger.now, version, priced, actor)
-    purchase, lines = await _insert_purchase(session, row, recorded.transaction_id, data.lines)
+    purchase, lines = await _insert_purchase(session, row, recorded.transaction_id, charged)
+    await offer_till.record(session, offered, purchase.id, member.id, ledger.now)
     after = recorded.after(accounts)
-    events = _purchase_events(runtime.network_key, data, member, enrolled, priced)
+    events = _purchase_events(runtime.network_key, data, member, enrolled, priced, charged)
     # The balances after the purchase, and the tier counting it (the purchase is written).
     events.append(await outbox.balance_now(session, runtime, member, after.points, after.rial))
     await outbox.emit(session, ledger.now, events)
@@ -373,12 +388,12 @@ async def _before_capture(
     data: PurchaseInput,
     phone: str | None,
     digest: str,
-) -> PurchaseOutcome | str:
+) -> PurchaseOutcome | tuple[str, int]:
     """Before the hub takes any value, on a snapshot (no lock): the original outcome of a
     receipt recorded before, or every refusal the purchase's transaction would make — in
-    the order it makes them — and else the shopper's pseudonym the capture names. What
-    changes in between (another till spending the same credit) is checked again when the
-    purchase is written."""
+    the order it makes them — and else the shopper's pseudonym the capture names and what
+    is charged after the offers' discounts. What changes in between (another till
+    spending the same credit) is checked again when the purchase is written."""
     seen = await session.scalar(RECEIPT_SEEN, {"receipt_id": data.receipt_id})
     if seen is not None:
         return await _replay(session, await session.get_one(Purchase, seen), digest)
@@ -394,8 +409,19 @@ async def _before_capture(
         shopper_phone = phone
     else:
         raise MemberNotFound("no member with that card code; record the purchase by phone to enrol")
+    offered = await offers_at_till(
+        session,
+        runtime,
+        policy,
+        member,
+        [(line.group, line.amount_rial) for line in data.lines],
+        data.occurred_at or runtime.clock(),
+        data.credit_to_spend_rial,
+    )
+    charged = [Line(group, amount) for group, amount in offered.lines]
+    _within_charged(data, charged, 0)
     if data.credit_to_spend_rial:
-        _allowed_credit_spend(policy, data)
+        _allowed_credit_spend(policy, data, charged)
         # A shopper enrolled by this purchase can spend the welcome credit it gives.
         available = policy.welcome_credit_rial if policy.open_club else 0
         if member is not None:
@@ -404,7 +430,7 @@ async def _before_capture(
             available = sum(lot.remaining for lot in lots)
         if available < data.credit_to_spend_rial:
             raise InsufficientBalance("credit", available, data.credit_to_spend_rial)
-    return pseudonym(runtime.network_key, shopper_phone)
+    return pseudonym(runtime.network_key, shopper_phone), sum(x.amount_rial for x in charged)
 
 
 async def _replay_if_seen(
@@ -448,13 +474,17 @@ async def _buyer(
 
 
 async def _credit_spend_legs(
-    ledger: Ledger, accounts: MemberAccounts, policy: ClubPolicy, data: PurchaseInput
+    ledger: Ledger,
+    accounts: MemberAccounts,
+    policy: ClubPolicy,
+    data: PurchaseInput,
+    charged: Sequence[Line],
 ) -> list[Leg]:
     """The member's shop credit paying part of the purchase, soonest-expiring lots first."""
     spend = data.credit_to_spend_rial
     if not spend:
         return []
-    _allowed_credit_spend(policy, data)
+    _allowed_credit_spend(policy, data, charged)
     lots = await ledger.open_lots(accounts.rial_id)
     legs = [
         Leg(accounts.rial_id, "rial", -take, lot_id=lot_id)
@@ -464,8 +494,20 @@ async def _credit_spend_legs(
     return legs
 
 
-def _allowed_credit_spend(policy: ClubPolicy, data: PurchaseInput) -> None:
-    allowed = data.total_rial * policy.max_credit_spend_bp // 10_000
+def _within_charged(data: PurchaseInput, charged: Sequence[Line], network_paid: int) -> None:
+    """Credit and network value pay at most what is charged after the offers' discounts."""
+    total = sum(line.amount_rial for line in charged)
+    if data.credit_to_spend_rial + network_paid > total:
+        raise InvalidInput.one(
+            "creditToSpendRial",
+            f"the offers' discount leaves {total} Rial to pay: credit and network value "
+            "cannot pay more",
+        )
+
+
+def _allowed_credit_spend(policy: ClubPolicy, data: PurchaseInput, charged: Sequence[Line]) -> None:
+    total = sum(line.amount_rial for line in charged)
+    allowed = total * policy.max_credit_spend_bp // 10_000
     if data.credit_to_spend_rial > allowed:
         raise InvalidInput.one(
             "creditToSpendRial", f"at most {allowed} Rial of this purchase may be paid with credit"
@@ -473,16 +515,14 @@ def _allowed_credit_spend(policy: ClubPolicy, data: PurchaseInput) -> None:
 
 
 async def _capture_network_value(
-    capture: Capture, data: PurchaseInput, hold_id: str, shopper: str
+    capture: Capture, data: PurchaseInput, hold_id: str, shopper: str, charged_rial: int
 ) -> int:
     """Rial captured from the shopper's hold at the hub. The capture names the purchase's
     shopper — the hub captures only a hold of that shopper. A failure after this is retried
     with the same receipt, and the hub answers the capture again as a replay."""
     spend = data.credit_to_spend_rial
-    paid = await capture(
-        hold_id, data.network_rial, data.receipt_id, data.total_rial - spend, shopper
-    )
-    if spend + paid > data.total_rial:
+    paid = await capture(hold_id, data.network_rial, data.receipt_id, charged_rial - spend, shopper)
+    if spend + paid > charged_rial:
         raise InvalidInput.one("networkRial", "the hold is worth more than is left to pay")
     return paid
 
@@ -496,17 +536,37 @@ class _Priced:
     credit_spent_rial: int
     network_paid_rial: int
     earning: Earning
+    offered: offer_till.Applied
+
+    @property
+    def points(self) -> int:
+        return self.earning.total_points + self.offered.points
+
+    @property
+    def credit_rial(self) -> int:
+        return self.earning.total_credit_rial + self.offered.credit_rial
 
 
-def _price(policy: ClubPolicy, before: Standing, data: PurchaseInput, network_paid: int) -> _Priced:
-    """What the purchase earns at the tier the member's standing before it reached."""
+def _price(
+    policy: ClubPolicy,
+    before: Standing,
+    data: PurchaseInput,
+    network_paid: int,
+    charged: Sequence[Line],
+    offered: offer_till.Applied,
+) -> _Priced:
+    """What the purchase earns at the tier the member's standing before it reached, on
+    what is charged (after the offers' discounts), and what the offers add."""
     tier = policy.tier_for(before.metric)
     visit = before.visits + 1
     spend = data.credit_to_spend_rial
-    earning = compute_earning(
-        policy, data.lines, credit_spent_rial=spend + network_paid, tier=tier, visit_number=visit
-    )
-    return _Priced(tier, visit, spend, network_paid, earning)
+    if sum(line.amount_rial for line in charged) > 0:
+        earning = compute_earning(
+            policy, charged, credit_spent_rial=spend + network_paid, tier=tier, visit_number=visit
+        )
+    else:  # all of it given by an offer: nothing paid, nothing earned on it
+        earning = Earning(0, 0, 0, 0)
+    return _Priced(tier, visit, spend, network_paid, earning, offered)
 
 
 def _purchase_row(
@@ -524,7 +584,7 @@ def _purchase_row(
         "receipt_id": data.receipt_id,
         "request_hash": digest,
         "member_id": member_id,
-        "total_rial": data.total_rial,
+        "total_rial": data.total_rial - priced.offered.discount_rial,
         "credit_spent_rial": priced.credit_spent_rial,
         "occurred_at": data.occurred_at or now,
         "recorded_at": now,
@@ -538,6 +598,9 @@ def _purchase_row(
         "actor": actor,
         "network_paid_rial": priced.network_paid_rial,
         "network_hold_id": data.network_hold_id,
+        "offer_discount_rial": priced.offered.discount_rial,
+        "offer_points": priced.offered.points,
+        "offer_credit_rial": priced.offered.credit_rial,
     }
 
 
@@ -567,6 +630,7 @@ def _purchase_events(
     member: Member,
     enrolled: bool,
     priced: _Priced,
+    charged: Sequence[Line],
 ) -> list[object]:
     """What the hub hears of the purchase: the enrolment, and the purchase (the balance
     event follows it)."""
@@ -575,11 +639,11 @@ def _purchase_events(
         PurchaseRecorded(
             receipt_id=data.receipt_id,
             pseudonym=outbox.shopper(key, member),
-            total_rial=data.total_rial,
+            total_rial=sum(x.amount_rial for x in charged),
             credit_spent_rial=priced.credit_spent_rial,
-            lines=[EventLine(group=x.group, amount_rial=x.amount_rial) for x in data.lines],
+            lines=[EventLine(group=x.group, amount_rial=x.amount_rial) for x in charged],
             visit_number=priced.visit,
-            points_earned=priced.earning.total_points,
+            points_earned=priced.points,
             network_paid_rial=priced.network_paid_rial,
             network_hold_id=data.network_hold_id,
         )
@@ -603,6 +667,8 @@ def _purchase_memo(priced: _Priced) -> str:
             f"punch-card reward on visit {priced.visit}: {freq_points} points,"
             f" {freq_credit} Rial credit"
         )
+    if priced.offered.given:
+        parts.append(offer_till.memo(priced.offered))
     return "; ".join(parts)
 
 
@@ -731,8 +797,12 @@ async def _refunds_so_far(session: AsyncSession, purchase_id: int) -> _RefundsSo
 def _purchase_value(purchase: Purchase) -> PurchaseValue:
     return PurchaseValue(
         total_rial=purchase.total_rial,
-        earned_points=purchase.earned_points + purchase.frequency_points,
-        earned_credit_rial=purchase.earned_credit_rial + purchase.frequency_credit_rial,
+        earned_points=purchase.earned_points + purchase.frequency_points + purchase.offer_points,
+        earned_credit_rial=(
+            purchase.earned_credit_rial
+            + purchase.frequency_credit_rial
+            + purchase.offer_credit_rial
+        ),
         credit_spent_rial=purchase.credit_spent_rial,
         network_paid_rial=purchase.network_paid_rial,
     )

@@ -21,6 +21,7 @@ from shop_node.domain.errors import FieldProblem, InsufficientBalance, InvalidIn
 from shop_node.domain.policy import Tier
 from shop_node.services.ledger import Ledger, member_accounts
 from shop_node.services.members import MemberRef, find_member
+from shop_node.services.offer_till import Applied, offers_at_till
 from shop_node.services.policy import current_policy
 from shop_node.services.purchases import (
     MAX_LINES,
@@ -29,6 +30,7 @@ from shop_node.services.purchases import (
     _check_amount,
     _check_groups,
     _price,
+    _within_charged,
     standing,
 )
 from shop_node.services.runtime import NodeRuntime
@@ -54,6 +56,9 @@ class Preview:
     available_credit_rial: int
     spendable_rial: int
     policy_version: int
+    # What the shop's live offers give this basket, and what is charged after discounts.
+    offered: Applied
+    charged_rial: int
 
 
 def _validate(data: BasketInput) -> None:
@@ -100,19 +105,33 @@ async def preview_purchase(runtime: NodeRuntime, ref: MemberRef, data: BasketInp
             card_code=member.card_code,
             credit_to_spend_rial=data.credit_to_spend_rial,
         )
+        offered = await offers_at_till(
+            session,
+            runtime,
+            policy,
+            member,
+            [(line.group, line.amount_rial) for line in data.lines],
+            ledger.now,
+            data.credit_to_spend_rial + data.network_rial,
+        )
+        charged = [Line(group, amount) for group, amount in offered.lines]
+        charged_rial = sum(line.amount_rial for line in charged)
+        _within_charged(purchase, charged, data.network_rial)
         if data.credit_to_spend_rial:
-            _allowed_credit_spend(policy, purchase)
+            _allowed_credit_spend(policy, purchase, charged)
             if available < data.credit_to_spend_rial:
                 raise InsufficientBalance("credit", available, data.credit_to_spend_rial)
         before = await standing(session, policy, member.id, ledger.now)
-        priced = _price(policy, before, purchase, data.network_rial)
+        priced = _price(policy, before, purchase, data.network_rial, charged, offered)
         return Preview(
             tier=priced.tier,
             visit_number=priced.visit,
             earning=priced.earning,
             available_credit_rial=available,
-            spendable_rial=max_credit_spend(policy, data.total_rial, available),
+            spendable_rial=max_credit_spend(policy, charged_rial, available),
             policy_version=version,
+            offered=offered,
+            charged_rial=charged_rial,
         )
 
     return await runtime.read(work)

@@ -54,6 +54,12 @@ class Given:
         return self.discount_rial + self.credit_rial
 
 
+@dataclass(frozen=True)
+class Applied:
+    given: list[Given]
+    lines: list[tuple[str, int]]  # the basket as charged: each line after its discount
+
+
 def give(
     candidates: Sequence[Candidate],
     lines: Sequence[tuple[str, int]],
@@ -61,9 +67,23 @@ def give(
     credit_spent_rial: int = 0,
     budget_left: Mapping[str, int | None] | None = None,
 ) -> list[Given]:
+    """What each candidate gives (``apply``'s ``given``)."""
+    return apply(
+        candidates, lines, credit_spent_rial=credit_spent_rial, budget_left=budget_left
+    ).given
+
+
+def apply(
+    candidates: Sequence[Candidate],
+    lines: Sequence[tuple[str, int]],
+    *,
+    credit_spent_rial: int = 0,
+    budget_left: Mapping[str, int | None] | None = None,
+) -> Applied:
     """What each candidate gives at a purchase of ``lines`` ((group, Rial), Rial ≥ 0) of
-    which ``credit_spent_rial`` was paid with club credit. Candidates that give nothing
-    are left out."""
+    which ``credit_spent_rial`` is paid with club credit or network value (at most what
+    is left after discounts), and the lines as charged. Candidates that give nothing are
+    left out."""
     total = sum(amount for _group, amount in lines)
     if total <= 0 or not 0 <= credit_spent_rial <= total or any(a < 0 for _g, a in lines):
         raise ValueError("lines must have a positive total covering the credit spent")
@@ -114,7 +134,7 @@ def give(
                     candidate.offer_id, candidate.grant, discounts[i], credit, reward.bonus_points
                 )
             )
-    return given
+    return Applied(given, [(g, a) for (g, _a), a in zip(lines, after, strict=True)])
 
 
 def _covers(offer: Offer, group: str) -> bool:

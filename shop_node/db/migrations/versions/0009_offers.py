@@ -1,5 +1,5 @@
 """offers: a shop's offers (draft, active, stopped), one-time grants with their control
-group, and what each offer gave at a purchase
+group, what each offer gave at a purchase, and each purchase's offer totals
 
 Revision ID: node_0009
 Revises: node_0008
@@ -19,7 +19,14 @@ depends_on = None
 BIG = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+OFFER_COLUMNS = ("offer_discount_rial", "offer_points", "offer_credit_rial")
+
+
 def upgrade() -> None:
+    for column in OFFER_COLUMNS:
+        op.add_column(
+            "purchases", sa.Column(column, sa.BigInteger(), server_default="0", nullable=False)
+        )
     op.create_table(
         "offers",
         sa.Column("id", sa.String(26), primary_key=True),
@@ -72,3 +79,7 @@ def downgrade() -> None:
     op.drop_table("offer_rewards")
     op.drop_table("offer_grants")
     op.drop_table("offers")
+    # Not a batch: SQLite (3.35+) drops a column in place; a batch would copy the table,
+    # which the rows pointing at purchases refuse.
+    for column in OFFER_COLUMNS:
+        op.drop_column("purchases", column)

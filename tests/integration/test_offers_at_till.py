@@ -1,0 +1,171 @@
+"""Offers at the till through the node's GraphQL API (SQLite and PostgreSQL): the preview
+shows what recordPurchase then records; a discount lowers what is charged and the club
+earns on what is paid; credit and points of several offers add up, discounts do not; a
+one-time grant is used once; a budget stops an offer; a full refund takes every offer
+reward back exactly; the ledger stays balanced."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from shop_node.db.models import OfferGrant
+from shop_node.services import offers
+
+from ..node_client import NodeClient
+from .test_node_club import ledger_problems, purchase, record
+from .test_shop_activity import at
+from .test_till_api import query
+
+NOW = dt.datetime(2026, 12, 5, 8, 30, tzinfo=dt.UTC)
+SARA, REZA = "09121110001", "09121110002"
+ACTOR = "staff:7"
+PREVIEW = """
+query Preview($ref: MemberRefInput!, $total: Rial!, $lines: [PurchaseLineInput!]!) {
+  purchasePreview(ref: $ref, totalRial: $total, lines: $lines) {
+    __typename
+    ... on PurchasePreview {
+      totalPoints totalCreditRial offerDiscountRial offerPoints offerCreditRial chargedRial
+      offers { nameEn discountRial creditRial bonusPoints }
+    }
+  }
+}
+"""
+
+
+def _live(node: NodeClient, document: dict[str, Any]) -> str:
+    base = {"name_fa": document["name_en"], **document}
+    draft = node.call(offers.create, node.runtime, base, ACTOR)
+    node.call(offers.activate, node.runtime, draft.id, ACTOR, "a test of the till")
+    return draft.id
+
+
+STATIONERY_SALE = {
+    "kind": "permanent",
+    "name_en": "20% off stationery",
+    "reward": {"discount_bp": 2_000, "groups": ["stationery"]},
+}
+SMALL_SALE = {
+    "kind": "permanent",
+    "name_en": "10% off everything",
+    "reward": {"discount_bp": 1_000},
+}
+BONUS = {
+    "kind": "permanent",
+    "name_en": "Big basket bonus",
+    "when": {"kind": "basket_rial", "gte": 1_000_000},
+    "reward": {"extra_credit_bp": 1_000, "bonus_points": 50},
+}
+
+
+def test_the_preview_is_what_the_purchase_then_records(node: NodeClient) -> None:
+    at(node, NOW)
+    first = record(node, purchase("R-0", [("books", 100_000)], phone=SARA))
+    card = first["member"]["cardCode"]
+    for document in (STATIONERY_SALE, SMALL_SALE, BONUS):
+        _live(node, document)
+    lines = [("books", 600_000), ("stationery", 400_000)]
+    shown = query(
+        node,
+        PREVIEW,
+        ref={"cardCode": card},
+        total=1_000_000,
+        lines=[{"productGroup": g, "amountRial": a} for g, a in lines],
+    )["data"]["purchasePreview"]
+    done = record(node, purchase("R-1", lines, cardCode=card))
+    assert done["__typename"] == "PurchaseRecorded", done
+    bought = done["purchase"]
+    # Discounts do not add up: stationery 20% (80,000), books 10% (60,000) → 140,000 off
+    assert bought["offerDiscountRial"] == shown["offerDiscountRial"] == 140_000
+    assert bought["totalRial"] == shown["chargedRial"] == 860_000
+    # The bonus holds on the basket as sent (1,000,000): 10% of the 860,000 paid + 50
+    assert bought["offerCreditRial"] == shown["offerCreditRial"] == 86_000
+    assert bought["offerPoints"] == shown["offerPoints"] == 50
+    assert {
+        o["nameEn"]: (o["discountRial"], o["creditRial"], o["bonusPoints"])
+        for o in bought["offers"]
+    } == {
+        "20% off stationery": (80_000, 0, 0),
+        "10% off everything": (60_000, 0, 0),
+        "Big basket bonus": (0, 86_000, 50),
+    }
+    # the club earns on what is paid: books 10% of 540,000, stationery 5% of 320,000
+    assert bought["earnedCreditRial"] == 54_000 + 16_000
+    assert shown["totalCreditRial"] == bought["earnedCreditRial"] + bought["frequencyCreditRial"]
+    assert ledger_problems(node) == []
+
+
+def test_a_full_refund_takes_every_offer_reward_back(node: NodeClient) -> None:
+    at(node, NOW)
+    first = record(node, purchase("R-0", [("books", 100_000)], phone=SARA))
+    before = first["balances"]
+    _live(node, BONUS)
+    done = record(
+        node, purchase("R-1", [("books", 2_000_000)], cardCode=first["member"]["cardCode"])
+    )
+    assert done["purchase"]["offerPoints"] == 50
+    refund = node.op(
+        "RefundPurchase", input={"refundId": "F-1", "receiptId": "R-1", "amountRial": 2_000_000}
+    )["refundPurchase"]
+    assert refund["__typename"] == "RefundRecorded", refund
+    assert refund["balances"] == before
+    assert ledger_problems(node) == []
+
+
+def test_a_one_time_grant_is_used_once(node: NodeClient) -> None:
+    # Sara came three times long ago; Reza once
+    for n, days in enumerate((120, 100, 95)):
+        at(node, NOW - dt.timedelta(days=days))
+        record(node, purchase(f"S-{n}", [("books", 200_000)], phone=SARA))
+    at(node, NOW - dt.timedelta(days=95))
+    record(node, purchase("Z-0", [("books", 200_000)], phone=REZA))
+    at(node, NOW)
+    _live(
+        node,
+        {
+            "kind": "one_time",
+            "name_en": "Come back",
+            "audience": {
+                "kind": "all",
+                "of": [{"kind": "visits", "gt": 2}, {"kind": "days_since_last_visit", "gt": 90}],
+            },
+            "reward": {"extra_credit_bp": 3_500},
+            "valid_days": 7,
+            "control_bp": 0,
+        },
+    )
+    came = record(node, purchase("S-3", [("books", 1_000_000)], phone=SARA))["purchase"]
+    assert came["offerCreditRial"] == 350_000
+    again = record(node, purchase("S-4", [("books", 1_000_000)], phone=SARA))["purchase"]
+    assert again["offerCreditRial"] == 0
+    other = record(node, purchase("Z-1", [("books", 1_000_000)], phone=REZA))["purchase"]
+    assert other["offers"] == []
+
+    async def grants(session: Any) -> list[tuple[str | None, bool]]:
+        rows = await session.execute(select(OfferGrant.closed_reason, OfferGrant.control))
+        return [tuple(r) for r in rows]
+
+    assert node.call(node.runtime.read, grants) == [("used", False)]
+    assert ledger_problems(node) == []
+
+
+def test_a_budget_stops_an_offer_when_it_is_spent(node: NodeClient) -> None:
+    at(node, NOW)
+    _live(
+        node,
+        {
+            "kind": "permanent",
+            "name_en": "Opening credit",
+            "reward": {"fixed_credit_rial": 30_000},
+            "caps": {"budget_rial": 50_000, "per_member": 5},
+        },
+    )
+    given = [
+        record(node, purchase(f"R-{n}", [("books", 100_000)], phone=SARA))["purchase"][
+            "offerCreditRial"
+        ]
+        for n in range(3)
+    ]
+    assert given == [30_000, 20_000, 0]
