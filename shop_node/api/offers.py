@@ -28,7 +28,7 @@ from shop_node.domain.errors import InvalidInput as InvalidInputError
 from shop_node.domain.errors import OfferNotFound as OfferNotFoundError
 from shop_node.domain.offers.definition import offer_schema
 from shop_node.domain.offers.profit import Economics, GroupMargin
-from shop_node.services import offers
+from shop_node.services import offer_report, offers
 from shop_node.services.offer_facts import MAX_BACKTEST_DAYS, Backtest
 
 MAX_PAGE = 100
@@ -293,3 +293,115 @@ class OfferMutation:
     )
     async def stop_offer(self, info: strawberry.Info, id: strawberry.ID) -> OfferResult:
         return _offer(await attempt(lambda: offers.stop(runtime(info), str(id), actor(info))))
+
+
+@strawberry.type(description="One group of a one-time offer's members over its window.")
+class OfferGroupFigures:
+    members: int
+    buyers: int
+    purchases: int
+    sales_rial: Rial
+    sales_per_member_rial: str = strawberry.field(description="Two decimal places.")
+    purchases_per_member: str
+
+
+@strawberry.type(description="Granted minus control, per member, with its 95% interval.")
+class OfferLift:
+    value: str
+    low: str
+    high: str
+
+
+@strawberry.type(description="A one-time offer against its control group.")
+class OneTimeOfferReport:
+    window_start: dt.datetime
+    window_end: dt.datetime
+    granted: OfferGroupFigures
+    control: OfferGroupFigures
+    redeemed: int
+    redemption_rate: str | None = strawberry.field(description="Four decimal places.")
+    sales_lift_rial: OfferLift | None
+    visits_lift: OfferLift | None
+    cost_rial: Rial
+    cost_per_incremental_rial: str | None = strawberry.field(
+        description="What the offer gave per Rial of sales beyond the control group's."
+    )
+
+
+@strawberry.type(description="What an offer gave on one Tehran day.")
+class OfferDayUse:
+    day: dt.date
+    uses: int
+    given_rial: Rial
+    bonus_points: Points
+
+
+@strawberry.type(description="How shoppers answered an offer.")
+class OfferResponse:
+    one_time: OneTimeOfferReport | None = strawberry.field(
+        description="A launched one-time offer against its control group (else null)."
+    )
+    days: list[OfferDayUse] = strawberry.field(description="Uses per day, the last 30 days.")
+
+
+for _report in (OfferGroupFigures, OfferLift, OneTimeOfferReport, OfferDayUse, OfferResponse):
+    guard_fields(_report, *STAFF)
+
+
+def _group(g: offer_report.GroupFigures) -> OfferGroupFigures:
+    return OfferGroupFigures(
+        members=g.members,
+        buyers=g.buyers,
+        purchases=g.purchases,
+        sales_rial=Rial(g.sales_rial),
+        sales_per_member_rial=str(g.sales_per_member_rial),
+        purchases_per_member=str(g.purchases_per_member),
+    )
+
+
+def _lift(d: offer_report.Difference | None) -> OfferLift | None:
+    return None if d is None else OfferLift(value=str(d.value), low=str(d.low), high=str(d.high))
+
+
+def _text(value: object | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@strawberry.type
+class OfferReportQuery:
+    @strawberry.field(
+        extensions=requires(*STAFF), description="How shoppers answered an offer (null: none)."
+    )
+    async def offer_response(
+        self, info: strawberry.Info, id: strawberry.ID
+    ) -> OfferResponse | None:
+        node = runtime(info)
+        try:
+            row = await offers.get(node, str(id))
+        except OfferNotFoundError:
+            return None
+        one_time = None
+        if row.kind == "one_time" and row.activated_at is not None:
+            r = await offer_report.one_time_report(node, row.id)
+            one_time = OneTimeOfferReport(
+                window_start=r.window_start,
+                window_end=r.window_end,
+                granted=_group(r.granted),
+                control=_group(r.control),
+                redeemed=r.redeemed,
+                redemption_rate=_text(r.redemption_rate),
+                sales_lift_rial=_lift(r.sales_lift),
+                visits_lift=_lift(r.visits_lift),
+                cost_rial=Rial(r.cost_rial),
+                cost_per_incremental_rial=_text(r.cost_per_incremental_rial),
+            )
+        days = [
+            OfferDayUse(
+                day=d.day,
+                uses=d.uses,
+                given_rial=Rial(d.given_rial),
+                bonus_points=Points(d.bonus_points),
+            )
+            for d in await offer_report.daily_uses(node, row.id)
+        ]
+        return OfferResponse(one_time=one_time, days=days)

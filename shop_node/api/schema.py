@@ -22,7 +22,7 @@ from shop_node.api.activity import ActivityQuery
 from shop_node.api.campaigns import CampaignMutation, CampaignQuery
 from shop_node.api.members import MemberMutation, MemberQuery
 from shop_node.api.network import NetworkMutation, NetworkQuery
-from shop_node.api.offers import OfferMutation, OfferQuery
+from shop_node.api.offers import OfferMutation, OfferQuery, OfferReportQuery
 from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
 from shop_node.api.policy import PolicyQuery
 from shop_node.api.problems import (
@@ -177,6 +177,7 @@ class AdjustBalanceInput:
 class Query(
     MemberQuery,
     OfferQuery,
+    OfferReportQuery,
     PolicyQuery,
     PartnershipQuery,
     NetworkQuery,
