@@ -53,17 +53,21 @@ POLICY = f"query Policy {{ issuancePolicy {{ {POLICY_FIELDS} }} }}"
 SET_POLICY = f"""mutation SetPolicy($policy: JSON!) {{ setIssuancePolicy(policy: $policy) {{
   __typename ... on IssuancePolicy {{ {POLICY_FIELDS} }}
   ... on HubProblem {{ code message }} }} }}"""
-PERIODS = """query Periods($first: Int!) { settlementPeriods(first: $first) {
+PERIODS = """query Periods($first: Int!, $offset: Int!) {
+  settlementPeriods(first: $first, offset: $offset) {
   id label startsAt endsAt status closedAt captures digest } }"""
-# Everything a statement holds: the node rebuilds it to render CSV and PDF itself.
+# Everything a statement holds, with a page of its lines: the node rebuilds it to show it,
+# and gathers every page to render CSV and PDF itself.
 STATEMENT_FIELDS = """periodId periodLabel startsAt endsAt closedAt shop shopNameFa shopNameEn
   funding grossReceivableRial feesRial grossPayableRial coveredByPrepaymentRial correctionsRial
-  positionRial
-  digest lines { kind ref at receipt holdId lotId valueKind issuer redeemer grossRial feeRial
-  netRial memo } payments { payer payee amountRial kind }"""
-STATEMENT = f"""query Statement($period: Int!) {{ settlementStatement(periodId: $period) {{
+  positionRial digest lineCount
+  lines(first: $first, offset: $offset) { kind ref at receipt holdId lotId valueKind issuer
+  redeemer grossRial feeRial netRial memo } payments { payer payee amountRial kind }"""
+STATEMENT = f"""query Statement($period: Int!, $first: Int!, $offset: Int!) {{
+  settlementStatement(periodId: $period) {{
   __typename ... on SettlementStatement {{ {STATEMENT_FIELDS} }}
   ... on HubProblem {{ code message }} }} }}"""
+STATEMENT_PAGE = 200  # the most lines the hub gives in one page (its ``lines`` maximum)
 INVITATION_FIELDS = "id kind nameFa shop status"
 INVITATIONS = f"query Invitations {{ invitations {{ {INVITATION_FIELDS} }} }}"
 RESPOND = f"""mutation Respond($id: String!, $accept: Boolean!) {{
@@ -308,16 +312,37 @@ class HubConnection:
         data = await self._graphql(SET_POLICY, {"policy": policy})
         return self._answer(data["setIssuancePolicy"])
 
-    async def settlement_periods(self, first: int = 30) -> list[dict[str, Any]]:
-        """The network's settlement calendar (no other shop's figures)."""
-        data = await self._graphql(PERIODS, {"first": first})
+    async def settlement_periods(self, first: int = 30, offset: int = 0) -> list[dict[str, Any]]:
+        """The network's settlement calendar, newest first (no other shop's figures)."""
+        data = await self._graphql(PERIODS, {"first": first, "offset": offset})
         periods: list[dict[str, Any]] = data["settlementPeriods"]
         return periods
 
-    async def settlement_statement(self, period_id: int) -> dict[str, Any]:
-        """This shop's statement for a closed period (fields of ``STATEMENT_FIELDS``)."""
-        data = await self._graphql(STATEMENT, {"period": period_id})
+    async def settlement_statement(
+        self, period_id: int, first: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        """This shop's statement for a closed period (fields of ``STATEMENT_FIELDS``), with
+        ``first`` of its lines after ``offset`` and ``lineCount``."""
+        variables = {"period": period_id, "first": first, "offset": offset}
+        data = await self._graphql(STATEMENT, variables)
         return self._answer(data["settlementStatement"])
+
+    async def whole_settlement_statement(self, period_id: int) -> dict[str, Any]:
+        """The statement with every line, asked page by page (``STATEMENT_PAGE`` a page):
+        what a file of it needs."""
+        whole = await self.settlement_statement(period_id, STATEMENT_PAGE)
+        lines: list[dict[str, Any]] = whole["lines"]
+        while len(lines) < whole["lineCount"]:
+            page = await self.settlement_statement(period_id, STATEMENT_PAGE, len(lines))
+            if not page["lines"] or page["lineCount"] != whole["lineCount"]:
+                # A closed period's statement never changes: a hub answering otherwise
+                # is not to be rendered from.
+                raise HubUnavailable(
+                    f"statement {period_id} changed while read ({len(lines)} of "
+                    f"{whole['lineCount']} lines, then {page['lineCount']}): ask again"
+                )
+            lines.extend(page["lines"])
+        return whole
 
     # Staff of this shop, managed from its dashboard: ``acting`` names the manager who asks
     # (``staff:<id>``); the hub acts only on this shop's staff, for an active manager of it.

@@ -108,6 +108,16 @@ def page_size(first: int, maximum: int, *, argument: str = "first") -> int:
     return first
 
 
+def page_offset(offset: int, *, argument: str = "offset") -> int:
+    """A paged field's offset (how many rows to skip), refused below 0."""
+    if offset < 0:
+        raise GraphQLError(
+            f"{argument} must be 0 or more (got {offset})",
+            extensions={"code": "INVALID_INPUT", "message_fa": "شروع صفحه نمی‌تواند منفی باشد."},
+        )
+    return offset
+
+
 # --- the body ----------------------------------------------------------------------------
 
 

@@ -80,6 +80,12 @@ TABLE: tuple[tuple[str, float], ...] = (
 
 def statement_file(statement: Statement, kind: str) -> tuple[bytes, str, str]:
     """(body, media type, file name) of a statement download; ``kind`` is csv or pdf."""
+    if not statement.complete:
+        # A file stands for the whole statement: one page of its lines would lie.
+        raise ValueError(
+            f"a statement file needs every line: {len(statement.lines)} of "
+            f"{statement.line_count} held"
+        )
     name = f"statement-{statement.period_id}-{statement.shop}.{kind}"
     if kind == "csv":
         # The BOM is how Excel knows the file is UTF-8 (Persian shop names, receipts).

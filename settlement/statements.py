@@ -67,7 +67,16 @@ class Statement:
     payments: list[Payment] = field(default_factory=list)
     digest: str = ""  # SHA-256 of the period's stored result, for audit
     corrections_rial: int = 0  # corrections of earlier periods booked here (+ owed to us)
+    # How many lines the whole statement has when ``lines`` holds one page of them (a
+    # statement read a page at a time); None: ``lines`` holds them all.
+    line_count: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether ``lines`` holds every line (what a file of the statement needs)."""
+        return self.line_count is None or self.line_count == len(self.lines)
 
     @property
     def lines_total_rial(self) -> int:
+        """The sum of the lines held (of every line when ``complete``)."""
         return sum(line.net_rial for line in self.lines)

@@ -11,7 +11,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.api.access import MALL
-from hub.api.common import run, sessions
+from hub.api.common import read, run, sessions
 from hub.api.problems import (
     Forbidden,
     IdempotencyConflict,
@@ -26,10 +26,11 @@ from hub.services.settlement_policy import SettlementError
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Rial, snake_keys
-from mallnet.gql_limits import page_size
-from mallnet.gql_statements import SettlementStatement
+from mallnet.gql_limits import page_offset, page_size
+from mallnet.gql_statements import SettlementStatement, requested_window
 from mallnet.scopes import Scope
 from settlement.periods import jalali_label
+from settlement.statements import StatementLine
 
 T = TypeVar("T")
 FINANCE = (Scope.MALL_SETTLEMENT, Scope.MALL_ADMIN, Scope.MALL_REPORTS)
@@ -311,10 +312,11 @@ class SettlementQuery:
         description="Settlement periods, newest first (the open one included).",
     )
     async def settlement_periods(
-        self, info: strawberry.Info, first: int = 30
+        self, info: strawberry.Info, first: int = 30, offset: int = 0
     ) -> list[SettlementPeriod]:
+        size, skip = page_size(first, 500), page_offset(offset)
         async with sessions(info)() as session:
-            rows = await settlement.periods(session, page_size(first, 500))
+            rows = await settlement.periods(session, size, skip)
         return [SettlementPeriod.of(r) for r in rows]
 
     @strawberry.field(extensions=requires(*FINANCE), description="One period (null: none such).")
@@ -327,8 +329,8 @@ class SettlementQuery:
 
     @strawberry.field(
         extensions=requires(*PERIOD_READERS, Scope.MALL_SETTLEMENT),
-        description="A shop's statement for a closed period. A node reads its own shop's "
-        "(shop may be left out); mall finance reads any.",
+        description="A shop's statement for a closed period, its lines a page at a time. A "
+        "node reads its own shop's (shop may be left out); mall finance reads any.",
     )
     async def settlement_statement(
         self, info: strawberry.Info, period_id: int, shop: str | None = None
@@ -339,7 +341,17 @@ class SettlementQuery:
         slug = user.shop or shop
         if slug is None:
             return InvalidInput.of("name the shop", "shop")
-        return await run(info, lambda s: _statement(s, period_id, slug))
+        window = requested_window(info)
+
+        async def more(first: int, offset: int) -> list[StatementLine]:
+            async with sessions(info)() as session:
+                return (await settlement.statement(session, period_id, slug, first, offset)).lines
+
+        async def work(session: AsyncSession) -> SettlementStatement:
+            found = await settlement.statement(session, period_id, slug, *window)
+            return SettlementStatement.of(found, window, more)
+
+        return await read(info, work)
 
     @strawberry.field(
         extensions=requires(*FINANCE, Scope.NODE_FEDERATE),
@@ -398,10 +410,6 @@ class SettlementQuery:
             )
             for entry, lines in entries
         ]
-
-
-async def _statement(session: AsyncSession, period_id: int, shop: str) -> SettlementStatement:
-    return SettlementStatement.of(await settlement.statement(session, period_id, shop))
 
 
 @strawberry.type

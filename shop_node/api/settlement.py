@@ -1,5 +1,6 @@
 """The shop's settlement statements, read from its own dashboard: the node asks the hub
-(the system of record) for this shop's statement and renders CSV and PDF itself."""
+(the system of record) for this shop's statement, a page of its lines at a time, and
+renders CSV and PDF itself from every line (asked page by page)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from starlette.routing import Route
 
 from federation.client import HubRefused, HubUnavailable
 from federation.problems import HubProblemCode
+from graphql import GraphQLError
 from mallnet.auth import CSRF_HEADER, CSRF_VALUE, Principal
 from mallnet.authz import guard_fields, requires
-from mallnet.gql_limits import page_size
-from mallnet.gql_statements import SettlementStatement, statement_from_json
+from mallnet.gql_limits import page_offset, page_size
+from mallnet.gql_statements import SettlementStatement, requested_window, statement_from_json
 from mallnet.scopes import Scope
 from mallnet.web import attachment, refusal
 from settlement.render import statement_file
+from settlement.statements import StatementLine
 from shop_node.api.dashboard import cookie_name
 from shop_node.api.partnerships import HubAnswer, ask
 from shop_node.services.relay import hub_connection
@@ -70,22 +73,31 @@ class SettlementQuery:
         description="The network's settlement periods, newest first (asks the hub).",
     )
     async def settlement_periods(
-        self, info: strawberry.Info, first: int = 30
+        self, info: strawberry.Info, first: int = 30, offset: int = 0
     ) -> list[SettlementPeriodInfo]:
-        size = page_size(first, 200)
-        answer = await ask(info, lambda hub: hub.settlement_periods(size))
+        size, skip = page_size(first, 200), page_offset(offset)
+        answer = await ask(info, lambda hub: hub.settlement_periods(size, skip))
         return [] if isinstance(answer, HubAnswer) else [SettlementPeriodInfo.of(p) for p in answer]
 
     @strawberry.field(
         extensions=requires(*FINANCE),
         description="This shop's statement for a closed period: every line traceable to the "
-        "capture and the receipt (asks the hub).",
+        "capture and the receipt, a page at a time (asks the hub for that page).",
     )
     async def settlement_statement(self, info: strawberry.Info, period_id: int) -> StatementResult:
-        answer = await ask(info, lambda hub: hub.settlement_statement(period_id))
+        window = requested_window(info)
+        answer = await ask(info, lambda hub: hub.settlement_statement(period_id, *window))
         if isinstance(answer, HubAnswer):
             return answer
-        return SettlementStatement.of(statement_from_json(answer))
+
+        async def more(first: int, offset: int) -> list[StatementLine]:
+            # Another window of the same statement (an alias): its own question to the hub.
+            other = await ask(info, lambda hub: hub.settlement_statement(period_id, first, offset))
+            if isinstance(other, HubAnswer):
+                raise GraphQLError(other.message, extensions={"code": other.code})
+            return statement_from_json(other).lines
+
+        return SettlementStatement.of(statement_from_json(answer), window, more)
 
 
 async def _staff(request: Request) -> Principal | Response:
@@ -126,7 +138,7 @@ async def download(request: Request) -> Response:
     if hub is None:
         return refusal(503, "NOT_CONNECTED", "run 'mallnet node-connect' for this shop")
     try:
-        data = await hub.settlement_statement(request.path_params["period"])
+        data = await hub.whole_settlement_statement(request.path_params["period"])
     except HubUnavailable as exc:
         return refusal(503, "HUB_UNAVAILABLE", f"the hub is not reachable now: {exc}")
     except HubRefused as exc:

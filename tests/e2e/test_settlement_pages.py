@@ -181,6 +181,8 @@ def test_mall_finance_closes_a_period_and_reads_each_shops_statement(
             shown = statement.get_by_test_id("statement-position").inner_text()
             assert position in shown.replace("\u200e", "").replace("\u2212", "-"), shown
             assert statement.get_by_test_id("statement-lines").locator("tbody tr").count() == 2
+            # The hub sends the page of lines and how many there are in all.
+            assert "۲" in statement.get_by_test_id("statement-lines-shown").inner_text()
             _screen(page, tmp_path / f"console-statement-{shop}-fa-1280.png", 1280)
 
         # The audit agrees; a correction with its reason is posted for the next close.

@@ -56,9 +56,18 @@ def day_start(at: dt.datetime) -> dt.datetime:
     return period_end("daily", at) - dt.timedelta(days=1)
 
 
-async def periods(session: AsyncSession, limit: int = 50) -> list[SettlementPeriod]:
+async def periods(
+    session: AsyncSession, limit: int = 50, offset: int = 0
+) -> list[SettlementPeriod]:
+    """``limit`` periods after ``offset``, newest first."""
+    if offset < 0:
+        raise SettlementError(ProblemCode.INVALID_INPUT, "offset must be 0 or more", "offset")
     rows = await session.scalars(
-        select(SettlementPeriod).order_by(SettlementPeriod.starts_at.desc()).limit(limit)
+        select(SettlementPeriod)
+        # The id breaks a tie, so that pages never overlap.
+        .order_by(SettlementPeriod.starts_at.desc(), SettlementPeriod.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows.all())
 

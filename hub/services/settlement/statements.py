@@ -1,11 +1,13 @@
 """What a closed period says to each reader: a shop's statement (every line that makes
-its position), the journal, positions and payment instructions."""
+its position, a page at a time), the journal, positions and payment instructions."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import (
@@ -62,9 +64,24 @@ async def journal(
     return [(entry, by_entry[entry.id]) for entry in entries]
 
 
-async def statement(session: AsyncSession, period_id: int, shop: str) -> Statement:
+async def statement(
+    session: AsyncSession,
+    period_id: int,
+    shop: str,
+    first: int | None = None,
+    offset: int = 0,
+) -> Statement:
     """A shop's statement of a closed period: the captures between it and other shops,
-    its campaign shares, corrections and expired value, and what it pays or is paid."""
+    its campaign shares, corrections and expired value, and what it pays or is paid.
+
+    With ``first``, ``lines`` holds only that page (``first`` lines after ``offset``) of
+    the lines in their order: captures by id, then the aggregate lines. The totals and
+    ``line_count`` are always over every line: the database sums and counts the captures
+    (a statement can have many), and pages them with LIMIT/OFFSET."""
+    if offset < 0:
+        raise SettlementError(ProblemCode.INVALID_INPUT, "offset must be 0 or more", "offset")
+    if first is not None and first < 1:
+        raise SettlementError(ProblemCode.INVALID_INPUT, "first must be 1 or more", "first")
     period = await get_period(session, period_id)
     if period.status != "closed" or period.result is None or period.closed_at is None:
         raise SettlementError(
@@ -74,9 +91,8 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
     if names is None:
         raise SettlementError(ProblemCode.NOT_FOUND, f"no shop {shop!r}", "shop")
     position = await session.get(SettlementPosition, (period_id, shop))
-    lines = await _capture_lines(session, period_id, shop)
-    lines += await _aggregate_lines(session, period, shop, position)
-    redeemed = [x for x in lines if x.kind == REDEEMED_HERE]
+    captures = await _capture_totals(session, period_id, shop)
+    aggregates = await _aggregate_lines(session, period, shop, position)
     return Statement(
         period_id=period.id,
         period_label=jalali_label(period.starts_at, period.ends_at),
@@ -87,36 +103,36 @@ async def statement(session: AsyncSession, period_id: int, shop: str) -> Stateme
         shop_name_fa=names.name_fa,
         shop_name_en=names.name_en,
         funding=period.result["funding"],
-        gross_receivable_rial=sum(x.gross_rial for x in redeemed),
-        fees_rial=sum(x.fee_rial for x in redeemed),
-        gross_payable_rial=-sum(
-            x.net_rial for x in lines if x.kind not in (REDEEMED_HERE, CORRECTION)
-        ),
-        corrections_rial=sum(x.net_rial for x in lines if x.kind == CORRECTION),
+        gross_receivable_rial=captures.receivable_rial,
+        fees_rial=captures.fees_rial,
+        # What the shop owes: its value spent elsewhere, campaign shares and breakage.
+        gross_payable_rial=captures.spent_elsewhere_rial
+        - sum(x.net_rial for x in aggregates if x.kind != CORRECTION),
+        corrections_rial=sum(x.net_rial for x in aggregates if x.kind == CORRECTION),
         position_rial=0 if position is None else position.position_rial,
         covered_by_prepayment_rial=0 if position is None else position.covered_rial,
-        lines=lines,
+        lines=await _page(session, period_id, shop, captures.count, aggregates, first, offset),
         payments=await _payments(session, period_id, shop),
         digest=period.digest or "",
+        line_count=captures.count + len(aggregates),
     )
 
 
-async def _capture_lines(session: AsyncSession, period_id: int, shop: str) -> list[StatementLine]:
-    """Value spent at the shop (it is paid, less the fee) or spent elsewhere (it pays)."""
+@dataclass(frozen=True)
+class _CaptureTotals:
+    count: int
+    receivable_rial: int  # gross of the captures redeemed at the shop
+    fees_rial: int  # the fund's fees on them
+    spent_elsewhere_rial: int  # gross of the shop's value spent at other shops
+
+
+def _captures(shop: str, period_id: int, *columns: Any) -> Select[Any]:
+    """The settled captures between the shop and another (a line each), whatever is
+    selected of them: the lines and their totals read the same rows."""
     r, item, hold = ValueRedemption, SettlementItem, ValueHold
-    rows = await session.execute(
-        select(
-            item.redemption_id,
-            item.debtor,
-            item.creditor,
-            item.gross_rial,
-            item.fee_rial,
-            r.created_at,
-            r.hold_id,
-            r.lot_id,
-            r.kind,
-            hold.purchase_ref,
-        )
+    return (
+        select(*columns)
+        .select_from(item)
         .join(r, r.id == item.redemption_id)
         .join(hold, hold.id == r.hold_id)
         .where(
@@ -124,8 +140,71 @@ async def _capture_lines(session: AsyncSession, period_id: int, shop: str) -> li
             (item.creditor == shop) | (item.debtor == shop),
             item.debtor != item.creditor,
         )
-        .order_by(item.redemption_id)
     )
+
+
+async def _capture_totals(session: AsyncSession, period_id: int, shop: str) -> _CaptureTotals:
+    item = SettlementItem
+    here = item.creditor == shop
+
+    def total(column: Any) -> Any:
+        return func.coalesce(func.sum(column), 0)
+
+    row = (
+        await session.execute(
+            _captures(
+                shop,
+                period_id,
+                func.count(),
+                total(case((here, item.gross_rial), else_=0)),
+                total(case((here, item.fee_rial), else_=0)),
+                total(case((here, 0), else_=item.gross_rial)),
+            )
+        )
+    ).one()
+    # PostgreSQL sums bigints as numeric: back to int.
+    return _CaptureTotals(*(int(x) for x in row))
+
+
+async def _page(
+    session: AsyncSession,
+    period_id: int,
+    shop: str,
+    captures: int,
+    aggregates: list[StatementLine],
+    first: int | None,
+    offset: int,
+) -> list[StatementLine]:
+    """The lines ``offset`` to ``offset + first`` (all from ``offset`` without ``first``):
+    captures first, by redemption id, then the aggregate lines."""
+    lines: list[StatementLine] = []
+    if offset < captures:
+        lines = await _capture_lines(session, period_id, shop, first, offset)
+    start = max(0, offset - captures)
+    room = None if first is None else first - len(lines)
+    return lines + aggregates[start : None if room is None else start + room]
+
+
+async def _capture_lines(
+    session: AsyncSession, period_id: int, shop: str, first: int | None, offset: int
+) -> list[StatementLine]:
+    """Value spent at the shop (it is paid, less the fee) or spent elsewhere (it pays)."""
+    r, item, hold = ValueRedemption, SettlementItem, ValueHold
+    query = _captures(
+        shop,
+        period_id,
+        item.redemption_id,
+        item.debtor,
+        item.creditor,
+        item.gross_rial,
+        item.fee_rial,
+        r.created_at,
+        r.hold_id,
+        r.lot_id,
+        r.kind,
+        hold.purchase_ref,
+    ).order_by(item.redemption_id)  # the primary key: a stable order to page by
+    rows = await session.execute(query.limit(first).offset(offset))
     lines: list[StatementLine] = []
     for rid, debtor, creditor, gross, fee, at, hold_id, lot_id, kind, receipt in rows.all():
         here = creditor == shop

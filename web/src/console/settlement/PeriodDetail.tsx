@@ -1,7 +1,7 @@
 /**
  * A closed period: every participant's position, the payment instructions, any shop's
- * statement, the audit (the period recomputed from its captures and journal) and
- * corrections, which the next close books.
+ * statement (its lines paged by the hub), the audit (the period recomputed from its
+ * captures and journal) and corrections, which the next close books.
  */
 import {
   Alert,
@@ -21,7 +21,11 @@ import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
 import { formatInteger, formatJalaliDateTime } from '../../shared/format';
-import { PeriodSpan, StatementView } from '../../shared/settlement/StatementView';
+import {
+  LINES_PER_PAGE,
+  PeriodSpan,
+  StatementView,
+} from '../../shared/settlement/StatementView';
 import { Bdi, Toman } from '../../shared/ui/Bdi';
 import { ProblemAlert, problemCode, useShops } from './common';
 import { CorrectionForm } from './CorrectionForm';
@@ -60,7 +64,7 @@ const Period = graphql(`
 `);
 
 const Statement = graphql(`
-  query MallSettlementStatement($periodId: Int!, $shop: String!) {
+  query MallSettlementStatement($periodId: Int!, $shop: String!, $first: Int!, $offset: Int!) {
     settlementStatement(periodId: $periodId, shop: $shop) {
       __typename
       ... on SettlementStatement {
@@ -79,7 +83,8 @@ const Statement = graphql(`
         correctionsRial
         positionRial
         digest
-        lines {
+        lineCount
+        lines(first: $first, offset: $offset) {
           kind
           ref
           at
@@ -116,11 +121,17 @@ const Audit = graphql(`
 
 function ShopStatement({ periodId, shop }: { periodId: number; shop: string }) {
   const { t } = useTranslation();
-  const [{ data, fetching }] = useQuery({ query: Statement, variables: { periodId, shop } });
+  const [offset, setOffset] = useState(0);
+  const [{ data, fetching }] = useQuery({
+    query: Statement,
+    variables: { periodId, shop, first: LINES_PER_PAGE, offset },
+  });
   const result = data?.settlementStatement;
   if (fetching && !result) return <Text c="dimmed">{t('mallSettlement.loading')}</Text>;
   if (!result) return null;
-  if (result.__typename === 'SettlementStatement') return <StatementView statement={result} />;
+  if (result.__typename === 'SettlementStatement') {
+    return <StatementView statement={result} offset={offset} onOffset={setOffset} />;
+  }
   return <ProblemAlert code={problemCode(result)} />;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The settlement calendar, newest first (the server gives as many as asked, up to 500): the
- * open period, any period a worker is closing, the closed ones. Closing the open period
+ * The settlement calendar, newest first, a page at a time from the server (newer and older
+ * pages): the open period, any period a worker is closing, the closed ones. Closing the open period
  * ends it now; a worker settles it. While one is being closed the page asks the server
  * again every two seconds, so leaving the page and coming back shows where the close is.
  */
@@ -16,11 +16,11 @@ import { PeriodSpan } from '../../shared/settlement/StatementView';
 import { Bdi } from '../../shared/ui/Bdi';
 import { isClosing, ProblemAlert, problemCode } from './common';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
-import { MoreButton, Section } from '../../shared/settlement/Section';
+import { NewerOlder, Section } from '../../shared/settlement/Section';
 
 const Periods = graphql(`
-  query MallSettlementPeriods($first: Int!) {
-    settlementPeriods(first: $first) {
+  query MallSettlementPeriods($first: Int!, $offset: Int!) {
+    settlementPeriods(first: $first, offset: $offset) {
       id
       startsAt
       endsAt
@@ -69,16 +69,18 @@ function useNow(every: number | null) {
 
 export function PeriodsPanel() {
   const { t, i18n } = useTranslation();
-  const [first, setFirst] = useState(PAGE);
+  const [offset, setOffset] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [{ data, fetching, error }, reread] = useQuery({
     query: Periods,
-    variables: { first },
+    // One more than shown: whether older periods exist.
+    variables: { first: PAGE + 1, offset },
     requestPolicy: 'cache-and-network',
   });
   const [{ fetching: closingNow }, close] = useMutation(Close);
-  const periods = data?.settlementPeriods ?? [];
+  const answered = data?.settlementPeriods ?? [];
+  const periods = answered.slice(0, PAGE);
   // The clock ticks while a period is open: its end may pass, and then the close shows.
   const now = useNow(periods.some((p) => p.status === 'open') ? 1000 : null);
   const waiting = periods.filter((p) => isClosing(p, now));
@@ -99,7 +101,9 @@ export function PeriodsPanel() {
     const answer = await close({});
     const result = answer.data?.closeSettlementPeriod;
     if (result?.__typename === 'SettlementPeriod') {
-      reread({ requestPolicy: 'network-only' });
+      // The newest page shows the close under way.
+      if (offset === 0) reread({ requestPolicy: 'network-only' });
+      else setOffset(0);
       return;
     }
     setProblem(result ? problemCode(result) : 'UNKNOWN');
@@ -223,14 +227,17 @@ export function PeriodsPanel() {
             </Table>
           </ScrollTable>
         )}
-        <MoreButton
-          shown={periods.length}
-          asked={first}
+        <NewerOlder
+          offset={offset}
+          pageSize={PAGE}
+          answered={answered.length}
           fetching={fetching}
-          label={t('mallSettlement.more')}
-          onMore={() => {
-            setFirst(first + PAGE);
+          labels={{
+            newer: t('mallSettlement.newer'),
+            older: t('mallSettlement.older'),
+            group: t('mallSettlement.periodPages'),
           }}
+          onOffset={setOffset}
         />
       </Section>
     </Stack>

@@ -1,8 +1,9 @@
 /**
  * The shop's settlement (managers and auditors): the network's periods, newest first and
- * paged by the node (which asks the hub); a closed period's statement for this shop — the
- * figures, the payment instructions that concern it and every line with its receipt — and
- * the same statement as CSV or PDF, rendered by the node.
+ * paged by the node (which asks the hub), newer and older pages; a closed period's
+ * statement for this shop — the figures, the payment instructions that concern it and its
+ * lines with their receipts, a page at a time from the node — and the same statement as
+ * CSV or PDF with every line, rendered by the node.
  */
 import { Alert, Badge, Button, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
@@ -13,14 +14,18 @@ import { graphql } from '../../gql/node';
 import { formatInteger, formatJalaliDateTime } from '../../shared/format';
 import { problemMessage } from '../../shared/i18n/problems';
 import { downloadFile } from '../../shared/settlement/download';
-import { PeriodSpan, StatementView } from '../../shared/settlement/StatementView';
+import {
+  LINES_PER_PAGE,
+  PeriodSpan,
+  StatementView,
+} from '../../shared/settlement/StatementView';
 import { Bdi } from '../../shared/ui/Bdi';
 import { ScrollTable } from '../../shared/settlement/ScrollTable';
-import { MoreButton, Section } from '../../shared/settlement/Section';
+import { NewerOlder, Section } from '../../shared/settlement/Section';
 
 const Periods = graphql(`
-  query ShopSettlementPeriods($first: Int!) {
-    settlementPeriods(first: $first) {
+  query ShopSettlementPeriods($first: Int!, $offset: Int!) {
+    settlementPeriods(first: $first, offset: $offset) {
       id
       label
       startsAt
@@ -34,7 +39,7 @@ const Periods = graphql(`
 `);
 
 const Statement = graphql(`
-  query ShopSettlementStatement($periodId: Int!) {
+  query ShopSettlementStatement($periodId: Int!, $first: Int!, $offset: Int!) {
     settlementStatement(periodId: $periodId) {
       __typename
       ... on SettlementStatement {
@@ -53,7 +58,8 @@ const Statement = graphql(`
         correctionsRial
         positionRial
         digest
-        lines {
+        lineCount
+        lines(first: $first, offset: $offset) {
           kind
           ref
           at
@@ -138,9 +144,10 @@ function Downloads({ period }: { period: Period }) {
 function ShopStatement({ period }: { period: Period }) {
   const { t } = useTranslation();
   const sentence = useProblemText();
+  const [offset, setOffset] = useState(0);
   const [{ data, fetching, error }] = useQuery({
     query: Statement,
-    variables: { periodId: period.id },
+    variables: { periodId: period.id, first: LINES_PER_PAGE, offset },
   });
   const result = data?.settlementStatement;
   return (
@@ -152,7 +159,7 @@ function ShopStatement({ period }: { period: Period }) {
           </Title>
           <Downloads period={period} />
         </Group>
-        {fetching ? <Text c="dimmed">{t('shopSettlement.loading')}</Text> : null}
+        {fetching && !result ? <Text c="dimmed">{t('shopSettlement.loading')}</Text> : null}
         {error ? (
           <Alert color="red" variant="light" role="alert">
             {problemMessage(t, 'UNKNOWN')}
@@ -163,7 +170,9 @@ function ShopStatement({ period }: { period: Period }) {
             {sentence(result.code)}
           </Alert>
         ) : null}
-        {result?.__typename === 'SettlementStatement' ? <StatementView statement={result} /> : null}
+        {result?.__typename === 'SettlementStatement' ? (
+          <StatementView statement={result} offset={offset} onOffset={setOffset} />
+        ) : null}
       </Stack>
     </Paper>
   );
@@ -171,10 +180,15 @@ function ShopStatement({ period }: { period: Period }) {
 
 export function SettlementPage() {
   const { t, i18n } = useTranslation();
-  const [first, setFirst] = useState(PAGE);
+  const [offset, setOffset] = useState(0);
   const [chosen, setChosen] = useState<Period | null>(null);
-  const [{ data, fetching }] = useQuery({ query: Periods, variables: { first } });
-  const periods = data?.settlementPeriods ?? [];
+  // One more than shown: whether older periods exist.
+  const [{ data, fetching }] = useQuery({
+    query: Periods,
+    variables: { first: PAGE + 1, offset },
+  });
+  const answered = data?.settlementPeriods ?? [];
+  const periods = answered.slice(0, PAGE);
 
   return (
     <Stack gap="lg">
@@ -236,14 +250,17 @@ export function SettlementPage() {
             </Table>
           </ScrollTable>
         )}
-        <MoreButton
-          shown={periods.length}
-          asked={first}
+        <NewerOlder
+          offset={offset}
+          pageSize={PAGE}
+          answered={answered.length}
           fetching={fetching}
-          label={t('shopSettlement.more')}
-          onMore={() => {
-            setFirst(first + PAGE);
+          labels={{
+            newer: t('shopSettlement.newer'),
+            older: t('shopSettlement.older'),
+            group: t('shopSettlement.periodPages'),
           }}
+          onOffset={setOffset}
         />
       </Section>
       {chosen ? <ShopStatement key={chosen.id} period={chosen} /> : null}

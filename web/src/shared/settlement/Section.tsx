@@ -1,5 +1,5 @@
-/** A titled part of a settlement page, and the button that asks the server for more rows. */
-import { Button, Paper, Stack, Title, type TitleOrder } from '@mantine/core';
+/** A titled part of a settlement page, and the buttons that page a list on the server. */
+import { Button, Group, Paper, Stack, Title, type TitleOrder } from '@mantine/core';
 import type { ReactNode } from 'react';
 
 export function Section(props: {
@@ -20,18 +20,43 @@ export function Section(props: {
   );
 }
 
-/** Shown while the last page asked for came back full: the next page may hold more. */
-export function MoreButton(props: {
-  shown: number;
-  asked: number;
+/**
+ * Newer and older pages of a list the server gives newest first, a page at a time, without
+ * a total: each page asks for one row more than it shows, so whether an older page exists
+ * is known without asking for it.
+ */
+export function NewerOlder(props: {
+  offset: number;
+  pageSize: number;
+  /** Rows the server answered for this page (up to `pageSize + 1`). */
+  answered: number;
   fetching: boolean;
-  label: string;
-  onMore: () => void;
+  labels: { newer: string; older: string; group: string };
+  onOffset: (offset: number) => void;
 }) {
-  if (props.shown < props.asked) return null;
+  const older = props.answered > props.pageSize;
+  if (props.offset === 0 && !older) return null;
   return (
-    <Button variant="subtle" loading={props.fetching} onClick={props.onMore}>
-      {props.label}
-    </Button>
+    <Group gap="sm" role="group" aria-label={props.labels.group}>
+      <Button
+        variant="subtle"
+        disabled={props.offset === 0}
+        onClick={() => {
+          props.onOffset(Math.max(0, props.offset - props.pageSize));
+        }}
+      >
+        {props.labels.newer}
+      </Button>
+      <Button
+        variant="subtle"
+        disabled={!older}
+        loading={props.fetching}
+        onClick={() => {
+          props.onOffset(props.offset + props.pageSize);
+        }}
+      >
+        {props.labels.older}
+      </Button>
+    </Group>
   );
 }

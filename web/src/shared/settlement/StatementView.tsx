@@ -2,7 +2,9 @@
  * A shop's settlement statement for a closed period, as both staff faces show it: the mall
  * console (any shop's, from the hub) and the shop's dashboard (its own, through its node).
  * Both schemas give the same fields; amounts are integer Rial shown in toman, moments in
- * the Jalali calendar. Its strings are `shopSettlement.statement.*`.
+ * the Jalali calendar. The lines are paged by the server: the page holding the statement
+ * asks for `LINES_PER_PAGE` lines from `offset` and gets `lineCount`, the lines in all,
+ * with the totals over every line. Its strings are `shopSettlement.statement.*`.
  */
 import {
   Badge,
@@ -15,7 +17,6 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
 import { formatInteger, formatJalaliDateTime, formatToman } from '../format';
@@ -51,11 +52,14 @@ export interface StatementData {
   correctionsRial: number;
   positionRial: number;
   digest: string;
+  /** How many lines the statement has in all: `lines` is one page of them. */
+  lineCount: number;
   lines: readonly StatementLineData[];
   payments: readonly { payer: string; payee: string; amountRial: number; kind: string }[];
 }
 
-const LINES_PER_PAGE = 15;
+/** Lines a page of the statement shows (what the page asks the server for). */
+export const LINES_PER_PAGE = 15;
 const LINE_KINDS = ['redeemed_here', 'spent_elsewhere', 'campaign_share', 'breakage'] as const;
 const PAYMENT_KINDS = ['settlement', 'sponsorship', 'prepaid_topup'] as const;
 
@@ -86,11 +90,66 @@ export function PeriodSpan({ startsAt, endsAt }: { startsAt: string; endsAt: str
   );
 }
 
-export function StatementView({ statement }: { statement: StatementData }) {
+/** Which lines are shown and the pages of them: «Lines 16–30 of 42» and the page numbers. */
+function LinePager({
+  total,
+  offset,
+  onOffset,
+}: {
+  total: number;
+  offset: number;
+  onOffset: (offset: number) => void;
+}) {
   const { t, i18n } = useTranslation();
-  const [page, setPage] = useState(1);
-  const pages = Math.max(1, Math.ceil(statement.lines.length / LINES_PER_PAGE));
-  const shown = statement.lines.slice((page - 1) * LINES_PER_PAGE, page * LINES_PER_PAGE);
+  const lang = i18n.language;
+  const pages = Math.max(1, Math.ceil(total / LINES_PER_PAGE));
+  return (
+    <Group justify="space-between" wrap="wrap" gap="xs">
+      <Text size="sm" c="dimmed" data-testid="statement-lines-shown">
+        {t('shopSettlement.statement.linesShown', {
+          first: formatInteger(Math.min(total, offset + 1), lang),
+          last: formatInteger(Math.min(total, offset + LINES_PER_PAGE), lang),
+          total: formatInteger(total, lang),
+        })}
+      </Text>
+      {pages > 1 ? (
+        <Pagination
+          total={pages}
+          value={Math.floor(offset / LINES_PER_PAGE) + 1}
+          onChange={(page) => {
+            onOffset((page - 1) * LINES_PER_PAGE);
+          }}
+          size="sm"
+          aria-label={t('shopSettlement.statement.linePages')}
+          getControlProps={(control) => ({
+            'aria-label': t(`shopSettlement.statement.page.${control}`),
+          })}
+          getItemProps={(page) => ({
+            'aria-label': t('shopSettlement.statement.page.number', {
+              page: formatInteger(page, lang),
+            }),
+            children: formatInteger(page, lang),
+          })}
+        />
+      ) : null}
+    </Group>
+  );
+}
+
+/**
+ * The statement with one page of its lines; `onOffset` asks the server for another page
+ * (`offset` is the first line shown, counted from 0).
+ */
+export function StatementView({
+  statement,
+  offset,
+  onOffset,
+}: {
+  statement: StatementData;
+  offset: number;
+  onOffset: (offset: number) => void;
+}) {
+  const { t, i18n } = useTranslation();
   const name = i18n.language === 'fa' ? statement.shopNameFa : statement.shopNameEn;
   const position = statement.positionRial;
   const kind = (value: string) =>
@@ -172,9 +231,9 @@ export function StatementView({ statement }: { statement: StatementData }) {
       )}
 
       <Title order={5} size="h5">
-        {t('shopSettlement.statement.lines', { n: formatInteger(statement.lines.length, i18n.language) })}
+        {t('shopSettlement.statement.lines', { n: formatInteger(statement.lineCount, i18n.language) })}
       </Title>
-      {statement.lines.length === 0 ? (
+      {statement.lineCount === 0 ? (
         <Text size="sm" c="dimmed">
           {t('shopSettlement.statement.noLines')}
         </Text>
@@ -195,7 +254,7 @@ export function StatementView({ statement }: { statement: StatementData }) {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {shown.map((line) => (
+                {statement.lines.map((line) => (
                   <Table.Tr key={`${line.ref}:${line.receipt}:${line.kind}`}>
                     <Table.Td>
                       <Bdi>{formatJalaliDateTime(line.at, i18n.language)}</Bdi>
@@ -231,15 +290,7 @@ export function StatementView({ statement }: { statement: StatementData }) {
               </Table.Tbody>
             </Table>
           </ScrollTable>
-          {pages > 1 ? (
-            <Pagination
-              total={pages}
-              value={page}
-              onChange={setPage}
-              size="sm"
-              aria-label={t('shopSettlement.statement.linePages')}
-            />
-          ) : null}
+          <LinePager total={statement.lineCount} offset={offset} onOffset={onOffset} />
         </>
       )}
       <Text size="xs" c="dimmed">
