@@ -1,10 +1,8 @@
 /** What the console's settlement parts share: problems as sentences, shop names. */
-import { Alert } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 
 import { graphql } from '../../gql/hub';
-import { problemMessage } from '../../shared/i18n/problems';
 
 const ShopNames = graphql(`
   query MallSettlementShops {
@@ -16,21 +14,7 @@ const ShopNames = graphql(`
   }
 `);
 
-/** A result union's problem code, when the answer is a problem. */
-export function problemCode(result: { __typename?: string; code?: unknown }): string | null {
-  return typeof result.code === 'string' ? result.code : null;
-}
-
-/** A problem as a plain sentence, announced to screen readers. */
-export function ProblemAlert({ code }: { code: string | null | undefined }) {
-  const { t } = useTranslation();
-  if (code === null || code === undefined) return null;
-  return (
-    <Alert color="red" variant="light" role="alert" data-testid="problem">
-      {problemMessage(t, code)}
-    </Alert>
-  );
-}
+export { ProblemAlert, problemCode } from '../../shared/ui/ProblemAlert';
 
 /** The mall's shops by slug, and a party's name in the page's language ("mall", "fund" too). */
 export function useShops() {
