@@ -38,6 +38,9 @@ Receipt = IdempotencyKey
 E164 = Annotated[str, Field(pattern=r"^\+989[0-9]{9}$")]
 HoldId = Annotated[str, Field(pattern=EVENT_ID.pattern)]
 CommandId = Annotated[str, Field(pattern=EVENT_ID.pattern)]
+# A node's own offer and grant ids: unique within its shop only (the hub keys them by shop).
+OfferId = Annotated[str, Field(pattern=EVENT_ID.pattern)]
+GrantId = Annotated[str, Field(pattern=EVENT_ID.pattern)]
 
 
 class EventType(StrEnum):
@@ -47,6 +50,10 @@ class EventType(StrEnum):
     PURCHASE_RECORDED = "purchase.recorded"
     PURCHASE_REFUNDED = "purchase.refunded"
     BALANCE_CHANGED = "balance.changed"
+    OFFER_PUBLISHED = "offer.published"
+    OFFER_WITHDRAWN = "offer.withdrawn"
+    OFFER_GRANTED = "offer.granted"
+    OFFER_GRANT_CLOSED = "offer.grant_closed"
     # hub → node
     ENROL_MEMBER = "command.enrol_member"
     NOTIFY_MEMBER = "command.notify_member"
@@ -156,6 +163,69 @@ class BalanceChanged(_Payload):
         return self
 
 
+# An offer's texts, as the shopper's app shows them: its name and the sentence saying what
+# it gives ("۱۰٪ اعتبار بیشتر برای خرید بالای ۳۰۰ هزار تومان"); no control characters.
+OfferName = Annotated[str, Field(min_length=1, max_length=120), NoControlCharacters]
+OfferSummary = Annotated[str, Field(max_length=300), NoControlCharacters]
+
+
+def _in_utc(value: dt.datetime, name: str) -> dt.datetime:
+    """A moment another clock reads: refused without its offset (whose local time would
+    it be?), kept in UTC."""
+    if value.tzinfo is None:
+        raise ValueError(f"{name} needs a timezone offset")
+    return value.astimezone(dt.UTC)
+
+
+class OfferPublished(_Payload):
+    """An offer of the shop went live or changed: its texts and its end, never whom it
+    reaches nor why (the conditions stay on the node). The hub shows a permanent offer to
+    every member of the shop; a one-time offer reaches a shopper only by her grant."""
+
+    offer_id: OfferId
+    kind: Annotated[str, Field(pattern=r"^(permanent|one_time)$")]
+    name_fa: OfferName
+    name_en: OfferName
+    summary_fa: OfferSummary
+    summary_en: OfferSummary
+    ends_at: dt.datetime | None = None
+
+    @field_validator("ends_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else _in_utc(value, "ends_at")
+
+
+class OfferWithdrawn(_Payload):
+    """The shop stopped the offer: the app shows it no more (open grants of it too)."""
+
+    offer_id: OfferId
+
+
+class OfferGranted(_Payload):
+    """A one-time offer granted to a member, usable once until ``expires_at``; its texts
+    are the published offer's."""
+
+    pseudonym: Pseudonym
+    offer_id: OfferId
+    grant_id: GrantId
+    expires_at: dt.datetime
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        return _in_utc(value, "expires_at")
+
+
+class OfferGrantClosed(_Payload):
+    """A grant no longer usable: used at a purchase, past its deadline, or its offer
+    stopped."""
+
+    pseudonym: Pseudonym
+    grant_id: GrantId
+    reason: Annotated[str, Field(pattern=r"^(used|expired|withdrawn)$")]
+
+
 class EnrolMember(_Payload):
     pseudonym: Pseudonym
     origin_shop: Slug
@@ -205,6 +275,10 @@ PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.PURCHASE_RECORDED: PurchaseRecorded,
     EventType.PURCHASE_REFUNDED: PurchaseRefunded,
     EventType.BALANCE_CHANGED: BalanceChanged,
+    EventType.OFFER_PUBLISHED: OfferPublished,
+    EventType.OFFER_WITHDRAWN: OfferWithdrawn,
+    EventType.OFFER_GRANTED: OfferGranted,
+    EventType.OFFER_GRANT_CLOSED: OfferGrantClosed,
     EventType.ENROL_MEMBER: EnrolMember,
     EventType.NOTIFY_MEMBER: NotifyMember,
     EventType.SET_CONSENT: SetConsent,

@@ -1,6 +1,6 @@
 """People over GraphQL: who the token speaks for (``viewer``), the signed-in shopper's own
-network identity, wallet, history and lotteries (``me``), and the network's shoppers for
-mall management — pseudonymous, the phone masked."""
+network identity, wallet, history, lotteries and offers (``me``), and the network's
+shoppers for mall management — pseudonymous, the phone masked."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hub.api.access import ANY_CLIENT, signed_in_shopper
 from hub.api.common import sessions
 from hub.api.loaders import loaders
 from hub.api.lottery_views import ShopperLottery, shopper_lotteries
+from hub.api.shopper_offers import ShopperOfferPage, ShopperOffersResult, offers_page
 from hub.api.wallet import NetworkValueEntry, NetworkWallet, value_history, wallet
 from hub.db import models
 from hub.services import people
@@ -87,6 +88,20 @@ class NetworkShopper:
     async def lotteries(self, info: strawberry.Info) -> list[ShopperLottery]:
         async with sessions(info)() as session:
             return await shopper_lotteries(session, self.pseudonym)
+
+    @strawberry.field(
+        extensions=requires(Scope.SHOPPER_READ),
+        description="Offers for her, newest first: the one-time offers her shops granted "
+        "her (open, not expired) and the live permanent offers of the shops whose clubs she "
+        "belongs to. In me only (empty elsewhere). first: 1-100; after: the endCursor of the "
+        "page before.",
+    )
+    async def offers(
+        self, info: strawberry.Info, first: int = 50, after: str | None = None
+    ) -> ShopperOffersResult:
+        if signed_in_shopper(info) != self.pseudonym:
+            return ShopperOfferPage(items=[], has_more=False, end_cursor=None)
+        return await offers_page(info, self.pseudonym, first, after)
 
     @strawberry.field(description="The shops whose clubs this shopper belongs to.")
     async def memberships(self, info: strawberry.Info) -> list[str]:

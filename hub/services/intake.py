@@ -50,7 +50,7 @@ from hub.db.models import (
     Shopper,
 )
 from hub.domain.intake_rules import RefusedEvent, verify
-from hub.services import campaigns, consents, lotteries, partnerships, sales, value
+from hub.services import campaigns, consents, lotteries, offer_intake, partnerships, sales, value
 from mallnet.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ class IngestReport:
     accepted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
-    # Accepted (the stream goes on) but not applied: a balance for a shopper who is no
-    # member of the reporting shop.
+    # Accepted (the stream goes on) but not applied: a balance or an offer's grant for a
+    # shopper who is no member of the reporting shop, or what closes an unknown offer.
     ignored: list[str] = field(default_factory=list)
     contiguous_seq: int = 0
     highest_seq: int = 0
@@ -136,7 +136,8 @@ async def ingest(
     await session.flush()
     if report.ignored:
         log.warning(
-            "%d balance report(s) from %s for shoppers who are not its members, not applied: %s",
+            "%d event(s) from %s for shoppers who are not its members (or offers it never"
+            " reported), not applied: %s",
             len(report.ignored),
             node,
             ", ".join(report.ignored[:10]),
@@ -250,7 +251,8 @@ async def _gaps(session: AsyncSession, stream: NodeStream) -> list[int]:
 
 
 async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.datetime) -> bool:
-    """Apply one event; False if it was accepted but had no effect (see ``_balance``)."""
+    """Apply one event; False if it was accepted but had no effect (see ``_balance``,
+    ``offer_intake``)."""
     payload = envelope.typed()
     if isinstance(payload, PurchaseRecorded):
         await _purchase(session, node, envelope, payload, now)
@@ -261,6 +263,8 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
         await consents.report(session, membership, envelope.seq, payload)
     elif isinstance(payload, BalanceChanged):
         return await _balance(session, node, envelope.seq, payload, now)
+    elif isinstance(payload, offer_intake.EVENTS):
+        return await offer_intake.apply(session, node, envelope, payload, now)
     return True
 
 

@@ -154,8 +154,9 @@ async def _within_caps(
 
 async def record(
     session: AsyncSession, applied: Applied, purchase_id: int, member_id: int, now: dt.datetime
-) -> None:
-    """What each offer gave at the purchase, and its one-time grant used."""
+) -> list[str]:
+    """What each offer gave at the purchase, and its one-time grant used; the grants used."""
+    used: list[str] = []
     for given in applied.given:
         session.add(
             OfferReward(
@@ -170,12 +171,14 @@ async def record(
             )
         )
         if given.grant is not None:
+            used.append(given.grant)
             await session.execute(
                 update(OfferGrant)
                 .where(OfferGrant.id == given.grant)
                 .values(used_purchase_id=purchase_id, closed_at=now, closed_reason="used")
             )
     await session.flush()
+    return used
 
 
 def memo(applied: Applied) -> str:

@@ -21,14 +21,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.envelope import OfferGrantClosed, OfferGranted, OfferPublished, OfferWithdrawn
 from federation.ids import new_event_id
+from mallnet.secrets_store import pseudonym
 from shop_node.db.models import Member, Offer, OfferGrant
 from shop_node.domain.errors import BelowMargin, InvalidInput, OfferNotChangeable, OfferNotFound
 from shop_node.domain.offers.conditions import holds
 from shop_node.domain.offers.definition import Offer as OfferDocument
 from shop_node.domain.offers.parsing import parse_offer
 from shop_node.domain.offers.profit import BasketCheck, GroupMargin, basket_economics, group_margins
+from shop_node.domain.offers.summary import summarise
 from shop_node.domain.policy import ClubPolicy
+from shop_node.services import outbox
 from shop_node.services.offer_facts import BATCH, Backtest, backtest, member_facts
 from shop_node.services.policy import current_policy
 from shop_node.services.runtime import NodeRuntime
@@ -146,6 +150,24 @@ async def check(
     return await runtime.read(work)
 
 
+def published(
+    offer_id: str, offer: OfferDocument, policy: ClubPolicy, now: dt.datetime
+) -> OfferPublished:
+    """What the hub hears of a live offer: its names and one sentence of what it gives, in
+    Persian and English, and its end — nothing of whom it is for."""
+    names = {g.code: (g.name_fa, g.name_en) for g in policy.product_groups}
+    ends = now + dt.timedelta(days=offer.valid_days) if offer.valid_days else None
+    return OfferPublished(
+        offer_id=offer_id,
+        kind=offer.kind,
+        name_fa=offer.name_fa,
+        name_en=offer.name_en,
+        summary_fa=summarise(offer, names, "fa"),
+        summary_en=summarise(offer, names, "en"),
+        ends_at=ends,
+    )
+
+
 def in_control(salt: str, member_id: int, control_bp: int) -> bool:
     """Whether the member is in the offer's control group: a keyed hash of the member,
     uniform over 0–9999, below the control share. Stable for the offer; without the salt
@@ -186,6 +208,7 @@ async def activate(
         row.status, row.activated_at, row.activated_by = ACTIVE, now, actor
         row.override_reason = reason if below else None
         row.updated_at = now
+        await outbox.emit(session, now, [published(row.id, offer, policy, now)])
         granted = control = 0
         if offer.kind == "one_time":
             granted, control = await _launch(session, runtime, row, offer, now)
@@ -212,13 +235,18 @@ async def _launch(
             return granted, control
         last = ids[-1]
         facts = await member_facts(session, runtime, ids, now)
+        phones = dict(
+            (await session.execute(select(Member.id, Member.phone).where(Member.id.in_(ids)))).all()
+        )
+        told: list[object] = []
         for member_id in ids:
             if not holds(offer.audience, facts[member_id], now):
                 continue
             held_back = in_control(row.control_salt, member_id, offer.control_bp)
+            grant_id = new_event_id(int(now.timestamp() * 1000))
             session.add(
                 OfferGrant(
-                    id=new_event_id(int(now.timestamp() * 1000)),
+                    id=grant_id,
                     offer_id=row.id,
                     member_id=member_id,
                     control=held_back,
@@ -228,7 +256,17 @@ async def _launch(
             )
             control += held_back
             granted += not held_back
+            if not held_back:  # the control group is never told: it has nothing to use
+                told.append(
+                    OfferGranted(
+                        pseudonym=pseudonym(runtime.network_key, phones[member_id]),
+                        offer_id=row.id,
+                        grant_id=grant_id,
+                        expires_at=expires,
+                    )
+                )
         await session.flush()
+        await outbox.emit(session, now, told)
 
 
 async def stop(runtime: NodeRuntime, offer_id: str, actor: str) -> Offer:
@@ -239,16 +277,34 @@ async def stop(runtime: NodeRuntime, offer_id: str, actor: str) -> Offer:
         if row.status == STOPPED:
             raise OfferNotChangeable(f"offer {offer_id} is already stopped")
         now = runtime.clock()
+        was_live = row.status == ACTIVE
         row.status, row.stopped_at, row.stopped_by, row.updated_at = STOPPED, now, actor, now
-        await session.execute(
-            update(OfferGrant)
-            .where(
-                OfferGrant.offer_id == offer_id,
-                OfferGrant.closed_at.is_(None),
-                OfferGrant.control.is_(False),
-            )
-            .values(closed_at=now, closed_reason="withdrawn")
+        open_grants = (
+            OfferGrant.offer_id == offer_id,
+            OfferGrant.closed_at.is_(None),
+            OfferGrant.control.is_(False),
         )
+        closing = (
+            await session.execute(
+                select(OfferGrant.id, Member.phone)
+                .join(Member, Member.id == OfferGrant.member_id)
+                .where(*open_grants)
+            )
+        ).all()
+        await session.execute(
+            update(OfferGrant).where(*open_grants).values(closed_at=now, closed_reason="withdrawn")
+        )
+        if was_live:  # a draft was never published
+            told: list[object] = [OfferWithdrawn(offer_id=offer_id)]
+            told += [
+                OfferGrantClosed(
+                    pseudonym=pseudonym(runtime.network_key, phone),
+                    grant_id=grant_id,
+                    reason="withdrawn",
+                )
+                for grant_id, phone in closing
+            ]
+            await outbox.emit(session, now, told)
         return row
 
     return await runtime.transaction(work)

@@ -17,7 +17,7 @@ from sqlalchemy import Select, Table, bindparam, func, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import Line as EventLine
-from federation.envelope import PurchaseRecorded, PurchaseRefunded
+from federation.envelope import OfferGrantClosed, PurchaseRecorded, PurchaseRefunded
 from federation.ids import EVENT_ID
 from mallnet.db import UTCDateTime
 from mallnet.digest import request_digest
@@ -373,9 +373,11 @@ async def _record(
     )
     row = _purchase_row(data, digest, member.id, ledger.now, version, priced, actor)
     purchase, lines = await _insert_purchase(session, row, recorded.transaction_id, charged)
-    await offer_till.record(session, offered, purchase.id, member.id, ledger.now)
+    used = await offer_till.record(session, offered, purchase.id, member.id, ledger.now)
     after = recorded.after(accounts)
     events = _purchase_events(runtime.network_key, data, member, enrolled, priced, charged)
+    shopper = outbox.shopper(runtime.network_key, member)
+    events += [OfferGrantClosed(pseudonym=shopper, grant_id=g, reason="used") for g in used]
     # The balances after the purchase, and the tier counting it (the purchase is written).
     events.append(await outbox.balance_now(session, runtime, member, after.points, after.rial))
     await outbox.emit(session, ledger.now, events)

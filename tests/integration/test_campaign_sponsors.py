@@ -209,7 +209,7 @@ async def test_migration_0026_goes_down_and_up_with_campaigns_in_place(
             kept = await conn.scalar(select(func.count()).select_from(CampaignVisit.__table__))
             assert kept == 1
     # and done again, they are back and the campaign has no sponsors.
-    assert await upgrade("hub", url) == "hub_0026_campaign_sponsors"
+    assert await upgrade("hub", url, "hub_0026_campaign_sponsors") == "hub_0026_campaign_sponsors"
     async with engine_scope(url) as engine, engine.connect() as conn:
         has_sponsors, indexes = await conn.run_sync(_shape)
         assert has_sponsors

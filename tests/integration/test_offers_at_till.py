@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shop_node.db.models import OfferGrant
+from shop_node.db.models import OfferGrant, OutboxEvent
 from shop_node.services import offers
 
 from ..node_client import NodeClient
@@ -169,3 +169,53 @@ def test_a_budget_stops_an_offer_when_it_is_spent(node: NodeClient) -> None:
         for n in range(3)
     ]
     assert given == [30_000, 20_000, 0]
+
+
+def _events(node: NodeClient) -> list[tuple[str, dict[str, Any]]]:
+    async def read(session: Any) -> list[tuple[str, dict[str, Any]]]:
+        rows = await session.execute(
+            select(OutboxEvent.type, OutboxEvent.payload)
+            .where(OutboxEvent.type.like("offer.%"))
+            .order_by(OutboxEvent.id)
+        )
+        return [(str(t), dict(p)) for t, p in rows]
+
+    return node.call(node.runtime.read, read)
+
+
+def test_the_hub_hears_the_offer_its_grants_and_their_end_but_not_the_audience(
+    node: NodeClient,
+) -> None:
+    for n, days in enumerate((120, 100, 95)):
+        at(node, NOW - dt.timedelta(days=days))
+        record(node, purchase(f"S-{n}", [("books", 200_000)], phone=SARA))
+    at(node, NOW)
+    offer_id = _live(
+        node,
+        {
+            "kind": "one_time",
+            "name_en": "Come back",
+            "audience": {"kind": "days_since_last_visit", "gt": 90},
+            "reward": {"extra_credit_bp": 3_500},
+            "valid_days": 7,
+            "control_bp": 0,
+        },
+    )
+    record(node, purchase("S-3", [("books", 1_000_000)], phone=SARA))
+    node.call(offers.stop, node.runtime, offer_id, ACTOR)
+    told = _events(node)
+    assert [t for t, _p in told] == [
+        "offer.published",
+        "offer.granted",
+        "offer.grant_closed",
+        "offer.withdrawn",
+    ]
+    published = told[0][1]
+    assert published["summary_en"] == "35% more credit, once, within 7 days"
+    assert "90" not in published["summary_fa"] + published["summary_en"]
+    assert published["ends_at"].startswith("2026-12-12")
+    granted, closed = told[1][1], told[2][1]
+    assert granted["grant_id"] == closed["grant_id"]
+    assert granted["pseudonym"] == closed["pseudonym"]
+    assert closed["reason"] == "used"
+    assert set(granted) == {"pseudonym", "offer_id", "grant_id", "expires_at"}

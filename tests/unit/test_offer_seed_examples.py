@@ -18,6 +18,7 @@ from shop_node.domain.offers.conditions import MemberFacts, Purchase, Visit, hol
 from shop_node.domain.offers.definition import Offer
 from shop_node.domain.offers.parsing import parse_offer
 from shop_node.domain.offers.rewards import Candidate, give
+from shop_node.domain.offers.summary import summarise
 
 GROUPS = ("nails", "colour", "hair", "general")
 NOW = dt.datetime(2026, 12, 6, 11, 0, tzinfo=TEHRAN)  # a Sunday morning in Tehran
@@ -217,3 +218,32 @@ def test_a_birthday_window_crosses_the_new_year() -> None:
     assert holds(offer.audience, born, new_year)
     assert not holds(offer.audience, born, NOW)
     assert not holds(offer.audience, unknown, new_year)
+
+
+def test_the_app_reads_each_offer_in_one_sentence_without_its_audience() -> None:
+    names = {"colour": ("رنگ و مش", "colour and highlights"), "nails": ("ناخن", "nails")}
+    small_visits = _offer(
+        {
+            "kind": "one_time",
+            "audience": {"kind": "visits", "gt": 5},
+            "when": {"kind": "basket_rial", "gt": 300_000 * TOMAN},
+            "reward": {"extra_credit_bp": 1_000},
+            "valid_days": 30,
+        }
+    )
+    assert summarise(small_visits, names, "fa") == (
+        "۱۰٪ اعتبار بیشتر برای خرید بالای ۳۰۰٬۰۰۰ تومان، یک بار، تا ۳۰ روز"
+    )
+    assert summarise(small_visits, names, "en") == (
+        "10% more credit on a purchase over 300,000 toman, once, within 30 days"
+    )
+    colour = _offer(
+        {
+            "kind": "one_time",
+            "audience": {"kind": "bought_group", "group": "nails"},
+            "reward": {"discount_bp": 2_000, "groups": ["colour"]},
+            "valid_days": 30,
+        }
+    )
+    assert summarise(colour, names, "fa") == "۲۰٪ تخفیف روی رنگ و مش، یک بار، تا ۳۰ روز"
+    assert "nails" not in summarise(colour, names, "en")  # who it is for stays on the node

@@ -38,6 +38,7 @@ from hub.db.models.federation import (
 )
 from hub.db.models.grants import RedemptionGrant, RedemptionPin, RedemptionShopGuard
 from hub.db.models.heartbeat import WorkerHeartbeat
+from hub.db.models.offers import ShopOffer, ShopOfferGrant
 from hub.db.models.partnerships import PartnerOffer, PartnerOptIn, Referral
 from hub.db.models.people import LocalBalance, Membership, Shopper
 from hub.db.models.registry import OAuthClient, Shop, StaffChange, User
@@ -122,6 +123,8 @@ __all__ = [
     "SettlementPolicyVersion",
     "SettlementPosition",
     "Shop",
+    "ShopOffer",
+    "ShopOfferGrant",
     "ShopSalesDay",
     "Shopper",
     "SignInFailure",

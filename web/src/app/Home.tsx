@@ -1,6 +1,7 @@
 /**
  * The shopper app (served by the hub at /app/): signed in through the hub (SessionGate),
- * then its pages under one router — home, card, pay, history, lotteries, clubs, shops —
+ * then its pages under one router — home, card, pay, history, offers, lotteries, clubs,
+ * shops —
  * with the hub's version in a small footer line.
  */
 import { useQuery } from 'urql';
@@ -15,6 +16,7 @@ import { ClubsPage } from './pages/ClubsPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { HomePage } from './pages/HomePage';
 import { LotteriesPage } from './pages/LotteriesPage';
+import { OffersPage } from './pages/OffersPage';
 import { PayPage } from './pages/PayPage';
 import { ShopsPage } from './pages/ShopsPage';
 
@@ -40,6 +42,7 @@ function Pages() {
           <Route path="card" element={<CardPage />} />
           <Route path="pay" element={<PayPage />} />
           <Route path="history" element={<HistoryPage />} />
+          <Route path="offers" element={<OffersPage />} />
           <Route path="lotteries" element={<LotteriesPage />} />
           <Route path="clubs" element={<ClubsPage />} />
           <Route path="shops" element={<ShopsPage />} />

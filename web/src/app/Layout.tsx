@@ -9,6 +9,7 @@ import {
   IconBuildingStore,
   IconCreditCard,
   IconDots,
+  IconGift,
   IconHistory,
   IconHome,
   IconQrcode,
@@ -22,7 +23,15 @@ import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 
 import classes from './layout.module.css';
 
-type PageKey = 'home' | 'card' | 'pay' | 'history' | 'shops' | 'clubs' | 'lotteries';
+type PageKey =
+  | 'home'
+  | 'card'
+  | 'pay'
+  | 'history'
+  | 'offers'
+  | 'shops'
+  | 'clubs'
+  | 'lotteries';
 
 interface Destination {
   key: PageKey;
@@ -37,6 +46,7 @@ const MAIN: Destination[] = [
   { key: 'history', to: '/history', icon: IconHistory },
 ];
 const MORE: Destination[] = [
+  { key: 'offers', to: '/offers', icon: IconGift },
   { key: 'shops', to: '/shops', icon: IconBuildingStore },
   { key: 'clubs', to: '/clubs', icon: IconUsersGroup },
   { key: 'lotteries', to: '/lotteries', icon: IconTicket },
