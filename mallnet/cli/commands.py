@@ -209,10 +209,10 @@ def export_schema(
 @cli.command()
 def demo(
     base_port: Annotated[
-        int, typer.Option(help="Hub on this port, the three nodes on the next three.")
+        int, typer.Option(help="Hub on this port, the four nodes on the next four.")
     ] = 8000,
 ) -> None:
-    """Migrate and run the whole network: hub, three shop nodes, worker and beat."""
+    """Migrate and run the whole network: hub, four shop nodes, worker and beat."""
     from mallnet.cli.demo.run import run_demo
 
     raise typer.Exit(run_demo(get_settings(), base_port))

@@ -529,12 +529,12 @@ def _browser_story(hub_url: str, output: str, tmp_path: Path) -> None:
 def test_demo_starts_the_network_and_ctrl_c_stops_everything(
     tmp_path: Path, broker: str, request: pytest.FixtureRequest
 ) -> None:
-    base = free_ports(4)[0]
+    base = free_ports(5)[0]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLNET_")}
     env |= {"MALLNET_DATA_DIR": str(tmp_path / "var"), "MALLNET_HEARTBEAT_INTERVAL_S": "2"}
     env |= {"MALLNET_RELAY_INTERVAL_S": "2"}
     if broker == "redis":
-        # Hub, three nodes and a real Celery worker on Redis, isolated by key prefix/queue.
+        # Hub, four nodes and a real Celery worker on Redis, isolated by key prefix/queue.
         prefix = request.getfixturevalue("redis_prefix")
         env |= {
             "MALLNET_BROKER_URL": REDIS_URL,
@@ -553,7 +553,7 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
     try:
         output = Output(demo)
         text = output.wait_for("press Ctrl-C", demo, timeout_s=120)
-        urls = [f"http://127.0.0.1:{base + i}" for i in range(4)]
+        urls = [f"http://127.0.0.1:{base + i}" for i in range(5)]
         for url in urls:
             assert f"{url}/graphql" in text
         assert "worker + beat: heartbeat" in text
@@ -573,6 +573,7 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
                 {"role": "node", "shop": "ketab-sara"},
                 {"role": "node", "shop": "kafsh-arya"},
                 {"role": "node", "shop": "cafe-sepid"},
+                {"role": "node", "shop": "salon-roya"},
             ]
             assert client.get(f"{urls[0]}/healthz").json()["worker"]["last_beat_s"] < 30
             tokens = dict(
@@ -625,7 +626,8 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
                 shops_per_shopper = sorted(len(s["memberships"]) for s in shoppers["shoppers"])
                 # Both fields are read in their own transactions: wait until both agree.
                 streams = len(shoppers["federationStatus"])
-                if shops_per_shopper and shops_per_shopper[-1] == 3 and streams == 3:
+                # Sara shops at all four; each node has its stream
+                if shops_per_shopper and shops_per_shopper[-1] == 4 and streams == 4:
                     break
                 assert time.monotonic() < deadline, shoppers
                 time.sleep(1)
@@ -659,6 +661,7 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
                 "cafe-sepid",
                 "kafsh-arya",
                 "ketab-sara",
+                "salon-roya",
             ]
             # The demo's own story spends Ali's value at the café and closes the first
             # day; Reza's spend below belongs to the next period.
@@ -674,8 +677,8 @@ def test_demo_starts_the_network_and_ctrl_c_stops_everything(
             _browser_story(urls[0], output.text, tmp_path)
 
         family = psutil.Process(demo.pid).children(recursive=True)
-        # hub + 3 nodes + worker + beat, and the worker's pool processes
-        assert len(family) >= 6
+        # hub + 4 nodes + worker + beat, and the worker's pool processes
+        assert len(family) >= 7
 
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=60) == 0

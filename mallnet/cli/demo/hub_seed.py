@@ -31,6 +31,7 @@ DEMO_SHOPS = (
     DemoShop("ketab-sara", "کتاب‌سرا", "Ketab Sara bookshop", "books", "1", "104"),
     DemoShop("kafsh-arya", "کفش آریا", "Arya shoes", "shoes", "2", "212"),
     DemoShop("cafe-sepid", "کافه سپید", "Cafe Sepid", "cafe", "3", "F-07"),
+    DemoShop("salon-roya", "سالن زیبایی رویا", "Roya beauty salon", "beauty", "2", "230"),
 )
 
 

@@ -92,6 +92,21 @@ POLICIES: dict[str, dict[str, Any]] = {
         "frequency": {"every_visits": 5, "reward_points": 0, "reward_credit_rial": 1_500_000},
         "credit_valid_days": 30,
     },
+    # A beauty salon (seed 001's offers are a salon's): a margin per line of service.
+    "salon-roya": {
+        "open_club": True,
+        "welcome_points": 30,
+        "product_groups": [
+            _group("nails", "ناخن", "Nails", 5000),
+            _group("colour", "رنگ و مش", "Colour and highlights", 4500),
+            _group("hair", "کوتاهی و حالت مو", "Haircut and styling", 5500),
+            _group("skin", "پوست", "Skin care", 4000),
+        ],
+        "earning": {"credit_bp": 500, "points": 1, "per_rial": 100_000},
+        "tiers": BRONZE_SILVER_GOLD,
+        "points_valid_days": 365,
+        "credit_valid_days": 90,
+    },
 }
 
 
@@ -105,7 +120,7 @@ class Shopper:
 
 # Some shoppers visit several shops: the network's later story (pooled points, partner
 # enrolment) starts from them.
-DEMO_SHOPPER = "09121234567"  # Sara: a member at all three shops, the app's demo sign-in
+DEMO_SHOPPER = "09121234567"  # Sara: a member at all four shops, the app's demo sign-in
 SHOPPERS = [
     Shopper("09121234567", "سارا احمدی", "1370/05/12", partner_sharing=True),
     Shopper("09351112233", "علی رضایی", "1365/11/02", partner_sharing=True),
@@ -138,6 +153,8 @@ PURCHASES: dict[str, list[tuple[str, str, list[tuple[str, int]], int]]] = {
         (f"CS-30{i:02d}", phone, [("coffee", 950_000), ("food", 1_800_000)], 0)
         for i, phone in enumerate(["09121234567"] * 6 + ["09189876543"] * 2, start=1)
     ],
+    # The salon's members and their histories for the offers: mallnet.cli.demo.offer_seed.
+    "salon-roya": [("SR-1001", "09351112233", [("skin", 9_000_000), ("nails", 4_000_000)], 0)],
 }
 
 

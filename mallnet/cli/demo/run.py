@@ -33,6 +33,7 @@ from mallnet.cli.demo.hub_seed import (
     shop_managers,
 )
 from mallnet.cli.demo.node_seed import DEMO_SHOPPER, seed_demo_club
+from mallnet.cli.demo.offer_seed import seed_offers
 from mallnet.cli.demo.story import close_first_day, spend_at_cafe
 from mallnet.cli.demo.supervisor import Supervisor
 from mallnet.config import Settings
@@ -149,17 +150,19 @@ async def _migrate(settings: Settings) -> None:
         await prepare_node(settings, shop.slug)
 
 
-async def _seed(settings: Settings) -> dict[str, int]:
-    """Each club's story (after the network's rules exist: purchases issue by them)."""
-    seeded = {}
+async def _seed(settings: Settings) -> tuple[dict[str, int], list[str]]:
+    """Each club's story (after the network's rules exist: purchases issue by them), and
+    its offers; the lines saying which offers started."""
+    seeded, told = {}, []
     for shop in DEMO_SHOPS:
         engine = create_engine(settings.node_db_url(shop.slug), pooled=False)
         try:
             runtime = await NodeRuntime.start(shop.slug, engine, settings)
             seeded[shop.slug] = await seed_demo_club(runtime, shop.slug)
+            told += await seed_offers(runtime, shop.slug)
         finally:
             await engine.dispose()
-    return seeded
+    return seeded, told
 
 
 def _write_tokens(settings: Settings, path: Path) -> None:
@@ -290,11 +293,13 @@ def run_demo(settings: Settings, base_port: int) -> int:
         with clients.open("a", encoding="utf-8") as out:
             out.write("\n".join(new) + "\n")
         clients.chmod(0o600)
-    seeded = asyncio.run(_seed(settings))
+    seeded, offer_lines = asyncio.run(_seed(settings))
     console.print(
         "  [green]✓[/green] migrated hub and nodes; demo clubs ready: "
         + ", ".join(f"{slug} ({n} purchases)" for slug, n in seeded.items())
     )
+    for line in offer_lines:
+        console.print(f"  [green]✓[/green] {line}")
     _write_tokens(settings, settings.data_dir / "demo-tokens.txt")
 
     stop_requested: list[int] = []
