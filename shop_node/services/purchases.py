@@ -339,14 +339,16 @@ async def _record(
     before = Standing(0, 0) if enrolled else await standing(session, policy, member.id, ledger.now)
     network_paid = 0 if captured is None else captured.rial
     # The shop's live offers, on the basket as the till sent it: a discount lowers what is
-    # charged (the purchase's lines and total), credit and points join what it earns.
+    # charged (the purchase's lines and total), credit and points join what it earns. They
+    # are judged at the node's own time, never the till's occurredAt: a till cannot date a
+    # purchase into a grant's validity or an offer's hours.
     offered = await offers_at_till(
         session,
         runtime,
         policy,
         None if enrolled else member,
         [(line.group, line.amount_rial) for line in data.lines],
-        data.occurred_at or ledger.now,
+        ledger.now,
         data.credit_to_spend_rial + network_paid,
     )
     charged = [Line(group, amount) for group, amount in offered.lines]
@@ -417,7 +419,7 @@ async def _before_capture(
         policy,
         member,
         [(line.group, line.amount_rial) for line in data.lines],
-        data.occurred_at or runtime.clock(),
+        runtime.clock(),
         data.credit_to_spend_rial,
     )
     charged = [Line(group, amount) for group, amount in offered.lines]

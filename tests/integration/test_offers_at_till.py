@@ -219,3 +219,31 @@ def test_the_hub_hears_the_offer_its_grants_and_their_end_but_not_the_audience(
     assert granted["pseudonym"] == closed["pseudonym"]
     assert closed["reason"] == "used"
     assert set(granted) == {"pseudonym", "offer_id", "grant_id", "expires_at"}
+
+
+def test_a_till_cannot_date_a_purchase_into_an_expired_grant(node: NodeClient) -> None:
+    """The grant expired yesterday; a purchase the till says happened last week still gets
+    nothing: offers are judged at the node's time."""
+    for n, days in enumerate((120, 100, 95)):
+        at(node, NOW - dt.timedelta(days=days))
+        record(node, purchase(f"S-{n}", [("books", 200_000)], phone=SARA))
+    at(node, NOW)
+    _live(
+        node,
+        {
+            "kind": "one_time",
+            "name_en": "Come back",
+            "audience": {"kind": "days_since_last_visit", "gt": 90},
+            "reward": {"extra_credit_bp": 3_500},
+            "valid_days": 7,
+            "control_bp": 0,
+        },
+    )
+    at(node, NOW + dt.timedelta(days=8))
+    backdated = purchase(
+        "S-3",
+        [("books", 1_000_000)],
+        phone=SARA,
+        occurredAt=(NOW + dt.timedelta(days=1)).isoformat(),
+    )
+    assert record(node, backdated)["purchase"]["offers"] == []
