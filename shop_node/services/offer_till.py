@@ -52,10 +52,13 @@ async def offers_at_till(
     lines: Sequence[tuple[str, int]],
     now: dt.datetime,
     credit_spent_rial: int,
+    *,
+    lock: bool = False,
 ) -> Applied:
     """What the shop's live offers give ``member`` (None: a shopper this purchase enrols)
     for ``lines`` at ``now``, ``credit_spent_rial`` of it paid with credit or network
-    value. No live offer: nothing is read beyond one small query."""
+    value. No live offer: nothing is read beyond one small query. ``lock`` (the purchase's
+    write, not a preview's read) holds the capped offers until the purchase commits."""
     live = list(await session.scalars(select(Offer).where(Offer.status == "active")))
     if not live:
         return Applied(lines=list(lines))
@@ -89,7 +92,7 @@ async def offers_at_till(
             candidates.append(Candidate(offer_id, offer))
     if not candidates:
         return Applied(lines=list(lines))
-    candidates, budgets = await _within_caps(session, candidates, member)
+    candidates, budgets = await _within_caps(session, candidates, member, lock=lock)
     result = apply(candidates, lines, credit_spent_rial=credit_spent_rial, budget_left=budgets)
     names = {c.offer_id: (c.offer.name_fa, c.offer.name_en) for c in candidates}
     return Applied(result.given, result.lines, names)
@@ -108,11 +111,23 @@ async def _facts(
 
 
 async def _within_caps(
-    session: AsyncSession, candidates: list[Candidate], member: Member | None
+    session: AsyncSession, candidates: list[Candidate], member: Member | None, *, lock: bool
 ) -> tuple[list[Candidate], dict[str, int | None]]:
     """The candidates whose per-member and total uses are not used up, and what is left
     of each one's budget (None: no budget)."""
     ids = [c.offer_id for c in candidates]
+    # Two tills giving the same offer at once must not both spend the last of its budget or
+    # uses: the offers with such caps are locked until this purchase commits (a member's own
+    # purchases are already serialised by the ledger's member lock).
+    capped = [
+        c.offer_id
+        for c in candidates
+        if c.offer.caps.total_uses is not None or c.offer.caps.budget_rial is not None
+    ]
+    if capped and lock:
+        await session.execute(
+            select(Offer.id).where(Offer.id.in_(capped)).order_by(Offer.id).with_for_update()
+        )
     totals = {
         offer_id: (int(uses), int(rial))
         for offer_id, uses, rial in await session.execute(

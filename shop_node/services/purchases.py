@@ -350,6 +350,7 @@ async def _record(
         [(line.group, line.amount_rial) for line in data.lines],
         ledger.now,
         data.credit_to_spend_rial + network_paid,
+        lock=True,
     )
     charged = [Line(group, amount) for group, amount in offered.lines]
     _within_charged(data, charged, network_paid)

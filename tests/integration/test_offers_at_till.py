@@ -6,13 +6,15 @@ reward back exactly; the ledger stays balanced."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from shop_node.db.models import OfferGrant, OutboxEvent
-from shop_node.services import offers
+from shop_node.db.models import OfferGrant, OfferReward, OutboxEvent
+from shop_node.domain.earning import Line
+from shop_node.services import offers, purchases
 
 from ..node_client import NodeClient
 from .test_node_club import ledger_problems, purchase, record
@@ -247,3 +249,50 @@ def test_a_till_cannot_date_a_purchase_into_an_expired_grant(node: NodeClient) -
         occurredAt=(NOW + dt.timedelta(days=1)).isoformat(),
     )
     assert record(node, backdated)["purchase"]["offers"] == []
+
+
+def test_two_tills_at_once_do_not_spend_a_budget_twice(node: NodeClient) -> None:
+    """Two members buy at the same moment, the offer's budget covers one of them: what the
+    offer gave in all stays within its budget."""
+    at(node, NOW)
+    for phone in (SARA, REZA):
+        record(node, purchase(f"first-{phone}", [("books", 100_000)], phone=phone))
+    offer_id = _live(
+        node,
+        {
+            "kind": "permanent",
+            "name_en": "Last of the budget",
+            "reward": {"fixed_credit_rial": 40_000},
+            "caps": {"budget_rial": 50_000},
+        },
+    )
+
+    async def both() -> list[Any]:
+        return list(
+            await asyncio.gather(
+                *(
+                    purchases.record_purchase(
+                        node.runtime,
+                        purchases.PurchaseInput(
+                            receipt_id=f"race-{phone}",
+                            total_rial=500_000,
+                            lines=[Line("books", 500_000)],
+                            phone=phone,
+                        ),
+                        "staff:till",
+                    )
+                    for phone in (SARA, REZA)
+                )
+            )
+        )
+
+    node.call(both)
+
+    async def given(session: Any) -> int:
+        total: int = await session.scalar(
+            select(func.sum(OfferReward.credit_rial)).where(OfferReward.offer_id == offer_id)
+        )
+        return total
+
+    assert node.call(node.runtime.read, given) == 50_000  # 40,000 and the last 10,000
+    assert ledger_problems(node) == []
