@@ -68,6 +68,7 @@ STATEMENT = f"""query Statement($period: Int!, $first: Int!, $offset: Int!) {{
   __typename ... on SettlementStatement {{ {STATEMENT_FIELDS} }}
   ... on HubProblem {{ code message }} }} }}"""
 STATEMENT_PAGE = 200  # the most lines the hub gives in one page (its ``lines`` maximum)
+MAX_STATEMENT_LINES = 1_000_000  # more than any shop's period: a hub claiming more is wrong
 INVITATION_FIELDS = "id kind nameFa shop status"
 INVITATIONS = f"query Invitations {{ invitations {{ {INVITATION_FIELDS} }} }}"
 RESPOND = f"""mutation Respond($id: String!, $accept: Boolean!) {{
@@ -329,20 +330,35 @@ class HubConnection:
 
     async def whole_settlement_statement(self, period_id: int) -> dict[str, Any]:
         """The statement with every line, asked page by page (``STATEMENT_PAGE`` a page):
-        what a file of it needs."""
+        what a file of it needs. A hub's answer is checked as it comes: a line count past
+        ``MAX_STATEMENT_LINES``, or a page other than full (or the last, exactly the rest),
+        is refused rather than followed."""
         whole = await self.settlement_statement(period_id, STATEMENT_PAGE)
+        total = whole["lineCount"]
+        if not isinstance(total, int) or not 0 <= total <= MAX_STATEMENT_LINES:
+            raise HubUnavailable(f"statement {period_id}: {total!r} lines is not to be read")
         lines: list[dict[str, Any]] = whole["lines"]
-        while len(lines) < whole["lineCount"]:
+        self._check_page(period_id, lines, 0, total)
+        while len(lines) < total:
             page = await self.settlement_statement(period_id, STATEMENT_PAGE, len(lines))
-            if not page["lines"] or page["lineCount"] != whole["lineCount"]:
+            if page["lineCount"] != total:
                 # A closed period's statement never changes: a hub answering otherwise
                 # is not to be rendered from.
                 raise HubUnavailable(
                     f"statement {period_id} changed while read ({len(lines)} of "
-                    f"{whole['lineCount']} lines, then {page['lineCount']}): ask again"
+                    f"{total} lines, then {page['lineCount']}): ask again"
                 )
+            self._check_page(period_id, page["lines"], len(lines), total)
             lines.extend(page["lines"])
         return whole
+
+    @staticmethod
+    def _check_page(period_id: int, page: list[Any], offset: int, total: int) -> None:
+        expected = min(STATEMENT_PAGE, total - offset)
+        if len(page) != expected:
+            raise HubUnavailable(
+                f"statement {period_id}: {len(page)} lines from {offset}, not {expected}"
+            )
 
     # Staff of this shop, managed from its dashboard: ``acting`` names the manager who asks
     # (``staff:<id>``); the hub acts only on this shop's staff, for an active manager of it.

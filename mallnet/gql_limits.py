@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -116,6 +117,19 @@ def page_offset(offset: int, *, argument: str = "offset") -> int:
             extensions={"code": "INVALID_INPUT", "message_fa": "شروع صفحه نمی‌تواند منفی باشد."},
         )
     return offset
+
+
+def page_cursor(
+    cursor: str | None, pattern: re.Pattern[str], *, argument: str = "after"
+) -> str | None:
+    """A paged field's cursor (or an id to look up), refused unless it has the shape the
+    list gives out: anything else is not worth a query (and PostgreSQL refuses a NUL)."""
+    if cursor is not None and not pattern.fullmatch(cursor):
+        raise GraphQLError(
+            f"{argument} is not a cursor this list gave out",
+            extensions={"code": "INVALID_INPUT", "message_fa": "نشانگر صفحه درست نیست."},
+        )
+    return cursor
 
 
 # --- the body ----------------------------------------------------------------------------

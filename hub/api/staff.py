@@ -25,7 +25,7 @@ from hub.domain.problems import ProblemCode
 from hub.services import staff
 from mallnet.auth import Principal
 from mallnet.authz import guard_fields, requires
-from mallnet.gql_limits import page_size
+from mallnet.gql_limits import page_cursor, page_size
 from mallnet.scopes import Scope
 
 MANAGERS = (Scope.NODE_FEDERATE, Scope.MALL_ADMIN)
@@ -185,6 +185,7 @@ class StaffQuery:
         ] = None,
     ) -> StaffAccountsResult:
         size = page_size(first, STAFF_PAGE_MAX)
+        after = page_cursor(after, staff.USERNAME)
 
         async def work(session: AsyncSession) -> StaffAccountList:
             acting = actor_of(info, acting_staff)

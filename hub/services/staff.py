@@ -44,7 +44,7 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 GENERATED_PASSWORD_BYTES = 12  # 16 URL-safe characters, 96 bits
 MAX_LISTED = 500
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 # A person's subject, in its one spelling: ``staff:12`` (never ``staff:012``, ``staff:12\n``
 # or other digits), so that reading a subject and comparing one never disagree.
 _SUBJECT = re.compile(r"(staff|mall):([1-9][0-9]{0,17})")
@@ -216,7 +216,7 @@ async def create_account(
             raise StaffError(ProblemCode.FORBIDDEN, "a shop creates only its own staff", "shop")
         shop = actor.shop
     name = username.strip().lower()
-    if not _USERNAME.match(name):
+    if not USERNAME.match(name):
         raise StaffError(
             ProblemCode.INVALID_INPUT,
             "3-60 characters: lower-case letters, digits, '.', '_' or '-'",

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import strawberry
 
+from federation.ids import EVENT_ID
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import JSONDocument, Points, Rial
-from mallnet.gql_limits import page_size
+from mallnet.gql_limits import page_cursor, page_size
 from shop_node.api.access import MANAGE, STAFF, actor, runtime
 from shop_node.api.policy import PreviewLineInput
 from shop_node.api.problems import (
@@ -201,13 +202,16 @@ class OfferQuery:
         after: strawberry.ID | None = None,
     ) -> ShopOfferPage:
         size = page_size(first, MAX_PAGE)
-        rows = await offers.listing(runtime(info), status, size + 1, after)
+        cursor = page_cursor(None if after is None else str(after), EVENT_ID)
+        rows = await offers.listing(runtime(info), status, size + 1, cursor)
         items = [ShopOffer.of(r) for r in rows[:size]]
         more = len(rows) > size
         return ShopOfferPage(items=items, next_after=items[-1].id if more else None)
 
     @strawberry.field(extensions=requires(*STAFF), description="One offer (null: none such).")
     async def offer(self, info: strawberry.Info, id: strawberry.ID) -> ShopOffer | None:
+        if not EVENT_ID.fullmatch(str(id)):
+            return None
         try:
             return ShopOffer.of(await offers.get(runtime(info), str(id)))
         except OfferNotFoundError:
@@ -376,6 +380,8 @@ class OfferReportQuery:
         self, info: strawberry.Info, id: strawberry.ID
     ) -> OfferResponse | None:
         node = runtime(info)
+        if not EVENT_ID.fullmatch(str(id)):
+            return None
         try:
             row = await offers.get(node, str(id))
         except OfferNotFoundError:

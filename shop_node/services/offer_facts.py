@@ -7,6 +7,7 @@ purchases in time order, each judged on the member's history just before it."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from shop_node.services.runtime import NodeRuntime
 from shop_node.services.tiers import tier_standings
 
 BATCH = 500
+YIELD_EVERY = 100  # purchases judged between two turns of the event loop
 MAX_BACKTEST_DAYS = 365
 
 
@@ -153,18 +155,22 @@ async def backtest(
         history = await _purchases(session, batch, now)
         for member_id in batch:
             bought = history.get(member_id, [])
-            earlier = [b for b in bought if b.at < start]
             base = facts[member_id]
-            launched = offer.kind == "one_time" and holds(
-                offer.audience, _as_of(base, earlier), start
-            )
+            # The visits before the purchase being judged, grown one purchase at a time
+            # (the facts share this list: nothing is rebuilt per purchase).
+            visits = list(_visits([b for b in bought if b.at < start]))
+            before = _with_visits(base, visits)
+            launched = offer.kind == "one_time" and holds(offer.audience, before, start)
             used = False
             for b in (b for b in bought if b.at >= start):
                 seen += 1
-                before = _as_of(base, earlier)
-                earlier.append(b)
-                if b.net_rial <= 0 or not b.lines:
+                if seen % YIELD_EVERY == 0:
+                    # Plain Python on the node's event loop: let the tills in between.
+                    await asyncio.sleep(0)
+                if b.net_rial <= 0 or not b.lines:  # refunded in full: no visit, no offer
                     continue
+                before = _with_visits(base, tuple(visits))
+                visits.append(Visit(b.at, b.net_rial, frozenset(g for g, _a in b.lines)))
                 basket = Basket(b.at, b.lines)
                 if offer.kind == "one_time":
                     valid = offer.valid_days or 0
@@ -196,13 +202,13 @@ async def backtest(
     return Backtest(days, seen, len(reached), affected, discount, credit, points, left, sales)
 
 
-def _as_of(facts: MemberFacts, earlier: Sequence[_Bought]) -> MemberFacts:
-    """The member's facts with only the visits before a moment (tier and tags as now)."""
+def _with_visits(facts: MemberFacts, visits: Sequence[Visit]) -> MemberFacts:
+    """The member's facts with these visits (tier and tags as now)."""
     return MemberFacts(
         tier=facts.tier,
         membership_type=facts.membership_type,
         joined_at=facts.joined_at,
-        visits=_visits(earlier),
+        visits=visits,
         tags=facts.tags,
         birthday=facts.birthday,
     )

@@ -65,18 +65,17 @@ async def offers_at_till(
     documents = {row.id: OfferDocument.model_validate(row.document) for row in live}
     grants = []
     if member is not None:
-        grants = list(
-            await session.scalars(
-                select(OfferGrant).where(
-                    OfferGrant.member_id == member.id,
-                    OfferGrant.control.is_(False),
-                    OfferGrant.closed_at.is_(None),
-                    OfferGrant.used_purchase_id.is_(None),
-                    OfferGrant.expires_at > now,
-                    OfferGrant.offer_id.in_(list(documents)),
-                )
-            )
+        open_grants = select(OfferGrant).where(
+            OfferGrant.member_id == member.id,
+            OfferGrant.control.is_(False),
+            OfferGrant.closed_at.is_(None),
+            OfferGrant.used_purchase_id.is_(None),
+            OfferGrant.expires_at > now,
+            OfferGrant.offer_id.in_(list(documents)),
         )
+        # A purchase holds the grants it may use: an offer stopped meanwhile waits for it.
+        found = await session.scalars(open_grants.with_for_update() if lock else open_grants)
+        grants = list(found)
     facts = await _facts(session, runtime, policy, member, now)
     basket = Basket(now, tuple(lines))
     candidates: list[Candidate] = []
@@ -189,7 +188,7 @@ async def record(
             used.append(given.grant)
             await session.execute(
                 update(OfferGrant)
-                .where(OfferGrant.id == given.grant)
+                .where(OfferGrant.id == given.grant, OfferGrant.closed_at.is_(None))
                 .values(used_purchase_id=purchase_id, closed_at=now, closed_reason="used")
             )
     await session.flush()

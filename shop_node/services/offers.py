@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.envelope import OfferGrantClosed, OfferGranted, OfferPublished, OfferWithdrawn
 from federation.ids import new_event_id
 from mallnet.secrets_store import pseudonym
+from mallnet.values import NO_CONTROL_HELP, without_control_characters
 from shop_node.db.models import Member, Offer, OfferGrant
 from shop_node.domain.errors import BelowMargin, InvalidInput, OfferNotChangeable, OfferNotFound
 from shop_node.domain.offers.conditions import holds
@@ -142,7 +143,7 @@ async def check(
         if unknown:
             raise InvalidInput.one("basket", f"not product groups of the club: {unknown}")
         return OfferCheck(
-            group_margins(policy, offer),
+            group_margins(policy, offer, await _live_offers(session)),
             basket_economics(policy, offer, basket),
             await backtest(session, runtime, policy, offer, days),
         )
@@ -168,6 +169,14 @@ def published(
     )
 
 
+async def _live_offers(session: AsyncSession, exclude: str | None = None) -> list[OfferDocument]:
+    """The documents of the live offers (that an offer's rewards would stack with)."""
+    query = select(Offer.document).where(Offer.status == ACTIVE)
+    if exclude is not None:
+        query = query.where(Offer.id != exclude)
+    return [OfferDocument.model_validate(d) for d in await session.scalars(query)]
+
+
 def in_control(salt: str, member_id: int, control_bp: int) -> bool:
     """Whether the member is in the offer's control group: a keyed hash of the member,
     uniform over 0–9999, below the control share. Stable for the offer; without the salt
@@ -190,9 +199,12 @@ async def activate(
     unless ``override_reason`` says why, which is recorded. A one-time offer is launched:
     its audience granted, its control group recorded."""
     reason = (override_reason or "").strip() or None
-    if reason is not None and not REASON_MIN <= len(reason) <= REASON_MAX:
+    if reason is not None and (
+        not REASON_MIN <= len(reason) <= REASON_MAX or without_control_characters(reason) != reason
+    ):
         raise InvalidInput.one(
-            "overrideReason", f"a reason of {REASON_MIN}–{REASON_MAX} characters"
+            "overrideReason",
+            f"a reason of {REASON_MIN}–{REASON_MAX} characters, with {NO_CONTROL_HELP}",
         )
 
     async def work(session: AsyncSession) -> Activated:
@@ -201,7 +213,8 @@ async def activate(
             raise OfferNotChangeable(f"offer {offer_id} is {row.status}: only a draft starts")
         policy = await _policy(session, runtime)
         offer = parse_offer(row.document, policy.group_codes)
-        below = [g.group for g in group_margins(policy, offer) if g.below_margin]
+        live = await _live_offers(session, exclude=row.id)
+        below = [g.group for g in group_margins(policy, offer, live) if g.below_margin]
         if below and reason is None:
             raise BelowMargin(below)
         now = runtime.clock()

@@ -70,7 +70,7 @@ rewards = st.fixed_dictionaries(
     {},
     optional={
         "extra_credit_bp": st.integers(0, 10_000),
-        "discount_bp": st.integers(0, 10_000),
+        "discount_bp": st.integers(0, 9_000),
         "bonus_points": st.integers(0, 10_000),
         "fixed_credit_rial": st.integers(0, 10**9),
         "groups": st.lists(st.sampled_from(GROUPS), min_size=1, max_size=3, unique=True),

@@ -25,9 +25,11 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from mallnet.values import NO_CONTROL_HELP, Points, Rial, without_control_characters
+from mallnet.values import NO_CONTROL_HELP, Rial, without_control_characters
 from shop_node.domain.policy import BP, Code, Days
 
+MAX_DISCOUNT_BP = 9_000
+MAX_BONUS_POINTS = 1_000_000
 HourMinute = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 MAX_DEPTH = 6  # nesting of all/any/not
 
@@ -119,7 +121,9 @@ class Tagged(_Model):
     """The member carries at least one of the tags."""
 
     kind: Literal["tag"]
-    any_of: Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(min_length=1)]
+    any_of: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=40)]], Field(min_length=1, max_length=50)
+    ]
 
 
 class BoughtGroup(_Model):
@@ -165,7 +169,9 @@ class Weekday(_Model):
     """The purchase's Tehran weekday: 0 Saturday … 6 Friday (the Iranian week)."""
 
     kind: Literal["weekday"]
-    days: Annotated[list[Annotated[int, Field(ge=0, le=6, strict=True)]], Field(min_length=1)]
+    days: Annotated[
+        list[Annotated[int, Field(ge=0, le=6, strict=True)]], Field(min_length=1, max_length=7)
+    ]
 
 
 class Hours(_Model):
@@ -256,8 +262,11 @@ class Reward(_Model):
     the lines of ``groups`` when given)."""
 
     extra_credit_bp: BP = 0
-    discount_bp: BP = 0
-    bonus_points: Points = 0
+    # At most 90%: a purchase always charges something (its total is positive), and a
+    # refund has a whole to take its share of.
+    discount_bp: Annotated[int, Field(ge=0, le=MAX_DISCOUNT_BP, strict=True)] = 0
+    # Within what one purchase may report to the hub (points_earned ≤ 10^9, with the club's).
+    bonus_points: Annotated[int, Field(ge=0, le=MAX_BONUS_POINTS, strict=True)] = 0
     fixed_credit_rial: Rial = 0
     groups: Annotated[list[Code], Field(min_length=1, max_length=50)] | None = None
 

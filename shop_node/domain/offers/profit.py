@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shop_node.domain.earning import Line, compute_earning
-from shop_node.domain.offers.definition import Offer
+from shop_node.domain.offers.definition import All, BasketAmount, Condition, Offer
 from shop_node.domain.offers.rewards import BP_ONE, Candidate, give
 from shop_node.domain.policy import ClubPolicy, Tier
 
@@ -102,7 +102,10 @@ class GroupMargin:
     group: str
     margin_bp: int
     club_credit_bp: int  # at the highest tier
-    offer_bp: int  # discount + extra credit
+    # The offers' part: the largest discount, every extra credit, and fixed credit as a
+    # share of the smallest basket it is given on — this offer's with the live offers it
+    # stacks with.
+    offer_bp: int
 
     @property
     def left_bp(self) -> int:
@@ -113,24 +116,54 @@ class GroupMargin:
         return self.left_bp < 0
 
 
-def group_margins(policy: ClubPolicy, offer: Offer) -> list[GroupMargin]:
-    """Each product group the offer's percentages reach, worst case: the club's credit at
-    its highest multiplier plus the offer's discount and extra credit, against the
-    group's margin."""
+def group_margins(
+    policy: ClubPolicy, offer: Offer, others: Sequence[Offer] = ()
+) -> list[GroupMargin]:
+    """Each product group the offer's money rewards reach, worst case: the club's credit at
+    its highest multiplier plus what this offer and the live ``others`` give there
+    together (discounts do not add up: the largest; credit does), against the group's
+    margin. Bonus points have no price on the node and are left out."""
     reward = offer.reward
-    if not (reward.discount_bp or reward.extra_credit_bp):
+    if not (reward.discount_bp or reward.extra_credit_bp or reward.fixed_credit_rial):
         return []
     top = max(t.multiplier_bp for t in policy.tiers)
     groups = reward.groups or [g.code for g in policy.product_groups]
+    everyone = [offer, *others]
     found = []
     for group in groups:
         club = policy.rule_for(group).credit_bp * top // BP_ONE
-        found.append(
-            GroupMargin(
-                group, _margin(policy, group), club, reward.discount_bp + reward.extra_credit_bp
-            )
+        reaching = [o for o in everyone if o.reward.groups is None or group in o.reward.groups]
+        offers_bp = (
+            max(o.reward.discount_bp for o in reaching)
+            + sum(o.reward.extra_credit_bp for o in reaching)
+            + sum(_fixed_share_bp(o) for o in reaching)
         )
+        found.append(GroupMargin(group, _margin(policy, group), club, offers_bp))
     return found
+
+
+def _fixed_share_bp(offer: Offer) -> int:
+    """Fixed credit as a share of the smallest basket the offer is given on (its ``when``
+    asks at least that much); with no such bound it may be the whole basket."""
+    fixed = offer.reward.fixed_credit_rial
+    if not fixed:
+        return 0
+    smallest = min_basket_rial(offer.when)
+    if not smallest:
+        return BP_ONE
+    return min(BP_ONE, -(-fixed * BP_ONE // smallest))
+
+
+def min_basket_rial(condition: Condition | None) -> int | None:
+    """The least basket ``condition`` lets through, when it says (at its top or under all)."""
+    if isinstance(condition, BasketAmount):
+        if condition.gte is not None:
+            return condition.gte
+        return None if condition.gt is None else condition.gt + 1
+    if isinstance(condition, All):
+        bounds = [b for c in condition.of if (b := min_basket_rial(c)) is not None]
+        return max(bounds) if bounds else None
+    return None
 
 
 def _margin(policy: ClubPolicy, group: str) -> int:
