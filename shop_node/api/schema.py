@@ -39,7 +39,7 @@ from shop_node.api.settlement import SettlementQuery
 from shop_node.api.staff import StaffMutation, StaffQuery
 from shop_node.api.till import PurchasePreview, PurchasePreviewResult, preview_of
 from shop_node.domain.earning import Line
-from shop_node.services import adjustments, members, network, policy, purchases, till
+from shop_node.services import adjustments, members, network, offer_till, policy, purchases, till
 from shop_node.services.relay import hub_connection
 
 RecordPurchaseResult = Annotated[
@@ -224,16 +224,33 @@ class Query(
         extensions=requires(*OPERATE), description="How much credit may pay for a purchase."
     )
     async def credit_quote(
-        self, info: strawberry.Info, ref: MemberRefInput, total_rial: Rial
+        self,
+        info: strawberry.Info,
+        ref: MemberRefInput,
+        total_rial: Rial,
+        lines: Annotated[
+            list[PurchaseLineInput] | None,
+            strawberry.argument(
+                description="The basket's lines: the quote then counts the offers' discounts."
+            ),
+        ] = None,
     ) -> CreditQuoteResult:
+        basket = [Line(x.product_group, x.amount_rial) for x in lines or []]
+
         async def quote() -> t.CreditQuote:
-            q = await purchases.quote_credit(runtime(info), ref.to_domain(), total_rial)
+            q = await purchases.quote_credit(runtime(info), ref.to_domain(), total_rial, basket)
             return t.CreditQuote(
                 member=t.Member(row=q.member),
                 available_credit_rial=Rial(q.available_credit_rial),
                 spendable_rial=Rial(q.spendable_rial),
                 points=Points(q.points_balance),
                 tier=t.tier_of(q.tier),
+                charged_rial=None if q.charged_rial is None else Rial(q.charged_rial),
+                offers=(
+                    []
+                    if q.offered is None
+                    else [t.AppliedOffer.of(g) for g in offer_till.given_now(q.offered)]
+                ),
             )
 
         return await attempt(quote)

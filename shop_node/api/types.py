@@ -365,6 +365,12 @@ class CreditQuote:
     spendable_rial: Rial = strawberry.field(description="What may pay for this purchase.")
     points: Points
     tier: Tier
+    charged_rial: Rial | None = strawberry.field(
+        default=None, description="With lines: the basket after the offers' discounts."
+    )
+    offers: list[AppliedOffer] = strawberry.field(
+        default_factory=list, description="With lines: what the shop's live offers give it."
+    )
 
 
 @strawberry.type

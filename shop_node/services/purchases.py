@@ -978,11 +978,22 @@ class CreditQuote:
     points_balance: int
     tier: Tier
     tier_metric: int
+    # With the basket's lines: what the shop's live offers give it, and what is charged.
+    offered: offer_till.Applied | None = None
+    charged_rial: int | None = None
 
 
-async def quote_credit(runtime: NodeRuntime, ref: MemberRef, total_rial: int) -> CreditQuote:
+async def quote_credit(
+    runtime: NodeRuntime, ref: MemberRef, total_rial: int, lines: Sequence[Line] = ()
+) -> CreditQuote:
+    """What credit may pay for a purchase of ``total_rial``; with its ``lines``, after the
+    offers' discounts (what recordPurchase will charge)."""
     problems: list[FieldProblem] = []
     _check_amount(total_rial, "totalRial", problems)
+    for index, line in enumerate(lines):
+        _check_amount(line.amount_rial, f"lines[{index}].amountRial", problems)
+    if lines and not problems and sum(line.amount_rial for line in lines) != total_rial:
+        problems.append(FieldProblem("lines", "line amounts must add up to totalRial"))
     if problems:
         raise InvalidInput(problems)
 
@@ -995,13 +1006,21 @@ async def quote_credit(runtime: NodeRuntime, ref: MemberRef, total_rial: int) ->
         accounts = await member_accounts(session, member.id)
         available = sum(lot.remaining for lot in await ledger.open_lots(accounts.rial_id))
         tier, metric = await current_tier(session, policy, member.id, ledger.now)
+        offered, charged = None, total_rial
+        if lines:
+            _check_groups(policy, lines)
+            basket = [(line.group, line.amount_rial) for line in lines]
+            offered = await offers_at_till(session, runtime, policy, member, basket, ledger.now, 0)
+            charged = sum(amount for _group, amount in offered.lines)
         return CreditQuote(
             member,
             available,
-            max_credit_spend(policy, total_rial, available),
+            max_credit_spend(policy, charged, available),
             accounts.points,
             tier,
             metric,
+            offered,
+            None if offered is None else charged,
         )
 
     return await runtime.read(work)

@@ -296,3 +296,17 @@ def test_two_tills_at_once_do_not_spend_a_budget_twice(node: NodeClient) -> None
 
     assert node.call(node.runtime.read, given) == 50_000  # 40,000 and the last 10,000
     assert ledger_problems(node) == []
+
+
+def test_the_credit_quote_counts_the_offers_discount_when_given_the_lines(
+    node: NodeClient,
+) -> None:
+    at(node, NOW)
+    card = record(node, purchase("R-0", [("books", 100_000)], phone=SARA))["member"]["cardCode"]
+    _live(node, STATIONERY_SALE)
+    lines = [{"productGroup": "stationery", "amountRial": 400_000}]
+    quoted = node.op("CreditQuote", ref={"cardCode": card}, totalRial=400_000, lines=lines)
+    quote = quoted["creditQuote"]
+    assert (quote["chargedRial"], quote["offers"][0]["discountRial"]) == (320_000, 80_000)
+    plain = node.op("CreditQuote", ref={"cardCode": card}, totalRial=400_000)["creditQuote"]
+    assert (plain["chargedRial"], plain["offers"]) == (None, [])

@@ -1,13 +1,14 @@
 /**
  * The shop dashboard on the shop's own node (served at /dashboard/): signed in through the
  * hub (SessionGate), then its sections under one router — the till, today's figures,
- * members, the club's policy, the network, settlement, staff — each shown in the navigation
+ * members, offers, the club's policy, the network, settlement, staff — each shown in the navigation
  * and opened only for the roles that may use it, with a line about the server at the foot.
  */
 import {
   IconAdjustments,
   IconCashRegister,
   IconChartBar,
+  IconDiscount,
   IconNetwork,
   IconReceipt,
   IconUserShield,
@@ -26,6 +27,7 @@ import { SessionGate } from '../shared/ui/SessionGate';
 import { mayUse, useSession } from '../shared/ui/session-context';
 import { MembersPage } from './members/MembersPage';
 import { NetworkPage } from './network/NetworkPage';
+import { OffersPage } from './offers/OffersPage';
 import { PolicyPage } from './policy/PolicyPage';
 import { SettlementPage } from './settlement/SettlementPage';
 import { StaffPage } from './staff/StaffPage';
@@ -46,6 +48,7 @@ const SECTIONS = [
   { to: '', label: 'dashboard.nav.till', icon: IconCashRegister, scopes: SHOP_OPERATE },
   { to: 'today', label: 'today.title', icon: IconChartBar, scopes: SHOP_STAFF },
   { to: 'members', label: 'members.title', icon: IconUsers, scopes: SHOP_STAFF },
+  { to: 'offers', label: 'offers.title', icon: IconDiscount, scopes: SHOP_STAFF },
   { to: 'policy', label: 'policy.title', icon: IconAdjustments, scopes: SHOP_MANAGE },
   { to: 'network', label: 'shopNetwork.title', icon: IconNetwork, scopes: SHOP_MANAGE },
   { to: 'settlement', label: 'shopSettlement.title', icon: IconReceipt, scopes: SHOP_BOOKS },
@@ -70,6 +73,7 @@ function Sections({ shop, footer }: { shop: string; footer: ReactNode }) {
         <Route index element={<Start shop={shop} />} />
         <Route path="today" element={guarded('today', <TodayPage />)} />
         <Route path="members/*" element={guarded('members', <MembersPage />)} />
+        <Route path="offers/*" element={guarded('offers', <OffersPage />)} />
         <Route path="policy" element={guarded('policy', <PolicyPage />)} />
         <Route path="network" element={guarded('network', <NetworkPage />)} />
         <Route path="settlement" element={guarded('settlement', <SettlementPage />)} />

@@ -17,6 +17,8 @@ import dashboardEn from '../../dashboard/messages/en.json';
 import dashboardFa from '../../dashboard/messages/fa.json';
 import dashboardMembersEn from '../../dashboard/messages/members.en.json';
 import dashboardMembersFa from '../../dashboard/messages/members.fa.json';
+import dashboardOffersEn from '../../dashboard/messages/offers.en.json';
+import dashboardOffersFa from '../../dashboard/messages/offers.fa.json';
 import dashboardPolicyEn from '../../dashboard/messages/policy.en.json';
 import dashboardPolicyFa from '../../dashboard/messages/policy.fa.json';
 import dashboardShopNetworkEn from '../../dashboard/messages/shopNetwork.en.json';
@@ -48,8 +50,8 @@ import sharedFa from './fa.json';
 
 /** One catalogue per language: the shared messages and each face's, merged at the top. */
 export const catalogues = {
-  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardStaffFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
-  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardStaffEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
+  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardOffersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardStaffFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
+  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardOffersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardStaffEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
 } as const;
 
 export const LANGUAGES = ['fa', 'en'] as const;
