@@ -16,7 +16,6 @@ import {
   Table,
   Text,
   Title,
-  VisuallyHidden,
 } from '@mantine/core';
 import type { TFunction } from 'i18next';
 import { useCallback } from 'react';
@@ -31,6 +30,7 @@ import { Toman } from '../../shared/ui/Bdi';
 import { ChartBox } from '../overview/parts';
 import { spentPercent, useShopNames, usePolling } from './common';
 import { ReportDays } from './ReportDays';
+import { ChartTable } from '../../shared/ui/ChartTable';
 
 const CampaignQuery = graphql(`
   query ConsoleCampaign($id: String!) {
@@ -135,19 +135,10 @@ function Report({ id }: { id: string }) {
           </BarChart>
         </ResponsiveContainer>
       </ChartBox>
-      <VisuallyHidden>
-        <table>
-          <caption>{t('mallCampaigns.report.table')}</caption>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.name}>
-                <th scope="row">{row.name}</th>
-                <td>{number(row.value)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </VisuallyHidden>
+      <ChartTable
+        caption={t('mallCampaigns.report.table')}
+        rows={rows.map((row) => ({ key: row.name, cells: [row.name, number(row.value)] }))}
+      />
       <ReportDays days={report.days} />
     </Card>
   );

@@ -4,7 +4,7 @@
  * rewards cost (bars, on their own axis) — drawn left to right, in toman, and read out to
  * screen readers as a table of the same figures (the chart is one image to them).
  */
-import { Text, Title, VisuallyHidden } from '@mantine/core';
+import { Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import {
   Bar,
@@ -20,6 +20,7 @@ import {
 
 import { formatInteger, formatJalaliDate } from '../../shared/format';
 import { ChartBox } from '../overview/parts';
+import { ChartTable } from '../../shared/ui/ChartTable';
 
 export interface CampaignDay {
   day: string;
@@ -115,31 +116,20 @@ export function ReportDays({ days }: { days: readonly CampaignDay[] }) {
           </ComposedChart>
         </ResponsiveContainer>
       </ChartBox>
-      <VisuallyHidden>
-        <table>
-          <caption>{t('mallCampaigns.report.days.table')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('mallCampaigns.report.days.day')}</th>
-              <th scope="col">{names.sales}</th>
-              <th scope="col">{names.baseline}</th>
-              <th scope="col">{names.rewards}</th>
-              <th scope="col">{names.cost}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.day}>
-                <th scope="row">{formatJalaliDate(row.day, lang)}</th>
-                <td>{number(row.sales)}</td>
-                <td>{number(row.baseline)}</td>
-                <td>{number(row.rewards)}</td>
-                <td>{number(row.cost)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </VisuallyHidden>
+      <ChartTable
+        caption={t('mallCampaigns.report.days.table')}
+        headers={[t('mallCampaigns.report.days.day'), names.sales, names.baseline, names.rewards, names.cost]}
+        rows={rows.map((row) => ({
+          key: row.day,
+          cells: [
+            formatJalaliDate(row.day, lang),
+            number(row.sales),
+            number(row.baseline),
+            number(row.rewards),
+            number(row.cost),
+          ],
+        }))}
+      />
     </div>
   );
 }

@@ -6,7 +6,7 @@
  * day over the last 30 days as a chart (left to right in both languages) and a table for
  * screen readers.
  */
-import { Box, Card, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Box, Card, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -17,6 +17,7 @@ import type { DashboardOfferResponseQuery } from '../../gql/node/graphql';
 import { formatInteger, formatJalaliDate, formatToman } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
 import { everyDay, formatDecimal, formatDecimalToman, formatRate, tehranToday } from './numbers';
+import { ChartTable } from '../../shared/ui/ChartTable';
 
 const Response = graphql(`
   query DashboardOfferResponse($id: ID!) {
@@ -185,29 +186,19 @@ function Uses({ days }: { days: NonNullable<DashboardOfferResponseQuery['offerRe
           </BarChart>
         </ResponsiveContainer>
       </Box>
-      <VisuallyHidden>
-        <table>
-          <caption>{t('offers.report.usesTable')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('offers.report.day')}</th>
-              <th scope="col">{t('offers.report.usesPerDay')}</th>
-              <th scope="col">{t('offers.report.givenToman')}</th>
-              <th scope="col">{t('offers.report.bonusPoints')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.day}>
-                <th scope="row">{row.day}</th>
-                <td>{number(row.uses)}</td>
-                <td>{formatToman(row.given, lang)}</td>
-                <td>{number(row.points)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </VisuallyHidden>
+      <ChartTable
+        caption={t('offers.report.usesTable')}
+        headers={[
+          t('offers.report.day'),
+          t('offers.report.usesPerDay'),
+          t('offers.report.givenToman'),
+          t('offers.report.bonusPoints'),
+        ]}
+        rows={rows.map((row) => ({
+          key: row.day,
+          cells: [row.day, number(row.uses), formatToman(row.given, lang), number(row.points)],
+        }))}
+      />
     </Stack>
   );
 }

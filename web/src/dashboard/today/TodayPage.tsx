@@ -14,7 +14,6 @@ import {
   Stack,
   Text,
   Title,
-  VisuallyHidden,
 } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -37,6 +36,7 @@ import type { ActivityRange, ShopActivityQuery } from '../../gql/node/graphql';
 import { formatInteger, formatJalaliDate, formatToman } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
 import { percentChange, tomanOf } from './figures';
+import { ChartTable } from '../../shared/ui/ChartTable';
 
 const ShopActivity = graphql(`
   query ShopActivity($range: ActivityRange!) {
@@ -182,31 +182,26 @@ function Charts({ days }: { days: ShopActivityQuery['shopActivity']['current']['
           </ResponsiveContainer>
         </Box>
       </Card>
-      <VisuallyHidden>
-        <table>
-          <caption>{t('today.chart.table')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('today.chart.day')}</th>
-              <th scope="col">{t('today.chart.salesToman')}</th>
-              <th scope="col">{t('today.figure.purchases')}</th>
-              <th scope="col">{t('today.figure.newMembers')}</th>
-              <th scope="col">{t('today.figure.returningMembers')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.day}>
-                <th scope="row">{row.day}</th>
-                <td>{number(row.sales)}</td>
-                <td>{number(row.purchases)}</td>
-                <td>{number(row.newMembers)}</td>
-                <td>{number(row.returning)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </VisuallyHidden>
+      <ChartTable
+        caption={t('today.chart.table')}
+        headers={[
+          t('today.chart.day'),
+          t('today.chart.salesToman'),
+          t('today.figure.purchases'),
+          t('today.figure.newMembers'),
+          t('today.figure.returningMembers'),
+        ]}
+        rows={rows.map((row) => ({
+          key: row.day,
+          cells: [
+            row.day,
+            number(row.sales),
+            number(row.purchases),
+            number(row.newMembers),
+            number(row.returning),
+          ],
+        }))}
+      />
     </SimpleGrid>
   );
 }
