@@ -548,8 +548,10 @@ def _read_node(mall: Mall, exposure: Exposure, token: str) -> dict[str, Any]:
             "totalRial": ["100000"],
             "lines": [[{"productGroup": "shoes", "amountRial": "100000"}]],
             "basket": [[{"productGroup": "shoes", "amountRial": "100000"}]],
-            "document": [{}],  # a draft policy: the preview answers with its problems
+            "document": [{}],  # a draft policy or offer: the answers are its problems
             "phone": [TAHA],
+            # offer, offerResponse: an offer id of the right shape (none such: null)
+            "id": ["01M94JMDQ5482B7H4JVRZ8XQYB"],
         },
     )
     answers = {}

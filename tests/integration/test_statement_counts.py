@@ -137,7 +137,21 @@ def _members_page(node: NodeClient, seeded: int, more: int) -> tuple[dict[str, A
     body: dict[str, Any] = response.json()
     assert response.status_code == 200, body
     assert "errors" not in body, body
-    return body["data"]["members"], list(sent)
+    return body["data"]["members"], _without_revocation_reads(list(sent))
+
+
+def _without_revocation_reads(sent: list[str]) -> list[str]:
+    """The statements less the node's read of staff revocations (and its BEGIN): the sign-in
+    check refreshes that cache every few seconds, whichever request it falls on, so a
+    loaded machine counted it in one page and not the other."""
+    kept: list[str] = []
+    for statement in sent:
+        if "FROM staff_revocations" in statement:
+            if kept and kept[-1] == "BEGIN":
+                kept.pop()
+            continue
+        kept.append(statement)
+    return kept
 
 
 def _check_page(page: dict[str, Any], count: int) -> None:

@@ -384,7 +384,7 @@ function StaffRow({ account, onDone, onPassword }: RowProps & { account: StaffRo
   const [resetting, reset] = useMutation(Reset);
   const who = account.username;
   return (
-    <Table.Tr data-testid="staff-row" data-username={who}>
+    <Table.Tr data-testid="staff-row" data-username={who} data-active={String(account.active)}>
       <Table.Td>
         <Bdi>{who}</Bdi>
       </Table.Td>
