@@ -14,7 +14,7 @@ from hub.services import lotteries, settlement, value
 from mallnet.celery_app import app
 from mallnet.config import get_settings
 from mallnet.db import engine_scope, session_factory, transaction
-from mallnet.messaging import sender_for
+from mallnet.messaging.setup import sender_for
 
 MAX_RECONCILE_BATCHES = 50
 

@@ -70,6 +70,24 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 for shop in settings.shop_list
             },
             **{
+                f"send-messages-{shop}": {
+                    "task": "node.send_messages",
+                    "schedule": timedelta(seconds=settings.message_interval_s),
+                    "args": [shop],
+                    "options": {"expires": settings.message_interval_s * 2},
+                }
+                for shop in settings.shop_list
+            },
+            **{
+                f"message-reports-{shop}": {
+                    "task": "node.message_reports",
+                    "schedule": timedelta(seconds=settings.delivery_report_interval_s),
+                    "args": [shop],
+                    "options": {"expires": settings.delivery_report_interval_s},
+                }
+                for shop in settings.shop_list
+            },
+            **{
                 f"relay-outbox-{shop}": {
                     "task": "node.relay_outbox",
                     "schedule": timedelta(seconds=settings.relay_interval_s),

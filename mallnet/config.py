@@ -168,6 +168,40 @@ class Settings(BaseSettings):
     # Where SMS go until a provider is configured: a JSON-lines file in the data directory.
     sms_outbox: Path | None = None
 
+    # --- Messaging (README "Configuration: messaging"). ---
+    # Which SMS provider carries SMS: "file" (the outbox above) or "kavenegar".
+    sms_provider: Literal["file", "kavenegar"] = "file"
+    # The mall's Kavenegar account (it pays for every SMS unless a shop has its own below).
+    kavenegar_api_key: str | None = None
+    kavenegar_url: str = "https://api.kavenegar.com"
+    # The secret in the URL Kavenegar forwards replies to (/hooks/kavenegar/<secret>).
+    kavenegar_hook_secret: str | None = None
+    # Sender numbers: the service line (codes, purchases: always delivered) and the
+    # promotional line (campaigns: consent and quiet hours).
+    sms_service_line: str | None = None
+    sms_promotional_line: str | None = None
+    # Shops that pay for their own SMS: {"<slug>": {"api_key": ..., "service_line": ...,
+    # "promotional_line": ...}} as JSON; every other shop sends through the mall's account.
+    sms_shop_accounts_secret: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # What one SMS part costs, in Rial, for estimates before sending (the provider's own
+    # price replaces it once it answers): Persian (UCS-2) and Latin (GSM-7) parts.
+    sms_part_price_rial: int = Field(default=1_200, ge=0, le=10**7)
+    # Sends per second each provider accepts from us (shared by all workers via Redis).
+    sms_rate_per_s: int = Field(default=20, ge=1, le=10_000)
+    telegram_rate_per_s: int = Field(default=25, ge=1, le=10_000)
+    message_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # The mall's Telegram bot (empty: no Telegram). The API URL is Telegram's unless a
+    # local Bot API server (or the tests' fake) stands in for it.
+    telegram_bot_token: str | None = None
+    telegram_bot_username: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_secret: str | None = None
+    # Promotional quiet hours in Tehran time ("22:00-08:00"; equal ends: none).
+    quiet_hours: str = "22:00-08:00"
+    # How often beat sends what is due, and asks providers for delivery reports.
+    message_interval_s: int = Field(default=2, ge=1)
+    delivery_report_interval_s: int = Field(default=60, ge=5)
+
     # --- The public edge (owners: see README "Security"). ---
     # The reverse proxies in front of the hub and nodes (IPs or CIDR networks,
     # comma-separated): a forwarded client address is believed only from these.

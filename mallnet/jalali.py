@@ -114,6 +114,13 @@ def parse_date(raw: str) -> datetime.date:
         ) from exc
 
 
+def calendar_of(raw: str) -> str:
+    """Which calendar a date ``parse_date`` accepted was given in: "jalali" or
+    "gregorian" (a birthday comes on the anniversary in the calendar it was given in)."""
+    match = _DATE.fullmatch(normalize_digits(raw.strip()))
+    return "jalali" if match is None or int(match["y"]) < JALALI_YEAR_LIMIT else "gregorian"
+
+
 def to_jalali_str(d: datetime.date, persian_digits: bool = False) -> str:
     """Format a Gregorian date as a Jalali ``YYYY/MM/DD`` string, zero padded.
 

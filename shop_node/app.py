@@ -19,7 +19,7 @@ from mallnet.hubtokens import node_verifier
 from mallnet.serving import serve_or_exit
 from mallnet.web import check_database, graphql_routes, health_response
 from mallnet.webapps import webapp_route
-from shop_node.api import dashboard, members, sessions, settlement
+from shop_node.api import dashboard, hooks, members, sessions, settlement
 from shop_node.api.schema import schema
 from shop_node.services import identity
 from shop_node.services.runtime import NodeRuntime
@@ -62,6 +62,7 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
             *settlement.routes,
             *members.routes,
             *sessions.routes,
+            *hooks.routes,
             *graphql_routes(schema, graphiql=not settings.is_production),
             # The dashboard's sign-in routes before its files, which answer any path below.
             *dashboard.routes,

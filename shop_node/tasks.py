@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from federation.client import HubUnavailable
 from mallnet.celery_app import app
 from mallnet.config import check_shop_slug, get_settings
 from mallnet.db import engine_scope
-from mallnet.messaging import sender_for
+from shop_node.services import messages
 from shop_node.services.adjustments import expire_due
 from shop_node.services.inbox import pull_and_apply
 from shop_node.services.relay import hub_connection, relay_all
@@ -38,7 +39,7 @@ async def _relay(shop: str) -> dict[str, int]:
         # One exchange with the hub: deliver our events, then apply its commands.
         acknowledged = await relay_all(runtime, hub)
         try:
-            applied = await pull_and_apply(runtime, hub, sender_for(settings))
+            applied = await pull_and_apply(runtime, hub)
         except HubUnavailable:
             applied = 0
         return {"acknowledged": acknowledged, "commands_applied": applied}
@@ -49,3 +50,26 @@ def relay_outbox(shop: str) -> dict[str, int]:
     """Deliver the shop's outbox to the hub (scheduled by beat every few seconds for each
     shop in MALLNET_SHOPS; safe to run twice at once: the hub keeps one effect)."""
     return asyncio.run(_relay(check_shop_slug(shop)))
+
+
+async def _messages(shop: str, reports: bool) -> dict[str, int]:
+    settings = get_settings()
+    async with engine_scope(settings.node_db_url(shop)) as engine:
+        runtime = await NodeRuntime.start(shop, engine, settings)
+        if reports:
+            return {"settled": await messages.poll_reports(runtime, settings)}
+        return dataclasses.asdict(await messages.send_due(runtime, settings))
+
+
+@app.task(name="node.send_messages")
+def send_messages(shop: str) -> dict[str, int]:
+    """Send the shop's messages that are due (scheduled by beat every few seconds; safe to
+    run twice at once: each message is taken by one worker, and one a dead worker left is
+    taken again only where the provider drops repeats)."""
+    return asyncio.run(_messages(check_shop_slug(shop), reports=False))
+
+
+@app.task(name="node.message_reports")
+def message_reports(shop: str) -> dict[str, int]:
+    """Ask the SMS provider what became of the shop's sent messages."""
+    return asyncio.run(_messages(check_shop_slug(shop), reports=True))

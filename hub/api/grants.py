@@ -26,7 +26,7 @@ from hub.domain.problems import Refusal
 from hub.services import abuse, grants, value
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import Rial
-from mallnet.messaging import sender_for
+from mallnet.messaging.setup import sender_for
 from mallnet.scopes import Scope
 from mallnet.secrets_store import network_key
 

@@ -203,3 +203,19 @@ async def forget_contact(session: AsyncSession, identity: str) -> None:
         .values(phone=None)
         .execution_options(synchronize_session="fetch")
     )
+
+
+async def opt_out_everywhere(session: AsyncSession, identity: str) -> list[str]:
+    """She replied «لغو» (or STOP) to a promotional SMS: her promotional consent is
+    withdrawn at every shop whose club she belongs to, at once in the hub's view and by a
+    command to each node. Returns the shops it was on at."""
+    shops = list(
+        await session.scalars(
+            select(Membership.shop)
+            .where(Membership.pseudonym == identity)
+            .order_by(Membership.shop)
+        )
+    )
+    for shop in shops:
+        await change(session, identity, shop, partner_sharing=None, promotional=False)
+    return shops

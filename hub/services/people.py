@@ -228,7 +228,7 @@ async def send_code(
         )
     )
     await session.flush()
-    sender.send_sms(phone, f"کد ورود مال‌نت: {code}\nmallnet sign-in code: {code}", kind="otp")
+    await sender.send_sms(phone, f"کد ورود مال‌نت: {code}\nmallnet sign-in code: {code}", kind="otp")
     return phone
 
 

@@ -26,7 +26,7 @@ from hub.web import csrf, devices
 from hub.web.oauth import HubAuthorizationServer, HubClient, StarletteOAuthRequest
 from mallnet.client_address import client_address
 from mallnet.db import utcnow
-from mallnet.messaging import sender_for
+from mallnet.messaging.setup import sender_for
 from mallnet.secrets_store import network_key
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

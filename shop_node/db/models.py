@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mallnet.db import NAMING_CONVENTION, UTCDateTime
+from mallnet.messaging.log import MessageColumns
 
 
 class Base(DeclarativeBase):
@@ -61,6 +62,8 @@ class Member(Base):
     phone: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str | None] = mapped_column(String(120))
     birthday: Mapped[dt.date | None] = mapped_column(Date)
+    # The calendar she gave it in: her birthday comes on that calendar's anniversary.
+    birthday_calendar: Mapped[str | None] = mapped_column(String(9))
     membership_type: Mapped[str] = mapped_column(String(16), default="individual")
     company_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -108,7 +111,7 @@ class LedgerTransaction(Base):
     __table_args__ = (
         CheckConstraint(
             "reason IN ('welcome', 'purchase', 'frequency', 'spend', 'refund', 'expiry', "
-            "'adjustment')",
+            "'adjustment', 'birthday')",
             name="reason",
         ),
         Index("ix_ledger_transactions_member_id_id", "member_id", "id"),
@@ -372,3 +375,28 @@ class OfferReward(Base):
     credit_rial: Mapped[int] = mapped_column(BigInteger)
     bonus_points: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Message(MessageColumns, Base):
+    """The delivery log: every message to a member, from queued to its fate
+    (``mallnet.messaging.log``)."""
+
+
+class TelegramChat(Base):
+    """A member's Telegram chat, linked from the till or the app, until she sends /stop."""
+
+    __tablename__ = "telegram_chats"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(32))
+    linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class BirthdayGiftGiven(Base):
+    """One birthday gift per member per year: the key the yearly job cannot give twice."""
+
+    __tablename__ = "birthday_gifts"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    given_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -81,6 +81,24 @@ class FrequencyRule(_Model):
     reward_credit_rial: Rial = 0
 
 
+class BirthdayGift(_Model):
+    """What a member gets on her birthday, once a year, and for how long it stays."""
+
+    points: Points = 0
+    credit_rial: Rial = 0
+    valid_days: Days = 30
+
+
+class Messaging(_Model):
+    """How the club talks to its members: the name its messages carry, which kinds of
+    service message it sends (every kind unless turned off), and its birthday gift."""
+
+    sender_name_fa: Name | None = None
+    sender_name_en: Name | None = None
+    off: list[Code] = Field(default_factory=list, max_length=20)
+    birthday_gift: BirthdayGift | None = None
+
+
 class ClubPolicy(_Model):
     open_club: bool = True
     welcome_points: Points = 0
@@ -97,6 +115,7 @@ class ClubPolicy(_Model):
     frequency: FrequencyRule | None = None
     points_valid_days: Days | None = None
     credit_valid_days: Days | None = None
+    messaging: Messaging = Messaging()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

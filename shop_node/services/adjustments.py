@@ -13,7 +13,7 @@ from mallnet.values import KEY_HELP, MAX_RIAL, is_idempotency_key
 from shop_node.db.models import Account, LedgerTransaction, Lot, Member, Posting
 from shop_node.domain.errors import FieldProblem, IdempotencyConflict, InvalidInput
 from shop_node.domain.lots import allocate
-from shop_node.services import outbox
+from shop_node.services import notify, outbox
 from shop_node.services.ledger import Asset, Ledger, Leg, member_accounts
 from shop_node.services.members import MemberRef, get_member, grant_legs
 from shop_node.services.policy import current_policy
@@ -99,6 +99,16 @@ async def adjust_balance(
         after = recorded.after(accounts)
         balance = await outbox.balance_now(session, runtime, member, after.points, after.rial)
         await outbox.emit(session, ledger.now, [balance])
+        await notify.after_change(
+            session,
+            runtime,
+            policy,
+            member,
+            key=f"adjust:{key}",
+            points=after.points - accounts.points,
+            credit_rial=after.rial - accounts.rial,
+            balance=balance,
+        )
         return AdjustmentOutcome(recorded.transaction_id, member, after.points, after.rial, False)
 
     return await runtime.transaction(work)

@@ -14,19 +14,21 @@ from federation.envelope import (
     SetConsent,
     parse_envelope,
 )
-from mallnet.messaging import Sender
+from mallnet.messaging.dispatch import Draft, enqueue
+from mallnet.messaging.templates import Kind, Values
 from mallnet.secrets_store import pseudonym
-from shop_node.db.models import AppliedCommand, Member
-from shop_node.services import outbox, sessions
+from shop_node.db.models import AppliedCommand, Member, Message
+from shop_node.services import notify, outbox, sessions
 from shop_node.services.ledger import Ledger
 from shop_node.services.members import MEMBER_BY_PHONE, create_member, grant_legs
 from shop_node.services.policy import current_policy
 from shop_node.services.runtime import NodeRuntime
 
 
-async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | None = None) -> str:
+async def apply_command(runtime: NodeRuntime, data: object) -> str:
     """Apply one command envelope; returns what happened (also when it already had). A
-    message a command asks for leaves after the command is recorded as applied: once."""
+    message a command asks for is queued with it, keyed by the command: sent once, after
+    the commit (``shop_node.services.messages``)."""
     try:
         envelope = parse_envelope(data)
     except InvalidEnvelope as exc:
@@ -36,7 +38,6 @@ async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | Non
     command = envelope.typed()
 
     async def work(session: AsyncSession) -> str:
-        to_send.clear()  # a retried transaction starts again
         done = await session.get(AppliedCommand, envelope.event_id)
         if done is not None:
             return done.outcome
@@ -44,9 +45,7 @@ async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | Non
         if isinstance(command, EnrolMember):
             outcome = await _enrol(session, runtime, envelope.event_id, command)
         elif isinstance(command, NotifyMember):
-            outcome, phone = await _recipient(session, runtime, command)
-            if phone is not None:
-                to_send.append((phone, command))
+            outcome = await _notice(session, runtime, envelope.event_id, command)
         elif isinstance(command, SetConsent):
             outcome = await _set_consent(session, runtime, envelope.event_id, command)
         elif isinstance(command, RevokeStaffSessions):
@@ -65,12 +64,7 @@ async def apply_command(runtime: NodeRuntime, data: object, sender: Sender | Non
         )
         return outcome
 
-    to_send: list[tuple[str, NotifyMember]] = []
-    outcome = await runtime.transaction(work)
-    for phone, notice in to_send:
-        if sender is not None:
-            sender.send_sms(phone, notice.text, kind=notice.kind)
-    return outcome
+    return await runtime.transaction(work)
 
 
 async def _member_named(session: AsyncSession, runtime: NodeRuntime, who: str) -> Member | None:
@@ -83,16 +77,33 @@ async def _member_named(session: AsyncSession, runtime: NodeRuntime, who: str) -
     return None
 
 
-async def _recipient(
-    session: AsyncSession, runtime: NodeRuntime, command: NotifyMember
-) -> tuple[str, str | None]:
-    """The member a notice is for and their phone, if they accept SMS."""
+async def _notice(
+    session: AsyncSession, runtime: NodeRuntime, command_id: str, command: NotifyMember
+) -> str:
+    """Queue the hub's text (a lottery win) for the member it names, if she accepts SMS."""
     member = await _member_named(session, runtime, command.pseudonym)
     if member is None:
-        return "skipped: not a member here", None
+        return "skipped: not a member here"
     if not member.consent_sms:
-        return "skipped: no SMS consent", None
-    return "sent", member.phone
+        return "skipped: no SMS consent"
+    draft = Draft(
+        key=f"command:{command_id}",
+        kind=command.kind,
+        medium="sms",
+        line="service",
+        recipient=member.phone,
+        text=command.text,
+        subject=str(member.id),
+    )
+    await enqueue(
+        session,
+        Message,
+        draft,
+        now=runtime.clock(),
+        quiet=runtime.quiet,
+        part_price_rial=runtime.sms_part_price_rial,
+    )
+    return "sent"
 
 
 async def _set_consent(
@@ -160,17 +171,18 @@ async def _enrol(
         accounts = recorded.after(accounts)
     balance = await outbox.balance_now(session, runtime, member, accounts.points, accounts.rial)
     await outbox.emit(session, ledger.now, [outbox.enrolled(runtime.network_key, member), balance])
+    welcome = Values(via_shop=command.origin_shop)
+    key = f"command:{command_id}"
+    await notify.tell(session, runtime, policy, member, Kind.PARTNER_WELCOME, welcome, key=key)
     return f"enrolled member {member.card_code}"
 
 
-async def pull_and_apply(
-    runtime: NodeRuntime, hub: HubConnection, sender: Sender | None = None
-) -> int:
+async def pull_and_apply(runtime: NodeRuntime, hub: HubConnection) -> int:
     """Apply every waiting command in order, acknowledging as far as applied."""
     applied = 0
     while items := await hub.inbox():
         for item in items:
-            await apply_command(runtime, item["envelope"], sender)
+            await apply_command(runtime, item["envelope"])
             applied += 1
         await hub.ack(int(items[-1]["cursor"]))
     return applied

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, Table, bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mallnet.jalali import InvalidDate, parse_date
+from mallnet.jalali import InvalidDate, calendar_of, parse_date
 from mallnet.phone import InvalidPhone, normalize_mobile
 from shop_node.db.models import Account, LedgerTransaction, Member, Posting, Purchase
 from shop_node.domain.errors import FieldProblem, InvalidInput, MemberExists, MemberNotFound
@@ -215,6 +215,7 @@ async def create_member(
     now: dt.datetime,
     name: str | None = None,
     birthday: dt.date | None = None,
+    birthday_calendar: str | None = None,
     membership_type: MembershipType = "individual",
     company_id: int | None = None,
     consents: tuple[bool, bool, bool] = (True, False, False),
@@ -226,6 +227,7 @@ async def create_member(
         "phone": phone,
         "name": name,
         "birthday": birthday,
+        "birthday_calendar": birthday_calendar,
         "membership_type": membership_type,
         "company_id": company_id,
         "consent_sms": consents[0],
@@ -315,6 +317,7 @@ async def enrol_member(runtime: NodeRuntime, data: MemberInput, actor: str) -> M
             now=ledger.now,
             name=name,
             birthday=birthday,
+            birthday_calendar=None if birthday is None else calendar_of(data.birthday or ""),
             membership_type=data.membership_type,
             company_id=company_id,
             consents=(data.consent_sms, data.consent_promotional, data.consent_partner_sharing),
@@ -347,6 +350,7 @@ async def update_member(
             member.name = name
         if changes.birthday is not None:
             member.birthday = birthday
+            member.birthday_calendar = None if birthday is None else calendar_of(changes.birthday)
         before = (member.consent_promotional, member.consent_partner_sharing)
         for consent in ("consent_sms", "consent_promotional", "consent_partner_sharing"):
             value = getattr(changes, consent)
@@ -455,3 +459,23 @@ async def member_history(
         HistoryEntry(t, c, r, ref, memo, actor, int(p), int(cr))
         for t, c, r, ref, memo, actor, p, cr in (await session.execute(query)).all()
     ]
+
+
+async def opt_out_by_phone(runtime: NodeRuntime, phone: str) -> str:
+    """She replied «لغو» to the shop's line: no more promotional messages, at once, and the
+    hub hears of it (its view of her consents, the app)."""
+
+    async def work(session: AsyncSession) -> str:
+        member = await session.scalar(select(Member).where(Member.phone == phone))
+        if member is None:
+            return "not a member here"
+        await session.refresh(member, with_for_update=True)
+        if not member.consent_promotional:
+            return "already opted out"
+        member.consent_promotional = False
+        await outbox.emit(
+            session, runtime.clock(), [outbox.consent_changed(runtime.network_key, member)]
+        )
+        return f"member {member.card_code} opted out of promotional messages"
+
+    return await runtime.transaction(work)

@@ -54,7 +54,7 @@ from shop_node.domain.refunds import (
     plan_refund,
     refund_share,
 )
-from shop_node.services import offer_till, outbox
+from shop_node.services import notify, offer_till, outbox
 from shop_node.services.ledger import Asset, Ledger, Leg, MemberAccounts, member_accounts
 from shop_node.services.members import (
     MEMBER_BY_CARD,
@@ -382,8 +382,21 @@ async def _record(
     shopper = outbox.shopper(runtime.network_key, member)
     events += [OfferGrantClosed(pseudonym=shopper, grant_id=g, reason="used") for g in used]
     # The balances after the purchase, and the tier counting it (the purchase is written).
-    events.append(await outbox.balance_now(session, runtime, member, after.points, after.rial))
+    balance = await outbox.balance_now(session, runtime, member, after.points, after.rial)
+    events.append(balance)
     await outbox.emit(session, ledger.now, events)
+    await notify.after_purchase(
+        session,
+        runtime,
+        policy,
+        member,
+        receipt=data.receipt_id,
+        enrolled=enrolled,
+        tier_before=priced.tier.code,
+        points=priced.points,
+        credit_spent_rial=priced.credit_spent_rial,
+        balance=balance,
+    )
     return PurchaseOutcome(purchase, lines, member, after.points, after.rial, enrolled, False)
 
 
@@ -754,8 +767,20 @@ async def refund_purchase(runtime: NodeRuntime, data: RefundInput, actor: str) -
         member = await session.get_one(Member, purchase.member_id)
         after = recorded.after(accounts)
         events = _refund_events(runtime.network_key, data.refund_key, purchase, member, plan)
-        events.append(await outbox.balance_now(session, runtime, member, after.points, after.rial))
+        balance = await outbox.balance_now(session, runtime, member, after.points, after.rial)
+        events.append(balance)
         await outbox.emit(session, ledger.now, events)
+        _version, policy = await current_policy(session, runtime)
+        await notify.after_change(
+            session,
+            runtime,
+            policy,
+            member,
+            key=f"refund:{data.refund_key}",
+            points=after.points - accounts.points,
+            credit_rial=after.rial - accounts.rial,
+            balance=balance,
+        )
         return RefundOutcome(refund, purchase, member, after.points, after.rial, False)
 
     return await runtime.transaction(work)

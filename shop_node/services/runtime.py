@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mallnet.config import Settings
 from mallnet.db import read_session_factory, session_factory, transaction, utcnow
+from mallnet.messaging.quiet import DEFAULT_QUIET_HOURS, QuietHours
+from mallnet.messaging.quiet import parse as parse_quiet
 from mallnet.secrets_store import network_key
 from shop_node.domain.policy import ClubPolicy
 from shop_node.services.ledger import ensure_system_accounts
@@ -56,6 +58,9 @@ class NodeRuntime:
     # Sessions for work that writes nothing: on SQLite they never wait for the write lock.
     read_sessions: async_sessionmaker[AsyncSession] = field(init=False)
     policies: PolicyCache = field(default_factory=PolicyCache)
+    # When promotional messages wait, and what an SMS part is estimated to cost.
+    quiet: QuietHours = DEFAULT_QUIET_HOURS
+    sms_part_price_rial: int = 1_200
 
     def __post_init__(self) -> None:
         self.sessions = session_factory(self.engine)
@@ -66,7 +71,12 @@ class NodeRuntime:
         async with session_factory(engine)() as session, session.begin():
             system = await ensure_system_accounts(session)
         return cls(
-            shop=shop, engine=engine, system_accounts=system, network_key=network_key(settings)
+            shop=shop,
+            engine=engine,
+            system_accounts=system,
+            network_key=network_key(settings),
+            quiet=parse_quiet(settings.quiet_hours),
+            sms_part_price_rial=settings.sms_part_price_rial,
         )
 
     async def transaction(

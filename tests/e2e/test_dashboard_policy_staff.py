@@ -31,7 +31,6 @@ from hub.app import create_app as create_hub_app
 from mallnet.config import Settings
 from mallnet.db import engine_scope
 from mallnet.devtokens import issue
-from mallnet.messaging import sender_for
 from shop_node.app import create_app as create_node_app
 from shop_node.services.inbox import pull_and_apply
 from shop_node.services.relay import hub_connection
@@ -96,7 +95,7 @@ def _pull_inbox(settings: Settings) -> int:
             runtime = await NodeRuntime.start(BOOKS, engine, settings)
             hub = await hub_connection(runtime, settings.public_hub_url)
             assert hub is not None
-            return await pull_and_apply(runtime, hub, sender_for(settings))
+            return await pull_and_apply(runtime, hub)
 
     # Playwright's synchronous API keeps an event loop running in this thread.
     with ThreadPoolExecutor(1) as pool:

@@ -118,7 +118,7 @@ async def test_redemption_codes_have_an_hourly_budget_too(tmp_path: Path) -> Non
 
 
 class _Texts:
-    def send_sms(self, phone: str, text: str, *, kind: str) -> None:
+    async def send_sms(self, phone: str, text: str, *, kind: str) -> None:
         pass
 
 

@@ -154,7 +154,7 @@ async def test_sign_in_codes_cannot_spend_the_tills_redemption_texts(tmp_path: P
     key = b"k" * 32
 
     class Texts:
-        def send_sms(self, phone: str, text: str, *, kind: str) -> None:
+        async def send_sms(self, phone: str, text: str, *, kind: str) -> None:
             pass
 
     # Given anonymous askers who spent the hour's sign-in codes

@@ -126,8 +126,8 @@ async def test_a_notice_reaches_the_member_through_their_shop_once(
     the SMS, once, even when the command comes again; not to someone it does not know, nor
     to a member who refused SMS."""
     from federation.envelope import NotifyMember
-    from mallnet.messaging import FileSender
     from shop_node.services.members import MemberInput, enrol_member
+    from shop_node.services.messages import send_due
 
     settings, info = network
     await enrol_member(node, MemberInput(phone=PHONE), "staff")
@@ -139,13 +139,16 @@ async def test_a_notice_reaches_the_member_through_their_shop_once(
     outbox = tmp_path / "sms.jsonl"
     hub = _connection(network)
     with LiveServer(create_hub(settings), info["port"]):
-        assert await pull_and_apply(node, hub, FileSender(outbox)) == 3
+        assert await pull_and_apply(node, hub) == 3
 
         async def rewind(session: Any) -> None:
             await session.execute(update(NodeCursor).values(acked_seq=0))
 
         await _hub(settings, rewind)
-        assert await pull_and_apply(node, hub, FileSender(outbox)) == 3  # delivered again
+        assert await pull_and_apply(node, hub) == 3  # delivered again
+    # Queued with the command, sent by the node's dispatcher after the commit: once.
+    assert (await send_due(node, settings.model_copy(update={"sms_outbox": outbox}))).sent == 1
+    assert (await send_due(node, settings.model_copy(update={"sms_outbox": outbox}))).sent == 0
     sent = outbox.read_text(encoding="utf-8").splitlines()
     assert len(sent) == 1
     assert PHONE in sent[0]

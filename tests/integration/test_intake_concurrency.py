@@ -159,7 +159,7 @@ async def test_three_backlogs_and_sign_ins_with_the_same_new_shoppers_at_once_al
         texts: list[str] = []
 
         class Texts:
-            def send_sms(self, to: str, body: str, *, kind: str) -> None:
+            async def send_sms(self, to: str, body: str, *, kind: str) -> None:
                 texts.append(body)
 
         async with sessions() as session, session.begin():

@@ -161,7 +161,7 @@ class _Texts:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def send_sms(self, phone: str, text: str, *, kind: str) -> None:
+    async def send_sms(self, phone: str, text: str, *, kind: str) -> None:
         self.sent.append((phone, text))
 
 

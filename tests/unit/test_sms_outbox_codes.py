@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from hub.services.grants import TextedCode, deliver
 from mallnet.config import Settings
-from mallnet.messaging import MASK, sender_for
+from mallnet.messaging import MASK
+from mallnet.messaging.setup import sender_for
 from mallnet.money import toman_fa
 
 OTP = "482913"
@@ -23,7 +24,9 @@ def _outbox(tmp_path: Path, environment: Literal["development", "production"]) -
     settings = Settings(data_dir=tmp_path, environment=environment)
     sender = sender_for(settings)
     # The texts as hub.services.people and hub.services.grants.codes write them.
-    sender.send_sms(PHONE, f"کد ورود مال‌نت: {OTP}\nmallnet sign-in code: {OTP}", kind="otp")
+    asyncio.run(
+        sender.send_sms(PHONE, f"کد ورود مال‌نت: {OTP}\nmallnet sign-in code: {OTP}", kind="otp")
+    )
     cap = 12_500_000
     text = (
         f"کد پرداخت با اعتبار شبکه تا {toman_fa(cap)} تومان در کافه سپید: {REDEMPTION}\n"
@@ -32,7 +35,7 @@ def _outbox(tmp_path: Path, environment: Literal["development", "production"]) -
     )
     expires = dt.datetime(2026, 12, 5, tzinfo=dt.UTC)
     asyncio.run(deliver(sender, TextedCode(PHONE, text, expires, cap)))
-    sender.send_sms(PHONE, "برنده قرعه‌کشی شدید: کد جایزه 55501234", kind="lottery_win")
+    asyncio.run(sender.send_sms(PHONE, "برنده قرعه‌کشی شدید: کد جایزه 55501234", kind="lottery_win"))
     return tmp_path / "sms-outbox.jsonl"
 
 
@@ -57,7 +60,7 @@ def test_production_outbox_holds_no_one_time_code(tmp_path: Path) -> None:
 
 def test_persian_digit_codes_are_masked_too(tmp_path: Path) -> None:
     sender = sender_for(Settings(data_dir=tmp_path, environment="production"))
-    sender.send_sms(PHONE, "کد ورود: ۴۸۲۹۱۳", kind="otp")
+    asyncio.run(sender.send_sms(PHONE, "کد ورود: ۴۸۲۹۱۳", kind="otp"))
     assert _records(tmp_path / "sms-outbox.jsonl")[0]["text"] == f"کد ورود: {MASK}"
 
 

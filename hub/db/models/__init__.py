@@ -38,6 +38,7 @@ from hub.db.models.federation import (
 )
 from hub.db.models.grants import RedemptionGrant, RedemptionPin, RedemptionShopGuard
 from hub.db.models.heartbeat import WorkerHeartbeat
+from hub.db.models.messages import Message
 from hub.db.models.offers import ShopOffer, ShopOfferGrant
 from hub.db.models.partnerships import PartnerOffer, PartnerOptIn, Referral
 from hub.db.models.people import LocalBalance, Membership, Shopper
@@ -95,6 +96,7 @@ __all__ = [
     "LotteryEntry",
     "LotteryTicketList",
     "Membership",
+    "Message",
     "NodeCursor",
     "NodeStream",
     "OAuthClient",

@@ -3,7 +3,6 @@ the one hold they make."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hmac
 import logging
@@ -245,7 +244,7 @@ async def deliver(sender: Sender, message: TextedCode) -> None:
     there is nothing to text."""
     if message.text is None:
         return
-    await asyncio.to_thread(sender.send_sms, message.phone, message.text, kind="redemption")
+    await sender.send_sms(message.phone, message.text, kind="redemption")
 
 
 def _parsed(code: str) -> tuple[str | None, str]:

@@ -221,6 +221,6 @@ async def run_draw(sessions: Any, lottery_id: str, sender: Sender) -> Lottery:
     await transaction(sessions, lambda s: finish_draw(s, lottery_id, utcnow()))
     messages = await transaction(sessions, lambda s: notify_winners(s, lottery_id))
     for message in messages:  # after the commit: at most once each
-        sender.send_sms(message.phone, message.text, kind="lottery_win")
+        await sender.send_sms(message.phone, message.text, kind="lottery_win")
     row: Lottery = await transaction(sessions, lambda s: get(s, lottery_id))
     return row

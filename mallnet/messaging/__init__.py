@@ -31,7 +31,11 @@ def mask_codes(text: str) -> str:
 
 
 class Sender(Protocol):
-    def send_sms(self, phone: str, text: str, *, kind: str) -> None: ...
+    """Sends one SMS now (a sign-in or redemption code, a lottery win): the hub's codes
+    cannot wait for a queue. Event messages go through the delivery log instead
+    (``mallnet.messaging.dispatch``)."""
+
+    async def send_sms(self, phone: str, text: str, *, kind: str) -> None: ...
 
 
 @dataclass
@@ -41,16 +45,23 @@ class FileSender:
     masks_codes: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send_sms(self, phone: str, text: str, *, kind: str) -> None:
+    async def send_sms(self, phone: str, text: str, *, kind: str) -> None:
+        self.write(phone, text, kind=kind)
+
+    def write(
+        self, phone: str, text: str, *, kind: str, extra: dict[str, str] | None = None
+    ) -> None:
         if self.masks_codes and kind in CODE_KINDS:
             text = mask_codes(text)
         record = {"at": utcnow().isoformat(), "to": phone, "kind": kind, "text": text}
+        record |= extra or {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def sender_for(settings: Settings) -> Sender:
+def file_sender(settings: Settings) -> FileSender:
+    """The outbox file of these settings (the embedded channel)."""
     return FileSender(
         settings.sms_outbox or settings.data_dir / "sms-outbox.jsonl",
         masks_codes=settings.environment != "development",

@@ -1,0 +1,104 @@
+"""Which channels carry the hub's or a shop's messages, from the settings.
+
+SMS go through Kavenegar when ``MALLNET_SMS_PROVIDER=kavenegar``: on the mall's account,
+or on the shop's own when ``MALLNET_SMS_SHOP_ACCOUNTS_SECRET`` names the shop (the shop
+then pays). Otherwise they go to the outbox file. Telegram needs the mall's bot token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from mallnet.config import Settings
+from mallnet.messaging import Sender, file_sender
+from mallnet.messaging.channels import Channel, Outgoing
+from mallnet.messaging.dispatch import SendRate
+from mallnet.messaging.file import FileChannel
+from mallnet.messaging.kavenegar import KavenegarChannel
+from mallnet.messaging.quiet import QuietHours, parse
+from mallnet.messaging.telegram import TelegramChannel
+
+
+class MessagingNotConfigured(ValueError):
+    """A provider is chosen but a setting it needs is missing."""
+
+
+def _sms(settings: Settings, origin: str) -> Channel:
+    if settings.sms_provider == "file":
+        return FileChannel(file_sender(settings))
+    account = settings.sms_shop_accounts_secret.get(origin, {})
+    api_key = account.get("api_key") or settings.kavenegar_api_key
+    service = account.get("service_line") or settings.sms_service_line
+    promotional = account.get("promotional_line") or settings.sms_promotional_line or service
+    if not api_key or not service or not promotional:
+        raise MessagingNotConfigured(
+            "MALLNET_SMS_PROVIDER=kavenegar needs MALLNET_KAVENEGAR_API_KEY and "
+            "MALLNET_SMS_SERVICE_LINE (or the shop's own account)"
+        )
+    return KavenegarChannel(
+        api_key=api_key,
+        base_url=settings.kavenegar_url,
+        service_line=service,
+        promotional_line=promotional,
+        timeout_s=settings.message_timeout_s,
+    )
+
+
+@asynccontextmanager
+async def channels_for(settings: Settings, origin: str) -> AsyncIterator[dict[str, Channel]]:
+    """The channels of ``origin`` ("hub" or a shop's slug), by medium, closed on exit."""
+    channels: dict[str, Channel] = {"sms": _sms(settings, origin)}
+    if settings.telegram_bot_token:
+        channels["telegram"] = TelegramChannel(
+            token=settings.telegram_bot_token,
+            api_url=settings.telegram_api_url,
+            read_timeout_s=settings.message_timeout_s,
+            write_timeout_s=settings.message_timeout_s,
+        )
+    try:
+        yield channels
+    finally:
+        for channel in channels.values():
+            close = getattr(channel, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def quiet_hours(settings: Settings) -> QuietHours:
+    return parse(settings.quiet_hours)
+
+
+def send_rate(settings: Settings) -> SendRate:
+    return SendRate.at(
+        {"kavenegar": settings.sms_rate_per_s, "telegram": settings.telegram_rate_per_s},
+        settings.rate_limit_storage,
+        settings.redis_key_prefix,
+    )
+
+
+@dataclass
+class LineSender:
+    """Sends one SMS now on the service line of ``origin``'s account (the hub's codes)."""
+
+    settings: Settings
+    origin: str = "hub"
+
+    async def send_sms(self, phone: str, text: str, *, kind: str) -> None:
+        channel = _sms(self.settings, self.origin)
+        try:
+            key = f"{kind}:{secrets.token_hex(12)}"
+            await channel.send(Outgoing(self.origin, key, phone, text, "service", kind))
+        finally:
+            close = getattr(channel, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def sender_for(settings: Settings) -> Sender:
+    """What sends the hub's codes now: the provider's service line, or the outbox file."""
+    if settings.sms_provider == "file":
+        return file_sender(settings)
+    return LineSender(settings)

@@ -1,0 +1,83 @@
+"""The shop's messages after the commit: sending what is due, and delivery reports.
+
+The rows are queued by ``notify`` inside the transactions of the events they tell of; beat
+runs :func:`send_due` every few seconds for each shop. Just before a message goes out, the
+member's consents are read again: an opt-out (a reply «لغو», the app, the dashboard) that
+arrived while the message waited stops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mallnet.config import Settings
+from mallnet.messaging.dispatch import Dispatcher, RunCounts
+from mallnet.messaging.log import MessageColumns
+from mallnet.messaging.setup import channels_for, send_rate
+from shop_node.db.models import Member, Message, TelegramChat
+from shop_node.services.runtime import NodeRuntime
+
+
+async def refusals(session: AsyncSession, rows: Sequence[MessageColumns]) -> dict[int, str]:
+    """Why each of ``rows`` may no longer go out (its id → reason): the member withdrew
+    the consent it needs, or unlinked the Telegram chat it is addressed to."""
+    member_ids = {int(r.subject) for r in rows if r.subject and r.subject.isdigit()}
+    if not member_ids:
+        return {}
+    members = {
+        m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(member_ids)))
+    }
+    chats = {
+        c.member_id: c.chat_id
+        for c in await session.scalars(
+            select(TelegramChat).where(TelegramChat.member_id.in_(member_ids))
+        )
+    }
+    refused: dict[int, str] = {}
+    for row in rows:
+        if not (row.subject and row.subject.isdigit()):
+            continue
+        member = members.get(int(row.subject))
+        if member is None:
+            refused[row.id] = "no longer a member"
+        elif row.medium == "telegram" and chats.get(member.id) != row.recipient:
+            refused[row.id] = "the Telegram chat was unlinked"
+        elif row.medium == "sms" and not member.consent_sms:
+            refused[row.id] = "the member withdrew SMS consent"
+        elif row.line == "promotional" and not member.consent_promotional:
+            refused[row.id] = "the member withdrew promotional consent"
+    return refused
+
+
+@asynccontextmanager
+async def dispatcher(runtime: NodeRuntime, settings: Settings) -> AsyncIterator[Dispatcher]:
+    """The shop's dispatcher over its channels (closed on exit)."""
+    rate = send_rate(settings)
+    try:
+        async with channels_for(settings, runtime.shop) as channels:
+            yield Dispatcher(
+                sessions=runtime.sessions,
+                model=Message,
+                origin=runtime.shop,
+                channels=channels,
+                quiet=runtime.quiet,
+                rate=rate,
+                clock=runtime.clock,
+                consent=refusals,
+            )
+    finally:
+        await rate.aclose()
+
+
+async def send_due(runtime: NodeRuntime, settings: Settings) -> RunCounts:
+    async with dispatcher(runtime, settings) as sending:
+        return await sending.run_once()
+
+
+async def poll_reports(runtime: NodeRuntime, settings: Settings) -> int:
+    async with dispatcher(runtime, settings) as sending:
+        return await sending.poll_reports()
