@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -23,6 +24,28 @@ from mallnet.messaging.optout import is_opt_out
 from mallnet.phone import mask
 
 log = logging.getLogger(__name__)
+_HOOK_PATH = re.compile(r"(/hooks/kavenegar/)[^/?\s\"]+")
+
+
+class HideHookSecret(logging.Filter):
+    """Access logs print every path: this one carries a secret, shown as ``***``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _HOOK_PATH.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = _HOOK_PATH.sub(r"\1***", record.msg)
+        return True
+
+
+def hide_hook_secret_in_access_logs() -> None:
+    """Install :class:`HideHookSecret` on uvicorn's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideHookSecret) for f in access.filters):
+        access.addFilter(HideHookSecret())
+
 
 # What to do with the phone that asked to opt out; returns what happened (for the log).
 OptOut = Callable[[Request, str], Awaitable[str]]
@@ -30,6 +53,7 @@ OptOut = Callable[[Request, str], Awaitable[str]]
 
 def kavenegar_route(secret: Callable[[Request], str | None], opt_out: OptOut) -> Route:
     """The route a Kavenegar line forwards replies to."""
+    hide_hook_secret_in_access_logs()
 
     async def receive(request: Request) -> Response:
         expected = secret(request)

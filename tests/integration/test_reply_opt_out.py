@@ -109,3 +109,24 @@ def test_a_reply_to_the_shops_own_line_opts_her_out_there(node: NodeClient) -> N
     consent, events = node.call(node.runtime.read, state)
     assert consent is False
     assert events[-1] == "member.consent_changed"  # the hub (and her app) hear of it
+
+
+def test_the_access_log_never_shows_the_hook_secret() -> None:
+    import logging
+
+    from mallnet.messaging.inbound import HideHookSecret
+
+    # As uvicorn logs a request: '%s - "%s %s HTTP/%s" %d'.
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5000", "POST", f"/hooks/kavenegar/{HOOK_SECRET}?x=1", "1.1", 200),
+        None,
+    )
+    assert HideHookSecret().filter(record)
+    shown = record.getMessage()
+    assert HOOK_SECRET not in shown
+    assert "/hooks/kavenegar/***?x=1" in shown
