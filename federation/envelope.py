@@ -59,6 +59,7 @@ class EventType(StrEnum):
     NOTIFY_MEMBER = "command.notify_member"
     SET_CONSENT = "command.set_consent"
     REVOKE_STAFF_SESSIONS = "command.revoke_staff_sessions"
+    LINK_TELEGRAM = "command.link_telegram"
 
 
 class InvalidEnvelope(ValueError):
@@ -269,6 +270,16 @@ class RevokeStaffSessions(_Payload):
     reason: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
 
 
+class LinkTelegram(_Payload):
+    """The shopper linked her Telegram chat to the mall's bot (``chat_id``), or unlinked it
+    (``None``: /stop, or she blocked the bot): the node keeps its copy of the link, so its
+    service messages reach that chat, and stops those queued for a chat no longer hers."""
+
+    pseudonym: Pseudonym
+    # Telegram's chat id as text (a private chat's id is the person's user id).
+    chat_id: Annotated[str, Field(pattern=r"^-?[0-9]{1,20}$")] | None
+
+
 PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.MEMBER_ENROLLED: MemberEnrolled,
     EventType.MEMBER_CONSENT_CHANGED: MemberConsentChanged,
@@ -283,6 +294,7 @@ PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.NOTIFY_MEMBER: NotifyMember,
     EventType.SET_CONSENT: SetConsent,
     EventType.REVOKE_STAFF_SESSIONS: RevokeStaffSessions,
+    EventType.LINK_TELEGRAM: LinkTelegram,
 }
 
 

@@ -213,6 +213,11 @@ class UsernameTaken(HubProblem):
     CODE = ProblemCode.USERNAME_TAKEN
 
 
+@strawberry.type(description="The mall has no Telegram bot set up: ask the mall, or use SMS.")
+class TelegramNotConfigured(HubProblem):
+    CODE = ProblemCode.TELEGRAM_NOT_CONFIGURED
+
+
 PROBLEM_TYPES: dict[ProblemCode, type[HubProblem]] = {
     cls.CODE: cls
     for cls in (
@@ -251,6 +256,7 @@ PROBLEM_TYPES: dict[ProblemCode, type[HubProblem]] = {
         NothingToClose,
         PeriodOpen,
         UsernameTaken,
+        TelegramNotConfigured,
     )
 }
 

@@ -22,6 +22,7 @@ from hub.api.people import PeopleQuery
 from hub.api.registry import RegistryMutation, RegistryQuery
 from hub.api.settlement import SettlementMutation, SettlementQuery
 from hub.api.staff import StaffMutation, StaffQuery
+from hub.api.telegram import TelegramMutation
 from hub.api.value import ValueMutation, ValueQuery
 from hub.api.value_report import ValueReportQuery
 from mallnet.authz import public
@@ -63,6 +64,7 @@ class Mutation(
     SettlementMutation,
     CampaignMutation,
     ConsentMutation,
+    TelegramMutation,
     PartnershipMutation,
     FederationMutation,
     RegistryMutation,

@@ -67,6 +67,8 @@ class ProblemCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     # Staff and mall accounts
     USERNAME_TAKEN = "USERNAME_TAKEN"
+    # The mall's Telegram bot
+    TELEGRAM_NOT_CONFIGURED = "TELEGRAM_NOT_CONFIGURED"
 
 
 class HubError(Exception):

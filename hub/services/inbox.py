@@ -20,6 +20,7 @@ from federation.envelope import (
     PAYLOADS,
     SCHEMA_VERSION,
     EnrolMember,
+    LinkTelegram,
     NotifyMember,
     RevokeStaffSessions,
     SetConsent,
@@ -35,7 +36,7 @@ _TYPES = {model: kind for kind, model in PAYLOADS.items()}
 async def enqueue(
     session: AsyncSession,
     node: str,
-    command: EnrolMember | NotifyMember | SetConsent | RevokeStaffSessions,
+    command: EnrolMember | NotifyMember | SetConsent | RevokeStaffSessions | LinkTelegram,
 ) -> InboxCommand:
     kind = _TYPES[type(command)]
     row = InboxCommand(

@@ -9,6 +9,7 @@ from federation.client import HubConnection
 from federation.envelope import (
     EnrolMember,
     InvalidEnvelope,
+    LinkTelegram,
     NotifyMember,
     RevokeStaffSessions,
     SetConsent,
@@ -17,7 +18,7 @@ from federation.envelope import (
 from mallnet.messaging.dispatch import Draft, enqueue
 from mallnet.messaging.templates import Kind, Values
 from mallnet.secrets_store import pseudonym
-from shop_node.db.models import AppliedCommand, Member, Message
+from shop_node.db.models import AppliedCommand, Member, Message, TelegramChat
 from shop_node.services import notify, outbox, sessions
 from shop_node.services.ledger import Ledger
 from shop_node.services.members import MEMBER_BY_PHONE, create_member, grant_legs
@@ -54,6 +55,8 @@ async def apply_command(runtime: NodeRuntime, data: object) -> str:
             )
             who = command.subject or "all staff"
             outcome = f"revoked {who} ({command.reason}): {ended} session(s) ended"
+        elif isinstance(command, LinkTelegram):
+            outcome = await _link_telegram(session, runtime, command)
         session.add(
             AppliedCommand(
                 command_id=envelope.event_id,
@@ -129,6 +132,28 @@ async def _set_consent(
         f" {on_off[member.consent_partner_sharing]},"
         f" promotional SMS {on_off[member.consent_promotional]}"
     )
+
+
+async def _link_telegram(session: AsyncSession, runtime: NodeRuntime, command: LinkTelegram) -> str:
+    """The member linked her Telegram chat at the mall's bot (or unlinked it): the node's
+    copy follows, so her next service message goes to the chat she has now, and one queued
+    for a chat she unlinked is stopped before it goes (``messages.refusals``)."""
+    member = await _member_named(session, runtime, command.pseudonym)
+    if member is None:
+        return "skipped: not a member here"
+    chat = await session.get(TelegramChat, member.id, with_for_update=True)
+    if command.chat_id is None:
+        if chat is None:
+            return f"member {member.card_code} had no Telegram chat"
+        await session.delete(chat)
+        return f"Telegram chat of member {member.card_code} unlinked"
+    if chat is None:
+        session.add(
+            TelegramChat(member_id=member.id, chat_id=command.chat_id, linked_at=runtime.clock())
+        )
+    elif chat.chat_id != command.chat_id:
+        chat.chat_id, chat.linked_at = command.chat_id, runtime.clock()
+    return f"Telegram chat of member {member.card_code} linked"
 
 
 async def _enrol(

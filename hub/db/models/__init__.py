@@ -57,6 +57,7 @@ from hub.db.models.settlement import (
     SettlementPolicyVersion,
     SettlementPosition,
 )
+from hub.db.models.telegram import TelegramLink, TelegramLinkCode, TelegramUpdate
 from hub.db.models.value import (
     CAPTURE_FLAG_KINDS,
     LOT_KINDS,
@@ -132,6 +133,9 @@ __all__ = [
     "SignInFailure",
     "SigningKey",
     "StaffChange",
+    "TelegramLink",
+    "TelegramLinkCode",
+    "TelegramUpdate",
     "User",
     "ValueHold",
     "ValueHoldLot",
