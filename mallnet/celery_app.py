@@ -88,6 +88,24 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 for shop in settings.shop_list
             },
             **{
+                f"birthday-gifts-{shop}": {
+                    "task": "node.birthdays",
+                    "schedule": timedelta(seconds=settings.birthday_interval_s),
+                    "args": [shop],
+                    "options": {"expires": settings.birthday_interval_s},
+                }
+                for shop in settings.shop_list
+            },
+            **{
+                f"resume-broadcasts-{shop}": {
+                    "task": "node.resume_broadcasts",
+                    "schedule": timedelta(minutes=5),
+                    "args": [shop],
+                    "options": {"expires": 300},
+                }
+                for shop in settings.shop_list
+            },
+            **{
                 f"relay-outbox-{shop}": {
                     "task": "node.relay_outbox",
                     "schedule": timedelta(seconds=settings.relay_interval_s),

@@ -201,6 +201,9 @@ class Settings(BaseSettings):
     # How often beat sends what is due, and asks providers for delivery reports.
     message_interval_s: int = Field(default=2, ge=1)
     delivery_report_interval_s: int = Field(default=60, ge=5)
+    # How often beat looks for today's birthdays (a gift is given once a year whatever the
+    # interval; hourly lets a gift that waited out the quiet hours go soon after they end).
+    birthday_interval_s: int = Field(default=3600, ge=10)
 
     # --- The public edge (owners: see README "Security"). ---
     # The reverse proxies in front of the hub and nodes (IPs or CIDR networks,

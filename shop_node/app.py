@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from celery import Celery
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
@@ -23,6 +26,31 @@ from shop_node.api import dashboard, hooks, members, sessions, settlement
 from shop_node.api.schema import schema
 from shop_node.services import identity
 from shop_node.services.runtime import NodeRuntime
+
+log = logging.getLogger(__name__)
+
+
+def task_sender(settings: Settings) -> Callable[..., Awaitable[None]]:
+    """Send a task to the workers, after the transaction that asked for it committed (as
+    the hub's ``task_sender``): ``app.state.enqueue(name, *args)`` from a resolver, e.g.
+    ``sendToMembers`` sending ``node.send_broadcast``. A broker that is away only delays
+    the work, which is said in the log; the row that asked for it stays as it was."""
+    celery: list[Celery] = []  # made on first use: most requests never send one
+
+    def send(name: str, args: list[object]) -> None:
+        if not celery:
+            from mallnet.celery_app import create_celery
+
+            celery.append(create_celery(settings))
+        celery[0].send_task(name, args=args, queue=settings.celery_queue, retry=False)
+
+    async def enqueue(name: str, *args: object) -> None:
+        try:
+            await run_in_threadpool(send, name, list(args))
+        except Exception:  # noqa: BLE001 - said, and the work can be asked for again
+            log.warning("could not queue %s%s", name, args)
+
+    return enqueue
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -43,6 +71,7 @@ def create_app(shop: str, settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.shop = shop
         app.state.verifier = verifier
+        app.state.enqueue = task_sender(settings)
         app.state.engine = create_engine(settings.node_db_url(shop), echo=settings.database_echo)
         try:
             if (await check_database(app.state.engine, "node")).ok:

@@ -9,7 +9,7 @@ from federation.client import HubUnavailable
 from mallnet.celery_app import app
 from mallnet.config import check_shop_slug, get_settings
 from mallnet.db import engine_scope
-from shop_node.services import messages
+from shop_node.services import birthdays, broadcast, messages
 from shop_node.services.adjustments import expire_due
 from shop_node.services.inbox import pull_and_apply
 from shop_node.services.relay import hub_connection, relay_all
@@ -73,3 +73,52 @@ def send_messages(shop: str) -> dict[str, int]:
 def message_reports(shop: str) -> dict[str, int]:
     """Ask the SMS provider what became of the shop's sent messages."""
     return asyncio.run(_messages(check_shop_slug(shop), reports=True))
+
+
+async def _birthdays(shop: str) -> int:
+    settings = get_settings()
+    async with engine_scope(settings.node_db_url(shop)) as engine:
+        runtime = await NodeRuntime.start(shop, engine, settings)
+        return await birthdays.give_due(runtime)
+
+
+@app.task(name="node.birthdays")
+def give_birthday_gifts(shop: str) -> int:
+    """Give today's birthday gifts of the shop's policy (scheduled by beat every hour for
+    each shop; safe to run again and twice at once: one gift a member a year). Returns how
+    many were given."""
+    return asyncio.run(_birthdays(check_shop_slug(shop)))
+
+
+async def _broadcast(shop: str, broadcast_id: str) -> dict[str, object]:
+    settings = get_settings()
+    async with engine_scope(settings.node_db_url(shop)) as engine:
+        runtime = await NodeRuntime.start(shop, engine, settings)
+        row = await broadcast.send(runtime, broadcast_id)
+        return {"status": row.status, "queued": row.queued, "skipped": row.skipped_no_consent}
+
+
+@app.task(name="node.send_broadcast")
+def send_broadcast(shop: str, broadcast_id: str) -> dict[str, object]:
+    """Queue a manager's message to the members of a list (``sendToMembers``), a chunk per
+    transaction; beat's ``node.send_messages`` then sends them. Safe to run again, and
+    twice at once: it resumes after the last chunk committed, and each member's message
+    is keyed by the broadcast and the member."""
+    return asyncio.run(_broadcast(check_shop_slug(shop), broadcast_id))
+
+
+async def _resume_broadcasts(shop: str) -> int:
+    settings = get_settings()
+    async with engine_scope(settings.node_db_url(shop)) as engine:
+        runtime = await NodeRuntime.start(shop, engine, settings)
+        stalled = await broadcast.unfinished(runtime)
+        for broadcast_id in stalled:
+            await broadcast.send(runtime, broadcast_id)
+        return len(stalled)
+
+
+@app.task(name="node.resume_broadcasts")
+def resume_broadcasts(shop: str) -> int:
+    """Finish the broadcasts whose task was lost (the broker away at the click, a worker
+    gone for good); meant for beat every few minutes. Returns how many it ran."""
+    return asyncio.run(_resume_broadcasts(check_shop_slug(shop)))

@@ -2,7 +2,8 @@
 
 SMS go through Kavenegar when ``MALLNET_SMS_PROVIDER=kavenegar``: on the mall's account,
 or on the shop's own when ``MALLNET_SMS_SHOP_ACCOUNTS_SECRET`` names the shop (the shop
-then pays). Otherwise they go to the outbox file. Telegram needs the mall's bot token.
+then pays). Otherwise they go to the outbox file. Telegram needs the mall's bot token;
+without one, in development, Telegram messages go to a file beside the SMS outbox.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from mallnet.config import Settings
-from mallnet.messaging import Sender, file_sender
+from mallnet.messaging import FileSender, Sender, file_sender
 from mallnet.messaging.channels import Channel, Outgoing
 from mallnet.messaging.dispatch import SendRate
 from mallnet.messaging.file import FileChannel
@@ -51,7 +52,11 @@ def _sms(settings: Settings, origin: str) -> Channel:
 async def channels_for(settings: Settings, origin: str) -> AsyncIterator[dict[str, Channel]]:
     """The channels of ``origin`` ("hub" or a shop's slug), by medium, closed on exit."""
     channels: dict[str, Channel] = {"sms": _sms(settings, origin)}
-    if settings.telegram_bot_token:
+    if not settings.telegram_bot_token and settings.environment == "development":
+        # The embedded default, as for SMS: Telegram messages land in a file.
+        outbox = FileSender(settings.data_dir / "telegram-outbox.jsonl")
+        channels["telegram"] = FileChannel(outbox, medium="telegram")
+    elif settings.telegram_bot_token:
         channels["telegram"] = TelegramChannel(
             token=settings.telegram_bot_token,
             api_url=settings.telegram_api_url,

@@ -74,7 +74,7 @@ class Kind(StrEnum):
     EXPIRY_SOON = "expiry_soon"  # points or credit about to expire
     LOTTERY_WIN = "lottery_win"
     PARTNER_WELCOME = "partner_welcome"  # joined a partner's club through a purchase
-    BIRTHDAY = "birthday"  # greeting and a gift of credit
+    BIRTHDAY = "birthday"  # greeting and a gift of points and/or credit
     SIGN_IN_CODE = "sign_in_code"  # the hub's one-time code
     CAMPAIGN = "campaign"  # a shop's own promotional text to a list
 
@@ -175,8 +175,8 @@ _TEXTS: Final[Mapping[Kind, tuple[str, str]]] = {
         "customer club.",
     ),
     Kind.BIRTHDAY: (
-        "تولدتان مبارک {name}! {shop} به شما {amount} اعتبار هدیه داد، قابل استفاده تا {date}.",
-        "Happy birthday {name}! {shop} gives you {amount} of credit as a gift, valid until {date}.",
+        "تولدتان مبارک {name}! {shop} به شما {gift} هدیه داد، قابل استفاده تا {date}.",
+        "Happy birthday {name}! {shop} gives you {gift} as a gift, valid until {date}.",
     ),
     # Both languages in one text, worded as the hub has always sent it: tests and people
     # read the code from the end of the message.
@@ -187,10 +187,11 @@ _PROMOTIONAL: Final = frozenset({Kind.CAMPAIGN})
 _HUB_SENDS: Final = frozenset({Kind.SIGN_IN_CODE})  # the hub names itself, not a shop
 # Placeholders a shop's own text must keep: without them the message has no point.
 _MUST_USE: Final = {Kind.SIGN_IN_CODE: frozenset({"code"}), Kind.CAMPAIGN: frozenset({"text"})}
-# The Values field a placeholder shows, where its name differs; {change} and {expiring}
-# show points and/or credit, so they need one of the two.
+# The Values field a placeholder shows, where its name differs; {change}, {expiring} and
+# {gift} show points and/or credit, so they need one of the two.
 _FIELD: Final = {"credit": "credit_rial", "balance": "balance_rial", "amount": "amount_rial"}
 _EITHER: Final = frozenset({"points", "credit_rial"})
+_EITHER_SLOTS: Final = frozenset({"change", "expiring", "gift"})
 
 
 def _points(n: int, lang: Lang, signed: bool = False) -> str:
@@ -227,7 +228,7 @@ def _date(day: dt.date, lang: Lang) -> str:
 
 def _show(slot: str, values: Values, lang: Lang) -> str:
     """What the placeholder ``slot`` shows; nothing (never "None") for a missing value."""
-    if slot in ("change", "expiring"):
+    if slot in _EITHER_SLOTS:
         return _value(values, lang, signed=slot == "change")
     field = _FIELD.get(slot, slot)
     value = getattr(values, field) if values.given(field) else None
@@ -337,14 +338,14 @@ def _spec(kind: Kind) -> Spec:
     unless the hub sends it."""
     fa, en = _TEXTS[kind]
     shown = [t.name for text in (fa, en) for t in _parse(text)[0] if isinstance(t, _Slot)]
-    derived = {"name", "change", "expiring"}
+    derived = {"name", *_EITHER_SLOTS}
     own = () if kind in _HUB_SENDS else ("name", "shop")
     return Spec(
         line="promotional" if kind in _PROMOTIONAL else "service",
         required=frozenset(_FIELD.get(p, p) for p in shown if p not in derived),
         placeholders=tuple(dict.fromkeys((*own, *shown))),
         texts={"fa": fa, "en": en},
-        one_of=_EITHER if {"change", "expiring"} & set(shown) else frozenset(),
+        one_of=_EITHER if _EITHER_SLOTS & set(shown) else frozenset(),
         must_use=_MUST_USE.get(kind, frozenset()),
         names_shop=kind not in _HUB_SENDS,
     )

@@ -19,8 +19,10 @@ from mallnet.gql_limits import page_size
 from shop_node.api import types as t
 from shop_node.api.access import MANAGE, OPERATE, STAFF, actor, runtime
 from shop_node.api.activity import ActivityQuery
+from shop_node.api.broadcast import BroadcastMutation, BroadcastQuery
 from shop_node.api.campaigns import CampaignMutation, CampaignQuery
 from shop_node.api.members import MemberMutation, MemberQuery
+from shop_node.api.messages import MessageQuery
 from shop_node.api.network import NetworkMutation, NetworkQuery
 from shop_node.api.offers import OfferMutation, OfferQuery, OfferReportQuery
 from shop_node.api.partnerships import PartnershipMutation, PartnershipQuery
@@ -185,6 +187,8 @@ class Query(
     CampaignQuery,
     StaffQuery,
     ActivityQuery,
+    MessageQuery,
+    BroadcastQuery,
 ):
     @strawberry.field(extensions=public(), description="Which server this is.")
     def server_info(self, info: strawberry.Info) -> ServerInfo:
@@ -298,6 +302,7 @@ class Mutation(
     NetworkMutation,
     CampaignMutation,
     StaffMutation,
+    BroadcastMutation,
 ):
     @strawberry.mutation(
         extensions=requires(*OPERATE),

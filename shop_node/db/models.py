@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -400,3 +401,42 @@ class BirthdayGiftGiven(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     given_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Broadcast(Base):
+    """A promotional message to the members of a filtered list (``services.broadcast``):
+    queued by a manager's click, then walked by a worker in member-id order, a chunk per
+    transaction, its counts and ``cursor_member_id`` moving with each chunk. The click's
+    idempotency key is unique, so a double click makes one broadcast."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sending', 'done', 'failed')", name="status"),
+        CheckConstraint(
+            "total >= 0 AND queued >= 0 AND skipped_no_consent >= 0 AND held >= 0",
+            name="counts",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The list's filter as the dashboard sent it (``member_search.MemberFilter``, dates ISO).
+    filter: Mapped[dict[str, Any]] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16))
+    # Members the filter matched when sending began; of those walked so far, those queued a
+    # message, those who lack the consent (or any channel) for one, and those queued in
+    # the quiet hours (their messages wait for the morning).
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_no_consent: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)
+    # The newest member when the manager clicked: who joins later is not on the list sent.
+    max_member_id: Mapped[int] = mapped_column(BigInteger)
+    # The last member walked (a committed chunk); a rerun resumes after it.
+    cursor_member_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -40,6 +40,7 @@ async def tell(
     key: str,
     batch_id: str | None = None,
     template: str | None = None,
+    lang: Lang = "fa",
 ) -> int:
     """Queue ``kind`` for ``member`` on every channel she accepts it on; how many were
     queued (0: she accepts none, the shop turned the kind off, or the key was queued)."""
@@ -48,7 +49,6 @@ async def tell(
     line = SPECS[kind].line
     if line == "promotional" and not member.consent_promotional:
         return 0
-    lang: Lang = "fa"
     text = render(
         kind,
         lang,

@@ -109,6 +109,24 @@ def test_a_signed_change_shows_its_sign() -> None:
     assert expiring.startswith("Your 2,000 toman of credit at Sample Book Cafe will expire")
 
 
+def test_a_birthday_gift_shows_points_or_credit_or_both() -> None:
+    both = render(Kind.BIRTHDAY, "fa", sample("fa", points=50, credit_rial=200_000))
+    assert "به شما ۵۰ امتیاز و ۲۰٬۰۰۰ تومان اعتبار هدیه داد" in both
+    en = render(Kind.BIRTHDAY, "en", sample("en", points=50, credit_rial=200_000))
+    assert "gives you 50 points and 20,000 toman of credit as a gift" in en
+    points = render(Kind.BIRTHDAY, "en", sample("en", points=1, credit_rial=None))
+    assert "gives you 1 point as a gift, valid until 15 Azar 1405." in points
+    credit = render(Kind.BIRTHDAY, "fa", sample("fa", points=None, credit_rial=500_000))
+    assert "به شما ۵۰٬۰۰۰ تومان اعتبار هدیه داد" in credit
+    with pytest.raises(InvalidValues, match="one of credit_rial, points"):
+        render(Kind.BIRTHDAY, "fa", sample("fa", points=None, credit_rial=None))
+    with pytest.raises(InvalidValues, match="negative"):
+        render(Kind.BIRTHDAY, "en", sample("en", points=-5))
+    assert check_template(Kind.BIRTHDAY, "fa", "{shop}: تولدت مبارک! {gift}") == []
+    (old,) = check_template(Kind.BIRTHDAY, "en", "{shop} gives you {amount}")
+    assert old.code == "unknown_placeholder"
+
+
 @pytest.mark.parametrize("name", [None, "", "   "])
 def test_a_missing_name_leaves_no_trace(name: str | None) -> None:
     assert render(Kind.WELCOME, "en", sample("en", name=name)).startswith("Hi, welcome")
@@ -250,6 +268,10 @@ def test_specs_are_what_the_default_texts_show() -> None:
     assert purchase.required == {"shop", "points", "credit_rial", "balance_points", "balance_rial"}
     assert purchase.placeholders[:2] == ("name", "shop")
     assert SPECS[Kind.CREDIT_CHANGE].one_of == {"points", "credit_rial"}
+    birthday = SPECS[Kind.BIRTHDAY]
+    assert birthday.required == {"shop", "date"}
+    assert birthday.one_of == {"points", "credit_rial"}
+    assert birthday.placeholders == ("name", "shop", "gift", "date")
     assert SPECS[Kind.SIGN_IN_CODE].placeholders == ("code",)
     assert SPECS[Kind.PARTNER_WELCOME].required == {"shop", "via_shop"}
 
