@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.services import heartbeat as heartbeats
 from hub.services import lotteries, settlement, value
+from hub.services.hub_messages import hub_sender
 from mallnet.celery_app import app
 from mallnet.config import get_settings
 from mallnet.db import engine_scope, session_factory, transaction
-from mallnet.messaging.setup import sender_for
 
 MAX_RECONCILE_BATCHES = 50
 
@@ -98,7 +98,8 @@ def close_settlement(period_id: int | None = None, actor: str = "beat") -> dict[
 async def _draw_lottery(lottery_id: str) -> dict[str, Any]:
     settings = get_settings()
     async with engine_scope(settings.hub_db_url) as engine:
-        row = await lotteries.run_draw(session_factory(engine), lottery_id, sender_for(settings))
+        sessions = session_factory(engine)
+        row = await lotteries.run_draw(sessions, lottery_id, hub_sender(settings, sessions))
     return {"lottery": row.id, "status": row.status, "stage": row.stage}
 
 

@@ -18,15 +18,17 @@ from hub.api.problems import (
     PinInvalid,
     PinRequired,
     RateLimited,
+    SmsNotSent,
     TooManyAttempts,
     refused,
 )
 from hub.api.wallet import ShopRef, shop_ref
 from hub.domain.problems import Refusal
 from hub.services import abuse, grants, value
+from hub.services.hub_messages import hub_sender
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import Rial
-from mallnet.messaging.setup import sender_for
+from mallnet.messaging.channels import ChannelFailure
 from mallnet.scopes import Scope
 from mallnet.secrets_store import network_key
 
@@ -115,7 +117,7 @@ PinResult = Annotated[
     strawberry.union("SetRedemptionPinResult"),
 ]
 CodeResult = Annotated[
-    RedemptionCodeSent | InvalidInput | PhoneMismatch | RateLimited,
+    RedemptionCodeSent | InvalidInput | PhoneMismatch | RateLimited | SmsNotSent,
     strawberry.union("SendRedemptionCodeResult"),
 ]
 
@@ -244,7 +246,12 @@ class GrantMutation:
         made = await run(info, work)
         if not isinstance(made, grants.TextedCode):
             return made
-        await grants.deliver(sender_for(settings), made)  # after the commit
+        state = info.context["state"]
+        try:
+            await grants.deliver(hub_sender(settings, state.sessions), made)  # after the commit
+        except ChannelFailure:
+            # The grant stands (the shopper may still read the code in her app).
+            return SmsNotSent.of("the code could not be texted now; it is in the shopper's app")
         return RedemptionCodeSent(
             expires_at=made.expires_at,
             max_rial=None if made.max_rial is None else Rial(made.max_rial),

@@ -218,6 +218,13 @@ class TelegramNotConfigured(HubProblem):
     CODE = ProblemCode.TELEGRAM_NOT_CONFIGURED
 
 
+@strawberry.type(
+    description="The SMS could not be sent now (the provider refused or did not answer)."
+)
+class SmsNotSent(HubProblem):
+    CODE = ProblemCode.SMS_NOT_SENT
+
+
 PROBLEM_TYPES: dict[ProblemCode, type[HubProblem]] = {
     cls.CODE: cls
     for cls in (
@@ -257,6 +264,7 @@ PROBLEM_TYPES: dict[ProblemCode, type[HubProblem]] = {
         PeriodOpen,
         UsernameTaken,
         TelegramNotConfigured,
+        SmsNotSent,
     )
 }
 

@@ -69,6 +69,8 @@ class ProblemCode(StrEnum):
     USERNAME_TAKEN = "USERNAME_TAKEN"
     # The mall's Telegram bot
     TELEGRAM_NOT_CONFIGURED = "TELEGRAM_NOT_CONFIGURED"
+    # The SMS provider refused or did not answer: nothing was texted.
+    SMS_NOT_SENT = "SMS_NOT_SENT"
 
 
 class HubError(Exception):

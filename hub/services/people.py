@@ -19,6 +19,8 @@ from hub.domain.problems import HubError, ProblemCode
 from hub.services import abuse, code_digests, passwords
 from mallnet.db import utcnow
 from mallnet.messaging import Sender
+from mallnet.messaging.channels import ChannelFailure
+from mallnet.messaging.templates import Kind, Values, render
 from mallnet.phone import InvalidPhone, local_format, normalize_mobile
 from mallnet.ratelimit import RateLimited
 from mallnet.scopes import Scope
@@ -228,7 +230,16 @@ async def send_code(
         )
     )
     await session.flush()
-    await sender.send_sms(phone, f"کد ورود مال‌نت: {code}\nmallnet sign-in code: {code}", kind="otp")
+    text = render(Kind.SIGN_IN_CODE, "fa", Values(code=code))
+    try:
+        await sender.send_sms(phone, text, kind="otp")
+    except ChannelFailure:
+        # Nothing was texted: no code is kept either (this transaction rolls back).
+        raise SignInError(
+            ProblemCode.SMS_NOT_SENT,
+            "the code could not be texted just now; try again in a minute",
+            retry_after_s=60,
+        ) from None
     return phone
 
 

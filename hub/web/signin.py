@@ -22,11 +22,11 @@ from starlette.templating import Jinja2Templates
 
 from hub.domain.problems import ProblemCode
 from hub.services import abuse, people
+from hub.services.hub_messages import hub_sender
 from hub.web import csrf, devices
 from hub.web.oauth import HubAuthorizationServer, HubClient, StarletteOAuthRequest
 from mallnet.client_address import client_address
 from mallnet.db import utcnow
-from mallnet.messaging.setup import sender_for
 from mallnet.secrets_store import network_key
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -232,7 +232,8 @@ async def send_code(request: Request) -> Response:
     params = _params(form)
     if forged := _forged(request, client, params, form, "send-code"):
         return forged
-    sender = sender_for(request.app.state.settings)
+    # Logged after the code's own transaction: on SQLite it holds the only write lock.
+    sender = hub_sender(request.app.state.settings, request.app.state.sessions, deferred=True)
     limits = abuse.Limits.of(request.app.state)
     try:
         async with request.app.state.sessions() as session, session.begin():
@@ -245,11 +246,13 @@ async def send_code(request: Request) -> Response:
                 asker=_asker(request),
             )
     except people.SignInError as exc:
-        status = 429 if exc.code is ProblemCode.RATE_LIMITED else 400
+        await sender.record()
+        status = {ProblemCode.RATE_LIMITED: 429, ProblemCode.SMS_NOT_SENT: 503}.get(exc.code, 400)
         response = _page(
             request, client, params, status, error=exc.message, phone=form.get("phone", "")
         )
         return _limited(response, exc)
+    await sender.record()
     return _page(request, client, params, phone=phone, code_sent=True)
 
 
