@@ -278,6 +278,9 @@ class LinkTelegram(_Payload):
     pseudonym: Pseudonym
     # Telegram's chat id as text (a private chat's id is the person's user id).
     chat_id: Annotated[str, Field(pattern=r"^-?[0-9]{1,20}$")] | None
+    # Her answer in the chat about offers: promotional messages go to the chat only with
+    # it (the club's promotional consent was given for SMS).
+    promotional: bool = False
 
 
 PAYLOADS: dict[EventType, type[_Payload]] = {

@@ -199,7 +199,7 @@ class Settings(BaseSettings):
     # Promotional quiet hours in Tehran time ("22:00-08:00"; equal ends: none).
     quiet_hours: str = "22:00-08:00"
     # How often beat sends what is due, and asks providers for delivery reports.
-    message_interval_s: int = Field(default=2, ge=1)
+    message_interval_s: int = Field(default=5, ge=1)
     delivery_report_interval_s: int = Field(default=60, ge=5)
     # How often beat looks for today's birthdays (a gift is given once a year whatever the
     # interval; hourly lets a gift that waited out the quiet hours go soon after they end).
@@ -260,6 +260,31 @@ class Settings(BaseSettings):
             problems.append(
                 "no key-encryption key: set MALLNET_KEY_ENCRYPTION_KEY or "
                 "MALLNET_KEY_ENCRYPTION_KEY_FILE"
+            )
+        problems += self._hook_problems()
+        return problems
+
+    def _hook_problems(self) -> list[str]:
+        """The webhooks' secrets are all that stands between the internet and a forged
+        Telegram contact (a sign-up as anyone) or a forged «لغو» (anyone opted out): when
+        given, they must be real secrets. Telegram without one is refused outright."""
+        given = {
+            "MALLNET_TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
+            "MALLNET_KAVENEGAR_HOOK_SECRET": self.kavenegar_hook_secret,
+        } | {
+            f"the hook_secret of {shop} in MALLNET_SMS_SHOP_ACCOUNTS_SECRET": account.get(
+                "hook_secret"
+            )
+            for shop, account in self.sms_shop_accounts_secret.items()
+        }
+        problems = [
+            f"{name} {reason}"
+            for name, value in given.items()
+            if value is not None and (reason := _weak_secret(value))
+        ]
+        if self.telegram_bot_token and not self.telegram_webhook_secret:
+            problems.append(
+                "MALLNET_TELEGRAM_BOT_TOKEN is set without MALLNET_TELEGRAM_WEBHOOK_SECRET"
             )
         return problems
 

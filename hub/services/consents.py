@@ -209,13 +209,12 @@ async def opt_out_everywhere(session: AsyncSession, identity: str) -> list[str]:
     """She replied «لغو» (or STOP) to a promotional SMS: her promotional consent is
     withdrawn at every shop whose club she belongs to, at once in the hub's view and by a
     command to each node. Returns the shops it was on at."""
-    shops = list(
-        await session.scalars(
-            select(Membership.shop)
-            .where(Membership.pseudonym == identity)
-            .order_by(Membership.shop)
-        )
+    memberships = await session.scalars(
+        select(Membership).where(Membership.pseudonym == identity).order_by(Membership.shop)
     )
+    # A club the hub already sees her opted out at (told by the node, or by a command
+    # already on its way) hears nothing more: a repeated reply sends no command.
+    shops = [m.shop for m in memberships if m.promotional]
     for shop in shops:
         await change(session, identity, shop, partner_sharing=None, promotional=False)
     return shops

@@ -50,16 +50,7 @@ from hub.db.models import (
     Shopper,
 )
 from hub.domain.intake_rules import RefusedEvent, verify
-from hub.services import (
-    campaigns,
-    consents,
-    lotteries,
-    offer_intake,
-    partnerships,
-    sales,
-    telegram_bot,
-    value,
-)
+from hub.services import campaigns, consents, lotteries, offer_intake, partnerships, sales, value
 from mallnet.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -270,8 +261,6 @@ async def _apply(session: AsyncSession, node: str, envelope: Envelope, now: dt.d
     elif isinstance(payload, MemberEnrolled | MemberConsentChanged):
         membership = await _member_of(session, payload.pseudonym, node, envelope.occurred_at)
         await consents.report(session, membership, envelope.seq, payload)
-        if isinstance(payload, MemberEnrolled):
-            await telegram_bot.joined_club(session, payload.pseudonym, node)
     elif isinstance(payload, BalanceChanged):
         return await _balance(session, node, envelope.seq, payload, now)
     elif isinstance(payload, offer_intake.EVENTS):

@@ -242,7 +242,9 @@ async def _start_with_code(
     if row is None or row.used_at is not None or row.expires_at <= now:
         return [Reply(chat_id, LINK_INVALID)]
     row.used_at = now
-    await _link(session, row.pseudonym, chat_id, now)
+    # Her deliberate act in the app: every club she belongs to now hears of the chat,
+    # also those she joined since she last linked it.
+    await _link(session, row.pseudonym, chat_id, now, retell=True)
     return [Reply(chat_id, LINKED, remove_keyboard=True)]
 
 
@@ -279,11 +281,13 @@ async def _shopper(session: AsyncSession, identity: str, phone: str, now: dt.dat
     )
 
 
-async def _link(session: AsyncSession, identity: str, chat: int, now: dt.datetime) -> list[str]:
+async def _link(
+    session: AsyncSession, identity: str, chat: int, now: dt.datetime, *, retell: bool = False
+) -> list[str]:
     """Link ``chat`` to ``identity``: it replaces her earlier chat, and moves away from
-    whoever had it (whose nodes drop it). Every node where she is a member is told; returns
-    those shops. Told again when nothing changed: a node that missed nothing applies the
-    same link once more, harmlessly."""
+    whoever had it (whose nodes drop it). Every node where she is a member is told, with
+    her answer about offers; returns those shops. When nothing changed, nothing is told
+    unless ``retell`` (a chat repeating its contact must not fill every club's inbox)."""
     chat_id = str(chat)
     previous = await _link_of_chat(session, chat, lock=True)
     if previous is not None and previous.pseudonym != identity:
@@ -291,16 +295,21 @@ async def _link(session: AsyncSession, identity: str, chat: int, now: dt.datetim
         await session.flush()  # the chat's unique key is free before it is taken again
         await _tell_nodes(session, previous.pseudonym, None)
     mine = await session.get(TelegramLink, identity, with_for_update=True)
+    if mine is not None and mine.chat_id == chat_id:
+        return await _tell_nodes(session, identity, chat_id, mine.promotional) if retell else []
     if mine is None:
         session.add(TelegramLink(pseudonym=identity, chat_id=chat_id, linked_at=now))
-    elif mine.chat_id != chat_id:
+    else:
         # Her answer about offers is hers, not the chat's: it stays.
         mine.chat_id, mine.linked_at = chat_id, now
     await session.flush()
-    return await _tell_nodes(session, identity, chat_id)
+    promotional = mine.promotional if mine is not None else False
+    return await _tell_nodes(session, identity, chat_id, promotional)
 
 
-async def _tell_nodes(session: AsyncSession, identity: str, chat_id: str | None) -> list[str]:
+async def _tell_nodes(
+    session: AsyncSession, identity: str, chat_id: str | None, promotional: bool = False
+) -> list[str]:
     shops: Sequence[str] = (
         await session.scalars(
             select(Membership.shop)
@@ -309,18 +318,9 @@ async def _tell_nodes(session: AsyncSession, identity: str, chat_id: str | None)
         )
     ).all()
     for shop in shops:
-        await inbox.enqueue(session, shop, LinkTelegram(pseudonym=identity, chat_id=chat_id))
+        link = LinkTelegram(pseudonym=identity, chat_id=chat_id, promotional=promotional)
+        await inbox.enqueue(session, shop, link)
     return list(shops)
-
-
-async def joined_club(session: AsyncSession, identity: str, shop: str) -> bool:
-    """She joined ``shop``'s club after linking her chat: that node hears of the chat too
-    (its messages to her go there as well). True when it was told."""
-    link = await session.get(TelegramLink, identity)
-    if link is None:
-        return False
-    await inbox.enqueue(session, shop, LinkTelegram(pseudonym=identity, chat_id=link.chat_id))
-    return True
 
 
 async def _stop(session: AsyncSession, chat: int, blocked: bool) -> list[Reply]:
@@ -345,7 +345,11 @@ async def _answer(session: AsyncSession, event: Text) -> list[Reply]:
     answer = offers_answer(event.text)
     if answer is None:
         return [Reply(event.chat_id, HELP)]
-    link.promotional = answer
+    if link.promotional != answer:
+        link.promotional = answer
+        # Her clubs send offers to the chat only with her yes here (their own promotional
+        # consent is for SMS): each hears her answer.
+        await _tell_nodes(session, link.pseudonym, link.chat_id, answer)
     return [Reply(event.chat_id, OFFERS_ON if answer else OFFERS_OFF, remove_keyboard=True)]
 
 

@@ -168,12 +168,40 @@ class Dispatcher:
     backoff_s: int = 30
     max_backoff_s: int = 3600
 
+    async def anything_due(self) -> bool:
+        """Whether a run would find work (one indexed read): beat asks every few seconds
+        for every shop, and most of the time the answer is no."""
+        m = self.model
+        now = self.clock()
+        async with self.sessions() as session:
+            due = await session.scalar(
+                select(m.id)
+                .where(
+                    or_(
+                        m.status.in_(("queued", "held")) & (m.not_before <= now),
+                        (m.status == "sending") & (m.lease_until < now),
+                    )
+                )
+                .limit(1)
+            )
+        return due is not None
+
+    async def anything_to_ask(self) -> bool:
+        """Whether any sent message still waits for its delivery report."""
+        m = self.model
+        async with self.sessions() as session:
+            waiting = await session.scalar(select(m.id).where(m.status == "sent").limit(1))
+        return waiting is not None
+
     async def run_once(self, limit: int = 50) -> RunCounts:
         """Send what is due now (at most ``limit`` messages)."""
         counts: dict[str, int] = {}
         claimed = await self._claim(limit, counts)
         for row_id, attempt, outgoing, medium in claimed:
             channel = self.channels[medium]
+            if not await self._still_mine(row_id, attempt):
+                # A slow provider outlasted the lease: another run took the message.
+                continue
             if not await self.rate.take(channel.provider):
                 await self._release(row_id, attempt)
                 counts["throttled"] = counts.get("throttled", 0) + 1
@@ -247,6 +275,24 @@ class Dispatcher:
             log.exception("channel %s failed unexpectedly", channel.provider)
             return TemporaryFailure(f"unexpected {type(error).__name__}")
 
+    async def _still_mine(self, row_id: int, attempt: int) -> bool:
+        """Renew this run's lease on a message just before sending it; False when the lease
+        ran out and the message was taken again (or settled) meanwhile."""
+        m = self.model
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            renewed = await session.execute(
+                update(m)
+                .where(
+                    m.id == row_id,
+                    m.attempts == attempt,
+                    m.status == "sending",
+                    m.lease_until > now,
+                )
+                .values(lease_until=now + dt.timedelta(seconds=self.lease_s))
+            )
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
     async def _release(self, row_id: int, attempt: int) -> None:
         """Give back a message the rate did not let out now: no attempt was made."""
         m = self.model
@@ -295,7 +341,8 @@ class Dispatcher:
         else:
             wait = min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
             if outcome.retry_after_s is not None:
-                wait = max(wait, int(outcome.retry_after_s) + 1)
+                # The provider's hint, within reason: a nonsense value must not stall it.
+                wait = max(wait, min(int(outcome.retry_after_s) + 1, self.max_backoff_s))
             values |= {
                 "status": "queued",
                 "reason": outcome.reason,

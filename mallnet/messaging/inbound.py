@@ -64,10 +64,10 @@ def kavenegar_route(secret: Callable[[Request], str | None], opt_out: OptOut) ->
         if request.method == "POST":
             fields |= {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         inbound = parse_inbound(fields)
-        if inbound is None:
-            return PlainTextResponse("ignored", status_code=200)
-        outcome = await handle(request, inbound, opt_out)
-        return PlainTextResponse(outcome, status_code=200)
+        if inbound is not None:
+            await handle(request, inbound, opt_out)
+        # The same answer whatever happened: the reply tells no caller who is a member.
+        return PlainTextResponse("ok", status_code=200)
 
     return Route("/hooks/kavenegar/{secret}", receive, methods=["GET", "POST"])
 

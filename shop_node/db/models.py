@@ -65,6 +65,8 @@ class Member(Base):
     birthday: Mapped[dt.date | None] = mapped_column(Date)
     # The calendar she gave it in: her birthday comes on that calendar's anniversary.
     birthday_calendar: Mapped[str | None] = mapped_column(String(9))
+    # When her birthday was last given or changed (None: before this was kept).
+    birthday_set_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     membership_type: Mapped[str] = mapped_column(String(16), default="individual")
     company_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -391,6 +393,8 @@ class TelegramChat(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(32))
     linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # She said yes to offers in the chat (promotional messages go there only then).
+    promotional: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class BirthdayGiftGiven(Base):

@@ -113,6 +113,17 @@ def _waits_for_quiet_hours(runtime: NodeRuntime, now: dt.datetime) -> bool:
     return tehran_date(runtime.quiet.next_open(now)) == tehran_date(now)
 
 
+# A birthday given or changed less than this long ago brings no gift yet: otherwise staff
+# who may edit members (an operator) could mint a gift by setting anyone's birthday to today.
+SETTLED = dt.timedelta(days=30)
+
+
+def settled_long_enough(member: Member, now: dt.datetime) -> bool:
+    """Whether her birthday was recorded at least :data:`SETTLED` ago (a birthday recorded
+    before the date of each change was kept counts as settled)."""
+    return member.birthday_set_at is None or member.birthday_set_at <= now - SETTLED
+
+
 async def _candidates(
     runtime: NodeRuntime, on: Anniversary, after: int
 ) -> list[tuple[int, dt.date, str | None]]:
@@ -181,6 +192,8 @@ async def _give(runtime: NodeRuntime, member_id: int, on: Anniversary, now: dt.d
         gift = gift_of(policy)
         member = await session.get(Member, member_id)
         if gift is None or member is None or member.birthday is None:
+            return 0
+        if not settled_long_enough(member, now):
             return 0
         # Read again inside the transaction: her birthday may have been corrected since.
         year = gift_year(member.birthday, member.birthday_calendar, on)

@@ -205,7 +205,12 @@ def _campaigns_off(policy: ClubPolicy) -> bool:
 async def _audience(session: AsyncSession, members: Select[Member, dt.datetime]) -> Audience:
     """Counted in one statement over the filter, whatever the list's length."""
     listed = members.subquery()
-    chat = exists(select(TelegramChat.member_id).where(TelegramChat.member_id == listed.c.id))
+    # A chat counts for offers only with her yes in it.
+    chat = exists(
+        select(TelegramChat.member_id).where(
+            TelegramChat.member_id == listed.c.id, TelegramChat.promotional.is_(True)
+        )
+    )
     promotional = listed.c.consent_promotional.is_(True)
     sms = listed.c.consent_sms.is_(True)
 

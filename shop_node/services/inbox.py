@@ -80,10 +80,18 @@ async def _member_named(session: AsyncSession, runtime: NodeRuntime, who: str) -
     return None
 
 
+# What the hub may ask a shop to pass on to its member on the service line.
+NOTICE_KINDS = frozenset({"lottery_win"})
+
+
 async def _notice(
     session: AsyncSession, runtime: NodeRuntime, command_id: str, command: NotifyMember
 ) -> str:
-    """Queue the hub's text (a lottery win) for the member it names, if she accepts SMS."""
+    """Queue the hub's text (a lottery win) for the member it names, if she accepts SMS.
+    Only a lottery win: it goes on the service line, where nothing waits for consent or
+    quiet hours, so the hub may not send anything else through the shop this way."""
+    if command.kind not in NOTICE_KINDS:
+        return f"skipped: the hub may not send {command.kind!r} notices through this shop"
     member = await _member_named(session, runtime, command.pseudonym)
     if member is None:
         return "skipped: not a member here"
@@ -148,12 +156,13 @@ async def _link_telegram(session: AsyncSession, runtime: NodeRuntime, command: L
         await session.delete(chat)
         return f"Telegram chat of member {member.card_code} unlinked"
     if chat is None:
-        session.add(
-            TelegramChat(member_id=member.id, chat_id=command.chat_id, linked_at=runtime.clock())
-        )
+        chat = TelegramChat(member_id=member.id, chat_id=command.chat_id, linked_at=runtime.clock())
+        session.add(chat)
     elif chat.chat_id != command.chat_id:
         chat.chat_id, chat.linked_at = command.chat_id, runtime.clock()
-    return f"Telegram chat of member {member.card_code} linked"
+    chat.promotional = command.promotional
+    offers = "with" if command.promotional else "without"
+    return f"Telegram chat of member {member.card_code} linked ({offers} offers)"
 
 
 async def _enrol(

@@ -228,6 +228,7 @@ async def create_member(
         "name": name,
         "birthday": birthday,
         "birthday_calendar": birthday_calendar,
+        "birthday_set_at": None if birthday is None else now,
         "membership_type": membership_type,
         "company_id": company_id,
         "consent_sms": consents[0],
@@ -349,6 +350,8 @@ async def update_member(
         if changes.name is not None:
             member.name = name
         if changes.birthday is not None:
+            if member.birthday != birthday:
+                member.birthday_set_at = runtime.clock()
             member.birthday = birthday
             member.birthday_calendar = None if birthday is None else calendar_of(changes.birthday)
         before = (member.consent_promotional, member.consent_partner_sharing)

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mallnet.config import Settings
-from mallnet.messaging.dispatch import Dispatcher, RunCounts
+from mallnet.db import read_session_factory, utcnow
+from mallnet.messaging.dispatch import Dispatcher, RunCounts, SendRate
 from mallnet.messaging.log import MessageColumns
+from mallnet.messaging.quiet import DEFAULT_QUIET_HOURS
 from mallnet.messaging.setup import channels_for, send_rate
 from shop_node.db.models import Member, Message, TelegramChat
 from shop_node.services.runtime import NodeRuntime
@@ -32,7 +34,7 @@ async def refusals(session: AsyncSession, rows: Sequence[MessageColumns]) -> dic
         m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(member_ids)))
     }
     chats = {
-        c.member_id: c.chat_id
+        c.member_id: c
         for c in await session.scalars(
             select(TelegramChat).where(TelegramChat.member_id.in_(member_ids))
         )
@@ -44,13 +46,21 @@ async def refusals(session: AsyncSession, rows: Sequence[MessageColumns]) -> dic
         member = members.get(int(row.subject))
         if member is None:
             refused[row.id] = "no longer a member"
-        elif row.medium == "telegram" and chats.get(member.id) != row.recipient:
-            refused[row.id] = "the Telegram chat was unlinked"
+        elif row.medium == "telegram" and (why := _chat_refusal(row, chats.get(member.id))):
+            refused[row.id] = why
         elif row.medium == "sms" and not member.consent_sms:
             refused[row.id] = "the member withdrew SMS consent"
         elif row.line == "promotional" and not member.consent_promotional:
             refused[row.id] = "the member withdrew promotional consent"
     return refused
+
+
+def _chat_refusal(row: MessageColumns, chat: TelegramChat | None) -> str | None:
+    if chat is None or chat.chat_id != row.recipient:
+        return "the Telegram chat was unlinked"
+    if row.line == "promotional" and not chat.promotional:
+        return "the member turned offers off in the Telegram chat"
+    return None
 
 
 @asynccontextmanager
@@ -81,3 +91,17 @@ async def send_due(runtime: NodeRuntime, settings: Settings) -> RunCounts:
 async def poll_reports(runtime: NodeRuntime, settings: Settings) -> int:
     async with dispatcher(runtime, settings) as sending:
         return await sending.poll_reports()
+
+
+async def worth_a_run(engine: AsyncEngine, reports: bool) -> bool:
+    """Whether a message is due (or, for ``reports``, waits for its delivery report)."""
+    probe = Dispatcher(
+        sessions=read_session_factory(engine),
+        model=Message,
+        origin="",
+        channels={},
+        quiet=DEFAULT_QUIET_HOURS,
+        rate=SendRate({}),
+        clock=utcnow,
+    )
+    return await (probe.anything_to_ask() if reports else probe.anything_due())

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import BalanceChanged
@@ -58,15 +57,16 @@ async def tell(
     addresses: list[tuple[str, str]] = []
     if member.consent_sms:
         addresses.append(("sms", member.phone))
-    chat = await session.scalar(
-        select(TelegramChat.chat_id).where(TelegramChat.member_id == member.id)
-    )
-    if chat is not None:
-        addresses.append(("telegram", chat))
+    chat = await session.get(TelegramChat, member.id)
+    # An offer reaches her chat only with her yes in the chat itself.
+    if chat is not None and (line == "service" or chat.promotional):
+        addresses.append(("telegram", chat.chat_id))
     queued = 0
     for medium, recipient in addresses:
         draft = Draft(
-            key=f"{key}:{medium}",
+            # The medium first, the event's own (free-text) id last: no key of one event
+            # can end like another's.
+            key=f"{medium}:{key}",
             kind=kind.value,
             medium=medium,
             line=line,
@@ -104,7 +104,8 @@ async def after_purchase(
     and her new tier if it moved her up."""
     key = f"purchase:{receipt}"
     if enrolled:
-        await tell(session, runtime, policy, member, Kind.WELCOME, Values(), key=f"{key}:welcome")
+        welcome = f"purchase-welcome:{receipt}"
+        await tell(session, runtime, policy, member, Kind.WELCOME, Values(), key=welcome)
     values = Values(
         points=points,
         credit_rial=credit_spent_rial,
@@ -114,7 +115,8 @@ async def after_purchase(
     await tell(session, runtime, policy, member, Kind.PURCHASE, values, key=key)
     if not enrolled and balance.tier_code is not None and balance.tier_code != tier_before:
         tier = Values(tier=balance.tier_name_fa or balance.tier_code)
-        await tell(session, runtime, policy, member, Kind.TIER_CHANGE, tier, key=f"{key}:tier")
+        tier_key = f"purchase-tier:{receipt}"
+        await tell(session, runtime, policy, member, Kind.TIER_CHANGE, tier, key=tier_key)
 
 
 async def after_change(

@@ -11,7 +11,7 @@ from typing import Any
 
 import jdatetime
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mallnet.config import get_settings
 from mallnet.jalali import TEHRAN, tehran_date
@@ -20,6 +20,7 @@ from shop_node.db.models import (
     BirthdayGiftGiven,
     LedgerTransaction,
     Lot,
+    Member,
     Message,
     OutboxEvent,
 )
@@ -51,10 +52,25 @@ def with_gift(node: NodeClient, gift: dict[str, int] | None = GIFT) -> None:
     assert result["updateClubPolicy"]["__typename"] == "PolicyUpdated", result
 
 
-def enrol(node: NodeClient, phone: str, birthday: str | None, **extra: Any) -> int:
+def enrol(
+    node: NodeClient, phone: str, birthday: str | None, *, settled: bool = True, **extra: Any
+) -> int:
+    """A member with this birthday; ``settled``: recorded long ago (a fresh birthday brings
+    no gift for 30 days: see the test of an operator's edit)."""
     member = node.op("EnrolMember", input={"phone": phone, "birthday": birthday, **extra})
     assert member["enrolMember"]["__typename"] == "Member", member
-    return int(member["enrolMember"]["id"])
+    member_id = int(member["enrolMember"]["id"])
+    if settled:
+
+        async def long_ago(session: Any) -> None:
+            await session.execute(
+                update(Member)
+                .where(Member.id == member_id)
+                .values(birthday_set_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+            )
+
+        node.call(node.runtime.transaction, long_ago)
+    return member_id
 
 
 def give(node: NodeClient, day: dt.date, hour: int = 10) -> int:
@@ -324,3 +340,25 @@ def test_the_database_window_holds_every_jalali_birthday_of_today() -> None:
             due |= fell[(12, 30)]
         assert due <= window, (day, sorted(due - window))
         day += dt.timedelta(days=1)
+
+
+def test_a_birthday_set_to_today_brings_no_gift_until_it_has_settled(node: NodeClient) -> None:
+    """An operator may edit members, not give value: setting someone's birthday to today
+    must not mint this year's gift (review finding F7). A birthday recorded 30 days or more
+    before its day brings the gift."""
+    with_gift(node)
+    today = dt.date(2026, 12, 6)
+    at(node, on(today - dt.timedelta(days=90)))
+    member = enrol(node, "09121110081", "1990-03-03", settled=False)
+    at(node, on(today, 9))
+    operator = node.token_for(["shop:operate"])
+    ref = {"phone": "09121110081"}
+    changed = node.raw(
+        "UpdateMember", token=operator, input={"member": ref, "birthday": f"1990-{today:%m-%d}"}
+    )
+    assert changed["data"]["updateMember"]["__typename"] == "Member", changed
+    assert member == int(changed["data"]["updateMember"]["id"])
+    assert give(node, today) == 0
+    assert gifts(node) == []
+    # Next year, the birthday long settled: the gift comes.
+    assert give(node, today.replace(year=2027)) == 1

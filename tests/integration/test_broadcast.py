@@ -30,7 +30,11 @@ PEOPLE = {
     "both": ("09121000004", "دریا", True, True, "7004", True),
     "no_channel": ("09121000005", "نیلوفر", False, True, None, True),
     "not_vip": ("09121000006", "نیلوفر رضایی", True, True, None, False),
+    # Her club has her promotional consent, but in the chat she said no to offers.
+    "chat_no_offers": ("09121000007", "سحر", False, True, "7007", True),
 }
+# Her answer in the Telegram chat about offers, by chat.
+OFFERS_IN_CHAT = {"7001": True, "7004": True, "7007": False}
 
 
 def e164(local: str) -> str:
@@ -58,7 +62,10 @@ def enrol_people(node: NodeClient) -> dict[str, int]:
 
     async def link(session: Any) -> None:
         for member_id, chat in chats.items():
-            session.add(TelegramChat(member_id=member_id, chat_id=chat, linked_at=DAY))
+            offers = OFFERS_IN_CHAT[chat]
+            session.add(
+                TelegramChat(member_id=member_id, chat_id=chat, linked_at=DAY, promotional=offers)
+            )
 
     node.call(node.runtime.transaction, link)
     return ids
@@ -116,8 +123,9 @@ def broadcasts_written(node: NodeClient) -> int:
 
 
 def test_the_preview_counts_the_list_and_shows_the_message_as_sent(node: NodeClient) -> None:
-    # Given six members, five tagged vip: two by SMS, two by Telegram (one on both),
-    # one without promotional consent and one with it but no channel she accepts
+    # Given seven members, six tagged vip: two by SMS, two by Telegram (one on both),
+    # one without promotional consent, one with it but no channel she accepts, and one
+    # whose only channel is a chat where she said no to offers
     enrol_people(node)
     at(node, DAY)
     # When the manager previews a text to the vip list
@@ -125,8 +133,8 @@ def test_the_preview_counts_the_list_and_shows_the_message_as_sent(node: NodeCli
     # Then the counts are the list's
     assert shown["__typename"] == "BroadcastPreview", shown
     counts = {k: shown[k] for k in ("matched", "recipients", "bySms", "byTelegram")}
-    assert counts == {"matched": 5, "recipients": 3, "bySms": 2, "byTelegram": 2}
-    assert shown["lackingConsent"] == 2
+    assert counts == {"matched": 6, "recipients": 3, "bySms": 2, "byTelegram": 2}
+    assert shown["lackingConsent"] == 3
     assert (shown["quietNow"], shown["campaignsOff"], shown["problems"]) == (False, False, [])
     # and the text names the shop and ends with the opt-out hint
     assert shown["text"] == f"«ketab-sara»: {TEXT}\n{OPT_OUT_HINT['fa']}"
@@ -173,9 +181,9 @@ def test_send_queues_the_message_to_consenting_members_only(node: NodeClient, ta
     done = run(node, made["id"])
     assert (done.status, done.total, done.queued, done.skipped_no_consent, done.held) == (
         "done",
-        5,
+        6,
         3,
-        2,
+        3,
         0,
     )
     # Messages to the consenting members only: SMS to those who accept it, Telegram to
@@ -192,7 +200,7 @@ def test_send_queues_the_message_to_consenting_members_only(node: NodeClient, ta
         assert (m.batch_id, m.line, m.status) == (made["id"], "promotional", "queued")
         assert m.text.startswith("«ketab-sara»")
         assert m.text.endswith(OPT_OUT_HINT["fa"])
-        assert m.idempotency_key == f"broadcast:{made['id']}:{m.subject}:{m.medium}"
+        assert m.idempotency_key == f"{m.medium}:broadcast:{made['id']}:{m.subject}"
     # and the dispatcher sends them: the SMS to the two who accept SMS
     send(node)
     sms = [line for line in outbox(node.settings) if line["kind"] == "campaign"]
@@ -201,7 +209,7 @@ def test_send_queues_the_message_to_consenting_members_only(node: NodeClient, ta
     assert all(OPT_OUT_HINT["fa"] in line["text"] for line in sms)
     # Progress: the counts and the delivery states of its messages
     progress = node.op("BroadcastById", id=made["id"])["broadcast"]
-    assert (progress["status"], progress["queued"], progress["skippedNoConsent"]) == ("done", 3, 2)
+    assert (progress["status"], progress["queued"], progress["skippedNoConsent"]) == ("done", 3, 3)
     states = {d["status"]: d["count"] for d in progress["deliveries"]}
     assert sum(states.values()) == 4
     assert states.get("DELIVERED", 0) >= 2
@@ -253,8 +261,8 @@ def test_a_task_run_twice_or_resumed_halfway_queues_nobody_twice(
     # The task runs again (acks_late), and again after it finished.
     done = run(node, broadcast_id)
     again = run(node, broadcast_id)
-    assert (done.status, done.queued, done.skipped_no_consent) == ("done", 3, 2)
-    assert (again.queued, again.skipped_no_consent) == (3, 2)
+    assert (done.status, done.queued, done.skipped_no_consent) == ("done", 3, 3)
+    assert (again.queued, again.skipped_no_consent) == (3, 3)
     queued = campaign_messages(node)
     assert len(queued) == 4
     assert len({m.idempotency_key for m in queued}) == 4
@@ -278,7 +286,7 @@ def test_members_who_join_after_the_click_are_not_sent_to(node: NodeClient, task
         input={"phone": "09121000099", "consentPromotional": True, "tags": ["vip"]},
     )
     done = run(node, made["id"])
-    assert (done.total, done.queued) == (5, 3)
+    assert (done.total, done.queued) == (6, 3)
 
 
 def test_an_operator_can_neither_preview_nor_send(node: NodeClient, tasks: Tasks) -> None:

@@ -165,3 +165,30 @@ async def test_a_notice_reaches_the_member_through_their_shop_once(
         "skipped: no SMS consent",
         "skipped: not a member here",
     ]
+
+
+async def test_the_hub_may_pass_on_only_a_lottery_win(
+    network: tuple[Settings, dict[str, Any]], node: NodeRuntime
+) -> None:
+    """A notice goes on the service line (no consent, no quiet hours): anything but a
+    lottery win — a campaign, say — is refused (review finding F11)."""
+    from federation.envelope import NotifyMember, make_envelope
+    from federation.ids import new_event_id
+    from mallnet.db import utcnow
+    from shop_node.db.models import Message
+    from shop_node.services.inbox import apply_command
+    from shop_node.services.members import MemberInput, enrol_member
+
+    await enrol_member(node, MemberInput(phone=PHONE), "staff")
+    who = pseudonym(node.network_key, PHONE)
+    campaign = NotifyMember(pseudonym=who, kind="campaign", text="50% off tonight")
+    envelope = make_envelope(
+        event_id=new_event_id(), node="ketab-sara", seq=1, occurred_at=utcnow(), payload=campaign
+    )
+    outcome = await apply_command(node, envelope.model_dump(mode="json"))
+    assert outcome.startswith("skipped")
+
+    async def queued(session: Any) -> int:
+        return len(list(await session.scalars(select(Message))))
+
+    assert await node.read(queued) == 0

@@ -122,3 +122,14 @@ def test_promotional_messages_wait_out_the_quiet_hours_and_honour_an_opt_out(
     assert (counts.sent, counts.skipped) == (0, 1)
     last = rows(node)[-1]
     assert (last.status, last.reason) == ("skipped", "the member withdrew promotional consent")
+
+
+def test_a_receipt_id_cannot_hide_another_purchases_message(node: NodeClient) -> None:
+    """Receipt ids are free text: "R-7:welcome" must not collide with the welcome of the
+    purchase "R-7" (review finding F8) — each purchase gets its own message."""
+    at(node, DAY)
+    record(node, purchase("R-7", [("books", 100_000)], phone="09121110007"))
+    record(node, purchase("R-7:welcome", [("books", 100_000)], phone="09121110008"))
+    second = [(m.kind, m.recipient) for m in rows(node) if m.recipient == "+989121110008"]
+    assert ("purchase", "+989121110008") in second
+    assert ("welcome", "+989121110008") in second

@@ -552,6 +552,11 @@ def _read_node(mall: Mall, exposure: Exposure, token: str) -> dict[str, Any]:
             "phone": [TAHA],
             # offer, offerResponse: an offer id of the right shape (none such: null)
             "id": ["01M94JMDQ5482B7H4JVRZ8XQYB"],
+            # messagePreview, broadcastPreview: a kind, a language, a text, the whole list
+            "kind": ["purchase"],
+            "lang": ["fa"],
+            "text": ["Two for one"],
+            "filter": [{}],
         },
     )
     answers = {}

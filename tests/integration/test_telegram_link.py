@@ -178,7 +178,7 @@ async def test_the_apps_link_links_her_chat_at_the_hub_and_at_each_of_her_shops(
     assert await mall.links() == {mall.who(SARA): (str(SARA_CHAT), False)}
     for shop in (BOOKS, SHOES):
         assert _link_commands(await mall.commands(shop)) == [
-            {"pseudonym": mall.who(SARA), "chat_id": str(SARA_CHAT)}
+            {"pseudonym": mall.who(SARA), "chat_id": str(SARA_CHAT), "promotional": False}
         ]
 
     # Telegram delivers the same update again (our answer was lost): nothing happens twice.
@@ -208,6 +208,7 @@ async def test_the_apps_link_links_her_chat_at_the_hub_and_at_each_of_her_shops(
     assert _link_commands(await mall.commands(SHOES))[-1] == {
         "pseudonym": mall.who(SARA),
         "chat_id": None,
+        "promotional": False,
     }
     assert await mall.pull(BOOKS) == 1
     assert await mall.chat_at(BOOKS, SARA) is None
@@ -323,11 +324,17 @@ async def test_she_signs_up_in_the_chat_with_her_own_contact(mall: BotMall) -> N
     assert (found.phone, found.last_sign_in_at is not None) == (SARA, True)
     assert await mall.links() == {mall.who(SARA): (str(SARA_CHAT), False)}
     assert _link_commands(await mall.commands(BOOKS)) == [
-        {"pseudonym": mall.who(SARA), "chat_id": str(SARA_CHAT)}
+        {"pseudonym": mall.who(SARA), "chat_id": str(SARA_CHAT), "promotional": False}
     ]
     assert mall.said(SARA_CHAT)[-1] == telegram_bot.SIGNED_UP
     assert "بله/YES" in telegram_bot.SIGNED_UP
     assert mall.fake.sent[-1].reply_markup == {"remove_keyboard": True}
+
+    # Sharing the same contact again (twenty times) tells the clubs nothing new.
+    for update_id in range(20):
+        update = contact_update(SARA_CHAT, "989121234567")
+        await mall.push({**update, "update_id": 90_000 + update_id})
+    assert len(_link_commands(await mall.commands(BOOKS))) == 1
 
     # When she answers «بله», offers may come to the chat; something else gets the help.
     await mall.push(text_update(SARA_CHAT, "بله"))
@@ -393,19 +400,28 @@ async def test_someone_elses_contact_signs_nobody_up(mall: BotMall) -> None:
     assert await mall.links() == {}
 
 
-async def test_a_club_she_joins_after_linking_hears_of_her_chat(mall: BotMall) -> None:
+async def test_a_club_hears_of_her_chat_only_when_she_links_it(mall: BotMall) -> None:
+    """A club that enrols her after she linked her chat is not told of it by the hub on
+    its own (staff can enrol any phone: that would hand a node a phone's Telegram id,
+    review finding F4); her next link from the app tells every club she belongs to."""
     await mall.enrol(BOOKS, SARA, partner=False, promotional=False)
     await mall.relay(BOOKS)
     sara = await mall.sign_in(SARA)
     await mall.app(sara, LINK)
-    code = await mall.link_code(sara)
-    assert (await mall.push(start_update(SARA_CHAT, code))).status_code == 200
-    assert _link_commands(await mall.commands(SHOES)) == []
-    # She joins the shoe shop's club later: once the hub hears of it, the node is told.
+    assert (await mall.push(start_update(SARA_CHAT, await mall.link_code(sara)))).status_code == 200
     await mall.enrol(SHOES, SARA, partner=False, promotional=False)
     await mall.relay(SHOES)
+    assert _link_commands(await mall.commands(SHOES)) == []
+    # She links again from the app, in the same chat: now the shoe shop hears of it.
+    await mall.app(sara, LINK)
+    assert (await mall.push(start_update(SARA_CHAT, await mall.link_code(sara)))).status_code == 200
     assert _link_commands(await mall.commands(SHOES)) == [
-        {"pseudonym": mall.who(SARA), "chat_id": str(SARA_CHAT)}
+        {"pseudonym": mall.who(SARA), "chat_id": str(SARA_CHAT), "promotional": False}
     ]
     assert await mall.pull(SHOES) == 1
     assert await mall.chat_at(SHOES, SARA) == str(SARA_CHAT)
+
+    # Her «بله» to offers reaches both clubs; only then do their offers go to the chat.
+    await mall.push(text_update(SARA_CHAT, "بله"))
+    assert _link_commands(await mall.commands(BOOKS))[-1]["promotional"] is True
+    assert _link_commands(await mall.commands(SHOES))[-1]["promotional"] is True

@@ -99,7 +99,12 @@ def test_every_result_union_lists_its_problems() -> None:
         "RateLimited",
     }
     assert unions["setRedemptionPin"] == {"InvalidInput", "PinInvalid", "TooManyAttempts"}
-    assert unions["sendRedemptionCode"] == {"InvalidInput", "PhoneMismatch", "RateLimited"}
+    assert unions["sendRedemptionCode"] == {
+        "InvalidInput",
+        "PhoneMismatch",
+        "RateLimited",
+        "SmsNotSent",
+    }
     assert unions["voidNetworkHold"] == {"NotFound", "HoldClosed"}
     assert unions["ingestEvents"] == {"NotANode", "InvalidBatch"}
     assert unions["registerShop"] == {"InvalidInput", "ShopExists"}

@@ -244,3 +244,39 @@ def test_compose_refuses_to_start_without_the_secrets() -> None:
     env |= dict.fromkeys(REQUIRED_IN_COMPOSE, "x")
     accepted = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert accepted.returncode == 0, accepted.stderr
+
+
+def test_production_refuses_weak_webhook_secrets(tmp_path: Path) -> None:
+    """A weak webhook secret lets anyone forge a Telegram contact or a «لغو» reply (review
+    finding F5): refused in production, as a weak network key is."""
+    base = {
+        "data_dir": tmp_path,
+        "environment": "production",
+        "network_key": STRONG_KEY,
+        "key_encryption_key": "x" * 44,
+    }
+    weak = Settings(
+        **base,  # type: ignore[arg-type]
+        telegram_bot_token="123456:" + "a" * 35,
+        telegram_webhook_secret="secret",
+        kavenegar_hook_secret="short",
+        sms_shop_accounts_secret={"kafsh-arya": {"api_key": "k", "hook_secret": "abc"}},
+    )
+    problems = " ".join(weak.production_problems("hub"))
+    for named in (
+        "MALLNET_TELEGRAM_WEBHOOK_SECRET",
+        "MALLNET_KAVENEGAR_HOOK_SECRET",
+        "hook_secret of kafsh-arya",
+    ):
+        assert named in problems
+    no_secret = Settings(**base, telegram_bot_token="123456:" + "a" * 35)  # type: ignore[arg-type]
+    assert "without MALLNET_TELEGRAM_WEBHOOK_SECRET" in " ".join(
+        no_secret.production_problems("hub")
+    )
+    strong = Settings(
+        **base,  # type: ignore[arg-type]
+        telegram_bot_token="123456:" + "a" * 35,
+        telegram_webhook_secret=STRONG_KEY,
+        kavenegar_hook_secret=STRONG_KEY[::-1],
+    )
+    assert strong.production_problems("hub") == []
