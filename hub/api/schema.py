@@ -16,6 +16,7 @@ from hub.api.consents import ConsentMutation, ConsentQuery
 from hub.api.console_lists import ConsoleListQuery
 from hub.api.federation import FederationMutation, FederationQuery
 from hub.api.grants import GrantMutation, GrantQuery
+from hub.api.messages import HubMessageQuery
 from hub.api.overview import OverviewQuery
 from hub.api.partnerships import PartnershipMutation, PartnershipQuery
 from hub.api.people import PeopleQuery
@@ -53,6 +54,7 @@ class Query(
     OverviewQuery,
     ConsoleListQuery,
     ValueReportQuery,
+    HubMessageQuery,
 ):
     pass
 

@@ -1,14 +1,15 @@
 /**
  * The mall management console on the hub (served at /console/): signed in through the hub
  * (SessionGate), then its sections under one router — overview, shops, partnerships,
- * campaigns, lotteries, settlement, network value, mall users — each shown in the
- * navigation and opened only for the mall roles that may use it.
+ * campaigns, lotteries, settlement, network value, mall users, the hub's own messages —
+ * each shown in the navigation and opened only for the mall roles that may use it.
  */
 import {
   IconAffiliate,
   IconBuildingStore,
   IconCoins,
   IconLayoutDashboard,
+  IconMessage2,
   IconReceipt,
   IconSpeakerphone,
   IconTicket,
@@ -26,6 +27,7 @@ import { ServerFooter } from '../shared/ui/FaceShell';
 import { SessionGate } from '../shared/ui/SessionGate';
 import { CampaignsPage } from './campaigns/CampaignsPage';
 import { LotteriesPage } from './lotteries/LotteriesPage';
+import { MessagesLogPage } from './messages-log/MessagesLogPage';
 import { OverviewPage } from './overview/OverviewPage';
 import { PartnershipsPage } from './partnerships/PartnershipsPage';
 import { SettlementPage } from './settlement/SettlementPage';
@@ -73,6 +75,7 @@ const SECTIONS = [
   },
   { to: 'value', label: 'mallValue.title', icon: IconCoins, scopes: [SCOPE.mallAdmin, SCOPE.mallReports] },
   { to: 'users', label: 'mallUsers.title', icon: IconUsersGroup, scopes: [SCOPE.mallAdmin] },
+  { to: 'messages', label: 'mallMessages.title', icon: IconMessage2, scopes: [SCOPE.mallAdmin] },
 ] as const satisfies readonly Section[];
 
 const guarded = guardOf(SECTIONS);
@@ -91,6 +94,7 @@ function Sections({ footer }: { footer: ReactNode }) {
         <Route path="settlement/*" element={guarded('settlement', <SettlementPage />)} />
         <Route path="value" element={guarded('value', <ValuePage />)} />
         <Route path="users" element={guarded('users', <UsersPage />)} />
+        <Route path="messages" element={guarded('messages', <MessagesLogPage />)} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Routes>
       {footer}

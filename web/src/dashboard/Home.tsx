@@ -1,7 +1,7 @@
 /**
  * The shop dashboard on the shop's own node (served at /dashboard/): signed in through the
  * hub (SessionGate), then its sections under one router — the till, today's figures,
- * members, offers, the club's policy, the network, settlement, staff — each shown in the navigation
+ * members, messages, offers, the club's policy, the network, settlement, staff — each shown in the navigation
  * and opened only for the roles that may use it, with a line about the server at the foot.
  */
 import {
@@ -9,6 +9,7 @@ import {
   IconCashRegister,
   IconChartBar,
   IconDiscount,
+  IconMessages,
   IconNetwork,
   IconReceipt,
   IconUserShield,
@@ -26,6 +27,7 @@ import { ServerFooter } from '../shared/ui/FaceShell';
 import { SessionGate } from '../shared/ui/SessionGate';
 import { mayUse, useSession } from '../shared/ui/session-context';
 import { MembersPage } from './members/MembersPage';
+import { MessagesPage } from './messaging/MessagesPage';
 import { NetworkPage } from './network/NetworkPage';
 import { OffersPage } from './offers/OffersPage';
 import { PolicyPage } from './policy/PolicyPage';
@@ -48,6 +50,7 @@ const SECTIONS = [
   { to: '', label: 'dashboard.nav.till', icon: IconCashRegister, scopes: SHOP_OPERATE },
   { to: 'today', label: 'today.title', icon: IconChartBar, scopes: SHOP_STAFF },
   { to: 'members', label: 'members.title', icon: IconUsers, scopes: SHOP_STAFF },
+  { to: 'messages', label: 'messaging.title', icon: IconMessages, scopes: SHOP_STAFF },
   { to: 'offers', label: 'offers.title', icon: IconDiscount, scopes: SHOP_STAFF },
   { to: 'policy', label: 'policy.title', icon: IconAdjustments, scopes: SHOP_MANAGE },
   { to: 'network', label: 'shopNetwork.title', icon: IconNetwork, scopes: SHOP_MANAGE },
@@ -73,6 +76,7 @@ function Sections({ shop, footer }: { shop: string; footer: ReactNode }) {
         <Route index element={<Start shop={shop} />} />
         <Route path="today" element={guarded('today', <TodayPage />)} />
         <Route path="members/*" element={guarded('members', <MembersPage />)} />
+        <Route path="messages" element={guarded('messages', <MessagesPage />)} />
         <Route path="offers/*" element={guarded('offers', <OffersPage />)} />
         <Route path="policy" element={guarded('policy', <PolicyPage />)} />
         <Route path="network" element={guarded('network', <NetworkPage />)} />

@@ -1,7 +1,8 @@
 /**
  * One member: balances, where they stand in the tiers, consents, tags (managers edit them),
  * the history of every change of points and credit, purchases here (both paged on the
- * server), and a manager's manual adjustment, which needs a reason.
+ * server), a manager's manual adjustment, which needs a reason, and a link to the
+ * messages sent to the member.
  */
 import {
   Alert,
@@ -16,6 +17,7 @@ import {
   Text,
   Title,
 } from '@mantine/core';
+import { IconMessages } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
@@ -230,6 +232,16 @@ export function MemberDetail() {
             )}
           </Text>
         </Stack>
+        <Anchor
+          component={Link}
+          to={`/messages?member=${encodeURIComponent(member.cardCode)}`}
+          data-testid="member-messages"
+        >
+          <Group gap={4} component="span">
+            <IconMessages size={18} aria-hidden />
+            {t('messaging.member.link')}
+          </Group>
+        </Anchor>
       </Group>
       <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md">
         <Section title={t('members.detail.balances')}>

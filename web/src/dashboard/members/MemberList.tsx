@@ -1,7 +1,8 @@
 /**
  * The shop's members: a search (phone, name, card; ي/ی and ك/ک alike on the server) and
  * filters, one page at a time from the server (cursor paging: the cursors seen are kept to
- * step back), and the same filtered list as a CSV or XLSX file for managers.
+ * step back), and for managers the same filtered list as a CSV or XLSX file, or a message
+ * sent to it.
  */
 import {
   Alert,
@@ -31,6 +32,7 @@ import { SHOP_MANAGE } from '../../shared/scopes';
 import { downloadFile } from '../../shared/settlement/download';
 import { Bdi, Code, Phone, Toman } from '../../shared/ui/Bdi';
 import { mayUse, useSession } from '../../shared/ui/session-context';
+import { SendToMembers } from '../messaging/SendToMembers';
 import { useLocalName } from '../till/common';
 import {
   badDates,
@@ -254,7 +256,10 @@ export function MemberList() {
     <Stack gap="md">
       <Group justify="space-between" align="end" wrap="wrap">
         <Title order={2}>{t('members.title')}</Title>
-        {mayUse(session, SHOP_MANAGE) && <ExportButtons variables={variables} />}
+        <Group gap="xs" align="start" wrap="wrap">
+          <SendToMembers filter={variables} />
+          {mayUse(session, SHOP_MANAGE) && <ExportButtons variables={variables} />}
+        </Group>
       </Group>
       <Filters
         initial={form}

@@ -17,6 +17,8 @@ import dashboardEn from '../../dashboard/messages/en.json';
 import dashboardFa from '../../dashboard/messages/fa.json';
 import dashboardMembersEn from '../../dashboard/messages/members.en.json';
 import dashboardMembersFa from '../../dashboard/messages/members.fa.json';
+import dashboardMessagingEn from '../../dashboard/messages/messaging.en.json';
+import dashboardMessagingFa from '../../dashboard/messages/messaging.fa.json';
 import dashboardOffersEn from '../../dashboard/messages/offers.en.json';
 import dashboardOffersFa from '../../dashboard/messages/offers.fa.json';
 import dashboardPolicyEn from '../../dashboard/messages/policy.en.json';
@@ -33,6 +35,8 @@ import consoleMallCampaignsEn from '../../console/messages/mallCampaigns.en.json
 import consoleMallCampaignsFa from '../../console/messages/mallCampaigns.fa.json';
 import consoleMallLotteriesEn from '../../console/messages/mallLotteries.en.json';
 import consoleMallLotteriesFa from '../../console/messages/mallLotteries.fa.json';
+import consoleMallMessagesEn from '../../console/messages/mallMessages.en.json';
+import consoleMallMessagesFa from '../../console/messages/mallMessages.fa.json';
 import consoleMallOverviewEn from '../../console/messages/mallOverview.en.json';
 import consoleMallOverviewFa from '../../console/messages/mallOverview.fa.json';
 import consoleMallPartnershipsEn from '../../console/messages/mallPartnerships.en.json';
@@ -50,8 +54,8 @@ import sharedFa from './fa.json';
 
 /** One catalogue per language: the shared messages and each face's, merged at the top. */
 export const catalogues = {
-  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardOffersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardStaffFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
-  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardOffersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardStaffEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
+  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardMessagingFa, ...dashboardOffersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardStaffFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallMessagesFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
+  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardMessagingEn, ...dashboardOffersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardStaffEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallMessagesEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
 } as const;
 
 export const LANGUAGES = ['fa', 'en'] as const;
