@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mallnet.cli.demo.hub_seed import DEMO_SHOPS
+from mallnet.cli.demo.messaging_seed import birthday_today, link_saras_chat, messaging_policy
 from mallnet.db import utcnow
 from shop_node.domain.earning import Line
 from shop_node.domain.errors import MemberExists
@@ -110,6 +112,14 @@ POLICIES: dict[str, dict[str, Any]] = {
 }
 
 
+# What each club's messages are called; the bookshop gives a birthday gift.
+GIFTS = {"ketab-sara": {"points": 100, "credit_rial": 500_000, "valid_days": 30}}
+for _shop in DEMO_SHOPS:
+    POLICIES[_shop.slug]["messaging"] = messaging_policy(
+        _shop.name_fa, _shop.name_en, GIFTS.get(_shop.slug)
+    )
+
+
 @dataclass(frozen=True)
 class Shopper:
     phone: str
@@ -179,6 +189,9 @@ async def seed_demo_club(runtime: NodeRuntime, shop: str) -> int:
                 ),
                 ACTOR,
             )
+    await link_saras_chat(runtime)
+    if shop == "ketab-sara":
+        await birthday_today(runtime)
     start = utcnow() - dt.timedelta(days=20)
     for index, (receipt, phone, lines, spend) in enumerate(PURCHASES[shop]):
         # Dated relative to today, so the receipt of an earlier run would now differ in

@@ -32,6 +32,7 @@ from mallnet.cli.demo.hub_seed import (
     network_value_rules,
     shop_managers,
 )
+from mallnet.cli.demo.messaging_seed import yalda_send
 from mallnet.cli.demo.node_seed import DEMO_SHOPPER, seed_demo_club
 from mallnet.cli.demo.offer_seed import seed_offers
 from mallnet.cli.demo.story import close_first_day, spend_at_cafe
@@ -62,6 +63,8 @@ def _env(settings: Settings, base_port: int) -> dict[str, str]:
     env["MALLNET_HUB_URL"] = f"http://{settings.host}:{base_port}"
     env["MALLNET_SHOPS"] = ",".join(shop.slug for shop in DEMO_SHOPS)
     env["MALLNET_RELAY_INTERVAL_S"] = env.get("MALLNET_RELAY_INTERVAL_S", "3")
+    # Today's birthdays within the demo's first minute, not its first hour.
+    env["MALLNET_BIRTHDAY_INTERVAL_S"] = env.get("MALLNET_BIRTHDAY_INTERVAL_S", "60")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -160,6 +163,8 @@ async def _seed(settings: Settings) -> tuple[dict[str, int], list[str]]:
             runtime = await NodeRuntime.start(shop.slug, engine, settings)
             seeded[shop.slug] = await seed_demo_club(runtime, shop.slug)
             told += await seed_offers(runtime, shop.slug)
+            if shop.slug == "kafsh-arya":
+                told.append(await yalda_send(runtime))
         finally:
             await engine.dispose()
     return seeded, told
