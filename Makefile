@@ -19,8 +19,12 @@ WEB_SOURCES := $(shell find web/src web/scripts -type f -not -path 'web/src/gql/
 demo: $(STAMP) $(WEB_BUILT)
 	$(BIN)/mallnet demo
 
+# Three workers, each test file on one (its module fixtures and servers stay together):
+# most tests wait on PostgreSQL, Redis, servers and browsers, so even on 2 cores three
+# workers halve the wall time (22 minutes to 11 on the CI machine). Every test isolates
+# itself (its own databases, Redis prefix, data directory and free ports).
 test: lint typecheck web-check $(WEB_BUILT)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3 --dist loadfile
 
 install: $(STAMP)
 
