@@ -11,21 +11,24 @@ from mallnet.config import check_shop_slug, get_settings
 from mallnet.db import engine_scope
 from shop_node.services import birthdays, broadcast, messages
 from shop_node.services.adjustments import expire_due
+from shop_node.services.expiry_notice import notify_soon
 from shop_node.services.inbox import pull_and_apply
 from shop_node.services.relay import hub_connection, relay_all
 from shop_node.services.runtime import NodeRuntime
 
 
-async def _expire(shop: str) -> int:
+async def _expire(shop: str) -> dict[str, int]:
     async with engine_scope(get_settings().node_db_url(shop)) as engine:
         runtime = await NodeRuntime.start(shop, engine, get_settings())
-        return await expire_due(runtime)
+        expired = await expire_due(runtime)
+        return {"expired": expired, "told": await notify_soon(runtime)}
 
 
 @app.task(name="node.expire_lots")
-def expire_lots(shop: str) -> int:
-    """Expire what is left of the shop's lots past their date (idempotent; scheduled by
-    beat for every shop in MALLNET_SHOPS). Returns how many lots expired."""
+def expire_lots(shop: str) -> dict[str, int]:
+    """Expire what is left of the shop's lots past their date, and tell members whose
+    points or credit expire within a week (idempotent; scheduled by beat for every shop in
+    MALLNET_SHOPS). Returns how many lots expired and how many members were told."""
     return asyncio.run(_expire(check_shop_slug(shop)))
 
 

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import OfferGrantClosed, OfferGranted, OfferPublished, OfferWithdrawn
 from federation.ids import new_event_id
+from mallnet.jalali import tehran_date
+from mallnet.messaging.templates import Kind, Values
 from mallnet.secrets_store import pseudonym
 from mallnet.values import NO_CONTROL_HELP, without_control_characters
 from shop_node.db.models import Member, Offer, OfferGrant
@@ -33,7 +35,7 @@ from shop_node.domain.offers.parsing import parse_offer
 from shop_node.domain.offers.profit import BasketCheck, GroupMargin, basket_economics, group_margins
 from shop_node.domain.offers.summary import summarise
 from shop_node.domain.policy import ClubPolicy
-from shop_node.services import outbox
+from shop_node.services import notify, outbox
 from shop_node.services.offer_facts import BATCH, Backtest, backtest, member_facts
 from shop_node.services.policy import current_policy
 from shop_node.services.runtime import NodeRuntime
@@ -224,18 +226,26 @@ async def activate(
         await outbox.emit(session, now, [published(row.id, offer, policy, now)])
         granted = control = 0
         if offer.kind == "one_time":
-            granted, control = await _launch(session, runtime, row, offer, now)
+            granted, control = await _launch(session, runtime, row, offer, policy, now)
         return Activated(row, granted, control)
 
     return await runtime.transaction(work)
 
 
 async def _launch(
-    session: AsyncSession, runtime: NodeRuntime, row: Offer, offer: OfferDocument, now: dt.datetime
+    session: AsyncSession,
+    runtime: NodeRuntime,
+    row: Offer,
+    offer: OfferDocument,
+    policy: ClubPolicy,
+    now: dt.datetime,
 ) -> tuple[int, int]:
     """Grant the one-time offer to every member its audience selects now (the control
-    share recorded, not granted)."""
+    share recorded, not granted), and tell each one granted (the control group is never
+    told: it has nothing to use)."""
     expires = now + dt.timedelta(days=offer.valid_days or 0)
+    names = {g.code: (g.name_fa, g.name_en) for g in policy.product_groups}
+    told_values = Values(summary=summarise(offer, names, "fa"), date=tehran_date(expires))
     granted = control = 0
     last = 0
     while True:
@@ -248,9 +258,7 @@ async def _launch(
             return granted, control
         last = ids[-1]
         facts = await member_facts(session, runtime, ids, now)
-        phones = dict(
-            (await session.execute(select(Member.id, Member.phone).where(Member.id.in_(ids)))).all()
-        )
+        members = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(ids)))}
         told: list[object] = []
         for member_id in ids:
             if not holds(offer.audience, facts[member_id], now):
@@ -270,13 +278,18 @@ async def _launch(
             control += held_back
             granted += not held_back
             if not held_back:  # the control group is never told: it has nothing to use
+                member = members[member_id]
                 told.append(
                     OfferGranted(
-                        pseudonym=pseudonym(runtime.network_key, phones[member_id]),
+                        pseudonym=pseudonym(runtime.network_key, member.phone),
                         offer_id=row.id,
                         grant_id=grant_id,
                         expires_at=expires,
                     )
+                )
+                key = f"offer-grant:{grant_id}"
+                await notify.tell(
+                    session, runtime, policy, member, Kind.OFFER_GRANTED, told_values, key=key
                 )
         await session.flush()
         await outbox.emit(session, now, told)

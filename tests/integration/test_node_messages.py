@@ -133,3 +133,39 @@ def test_a_receipt_id_cannot_hide_another_purchases_message(node: NodeClient) ->
     second = [(m.kind, m.recipient) for m in rows(node) if m.recipient == "+989121110008"]
     assert ("purchase", "+989121110008") in second
     assert ("welcome", "+989121110008") in second
+
+
+def test_an_offer_granted_and_points_about_to_expire_are_told_once(node: NodeClient) -> None:
+    """A one-time offer's grant is a service message to each member granted (never to the
+    control group); points or credit expiring within a week are told once per day of
+    expiry, however often the hourly job finds them."""
+    from shop_node.services import offers
+    from shop_node.services.expiry_notice import notify_soon
+
+    # Credit is valid 30 days in the test policy: bought 25 days ago, it lapses in 5.
+    at(node, DAY - dt.timedelta(days=25))
+    record(node, purchase("R-8", [("books", 300_000)]))
+    at(node, DAY)
+    draft = node.call(
+        offers.create,
+        node.runtime,
+        {
+            "kind": "one_time",
+            "name_fa": "برگردید",
+            "name_en": "Come back",
+            "audience": {"kind": "visits", "gt": 0},
+            "reward": {"extra_credit_bp": 2_000},
+            "valid_days": 7,
+            "control_bp": 0,
+        },
+        "staff:7",
+    )
+    node.call(offers.activate, node.runtime, draft.id, "staff:7", "a test of the grant message")
+    granted = [m for m in rows(node) if m.kind == "offer_granted"]
+    assert [(m.recipient, m.line) for m in granted] == [(E164, "service")]
+    assert "۱۴۰۵/۰۹/۲۲" in granted[0].text  # valid until (7 days after 1405/09/15)
+
+    assert node.call(notify_soon, node.runtime) == 1
+    assert node.call(notify_soon, node.runtime) == 0  # the next hourly run: told already
+    [soon] = [m for m in rows(node) if m.kind == "expiry_soon"]
+    assert "۱۴۰۵/۰۹/۲۰" in soon.text  # 30 days after 1405/08/20
