@@ -19,7 +19,7 @@ from mallnet.jalali import TEHRAN
 from shop_node.api.access import MANAGE, actor, runtime
 from shop_node.api.members import MemberFilterInput
 from shop_node.api.messages import MessageSegments, MessageStatus, MessageStatusCount
-from shop_node.api.problems import IdempotencyConflict, InvalidInput, attempt
+from shop_node.api.problems import IdempotencyConflict, InvalidInput, SendLimit, attempt
 from shop_node.services import broadcast
 
 MAX_PAGE = 50
@@ -131,7 +131,8 @@ BroadcastPreviewResult = Annotated[
     BroadcastPreview | InvalidInput, strawberry.union("BroadcastPreviewResult")
 ]
 SendToMembersResult = Annotated[
-    Broadcast | InvalidInput | IdempotencyConflict, strawberry.union("SendToMembersResult")
+    Broadcast | InvalidInput | IdempotencyConflict | SendLimit,
+    strawberry.union("SendToMembersResult"),
 ]
 
 

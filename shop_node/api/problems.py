@@ -97,11 +97,17 @@ class OfferNotChangeable(Problem):
     pass
 
 
+@strawberry.type(description="A send to a list is running, or today's sends are all used.")
+class SendLimit(Problem):
+    pass
+
+
 for _type in (
     OfferDocumentProblem,
     InvalidOffer,
     BelowMargin,
     OfferNotChangeable,
+    SendLimit,
     Problem,
     FieldProblem,
     InvalidInput,
@@ -133,6 +139,8 @@ def as_problem(exc: errors.NodeError) -> Problem:
             return BelowMargin(code=code, message=exc.message, groups=exc.groups)
         case errors.OfferNotChangeable():
             return OfferNotChangeable(code=code, message=exc.message)
+        case errors.SendLimitReached():
+            return SendLimit(code=code, message=exc.message)
         case errors.InvalidInput():
             return InvalidInput(
                 code=code,

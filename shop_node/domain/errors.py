@@ -26,6 +26,7 @@ class ProblemCode(StrEnum):
     OFFER_NOT_FOUND = "OFFER_NOT_FOUND"
     OFFER_NOT_CHANGEABLE = "OFFER_NOT_CHANGEABLE"
     BELOW_MARGIN = "BELOW_MARGIN"
+    SEND_LIMIT = "SEND_LIMIT"
 
 
 @dataclass(frozen=True)
@@ -170,3 +171,10 @@ class BelowMargin(NodeError):
             "activate it anyway"
         )
         self.groups = groups
+
+
+class SendLimitReached(NodeError):
+    """The shop has sent its lists as many messages as a day allows, or one send is still
+    running: every message costs the one who pays for SMS, and reaches every member."""
+
+    code = ProblemCode.SEND_LIMIT

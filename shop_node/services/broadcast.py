@@ -21,28 +21,32 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import new_event_id
-from mallnet.digits import integer_fa
+from mallnet.jalali import tehran_date
 from mallnet.messaging import segments
 from mallnet.messaging.dispatch import estimate_rial
 from mallnet.messaging.templates import (
-    MAX_PARTS,
     Kind,
     Lang,
     Values,
-    check_template,
-    render,
 )
+from mallnet.sql_days import start_of_tehran_day
 from mallnet.values import KEY_HELP, is_idempotency_key
 from shop_node.db.models import Broadcast, Member, Message, TelegramChat
-from shop_node.domain.errors import FieldProblem, IdempotencyConflict, InvalidInput
+from shop_node.domain.errors import (
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidInput,
+    SendLimitReached,
+)
 from shop_node.domain.policy import ClubPolicy
 from shop_node.services import member_search, notify
+from shop_node.services.broadcast_text import TextProblem, render_text, text_problems
 from shop_node.services.member_search import MemberFilter, check_filter
 from shop_node.services.policy import current_policy
 from shop_node.services.runtime import NodeRuntime
@@ -56,15 +60,6 @@ LANGS: tuple[Lang, ...] = ("fa", "en")
 _DATES = frozenset(
     f.name for f in dataclasses.fields(MemberFilter) if f.name.endswith(("_from", "_to"))
 )
-
-
-@dataclass(frozen=True)
-class TextProblem:
-    """What is wrong with a broadcast's text: a stable code and both languages."""
-
-    code: str
-    en: str
-    fa: str
 
 
 @dataclass(frozen=True)
@@ -123,55 +118,6 @@ def filter_from_json(data: Mapping[str, Any]) -> MemberFilter:
         for name, value in data.items()
     }
     return MemberFilter(**fields)
-
-
-_BRACES = TextProblem(
-    "braces",
-    "The text has a brace: it is sent as written, and placeholders are not filled in a "
-    "message to a list (the shop's name and the opt-out line are added for you).",
-    "متن آکولاد دارد: متن همان‌طور که نوشته شده فرستاده می‌شود و جای‌نگهدارها در پیام به "
-    "فهرست پر نمی‌شوند (نام فروشگاه و راه لغو خودکار افزوده می‌شود).",
-)
-_CONTROL = TextProblem(
-    "control_characters",
-    "The text has an invisible control character: type it again or paste it as plain text.",
-    "متن نویسهٔ کنترلی نامرئی دارد: آن را دوباره تایپ کنید یا به‌صورت متن ساده بچسبانید.",
-)
-
-
-def text_problems(text: str, lang: Lang, shop: str) -> list[TextProblem]:
-    """Everything wrong with a broadcast's text, judged as sent: with the shop's name and
-    the opt-out hint. It is the value of a campaign message (``Values.text``), never its
-    template, so ``check_template`` is asked only what holds for any text (empty, too many
-    characters); its demand for a ``{text}`` placeholder is a template's, not ours."""
-    problems = [
-        TextProblem(p.code, p.en, p.fa)
-        for p in check_template(Kind.CAMPAIGN, lang, text)
-        if p.code in ("empty", "too_long")
-    ]
-    if "{" in text or "}" in text:
-        problems.append(_BRACES)
-    if any((ord(c) < 0x20 and c not in "\n\r\t") or c == "\x7f" for c in text):
-        problems.append(_CONTROL)
-    if problems:
-        return problems
-    parts = segments.count(_render(text, lang, shop, None)).parts
-    if parts > MAX_PARTS:
-        problems.append(
-            TextProblem(
-                "too_long",
-                f"As sent, with the shop's name and the opt-out line, the message takes "
-                f"{parts} SMS parts; at most {MAX_PARTS} are allowed.",
-                f"این پیام با نام فروشگاه و راه لغو {integer_fa(parts)} پیامک می‌شود؛ "
-                f"حداکثر {integer_fa(MAX_PARTS)} پیامک مجاز است.",
-            )
-        )
-    return problems
-
-
-def _render(text: str, lang: Lang, shop: str, name: str | None) -> str:
-    """What a member receives: as ``notify.tell`` renders it."""
-    return render(Kind.CAMPAIGN, lang, Values(text=text, shop=shop, name=name))
 
 
 def _lang(lang: str) -> Lang:
@@ -249,7 +195,7 @@ async def preview(runtime: NodeRuntime, f: MemberFilter, text: str, lang: str) -
         shown = counted = None
         cost = 0
         if not problems:
-            shown = _render(
+            shown = render_text(
                 text, chosen, shop, None if sample_member is None else sample_member.name
             )
             counted = segments.count(shown)
@@ -299,6 +245,7 @@ async def create(
                 "text", "campaign messages are turned off in the club policy (messaging.off)"
             )
         now = runtime.clock()
+        await _within_limits(session, now)
         row = Broadcast(
             id=new_event_id(int(now.timestamp() * 1000)),
             idempotency_key=key,
@@ -321,6 +268,29 @@ async def create(
     # Two clicks racing: the loser's insert breaks the key's uniqueness, and the retry
     # finds the winner's broadcast.
     return await runtime.transaction(work)
+
+
+# Sends to a list a shop may start in one Tehran day: each goes to every consenting member
+# and costs whoever pays for its SMS, so a stolen session (or a stuck button) must not be
+# able to send the list a hundred times.
+PER_DAY: Final = 3
+
+
+async def _within_limits(session: AsyncSession, now: dt.datetime) -> None:
+    """One send at a time, and at most :data:`PER_DAY` a Tehran day."""
+    running = await session.scalar(
+        select(func.count())
+        .select_from(Broadcast)
+        .where(Broadcast.status.in_(("queued", "sending")))
+    )
+    if running:
+        raise SendLimitReached("a send to a list is still running: wait until it is done")
+    day_start = start_of_tehran_day(tehran_date(now))
+    today = await session.scalar(
+        select(func.count()).select_from(Broadcast).where(Broadcast.created_at >= day_start)
+    )
+    if (today or 0) >= PER_DAY:
+        raise SendLimitReached(f"this shop has sent its lists {PER_DAY} messages today, the most")
 
 
 async def _locked(session: AsyncSession, broadcast_id: str) -> Broadcast:

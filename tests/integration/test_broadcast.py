@@ -6,6 +6,7 @@ night until the morning."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -343,3 +344,23 @@ def test_an_english_broadcast_is_framed_in_english(node: NodeClient, tasks: Task
     assert texts
     assert all(t.startswith("ketab-sara: Two for one") for t in texts)
     assert all(t.endswith("Reply STOP to opt out") for t in texts)
+
+
+def test_one_send_at_a_time_and_three_a_day(node: NodeClient, tasks: Tasks) -> None:
+    """A manager's session (or a stolen one) cannot send the list again and again on the
+    mall's SMS account (review finding F1): a new send waits for the last one, and a shop
+    starts at most three a Tehran day."""
+    enrol_people(node)
+    first = send_to(node, "click-1")
+    again = send_to(node, "click-2")
+    assert again["__typename"] == "SendLimit"
+    run(node, first["id"])
+    for key in ("click-2", "click-3"):
+        made = send_to(node, key)
+        assert made["__typename"] == "Broadcast", made
+        run(node, made["id"])
+    fourth = send_to(node, "click-4")
+    assert fourth["__typename"] == "SendLimit"
+    assert broadcasts_written(node) == 3
+    at(node, DAY + dt.timedelta(days=1))
+    assert send_to(node, "click-5")["__typename"] == "Broadcast"

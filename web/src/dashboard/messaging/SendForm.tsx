@@ -77,6 +77,9 @@ const Send = graphql(`
       ... on IdempotencyConflict {
         code
       }
+      ... on SendLimit {
+        code
+      }
     }
   }
 `);
@@ -157,7 +160,9 @@ export function SendForm({
       return;
     }
     if (made?.__typename === 'IdempotencyConflict') setRefused('conflict');
-    else if (made?.__typename === 'InvalidInput') setRefused(made.code);
+    else if (made?.__typename === 'InvalidInput' || made?.__typename === 'SendLimit') {
+      setRefused(made.code);
+    }
     else setRefused('failed');
   };
 
