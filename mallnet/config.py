@@ -174,6 +174,9 @@ class Settings(BaseSettings):
     # The mall's Kavenegar account (it pays for every SMS unless a shop has its own below).
     kavenegar_api_key: str | None = None
     kavenegar_url: str = "https://api.kavenegar.com"
+    # The hub's own account for its sign-in and redemption codes (empty: the mall's above).
+    # Give it to the hub only: whoever holds an account's key can read what it sent.
+    kavenegar_codes_api_key: str | None = None
     # The secret in the URL Kavenegar forwards replies to (/hooks/kavenegar/<secret>).
     kavenegar_hook_secret: str | None = None
     # Sender numbers: the service line (codes, purchases: always delivered) and the

@@ -32,6 +32,10 @@ def _sms(settings: Settings, origin: str) -> Channel:
         return FileChannel(file_sender(settings))
     account = settings.sms_shop_accounts_secret.get(origin, {})
     api_key = account.get("api_key") or settings.kavenegar_api_key
+    if origin == "hub" and settings.kavenegar_codes_api_key:
+        # The hub's codes on an account no node holds: Kavenegar's outbox API shows what an
+        # account sent, so a node with the mall's key could otherwise read sign-in codes.
+        api_key = settings.kavenegar_codes_api_key
     service = account.get("service_line") or settings.sms_service_line
     promotional = account.get("promotional_line") or settings.sms_promotional_line or service
     if not api_key or not service or not promotional:

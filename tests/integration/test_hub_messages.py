@@ -98,3 +98,22 @@ async def test_a_refused_sms_keeps_no_code_and_says_so(hub_settings: Settings) -
     [row] = rows
     assert row.status == "failed"
     assert "418" in (row.reason or "")
+
+
+async def test_the_hubs_codes_go_on_their_own_account(hub_settings: Settings) -> None:
+    """With MALLNET_KAVENEGAR_CODES_API_KEY the hub texts its codes on an account the nodes
+    do not hold (the mall's key, which nodes have, is refused by this fake)."""
+    with FakeKavenegar(api_key="codes-account-key-7F3A9C21B8E04D56") as kavenegar:
+        settings = hub_settings.model_copy(
+            update={
+                "sms_provider": "kavenegar",
+                "kavenegar_url": kavenegar.url,
+                "kavenegar_api_key": API_KEY,
+                "kavenegar_codes_api_key": "codes-account-key-7F3A9C21B8E04D56",
+                "sms_service_line": SERVICE_LINE,
+            }
+        )
+        outcome, rows, _codes = await _send(settings)
+        assert outcome == "sent"
+        assert len(kavenegar.sent_to(SARA)) == 1
+    assert rows[-1].status == "sent"
