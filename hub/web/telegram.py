@@ -25,12 +25,16 @@ from mallnet.config import Settings
 from mallnet.db import transaction
 from mallnet.messaging.channels import ChannelFailure
 from mallnet.messaging.telegram import TelegramChannel, check_webhook_secret, parse_update
+from mallnet.ratelimit import Rule, limiter_for
 from mallnet.secrets_store import network_key
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 # An Update is small; a large body is no update of ours.
 MAX_BODY_BYTES = 64 * 1024
+# What one chat may make the bot do: a person types far slower (counted in the hub's
+# limiter, in Redis when shared by several hub instances).
+CHAT_RATE = Rule.of("telegram-chat", "20 per minute")
 
 
 async def receive(request: Request) -> Response:
@@ -51,6 +55,11 @@ async def receive(request: Request) -> Response:
     event = parse_update(data) if isinstance(data, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool) or event is None:
         # Answered 200 all the same, or Telegram delivers it again and again.
+        return PlainTextResponse("ignored")
+    if not await limiter_for(request.app.state).hit(CHAT_RATE.on(str(event.chat_id))):
+        # A chat flooding the bot: its updates are dropped (answered 200, or Telegram
+        # delivers them again) before any database work or reply.
+        log.warning("Telegram chat over %s: update %s dropped", CHAT_RATE.item, update_id)
         return PlainTextResponse("ignored")
     key = network_key(settings)
     blocked = "my_chat_member" in data
