@@ -18,7 +18,7 @@ from federation.envelope import MAX_BATCH_BYTES
 from hub.api.schema import schema
 from hub.services import code_digests, heartbeat
 from hub.services.people import HUB_AUDIENCE
-from hub.web import hooks, signin, telegram
+from hub.web import hooks, optout, signin, telegram
 from hub.web import statements as statement_routes
 from hub.web.auth import HubVerifier, local_jwks
 from hub.web.bff import ensure_face_clients, face_middleware, face_routes
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *statement_routes.routes,
             *hooks.routes,
             *telegram.routes,
+            *optout.routes,
             # A node's event batch (up to MAX_BATCH_BYTES) is the largest body it takes.
             *graphql_routes(
                 schema,

@@ -1,4 +1,5 @@
-"""CSRF protection of the sign-in forms: a signed double-submit token.
+"""CSRF protection of the sign-in forms (and the opt-out page's button): a signed
+double-submit token.
 
 Showing a form sets a random browser id in an HttpOnly, SameSite=Strict cookie
 (``__Host-``-prefixed and Secure outside development, so no sibling host or plain-HTTP
@@ -25,7 +26,7 @@ from mallnet.config import Settings
 from mallnet.secrets_store import network_key
 
 FIELD = "csrf_token"
-Form = Literal["password", "send-code", "code"]
+Form = Literal["password", "send-code", "code", "opt-out"]
 _BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
 

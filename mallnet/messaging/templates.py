@@ -9,7 +9,8 @@ and :func:`render` fills any text the same way:
   unit: Persian digits and separators in Persian, ASCII digits and commas in English.
   Dates are Jalali in both, as the apps show them: ``۱۴۰۵/۰۹/۱۵``, "15 Azar 1405".
 - A shop's message always names the shop: a text without ``{shop}`` gets it as a prefix.
-- Promotional texts end with the opt-out hint, whose reply word ``optout`` recognises.
+- Promotional texts end with the opt-out hint, whose reply word ``optout`` recognises,
+  and then the member's opt-out link when given (``optout_link``; one tap at the hub).
 - A missing name leaves no trace: no "None", no doubled space, no space before a comma.
 
 A shop's text is data, never code: only ``{name}`` with a known name is a placeholder, so
@@ -31,6 +32,7 @@ from mallnet.jalali import to_jalali_str
 from mallnet.messaging.channels import Line
 from mallnet.messaging.optout import REPLY_WORD
 from mallnet.messaging.segments import count
+from mallnet.messaging.template_problems import Problem, ProblemCode, problem
 from mallnet.money import toman_fa
 
 __all__ = [
@@ -104,6 +106,8 @@ class Values:
     prize: str | None = None
     code: str | None = None
     text: str | None = None
+    # Promotional kinds: her opt-out link, shown last (never a placeholder of a text).
+    opt_out_url: str | None = None
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -241,60 +245,6 @@ def _show(slot: str, values: Values, lang: Lang) -> str:
     return ""
 
 
-ProblemCode = Literal[
-    "empty", "unbalanced_brace", "bad_placeholder", "unknown_placeholder",
-    "missing_placeholder", "too_long",
-]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong with a shop's text, for the shop: a stable code and both languages."""
-
-    code: ProblemCode
-    en: str
-    fa: str
-
-
-# (English, Persian) wording of each problem; the arguments are ours, never the shop's
-# text as a format string.
-_WORDING: Final = {
-    "empty": ("The text is empty: write the message.", "متن پیام خالی است: متن را بنویسید."),
-    "unbalanced_brace": (
-        "The brace at character {at} has no partner: braces only enclose placeholders.",
-        "آکولاد نویسهٔ {at} جفت ندارد: آکولاد فقط دور جای‌نگهدارها می‌آید.",
-    ),
-    "bad_placeholder": (
-        "{shown} is not a placeholder: write a name from the list, like {{shop}}.",
-        "{shown} جای‌نگهدار نیست: نامی از فهرست بنویسید، مثل {{shop}}.",
-    ),
-    "unknown_placeholder": (
-        "{{{name}}} is not available in a {kind} message; available: {allowed}.",
-        "{{{name}}} در این نوع پیام در دسترس نیست؛ جای‌نگهدارهای مجاز: {allowed}.",
-    ),
-    "missing_placeholder": (
-        "The text must include {{{name}}}.",
-        "متن پیام باید {{{name}}} را داشته باشد.",
-    ),
-    "too_many_chars": ("The text is over {most} characters.", "متن پیام بیش از {most} نویسه است."),
-    "too_long": (
-        "With typical values the message takes {parts} SMS parts; at most {most} are allowed.",
-        "این پیام با مقدارهای معمول {parts} پیامک می‌شود؛ حداکثر {most} پیامک مجاز است.",
-    ),
-}
-
-
-def _problem(code: ProblemCode, wording: str = "", **args: str | int | tuple[str, ...]) -> Problem:
-    """Numbers in Persian digits and lists with the Persian comma in the Persian text."""
-    en, fa = _WORDING[wording or code]
-    en_args = {k: ", ".join(v) if isinstance(v, tuple) else v for k, v in args.items()}
-    fa_args = {
-        k: "، ".join(v) if isinstance(v, tuple) else integer_fa(v) if isinstance(v, int) else v
-        for k, v in args.items()
-    }
-    return Problem(code, en.format(**en_args), fa.format(**fa_args))
-
-
 @dataclass(frozen=True)
 class _Slot:
     name: str
@@ -318,7 +268,7 @@ def _parse(text: str) -> tuple[list[_Token], list[Problem]]:
         tokens.append(text[done : brace.start()])
         braced = _BRACED.match(text, brace.start())
         if braced is None:
-            problems.append(_problem("unbalanced_brace", at=brace.start() + 1))
+            problems.append(problem("unbalanced_brace", at=brace.start() + 1))
             done = brace.end()
             continue
         inner = braced.group(1)
@@ -326,7 +276,7 @@ def _parse(text: str) -> tuple[list[_Token], list[Problem]]:
             tokens.append(_Slot(inner))
         else:
             shown = "{" + (inner if len(inner) <= 30 else inner[:30] + "…") + "}"
-            problems.append(_problem("bad_placeholder", shown=shown))
+            problems.append(problem("bad_placeholder", shown=shown))
         done = braced.end()
     tokens.append(text[done:])
     return [t for t in tokens if t != ""], problems[:_MAX_PROBLEMS]
@@ -358,16 +308,16 @@ def _structure(kind: Kind, text: str) -> tuple[list[_Token], list[Problem]]:
     """The text's tokens and every problem that makes it unusable for ``kind``."""
     spec = SPECS[kind]
     if not text.strip():
-        return [], [_problem("empty")]
+        return [], [problem("empty")]
     if len(text) > MAX_TEMPLATE_CHARS:
-        return [], [_problem("too_long", "too_many_chars", most=MAX_TEMPLATE_CHARS)]
+        return [], [problem("too_long", "too_many_chars", most=MAX_TEMPLATE_CHARS)]
     tokens, problems = _parse(text)
     allowed = tuple("{" + p + "}" for p in spec.placeholders)
     used = {t.name for t in tokens if isinstance(t, _Slot)}
     for name in sorted(used - set(spec.placeholders))[:_MAX_PROBLEMS]:
-        problems.append(_problem("unknown_placeholder", name=name, kind=kind, allowed=allowed))
+        problems.append(problem("unknown_placeholder", name=name, kind=kind, allowed=allowed))
     for name in sorted(spec.must_use - used):
-        problems.append(_problem("missing_placeholder", name=name))
+        problems.append(problem("missing_placeholder", name=name))
     return tokens, problems
 
 
@@ -382,7 +332,7 @@ def check_template(kind: Kind | str, lang: Lang, text: str) -> list[Problem]:
     if problems:
         return problems
     parts = count(render(kind, lang, SAMPLES[lang], template=text)).parts
-    return [_problem("too_long", parts=parts, most=MAX_PARTS)] if parts > MAX_PARTS else []
+    return [problem("too_long", parts=parts, most=MAX_PARTS)] if parts > MAX_PARTS else []
 
 
 # A space before these is dropped when what stood before them rendered empty.
@@ -435,7 +385,8 @@ def default_template(kind: Kind | str, lang: Lang) -> str:
 
 def render(kind: Kind | str, lang: Lang, values: Values, *, template: str | None = None) -> str:
     """The message to send: ``template`` (a shop's own text, else the default) filled with
-    ``values``, naming the shop, with the opt-out hint on promotional texts.
+    ``values``, naming the shop, with the opt-out hint (and ``values.opt_out_url``, the
+    member's link) on promotional texts.
 
     A ``template`` with any problem :func:`check_template` finds in its structure renders
     as the default instead: a text saved before a rule changed must not stop the send.
@@ -457,6 +408,8 @@ def render(kind: Kind | str, lang: Lang, values: Values, *, template: str | None
         text = (f"«{shop}»: " if lang == "fa" else f"{shop}: ") + text
     if spec.line == "promotional" and not text.endswith(OPT_OUT_HINT[lang]):
         text += "\n" + OPT_OUT_HINT[lang]
+    if spec.line == "promotional" and values.given("opt_out_url"):
+        text += "\n" + _show("opt_out_url", values, lang)
     return text
 
 
@@ -468,6 +421,8 @@ _SAMPLE_AMOUNTS: Final = {
     "balance_rial": 1_250_000,
     "amount_rial": 500_000,
 }
+# An opt-out link of a typical length (a short public hub address, a slug of 14).
+_SAMPLE_LINK: Final = "https://club.mall.ir/o/sample-bookcafe/" + "x" * 20
 SAMPLES: Final[Mapping[Lang, Values]] = {
     "fa": Values(
         shop="کافه‌کتاب نمونه",
@@ -480,6 +435,7 @@ SAMPLES: Final[Mapping[Lang, Values]] = {
         prize="کارت هدیهٔ یک میلیون تومانی",
         code="482913",
         text="تا پایان هفته ۲۰٪ تخفیف روی همهٔ نوشیدنی‌ها؛ منتظر دیدارتان هستیم.",
+        opt_out_url=_SAMPLE_LINK,
         **_SAMPLE_AMOUNTS,
     ),
     "en": Values(
@@ -493,6 +449,7 @@ SAMPLES: Final[Mapping[Lang, Values]] = {
         prize="a one-million-toman gift card",
         code="482913",
         text="20% off all drinks until the end of the week; we look forward to seeing you.",
+        opt_out_url=_SAMPLE_LINK,
         **_SAMPLE_AMOUNTS,
     ),
 }

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import new_event_id
 from mallnet.jalali import tehran_date
-from mallnet.messaging import segments
+from mallnet.messaging import optout_link, segments
 from mallnet.messaging.dispatch import estimate_rial
 from mallnet.messaging.templates import (
     Kind,
@@ -188,16 +188,16 @@ async def preview(runtime: NodeRuntime, f: MemberFilter, text: str, lang: str) -
         if off:
             audience = Audience(audience.matched, 0, 0, 0)
         shop = notify.shop_name(policy, runtime.shop, chosen)
-        problems = text_problems(text, chosen, shop)
+        link = optout_link.sample_url(runtime.hub_url, runtime.shop)
+        problems = text_problems(text, chosen, shop, link)
         sample = (await session.execute(members.order_by(Member.id).limit(1))).first()
         sample_member = None if sample is None else sample[0]
         now = runtime.clock()
         shown = counted = None
         cost = 0
         if not problems:
-            shown = render_text(
-                text, chosen, shop, None if sample_member is None else sample_member.name
-            )
+            name = None if sample_member is None else sample_member.name
+            shown = render_text(text, chosen, shop, name, link)
             counted = segments.count(shown)
             cost = audience.by_sms * estimate_rial(shown, runtime.sms_part_price_rial)[1]
         return Preview(
@@ -237,7 +237,8 @@ async def create(
             return Created(Progress(same, (await _deliveries(session, [same.id]))[same.id]), True)
         policy = await _checked_policy(session, runtime, f)
         shop = notify.shop_name(policy, runtime.shop, chosen)
-        problems = text_problems(text, chosen, shop)
+        link = optout_link.sample_url(runtime.hub_url, runtime.shop)
+        problems = text_problems(text, chosen, shop, link)
         if problems:
             raise InvalidInput([FieldProblem("text", p.en) for p in problems])
         if _campaigns_off(policy):

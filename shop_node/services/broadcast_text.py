@@ -1,5 +1,7 @@
 """A broadcast's text: what is wrong with it, and how a member receives it (with the
-shop's name and the opt-out line), judged as it is sent."""
+shop's name, the opt-out line and her opt-out link), judged as it is sent. Before the send
+the link is a sample of the same length (``optout_link.sample_url``): the parts and the
+cost a preview shows are what the send costs."""
 
 from __future__ import annotations
 
@@ -33,11 +35,12 @@ _CONTROL = TextProblem(
 )
 
 
-def text_problems(text: str, lang: Lang, shop: str) -> list[TextProblem]:
-    """Everything wrong with a broadcast's text, judged as sent: with the shop's name and
-    the opt-out hint. It is the value of a campaign message (``Values.text``), never its
-    template, so ``check_template`` is asked only what holds for any text (empty, too many
-    characters); its demand for a ``{text}`` placeholder is a template's, not ours."""
+def text_problems(text: str, lang: Lang, shop: str, opt_out_url: str) -> list[TextProblem]:
+    """Everything wrong with a broadcast's text, judged as sent: with the shop's name, the
+    opt-out hint and a link as long as ``opt_out_url``. It is the value of a campaign
+    message (``Values.text``), never its template, so ``check_template`` is asked only what
+    holds for any text (empty, too many characters); its demand for a ``{text}``
+    placeholder is a template's, not ours."""
     problems = [
         TextProblem(p.code, p.en, p.fa)
         for p in check_template(Kind.CAMPAIGN, lang, text)
@@ -49,7 +52,7 @@ def text_problems(text: str, lang: Lang, shop: str) -> list[TextProblem]:
         problems.append(_CONTROL)
     if problems:
         return problems
-    parts = segments.count(render_text(text, lang, shop, None)).parts
+    parts = segments.count(render_text(text, lang, shop, None, opt_out_url)).parts
     if parts > MAX_PARTS:
         problems.append(
             TextProblem(
@@ -63,6 +66,7 @@ def text_problems(text: str, lang: Lang, shop: str) -> list[TextProblem]:
     return problems
 
 
-def render_text(text: str, lang: Lang, shop: str, name: str | None) -> str:
+def render_text(text: str, lang: Lang, shop: str, name: str | None, opt_out_url: str) -> str:
     """What a member receives: as ``notify.tell`` renders it."""
-    return render(Kind.CAMPAIGN, lang, Values(text=text, shop=shop, name=name))
+    values = Values(text=text, shop=shop, name=name, opt_out_url=opt_out_url)
+    return render(Kind.CAMPAIGN, lang, values)

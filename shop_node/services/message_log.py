@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import EVENT_ID
+from mallnet.messaging import optout_link
 from mallnet.messaging.dispatch import estimate_rial
 from mallnet.messaging.log import STATUSES
 from mallnet.messaging.segments import Segments, count, split
@@ -259,7 +260,11 @@ async def preview(
     template. Saves nothing; a bad template is answered with its problems, never raised."""
     checked_kind, checked_lang = _checked(kind, lang)
     _version, policy = await runtime.read(lambda session: current_policy(session, runtime))
-    values = replace(SAMPLES[checked_lang], shop=shop_name(policy, runtime.shop, checked_lang))
+    values = replace(
+        SAMPLES[checked_lang],
+        shop=shop_name(policy, runtime.shop, checked_lang),
+        opt_out_url=optout_link.sample_url(runtime.hub_url, runtime.shop),
+    )
     problems = [] if template is None else check_template(checked_kind, checked_lang, template)
     text = render(checked_kind, checked_lang, values, template=template)
     _parts, cost_rial = estimate_rial(text, runtime.sms_part_price_rial)

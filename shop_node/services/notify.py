@@ -4,7 +4,8 @@ Each message is keyed by its event (the receipt, the refund, the adjustment, the
 so a retried request queues nothing new. Service messages (a purchase, a change of
 balance, an offer granted, a new tier, a birthday) go by SMS to every member who accepts
 SMS, and to her Telegram chat if she linked one; promotional ones also need her
-promotional consent and wait out the quiet hours. A kind the shop turned off in its policy
+promotional consent and wait out the quiet hours, and carry her opt-out link at the hub
+(``mallnet.messaging.optout_link``). A kind the shop turned off in its policy
 (``messaging.off``) is not sent. Every text names the shop (``templates.render``).
 """
 
@@ -15,10 +16,12 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.envelope import BalanceChanged
+from mallnet.messaging import optout_link
 from mallnet.messaging.dispatch import Draft, enqueue
 from mallnet.messaging.templates import SPECS, Kind, Lang, Values, render
 from shop_node.db.models import Member, Message, TelegramChat
 from shop_node.domain.policy import ClubPolicy
+from shop_node.services.outbox import shopper
 from shop_node.services.runtime import NodeRuntime
 
 
@@ -48,12 +51,12 @@ async def tell(
     line = SPECS[kind].line
     if line == "promotional" and not member.consent_promotional:
         return 0
-    text = render(
-        kind,
-        lang,
-        replace(values, shop=shop_name(policy, runtime.shop, lang), name=member.name),
-        template=template,
-    )
+    values = replace(values, shop=shop_name(policy, runtime.shop, lang), name=member.name)
+    if line == "promotional":
+        who = shopper(runtime.network_key, member)
+        link = optout_link.url(runtime.hub_url, runtime.network_key, runtime.shop, who)
+        values = replace(values, opt_out_url=link)
+    text = render(kind, lang, values, template=template)
     addresses: list[tuple[str, str]] = []
     if member.consent_sms:
         addresses.append(("sms", member.phone))

@@ -61,6 +61,8 @@ class NodeRuntime:
     # When promotional messages wait, and what an SMS part is estimated to cost.
     quiet: QuietHours = DEFAULT_QUIET_HOURS
     sms_part_price_rial: int = 1_200
+    # The hub's public address: promotional messages carry opt-out links to it.
+    hub_url: str = "http://127.0.0.1:8000"
 
     def __post_init__(self) -> None:
         self.sessions = session_factory(self.engine)
@@ -77,6 +79,7 @@ class NodeRuntime:
             network_key=network_key(settings),
             quiet=parse_quiet(settings.quiet_hours),
             sms_part_price_rial=settings.sms_part_price_rial,
+            hub_url=settings.public_hub_url.rstrip("/"),
         )
 
     async def transaction(

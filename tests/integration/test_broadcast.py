@@ -1,8 +1,9 @@
 """Send to a list, on SQLite and PostgreSQL: the preview counts a filtered members list in
 SQL (who would receive the message, who lacks the consent), the send makes one broadcast
 per click and hands it to a worker after the commit, and the worker's walk queues each
-consenting member's message once, naming the shop and carrying the opt-out hint, held at
-night until the morning."""
+consenting member's message once, naming the shop and carrying the opt-out hint and her
+own opt-out link (the preview shows a sample link of the same length), held at night until
+the morning."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from mallnet.messaging import optout_link
 from mallnet.messaging.templates import OPT_OUT_HINT
+from mallnet.secrets_store import pseudonym
 from shop_node.db.models import Broadcast, Member, Message, TelegramChat
 from shop_node.services import broadcast
 
@@ -137,13 +140,15 @@ def test_the_preview_counts_the_list_and_shows_the_message_as_sent(node: NodeCli
     assert counts == {"matched": 6, "recipients": 3, "bySms": 2, "byTelegram": 2}
     assert shown["lackingConsent"] == 3
     assert (shown["quietNow"], shown["campaignsOff"], shown["problems"]) == (False, False, [])
-    # and the text names the shop and ends with the opt-out hint
-    assert shown["text"] == f"«ketab-sara»: {TEXT}\n{OPT_OUT_HINT['fa']}"
+    # and the text names the shop and ends with the opt-out hint and a sample link as
+    # long as each member's own
+    sample = optout_link.sample_url(node.runtime.hub_url, "ketab-sara")
+    assert shown["text"] == f"«ketab-sara»: {TEXT}\n{OPT_OUT_HINT['fa']}\n{sample}"
     segments = shown["segments"]
-    assert (segments["encoding"], segments["parts"]) == ("UCS-2", 1)
+    assert (segments["encoding"], segments["parts"]) == ("UCS-2", 2)  # the link costs one
     assert segments["units"] == len(shown["text"])
-    # Two recipients by SMS, one part each, at the part price.
-    assert int(shown["costRial"]) == 2 * 1 * int(shown["partPriceRial"])
+    # Two recipients by SMS, two parts each, at the part price.
+    assert int(shown["costRial"]) == 2 * 2 * int(shown["partPriceRial"])
     # A search filter counts the same way: «نیلوفر» finds one with no channel and one
     # (not vip) by SMS.
     searched = preview(node, search="نیلوفر")
@@ -188,8 +193,9 @@ def test_send_queues_the_message_to_consenting_members_only(node: NodeClient, ta
         0,
     )
     # Messages to the consenting members only: SMS to those who accept it, Telegram to
-    # linked chats, each naming the shop and carrying the opt-out hint
+    # linked chats, each naming the shop and carrying the opt-out hint and her own link
     queued = campaign_messages(node)
+    phones_of = {ids[r]: e164(PEOPLE[r][0]) for r in ("sms", "telegram", "both")}
     got = {(int(m.subject or 0), m.medium) for m in queued}
     assert got == {
         (ids["sms"], "sms"),
@@ -200,7 +206,11 @@ def test_send_queues_the_message_to_consenting_members_only(node: NodeClient, ta
     for m in queued:
         assert (m.batch_id, m.line, m.status) == (made["id"], "promotional", "queued")
         assert m.text.startswith("«ketab-sara»")
-        assert m.text.endswith(OPT_OUT_HINT["fa"])
+        who = pseudonym(node.runtime.network_key, phones_of[int(m.subject or 0)])
+        link = optout_link.url(node.runtime.hub_url, node.runtime.network_key, "ketab-sara", who)
+        assert m.text.endswith(f"{OPT_OUT_HINT['fa']}\n{link}")
+        # As long as the preview's sample: the preview counted the parts it costs.
+        assert len(link) == len(optout_link.sample_url(node.runtime.hub_url, "ketab-sara"))
         assert m.idempotency_key == f"{m.medium}:broadcast:{made['id']}:{m.subject}"
     # and the dispatcher sends them: the SMS to the two who accept SMS
     send(node)
@@ -343,7 +353,7 @@ def test_an_english_broadcast_is_framed_in_english(node: NodeClient, tasks: Task
     texts = [m.text for m in campaign_messages(node)]
     assert texts
     assert all(t.startswith("ketab-sara: Two for one") for t in texts)
-    assert all(t.endswith("Reply STOP to opt out") for t in texts)
+    assert all("\nReply STOP to opt out\nhttp" in t for t in texts)
 
 
 def test_one_send_at_a_time_and_three_a_day(node: NodeClient, tasks: Tasks) -> None:

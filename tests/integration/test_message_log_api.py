@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from mallnet.messaging import optout_link
 from mallnet.messaging.templates import ProblemCode
 from shop_node.api.messages import TemplateProblemCode
 from shop_node.db.models import Member, Message, TelegramChat
@@ -262,10 +263,12 @@ def test_a_persian_preview_is_ucs2_and_splits_at_70_then_67(node: NodeClient) ->
     at_135 = parts(124)
     assert [len(p) for p in at_135["partTexts"]] == [67, 67, 1]
     assert at_135["costRial"] == 3 * PRICE
-    # A campaign is promotional: its preview ends with the opt-out hint
+    # A campaign is promotional: its preview ends with the opt-out hint and a link as long
+    # as each member's own (counted in its parts)
     campaign = preview(node, kind="campaign", lang="fa")
     assert campaign["line"] == "promotional"
-    assert campaign["text"].endswith("«لغو»")
+    sample = optout_link.sample_url(node.runtime.hub_url, "ketab-sara")
+    assert campaign["text"].endswith("«لغو»\n" + sample)
     assert message_rows(node) == 0  # a preview queues nothing
 
 
