@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from hub.app import create_app as create_hub_app
@@ -189,6 +190,9 @@ def test_enrol_sell_in_few_keys_show_the_receipt_and_refund_part(
         page.keyboard.press("Enter")  # "next shopper" has the focus on the receipt
         find.fill(f"mallnet:card:{E164[lang]}")  # as a handheld scanner types her card QR
         find.press("Enter")
+        # Found: the field empties once her lookup answered (until then, a list on the page
+        # may still be the one it replaces, and a refund opened there would vanish with it).
+        expect(find).to_have_value("", timeout=30_000)
         page.get_by_test_id("purchase-list").wait_for()
         page.get_by_role("button", name=till["refund"]["button"]).first.click()
         page.get_by_test_id("refund-amount").fill("100000")
