@@ -19,6 +19,22 @@ from mallnet.serving import serve_or_exit
 TASK_MODULES = ["hub.tasks", "shop_node.tasks"]
 
 
+def _per_shop(shops: list[str], *jobs: tuple[str, str, int, int]) -> dict[str, dict[str, Any]]:
+    """Beat entries of each node job for every shop: ``(name, task, every_s, expires_x)``
+    runs ``task(shop)`` every ``every_s`` seconds, dropped if not started within
+    ``expires_x`` periods (a late run is superseded by the next)."""
+    return {
+        f"{name}-{shop}": {
+            "task": task,
+            "schedule": timedelta(seconds=every_s),
+            "args": [shop],
+            "options": {"expires": every_s * expires_x},
+        }
+        for name, task, every_s, expires_x in jobs
+        for shop in shops
+    }
+
+
 def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     if settings.embedded_broker:
@@ -60,60 +76,21 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "schedule": timedelta(seconds=settings.settlement_sweep_interval_s),
                 "options": {"expires": settings.settlement_sweep_interval_s},
             },
-            **{
-                f"expire-lots-{shop}": {
-                    "task": "node.expire_lots",
-                    "schedule": timedelta(seconds=settings.expiry_interval_s),
-                    "args": [shop],
-                    "options": {"expires": settings.expiry_interval_s},
-                }
-                for shop in settings.shop_list
-            },
-            **{
-                f"send-messages-{shop}": {
-                    "task": "node.send_messages",
-                    "schedule": timedelta(seconds=settings.message_interval_s),
-                    "args": [shop],
-                    "options": {"expires": settings.message_interval_s * 2},
-                }
-                for shop in settings.shop_list
-            },
-            **{
-                f"message-reports-{shop}": {
-                    "task": "node.message_reports",
-                    "schedule": timedelta(seconds=settings.delivery_report_interval_s),
-                    "args": [shop],
-                    "options": {"expires": settings.delivery_report_interval_s},
-                }
-                for shop in settings.shop_list
-            },
-            **{
-                f"birthday-gifts-{shop}": {
-                    "task": "node.birthdays",
-                    "schedule": timedelta(seconds=settings.birthday_interval_s),
-                    "args": [shop],
-                    "options": {"expires": settings.birthday_interval_s},
-                }
-                for shop in settings.shop_list
-            },
-            **{
-                f"resume-broadcasts-{shop}": {
-                    "task": "node.resume_broadcasts",
-                    "schedule": timedelta(minutes=5),
-                    "args": [shop],
-                    "options": {"expires": 300},
-                }
-                for shop in settings.shop_list
-            },
-            **{
-                f"relay-outbox-{shop}": {
-                    "task": "node.relay_outbox",
-                    "schedule": timedelta(seconds=settings.relay_interval_s),
-                    "args": [shop],
-                    "options": {"expires": settings.relay_interval_s * 2},
-                }
-                for shop in settings.shop_list
-            },
+            **_per_shop(
+                settings.shop_list,
+                # name, task, every (seconds), how long a run may wait before it is dropped
+                ("expire-lots", "node.expire_lots", settings.expiry_interval_s, 1),
+                ("send-messages", "node.send_messages", settings.message_interval_s, 2),
+                (
+                    "message-reports",
+                    "node.message_reports",
+                    settings.delivery_report_interval_s,
+                    1,
+                ),
+                ("birthday-gifts", "node.birthdays", settings.birthday_interval_s, 1),
+                ("resume-broadcasts", "node.resume_broadcasts", 300, 1),
+                ("relay-outbox", "node.relay_outbox", settings.relay_interval_s, 2),
+            ),
         },
     }
     if settings.redis_key_prefix:

@@ -9,7 +9,6 @@ of shoppers, and shows each phone masked, each code masked, never whole.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import Enum
 
 import strawberry
@@ -20,23 +19,10 @@ from hub.services import message_log
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import Rial
 from mallnet.gql_limits import page_cursor, page_size
+from mallnet.messaging.gql import MESSAGE_CURSOR, MessageStatus
 from mallnet.scopes import Scope
 
 READERS = (Scope.MALL_ADMIN,)
-# A message id as a page cursor: ASCII digits, at most 18 (below BIGINT's limit).
-_CURSOR = re.compile(r"[0-9]{1,18}")
-
-
-@strawberry.enum(description="Where a message is on its way (see the delivery log's states).")
-class MessageStatus(Enum):
-    QUEUED = "queued"
-    HELD = "held"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    SKIPPED = "skipped"
 
 
 @strawberry.enum(description="What the hub sends itself.")
@@ -150,7 +136,7 @@ class HubMessageQuery:
         kind: HubMessageKind | None = None,
     ) -> HubMessageLog:
         size = page_size(first, message_log.MAX_PAGE)
-        cursor = page_cursor(after, _CURSOR)
+        cursor = page_cursor(after, MESSAGE_CURSOR)
         wanted = message_log.LogFilter(
             status=None if status is None else status.value,
             kind=None if kind is None else kind.value,

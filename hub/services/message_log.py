@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import Message
 from mallnet.messaging.log import STATUSES
-from mallnet.phone import InvalidPhone, mask
+from mallnet.messaging.log_reads import counts_by_status, masked_recipient, newest_first
 
 MAX_PAGE: Final = 100
 # What the hub sends itself (``hub.services.hub_messages``): the console's kind filter.
@@ -73,17 +73,6 @@ class LogPage:
     has_next_page: bool
 
 
-def masked_recipient(medium: str, recipient: str) -> str:
-    """The address as the log shows it: a phone masked, a Telegram chat only named."""
-    if medium == "telegram":
-        return "Telegram"
-    try:
-        return mask(recipient)
-    except InvalidPhone:
-        # Not a phone the hub would have written (an old or foreign row): show none of it.
-        return "***"
-
-
 def _conditions(f: LogFilter, *, with_status: bool = True) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if with_status and f.status is not None:
@@ -121,27 +110,15 @@ async def log_page(
     the page is read, to know whether another page follows without counting them all."""
     if not 1 <= first <= MAX_PAGE:
         raise ValueError(f"a page is 1 to {MAX_PAGE} messages, not {first}")
-    query = select(Message).where(*_conditions(f)).order_by(Message.id.desc())
-    if after is not None:
-        query = query.where(Message.id < after)
-    rows = list(await session.scalars(query.limit(first + 1)))
-    page = rows[:first]
-    return LogPage([_logged(r) for r in page], page[-1].id if page else None, len(rows) > first)
+    page, end, more = await newest_first(session, Message, _conditions(f), first=first, after=after)
+    return LogPage([_logged(r) for r in page], end, more)
 
 
 async def status_counts(session: AsyncSession, f: LogFilter) -> dict[str, int]:
     """How many messages of ``f``'s kind are in each status (every status, zeros too).
     ``f.status`` is left out on purpose: the console's status choices keep showing their
     own numbers while one of them is open."""
-    counts = dict.fromkeys(STATUSES, 0)
-    found = await session.execute(
-        select(Message.status, func.count())
-        .where(*_conditions(f, with_status=False))
-        .group_by(Message.status)
-    )
-    for status, n in found.all():
-        counts[status] = n
-    return counts
+    return await counts_by_status(session, Message, _conditions(f, with_status=False))
 
 
 async def total_cost_rial(session: AsyncSession, f: LogFilter) -> int:

@@ -6,7 +6,6 @@ of the members list); the log shows a member's phone masked, never whole."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import Enum
 from typing import Annotated
 
@@ -15,25 +14,11 @@ import strawberry
 from mallnet.authz import guard_fields, requires
 from mallnet.gql import Rial
 from mallnet.gql_limits import page_cursor, page_size
+from mallnet.messaging.gql import MESSAGE_CURSOR, MessageStatus
 from mallnet.messaging.templates import Problem as TextProblem
 from shop_node.api.access import STAFF, runtime
 from shop_node.api.problems import InvalidInput, attempt
 from shop_node.services import message_log
-
-# A message id as a page cursor: ASCII digits, at most 18 (below BIGINT's limit).
-_CURSOR = re.compile(r"[0-9]{1,18}")
-
-
-@strawberry.enum(description="Where a message is on its way (see the delivery log's states).")
-class MessageStatus(Enum):
-    QUEUED = "queued"
-    HELD = "held"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    SKIPPED = "skipped"
 
 
 @strawberry.enum(description="What is wrong with a shop's text; clients branch on these.")
@@ -217,7 +202,7 @@ class MessageQuery:
         batch_id: str | None = None,
     ) -> MessageLogPage:
         size = page_size(first, message_log.MAX_PAGE)
-        cursor = page_cursor(after, _CURSOR)
+        cursor = page_cursor(after, MESSAGE_CURSOR)
         wanted = message_log.LogFilter(
             status=None if status is None else status.value,
             member_card_code=member_card_code,

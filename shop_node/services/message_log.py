@@ -17,13 +17,14 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Final
 
-from sqlalchemy import ColumnElement, String, cast, func, select
+from sqlalchemy import ColumnElement, String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.ids import EVENT_ID
 from mallnet.messaging import optout_link
 from mallnet.messaging.dispatch import estimate_rial
 from mallnet.messaging.log import STATUSES
+from mallnet.messaging.log_reads import counts_by_status, masked_recipient, newest_first
 from mallnet.messaging.segments import Segments, count, split
 from mallnet.messaging.templates import (
     MAX_TEMPLATE_CHARS,
@@ -35,7 +36,6 @@ from mallnet.messaging.templates import (
     check_template,
     render,
 )
-from mallnet.phone import InvalidPhone, mask
 from shop_node.db.models import Member, Message
 from shop_node.domain.errors import FieldProblem, InvalidInput
 from shop_node.services.members import valid_card_code
@@ -93,17 +93,6 @@ class LogPage:
     messages: list[LoggedMessage]
     end_cursor: int | None
     has_next_page: bool
-
-
-def masked_recipient(medium: str, recipient: str) -> str:
-    """The address as the log shows it: a phone masked, a Telegram chat only named."""
-    if medium == "telegram":
-        return "Telegram"
-    try:
-        return mask(recipient)
-    except InvalidPhone:
-        # Not a phone we would have written (an old or foreign row): show none of it.
-        return "***"
 
 
 def _matchable(f: LogFilter) -> bool:
@@ -179,14 +168,9 @@ async def log_page(runtime: NodeRuntime, f: LogFilter, *, first: int, after: int
         return LogPage([], None, False)
 
     async def work(session: AsyncSession) -> LogPage:
-        query = select(Message).where(*conditions).order_by(Message.id.desc())
-        if after is not None:
-            query = query.where(Message.id < after)
-        rows = list(await session.scalars(query.limit(first + 1)))
-        page = rows[:first]
+        page, end, more = await newest_first(session, Message, conditions, first=first, after=after)
         members = await _addressees(session, page)
-        logged = [_logged(r, members.get(r.subject or "")) for r in page]
-        return LogPage(logged, page[-1].id if page else None, len(rows) > first)
+        return LogPage([_logged(r, members.get(r.subject or "")) for r in page], end, more)
 
     return await runtime.read(work)
 
@@ -196,19 +180,9 @@ async def status_counts(runtime: NodeRuntime, f: LogFilter) -> dict[str, int]:
     status, zeros too), in one statement. ``f.status`` is left out on purpose: the log's
     status tabs keep showing their own numbers while one of them is open."""
     conditions = _conditions(f, with_status=False)
-    counts = dict.fromkeys(STATUSES, 0)
     if not _matchable(f):
-        return counts
-
-    async def work(session: AsyncSession) -> dict[str, int]:
-        found = await session.execute(
-            select(Message.status, func.count()).where(*conditions).group_by(Message.status)
-        )
-        for status, n in found.all():
-            counts[status] = n
-        return counts
-
-    return await runtime.read(work)
+        return dict.fromkeys(STATUSES, 0)
+    return await runtime.read(lambda session: counts_by_status(session, Message, conditions))
 
 
 # --- the preview of a text ----------------------------------------------------------------
