@@ -229,6 +229,7 @@ def test_new_passwords_are_argon2id_with_todays_parameters() -> None:
     assert not passwords.verify_blocking(stored, "another secret").matches
 
 
+@pytest.mark.timing
 async def test_an_unknown_username_costs_what_a_known_one_does(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "var")
     await upgrade("hub", settings.hub_db_url)

@@ -186,6 +186,7 @@ async def test_paged_lists_are_bounded_per_field_and_per_query(settings: Setting
 # --- under load: refusals are fast and health stays quick --------------------------------
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("role", ROLES)
 async def test_refusals_are_fast_and_health_stays_quick_meanwhile(
     role: str, settings: Settings

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher, Type
 from sqlalchemy import select, update
 
@@ -66,6 +66,7 @@ async def test_a_stronger_stored_hash_survives_sign_in(tmp_path: Path) -> None:
     assert kept == stronger
 
 
+@pytest.mark.timing
 async def test_a_legacy_account_costs_what_an_unknown_name_does(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "var")
     await upgrade("hub", settings.hub_db_url)
@@ -95,6 +96,8 @@ async def test_a_legacy_account_costs_what_an_unknown_name_does(tmp_path: Path) 
                     )
                 took.append(time.perf_counter() - started)
                 assert person is None
-    medians = {name: statistics.median(took) for name, took in timings.items()}
+    # The fastest of each: the work itself, with the least of the machine's other load on
+    # it (a median still moved by a quarter under a neighbour's burst).
+    fastest = {name: min(took) for name, took in timings.items()}
     # Before: about 29 ms for the legacy account against 18 ms for an unknown name.
-    assert max(medians.values()) / min(medians.values()) < 1.25, medians
+    assert max(fastest.values()) / min(fastest.values()) < 1.25, timings
