@@ -48,6 +48,14 @@ SEND_CODE = """mutation SendCode($phone: String!, $pseudonym: String!, $maxRial:
   sendRedemptionCode(phone: $phone, pseudonym: $pseudonym, maxRial: $maxRial) {
   __typename ... on RedemptionCodeSent { expiresAt maxRial }
   ... on HubProblem { code message } } }"""
+RELAY = """mutation Relay($key: String!, $kind: String!, $medium: String!, $line: String!,
+  $to: String!, $text: String!) { relayMessage(key: $key, kind: $kind, medium: $medium,
+  line: $line, to: $to, text: $text) { __typename
+    ... on MessageRelayed { provider providerId costRial delivered }
+    ... on MessageNotRelayed { refusal reason temporary retryAfterS }
+    ... on HubProblem { code message } } }"""
+RELAYED_STATUSES = """query RelayedStatuses($ids: [String!]!) {
+  relayedMessageStatuses(providerIds: $ids) { providerId state detail } }"""
 POLICY_FIELDS = "shop version policy effectiveFrom"
 POLICY = f"query Policy {{ issuancePolicy {{ {POLICY_FIELDS} }} }}"
 SET_POLICY = f"""mutation SetPolicy($policy: JSON!) {{ setIssuancePolicy(policy: $policy) {{
@@ -428,3 +436,17 @@ class HubConnection:
     ) -> dict[str, Any]:
         data = await self._graphql(INGEST, {"events": events, "backlog": backlog})
         return self._answer(data["ingestEvents"])
+
+    async def relay_message(self, message: dict[str, str]) -> dict[str, Any]:
+        """Ask the hub to send one message on the mall's account (``key``, ``kind``,
+        ``medium``, ``line``, ``to``, ``text``): MessageRelayed or MessageNotRelayed."""
+        answer: dict[str, Any] = (await self._graphql(RELAY, message))["relayMessage"]
+        if answer["__typename"] not in ("MessageRelayed", "MessageNotRelayed"):
+            raise HubRefused.of(answer)
+        return answer
+
+    async def relayed_statuses(self, provider_ids: list[str]) -> list[dict[str, Any]]:
+        """What the provider last said of this shop's relayed SMS among ``provider_ids``."""
+        data = await self._graphql(RELAYED_STATUSES, {"ids": provider_ids})
+        found: list[dict[str, Any]] = data["relayedMessageStatuses"]
+        return found

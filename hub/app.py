@@ -34,6 +34,7 @@ from mallnet.config import Settings
 from mallnet.db import create_engine, session_factory
 from mallnet.hubtokens import HubTokenVerifier
 from mallnet.keywrap import keyring_for
+from mallnet.messaging.setup import send_rate
 from mallnet.ratelimit import Limiter
 from mallnet.serving import serve_or_exit
 from mallnet.web import check_database, graphql_routes, health_response
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.enqueue = task_sender(settings)
         # Abuse counters (memory, or Redis shared by every hub instance), in this loop.
         app.state.limiter = Limiter.from_settings(settings, keyring.current.key)
+        # The providers' send rates, shared with the workers (nodes' relayed messages).
+        app.state.send_rate = send_rate(settings)
         # Authlib's hooks run in worker threads and reach the database through this loop.
         oauth.bridge = Bridge(asyncio.get_running_loop())
         if (await check_database(engine, "hub")).ok:
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await app.state.limiter.aclose()
+            await app.state.send_rate.aclose()
             await engine.dispose()
 
     return Starlette(

@@ -199,6 +199,11 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_secret: str | None = None
+    # What the hub sends for each shop on the mall's account in one Tehran day (a node
+    # never holds the mall's key or bot token; it hands such messages to the hub): SMS
+    # parts per shop, and messages per person from one shop (SMS and Telegram together).
+    relay_sms_parts_per_day: int = Field(default=10_000, ge=0, le=10**7)
+    relay_per_person_per_day: int = Field(default=20, ge=1, le=1_000)
     # Promotional quiet hours in Tehran time ("22:00-08:00"; equal ends: none).
     quiet_hours: str = "22:00-08:00"
     # How often beat sends what is due, and asks providers for delivery reports.
@@ -265,6 +270,17 @@ class Settings(BaseSettings):
                 "MALLNET_KEY_ENCRYPTION_KEY_FILE"
             )
         problems += self._hook_problems()
+        if role == "node":
+            problems += [
+                f"{name} is set for a node: only the hub holds the mall's messaging "
+                "secrets (a node sends on the mall's account through the hub)"
+                for name, value in (
+                    ("MALLNET_KAVENEGAR_API_KEY", self.kavenegar_api_key),
+                    ("MALLNET_KAVENEGAR_CODES_API_KEY", self.kavenegar_codes_api_key),
+                    ("MALLNET_TELEGRAM_BOT_TOKEN", self.telegram_bot_token),
+                )
+                if value
+            ]
         return problems
 
     def _hook_problems(self) -> list[str]:

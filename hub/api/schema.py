@@ -16,6 +16,7 @@ from hub.api.consents import ConsentMutation, ConsentQuery
 from hub.api.console_lists import ConsoleListQuery
 from hub.api.federation import FederationMutation, FederationQuery
 from hub.api.grants import GrantMutation, GrantQuery
+from hub.api.message_relay import MessageRelayMutation, MessageRelayQuery
 from hub.api.messages import HubMessageQuery
 from hub.api.overview import OverviewQuery
 from hub.api.partnerships import PartnershipMutation, PartnershipQuery
@@ -55,6 +56,7 @@ class Query(
     ConsoleListQuery,
     ValueReportQuery,
     HubMessageQuery,
+    MessageRelayQuery,
 ):
     pass
 
@@ -71,6 +73,7 @@ class Mutation(
     FederationMutation,
     RegistryMutation,
     StaffMutation,
+    MessageRelayMutation,
 ):
     pass
 

@@ -3,13 +3,15 @@
 SMS go through Kavenegar when ``MALLNET_SMS_PROVIDER=kavenegar``: on the mall's account,
 or on the shop's own when ``MALLNET_SMS_SHOP_ACCOUNTS_SECRET`` names the shop (the shop
 then pays). Otherwise they go to the outbox file. Telegram needs the mall's bot token;
-without one, in development, Telegram messages go to a file beside the SMS outbox.
+without one, in development, Telegram messages go to a file beside the SMS outbox. Only
+the hub holds the mall's key and token: a node hands what goes on the mall's account to
+the hub (:func:`shop_channels`).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -70,10 +72,44 @@ async def channels_for(settings: Settings, origin: str) -> AsyncIterator[dict[st
     try:
         yield channels
     finally:
-        for channel in channels.values():
-            close = getattr(channel, "aclose", None)
-            if close is not None:
-                await close()
+        await _close(channels.values())
+
+
+# A channel on the mall's account, through the hub, for a medium ("sms" or "telegram").
+ThroughHub = Callable[[str], Channel]
+
+
+@asynccontextmanager
+async def shop_channels(
+    settings: Settings, shop: str, through_hub: ThroughHub
+) -> AsyncIterator[dict[str, Channel]]:
+    """A shop node's channels, closed on exit. A node never holds the mall's SMS key or
+    bot token: its SMS go on the shop's own account when it has one, and every other SMS
+    and Telegram message on the mall's account through the hub (``through_hub``). The
+    embedded files stay the default in development."""
+    channels: dict[str, Channel] = {}
+    if settings.sms_provider == "file":
+        channels["sms"] = FileChannel(file_sender(settings))
+    elif shop in settings.sms_shop_accounts_secret:
+        channels["sms"] = _sms(settings, shop)
+    else:
+        channels["sms"] = through_hub("sms")
+    if not settings.telegram_bot_token and settings.environment == "development":
+        outbox = FileSender(settings.data_dir / "telegram-outbox.jsonl")
+        channels["telegram"] = FileChannel(outbox, medium="telegram")
+    else:
+        channels["telegram"] = through_hub("telegram")
+    try:
+        yield channels
+    finally:
+        await _close(channels.values())
+
+
+async def _close(channels: Iterable[Channel]) -> None:
+    for channel in channels:
+        close = getattr(channel, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def quiet_hours(settings: Settings) -> QuietHours:
@@ -81,8 +117,11 @@ def quiet_hours(settings: Settings) -> QuietHours:
 
 
 def send_rate(settings: Settings) -> SendRate:
+    sms, telegram = settings.sms_rate_per_s, settings.telegram_rate_per_s
     return SendRate.at(
-        {"kavenegar": settings.sms_rate_per_s, "telegram": settings.telegram_rate_per_s},
+        # A node's messages on the mall's account count at the node too ("mall-..."),
+        # so a list of thousands does not run into the hub's own count and wait.
+        {"kavenegar": sms, "telegram": telegram, "mall-sms": sms, "mall-telegram": telegram},
         settings.rate_limit_storage,
         settings.redis_key_prefix,
     )

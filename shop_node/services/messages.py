@@ -14,13 +14,16 @@ from contextlib import asynccontextmanager
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from federation.client import HubConnection
 from mallnet.config import Settings
 from mallnet.db import read_session_factory, utcnow
 from mallnet.messaging.dispatch import Dispatcher, RunCounts, SendRate
 from mallnet.messaging.log import MessageColumns
 from mallnet.messaging.quiet import DEFAULT_QUIET_HOURS
-from mallnet.messaging.setup import channels_for, send_rate
+from mallnet.messaging.setup import send_rate, shop_channels
 from shop_node.db.models import Member, Message, TelegramChat
+from shop_node.services.mall_channel import MallChannel
+from shop_node.services.relay import hub_connection, relay_once
 from shop_node.services.runtime import NodeRuntime
 
 
@@ -64,11 +67,14 @@ def _chat_refusal(row: MessageColumns, chat: TelegramChat | None) -> str | None:
 
 
 @asynccontextmanager
-async def dispatcher(runtime: NodeRuntime, settings: Settings) -> AsyncIterator[Dispatcher]:
-    """The shop's dispatcher over its channels (closed on exit)."""
+async def dispatcher(
+    runtime: NodeRuntime, settings: Settings, hub: HubConnection | None = None
+) -> AsyncIterator[Dispatcher]:
+    """The shop's dispatcher over its channels (closed on exit); what goes on the mall's
+    account goes through ``hub``."""
     rate = send_rate(settings)
     try:
-        async with channels_for(settings, runtime.shop) as channels:
+        async with shop_channels(settings, runtime.shop, lambda m: MallChannel(m, hub)) as channels:
             yield Dispatcher(
                 sessions=runtime.sessions,
                 model=Message,
@@ -84,12 +90,19 @@ async def dispatcher(runtime: NodeRuntime, settings: Settings) -> AsyncIterator[
 
 
 async def send_due(runtime: NodeRuntime, settings: Settings) -> RunCounts:
-    async with dispatcher(runtime, settings) as sending:
+    hub = await hub_connection(runtime, settings.public_hub_url)
+    async with dispatcher(runtime, settings, hub) as sending:
+        if hub is not None and any(isinstance(c, MallChannel) for c in sending.channels.values()):
+            # The events first: the hub sends only to members it knows of, and a welcome
+            # is queued in the same transaction as the enrolment event telling of her. (A
+            # hub that does not answer is reported by the messages themselves.)
+            await relay_once(runtime, hub)
         return await sending.run_once()
 
 
 async def poll_reports(runtime: NodeRuntime, settings: Settings) -> int:
-    async with dispatcher(runtime, settings) as sending:
+    hub = await hub_connection(runtime, settings.public_hub_url)
+    async with dispatcher(runtime, settings, hub) as sending:
         return await sending.poll_reports()
 
 

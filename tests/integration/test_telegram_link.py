@@ -25,6 +25,7 @@ from mallnet.scopes import Scope
 from shop_node.db.models import Message, TelegramChat
 from shop_node.services import messages
 from shop_node.services.bootstrap import prepare_node
+from shop_node.services.relay import connect
 from shop_node.services.runtime import NodeRuntime
 
 from ..conftest import in_transaction
@@ -134,6 +135,9 @@ async def mall(
         engine = create_engine(settings.node_db_url(slug))
         engines.append(engine)
         nodes[slug] = await NodeRuntime.start(slug, engine, settings)
+        # Connected to the hub: their Telegram messages go through it (nodes hold no token).
+        creds = info["creds"][slug]
+        await connect(nodes[slug], creds.client_id, creds.client_secret)
     try:
         with LiveServer(create_hub(settings), info["port"]):
             mall = BotMall(settings, network, nodes, client.client_id)

@@ -43,6 +43,7 @@ from hub.db.models.offers import ShopOffer, ShopOfferGrant
 from hub.db.models.partnerships import PartnerOffer, PartnerOptIn, Referral
 from hub.db.models.people import LocalBalance, Membership, Shopper
 from hub.db.models.registry import OAuthClient, Shop, StaffChange, User
+from hub.db.models.relay import RelayedMessage
 from hub.db.models.settlement import (
     PrepaidAccount,
     PrepaidMovement,
@@ -115,6 +116,7 @@ __all__ = [
     "RedemptionShopGuard",
     "Referral",
     "RefreshToken",
+    "RelayedMessage",
     "SettlementBreakage",
     "SettlementCorrection",
     "SettlementEntry",
