@@ -497,6 +497,8 @@ async def _read_hub(
             "shop": [BOOKS, SHOES, CAFE],
             # staffAccountHistory: an account's changes (no shopper in them).
             "id": ["1"],
+            # relayedMessageStatuses: a node's own relayed SMS only.
+            "providerIds": [["1", "2"]],
         },
     )
     probes = root_reads(
