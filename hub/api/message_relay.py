@@ -19,10 +19,13 @@ from mallnet.authz import guard_fields, requires
 from mallnet.config import Settings
 from mallnet.gql import Rial
 from mallnet.messaging.setup import MessagingNotConfigured, channels_for, quiet_hours
+from mallnet.ratelimit import Rule, limiter_for
 from mallnet.scopes import Scope
 from mallnet.secrets_store import network_key
 
 strawberry.enum(RelayRefusal, description="Why the hub did not send a node's message.")
+
+STATUS_READS = Rule.of("relay-statuses", "4 per minute")
 
 
 @strawberry.type(description="The hub sent the message on the mall's account.")
@@ -68,7 +71,9 @@ async def _relay(info: strawberry.Info, shop: str) -> AsyncIterator[MessageRelay
         sms_parts_per_day=settings.relay_sms_parts_per_day,
         per_person_per_day=settings.relay_per_person_per_day,
         quiet=quiet_hours(settings),
-        lease_s=int(settings.message_timeout_s * 3) + 30,
+        # Telegram's worst case is two calls (getMe, sendMessage) of connect, write and
+        # read each: the lease outlasts it, so a live attempt is never taken again.
+        lease_s=int(settings.message_timeout_s * 4) + 60,
     )
     async with channels_for(settings, shop) as channels:
         yield MessageRelay(
@@ -131,12 +136,20 @@ class MessageRelayQuery:
     @strawberry.field(
         extensions=requires(Scope.NODE_FEDERATE),
         description="Delivery reports of the calling shop's relayed SMS (at most 500 ids; ids "
-        "of other shops' messages, or unknown, are left out).",
+        "of other shops' messages, or unknown, are left out). At most 4 reads a minute per "
+        "shop (a RATE_LIMITED error).",
     )
     async def relayed_message_statuses(
         self, info: strawberry.Info, provider_ids: list[str]
     ) -> list[RelayedStatus]:
         shop = node_of(info)
+        # Each read asks the mall's provider: a node polls once a minute; more would spend
+        # the account's call rate that every sender shares.
+        if not await limiter_for(info.context["state"]).hit(STATUS_READS.on(shop)):
+            raise GraphQLError(
+                f"at most {STATUS_READS.item.amount} reads a minute per shop: ask again later",
+                extensions={"code": "RATE_LIMITED"},
+            )
         try:
             async with _relay(info, shop) as relay:
                 found = await relay.statuses(shop, provider_ids)

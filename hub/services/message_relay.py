@@ -4,17 +4,24 @@ A node never holds the mall's SMS key or its Telegram bot's token: whoever holds
 sends anything at the mall's cost and reads what the account sent, and whoever holds the
 token can take the bot's updates (shoppers' contacts, link codes) for itself. A shop
 that pays for its own SMS sends them itself; everything else a node sends goes through
-here, and the hub believes nothing the node says about the person. Before it sends:
+here, and the hub checks each against what it knows itself. Before it sends:
 
 - the recipient is a member of the asking shop, as the hub's memberships index knows it
   (a phone by its pseudonym; a Telegram chat by the shopper linked to it);
-- a promotional message has her promotional consent at that shop (and, in Telegram, her
-  yes to offers in the chat), and is never sent inside the mall's quiet hours;
+- the service line carries only the kinds of message that are service (a campaign goes on
+  the promotional line); a promotional message has her promotional consent at that shop
+  (and, in Telegram, her yes to offers in the chat), carries her own opt-out link, and is
+  never sent inside the mall's quiet hours;
+- every message names the shop as the mall registered it (else the hub puts the name
+  first): the mall's sender number never speaks for the mall itself;
 - the shop's SMS parts today (Tehran) stay inside its budget, and no one person gets more
   than a handful of its messages a day;
 - a key the node used before gets the first answer again, never a second message.
 
-The node's own checks (consents, quiet hours) still run first; these are the mall's.
+What the hub cannot check is whom the node enrols: its members and their consents at the
+till are its reports. The budgets bound what a dishonest node can do with them, and every
+promotion carries the link that withdraws it. The node's own checks (consents, quiet
+hours) still run first; these are the mall's.
 """
 
 from __future__ import annotations
@@ -26,14 +33,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import Membership, RelayedMessage, Shop, TelegramLink
 from hub.domain.problems import HubError, ProblemCode
 from mallnet.db import transaction, utcnow
 from mallnet.jalali import tehran_date
-from mallnet.messaging import segments
+from mallnet.messaging import optout_link, segments
 from mallnet.messaging.channels import (
     Channel,
     Line,
@@ -43,8 +50,9 @@ from mallnet.messaging.channels import (
     Status,
     TemporaryFailure,
 )
-from mallnet.messaging.dispatch import SendRate
+from mallnet.messaging.dispatch import SendRate, outcome_unknown
 from mallnet.messaging.quiet import QuietHours
+from mallnet.messaging.templates import Kind
 from mallnet.phone import InvalidPhone, normalize_mobile
 from mallnet.sql_days import start_of_tehran_day
 from mallnet.values import pseudonym
@@ -56,14 +64,18 @@ _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _CHAT = re.compile(r"[1-9][0-9]{0,19}")
 # A message counts against the budgets unless the provider refused it.
 _COUNTED = ("sending", "sent", "unknown")
+# What may go on the service line (no quiet hours, no promotional consent): what a club
+# tells a member about her own account. A campaign is promotional; codes are the hub's.
+SERVICE_KINDS = frozenset(k.value for k in Kind) - {Kind.CAMPAIGN, Kind.SIGN_IN_CODE}
 
 
 class RelayRefusal(StrEnum):
     """Why the hub did not send a node's message (``temporary``: ask again later)."""
 
     NOT_A_MEMBER = "NOT_A_MEMBER"
-    CHAT_NOT_LINKED = "CHAT_NOT_LINKED"
+    NOT_A_SERVICE_MESSAGE = "NOT_A_SERVICE_MESSAGE"
     NO_CONSENT = "NO_CONSENT"
+    NO_OPT_OUT_LINK = "NO_OPT_OUT_LINK"
     QUIET_HOURS = "QUIET_HOURS"
     BUDGET_SPENT = "BUDGET_SPENT"
     RECIPIENT_CAP = "RECIPIENT_CAP"
@@ -88,7 +100,7 @@ class RelayAsk:
     text: str
 
     def digest(self) -> str:
-        what = "\x00".join((self.medium, self.line, self.to, self.text))
+        what = "\x00".join((self.kind, self.medium, self.line, self.to, self.text))
         return hashlib.sha256(what.encode()).hexdigest()
 
 
@@ -119,6 +131,10 @@ class RelayLimits:
 @dataclass(frozen=True)
 class _Claim:
     row_id: int
+    # The attempt that holds the claim: only it may settle the row.
+    attempt: int
+    # What goes out: the node's text, with the shop's name first if it named none.
+    text: str
 
 
 def checked(ask: RelayAsk) -> RelayAsk:
@@ -162,29 +178,38 @@ class MessageRelay:
         if channel is None:
             why = f"the mall has no {ask.medium} channel set up"
             return NotRelayed(RelayRefusal.NOT_CONFIGURED, why, temporary=False)
-        now = self.clock()
+        if ask.line == "service" and ask.kind not in SERVICE_KINDS:
+            why = f"a {ask.kind} message is not a service message: send it as promotional"
+            return NotRelayed(RelayRefusal.NOT_A_SERVICE_MESSAGE, why, temporary=False)
 
         async def claim(session: AsyncSession) -> _Claim | Relayed | NotRelayed:
-            return await self._claim(session, shop, ask, channel, now)
+            return await self._claim(session, shop, ask, channel)
 
         taken = await transaction(self.sessions, claim)
         if not isinstance(taken, _Claim):
             return taken
         if not await self.rate.take(channel.provider):
-            await self._settle(taken.row_id, None)
+            # Not tried now; a claim taken again keeps what an earlier attempt counted.
+            await self._settle(taken, "retry" if taken.attempt > 1 else None)
             why = "the mall's account is at its send rate"
             return NotRelayed(RelayRefusal.THROTTLED, why, temporary=True, retry_after_s=1)
-        outgoing = Outgoing(shop, ask.key, ask.to, ask.text, ask.line, ask.kind)
+        outgoing = Outgoing(shop, ask.key, ask.to, taken.text, ask.line, ask.kind)
         try:
             receipt = await channel.send(outgoing)
         except TemporaryFailure as exc:
-            await self._settle(taken.row_id, None)
+            if outcome_unknown(channel, exc):
+                await self._settle(taken, "unknown")
+                why = f"{exc.reason}: not sent again, it may have arrived"
+                return NotRelayed(RelayRefusal.OUTCOME_UNKNOWN, why, temporary=False)
+            # The provider may have taken it (a late answer): where it drops a repeat the
+            # claim stays, counted, for the node's retry to take again; else it goes.
+            await self._settle(taken, "retry" if channel.drops_repeats else None)
             wait = None if exc.retry_after_s is None else int(exc.retry_after_s) + 1
             return NotRelayed(RelayRefusal.PROVIDER_UNAVAILABLE, exc.reason, True, wait)
         except PermanentFailure as exc:
-            await self._settle(taken.row_id, exc.reason)
+            await self._settle(taken, ("failed", exc.reason))
             return NotRelayed(RelayRefusal.PROVIDER_REFUSED, exc.reason, temporary=False)
-        await self._settle(taken.row_id, receipt, provider=channel.provider)
+        await self._settle(taken, receipt, provider=channel.provider)
         return Relayed(channel.provider, receipt.provider_id, receipt.cost_rial, receipt.delivered)
 
     async def statuses(self, shop: str, provider_ids: Sequence[str]) -> dict[str, Status]:
@@ -216,13 +241,17 @@ class MessageRelay:
             return {}
 
     async def _claim(
-        self, session: AsyncSession, shop: str, ask: RelayAsk, channel: Channel, now: dt.datetime
+        self, session: AsyncSession, shop: str, ask: RelayAsk, channel: Channel
     ) -> _Claim | Relayed | NotRelayed:
         # The shop's row serialises its claims (PostgreSQL; SQLite writes one at a time), so
         # two at once cannot both fit the budget's last parts.
-        status = await session.scalar(
-            select(Shop.status).where(Shop.slug == shop).with_for_update()
+        found = await session.execute(
+            select(Shop.status, Shop.name_fa, Shop.name_en)
+            .where(Shop.slug == shop)
+            .with_for_update(key_share=True)
         )
+        status, name_fa, name_en = found.one()
+        now = self.clock()  # after the lock: waiting for it spends no lease
         if status != "active":
             why = "the shop is suspended: the mall sends nothing for it"
             return NotRelayed(RelayRefusal.SHOP_SUSPENDED, why, temporary=True, retry_after_s=600)
@@ -230,7 +259,11 @@ class MessageRelay:
             select(RelayedMessage).where(RelayedMessage.shop == shop, RelayedMessage.key == ask.key)
         )
         if row is not None:
-            return self._again(row, ask, channel, now)
+            earlier = self._again(row, ask, channel, now)
+            if earlier is not None:
+                return earlier
+        # A claim taken again is checked again: she may have withdrawn consent, or the
+        # quiet hours begun, since the attempt that died.
         whose = await self._whose(session, shop, ask)
         if isinstance(whose, NotRelayed):
             return whose
@@ -238,8 +271,13 @@ class MessageRelay:
             wait = int((self.limits.quiet.next_open(now) - now).total_seconds()) + 1
             why = f"promotional messages wait out the mall's quiet hours ({self.limits.quiet})"
             return NotRelayed(RelayRefusal.QUIET_HOURS, why, temporary=True, retry_after_s=wait)
-        day = tehran_date(now)
-        parts = segments.count(ask.text).parts if ask.medium == "sms" else 0
+        lease = now + dt.timedelta(seconds=self.limits.lease_s)
+        if row is not None:
+            row.attempts += 1
+            row.lease_until = lease
+            return _Claim(row.id, row.attempts, _named(ask.text, shop, name_fa, name_en))
+        text = _named(ask.text, shop, name_fa, name_en)
+        parts = segments.count(text).parts if ask.medium == "sms" else 0
         over = await self._over_budget(session, shop, whose, now, parts)
         if over is not None:
             return over
@@ -253,20 +291,23 @@ class MessageRelay:
             recipient=ask.to,
             pseudonym=whose,
             parts=parts,
-            tehran_day=day,
+            tehran_day=tehran_date(now),
             status="sending",
-            lease_until=now + dt.timedelta(seconds=self.limits.lease_s),
+            attempts=1,
+            lease_until=lease,
             delivered=False,
             created_at=now,
         )
         session.add(claimed)
         await session.flush()
-        return _Claim(claimed.id)
+        return _Claim(claimed.id, 1, text)
 
     def _again(
         self, row: RelayedMessage, ask: RelayAsk, channel: Channel, now: dt.datetime
-    ) -> _Claim | Relayed | NotRelayed:
-        """The answer to a key asked before: its outcome, never a second message."""
+    ) -> Relayed | NotRelayed | None:
+        """The answer to a key asked before, or None when its claim may be taken again (an
+        attempt that died mid-send, on a provider that drops a repeat): never a second
+        message."""
         if row.digest != ask.digest():
             raise HubError(
                 ProblemCode.IDEMPOTENCY_CONFLICT, "this key came before with another message", "key"
@@ -280,36 +321,42 @@ class MessageRelay:
             why = "the hub is sending this message now"
             return NotRelayed(RelayRefusal.IN_PROGRESS, why, temporary=True, retry_after_s=30)
         if row.status == "sending" and channel.drops_repeats:
-            # Its request died mid-send; the provider drops a repeat of the key, so it goes
-            # again (and the person gets it once).
-            row.lease_until = now + dt.timedelta(seconds=self.limits.lease_s)
-            return _Claim(row.id)
+            return None
         row.status, row.lease_until = "unknown", None
         why = "an earlier attempt was cut off mid-send: sending again could reach her twice"
         return NotRelayed(RelayRefusal.OUTCOME_UNKNOWN, why, temporary=False)
 
     async def _whose(self, session: AsyncSession, shop: str, ask: RelayAsk) -> str | NotRelayed:
-        """The pseudonym of the member ``ask`` is for, or why the hub will not send it."""
+        """The pseudonym of the member ``ask`` is for, or why the hub will not send it. A
+        chat nobody linked is answered as one linked by someone who is not the shop's
+        member: a node learns nothing of who else uses the mall's bot."""
+        not_a_member = NotRelayed(
+            RelayRefusal.NOT_A_MEMBER,
+            "the hub knows of no member of this shop at this address",
+            temporary=True,  # her enrolment may still be on its way (rarely: events go first)
+            retry_after_s=60,
+        )
         link: TelegramLink | None = None
         if ask.medium == "telegram":
             link = await session.scalar(select(TelegramLink).where(TelegramLink.chat_id == ask.to))
             if link is None:
-                why = "no shopper has linked this chat to the mall's bot"
-                return NotRelayed(RelayRefusal.CHAT_NOT_LINKED, why, temporary=False)
+                return not_a_member
             who = link.pseudonym
         else:
             who = pseudonym(self.network_key, ask.to)
         membership = await session.get(Membership, (who, shop))
         if membership is None:
-            # Her enrolment may still be on its way from the node (it sends its events
-            # first, so rarely).
-            why = "the hub knows of no membership of this person at this shop"
-            return NotRelayed(RelayRefusal.NOT_A_MEMBER, why, temporary=True, retry_after_s=60)
-        if ask.line == "promotional" and not (
-            membership.promotional and (link is None or link.promotional)
-        ):
-            why = "she has not consented to this shop's promotional messages"
-            return NotRelayed(RelayRefusal.NO_CONSENT, why, temporary=False)
+            return not_a_member
+        if ask.line == "promotional":
+            if not (membership.promotional and (link is None or link.promotional)):
+                why = "she has not consented to this shop's promotional messages"
+                return NotRelayed(RelayRefusal.NO_CONSENT, why, temporary=False)
+            path = optout_link.PATH.format(
+                shop=shop, token=optout_link.token(self.network_key, shop, who)
+            )
+            if path not in ask.text:
+                why = f"a promotion carries her own opt-out link ({optout_link.PATH})"
+                return NotRelayed(RelayRefusal.NO_OPT_OUT_LINK, why, temporary=False)
         return who
 
     async def _over_budget(
@@ -340,24 +387,49 @@ class MessageRelay:
         return None
 
     async def _settle(
-        self, row_id: int, outcome: Receipt | str | None, *, provider: str | None = None
+        self,
+        claim: _Claim,
+        outcome: Receipt | tuple[str, str] | str | None,
+        *,
+        provider: str | None = None,
     ) -> None:
-        """Write what became of a claimed message: sent (a receipt), refused for good (the
-        provider's reason), or not sent this time (None: the claim goes, and with it what
-        it counted against the budgets)."""
+        """Write what became of a claimed message, if the claim is still this attempt's
+        (one that outlived its lease may have been taken again, and sent): sent (a
+        receipt), refused for good (("failed", the provider's reason)), "unknown" (it may
+        have arrived, and would arrive twice), "retry" (the provider may have taken it: the
+        claim stays, counted, its lease over, for the next attempt), or None (certainly not
+        sent: the claim goes, and with it what it counted against the budgets)."""
         now = self.clock()
+        m = RelayedMessage
+        mine = (m.id == claim.row_id, m.attempts == claim.attempt, m.status == "sending")
 
         async def work(session: AsyncSession) -> None:
-            row = await session.get(RelayedMessage, row_id)
-            if row is None:
-                return
             if outcome is None:
-                await session.delete(row)
-            elif isinstance(outcome, str):
-                row.status, row.reason, row.lease_until = "failed", outcome[:300], None
-            else:
-                row.status, row.lease_until, row.sent_at = "sent", None, now
-                row.provider, row.provider_id = provider, outcome.provider_id
-                row.cost_rial, row.delivered = outcome.cost_rial, outcome.delivered
+                await session.execute(delete(m).where(*mine))
+                return
+            values: dict[str, object] = {"lease_until": None}
+            if outcome == "retry":
+                values["lease_until"] = now
+            elif outcome == "unknown":
+                values["status"] = "unknown"
+            elif isinstance(outcome, tuple):
+                values |= {"status": "failed", "reason": outcome[1][:300]}
+            elif isinstance(outcome, Receipt):
+                values |= {
+                    "status": "sent",
+                    "sent_at": now,
+                    "provider": provider,
+                    "provider_id": outcome.provider_id,
+                    "cost_rial": outcome.cost_rial,
+                    "delivered": outcome.delivered,
+                }
+            await session.execute(update(m).where(*mine).values(**values))
 
         await transaction(self.sessions, work)
+
+
+def _named(text: str, shop: str, name_fa: str, name_en: str) -> str:
+    """``text`` as it goes on the mall's line: naming the shop as the mall registered it."""
+    if any(name and name in text for name in (name_fa, name_en)):
+        return text
+    return f"«{name_fa or shop}» {text}"

@@ -76,13 +76,22 @@ class ChannelFailure(Exception):
 
 class TemporaryFailure(ChannelFailure):
     """Try again later: a timeout, a 5xx, a rate limit, the provider's own "try later".
-    ``retry_after_s`` is the provider's hint, when it gives one."""
+    ``retry_after_s`` is the provider's hint, when it gives one. ``maybe_sent``: the
+    request had left when it failed (no answer in time, an answer that could not be read),
+    so the provider may have taken the message — sending it again is safe only where the
+    provider drops a repeat."""
 
     def __init__(
-        self, reason: str, *, code: str | None = None, retry_after_s: float | None = None
+        self,
+        reason: str,
+        *,
+        code: str | None = None,
+        retry_after_s: float | None = None,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(reason, code=code)
         self.retry_after_s = retry_after_s
+        self.maybe_sent = maybe_sent
 
 
 class PermanentFailure(ChannelFailure):

@@ -62,6 +62,14 @@ class Draft:
     batch_id: str | None = None
 
 
+def outcome_unknown(channel: Channel, failure: Exception) -> bool:
+    """Whether ``failure`` leaves the message possibly sent on a channel that cannot drop a
+    repeat: then it is not tried again."""
+    return (
+        isinstance(failure, TemporaryFailure) and failure.maybe_sent and not channel.drops_repeats
+    )
+
+
 def estimate_rial(text: str, part_price_rial: int) -> tuple[int, int]:
     """(parts, cost in Rial) of an SMS of ``text`` at ``part_price_rial`` a part."""
     counted = segments.count(text)
@@ -332,6 +340,11 @@ class Dispatcher:
             if outcome.cost_rial is not None:
                 values["cost_rial"] = outcome.cost_rial
             _count(counts, "sent")
+        elif outcome_unknown(channel, outcome):
+            # Telegram may have it already, and would deliver a second copy.
+            reason = f"{outcome.reason} (not sent again: it may have arrived)"
+            values |= {"status": "unknown", "reason": reason[:300], "settled_at": now}
+            _count(counts, "unknown")
         elif isinstance(outcome, PermanentFailure) or attempt >= self.max_attempts:
             reason = outcome.reason
             if isinstance(outcome, TemporaryFailure):

@@ -285,7 +285,9 @@ class TelegramChannel:
             # python-telegram-bot could not read an answer it got (Message.de_json):
             # "a malformed reply is temporary too" (channels.py).
             raise TemporaryFailure(
-                f"Telegram's answer could not be read ({type(exc).__name__})", code="malformed"
+                f"Telegram's answer could not be read ({type(exc).__name__})",
+                code="malformed",
+                maybe_sent=True,
             ) from None
 
     def _failure(self, exc: TelegramError) -> ChannelFailure:
@@ -314,15 +316,19 @@ class TelegramChannel:
         if isinstance(exc, ChatMigrated):
             return PermanentFailure(f"Telegram: {said}", code="chat_migrated")
         if isinstance(exc, TimedOut):
-            return TemporaryFailure(_timeout_reason(exc, said), code="timeout")
+            late = type(exc.__cause__).__name__ in _AFTER_SENDING
+            return TemporaryFailure(_timeout_reason(exc, said), code="timeout", maybe_sent=late)
         if isinstance(exc, NetworkError):
             return TemporaryFailure(f"Telegram could not be reached: {said}", code="network")
         return TemporaryFailure(f"Telegram answered unexpectedly: {said}", code="telegram_error")
 
 
+# A read or write timeout comes after the request left: Telegram may have sent it.
+_AFTER_SENDING = frozenset({"ReadTimeout", "WriteTimeout"})
+
+
 def _timeout_reason(exc: TimedOut, said: str) -> str:
-    # A read or write timeout comes after the request left: Telegram may have sent it.
-    if type(exc.__cause__).__name__ in {"ReadTimeout", "WriteTimeout"}:
+    if type(exc.__cause__).__name__ in _AFTER_SENDING:
         return "Telegram did not answer in time; the message may have arrived"
     return f"Telegram timed out before the message left: {said}"
 

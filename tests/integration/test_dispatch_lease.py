@@ -116,3 +116,29 @@ async def test_a_providers_retry_hint_is_bounded(tmp_path: Path) -> None:
     assert row is not None
     assert row.not_before <= clock.now + dt.timedelta(seconds=dispatcher.max_backoff_s)
     await engine.dispose()  # type: ignore[attr-defined]
+
+
+class AnsweredLate(SlowSms):
+    """The request left, and no answer came in time: the provider may have the message."""
+
+    async def send(self, message: Outgoing) -> Receipt:
+        self.sent[message.key] += 1
+        raise TemporaryFailure("no answer in time", maybe_sent=True)
+
+
+async def test_a_message_that_may_have_arrived_is_sent_again_only_where_repeats_drop(
+    tmp_path: Path,
+) -> None:
+    """Kavenegar drops a repeated localid, so a late answer is retried; Telegram would
+    deliver a second copy, so its message is left unknown."""
+    for drops, status, retried in ((True, "queued", 1), (False, "unknown", 0)):
+        engine, clock = await _queued(tmp_path / f"late-{drops}.sqlite", 1)
+        channel = AnsweredLate(Counter(), clock, lease_s=120)
+        channel.drops_repeats = drops
+        counts = await _dispatcher(engine, clock, channel).run_once()
+        assert (counts.retried, counts.unknown) == (retried, 1 - retried)
+        async with session_factory(engine)() as session:  # type: ignore[arg-type]
+            row = await session.scalar(select(Message))
+        assert row is not None
+        assert row.status == status
+        await engine.dispose()  # type: ignore[attr-defined]

@@ -20,7 +20,9 @@ from hub.db.models import RelayedMessage
 from mallnet.config import Settings
 from mallnet.db import create_engine
 from mallnet.jalali import TEHRAN
+from mallnet.messaging import optout_link
 from mallnet.messaging.channels import Outgoing
+from mallnet.secrets_store import network_key, pseudonym
 from shop_node.db.models import Message
 from shop_node.domain.earning import Line
 from shop_node.services import messages
@@ -64,8 +66,15 @@ class RelayMall:
     async def ask(
         self, shop: str, key: str, to: str, line: str = "service", medium: str = "sms"
     ) -> dict[str, Any]:
-        text = f"«{shop}» {key}"
-        message = {"key": key, "kind": "campaign", "medium": medium, "line": line}
+        """What the shop's node would send: a purchase on the service line, a campaign on
+        the promotional line ending with her opt-out link."""
+        text, kind = f"«{shop}» {key}", "purchase"
+        if line == "promotional":
+            key_ = network_key(self.hub_settings)
+            who = pseudonym(key_, to) if medium == "sms" else "0" * 64
+            link = optout_link.url(self.hub_settings.public_hub_url, key_, shop, who)
+            text, kind = f"{text}\n{link}", "campaign"
+        message = {"key": key, "kind": kind, "medium": medium, "line": line}
         return await self.hub(shop).relay_message(message | {"to": to, "text": text})
 
     async def relayed(self) -> list[RelayedMessage]:
@@ -207,9 +216,13 @@ async def test_the_hub_sends_nothing_a_node_may_not_send(
         # Ali is the bookshop's, without consent to its promotions.
         ali = await mall.ask(BOOKS, "k-3", ALI, line="promotional")
         assert await refusal(ali) == ("NO_CONSENT", False)
-        # A chat nobody linked to the mall's bot.
+        # A chat nobody linked to the mall's bot (answered as any non-member's).
         chat = await mall.ask(BOOKS, "k-4", "7001", medium="telegram")
-        assert await refusal(chat) == ("CHAT_NOT_LINKED", False)
+        assert await refusal(chat) == ("NOT_A_MEMBER", True)
+        # A campaign is not a service message, whatever line the node names.
+        campaign = {"key": "k-7", "kind": "campaign", "medium": "sms", "line": "service"}
+        answer = await mall.hub(BOOKS).relay_message(campaign | {"to": ALI, "text": "«x» 50%"})
+        assert await refusal(answer) == ("NOT_A_SERVICE_MESSAGE", False)
         # Malformed: named at the field, nothing written.
         for field, ask in (("to", {"to": "12345"}), ("medium", {"medium": "fax"})):
             message = {"key": "k-5", "kind": "campaign", "medium": "sms", "line": "service"}

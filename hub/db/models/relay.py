@@ -26,7 +26,7 @@ class RelayedMessage(Base):
         CheckConstraint("status IN ('sending', 'sent', 'failed', 'unknown')", name="status"),
         CheckConstraint("medium IN ('sms', 'telegram')", name="medium"),
         CheckConstraint("line IN ('service', 'promotional')", name="line"),
-        CheckConstraint("parts >= 0", name="parts"),
+        CheckConstraint("parts >= 0 AND attempts >= 1", name="counts"),
         # The budgets' sums: a shop's day, and a person's day at a shop.
         Index("ix_relayed_messages_shop_day", "shop", "tehran_day"),
         Index("ix_relayed_messages_pseudonym_day", "shop", "pseudonym", "tehran_day"),
@@ -49,6 +49,8 @@ class RelayedMessage(Base):
     parts: Mapped[int] = mapped_column(Integer)
     tehran_day: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12))
+    # Attempts at sending it: the one holding the claim settles it, no other.
+    attempts: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(300))
     # While ``sending``: until when the request sending it may still answer.
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("parts", sa.Integer(), nullable=False),
         sa.Column("tehran_day", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=True),
         sa.Column("lease_until", when, nullable=True),
         sa.Column("provider", sa.String(length=16), nullable=True),
@@ -54,7 +55,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "line IN ('service', 'promotional')", name=op.f("ck_relayed_messages_line")
         ),
-        sa.CheckConstraint("parts >= 0", name=op.f("ck_relayed_messages_parts")),
+        sa.CheckConstraint("parts >= 0 AND attempts >= 1", name=op.f("ck_relayed_messages_counts")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_relayed_messages")),
         sa.UniqueConstraint("shop", "key", name=op.f("uq_relayed_messages_shop")),
     )
