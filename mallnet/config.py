@@ -201,8 +201,10 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     # What the hub sends for each shop on the mall's account in one Tehran day (a node
     # never holds the mall's key or bot token; it hands such messages to the hub): SMS
-    # parts per shop, and messages per person from one shop (SMS and Telegram together).
+    # parts and Telegram messages per shop, and messages per person from one shop (SMS and
+    # Telegram together).
     relay_sms_parts_per_day: int = Field(default=10_000, ge=0, le=10**7)
+    relay_telegram_per_day: int = Field(default=20_000, ge=0, le=10**7)
     relay_per_person_per_day: int = Field(default=20, ge=1, le=1_000)
     # Promotional quiet hours in Tehran time ("22:00-08:00"; equal ends: none).
     quiet_hours: str = "22:00-08:00"

@@ -70,6 +70,7 @@ async def _relay(info: strawberry.Info, shop: str) -> AsyncIterator[MessageRelay
     limits = RelayLimits(
         sms_parts_per_day=settings.relay_sms_parts_per_day,
         per_person_per_day=settings.relay_per_person_per_day,
+        telegram_per_day=settings.relay_telegram_per_day,
         quiet=quiet_hours(settings),
         # Telegram's worst case is two calls (getMe, sendMessage) of connect, write and
         # read each: the lease outlasts it, so a live attempt is never taken again.

@@ -124,6 +124,8 @@ class NotRelayed:
 class RelayLimits:
     sms_parts_per_day: int
     per_person_per_day: int
+    # Telegram costs nothing, but the bot's flood limits are the whole mall's.
+    telegram_per_day: int
     quiet: QuietHours
     lease_s: int
 
@@ -278,7 +280,7 @@ class MessageRelay:
             return _Claim(row.id, row.attempts, _named(ask.text, shop, name_fa, name_en))
         text = _named(ask.text, shop, name_fa, name_en)
         parts = segments.count(text).parts if ask.medium == "sms" else 0
-        over = await self._over_budget(session, shop, whose, now, parts)
+        over = await self._over_budget(session, shop, whose, now, ask.medium, parts)
         if over is not None:
             return over
         claimed = RelayedMessage(
@@ -360,7 +362,7 @@ class MessageRelay:
         return who
 
     async def _over_budget(
-        self, session: AsyncSession, shop: str, who: str, now: dt.datetime, parts: int
+        self, session: AsyncSession, shop: str, who: str, now: dt.datetime, medium: str, parts: int
     ) -> NotRelayed | None:
         day = tehran_date(now)
         counted = (
@@ -376,6 +378,15 @@ class MessageRelay:
         if parts and int(used or 0) + parts > self.limits.sms_parts_per_day:
             why = f"the shop's {self.limits.sms_parts_per_day} SMS parts for today are spent"
             return NotRelayed(RelayRefusal.BUDGET_SPENT, why, temporary=True, retry_after_s=wait)
+        if medium == "telegram":
+            chats = await session.scalar(
+                select(func.count())
+                .select_from(RelayedMessage)
+                .where(*counted, RelayedMessage.medium == "telegram")
+            )
+            if int(chats or 0) >= self.limits.telegram_per_day:
+                why = f"the shop sent its {self.limits.telegram_per_day} Telegram messages today"
+                return NotRelayed(RelayRefusal.BUDGET_SPENT, why, True, retry_after_s=wait)
         to_her = await session.scalar(
             select(func.count())
             .select_from(RelayedMessage)

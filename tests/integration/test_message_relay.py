@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from federation.client import HubConnection, HubRefused
 from hub.app import create_app as create_hub
-from hub.db.models import RelayedMessage
+from hub.db.models import RelayedMessage, TelegramLink
 from mallnet.config import Settings
 from mallnet.db import create_engine
 from mallnet.jalali import TEHRAN
@@ -284,3 +284,25 @@ async def test_promotions_wait_out_the_malls_quiet_hours(
         # A service message is never held.
         assert (await mall.ask(BOOKS, "q-2", ALI))["__typename"] == "MessageRelayed"
         assert [s.sender for s in kavenegar.messages] == [SERVICE_LINE]
+
+
+async def test_a_shops_telegram_messages_have_a_day_too(
+    network: tuple[Settings, dict[str, Any]], kavenegar: FakeKavenegar
+) -> None:
+    """The bot's flood limits are the whole mall's: a shop's day of Telegram is bounded."""
+    async with relay_mall(network, kavenegar, relay_telegram_per_day=1) as mall:
+        for phone, chat in ((SARA, "7001"), (ALI, "7002")):
+            await mall.enrol(BOOKS, phone)
+            who = pseudonym(network_key(mall.hub_settings), phone)
+
+            async def link(session: Any, who: str = who, chat: str = chat) -> None:
+                now = dt.datetime.now(dt.UTC)
+                session.add(TelegramLink(pseudonym=who, chat_id=chat, linked_at=now))
+
+            await in_transaction(mall.hub_settings.hub_db_url, link)
+        first = await mall.ask(BOOKS, "t-1", "7001", medium="telegram")
+        assert first["__typename"] == "MessageRelayed"
+        second = await mall.ask(BOOKS, "t-2", "7002", medium="telegram")
+        assert (second["refusal"], second["temporary"]) == ("BUDGET_SPENT", True)
+        # SMS are another budget.
+        assert (await mall.ask(BOOKS, "s-1", ALI))["__typename"] == "MessageRelayed"

@@ -204,7 +204,7 @@ async def test_a_late_attempt_does_not_undo_the_attempt_that_retook_its_claim(
         engine = create_engine(mall.hub_settings.hub_db_url)
         now = [dt.datetime.now(dt.UTC)]
         channel = _GatedSms()
-        limits = RelayLimits(100, 20, quiet_hours("00:00-00:00"), lease_s=60)
+        limits = RelayLimits(100, 20, 100, quiet_hours("00:00-00:00"), lease_s=60)
         relay = MessageRelay(
             session_factory(engine), network_key(mall.hub_settings), {"sms": channel},
             SendRate({}), limits, clock=lambda: now[0],
