@@ -22,6 +22,7 @@ from hub.api.overview import OverviewQuery
 from hub.api.partnerships import PartnershipMutation, PartnershipQuery
 from hub.api.people import PeopleQuery
 from hub.api.registry import RegistryMutation, RegistryQuery
+from hub.api.relay_log import RelayLogQuery
 from hub.api.settlement import SettlementMutation, SettlementQuery
 from hub.api.staff import StaffMutation, StaffQuery
 from hub.api.telegram import TelegramMutation
@@ -57,6 +58,7 @@ class Query(
     ValueReportQuery,
     HubMessageQuery,
     MessageRelayQuery,
+    RelayLogQuery,
 ):
     pass
 

@@ -1,16 +1,25 @@
 """Reading a delivery log, the same way at the hub and at a node: a page newest first, the
-counts per status, and the recipient as staff may see it."""
+counts per status, and the recipient as staff may see it. The page and the recipient also
+serve the hub's log of what it relayed for shops (``relayed_messages``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 
 from mallnet.messaging.log import STATUSES, MessageColumns
 from mallnet.phone import InvalidPhone, mask
+
+
+class NumberedRows(Protocol):
+    """A table of messages numbered in the order they were queued (or relayed)."""
+
+    # A class-level column (what ``select`` orders by), whichever table declares it.
+    id: ClassVar[Mapped[int]]
 
 
 def masked_recipient(medium: str, recipient: str) -> str:
@@ -26,7 +35,7 @@ def masked_recipient(medium: str, recipient: str) -> str:
 
 async def newest_first(
     session: AsyncSession,
-    model: type[MessageColumns],
+    model: type[NumberedRows],
     conditions: Sequence[ColumnElement[bool]],
     *,
     first: int,
