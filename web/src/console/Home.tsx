@@ -1,8 +1,9 @@
 /**
  * The mall management console on the hub (served at /console/): signed in through the hub
  * (SessionGate), then its sections under one router — overview, shops, partnerships,
- * campaigns, lotteries, settlement, network value, mall users, the hub's own messages —
- * each shown in the navigation and opened only for the mall roles that may use it.
+ * campaigns, lotteries, settlement, network value, mall users, the hub's own messages, what
+ * shops sent on the mall's account — each shown in the navigation and opened only for the
+ * mall roles that may use it.
  */
 import {
   IconAffiliate,
@@ -10,6 +11,7 @@ import {
   IconCoins,
   IconLayoutDashboard,
   IconMessage2,
+  IconMessages,
   IconReceipt,
   IconSpeakerphone,
   IconTicket,
@@ -30,6 +32,7 @@ import { LotteriesPage } from './lotteries/LotteriesPage';
 import { MessagesLogPage } from './messages-log/MessagesLogPage';
 import { OverviewPage } from './overview/OverviewPage';
 import { PartnershipsPage } from './partnerships/PartnershipsPage';
+import { RelayLogPage } from './relay-log/RelayLogPage';
 import { SettlementPage } from './settlement/SettlementPage';
 import { ShopsPage } from './shops/ShopsPage';
 import { UsersPage } from './users/UsersPage';
@@ -76,6 +79,7 @@ const SECTIONS = [
   { to: 'value', label: 'mallValue.title', icon: IconCoins, scopes: [SCOPE.mallAdmin, SCOPE.mallReports] },
   { to: 'users', label: 'mallUsers.title', icon: IconUsersGroup, scopes: [SCOPE.mallAdmin] },
   { to: 'messages', label: 'mallMessages.title', icon: IconMessage2, scopes: [SCOPE.mallAdmin] },
+  { to: 'shop-messages', label: 'mallRelayed.title', icon: IconMessages, scopes: [SCOPE.mallAdmin] },
 ] as const satisfies readonly Section[];
 
 const guarded = guardOf(SECTIONS);
@@ -95,6 +99,7 @@ function Sections({ footer }: { footer: ReactNode }) {
         <Route path="value" element={guarded('value', <ValuePage />)} />
         <Route path="users" element={guarded('users', <UsersPage />)} />
         <Route path="messages" element={guarded('messages', <MessagesLogPage />)} />
+        <Route path="shop-messages" element={guarded('shop-messages', <RelayLogPage />)} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Routes>
       {footer}

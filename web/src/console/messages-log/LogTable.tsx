@@ -81,7 +81,7 @@ function WideRow({ message }: { message: HubMessageRow }) {
   );
 }
 
-function Line({ label, children }: { label: string; children: ReactNode }) {
+export function Line({ label, children }: { label: string; children: ReactNode }) {
   return (
     <Group gap="xs" wrap="nowrap" align="start">
       <Text size="xs" c="dimmed" w="5.5rem" style={{ flexShrink: 0 }}>

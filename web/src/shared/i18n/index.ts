@@ -37,6 +37,8 @@ import consoleMallLotteriesEn from '../../console/messages/mallLotteries.en.json
 import consoleMallLotteriesFa from '../../console/messages/mallLotteries.fa.json';
 import consoleMallMessagesEn from '../../console/messages/mallMessages.en.json';
 import consoleMallMessagesFa from '../../console/messages/mallMessages.fa.json';
+import consoleMallRelayedEn from '../../console/messages/mallRelayed.en.json';
+import consoleMallRelayedFa from '../../console/messages/mallRelayed.fa.json';
 import consoleMallOverviewEn from '../../console/messages/mallOverview.en.json';
 import consoleMallOverviewFa from '../../console/messages/mallOverview.fa.json';
 import consoleMallPartnershipsEn from '../../console/messages/mallPartnerships.en.json';
@@ -54,8 +56,8 @@ import sharedFa from './fa.json';
 
 /** One catalogue per language: the shared messages and each face's, merged at the top. */
 export const catalogues = {
-  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardMessagingFa, ...dashboardOffersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardStaffFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallMessagesFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
-  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardMessagingEn, ...dashboardOffersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardStaffEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallMessagesEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
+  fa: { ...sharedFa, ...appFa, ...dashboardFa, ...consoleFa, ...dashboardMembersFa, ...dashboardMessagingFa, ...dashboardOffersFa, ...dashboardPolicyFa, ...dashboardShopNetworkFa, ...dashboardShopSettlementFa, ...dashboardStaffFa, ...dashboardTodayFa, ...consoleMallCampaignsFa, ...consoleMallLotteriesFa, ...consoleMallMessagesFa, ...consoleMallRelayedFa, ...consoleMallOverviewFa, ...consoleMallPartnershipsFa, ...consoleMallSettlementFa, ...consoleMallShopsFa, ...consoleMallUsersFa, ...consoleMallValueFa },
+  en: { ...sharedEn, ...appEn, ...dashboardEn, ...consoleEn, ...dashboardMembersEn, ...dashboardMessagingEn, ...dashboardOffersEn, ...dashboardPolicyEn, ...dashboardShopNetworkEn, ...dashboardShopSettlementEn, ...dashboardStaffEn, ...dashboardTodayEn, ...consoleMallCampaignsEn, ...consoleMallLotteriesEn, ...consoleMallMessagesEn, ...consoleMallRelayedEn, ...consoleMallOverviewEn, ...consoleMallPartnershipsEn, ...consoleMallSettlementEn, ...consoleMallShopsEn, ...consoleMallUsersEn, ...consoleMallValueEn },
 } as const;
 
 export const LANGUAGES = ['fa', 'en'] as const;
