@@ -67,7 +67,7 @@ function PeriodTable({
       {result.shops.length === 0 ? (
         <Text c="dimmed">{t('mallRelayed.totals.none')}</Text>
       ) : (
-        <ScrollTable minWidth={420} label={t('mallRelayed.totals.label', { period: title })}>
+        <ScrollTable minWidth={320} label={t('mallRelayed.totals.label', { period: title })}>
           <Table striped withTableBorder verticalSpacing={4}>
             <Table.Thead>
               <Table.Tr>
