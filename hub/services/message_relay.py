@@ -238,9 +238,27 @@ class MessageRelay:
         if not mine:
             return {}
         try:
-            return dict(await channel.statuses(mine))
+            found = dict(await channel.statuses(mine))
         except TemporaryFailure:
             return {}
+        arrived = [i for i, status in found.items() if status.state == "delivered"]
+        if arrived:
+            # The mall's log shows them delivered too (what it paid for arrived).
+
+            async def mark(session: AsyncSession) -> None:
+                await session.execute(
+                    update(RelayedMessage)
+                    .where(
+                        RelayedMessage.shop == shop,
+                        RelayedMessage.medium == "sms",
+                        RelayedMessage.status == "sent",
+                        RelayedMessage.provider_id.in_(arrived),
+                    )
+                    .values(delivered=True)
+                )
+
+            await transaction(self.sessions, mark)
+        return found
 
     async def _claim(
         self, session: AsyncSession, shop: str, ask: RelayAsk, channel: Channel

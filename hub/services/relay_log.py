@@ -8,8 +8,9 @@ The console reads no more of a shopper than it needs: the recipient is masked
 key never leave this module (the hub keeps no text: only its digest).
 
 A row's status is the relay's (sending, sent, failed, unknown), with ``delivered`` where
-the provider said at once that it arrived (Telegram, the file channel): the console reads
-that as its own status, as the delivery log does.
+the provider said it arrived (at once for Telegram and the file channel; for an SMS when
+the shop's node asks for its delivery report): the console reads that as its own status,
+as the delivery log does.
 """
 
 from __future__ import annotations

@@ -156,9 +156,10 @@ async def test_a_nodes_messages_go_on_the_malls_account_through_the_hub(
             (BOOKS, "sent", "kavenegar")
         ] * 2
 
-        # The delivery reports come back through the hub too.
+        # The delivery reports come back through the hub too, which marks its own rows.
         assert await messages.poll_reports(mall.nodes[BOOKS], mall.node_settings) == 2
         assert [m.status for m in await node_rows(mall, BOOKS)] == ["delivered", "delivered"]
+        assert [r.delivered for r in await mall.relayed()] == [True, True]
 
         # Asked again with the same key (a worker that died before it wrote the answer):
         # the first answer, and no second SMS.
