@@ -124,7 +124,7 @@ def test_a_mall_admin_runs_shops_and_users(console: str, browser: Any, tmp_path:
 
         # The registry, a page at a time.
         shops = fa["mallShops"]
-        page.get_by_role("link", name=shops["title"]).click()
+        page.get_by_role("link", name=shops["title"], exact=True).click()
         table = page.get_by_test_id("shops")
         table.wait_for()
         assert table.locator("tbody tr").count() == 2
@@ -174,7 +174,7 @@ def test_a_mall_admin_runs_shops_and_users(console: str, browser: Any, tmp_path:
 
         # Partnerships: the offer with its opt-in, and who refers to whom.
         words = _messages("mallPartnerships", "fa")
-        page.get_by_role("link", name=words["title"]).click()
+        page.get_by_role("link", name=words["title"], exact=True).click()
         offers = page.get_by_test_id("offers")
         offers.wait_for()
         assert offers.locator("tbody tr").count() == 1
@@ -185,7 +185,7 @@ def test_a_mall_admin_runs_shops_and_users(console: str, browser: Any, tmp_path:
 
         # A mall user is created, then disabled.
         users = fa["mallUsers"]
-        page.get_by_role("link", name=users["title"]).click()
+        page.get_by_role("link", name=users["title"], exact=True).click()
         page.get_by_test_id("user-boss").wait_for()
         page.get_by_role("button", name=users["create"]["open"]).click()
         dialog = page.get_by_role("dialog")
@@ -204,12 +204,12 @@ def test_a_mall_admin_runs_shops_and_users(console: str, browser: Any, tmp_path:
 
         # The same console in English.
         page.get_by_role("button", name="English").click()
-        page.get_by_role("link", name=en["mallOverview"]["title"]).click()
+        page.get_by_role("link", name=en["mallOverview"]["title"], exact=True).click()
         page.get_by_role("heading", name=en["mallOverview"]["title"]).wait_for()
         page.locator("[data-testid=chart] svg.recharts-surface").first.wait_for()
         _screen(page, tmp_path / "console-overview-en-1280.png", 1280)
         _screen(page, tmp_path / "console-overview-en-768.png", 768)
-        page.get_by_role("link", name=en["mallShops"]["title"]).click()
+        page.get_by_role("link", name=en["mallShops"]["title"], exact=True).click()
         page.get_by_test_id(f"shop-{NEW_SHOP}").wait_for()
         _screen(page, tmp_path / "console-shops-en-1280.png", 1280)
         _screen(page, tmp_path / "console-shops-en-768.png", 768)
