@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import RelayedMessage
 from hub.domain.problems import HubError, ProblemCode
+from hub.services.message_relay import COUNTED
 from mallnet.db import utcnow
 from mallnet.jalali import tehran_date
 from mallnet.messaging.log_reads import masked_recipient, newest_first
@@ -32,9 +33,6 @@ MAX_PAGE: Final = 100
 MAX_DAYS: Final = 90
 # The statuses as the console reads them, in the order a message moves through them.
 STATUSES: Final = ("sending", "sent", "delivered", "failed", "unknown")
-# What the provider took, or may have: the messages a shop's day is counted by (as the
-# relay's budget counts them). A refused message went nowhere.
-_WENT: Final = ("sending", "sent", "unknown")
 
 
 class RelayLogError(HubError):
@@ -157,7 +155,7 @@ async def totals(session: AsyncSession, days: int, now: dt.datetime | None = Non
         raise RelayLogError(ProblemCode.INVALID_INPUT, f"between 1 and {MAX_DAYS} days", "days")
     last = tehran_date(now or utcnow())
     first = last - dt.timedelta(days=days - 1)
-    went = RelayedMessage.status.in_(_WENT)
+    went = RelayedMessage.status.in_(COUNTED)  # as the relay's budgets count a day
     found = await session.execute(
         select(
             RelayedMessage.shop,

@@ -6,7 +6,7 @@
  * filters live in the address, so a link or a reload shows the same messages; changing
  * one starts again at the newest.
  */
-import { Alert, Button, Chip, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Alert, Chip, Group, Loader, Stack, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
@@ -17,6 +17,7 @@ import type { HubMessageKind, MessageStatus } from '../../gql/hub/graphql';
 import { formatInteger, formatToman } from '../../shared/format';
 import { Bdi } from '../../shared/ui/Bdi';
 import { useCursorPages } from '../../shared/ui/cursorPages';
+import { NewerOlder } from '../../shared/ui/NewerOlder';
 import { LogTable } from './LogTable';
 import {
   countsByStatus,
@@ -96,21 +97,14 @@ function Rows({ filter, onCounts }: { filter: Filter; onCounts: (counts: Counts)
       </Text>
       <LogTable items={page.items} />
       {page.items.length === 0 ? <Text c="dimmed">{t('mallMessages.empty')}</Text> : null}
-      <Group justify="space-between">
-        <Button variant="default" disabled={pages.first || fetching} onClick={pages.back}>
-          {t('mallMessages.newer')}
-        </Button>
-        <Button
-          variant="default"
-          disabled={!page.hasNextPage || !page.endCursor || fetching}
-          onClick={() => {
-            if (page.endCursor) pages.forward(page.endCursor);
-          }}
-          data-testid="log-older"
-        >
-          {t('mallMessages.older')}
-        </Button>
-      </Group>
+      <NewerOlder
+        pages={pages}
+        page={page}
+        fetching={fetching}
+        newer={t('mallMessages.newer')}
+        older={t('mallMessages.older')}
+        olderTestId="log-older"
+      />
     </Stack>
   );
 }

@@ -5,7 +5,7 @@
  * and by status. The filters live in the address, so a link or a reload shows the same
  * messages; changing one starts again at the newest.
  */
-import { Alert, Button, Chip, Group, Loader, Select, Stack, Text, Title } from '@mantine/core';
+import { Alert, Chip, Group, Loader, Select, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { useQuery } from 'urql';
@@ -14,6 +14,7 @@ import { graphql } from '../../gql/hub';
 import type { RelayedMessageStatus } from '../../gql/hub/graphql';
 import { shopName } from '../../shared/shops';
 import { useCursorPages } from '../../shared/ui/cursorPages';
+import { NewerOlder } from '../../shared/ui/NewerOlder';
 import { statusBadge } from '../messages-log/log';
 import { relayedStatusFromParam, RELAYED_STATUSES } from './relayed';
 import { RelayTable } from './RelayTable';
@@ -78,21 +79,14 @@ function Rows({ filter, nameOf }: { filter: Filter; nameOf: (slug: string) => st
     <Stack gap="sm">
       <RelayTable items={page.items} shopName={nameOf} />
       {page.items.length === 0 ? <Text c="dimmed">{t('mallRelayed.empty')}</Text> : null}
-      <Group justify="space-between">
-        <Button variant="default" disabled={pages.first || fetching} onClick={pages.back}>
-          {t('mallMessages.newer')}
-        </Button>
-        <Button
-          variant="default"
-          disabled={!page.hasNextPage || !page.endCursor || fetching}
-          onClick={() => {
-            if (page.endCursor) pages.forward(page.endCursor);
-          }}
-          data-testid="relayed-older"
-        >
-          {t('mallMessages.older')}
-        </Button>
-      </Group>
+      <NewerOlder
+        pages={pages}
+        page={page}
+        fetching={fetching}
+        newer={t('mallMessages.newer')}
+        older={t('mallMessages.older')}
+        olderTestId="relayed-older"
+      />
     </Stack>
   );
 }

@@ -18,6 +18,7 @@ import { formatInteger, localDigits, normalizeDigits } from '../../shared/format
 import { isCardCode } from '../../shared/format/shopper';
 import { Bdi } from '../../shared/ui/Bdi';
 import { useCursorPages } from '../../shared/ui/cursorPages';
+import { NewerOlder } from '../../shared/ui/NewerOlder';
 import { LogTable } from './LogTable';
 import { countsByStatus, MESSAGE_STATUSES, type StatusCount, statusBadge, statusFromParam } from './status';
 
@@ -100,21 +101,14 @@ function Rows({ filter, onCounts }: { filter: Filter; onCounts: (counts: Counts)
     <Stack gap="sm">
       <LogTable items={page.items} />
       {page.items.length === 0 ? <Text c="dimmed">{t('messaging.log.empty')}</Text> : null}
-      <Group justify="space-between">
-        <Button variant="default" disabled={pages.first || fetching} onClick={pages.back}>
-          {t('messaging.log.newer')}
-        </Button>
-        <Button
-          variant="default"
-          disabled={!page.hasNextPage || !page.endCursor || fetching}
-          onClick={() => {
-            if (page.endCursor) pages.forward(page.endCursor);
-          }}
-          data-testid="log-older"
-        >
-          {t('messaging.log.older')}
-        </Button>
-      </Group>
+      <NewerOlder
+        pages={pages}
+        page={page}
+        fetching={fetching}
+        newer={t('messaging.log.newer')}
+        older={t('messaging.log.older')}
+        olderTestId="log-older"
+      />
     </Stack>
   );
 }
